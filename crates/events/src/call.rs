@@ -84,10 +84,7 @@ fn keep_latest<T: Clone>(slot: &mut Option<Register<T>>, value: Option<&T>, stam
         None => true,
     };
     if newer {
-        *slot = Some(Register {
-            value: value.clone(),
-            stamp: stamp.clone(),
-        });
+        *slot = Some(Register { value: value.clone(), stamp: stamp.clone() });
     }
 }
 
@@ -140,10 +137,7 @@ impl CallState {
                 None => true,
             };
             if newer {
-                self.phase = Some(Register {
-                    value: phase,
-                    stamp: stamp.clone(),
-                });
+                self.phase = Some(Register { value: phase, stamp: stamp.clone() });
             }
         }
         match kind {
@@ -253,24 +247,13 @@ mod tests {
     }
 
     fn ev(kind: EventKind, ms: i64, key: &str, data: CallData) -> Ev {
-        Ev {
-            kind,
-            stamp: Stamp {
-                occurred_ms: ms,
-                key: key.into(),
-            },
-            data,
-        }
+        Ev { kind, stamp: Stamp { occurred_ms: ms, key: key.into() }, data }
     }
 
     fn fold<'a>(events: impl IntoIterator<Item = &'a Ev>) -> CallState {
         let mut state = CallState::default();
         for e in events {
-            state.apply(FoldInput {
-                kind: &e.kind,
-                stamp: &e.stamp,
-                data: &e.data,
-            });
+            state.apply(FoldInput { kind: &e.kind, stamp: &e.stamp, data: &e.data });
         }
         state
     }
@@ -293,20 +276,13 @@ mod tests {
                 EventKind::CallCompleted,
                 86_000,
                 "d3",
-                CallData {
-                    duration_sec: Some(84.0),
-                    ended_reason: Some("completed".into()),
-                    ..Default::default()
-                },
+                CallData { duration_sec: Some(84.0), ended_reason: Some("completed".into()), ..Default::default() },
             ),
             ev(
                 EventKind::RecordingReady,
                 90_000,
                 "d4",
-                CallData {
-                    recording_id: Some("rec_1".into()),
-                    ..Default::default()
-                },
+                CallData { recording_id: Some("rec_1".into()), ..Default::default() },
             ),
             ev(
                 EventKind::TranscriptReady,

@@ -97,14 +97,7 @@ pub fn parse_delivery(body: &[u8]) -> Result<Delivery, ParseError> {
     };
     let mut data = read_call_data(data_obj);
     fill_from_top_level(&mut data, top);
-    Ok(Delivery {
-        event: EventKind::parse(&event_name),
-        event_name,
-        delivery_id,
-        occurred_at,
-        occurred_at_text,
-        data,
-    })
+    Ok(Delivery { event: EventKind::parse(&event_name), event_name, delivery_id, occurred_at, occurred_at_text, data })
 }
 
 fn read_call_data(mut map: Map<String, Value>) -> CallData {

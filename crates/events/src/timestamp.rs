@@ -39,8 +39,8 @@ impl Timestamp {
     }
 
     pub fn parse(text: &str) -> Result<Self, TimestampError> {
-        let dt = OffsetDateTime::parse(text.trim(), &Rfc3339)
-            .map_err(|_| TimestampError::Invalid(truncate(text, 64)))?;
+        let dt =
+            OffsetDateTime::parse(text.trim(), &Rfc3339).map_err(|_| TimestampError::Invalid(truncate(text, 64)))?;
         let ts = Self::from_datetime(dt);
         Self::from_unix_millis(ts.unix_millis)
     }

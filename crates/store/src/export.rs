@@ -1,0 +1,196 @@
+//! Export of calls and events as NDJSON or CSV, streamed row by row.
+
+use std::io::Write;
+use std::str::FromStr;
+
+use calleague_events::Timestamp;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::query::TimeRange;
+use crate::rows::{call_row, event_row, CALL_COLUMNS, EVENT_COLUMNS};
+use crate::{Result, Store, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportWhat {
+    Calls,
+    Events,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Ndjson,
+    Csv,
+}
+
+impl FromStr for ExportWhat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "calls" => Ok(Self::Calls),
+            "events" => Ok(Self::Events),
+            other => Err(format!("unknown export \"{other}\" (expected calls or events)")),
+        }
+    }
+}
+
+impl FromStr for ExportFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "ndjson" => Ok(Self::Ndjson),
+            "csv" => Ok(Self::Csv),
+            other => Err(format!("unknown format \"{other}\" (expected ndjson or csv)")),
+        }
+    }
+}
+
+const CALL_FIELDS: [&str; 13] = [
+    "callId",
+    "agentId",
+    "direction",
+    "state",
+    "startedAt",
+    "connectedAt",
+    "endedAt",
+    "durationSec",
+    "endedReason",
+    "language",
+    "metadata",
+    "recordingId",
+    "transcriptId",
+];
+
+const EVENT_FIELDS: [&str; 7] = ["deliveryId", "event", "callId", "occurredAt", "receivedAt", "attempts", "late"];
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EventExport<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delivery_id: Option<&'a str>,
+    event: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    call_id: Option<&'a str>,
+    occurred_at: Timestamp,
+    received_at: Timestamp,
+    attempts: i64,
+    late: bool,
+}
+
+fn io_error(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Export(e.to_string())
+}
+
+/// Writes one row as NDJSON or CSV. `object` holds the row's present fields.
+struct RowWriter<'w, W: Write> {
+    format: ExportFormat,
+    fields: &'static [&'static str],
+    csv: Option<csv::Writer<&'w mut W>>,
+    raw: Option<&'w mut W>,
+}
+
+impl<'w, W: Write> RowWriter<'w, W> {
+    fn new(out: &'w mut W, format: ExportFormat, fields: &'static [&'static str]) -> Result<Self> {
+        Ok(match format {
+            ExportFormat::Ndjson => Self { format, fields, csv: None, raw: Some(out) },
+            ExportFormat::Csv => {
+                let mut csv = csv::Writer::from_writer(out);
+                csv.write_record(fields).map_err(io_error)?;
+                Self { format, fields, csv: Some(csv), raw: None }
+            }
+        })
+    }
+
+    fn write(&mut self, object: &Map<String, Value>) -> Result<()> {
+        match (self.format, &mut self.csv, &mut self.raw) {
+            (ExportFormat::Ndjson, _, Some(out)) => {
+                serde_json::to_writer(&mut **out, object).map_err(io_error)?;
+                out.write_all(b"\n").map_err(io_error)
+            }
+            (ExportFormat::Csv, Some(csv), _) => {
+                let record = self.fields.iter().map(|f| match object.get(*f) {
+                    None | Some(Value::Null) => String::new(),
+                    Some(Value::String(s)) => s.clone(),
+                    Some(other) => other.to_string(),
+                });
+                csv.write_record(record).map_err(io_error)
+            }
+            _ => Err(StoreError::Export("export writer misconfigured".into())),
+        }
+    }
+
+    fn finish(self) -> Result<()> {
+        if let Some(mut csv) = self.csv {
+            csv.flush().map_err(io_error)?;
+        }
+        if let Some(out) = self.raw {
+            out.flush().map_err(io_error)?;
+        }
+        Ok(())
+    }
+}
+
+fn to_object<T: Serialize>(value: &T) -> Result<Map<String, Value>> {
+    match serde_json::to_value(value).map_err(io_error)? {
+        Value::Object(map) => Ok(map),
+        _ => Err(StoreError::Export("row is not an object".into())),
+    }
+}
+
+impl Store {
+    /// Writes calls or events in `range` (on `occurredAt`) to `out`, ordered by
+    /// `occurredAt`. Returns how many rows were written.
+    pub fn export(
+        &self,
+        what: ExportWhat,
+        format: ExportFormat,
+        range: TimeRange,
+        out: &mut impl Write,
+    ) -> Result<u64> {
+        let from = range.from.map_or(i64::MIN, Timestamp::unix_millis);
+        let to = range.to.map_or(i64::MAX, Timestamp::unix_millis);
+        self.with_reader(|conn| {
+            let mut count = 0;
+            match what {
+                ExportWhat::Calls => {
+                    let mut writer = RowWriter::new(out, format, &CALL_FIELDS)?;
+                    let mut stmt = conn.prepare(&format!(
+                        "SELECT {CALL_COLUMNS} FROM calls WHERE sort_ms >= ?1 AND sort_ms < ?2
+                         ORDER BY sort_ms, call_id"
+                    ))?;
+                    let mut rows = stmt.query([from, to])?;
+                    while let Some(row) = rows.next()? {
+                        writer.write(&to_object(&call_row(row)?.record)?)?;
+                        count += 1;
+                    }
+                    writer.finish()?;
+                }
+                ExportWhat::Events => {
+                    let mut writer = RowWriter::new(out, format, &EVENT_FIELDS)?;
+                    let mut stmt = conn.prepare(&format!(
+                        "SELECT {EVENT_COLUMNS} FROM events e JOIN deliveries d ON d.id = e.id
+                         WHERE e.occurred_ms >= ?1 AND e.occurred_ms < ?2
+                         ORDER BY e.occurred_ms, e.tie, e.id"
+                    ))?;
+                    let mut rows = stmt.query([from, to])?;
+                    while let Some(row) = rows.next()? {
+                        let e = event_row(row)?;
+                        let export = EventExport {
+                            delivery_id: e.delivery_id.as_deref(),
+                            event: &e.event,
+                            call_id: e.call_id.as_deref(),
+                            occurred_at: e.occurred_at,
+                            received_at: e.received_at,
+                            attempts: e.attempts,
+                            late: e.late,
+                        };
+                        writer.write(&to_object(&export)?)?;
+                        count += 1;
+                    }
+                    writer.finish()?;
+                }
+            }
+            Ok(count)
+        })
+    }
+}

@@ -1,0 +1,203 @@
+//! The SQL of one write, run inside the writer's transaction.
+
+use calleague_events::{CallState, FoldInput, Stamp, Timestamp};
+use rusqlite::{params, Connection, OptionalExtension};
+use sha2::{Digest, Sha256};
+
+use crate::model::{phase_text, CallRow, EventRow, IncomingDelivery, QuarantineItem, SecurityEntry};
+use crate::rows::{call_row, CALL_COLUMNS};
+use crate::{Result, StoreError};
+
+/// The key a delivery is deduplicated on: `deliveryId`, else `callId` + event (Calleague's
+/// advice), else the body itself.
+pub(crate) fn dedupe_key(item: &IncomingDelivery) -> String {
+    let parsed = &item.parsed;
+    match (&parsed.delivery_id, &parsed.data.call_id) {
+        (Some(id), _) => format!("d:{id}"),
+        (None, Some(call)) => format!("c:{call}|{}", parsed.event.as_str()),
+        (None, None) => {
+            let digest = Sha256::digest(&item.body);
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            format!("b:{hex}")
+        }
+    }
+}
+
+pub(crate) fn headers_json(headers: &[(String, String)]) -> String {
+    serde_json::to_string(headers).unwrap_or_else(|_| "[]".to_owned())
+}
+
+pub(crate) enum DeliveryWrite {
+    New(Box<EventRow>, Option<Box<CallRow>>),
+    Repeat { id: i64, attempts: i64 },
+}
+
+pub(crate) fn write_delivery(conn: &Connection, item: &IncomingDelivery) -> Result<DeliveryWrite> {
+    let key = dedupe_key(item);
+    let received = item.received_at.to_string();
+    let (id, attempts): (i64, i64) = conn
+        .prepare_cached(
+            "INSERT INTO deliveries (dedupe_key, delivery_id, source, received_at, received_ms,
+                                     last_seen_at, attempts, peer, headers, body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?4, 1, ?6, ?7, ?8)
+             ON CONFLICT (dedupe_key) DO UPDATE
+                SET attempts = attempts + 1, last_seen_at = excluded.last_seen_at
+             RETURNING id, attempts",
+        )?
+        .query_row(
+            params![
+                key,
+                item.parsed.delivery_id,
+                item.source.as_str(),
+                received,
+                item.received_at.unix_millis(),
+                item.peer,
+                headers_json(&item.headers),
+                item.body,
+            ],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?;
+    if attempts > 1 {
+        return Ok(DeliveryWrite::Repeat { id, attempts });
+    }
+
+    let parsed = &item.parsed;
+    let occurred_from_receipt = parsed.occurred_at.is_none();
+    let occurred = parsed.occurred_at.unwrap_or(item.received_at);
+    let tie = parsed.delivery_id.clone().unwrap_or_else(|| key.clone());
+    let stamp = Stamp { occurred_ms: occurred.unix_millis(), key: tie.clone() };
+
+    let mut late = false;
+    let mut call = None;
+    if let Some(call_id) = &parsed.data.call_id {
+        let existing: Option<(String, i64)> = conn
+            .prepare_cached("SELECT fold, last_ms FROM calls WHERE call_id = ?1")?
+            .query_row([call_id], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?;
+        late = existing.as_ref().is_some_and(|(_, last_ms)| *last_ms > stamp.occurred_ms);
+        if !item.hidden {
+            let mut state: CallState = match &existing {
+                Some((fold, _)) => {
+                    serde_json::from_str(fold).map_err(|e| StoreError::Corrupt(format!("call {call_id}: {e}")))?
+                }
+                None => CallState::default(),
+            };
+            state.apply(FoldInput { kind: &parsed.event, stamp: &stamp, data: &parsed.data });
+            call = Some(Box::new(upsert_call(conn, call_id, &state, item, late)?));
+        }
+    }
+
+    conn.prepare_cached(
+        "INSERT INTO events (id, event, event_name, known, call_id, occurred_ms, occurred_at,
+                             occurred_from_receipt, tie, late, hidden)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?
+    .execute(params![
+        id,
+        parsed.event.as_str(),
+        parsed.event_name,
+        parsed.event.is_known(),
+        parsed.data.call_id,
+        occurred.unix_millis(),
+        occurred.to_string(),
+        occurred_from_receipt,
+        tie,
+        late,
+        item.hidden,
+    ])?;
+
+    let event = EventRow {
+        id,
+        delivery_id: parsed.delivery_id.clone(),
+        event: parsed.event.as_str().to_owned(),
+        event_name: parsed.event_name.clone(),
+        known: parsed.event.is_known(),
+        call_id: parsed.data.call_id.clone(),
+        occurred_at: occurred,
+        occurred_from_receipt,
+        received_at: item.received_at,
+        last_seen_at: item.received_at,
+        attempts: 1,
+        late,
+        hidden: item.hidden,
+        source: item.source,
+    };
+    Ok(DeliveryWrite::New(Box::new(event), call))
+}
+
+fn upsert_call(
+    conn: &Connection,
+    call_id: &str,
+    state: &CallState,
+    item: &IncomingDelivery,
+    late: bool,
+) -> Result<CallRow> {
+    let record = state.record(call_id);
+    let fold = serde_json::to_string(state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let metadata = record.metadata.as_ref().map(|m| m.to_string());
+    let first_ms = state.first_occurred_ms().unwrap_or_default();
+    let last_ms = state.last_occurred_ms().unwrap_or_default();
+    let sql = format!(
+        "INSERT INTO calls (call_id, state, agent_id, direction, ended_reason, language, duration_sec,
+                            started_at, connected_at, ended_at, metadata, recording_id, transcript_id,
+                            sort_ms, last_ms, last_received_at, event_count, late_count, caught_up, fold)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 1, ?17, ?18, ?19)
+         ON CONFLICT (call_id) DO UPDATE SET
+            state = excluded.state, agent_id = excluded.agent_id, direction = excluded.direction,
+            ended_reason = excluded.ended_reason, language = excluded.language,
+            duration_sec = excluded.duration_sec, started_at = excluded.started_at,
+            connected_at = excluded.connected_at, ended_at = excluded.ended_at,
+            metadata = excluded.metadata, recording_id = excluded.recording_id,
+            transcript_id = excluded.transcript_id, sort_ms = excluded.sort_ms,
+            last_ms = excluded.last_ms, last_received_at = excluded.last_received_at,
+            event_count = event_count + 1, late_count = late_count + excluded.late_count,
+            caught_up = max(caught_up, excluded.caught_up), fold = excluded.fold
+         RETURNING {CALL_COLUMNS}"
+    );
+    let ts = |t: Option<Timestamp>| t.map(|t| t.to_string());
+    let row = conn.prepare_cached(&sql)?.query_row(
+        params![
+            call_id,
+            phase_text(record.state),
+            record.agent_id,
+            record.direction,
+            record.ended_reason,
+            record.language,
+            record.duration_sec,
+            ts(record.started_at),
+            ts(record.connected_at),
+            ts(record.ended_at),
+            metadata,
+            record.recording_id,
+            record.transcript_id,
+            first_ms,
+            last_ms,
+            item.received_at.to_string(),
+            i64::from(late),
+            item.source == crate::Source::Catchup,
+            fold,
+        ],
+        call_row,
+    )?;
+    Ok(row)
+}
+
+pub(crate) fn write_quarantine(conn: &Connection, item: &QuarantineItem) -> Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO quarantine (received_at, peer, reason, headers, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        item.received_at.to_string(),
+        item.peer,
+        item.reason,
+        headers_json(&item.headers),
+        item.body
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub(crate) fn write_security(conn: &Connection, entry: &SecurityEntry) -> Result<i64> {
+    conn.prepare_cached("INSERT INTO security_log (at, at_ms, peer, reason) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![entry.at.to_string(), entry.at.unix_millis(), entry.peer, entry.reason])?;
+    Ok(conn.last_insert_rowid())
+}

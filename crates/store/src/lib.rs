@@ -1,0 +1,186 @@
+//! Calleague Monitor's durable store.
+//!
+//! All SQL lives here, behind [`Store`]: ingest (through one group-commit writer),
+//! timeline and call queries with keyset paging, counts, and export. SQLite specifics
+//! (pragmas, WAL) stay inside, so another backend could stand behind the same interface.
+
+mod error;
+mod export;
+mod ingest;
+mod model;
+mod query;
+mod rows;
+mod schema;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::{broadcast, oneshot};
+
+pub use error::{Result, StoreError};
+pub use export::{ExportFormat, ExportWhat};
+pub use model::{
+    CallDetail, CallRow, EventDetail, EventRow, FeedItem, IncomingDelivery, IngestOutcome, QuarantineItem,
+    QuarantineRow, SecurityEntry, SecurityRow, Source, StatusCounts,
+};
+pub use query::{CallCursor, CallFilter, EventCursor, EventFilter, Order, Page, PageRequest, TimeRange};
+
+use writer::{Job, Write};
+
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// How long a write waits for a lock held by another process before the store reports
+    /// itself unavailable (and the receiver answers 503).
+    pub busy_timeout: Duration,
+    /// How many live-feed items a slow subscriber may fall behind before it must resync.
+    pub feed_capacity: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self { busy_timeout: Duration::from_secs(5), feed_capacity: 8192 }
+    }
+}
+
+/// The store. Cheap to share behind an `Arc`; reads use a small pool of read-only
+/// connections, writes go through the one writer thread.
+pub struct Store {
+    path: PathBuf,
+    options: StoreOptions,
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    feed: broadcast::Sender<model::FeedItem>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and runs its migrations.
+    pub fn open(path: impl AsRef<Path>, options: StoreOptions) -> Result<Arc<Self>> {
+        let path = path.as_ref().to_path_buf();
+        let open_error = |reason: String| StoreError::Open { path: path.display().to_string(), reason };
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| open_error(e.to_string()))?;
+        }
+        let mut conn = Connection::open(&path).map_err(|e| open_error(e.to_string()))?;
+        let busy_ms = options.busy_timeout.as_millis() as u64;
+        schema::configure(&conn, busy_ms).map_err(|e| open_error(e.to_string()))?;
+        schema::migrate(&mut conn).map_err(|e| match e {
+            StoreError::TooNew { .. } => e,
+            other => open_error(other.to_string()),
+        })?;
+
+        let (feed, _) = broadcast::channel(options.feed_capacity.max(16));
+        let (tx, rx) = mpsc::channel();
+        let writer_feed = feed.clone();
+        let writer_thread = std::thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || writer::run(conn, rx, writer_feed))
+            .map_err(|e| open_error(e.to_string()))?;
+        Ok(Arc::new(Self {
+            path,
+            options,
+            jobs: Mutex::new(Some(tx)),
+            writer_thread: Mutex::new(Some(writer_thread)),
+            feed,
+            readers: Mutex::new(Vec::new()),
+        }))
+    }
+
+    /// Opens an existing database for reading only (export, viewers). Never migrates.
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Arc<Self>> {
+        let path = path.as_ref().to_path_buf();
+        if !path.is_file() {
+            return Err(StoreError::Open { path: path.display().to_string(), reason: "no such file".into() });
+        }
+        let store = Self {
+            path,
+            options: StoreOptions::default(),
+            jobs: Mutex::new(None),
+            writer_thread: Mutex::new(None),
+            feed: broadcast::channel(16).0,
+            readers: Mutex::new(Vec::new()),
+        };
+        // Fail now, with the path in the message, if it is not a readable database.
+        store
+            .with_reader(|conn| {
+                conn.query_row("SELECT count(*) FROM deliveries", [], |r| r.get::<_, i64>(0)).map_err(StoreError::from)
+            })
+            .map_err(|e| StoreError::Open { path: store.path.display().to_string(), reason: e.to_string() })?;
+        Ok(Arc::new(store))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Live feed of what each commit added. A subscriber that lags gets
+    /// `RecvError::Lagged` and should re-read from the store.
+    pub fn subscribe(&self) -> broadcast::Receiver<FeedItem> {
+        self.feed.subscribe()
+    }
+
+    /// Stores a verified delivery. Returns once it is committed (or known to be a repeat).
+    pub async fn ingest(&self, item: IncomingDelivery) -> Result<IngestOutcome> {
+        self.submit(Write::Delivery(Box::new(item))).await
+    }
+
+    pub async fn quarantine(&self, item: QuarantineItem) -> Result<IngestOutcome> {
+        self.submit(Write::Quarantine(item)).await
+    }
+
+    pub async fn log_security(&self, entry: SecurityEntry) -> Result<IngestOutcome> {
+        self.submit(Write::Security(entry)).await
+    }
+
+    async fn submit(&self, write: Write) -> Result<IngestOutcome> {
+        let (reply, outcome) = oneshot::channel();
+        {
+            let jobs = self.jobs.lock().map_err(|_| StoreError::WriterStopped)?;
+            let sender = jobs.as_ref().ok_or(StoreError::WriterStopped)?;
+            sender.send(Job { write, reply }).map_err(|_| StoreError::WriterStopped)?;
+        }
+        outcome.await.map_err(|_| StoreError::WriterStopped)?
+    }
+
+    /// Stops taking writes, lets the writer finish what is queued, and waits for it.
+    pub fn close(&self) {
+        if let Ok(mut jobs) = self.jobs.lock() {
+            jobs.take();
+        }
+        let handle = self.writer_thread.lock().ok().and_then(|mut h| h.take());
+        if let Some(handle) = handle {
+            let _ = handle.join();
+        }
+    }
+
+    pub(crate) fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let pooled = self.readers.lock().ok().and_then(|mut pool| pool.pop());
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => {
+                let conn = Connection::open_with_flags(
+                    &self.path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                conn.busy_timeout(self.options.busy_timeout)?;
+                conn
+            }
+        };
+        let result = f(&conn);
+        if let Ok(mut pool) = self.readers.lock() {
+            if pool.len() < 8 {
+                pool.push(conn);
+            }
+        }
+        result
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        self.close();
+    }
+}

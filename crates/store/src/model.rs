@@ -1,0 +1,179 @@
+//! What goes into the store and what comes out of it.
+
+use calleague_events::{CallPhase, CallRecord, Delivery, Timestamp};
+use serde::{Deserialize, Serialize};
+
+/// Where an event came from: a webhook delivery, or the REST catch-up after downtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Webhook,
+    Catchup,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Webhook => "webhook",
+            Self::Catchup => "catchup",
+        }
+    }
+}
+
+/// A verified delivery that parsed as an event.
+#[derive(Debug, Clone)]
+pub struct IncomingDelivery {
+    pub received_at: Timestamp,
+    pub peer: Option<String>,
+    /// Headers to keep. The caller leaves out Authorization and other credentials.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub parsed: Delivery,
+    /// Not in the user's subscriptions: kept, hidden by default, not folded into the call.
+    pub hidden: bool,
+    pub source: Source,
+}
+
+/// A verified body that is not an event (not JSON, or no `event`).
+#[derive(Debug, Clone)]
+pub struct QuarantineItem {
+    pub received_at: Timestamp,
+    pub peer: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub reason: String,
+}
+
+/// A rejected request. Holds no body and no token by construction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecurityEntry {
+    pub at: Timestamp,
+    pub peer: Option<String>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum IngestOutcome {
+    /// A new event, committed.
+    Stored(Box<EventRow>),
+    /// Seen before: its attempt count is now `attempts`.
+    Duplicate {
+        id: i64,
+        attempts: i64,
+    },
+    Quarantined {
+        id: i64,
+    },
+    Logged {
+        id: i64,
+    },
+}
+
+/// One event on the timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventRow {
+    pub id: i64,
+    pub delivery_id: Option<String>,
+    /// Canonical name (`call.ended` reads as `call.completed`).
+    pub event: String,
+    /// The name as sent.
+    pub event_name: String,
+    pub known: bool,
+    pub call_id: Option<String>,
+    pub occurred_at: Timestamp,
+    /// True when `occurredAt` was missing or unreadable and the receipt time stands in.
+    pub occurred_from_receipt: bool,
+    pub received_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    pub attempts: i64,
+    /// It arrived after a later event of the same call.
+    pub late: bool,
+    pub hidden: bool,
+    pub source: Source,
+}
+
+/// One call on the timeline: the folded record plus what the timeline needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallRow {
+    #[serde(flatten)]
+    pub record: CallRecord,
+    /// The earliest `occurredAt` of its events: its place on the timeline.
+    pub first_occurred_at: Timestamp,
+    pub last_occurred_at: Timestamp,
+    pub last_received_at: Timestamp,
+    pub event_count: i64,
+    pub late_count: i64,
+    pub caught_up: bool,
+}
+
+/// An event with its raw delivery, for a call's details.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventDetail {
+    #[serde(flatten)]
+    pub event: EventRow,
+    pub peer: Option<String>,
+    pub headers: Vec<(String, String)>,
+    /// The raw body as text (lossy for invalid UTF-8, which never parses as an event anyway).
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallDetail {
+    pub call: CallRow,
+    pub events: Vec<EventDetail>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuarantineRow {
+    pub id: i64,
+    pub received_at: Timestamp,
+    pub peer: Option<String>,
+    pub reason: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecurityRow {
+    pub id: i64,
+    #[serde(flatten)]
+    pub entry: SecurityEntry,
+}
+
+/// Counts for a status bar.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusCounts {
+    pub deliveries_total: i64,
+    pub deliveries_since: i64,
+    pub repeats: i64,
+    pub calls: i64,
+    pub calls_started: i64,
+    pub calls_connected: i64,
+    pub calls_completed: i64,
+    pub calls_failed: i64,
+    pub rejected: i64,
+    pub quarantined: i64,
+    pub last_delivery_at: Option<Timestamp>,
+}
+
+/// What the live feed carries, sent after each commit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum FeedItem {
+    Event { event: Box<EventRow>, call: Option<Box<CallRow>> },
+    Repeat { id: i64, attempts: i64 },
+    Quarantined { id: i64 },
+    Rejected { entry: SecurityEntry },
+}
+
+pub(crate) fn phase_text(phase: Option<CallPhase>) -> Option<&'static str> {
+    phase.map(CallPhase::as_str)
+}

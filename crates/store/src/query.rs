@@ -1,0 +1,383 @@
+//! Timeline queries: filters, and keyset pages in either direction.
+
+use calleague_events::Timestamp;
+use rusqlite::types::Value;
+use rusqlite::{params_from_iter, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{
+    CallDetail, CallRow, EventDetail, EventRow, QuarantineRow, SecurityEntry, SecurityRow, StatusCounts,
+};
+use crate::rows::{call_row, event_row, headers_from_json, CALL_COLUMNS, EVENT_COLUMNS};
+use crate::{Result, Store};
+
+/// `from` inclusive, `to` exclusive, on `occurredAt`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TimeRange {
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+}
+
+/// Filters on the call timeline. An empty list means "any".
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CallFilter {
+    pub states: Vec<String>,
+    pub agents: Vec<String>,
+    pub directions: Vec<String>,
+    pub ended_reasons: Vec<String>,
+    pub languages: Vec<String>,
+    pub range: TimeRange,
+    /// Matched, case-insensitively, inside the callId or any part of the metadata.
+    pub text: Option<String>,
+}
+
+/// Filters on the event timeline.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct EventFilter {
+    pub events: Vec<String>,
+    pub call_id: Option<String>,
+    pub range: TimeRange,
+    /// Matched inside the callId.
+    pub text: Option<String>,
+    /// Show events outside the user's subscriptions too.
+    pub include_hidden: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Order {
+    #[default]
+    NewestFirst,
+    OldestFirst,
+}
+
+/// A page of at most `limit` items, strictly `after` a cursor, strictly `before` one, or from
+/// the start. Directions are in the page's `order`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageRequest<C> {
+    #[serde(default)]
+    pub order: Order,
+    #[serde(default)]
+    pub after: Option<C>,
+    #[serde(default)]
+    pub before: Option<C>,
+    pub limit: u32,
+}
+
+impl<C> PageRequest<C> {
+    pub fn first(order: Order, limit: u32) -> Self {
+        Self { order, after: None, before: None, limit }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Page<T, C> {
+    pub items: Vec<T>,
+    /// Pass as `after` for the page that follows, when there is one.
+    pub next: Option<C>,
+    /// Pass as `before` for the page that precedes, when there is one.
+    pub prev: Option<C>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallCursor {
+    pub sort_ms: i64,
+    pub call_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventCursor {
+    pub occurred_ms: i64,
+    pub tie: String,
+    pub id: i64,
+}
+
+const MAX_PAGE: u32 = 1000;
+
+/// A WHERE clause under construction.
+#[derive(Default)]
+struct Where {
+    clauses: Vec<String>,
+    params: Vec<Value>,
+}
+
+impl Where {
+    fn push(&mut self, clause: impl Into<String>, params: impl IntoIterator<Item = Value>) {
+        self.clauses.push(clause.into());
+        self.params.extend(params);
+    }
+
+    fn any_of(&mut self, column: &str, values: &[String]) {
+        if values.is_empty() {
+            return;
+        }
+        let marks = vec!["?"; values.len()].join(", ");
+        self.push(format!("{column} IN ({marks})"), values.iter().map(|v| Value::Text(v.clone())));
+    }
+
+    fn range(&mut self, column: &str, range: &TimeRange) {
+        if let Some(from) = range.from {
+            self.push(format!("{column} >= ?"), [Value::Integer(from.unix_millis())]);
+        }
+        if let Some(to) = range.to {
+            self.push(format!("{column} < ?"), [Value::Integer(to.unix_millis())]);
+        }
+    }
+
+    fn sql(&self) -> String {
+        if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", self.clauses.join(" AND "))
+        }
+    }
+}
+
+fn like_pattern(text: &str) -> Value {
+    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    Value::Text(format!("%{escaped}%"))
+}
+
+/// Which way to walk the index, and whether results come back reversed.
+struct Walk {
+    descending: bool,
+    reversed: bool,
+}
+
+fn walk<C>(page: &PageRequest<C>) -> Walk {
+    let newest_first = page.order == Order::NewestFirst;
+    let backwards = page.after.is_none() && page.before.is_some();
+    Walk { descending: newest_first != backwards, reversed: backwards }
+}
+
+fn finish<T, C>(
+    mut items: Vec<T>,
+    page: &PageRequest<C>,
+    limit: usize,
+    reversed: bool,
+    cursor: impl Fn(&T) -> C,
+) -> Page<T, C> {
+    let more = items.len() > limit;
+    items.truncate(limit);
+    if reversed {
+        items.reverse();
+    }
+    let (more_after, more_before) = if reversed { (true, more) } else { (more, page.after.is_some()) };
+    Page {
+        next: if more_after { items.last().map(&cursor) } else { None },
+        prev: if more_before { items.first().map(&cursor) } else { None },
+        items,
+    }
+}
+
+impl Store {
+    /// A page of the call timeline, ordered by each call's earliest `occurredAt`.
+    pub fn calls_page(&self, filter: &CallFilter, page: &PageRequest<CallCursor>) -> Result<Page<CallRow, CallCursor>> {
+        let mut w = Where::default();
+        w.any_of("state", &filter.states);
+        w.any_of("agent_id", &filter.agents);
+        w.any_of("direction", &filter.directions);
+        w.any_of("ended_reason", &filter.ended_reasons);
+        w.any_of("language", &filter.languages);
+        w.range("sort_ms", &filter.range);
+        if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            let pattern = like_pattern(text);
+            w.push("(call_id LIKE ? ESCAPE '\\' OR metadata LIKE ? ESCAPE '\\')", [pattern.clone(), pattern]);
+        }
+        let walk = walk(page);
+        if let Some(c) = page.after.as_ref().or(page.before.as_ref()) {
+            let op = if walk.descending { "<" } else { ">" };
+            w.push(
+                format!("(sort_ms, call_id) {op} (?, ?)"),
+                [Value::Integer(c.sort_ms), Value::Text(c.call_id.clone())],
+            );
+        }
+        let dir = if walk.descending { "DESC" } else { "ASC" };
+        let limit = page.limit.clamp(1, MAX_PAGE) as usize;
+        let sql = format!(
+            "SELECT {CALL_COLUMNS} FROM calls {} ORDER BY sort_ms {dir}, call_id {dir} LIMIT {}",
+            w.sql(),
+            limit + 1
+        );
+        let items = self.with_reader(|conn| {
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(params_from_iter(w.params.iter()), call_row)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })?;
+        Ok(finish(items, page, limit, walk.reversed, |c: &CallRow| CallCursor {
+            sort_ms: c.first_occurred_at.unix_millis(),
+            call_id: c.record.call_id.clone(),
+        }))
+    }
+
+    /// A page of the event timeline, ordered by `occurredAt`, ties by `deliveryId`.
+    pub fn events_page(
+        &self,
+        filter: &EventFilter,
+        page: &PageRequest<EventCursor>,
+    ) -> Result<Page<EventRow, EventCursor>> {
+        let mut w = Where::default();
+        w.any_of("e.event", &filter.events);
+        if let Some(call) = &filter.call_id {
+            w.push("e.call_id = ?", [Value::Text(call.clone())]);
+        }
+        w.range("e.occurred_ms", &filter.range);
+        if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            w.push("e.call_id LIKE ? ESCAPE '\\'", [like_pattern(text)]);
+        }
+        if !filter.include_hidden {
+            w.push("e.hidden = 0", []);
+        }
+        let walk = walk(page);
+        if let Some(c) = page.after.as_ref().or(page.before.as_ref()) {
+            let op = if walk.descending { "<" } else { ">" };
+            w.push(
+                format!("(e.occurred_ms, e.tie, e.id) {op} (?, ?, ?)"),
+                [Value::Integer(c.occurred_ms), Value::Text(c.tie.clone()), Value::Integer(c.id)],
+            );
+        }
+        let dir = if walk.descending { "DESC" } else { "ASC" };
+        let limit = page.limit.clamp(1, MAX_PAGE) as usize;
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS}, e.tie FROM events e JOIN deliveries d ON d.id = e.id {}
+             ORDER BY e.occurred_ms {dir}, e.tie {dir}, e.id {dir} LIMIT {}",
+            w.sql(),
+            limit + 1
+        );
+        let items = self.with_reader(|conn| {
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt
+                .query_map(params_from_iter(w.params.iter()), |row| Ok((event_row(row)?, row.get::<_, String>(14)?)))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })?;
+        let page = finish(items, page, limit, walk.reversed, |(e, tie): &(EventRow, String)| EventCursor {
+            occurred_ms: e.occurred_at.unix_millis(),
+            tie: tie.clone(),
+            id: e.id,
+        });
+        Ok(Page { items: page.items.into_iter().map(|(e, _)| e).collect(), next: page.next, prev: page.prev })
+    }
+
+    pub fn call(&self, call_id: &str) -> Result<Option<CallRow>> {
+        self.with_reader(|conn| {
+            Ok(conn
+                .prepare_cached(&format!("SELECT {CALL_COLUMNS} FROM calls WHERE call_id = ?1"))?
+                .query_row([call_id], call_row)
+                .optional()?)
+        })
+    }
+
+    /// A call with every one of its events (hidden ones included), in timeline order.
+    pub fn call_detail(&self, call_id: &str) -> Result<Option<CallDetail>> {
+        let Some(call) = self.call(call_id)? else {
+            return Ok(None);
+        };
+        let events = self.with_reader(|conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {EVENT_COLUMNS}, d.peer, d.headers, d.body FROM events e JOIN deliveries d ON d.id = e.id
+                 WHERE e.call_id = ?1 ORDER BY e.occurred_ms, e.tie, e.id"
+            ))?;
+            let rows = stmt.query_map([call_id], |row| {
+                let headers: String = row.get(15)?;
+                let body: Vec<u8> = row.get(16)?;
+                Ok(EventDetail {
+                    event: event_row(row)?,
+                    peer: row.get(14)?,
+                    headers: headers_from_json(&headers),
+                    body: String::from_utf8_lossy(&body).into_owned(),
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })?;
+        Ok(Some(CallDetail { call, events }))
+    }
+
+    /// Counts for a status bar; `since` is the start of "today" in the user's time zone.
+    pub fn counts(&self, since: Timestamp) -> Result<StatusCounts> {
+        self.with_reader(|conn| {
+            let mut counts = StatusCounts::default();
+            let (total, repeats, last_ms): (i64, i64, Option<i64>) = conn.query_row(
+                "SELECT count(*), coalesce(sum(attempts - 1), 0), max(received_ms) FROM deliveries",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            counts.deliveries_total = total;
+            counts.repeats = repeats;
+            counts.last_delivery_at = last_ms.and_then(|ms| Timestamp::from_unix_millis(ms).ok());
+            counts.deliveries_since = conn.query_row(
+                "SELECT count(*) FROM deliveries WHERE received_ms >= ?1",
+                [since.unix_millis()],
+                |r| r.get(0),
+            )?;
+            let mut stmt = conn.prepare_cached("SELECT state, count(*) FROM calls GROUP BY state")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?)))?;
+            for row in rows {
+                let (state, n) = row?;
+                counts.calls += n;
+                match state.as_deref() {
+                    Some("started") => counts.calls_started = n,
+                    Some("connected") => counts.calls_connected = n,
+                    Some("completed") => counts.calls_completed = n,
+                    Some("failed") => counts.calls_failed = n,
+                    _ => {}
+                }
+            }
+            counts.rejected = conn.query_row("SELECT count(*) FROM security_log", [], |r| r.get(0))?;
+            counts.quarantined = conn.query_row("SELECT count(*) FROM quarantine", [], |r| r.get(0))?;
+            Ok(counts)
+        })
+    }
+
+    /// Quarantined bodies, newest first, `before_id` for the next page.
+    pub fn quarantine_page(&self, before_id: Option<i64>, limit: u32) -> Result<Vec<QuarantineRow>> {
+        self.with_reader(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, received_at, peer, reason, headers, body FROM quarantine
+                 WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
+            )?;
+            let rows =
+                stmt.query_map(rusqlite::params![before_id.unwrap_or(i64::MAX), limit.clamp(1, MAX_PAGE)], |row| {
+                    let received: String = row.get(1)?;
+                    let headers: String = row.get(4)?;
+                    let body: Vec<u8> = row.get(5)?;
+                    Ok(QuarantineRow {
+                        id: row.get(0)?,
+                        received_at: Timestamp::parse(&received).unwrap_or_else(|_| Timestamp::now()),
+                        peer: row.get(2)?,
+                        reason: row.get(3)?,
+                        headers: headers_from_json(&headers),
+                        body: String::from_utf8_lossy(&body).into_owned(),
+                    })
+                })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    /// Rejected requests, newest first.
+    pub fn security_page(&self, before_id: Option<i64>, limit: u32) -> Result<Vec<SecurityRow>> {
+        self.with_reader(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, at_ms, peer, reason FROM security_log WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
+            )?;
+            let rows =
+                stmt.query_map(rusqlite::params![before_id.unwrap_or(i64::MAX), limit.clamp(1, MAX_PAGE)], |row| {
+                    Ok(SecurityRow {
+                        id: row.get(0)?,
+                        entry: SecurityEntry {
+                            at: Timestamp::from_unix_millis(row.get(1)?).unwrap_or_else(|_| Timestamp::now()),
+                            peer: row.get(2)?,
+                            reason: row.get(3)?,
+                        },
+                    })
+                })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+}

@@ -1,0 +1,361 @@
+//! The store against a real SQLite file in a temporary folder.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use calleague_events::{parse_delivery, CallPhase, Timestamp};
+use calleague_store::{
+    CallFilter, EventFilter, ExportFormat, ExportWhat, FeedItem, IncomingDelivery, IngestOutcome, Order, PageRequest,
+    QuarantineItem, SecurityEntry, Source, Store, StoreError, StoreOptions, TimeRange,
+};
+use serde_json::{json, Value};
+
+fn open(dir: &tempfile::TempDir) -> Arc<Store> {
+    Store::open(dir.path().join("monitor.db"), StoreOptions::default()).unwrap()
+}
+
+fn ts(ms: i64) -> Timestamp {
+    Timestamp::from_unix_millis(1_767_268_800_000 + ms).unwrap() // 2026-01-01T12:00:00Z + ms
+}
+
+fn delivery(body: Value) -> IncomingDelivery {
+    let raw = body.to_string().into_bytes();
+    IncomingDelivery {
+        received_at: Timestamp::now(),
+        peer: Some("127.0.0.1:5000".into()),
+        headers: vec![("content-type".into(), "application/json".into())],
+        parsed: parse_delivery(&raw).unwrap(),
+        body: raw,
+        hidden: false,
+        source: Source::Webhook,
+    }
+}
+
+fn event(name: &str, delivery_id: &str, call: &str, at_ms: i64, data: Value) -> IncomingDelivery {
+    let mut d = json!({"callId": call});
+    if let (Value::Object(target), Value::Object(extra)) = (&mut d, data) {
+        target.extend(extra);
+    }
+    delivery(json!({"event": name, "deliveryId": delivery_id, "occurredAt": ts(at_ms).to_string(), "data": d}))
+}
+
+#[tokio::test]
+async fn a_repeat_counts_an_attempt_and_changes_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let first = store.ingest(event("call.started", "dl_1", "c1", 0, json!({"agentId": "a"}))).await.unwrap();
+    let IngestOutcome::Stored(row) = first else { panic!("expected stored, got {first:?}") };
+    let again = store.ingest(event("call.started", "dl_1", "c1", 0, json!({"agentId": "CHANGED"}))).await.unwrap();
+    assert_eq!(again, IngestOutcome::Duplicate { id: row.id, attempts: 2 });
+    let call = store.call("c1").unwrap().unwrap();
+    assert_eq!(call.record.agent_id.as_deref(), Some("a"));
+    assert_eq!(call.event_count, 1);
+    let page = store.events_page(&EventFilter::default(), &PageRequest::first(Order::NewestFirst, 10)).unwrap();
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.items[0].attempts, 2);
+}
+
+#[tokio::test]
+async fn without_a_delivery_id_dedupe_is_on_call_and_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let body = json!({"event": "call.failed", "occurredAt": ts(5).to_string(), "data": {"callId": "c9", "endedReason": "busy"}});
+    assert!(matches!(store.ingest(delivery(body.clone())).await.unwrap(), IngestOutcome::Stored(_)));
+    assert!(matches!(store.ingest(delivery(body)).await.unwrap(), IngestOutcome::Duplicate { attempts: 2, .. }));
+    let other_event = json!({"event": "call.started", "occurredAt": ts(1).to_string(), "data": {"callId": "c9"}});
+    assert!(matches!(store.ingest(delivery(other_event)).await.unwrap(), IngestOutcome::Stored(_)));
+    let call = store.call("c9").unwrap().unwrap();
+    assert_eq!(call.record.state, Some(CallPhase::Failed));
+    assert_eq!(call.event_count, 2);
+}
+
+#[tokio::test]
+async fn concurrent_deliveries_are_group_committed_and_all_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let mut tasks = Vec::new();
+    for i in 0..300 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store.ingest(event("call.started", &format!("dl_{i}"), &format!("c{}", i % 50), i, json!({}))).await
+        }));
+    }
+    for t in tasks {
+        assert!(matches!(t.await.unwrap().unwrap(), IngestOutcome::Stored(_)));
+    }
+    let counts = store.counts(ts(0)).unwrap();
+    assert_eq!(counts.deliveries_total, 300);
+    assert_eq!(counts.calls, 50);
+}
+
+#[tokio::test]
+async fn an_event_older_than_one_already_seen_is_late_and_does_not_undo_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    store
+        .ingest(event("call.completed", "d3", "c1", 90_000, json!({"durationSec": 84, "endedReason": "completed"})))
+        .await
+        .unwrap();
+    let IngestOutcome::Stored(started) =
+        store.ingest(event("call.started", "d1", "c1", 0, json!({"agentId": "a"}))).await.unwrap()
+    else {
+        panic!()
+    };
+    assert!(started.late);
+    let call = store.call("c1").unwrap().unwrap();
+    assert_eq!(call.record.state, Some(CallPhase::Completed));
+    assert_eq!(call.record.agent_id.as_deref(), Some("a"));
+    assert_eq!(call.first_occurred_at, ts(0));
+    assert_eq!(call.late_count, 1);
+    // Timeline order is occurredAt, not arrival.
+    let events = store.events_page(&EventFilter::default(), &PageRequest::first(Order::OldestFirst, 10)).unwrap();
+    let names: Vec<_> = events.items.iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(names, ["call.started", "call.completed"]);
+    assert_eq!(events.items.iter().map(|e| e.late).collect::<Vec<_>>(), [true, false]);
+}
+
+#[tokio::test]
+async fn hidden_and_unknown_events_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let mut hidden = event("recording.ready", "d1", "c1", 10, json!({"recordingId": "rec"}));
+    hidden.hidden = true;
+    store.ingest(hidden).await.unwrap();
+    store.ingest(event("call.transferred", "d2", "c1", 20, json!({"to": "+1"}))).await.unwrap();
+    let visible = store.events_page(&EventFilter::default(), &PageRequest::first(Order::OldestFirst, 10)).unwrap();
+    assert_eq!(visible.items.len(), 1);
+    assert_eq!(visible.items[0].event, "call.transferred");
+    assert!(!visible.items[0].known);
+    let all = EventFilter { include_hidden: true, ..Default::default() };
+    let everything = store.events_page(&all, &PageRequest::first(Order::OldestFirst, 10)).unwrap();
+    assert_eq!(everything.items.len(), 2);
+    assert!(everything.items[0].hidden);
+    // The hidden event was not folded into the call.
+    assert_eq!(store.call("c1").unwrap().unwrap().record.recording_id, None);
+}
+
+async fn fill_calls(store: &Store, n: i64) {
+    for i in 0..n {
+        let (name, reason) = if i % 3 == 0 { ("call.failed", "busy") } else { ("call.completed", "completed") };
+        let call = format!("c{i:03}");
+        let meta = json!({"metadata": {"orderId": format!("A-{i}"), "note": if i == 7 { "50%_off" } else { "plain" }},
+                          "agentId": if i % 2 == 0 { "ag_even" } else { "ag_odd" },
+                          "direction": "inbound", "language": "tr"});
+        store.ingest(event("call.started", &format!("s{i}"), &call, i * 1000, meta)).await.unwrap();
+        store
+            .ingest(event(name, &format!("e{i}"), &call, i * 1000 + 500, json!({"endedReason": reason})))
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn call_pages_walk_both_ways_in_both_orders() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    fill_calls(&store, 25).await;
+    for order in [Order::NewestFirst, Order::OldestFirst] {
+        let mut seen = Vec::new();
+        let mut request = PageRequest::first(order, 10);
+        let mut pages = Vec::new();
+        loop {
+            let page = store.calls_page(&CallFilter::default(), &request).unwrap();
+            seen.extend(page.items.iter().map(|c| c.record.call_id.clone()));
+            pages.push(page.clone());
+            match page.next {
+                Some(next) => request.after = Some(next),
+                None => break,
+            }
+        }
+        let mut expected: Vec<String> = (0..25).map(|i| format!("c{i:03}")).collect();
+        if order == Order::NewestFirst {
+            expected.reverse();
+        }
+        assert_eq!(seen, expected);
+        assert_eq!(pages.len(), 3);
+        // Walk back from the last page with `before`.
+        let back = PageRequest { order, after: None, before: pages[2].prev.clone(), limit: 10 };
+        let previous = store.calls_page(&CallFilter::default(), &back).unwrap();
+        assert_eq!(previous.items, pages[1].items);
+        assert!(previous.prev.is_some());
+        assert!(previous.next.is_some());
+    }
+}
+
+#[tokio::test]
+async fn filters_and_search_narrow_the_calls() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    fill_calls(&store, 30).await;
+    let count = |filter: CallFilter| {
+        store.calls_page(&filter, &PageRequest::first(Order::NewestFirst, 1000)).unwrap().items.len()
+    };
+    assert_eq!(count(CallFilter::default()), 30);
+    assert_eq!(count(CallFilter { states: vec!["failed".into()], ..Default::default() }), 10);
+    assert_eq!(count(CallFilter { ended_reasons: vec!["busy".into()], ..Default::default() }), 10);
+    assert_eq!(count(CallFilter { agents: vec!["ag_even".into()], ..Default::default() }), 15);
+    assert_eq!(count(CallFilter { directions: vec!["outbound".into()], ..Default::default() }), 0);
+    assert_eq!(count(CallFilter { languages: vec!["tr".into()], ..Default::default() }), 30);
+    let range = TimeRange { from: Some(ts(10_000)), to: Some(ts(20_000)) };
+    assert_eq!(count(CallFilter { range, ..Default::default() }), 10);
+    assert_eq!(count(CallFilter { text: Some("A-17".into()), ..Default::default() }), 1);
+    assert_eq!(count(CallFilter { text: Some("c02".into()), ..Default::default() }), 10);
+    // LIKE wildcards in the search text are literal.
+    assert_eq!(count(CallFilter { text: Some("50%_".into()), ..Default::default() }), 1);
+    assert_eq!(count(CallFilter { text: Some("%".into()), ..Default::default() }), 1);
+    let both = CallFilter { states: vec!["failed".into()], agents: vec!["ag_even".into()], ..Default::default() };
+    assert_eq!(count(both), 5);
+    let events = EventFilter { events: vec!["call.failed".into()], ..Default::default() };
+    assert_eq!(store.events_page(&events, &PageRequest::first(Order::NewestFirst, 1000)).unwrap().items.len(), 10);
+}
+
+#[tokio::test]
+async fn call_detail_has_every_event_with_its_raw_delivery() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    fill_calls(&store, 2).await;
+    let detail = store.call_detail("c001").unwrap().unwrap();
+    assert_eq!(detail.events.len(), 2);
+    assert_eq!(detail.events[0].event.event, "call.started");
+    let body: Value = serde_json::from_str(&detail.events[0].body).unwrap();
+    assert_eq!(body["data"]["metadata"]["orderId"], "A-1");
+    assert_eq!(detail.events[0].headers, vec![("content-type".to_string(), "application/json".to_string())]);
+    assert!(store.call_detail("nope").unwrap().is_none());
+}
+
+#[tokio::test]
+async fn quarantine_security_log_and_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    fill_calls(&store, 3).await;
+    store.ingest(event("call.started", "s0", "c000", 0, json!({}))).await.unwrap();
+    store
+        .quarantine(QuarantineItem {
+            received_at: Timestamp::now(),
+            peer: None,
+            headers: vec![],
+            body: b"not json".to_vec(),
+            reason: "not_json".into(),
+        })
+        .await
+        .unwrap();
+    store
+        .log_security(SecurityEntry {
+            at: Timestamp::now(),
+            peer: Some("10.0.0.9:1".into()),
+            reason: "wrong token".into(),
+        })
+        .await
+        .unwrap();
+    let counts = store.counts(ts(0)).unwrap();
+    assert_eq!(counts.deliveries_total, 6);
+    assert_eq!(counts.repeats, 1);
+    assert_eq!(counts.calls, 3);
+    assert_eq!(counts.calls_failed, 1);
+    assert_eq!(counts.calls_completed, 2);
+    assert_eq!(counts.quarantined, 1);
+    assert_eq!(counts.rejected, 1);
+    assert!(counts.last_delivery_at.is_some());
+    assert_eq!(store.quarantine_page(None, 10).unwrap()[0].body, "not json");
+    assert_eq!(store.security_page(None, 10).unwrap()[0].entry.reason, "wrong token");
+}
+
+#[tokio::test]
+async fn export_in_both_formats_ordered_by_occurred_at() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    // Arrival order differs from occurredAt order.
+    store.ingest(event("call.completed", "d2", "cB", 2_000, json!({}))).await.unwrap();
+    store
+        .ingest(event("call.started", "d1", "cA", 1_000, json!({"agentId": "ag,1", "metadata": {"k": "v"}})))
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    let n = store.export(ExportWhat::Calls, ExportFormat::Ndjson, TimeRange::default(), &mut out).unwrap();
+    assert_eq!(n, 2);
+    let lines: Vec<Value> = String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(
+        lines[0],
+        json!({"callId": "cA", "agentId": "ag,1", "state": "started", "startedAt": ts(1_000).to_string(), "metadata": {"k": "v"}})
+    );
+    assert_eq!(lines[1]["state"], "completed");
+    assert!(lines[1].get("agentId").is_none(), "absent fields stay absent");
+
+    let mut out = Vec::new();
+    store.export(ExportWhat::Calls, ExportFormat::Csv, TimeRange::default(), &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next().unwrap(), "callId,agentId,direction,state,startedAt,connectedAt,endedAt,durationSec,endedReason,language,metadata,recordingId,transcriptId");
+    assert!(lines.next().unwrap().starts_with("cA,\"ag,1\",,started,"));
+
+    let mut out = Vec::new();
+    let range = TimeRange { from: Some(ts(1_500)), to: None };
+    store.export(ExportWhat::Events, ExportFormat::Ndjson, range, &mut out).unwrap();
+    let only: Value = serde_json::from_slice(out.strip_suffix(b"\n").unwrap()).unwrap();
+    assert_eq!(only["deliveryId"], "d2");
+    assert_eq!(only["attempts"], 1);
+    assert_eq!(only["late"], false);
+    assert!(only.get("receivedAt").is_some());
+}
+
+#[tokio::test]
+async fn data_survives_reopening_and_read_only_opening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("monitor.db");
+    {
+        let store = Store::open(&path, StoreOptions::default()).unwrap();
+        store.ingest(event("call.started", "d1", "c1", 0, json!({}))).await.unwrap();
+        store.close();
+    }
+    let store = Store::open(&path, StoreOptions::default()).unwrap();
+    assert_eq!(store.counts(ts(0)).unwrap().deliveries_total, 1);
+    let ro = Store::open_read_only(&path).unwrap();
+    assert_eq!(ro.counts(ts(0)).unwrap().calls, 1);
+    assert!(matches!(ro.ingest(event("call.started", "d2", "c2", 0, json!({}))).await, Err(StoreError::WriterStopped)));
+    assert!(matches!(Store::open_read_only(dir.path().join("missing.db")), Err(StoreError::Open { .. })));
+}
+
+#[tokio::test]
+async fn a_database_from_a_newer_version_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("monitor.db");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(conn);
+    assert!(matches!(Store::open(&path, StoreOptions::default()), Err(StoreError::TooNew { found: 99, .. })));
+}
+
+#[tokio::test]
+async fn a_locked_database_reports_unavailable_then_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("monitor.db");
+    let options = StoreOptions { busy_timeout: Duration::from_millis(100), ..Default::default() };
+    let store = Store::open(&path, options).unwrap();
+    let locker = rusqlite::Connection::open(&path).unwrap();
+    locker.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let err = store.ingest(event("call.started", "d1", "c1", 0, json!({}))).await.unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+    locker.execute_batch("COMMIT").unwrap();
+    assert!(matches!(
+        store.ingest(event("call.started", "d1", "c1", 0, json!({}))).await.unwrap(),
+        IngestOutcome::Stored(_)
+    ));
+    assert_eq!(store.counts(ts(0)).unwrap().deliveries_total, 1);
+}
+
+#[tokio::test]
+async fn the_feed_announces_each_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let mut feed = store.subscribe();
+    store.ingest(event("call.started", "d1", "c1", 0, json!({"agentId": "a"}))).await.unwrap();
+    store.ingest(event("call.started", "d1", "c1", 0, json!({}))).await.unwrap();
+    match feed.recv().await.unwrap() {
+        FeedItem::Event { event, call } => {
+            assert_eq!(event.delivery_id.as_deref(), Some("d1"));
+            assert_eq!(call.unwrap().record.agent_id.as_deref(), Some("a"));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(matches!(feed.recv().await.unwrap(), FeedItem::Repeat { attempts: 2, .. }));
+}
