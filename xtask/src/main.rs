@@ -1,1 +1,53 @@
-fn main() {}
+//! `cargo xtask run` and `cargo xtask test`: the README's two commands.
+//!
+//! Both first make sure the system packages they need are installed (with apt-get, through
+//! sudo when not root), so that a fresh Debian or Ubuntu machine with Rust is enough.
+
+mod packages;
+mod run;
+mod test;
+
+use std::process::{Command, ExitCode};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run::run(&args[1..]),
+        Some("test") => test::run(&args[1..]),
+        _ => {
+            eprintln!("usage: cargo xtask run    start Calleague Monitor's receiver");
+            eprintln!("       cargo xtask test   run every check and test");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (xtask lives one level below it).
+pub fn workspace_root() -> std::path::PathBuf {
+    let manifest = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(|p| p.to_path_buf()).unwrap_or(manifest)
+}
+
+pub fn cargo() -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command.current_dir(workspace_root());
+    command
+}
+
+/// Runs a step, printing it first, and fails with its name if it fails.
+pub fn step(name: &str, command: &mut Command) -> Result<(), String> {
+    eprintln!("\n==> {name}");
+    let status = command.status().map_err(|e| format!("{name}: cannot start: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{name} failed ({status})"))
+    }
+}

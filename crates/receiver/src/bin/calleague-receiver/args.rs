@@ -1,0 +1,129 @@
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use calleague_events::Timestamp;
+use calleague_receiver::{DEFAULT_BIND, DEFAULT_BODY_LIMIT, DEFAULT_PATH};
+use calleague_store::{ExportFormat, ExportWhat};
+use clap::{Args, Parser, Subcommand};
+
+/// Calleague Monitor's headless webhook receiver.
+///
+/// The API key is read from the CALLEAGUE_API_KEY environment variable or from --key-file,
+/// never from a plain argument (arguments are visible to every user of the machine).
+#[derive(Debug, Parser)]
+#[command(name = "calleague-receiver", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Receive deliveries and store them; prints `listening on URL` when ready.
+    Serve(ServeArgs),
+    /// Write stored calls or events to stdout.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The SQLite database (created if missing).
+    #[arg(long)]
+    pub db: PathBuf,
+    /// Address to listen on. Anything but loopback is reachable from the network.
+    #[arg(long, default_value = DEFAULT_BIND)]
+    pub bind: SocketAddr,
+    /// The webhook path deliveries are posted to.
+    #[arg(long, default_value = DEFAULT_PATH)]
+    pub path: String,
+    /// A file holding the API key (instead of CALLEAGUE_API_KEY).
+    #[arg(long)]
+    pub key_file: Option<PathBuf>,
+    /// During a key rotation: a file holding the previous key, accepted for --key-grace.
+    #[arg(long)]
+    pub previous_key_file: Option<PathBuf>,
+    /// How long the previous key stays valid, e.g. 30m, 24h, 7d.
+    #[arg(long, default_value = "24h", value_parser = parse_duration)]
+    pub key_grace: Duration,
+    /// TLS certificate chain (PEM); needs --tls-key.
+    #[arg(long, requires = "tls_key", conflicts_with = "tls_self_signed")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM); needs --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve TLS with a generated self-signed certificate (for LAN tests); its PEM is
+    /// written next to the database.
+    #[arg(long)]
+    pub tls_self_signed: bool,
+    /// Event names subscribed to, comma-separated; others are stored but hidden. Default: all.
+    #[arg(long, value_delimiter = ',')]
+    pub events: Option<Vec<String>>,
+    /// Largest accepted body in bytes.
+    #[arg(long, default_value_t = DEFAULT_BODY_LIMIT)]
+    pub body_limit: usize,
+    /// How long a client may take to send its headers, and then its body, e.g. 10s.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub read_timeout: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The SQLite database to read.
+    #[arg(long)]
+    pub db: PathBuf,
+    /// calls or events.
+    #[arg(long)]
+    pub what: ExportWhat,
+    /// ndjson or csv.
+    #[arg(long, default_value = "ndjson")]
+    pub format: ExportFormat,
+    /// Only what occurred at or after this RFC 3339 time.
+    #[arg(long, value_parser = parse_time)]
+    pub from: Option<Timestamp>,
+    /// Only what occurred before this RFC 3339 time.
+    #[arg(long, value_parser = parse_time)]
+    pub to: Option<Timestamp>,
+}
+
+fn parse_time(text: &str) -> Result<Timestamp, String> {
+    Timestamp::parse(text).map_err(|_| format!("\"{text}\" is not an RFC 3339 time such as 2026-01-01T12:00:00Z"))
+}
+
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().map_err(|_| format!("\"{text}\" is not a duration such as 10s, 30m, 24h or 7d"))?;
+    let seconds = match unit {
+        "ms" => return Ok(Duration::from_millis(n)),
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("\"{text}\" has an unknown unit (use ms, s, m, h or d)")),
+    };
+    Ok(Duration::from_secs(seconds))
+}
+
+/// clap's own messages run to several lines; a bad argument gets one line and a hint.
+pub fn report_usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        };
+    }
+    let rendered = e.render().to_string();
+    let first = rendered.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid arguments");
+    let first = first.trim_start_matches("error: ");
+    eprintln!("error: {first} (see calleague-receiver --help)");
+    ExitCode::from(2)
+}

@@ -1,0 +1,52 @@
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::KeySet;
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:8787";
+pub const DEFAULT_PATH: &str = "/hooks/calleague";
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone)]
+pub enum TlsSettings {
+    /// A certificate chain and private key in PEM files.
+    Pem { cert: PathBuf, key: PathBuf },
+    /// A pair generated at start for LAN tests; the certificate (never the key) is written
+    /// to `cert_out` so that a client can be told to trust it.
+    SelfSigned { hostnames: Vec<String>, cert_out: Option<PathBuf> },
+}
+
+#[derive(Debug, Clone)]
+pub struct ReceiverConfig {
+    /// 127.0.0.1 by default; another interface is an explicit choice.
+    pub bind: SocketAddr,
+    /// The one path deliveries are accepted on.
+    pub path: String,
+    pub keys: KeySet,
+    pub body_limit: usize,
+    /// How long a client may take to send its headers, and then its body.
+    pub read_timeout: Duration,
+    pub tls: Option<TlsSettings>,
+    /// Event names the user subscribed to; `None` means all. Others are kept but hidden.
+    pub subscriptions: Option<BTreeSet<String>>,
+    /// How long shutdown waits for in-flight deliveries.
+    pub drain_timeout: Duration,
+}
+
+impl ReceiverConfig {
+    pub fn new(keys: KeySet) -> Self {
+        Self {
+            bind: DEFAULT_BIND.parse().expect("the default bind address parses"),
+            path: DEFAULT_PATH.to_owned(),
+            keys,
+            body_limit: DEFAULT_BODY_LIMIT,
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            tls: None,
+            subscriptions: None,
+            drain_timeout: Duration::from_secs(10),
+        }
+    }
+}

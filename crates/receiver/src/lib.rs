@@ -1,0 +1,15 @@
+//! The webhook receiver.
+//!
+//! It verifies each delivery's Bearer token, enforces size and time limits, and answers by
+//! the response rules of DESIGN.md: a 2xx only once a delivery is committed to the store
+//! (or deliberately discarded), 503 when the store cannot commit so that Calleague retries.
+
+mod auth;
+mod config;
+mod handler;
+mod server;
+mod tls;
+
+pub use auth::{ApiKey, KeySet};
+pub use config::{ReceiverConfig, TlsSettings, DEFAULT_BIND, DEFAULT_BODY_LIMIT, DEFAULT_PATH, DEFAULT_READ_TIMEOUT};
+pub use server::{Receiver, ReceiverError};

@@ -1,0 +1,76 @@
+//! Checks for Debian packages and installs the missing ones.
+
+use std::process::Command;
+
+/// What building the workspace needs: a C compiler for SQLite and ring.
+pub const BUILD: &[&str] = &["build-essential", "pkg-config"];
+
+fn installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).contains("install ok installed"))
+        .unwrap_or(false)
+}
+
+fn is_root() -> bool {
+    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
+}
+
+fn have(program: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+/// Makes sure every package in `wanted` is installed.
+pub fn ensure(wanted: &[&str]) -> Result<(), String> {
+    if !have("dpkg-query") || !have("apt-get") {
+        return Err(format!(
+            "this needs a Debian or Ubuntu system (apt-get and dpkg). On another system install the equivalents of: {}",
+            wanted.join(" ")
+        ));
+    }
+    let missing: Vec<&str> = wanted.iter().copied().filter(|p| !installed(p)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    eprintln!("==> installing missing system packages: {}", missing.join(" "));
+    let sudo = if is_root() {
+        None
+    } else if have("sudo") {
+        eprintln!("    (through sudo, which may ask for your password)");
+        Some("sudo")
+    } else {
+        return Err(format!("not root and no sudo: install these packages yourself: {}", missing.join(" ")));
+    };
+    let apt = |args: &[&str]| -> Result<(), String> {
+        let mut command = match sudo {
+            Some(sudo) => {
+                let mut c = Command::new(sudo);
+                c.arg("apt-get");
+                c
+            }
+            None => Command::new("apt-get"),
+        };
+        command.env("DEBIAN_FRONTEND", "noninteractive").args(args);
+        let status = command.status().map_err(|e| format!("cannot run apt-get: {e}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("apt-get {} failed ({status})", args.join(" ")))
+        }
+    };
+    apt(&["update", "-q"])?;
+    let mut install = vec!["install", "-y", "-q", "--no-install-recommends"];
+    install.extend(&missing);
+    apt(&install)?;
+    let still: Vec<&str> = missing.iter().copied().filter(|p| !installed(p)).collect();
+    if still.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("these packages are still missing after apt-get: {}", still.join(" ")))
+    }
+}

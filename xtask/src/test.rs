@@ -1,0 +1,27 @@
+//! `cargo xtask test`: formatting, lints, and every test.
+
+use crate::{cargo, packages, step};
+
+pub fn run(_args: &[String]) -> Result<(), String> {
+    packages::ensure(packages::BUILD)?;
+    ensure_components()?;
+    step("cargo fmt --check", cargo().args(["fmt", "--all", "--", "--check"]))?;
+    step("cargo clippy", cargo().args(["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]))?;
+    step("cargo test (Rust: unit, property and integration tests)", cargo().args(["test", "--workspace", "--locked"]))?;
+    eprintln!("\n==> all checks and tests passed");
+    Ok(())
+}
+
+/// rustfmt and clippy come with rustup's default profile, but not with every install.
+fn ensure_components() -> Result<(), String> {
+    for (component, probe) in [("rustfmt", ["fmt", "--version"]), ("clippy", ["clippy", "--version"])] {
+        let ok = cargo().args(probe).output().map(|o| o.status.success()).unwrap_or(false);
+        if !ok {
+            step(
+                &format!("rustup component add {component}"),
+                std::process::Command::new("rustup").args(["component", "add", component]),
+            )?;
+        }
+    }
+    Ok(())
+}
