@@ -1,0 +1,106 @@
+//! The API's objects, read leniently: aliases accepted, every optional field optional.
+
+use calleague_events::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Webhook {
+    #[serde(alias = "id")]
+    pub webhook_id: String,
+    pub url: String,
+    #[serde(default)]
+    pub events: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient_time")]
+    pub created_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient_time")]
+    pub updated_at: Option<Timestamp>,
+}
+
+/// What a create or update sends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookDraft {
+    pub url: String,
+    pub events: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Call {
+    #[serde(alias = "id")]
+    pub call_id: String,
+    #[serde(default, alias = "assistantId")]
+    pub agent_id: Option<String>,
+    #[serde(default)]
+    pub direction: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default, deserialize_with = "lenient_time")]
+    pub started_at: Option<Timestamp>,
+    #[serde(default, deserialize_with = "lenient_time")]
+    pub connected_at: Option<Timestamp>,
+    #[serde(default, deserialize_with = "lenient_time")]
+    pub ended_at: Option<Timestamp>,
+    #[serde(default)]
+    pub duration_sec: Option<f64>,
+    #[serde(default)]
+    pub ended_reason: Option<String>,
+    #[serde(default)]
+    pub language: Option<String>,
+    #[serde(default)]
+    pub metadata: Option<Value>,
+    #[serde(default)]
+    pub recording_id: Option<String>,
+    #[serde(default)]
+    pub transcript_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Recording {
+    #[serde(alias = "id")]
+    pub recording_id: String,
+    #[serde(default)]
+    pub call_id: Option<String>,
+    pub url: String,
+    #[serde(default)]
+    pub duration_sec: Option<f64>,
+    #[serde(default)]
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Transcript {
+    #[serde(alias = "id")]
+    pub transcript_id: String,
+    #[serde(default)]
+    pub call_id: Option<String>,
+    #[serde(default)]
+    pub language: Option<String>,
+    #[serde(default)]
+    pub segments: Vec<Segment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Segment {
+    #[serde(default)]
+    pub speaker: String,
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub start_sec: f64,
+    #[serde(default)]
+    pub end_sec: f64,
+}
+
+/// An unreadable time reads as absent rather than failing the whole object.
+fn lenient_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+    let value = Option::<Value>::deserialize(d)?;
+    Ok(match value {
+        Some(Value::String(s)) => Timestamp::parse(&s).ok(),
+        _ => None,
+    })
+}
