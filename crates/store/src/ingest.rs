@@ -30,9 +30,13 @@ pub(crate) fn headers_json(headers: &[(String, String)]) -> String {
 pub(crate) enum DeliveryWrite {
     New(Box<EventRow>, Option<Box<CallRow>>),
     Repeat { id: i64, attempts: i64 },
+    Known,
 }
 
 pub(crate) fn write_delivery(conn: &Connection, item: &IncomingDelivery) -> Result<DeliveryWrite> {
+    if item.source == crate::Source::Catchup && already_has_event(conn, item)? {
+        return Ok(DeliveryWrite::Known);
+    }
     let key = dedupe_key(item);
     let received = item.received_at.to_string();
     let (id, attempts): (i64, i64) = conn
@@ -125,6 +129,16 @@ pub(crate) fn write_delivery(conn: &Connection, item: &IncomingDelivery) -> Resu
     Ok(DeliveryWrite::New(Box::new(event), call))
 }
 
+/// A caught-up event adds nothing when a webhook already brought the same step of the call.
+fn already_has_event(conn: &Connection, item: &IncomingDelivery) -> Result<bool> {
+    let Some(call_id) = &item.parsed.data.call_id else { return Ok(false) };
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM events WHERE call_id = ?1 AND event = ?2 LIMIT 1")?
+        .query_row(params![call_id, item.parsed.event.as_str()], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
 fn upsert_call(
     conn: &Connection,
     call_id: &str,
@@ -199,5 +213,28 @@ pub(crate) fn write_quarantine(conn: &Connection, item: &QuarantineItem) -> Resu
 pub(crate) fn write_security(conn: &Connection, entry: &SecurityEntry) -> Result<i64> {
     conn.prepare_cached("INSERT INTO security_log (at, at_ms, peer, reason) VALUES (?1, ?2, ?3, ?4)")?
         .execute(params![entry.at.to_string(), entry.at.unix_millis(), entry.peer, entry.reason])?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub(crate) fn write_heartbeat(conn: &Connection, session: Option<i64>, at: Timestamp) -> Result<i64> {
+    let ms = at.unix_millis();
+    match session {
+        None => {
+            conn.prepare_cached("INSERT INTO uptime (started_ms, last_beat_ms) VALUES (?1, ?1)")?.execute([ms])?;
+            Ok(conn.last_insert_rowid())
+        }
+        Some(id) => {
+            conn.prepare_cached("UPDATE uptime SET last_beat_ms = max(last_beat_ms, ?2) WHERE id = ?1")?
+                .execute(params![id, ms])?;
+            Ok(id)
+        }
+    }
+}
+
+pub(crate) fn write_catchup(conn: &Connection, from: Timestamp, to: Timestamp, calls_merged: i64) -> Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO catchup_windows (from_ms, to_ms, finished_ms, calls_merged) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![from.unix_millis(), to.unix_millis(), Timestamp::now().unix_millis(), calls_merged])?;
     Ok(conn.last_insert_rowid())
 }

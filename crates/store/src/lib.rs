@@ -11,6 +11,7 @@ mod model;
 mod query;
 mod rows;
 mod schema;
+mod uptime;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -135,7 +136,7 @@ impl Store {
         self.submit(Write::Security(entry)).await
     }
 
-    async fn submit(&self, write: Write) -> Result<IngestOutcome> {
+    pub(crate) async fn submit(&self, write: Write) -> Result<IngestOutcome> {
         let (reply, outcome) = oneshot::channel();
         {
             let jobs = self.jobs.lock().map_err(|_| StoreError::WriterStopped)?;

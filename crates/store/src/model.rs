@@ -68,6 +68,8 @@ pub enum IngestOutcome {
     Logged {
         id: i64,
     },
+    /// A caught-up event the store already had from a webhook: nothing was added.
+    AlreadyKnown,
 }
 
 /// One event on the timeline.

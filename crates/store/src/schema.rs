@@ -3,7 +3,8 @@ use rusqlite::Connection;
 use crate::{Result, StoreError};
 
 /// Migrations in order; the database's `user_version` is how many have run.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("../migrations/0001_init.sql"), include_str!("../migrations/0002_uptime.sql")];
 
 /// Pragmas for every connection. `synchronous=FULL` because a delivery we acknowledged
 /// must survive a power loss, not only a crash.

@@ -10,7 +10,7 @@ use std::sync::mpsc;
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{broadcast, oneshot};
 
-use crate::ingest::{write_delivery, write_quarantine, write_security, DeliveryWrite};
+use crate::ingest::{write_catchup, write_delivery, write_heartbeat, write_quarantine, write_security, DeliveryWrite};
 use crate::model::{FeedItem, IncomingDelivery, IngestOutcome, QuarantineItem, SecurityEntry};
 use crate::{Result, StoreError};
 
@@ -21,6 +21,8 @@ pub(crate) enum Write {
     Delivery(Box<IncomingDelivery>),
     Quarantine(QuarantineItem),
     Security(SecurityEntry),
+    Heartbeat { session: Option<i64>, at: calleague_events::Timestamp },
+    CatchupDone { from: calleague_events::Timestamp, to: calleague_events::Timestamp, calls_merged: i64 },
 }
 
 pub(crate) struct Job {
@@ -92,7 +94,12 @@ fn apply(conn: &Connection, write: &Write) -> Result<(IngestOutcome, Option<Feed
             DeliveryWrite::Repeat { id, attempts } => {
                 (IngestOutcome::Duplicate { id, attempts }, Some(FeedItem::Repeat { id, attempts }))
             }
+            DeliveryWrite::Known => (IngestOutcome::AlreadyKnown, None),
         },
+        Write::Heartbeat { session, at } => (IngestOutcome::Logged { id: write_heartbeat(conn, *session, *at)? }, None),
+        Write::CatchupDone { from, to, calls_merged } => {
+            (IngestOutcome::Logged { id: write_catchup(conn, *from, *to, *calls_merged)? }, None)
+        }
         Write::Quarantine(item) => {
             let id = write_quarantine(conn, item)?;
             (IngestOutcome::Quarantined { id }, Some(FeedItem::Quarantined { id }))

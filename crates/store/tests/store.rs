@@ -359,3 +359,41 @@ async fn the_feed_announces_each_commit() {
     }
     assert!(matches!(feed.recv().await.unwrap(), FeedItem::Repeat { attempts: 2, .. }));
 }
+
+#[tokio::test]
+async fn downtime_windows_come_from_gaps_between_runs_and_are_caught_up_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let first = store.start_uptime(ts(0)).await.unwrap();
+    store.heartbeat(first, ts(5_000)).await.unwrap();
+    store.heartbeat(first, ts(4_000)).await.unwrap(); // an old beat never moves it back
+                                                      // A short gap (a restart) is not downtime.
+    let second = store.start_uptime(ts(6_000)).await.unwrap();
+    store.heartbeat(second, ts(10_000)).await.unwrap();
+    let third = store.start_uptime(ts(70_000)).await.unwrap();
+    assert_ne!(second, third);
+    let windows = store.downtime_windows(15_000).unwrap();
+    assert_eq!(windows, vec![TimeRange { from: Some(ts(10_000)), to: Some(ts(70_000)) }]);
+    store.record_catchup(windows[0], 3).await.unwrap();
+    assert!(store.downtime_windows(15_000).unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_caught_up_event_adds_nothing_when_a_webhook_brought_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    store.ingest(event("call.started", "d1", "c1", 0, json!({"agentId": "a"}))).await.unwrap();
+    let mut caught = event("call.started", "x", "c1", 0, json!({"agentId": "a"}));
+    caught.parsed.delivery_id = None;
+    caught.source = Source::Catchup;
+    assert_eq!(store.ingest(caught.clone()).await.unwrap(), IngestOutcome::AlreadyKnown);
+    let mut ended = event("call.completed", "x", "c1", 9_000, json!({"endedReason": "completed"}));
+    ended.parsed.delivery_id = None;
+    ended.source = Source::Catchup;
+    assert!(matches!(store.ingest(ended.clone()).await.unwrap(), IngestOutcome::Stored(_)));
+    assert_eq!(store.ingest(ended).await.unwrap(), IngestOutcome::AlreadyKnown);
+    let call = store.call("c1").unwrap().unwrap();
+    assert!(call.caught_up);
+    assert_eq!(call.event_count, 2);
+    assert_eq!(call.record.state, Some(CallPhase::Completed));
+}

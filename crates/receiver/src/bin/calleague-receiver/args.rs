@@ -25,6 +25,65 @@ pub enum Command {
     Serve(ServeArgs),
     /// Write stored calls or events to stdout.
     Export(ExportArgs),
+    /// Read the calls of a time window from Calleague's REST API into the database.
+    CatchUp(CatchUpArgs),
+    /// List, create, update or delete the account's webhook subscriptions.
+    Webhooks(WebhooksArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CatchUpArgs {
+    #[arg(long)]
+    pub db: PathBuf,
+    /// Calls that started at or after this RFC 3339 time.
+    #[arg(long, value_parser = parse_time)]
+    pub from: Timestamp,
+    /// Calls that started before this RFC 3339 time.
+    #[arg(long, value_parser = parse_time)]
+    pub to: Timestamp,
+    #[arg(long, env = "CALLEAGUE_API_BASE", default_value = calleague_client::DEFAULT_BASE_URL)]
+    pub api_base: String,
+    #[arg(long)]
+    pub key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct WebhooksArgs {
+    #[command(subcommand)]
+    pub command: WebhookCommand,
+    #[arg(long, global = true, env = "CALLEAGUE_API_BASE", default_value = calleague_client::DEFAULT_BASE_URL)]
+    pub api_base: String,
+    #[arg(long, global = true)]
+    pub key_file: Option<PathBuf>,
+    /// Allow http:// to loopback addresses (only the simulator accepts them).
+    #[arg(long, global = true)]
+    pub allow_loopback_http: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    List {
+        /// Print JSON instead of one line per webhook.
+        #[arg(long)]
+        json: bool,
+    },
+    Create {
+        #[arg(long)]
+        url: String,
+        /// Comma-separated event names.
+        #[arg(long, value_delimiter = ',', required = true)]
+        events: Vec<String>,
+    },
+    Update {
+        id: String,
+        #[arg(long)]
+        url: Option<String>,
+        #[arg(long, value_delimiter = ',')]
+        events: Option<Vec<String>>,
+    },
+    Delete {
+        id: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -66,6 +125,13 @@ pub struct ServeArgs {
     /// How long a client may take to send its headers, and then its body, e.g. 10s.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub read_timeout: Duration,
+    /// Calleague's REST API: when given, the calls missed while the receiver was down are
+    /// read from it on start.
+    #[arg(long, env = "CALLEAGUE_API_BASE")]
+    pub api_base: Option<String>,
+    /// How often the receiver records that it is up (for finding downtime); for tests.
+    #[arg(long, default_value = "5s", value_parser = parse_duration, hide = true)]
+    pub heartbeat_interval: Duration,
 }
 
 #[derive(Debug, Args)]

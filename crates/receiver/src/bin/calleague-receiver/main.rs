@@ -1,8 +1,11 @@
 //! `calleague-receiver`: the headless webhook receiver and its export.
 
 mod args;
+mod catch_up;
 mod export;
+mod key;
 mod serve;
+mod webhooks;
 
 use std::process::ExitCode;
 
@@ -26,6 +29,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Export(args) => export::run(args),
+        Command::CatchUp(args) => catch_up::run(args),
+        Command::Webhooks(args) => webhooks::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,16 +1,15 @@
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::path::Path;
 use std::time::SystemTime;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
+use calleague_catchup::Uptime;
 use calleague_events::EventKind;
 use calleague_receiver::{ApiKey, KeySet, Receiver, ReceiverConfig, TlsSettings};
 use calleague_store::{Store, StoreOptions};
 
 use crate::args::ServeArgs;
-
-const KEY_ENV: &str = "CALLEAGUE_API_KEY";
+use crate::key;
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let keys = load_keys(&args)?;
@@ -43,17 +42,24 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
+    let catch_up_client =
+        args.api_base.as_deref().map(|base| key::client(base, args.key_file.as_deref())).transpose()?;
     runtime.block_on(async move {
         let store = Store::open(&args.db, StoreOptions::default())?;
         let receiver = Receiver::start(config, store.clone()).await?;
+        let uptime = Uptime::start(store.clone(), args.heartbeat_interval).await?;
         if args.tls_self_signed {
             eprintln!("self-signed certificate written to {}", args.db.with_extension("tls-cert.pem").display());
         }
         let mut stdout = std::io::stdout();
         writeln!(stdout, "listening on {}", receiver.url())?;
         stdout.flush()?;
+        if let Some(client) = catch_up_client {
+            tokio::spawn(crate::catch_up::in_background(store.clone(), client, args.heartbeat_interval * 3));
+        }
         wait_for_signal().await?;
         receiver.shutdown().await;
+        uptime.stop().await;
         // Let the writer commit whatever is still queued before we exit.
         tokio::task::spawn_blocking(move || store.close()).await?;
         Ok(())
@@ -71,20 +77,12 @@ async fn wait_for_signal() -> anyhow::Result<()> {
 }
 
 fn load_keys(args: &ServeArgs) -> anyhow::Result<KeySet> {
-    let current = match (&args.key_file, std::env::var(KEY_ENV)) {
-        (Some(file), _) => read_key_file(file)?,
-        (None, Ok(value)) => ApiKey::new(&value).with_context(|| format!("{KEY_ENV} is set but empty"))?,
-        (None, Err(_)) => bail!("no API key: set {KEY_ENV} or pass --key-file FILE"),
-    };
+    let current = ApiKey::new(&key::read(args.key_file.as_deref())?).context("the API key is empty")?;
     let mut keys = KeySet::single(current);
     if let Some(previous) = &args.previous_key_file {
         let until = SystemTime::now() + args.key_grace;
-        keys = keys.with_previous(read_key_file(previous)?, until);
+        let previous = ApiKey::new(&key::read(Some(previous))?).context("the previous key is empty")?;
+        keys = keys.with_previous(previous, until);
     }
     Ok(keys)
-}
-
-fn read_key_file(path: &Path) -> anyhow::Result<ApiKey> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the key file {}", path.display()))?;
-    ApiKey::new(&text).with_context(|| format!("the key file {} is empty", path.display()))
 }

@@ -1,0 +1,145 @@
+//! Catch-up after downtime, and the heartbeat that tells when the receiver was down.
+//!
+//! Webhooks only reach a receiver that is running. While it is stopped, Calleague retries
+//! for a while and then gives up, so the app reads the calls it missed from the REST API:
+//! for every window between two runs (with a margin on both sides), every page of calls,
+//! each turned into the lifecycle events it implies and merged through the same call fold.
+//! Running it twice adds nothing.
+
+mod merge;
+mod uptime;
+
+use std::time::Duration;
+
+use calleague_client::{Client, ClientError};
+use calleague_events::Timestamp;
+use calleague_store::{IngestOutcome, Store, StoreError};
+use serde::Serialize;
+
+pub use merge::call_events;
+pub use uptime::{Uptime, HEARTBEAT_INTERVAL};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatchUpError {
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl CatchUpError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Client(e) => e.code(),
+            Self::Store(e) => e.code(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct CatchUpOptions {
+    /// Read this much more on both sides of a window: clocks differ, and a heartbeat is
+    /// only written every few seconds.
+    pub margin: Duration,
+    /// Gaps between runs shorter than this are restarts, not downtime.
+    pub min_gap: Duration,
+}
+
+impl Default for CatchUpOptions {
+    fn default() -> Self {
+        Self { margin: Duration::from_secs(300), min_gap: HEARTBEAT_INTERVAL * 3 }
+    }
+}
+
+/// Where a catch-up is, for a progress display.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Progress {
+    /// 1-based; 0 before the first window.
+    pub window: usize,
+    pub windows: usize,
+    pub page: u32,
+    pub pages: Option<u32>,
+    pub calls_read: usize,
+    /// Calls that gained at least one event.
+    pub calls_merged: usize,
+    pub events_added: usize,
+    pub done: bool,
+}
+
+/// Catches up every downtime window the store knows of and has not caught up yet.
+pub async fn catch_up_downtime(
+    store: &Store,
+    client: &Client,
+    options: CatchUpOptions,
+    mut progress: impl FnMut(Progress),
+) -> Result<Progress, CatchUpError> {
+    let windows = store.downtime_windows(options.min_gap.as_millis() as i64)?;
+    let mut state = Progress { windows: windows.len(), ..Default::default() };
+    for (i, window) in windows.iter().enumerate() {
+        state.window = i + 1;
+        let merged_before = state.calls_merged;
+        let (Some(from), Some(to)) = (window.from, window.to) else { continue };
+        read_window(store, client, widen(from, to, options.margin), &mut state, &mut progress).await?;
+        store.record_catchup(*window, (state.calls_merged - merged_before) as i64).await?;
+    }
+    state.done = true;
+    progress(state);
+    Ok(state)
+}
+
+/// Catches up one explicit window, e.g. from the command line.
+pub async fn catch_up_window(
+    store: &Store,
+    client: &Client,
+    from: Timestamp,
+    to: Timestamp,
+    mut progress: impl FnMut(Progress),
+) -> Result<Progress, CatchUpError> {
+    let mut state = Progress { window: 1, windows: 1, ..Default::default() };
+    read_window(store, client, (from, to), &mut state, &mut progress).await?;
+    state.done = true;
+    progress(state);
+    Ok(state)
+}
+
+fn widen(from: Timestamp, to: Timestamp, margin: Duration) -> (Timestamp, Timestamp) {
+    let m = margin.as_millis() as i64;
+    (from.saturating_add_millis(-m), to.saturating_add_millis(m))
+}
+
+async fn read_window(
+    store: &Store,
+    client: &Client,
+    (from, to): (Timestamp, Timestamp),
+    state: &mut Progress,
+    progress: &mut impl FnMut(Progress),
+) -> Result<(), CatchUpError> {
+    tracing::info!(%from, %to, "catching up");
+    let calls = client
+        .list_calls(from, to, |page| {
+            state.page = page.page;
+            state.pages = page.pages;
+            progress(*state);
+        })
+        .await?;
+    let received_at = Timestamp::now();
+    for call in &calls {
+        let mut added = 0;
+        for event in call_events(call, received_at) {
+            if let IngestOutcome::Stored(_) = store.ingest(event).await? {
+                added += 1;
+            }
+        }
+        state.calls_read += 1;
+        state.events_added += added;
+        if added > 0 {
+            state.calls_merged += 1;
+        }
+        if state.calls_read % 50 == 0 {
+            progress(*state);
+        }
+    }
+    progress(*state);
+    Ok(())
+}

@@ -1,0 +1,123 @@
+//! A call from the REST API as the lifecycle events it implies.
+
+use calleague_client::Call;
+use calleague_events::{CallData, Delivery, EventKind, Timestamp};
+use calleague_store::{IncomingDelivery, Source};
+
+/// The events a call's REST record implies, each with every field the record has, so that
+/// the call fold gives the same state it would from the webhooks. Events without a time
+/// of their own (recording and transcript) take the call's end.
+pub fn call_events(call: &Call, received_at: Timestamp) -> Vec<IncomingDelivery> {
+    let data = CallData {
+        call_id: Some(call.call_id.clone()),
+        agent_id: call.agent_id.clone(),
+        direction: call.direction.clone(),
+        status: call.status.clone(),
+        duration_sec: call.duration_sec,
+        ended_reason: call.ended_reason.clone(),
+        language: call.language.clone(),
+        metadata: call.metadata.clone(),
+        recording_id: call.recording_id.clone(),
+        transcript_id: call.transcript_id.clone(),
+        connected_at: call.connected_at,
+        started_at: call.started_at,
+        ended_at: call.ended_at,
+        extra: Default::default(),
+    };
+    let status = call.status.as_deref().unwrap_or_default();
+    let terminal = match status {
+        "failed" => Some(EventKind::CallFailed),
+        "completed" | "ended" => Some(EventKind::CallCompleted),
+        _ if call.ended_at.is_some() => Some(EventKind::CallCompleted),
+        _ => None,
+    };
+    let latest = call.ended_at.or(call.connected_at).or(call.started_at);
+    let mut steps: Vec<(EventKind, Option<Timestamp>)> = vec![(EventKind::CallStarted, call.started_at)];
+    if call.connected_at.is_some() || status == "connected" {
+        steps.push((EventKind::CallConnected, call.connected_at));
+    }
+    if let Some(kind) = terminal {
+        steps.push((kind, call.ended_at));
+    }
+    if call.recording_id.is_some() {
+        steps.push((EventKind::RecordingReady, latest));
+    }
+    if call.transcript_id.is_some() {
+        steps.push((EventKind::TranscriptReady, latest));
+    }
+    let body = serde_json::to_vec(call).unwrap_or_default();
+    steps
+        .into_iter()
+        .filter_map(|(kind, at)| {
+            // Without a time the event cannot be placed on the timeline; the call's own
+            // webhooks will bring it.
+            let at = at?;
+            Some(IncomingDelivery {
+                received_at,
+                peer: None,
+                headers: vec![("x-calleague-monitor-source".into(), "rest-catch-up".into())],
+                body: body.clone(),
+                parsed: Delivery {
+                    event_name: kind.as_str().to_owned(),
+                    event: kind,
+                    delivery_id: None,
+                    occurred_at: Some(at),
+                    occurred_at_text: Some(at.to_string()),
+                    data: data.clone(),
+                },
+                hidden: false,
+                source: Source::Catchup,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ts(s: &str) -> Option<Timestamp> {
+        Some(Timestamp::parse(s).unwrap())
+    }
+
+    fn call(status: &str) -> Call {
+        Call {
+            call_id: "c1".into(),
+            agent_id: Some("a".into()),
+            direction: Some("inbound".into()),
+            status: Some(status.into()),
+            started_at: ts("2026-01-01T12:00:00Z"),
+            connected_at: ts("2026-01-01T12:00:05Z"),
+            ended_at: ts("2026-01-01T12:01:00Z"),
+            duration_sec: Some(55.0),
+            ended_reason: Some("completed".into()),
+            language: Some("en".into()),
+            metadata: None,
+            recording_id: Some("r".into()),
+            transcript_id: None,
+        }
+    }
+
+    #[test]
+    fn a_completed_call_implies_its_lifecycle() {
+        let events = call_events(&call("completed"), Timestamp::now());
+        let names: Vec<&str> = events.iter().map(|e| e.parsed.event.as_str()).collect();
+        assert_eq!(names, ["call.started", "call.connected", "call.completed", "recording.ready"]);
+        assert!(events.iter().all(|e| e.source == Source::Catchup && e.parsed.delivery_id.is_none()));
+        assert_eq!(events[2].parsed.occurred_at, ts("2026-01-01T12:01:00Z"));
+    }
+
+    #[test]
+    fn a_failed_call_and_one_in_progress() {
+        let mut failed = call("failed");
+        failed.connected_at = None;
+        let names: Vec<String> =
+            call_events(&failed, Timestamp::now()).iter().map(|e| e.parsed.event.as_str().to_owned()).collect();
+        assert_eq!(names, ["call.started", "call.failed", "recording.ready"]);
+        let mut live = call("started");
+        live.connected_at = None;
+        live.ended_at = None;
+        live.recording_id = None;
+        assert_eq!(call_events(&live, Timestamp::now()).len(), 1);
+    }
+}

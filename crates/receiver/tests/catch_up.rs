@@ -1,0 +1,246 @@
+//! Catch-up after downtime, end to end: the real receiver and simulator binaries.
+//! The receiver runs, is stopped, the simulator makes 200 calls while it is down, the
+//! receiver restarts with catch-up, and its export equals the simulator's ground truth.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+const RECEIVER: &str = env!("CARGO_BIN_EXE_calleague-receiver");
+const KEY: &str = "sk_catchup_test_d00d";
+
+fn sim_bin() -> PathBuf {
+    let dir = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().to_path_buf();
+    let path = dir.join("calleague-sim");
+    if !path.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        assert!(Command::new(cargo).args(["build", "--bin", "calleague-sim"]).status().unwrap().success());
+    }
+    path
+}
+
+struct Proc {
+    child: Child,
+    url: String,
+    stderr: mpsc::Receiver<String>,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn(program: &Path, args: &[&str]) -> Proc {
+    let mut child = Command::new(program)
+        .args(args)
+        .env("CALLEAGUE_API_KEY", KEY)
+        .env_remove("CALLEAGUE_API_BASE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected {line:?}")).to_owned();
+    let (tx, rx) = mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    Proc { child, url, stderr: rx }
+}
+
+fn stop(mut proc: Proc) {
+    assert!(Command::new("kill").args(["-TERM", &proc.child.id().to_string()]).status().unwrap().success());
+    let status = proc.child.wait().unwrap();
+    assert!(status.success());
+}
+
+fn wait_for_line(proc: &Proc, needle: &str, limit: Duration) -> Vec<String> {
+    let begun = Instant::now();
+    let mut seen = Vec::new();
+    while begun.elapsed() < limit {
+        if let Ok(line) = proc.stderr.recv_timeout(Duration::from_millis(100)) {
+            let hit = line.contains(needle);
+            seen.push(line);
+            if hit {
+                return seen;
+            }
+        }
+    }
+    panic!("no line with {needle:?} within {limit:?}; saw {seen:?}");
+}
+
+fn serve(db: &Path, port: u16, sim: &str) -> Proc {
+    let bind = format!("127.0.0.1:{port}");
+    let db = db.to_str().unwrap();
+    spawn(
+        Path::new(RECEIVER),
+        &["serve", "--db", db, "--bind", &bind, "--api-base", sim, "--heartbeat-interval", "200ms"],
+    )
+}
+
+fn receiver_cli(args: &[&str]) -> std::process::Output {
+    Command::new(RECEIVER).args(args).env("CALLEAGUE_API_KEY", KEY).env_remove("CALLEAGUE_API_BASE").output().unwrap()
+}
+
+async fn sim_get(sim: &str, path: &str) -> Value {
+    reqwest::Client::new().get(format!("{sim}{path}")).bearer_auth(KEY).send().await.unwrap().json().await.unwrap()
+}
+
+async fn play(sim: &str, calls: u32) {
+    let reply = reqwest::Client::new()
+        .post(format!("{sim}/sim/calls"))
+        .bearer_auth(KEY)
+        .json(&json!({"calls": calls, "rate": 100}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status().as_u16(), 202);
+    for _ in 0..600 {
+        if sim_get(sim, "/sim/status").await["idle"] == true {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the simulator did not settle");
+}
+
+fn export_calls(db: &Path) -> Vec<Value> {
+    let out = receiver_cli(&["export", "--db", db.to_str().unwrap(), "--what", "calls"]);
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn calls_missed_while_down_are_caught_up_and_equal_the_ground_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("monitor.db");
+    let port = free_port();
+    // Deliveries that fail are given up after 2 simulated seconds, so only catch-up can
+    // bring the calls made while the receiver is down.
+    let sim = spawn(
+        &sim_bin(),
+        &[
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--key",
+            KEY,
+            "--allow-loopback-http",
+            "--time-scale",
+            "200",
+            "--retry-window",
+            "2",
+            "--seed",
+            "42",
+        ],
+    );
+
+    let first = serve(&db, port, &sim.url);
+    wait_for_line(&first, "no downtime to catch up", Duration::from_secs(10));
+    let created = receiver_cli(&[
+        "webhooks",
+        "create",
+        "--api-base",
+        &sim.url,
+        "--allow-loopback-http",
+        "--url",
+        &first.url,
+        "--events",
+        "call.started,call.connected,call.completed,call.failed,recording.ready,transcript.ready",
+    ]);
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let listed = receiver_cli(&["webhooks", "list", "--api-base", &sim.url]);
+    assert!(String::from_utf8(listed.stdout).unwrap().contains(&first.url));
+
+    play(&sim.url, 20).await;
+    assert_eq!(export_calls(&db).len(), 20, "delivered by webhooks while up");
+    stop(first);
+
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    play(&sim.url, 200).await;
+    let status = sim_get(&sim.url, "/sim/status").await;
+    assert!(status["gaveUp"].as_u64().unwrap() > 200, "deliveries during downtime were given up: {status}");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+
+    let second = serve(&db, port, &sim.url);
+    let lines = wait_for_line(&second, "calls merged", Duration::from_secs(30));
+    assert!(lines.iter().any(|l| l.starts_with("catch-up: window 1/1, page")), "progress is shown: {lines:?}");
+    assert!(lines.last().unwrap().contains("200 calls merged"), "{lines:?}");
+    stop(second);
+
+    let truth = sim_get(&sim.url, "/sim/calls").await["list"].as_array().unwrap().clone();
+    assert_eq!(truth.len(), 220);
+    let stored = export_calls(&db);
+    assert_eq!(stored.len(), 220);
+    let stored_by_id: HashMap<&str, &Value> = stored.iter().map(|c| (c["callId"].as_str().unwrap(), c)).collect();
+    for t in &truth {
+        let s = stored_by_id[t["callId"].as_str().unwrap()];
+        let mut expected = t.clone();
+        let obj = expected.as_object_mut().unwrap();
+        let status = obj.remove("status").unwrap();
+        obj.insert("state".into(), status);
+        assert_eq!(s, &expected, "call {}", t["callId"]);
+    }
+
+    // Running it again changes nothing: on start (the window is done) and by hand.
+    let third = serve(&db, port, &sim.url);
+    wait_for_line(&third, "no downtime to catch up", Duration::from_secs(10));
+    stop(third);
+    let from = "2020-01-01T00:00:00Z";
+    let to = "2099-01-01T00:00:00Z";
+    let again =
+        receiver_cli(&["catch-up", "--db", db.to_str().unwrap(), "--from", from, "--to", to, "--api-base", &sim.url]);
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    assert_eq!(String::from_utf8(again.stdout).unwrap().trim(), "merged 0 calls (0 events) of 220 read");
+    assert_eq!(export_calls(&db), stored);
+}
+
+#[test]
+fn catch_up_and_webhooks_errors_are_one_line() {
+    let closed = free_port();
+    let api = format!("http://127.0.0.1:{closed}");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("m.db");
+    let out = receiver_cli(&[
+        "catch-up",
+        "--db",
+        db.to_str().unwrap(),
+        "--from",
+        "2026-01-01T00:00:00Z",
+        "--to",
+        "2026-01-02T00:00:00Z",
+        "--api-base",
+        &api,
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.lines().last().unwrap().starts_with("error: cannot reach Calleague"), "{stderr}");
+    let out = receiver_cli(&[
+        "webhooks",
+        "create",
+        "--api-base",
+        &api,
+        "--url",
+        "http://example.com",
+        "--events",
+        "call.started",
+    ]);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(!out.status.success());
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}
