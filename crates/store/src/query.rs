@@ -9,7 +9,7 @@ use crate::model::{
     CallDetail, CallRow, EventDetail, EventRow, QuarantineRow, SecurityEntry, SecurityRow, StatusCounts,
 };
 use crate::rows::{call_row, event_row, headers_from_json, CALL_COLUMNS, EVENT_COLUMNS};
-use crate::{Result, Store};
+use crate::{Result, Store, StoreError};
 
 /// `from` inclusive, `to` exclusive, on `occurredAt`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -379,5 +379,20 @@ impl Store {
                 })?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
+    }
+
+    /// SQLite's own consistency check: `Ok(())` when the database is sound, otherwise
+    /// what it found.
+    pub fn integrity_check(&self) -> Result<(), StoreError> {
+        let problems = self.with_reader(|conn| {
+            let mut stmt = conn.prepare("PRAGMA integrity_check")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })?;
+        if problems == ["ok"] {
+            Ok(())
+        } else {
+            Err(StoreError::Corrupt(problems.join("; ")))
+        }
     }
 }
