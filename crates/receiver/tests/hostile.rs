@@ -170,10 +170,8 @@ async fn hostile_and_odd_requests_get_their_reply_and_keep_what_they_should() {
         )
         .unwrap();
     assert!(page.items[0].occurred_from_receipt, "a time without offset is not guessed");
-    assert_eq!(
-        h.store.quarantine_page(None, 100).unwrap().iter().filter(|q| q.body.contains("call.started")).count() >= 3,
-        true
-    );
+    let quarantined = h.store.quarantine_page(None, 100).unwrap();
+    assert!(quarantined.iter().filter(|q| q.body.contains("call.started")).count() >= 3, "raw bodies are kept as sent");
 }
 
 fn all_events(h: &common::Harness) -> i64 {
