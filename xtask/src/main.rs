@@ -3,6 +3,8 @@
 //! Both first make sure the system packages they need are installed (with apt-get, through
 //! sudo when not root), so that a fresh Debian or Ubuntu machine with Rust is enough.
 
+mod bench;
+mod fuzz;
 mod packages;
 mod run;
 mod test;
@@ -14,9 +16,13 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("run") => run::run(&args[1..]),
         Some("test") => test::run(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
         _ => {
             eprintln!("usage: cargo xtask run    start Calleague Monitor's receiver");
             eprintln!("       cargo xtask test   run every check and test");
+            eprintln!("       cargo xtask bench [ingest | scale [CALLS]]   benchmarks (release build)");
+            eprintln!("       cargo xtask fuzz [SECONDS]                   fuzz the parser and the call fold");
             return ExitCode::from(2);
         }
     };

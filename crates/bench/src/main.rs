@@ -1,0 +1,36 @@
+//! `calleague-bench ingest|scale`: run by `cargo xtask bench` in release mode.
+//!
+//! These machines are noisy, so every number is printed beside a baseline measured in the
+//! same run, and targets are judged on ratios and percentiles, never by a timed assertion.
+
+mod ingest;
+mod load;
+mod scale;
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("ingest") => ingest::run(),
+        Some("scale") => {
+            let calls = args.get(1).map(|n| n.parse()).transpose()?.unwrap_or(1_000_000);
+            scale::run(calls)
+        }
+        _ => {
+            eprintln!("usage: calleague-bench ingest | scale [CALLS]");
+            std::process::exit(2);
+        }
+    }
+}
+
+/// The value below which `p` (0..=1) of the sorted samples fall.
+pub fn percentile(sorted: &[std::time::Duration], p: f64) -> std::time::Duration {
+    if sorted.is_empty() {
+        return std::time::Duration::ZERO;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+pub fn ms(d: std::time::Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}

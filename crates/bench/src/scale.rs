@@ -1,0 +1,167 @@
+//! Scale: a store filled with many calls (six events each): file size, ingest rate at the
+//! start against the end, query times, and the receiver's memory while serving it.
+
+use std::time::{Duration, Instant};
+
+use calleague_events::{parse_delivery, Timestamp};
+use calleague_store::{CallFilter, IncomingDelivery, Order, PageRequest, Source, Store, StoreOptions};
+use serde_json::json;
+
+use crate::{ms, percentile};
+
+const EVENTS: [&str; 6] =
+    ["call.started", "call.connected", "call.completed", "recording.ready", "transcript.ready", "call.note"];
+const IN_FLIGHT: usize = 2048;
+
+fn delivery(call: usize, step: usize, base: i64) -> IncomingDelivery {
+    let failed = call % 4 == 0;
+    let event = if failed && step == 2 { "call.failed" } else { EVENTS[step] };
+    let reasons = ["busy", "no-answer", "voicemail", "error"];
+    let body = json!({
+        "event": event,
+        "deliveryId": format!("d{call}_{step}"),
+        "occurredAt": Timestamp::from_unix_millis(base + call as i64 * 1_000 + step as i64 * 10_000).unwrap_or_else(|_| Timestamp::now()),
+        "data": {
+            "callId": format!("cl_{call:08}"),
+            "agentId": format!("ag_{}", call % 11),
+            "direction": if call % 3 == 0 { "outbound" } else { "inbound" },
+            "language": (["en", "tr", "de", "fr"])[call % 4],
+            "endedReason": if failed { reasons[(call / 4) % 4] } else { "completed" },
+            "durationSec": 20 + call % 300,
+            "metadata": {"orderId": format!("A-{call}"), "customerTier": (["gold", "silver", "standard"])[call % 3]}
+        }
+    })
+    .to_string()
+    .into_bytes();
+    IncomingDelivery {
+        received_at: Timestamp::now(),
+        peer: Some("127.0.0.1:40000".into()),
+        headers: vec![("content-type".into(), "application/json".into())],
+        parsed: parse_delivery(&body).expect("a valid delivery"),
+        body,
+        hidden: false,
+        source: Source::Webhook,
+    }
+}
+
+pub fn run(calls: usize) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("scale.db");
+    let store = Store::open(&path, StoreOptions::default())?;
+    let total = calls * EVENTS.len();
+    let base = Timestamp::now().unix_millis() - calls as i64 * 1_000;
+    println!("\nScale: filling a store with {calls} calls ({total} events) through the ingest writer\n");
+    let window = (total / 20).max(1);
+    let mut rates = Vec::new();
+    let begun = Instant::now();
+    rt.block_on(async {
+        let mut set = tokio::task::JoinSet::new();
+        let mut window_start = Instant::now();
+        for i in 0..total {
+            let item = delivery(i / EVENTS.len(), i % EVENTS.len(), base);
+            let store = store.clone();
+            set.spawn(async move { store.ingest(item).await });
+            while set.len() >= IN_FLIGHT {
+                set.join_next().await.expect("a task")??;
+            }
+            if (i + 1) % window == 0 {
+                rates.push(window as f64 / window_start.elapsed().as_secs_f64());
+                window_start = Instant::now();
+                if rates.len() % 4 == 0 {
+                    eprintln!("  {} of {total} events, {:.0}/s", i + 1, rates.last().unwrap_or(&0.0));
+                }
+            }
+        }
+        while let Some(r) = set.join_next().await {
+            r??;
+        }
+        anyhow::Ok(())
+    })?;
+    let fill = begun.elapsed();
+    let (first, last) = (rates.first().copied().unwrap_or(0.0), rates.last().copied().unwrap_or(0.0));
+    let size = std::fs::metadata(&path)?.len()
+        + std::fs::metadata(path.with_extension("db-wal")).map(|m| m.len()).unwrap_or(0);
+    println!("| measure | value | target |");
+    println!("|---|---|---|");
+    println!("| fill time | {:.0} s ({:.0} events/s) | |", fill.as_secs_f64(), total as f64 / fill.as_secs_f64());
+    println!("| database file | {:.0} MB | |", size as f64 / 1e6);
+    println!(
+        "| ingest rate, first 5% vs last 5% | {first:.0}/s vs {last:.0}/s ({:+.0}%) | no more than 30% slower -> {} |",
+        (last / first - 1.0) * 100.0,
+        if last >= first * 0.7 { "met" } else { "MISSED" }
+    );
+
+    let timed = |name: &str, target: Duration, f: &dyn Fn() -> usize| {
+        let mut samples = Vec::new();
+        let mut rows = 0;
+        for _ in 0..40 {
+            let t = Instant::now();
+            rows = f();
+            samples.push(t.elapsed());
+        }
+        samples.sort();
+        let p95 = percentile(&samples, 0.95);
+        println!(
+            "| {name} (p95 of 40, {rows} rows) | {} (p50 {}) | under {} -> {} |",
+            ms(p95),
+            ms(percentile(&samples, 0.5)),
+            ms(target),
+            if p95 < target { "met" } else { "MISSED" }
+        );
+    };
+    let first_page = PageRequest::first(Order::NewestFirst, 100);
+    timed("timeline, first page", Duration::from_millis(20), &|| {
+        store.calls_page(&CallFilter::default(), &first_page).map(|p| p.items.len()).unwrap_or(0)
+    });
+    let busy = CallFilter { ended_reasons: vec!["busy".into()], ..Default::default() };
+    timed("filter endedReason=busy, first page", Duration::from_millis(50), &|| {
+        store.calls_page(&busy, &first_page).map(|p| p.items.len()).unwrap_or(0)
+    });
+    let needle = format!("A-{}", calls / 3);
+    let search = CallFilter { text: Some(needle), ..Default::default() };
+    timed("search in metadata", Duration::from_millis(200), &|| {
+        store.calls_page(&search, &first_page).map(|p| p.items.len()).unwrap_or(0)
+    });
+    store.close();
+    drop(store);
+    receiver_memory(&path)?;
+    Ok(())
+}
+
+/// Starts the real receiver on the filled database, sends it deliveries, reads its RSS.
+fn receiver_memory(db: &std::path::Path) -> anyhow::Result<()> {
+    use std::io::BufRead;
+    let exe = std::env::current_exe()?.with_file_name("calleague-receiver");
+    let mut child = std::process::Command::new(&exe)
+        .args(["serve", "--db"])
+        .arg(db)
+        .args(["--bind", "127.0.0.1:0"])
+        .env("CALLEAGUE_API_KEY", "sk_bench_scale")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| anyhow::anyhow!("cannot start {}: {e}", exe.display()))?;
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line)?;
+    let url = line.trim().trim_start_matches("listening on ").to_owned();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let result = rt.block_on(crate::load::closed_loop(&url, "sk_bench_scale", crate::load::deliveries(20_000, "rss")));
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id()))?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+            .unwrap_or(0.0)
+            / 1024.0
+    };
+    let (rss, peak) = (field("VmRSS:"), field("VmHWM:"));
+    println!(
+        "| receiver RSS serving it, after {} more deliveries | {rss:.0} MB (peak {peak:.0} MB) | under 150 MB -> {} |",
+        result.sent,
+        if peak < 150.0 { "met" } else { "MISSED" }
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    Ok(())
+}

@@ -1,0 +1,28 @@
+//! `cargo xtask fuzz [SECONDS]`: fuzzes the delivery parser and the call fold with
+//! cargo-fuzz (libFuzzer). cargo-fuzz needs nightly features; RUSTC_BOOTSTRAP allows them
+//! on the stable toolchain this machine has.
+
+use crate::{cargo, step, workspace_root};
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    let seconds: u64 = args
+        .first()
+        .map(|s| s.parse().map_err(|_| format!("not a number of seconds: {s}")))
+        .transpose()?
+        .unwrap_or(600);
+    let have = cargo().args(["fuzz", "--version"]).output().map(|o| o.status.success()).unwrap_or(false);
+    if !have {
+        step("cargo install cargo-fuzz", cargo().args(["install", "cargo-fuzz", "--locked"]))?;
+    }
+    step(
+        &format!("cargo fuzz run delivery for {seconds} s"),
+        cargo().current_dir(workspace_root().join("fuzz")).env("RUSTC_BOOTSTRAP", "1").args([
+            "fuzz",
+            "run",
+            "delivery",
+            "--",
+            &format!("-max_total_time={seconds}"),
+            "-rss_limit_mb=2048",
+        ]),
+    )
+}
