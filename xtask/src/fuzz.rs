@@ -5,6 +5,7 @@
 use crate::{cargo, step, workspace_root};
 
 pub fn run(args: &[String]) -> Result<(), String> {
+    std::fs::create_dir_all(workspace_root().join("fuzz/corpus/delivery")).map_err(|e| e.to_string())?;
     let seconds: u64 = args
         .first()
         .map(|s| s.parse().map_err(|_| format!("not a number of seconds: {s}")))

@@ -4,10 +4,12 @@
 //! sudo when not root), so that a fresh Debian or Ubuntu machine with Rust is enough.
 
 mod bench;
+mod e2e;
 mod fuzz;
 mod packages;
 mod run;
 mod test;
+mod ui;
 
 use std::process::{Command, ExitCode};
 

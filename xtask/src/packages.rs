@@ -2,8 +2,25 @@
 
 use std::process::Command;
 
-/// What building the workspace needs: a C compiler for SQLite and ring.
-pub const BUILD: &[&str] = &["build-essential", "pkg-config"];
+/// What building the workspace needs: a C compiler for SQLite and ring, and the libraries
+/// the Tauri app links against.
+pub const BUILD: &[&str] = &[
+    "build-essential",
+    "pkg-config",
+    "libwebkit2gtk-4.1-dev",
+    "libxdo-dev",
+    "libssl-dev",
+    "libayatana-appindicator3-dev",
+    "librsvg2-dev",
+    // The app plays recordings through WebKitGTK, which uses GStreamer.
+    "gstreamer1.0-plugins-base",
+    "gstreamer1.0-plugins-good",
+];
+
+/// What the end-to-end tests add: a virtual display, a private D-Bus session with a keyring
+/// and a notification server, and the WebDriver server for WebKitGTK.
+pub const E2E: &[&str] =
+    &["xvfb", "xauth", "webkit2gtk-driver", "dbus", "dbus-x11", "gnome-keyring", "libsecret-tools", "python3-dbusmock"];
 
 fn installed(package: &str) -> bool {
     Command::new("dpkg-query")

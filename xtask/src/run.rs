@@ -1,4 +1,5 @@
-//! `cargo xtask run`: builds and starts the receiver with a database in the user's data folder.
+//! `cargo xtask run`: builds and opens the desktop app; on a machine without a display it
+//! says so and starts the headless receiver instead.
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -5,6 +5,13 @@ use crate::{cargo, packages, step};
 pub fn run(_args: &[String]) -> Result<(), String> {
     packages::ensure(packages::BUILD)?;
     ensure_components()?;
+    // The app embeds ui/dist, so the front end is built before anything compiles it.
+    crate::ui::build()?;
+    let mut tally = Tally::default();
+    tally.run(
+        "vitest (front end)",
+        std::process::Command::new("npx").current_dir(crate::ui::dir()).args(["vitest", "run"]),
+    )?;
     step("cargo fmt --check", cargo().args(["fmt", "--all", "--", "--check"]))?;
     step("cargo clippy", cargo().args(["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]))?;
     let mut tally = Tally::default();
@@ -12,6 +19,7 @@ pub fn run(_args: &[String]) -> Result<(), String> {
         "cargo test (Rust: unit, property and integration tests)",
         cargo().args(["test", "--workspace", "--locked"]),
     )?;
+    crate::e2e::run(&mut tally)?;
     eprintln!("\n==> all checks and tests passed");
     // One plain closing line over every runner, for people and for CI.
     println!("tests: {} passed, {} failed, {} skipped", tally.passed, tally.failed, tally.skipped);
@@ -34,14 +42,14 @@ fn ensure_components() -> Result<(), String> {
 
 /// Adds up the results that test runners print, while showing their output as it comes.
 #[derive(Default)]
-struct Tally {
+pub struct Tally {
     passed: u64,
     failed: u64,
     skipped: u64,
 }
 
 impl Tally {
-    fn run(&mut self, name: &str, command: &mut std::process::Command) -> Result<(), String> {
+    pub fn run(&mut self, name: &str, command: &mut std::process::Command) -> Result<(), String> {
         use std::io::{BufRead, BufReader};
         eprintln!("\n==> {name}");
         let mut child =
@@ -60,8 +68,37 @@ impl Tally {
         }
     }
 
-    /// `test result: ok. 18 passed; 0 failed; 1 ignored; ...` (cargo test).
+    /// `test result: ok. 18 passed; 0 failed; 1 ignored; ...` (cargo test), and
+    /// `Tests  5 passed (5)` or `Tests  1 failed | 4 passed (5)` (vitest).
     fn read(&mut self, line: &str) {
+        let line = strip_ansi(line);
+        if let Some(rest) = line.trim().strip_prefix("Tests ") {
+            for part in rest.split('|') {
+                let mut words = part.split_whitespace();
+                if let (Some(n), Some(what)) = (words.next().and_then(|n| n.parse::<u64>().ok()), words.next()) {
+                    match what {
+                        "passed" => self.passed += n,
+                        "failed" => self.failed += n,
+                        "skipped" | "todo" => self.skipped += n,
+                        _ => {}
+                    }
+                }
+            }
+            return;
+        }
+        // node --test: `# pass 2` (TAP) or `ℹ pass 2` (spec).
+        let summary = line.trim().trim_start_matches('#').trim_start_matches('ℹ').trim();
+        if let Some((what, n)) = summary.split_once(' ') {
+            if let Ok(n) = n.trim().parse::<u64>() {
+                match what {
+                    "pass" => self.passed += n,
+                    "fail" => self.failed += n,
+                    "skipped" | "todo" => self.skipped += n,
+                    _ => {}
+                }
+                return;
+            }
+        }
         let Some(rest) = line.trim().strip_prefix("test result: ") else { return };
         for part in rest.split([';', '.']) {
             let mut words = part.split_whitespace();
@@ -75,4 +112,21 @@ impl Tally {
             }
         }
     }
+}
+
+fn strip_ansi(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

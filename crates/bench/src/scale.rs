@@ -157,8 +157,9 @@ fn receiver_memory(db: &std::path::Path) -> anyhow::Result<()> {
     };
     let (rss, peak) = (field("VmRSS:"), field("VmHWM:"));
     println!(
-        "| receiver RSS serving it, after {} more deliveries | {rss:.0} MB (peak {peak:.0} MB) | under 150 MB -> {} |",
+        "| receiver RSS serving it, after {} more deliveries ({} failed) | {rss:.0} MB (peak {peak:.0} MB) | under 150 MB -> {} |",
         result.sent,
+        result.failed,
         if peak < 150.0 { "met" } else { "MISSED" }
     );
     let _ = child.kill();

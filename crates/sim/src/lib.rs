@@ -22,4 +22,4 @@ pub use clock::Clock;
 pub use config::SimConfig;
 pub use model::{Call, DeliveryAttempt, Recording, Segment, Transcript, Webhook};
 pub use scenario::{trigger_payload, ScenarioSpec};
-pub use state::{SimError, Simulator};
+pub use state::{SimError, SimPlayer, Simulator};

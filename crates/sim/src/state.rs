@@ -72,6 +72,16 @@ impl Inner {
     }
 }
 
+/// Starts scenarios on a running simulator (see [`Simulator::player`]).
+#[derive(Clone)]
+pub struct SimPlayer(Arc<Inner>);
+
+impl SimPlayer {
+    pub fn play(&self, spec: ScenarioSpec) -> Vec<String> {
+        crate::scenario::play(&self.0, spec)
+    }
+}
+
 /// A running simulator.
 pub struct Simulator {
     inner: Arc<Inner>,
@@ -147,6 +157,11 @@ impl Simulator {
     /// Starts a scenario from inside the process (the app's demo mode); returns its call ids.
     pub fn play(&self, spec: ScenarioSpec) -> Vec<String> {
         crate::scenario::play(&self.inner, spec)
+    }
+
+    /// A handle that starts scenarios from another task, for as long as the simulator runs.
+    pub fn player(&self) -> SimPlayer {
+        SimPlayer(self.inner.clone())
     }
 
     /// Registers a webhook directly, skipping URL checks (the app's demo mode).

@@ -86,8 +86,15 @@ pub(crate) fn write_delivery(conn: &Connection, item: &IncomingDelivery) -> Resu
                 }
                 None => CallState::default(),
             };
+            // What the search index holds for this call now (nothing for a new call).
+            let indexed = existing.as_ref().map(|_| searchable_metadata(&state));
             state.apply(FoldInput { kind: &parsed.event, stamp: &stamp, data: &parsed.data });
-            call = Some(Box::new(upsert_call(conn, call_id, &state, item, late)?));
+            let row = upsert_call(conn, call_id, &state, item, late)?;
+            let new_metadata = row.record.metadata.as_ref().map(|m| m.to_string()).unwrap_or_default();
+            if indexed.as_deref() != Some(new_metadata.as_str()) {
+                index_for_search(conn, call_id, &new_metadata)?;
+            }
+            call = Some(Box::new(row));
         }
     }
 
@@ -127,6 +134,21 @@ pub(crate) fn write_delivery(conn: &Connection, item: &IncomingDelivery) -> Resu
         source: item.source,
     };
     Ok(DeliveryWrite::New(Box::new(event), call))
+}
+
+/// A call's metadata as the search index holds it.
+fn searchable_metadata(state: &CallState) -> String {
+    state.record("").metadata.map(|m| m.to_string()).unwrap_or_default()
+}
+
+/// Keeps the call's row in the trigram search index in step with its metadata.
+fn index_for_search(conn: &Connection, call_id: &str, metadata: &str) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO calls_search (rowid, call_id, metadata)
+         SELECT rowid, call_id, ?2 FROM calls WHERE call_id = ?1",
+    )?
+    .execute(params![call_id, metadata])?;
+    Ok(())
 }
 
 /// A caught-up event adds nothing when a webhook already brought the same step of the call.

@@ -61,9 +61,8 @@ pub enum Order {
 pub struct PageRequest<C> {
     #[serde(default)]
     pub order: Order,
-    #[serde(default)]
+    /// Missing reads as `None` (serde's rule for `Option` fields).
     pub after: Option<C>,
-    #[serde(default)]
     pub before: Option<C>,
     pub limit: u32,
 }
@@ -188,8 +187,16 @@ impl Store {
         w.any_of("language", &filter.languages);
         w.range("sort_ms", &filter.range);
         if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            let pattern = like_pattern(text);
-            w.push("(call_id LIKE ? ESCAPE '\\' OR metadata LIKE ? ESCAPE '\\')", [pattern.clone(), pattern]);
+            if text.chars().count() >= 3 {
+                // The trigram index answers substring searches without a scan. A phrase
+                // query, so the text is matched as typed (quotes doubled).
+                let phrase = format!("\"{}\"", text.replace('"', "\"\""));
+                w.push("rowid IN (SELECT rowid FROM calls_search WHERE calls_search MATCH ?)", [Value::Text(phrase)]);
+            } else {
+                // Too short for trigrams: a scan, which stops as soon as a page is full.
+                let pattern = like_pattern(text);
+                w.push("(call_id LIKE ? ESCAPE '\\' OR metadata LIKE ? ESCAPE '\\')", [pattern.clone(), pattern]);
+            }
         }
         let walk = walk(page);
         if let Some(c) = page.after.as_ref().or(page.before.as_ref()) {

@@ -3,8 +3,11 @@ use rusqlite::Connection;
 use crate::{Result, StoreError};
 
 /// Migrations in order; the database's `user_version` is how many have run.
-const MIGRATIONS: &[&str] =
-    &[include_str!("../migrations/0001_init.sql"), include_str!("../migrations/0002_uptime.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_uptime.sql"),
+    include_str!("../migrations/0003_search.sql"),
+];
 
 /// Pragmas for every connection. `synchronous=FULL` because a delivery we acknowledged
 /// must survive a power loss, not only a crash.
@@ -12,6 +15,8 @@ pub(crate) fn configure(conn: &Connection, busy_timeout_ms: u64) -> Result<()> {
     conn.busy_timeout(std::time::Duration::from_millis(busy_timeout_ms))?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
+    // A larger page cache keeps the hot index pages of a busy writer in memory.
+    conn.pragma_update(None, "cache_size", -32_768)?;
     Ok(())
 }
 

@@ -1,0 +1,24 @@
+/// The commands the UI may call. With an app manifest, a command is reachable only when a
+/// capability (capabilities/default.json) grants it.
+const COMMANDS: &[&str] = &[
+    "get_status",
+    "connect_account",
+    "remove_key",
+    "start_demo",
+    "leave_demo",
+    "set_port",
+    "set_public_url",
+    "calls_page",
+    "call_detail",
+    "counts",
+    "quarantine",
+    "security_log",
+    "subscribe_feed",
+];
+
+fn main() {
+    tauri_build::try_build(
+        tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("the Tauri build script failed");
+}

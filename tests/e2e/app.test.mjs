@@ -1,0 +1,73 @@
+// The real app under Xvfb, driven over WebDriver. Each test saves a screenshot of the
+// screen it checked to $SCREENSHOT_DIR.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { join } from "node:path";
+import { Session } from "./webdriver.mjs";
+
+const DRIVER = process.env.TAURI_DRIVER_URL ?? "http://127.0.0.1:4444";
+const APP = process.env.CALLEAGUE_APP;
+const SHOTS = process.env.SCREENSHOT_DIR;
+
+function profile() {
+  return mkdtempSync(join(process.env.E2E_WORK ?? "/tmp", "profile-"));
+}
+
+async function open(dataDir) {
+  return Session.start(DRIVER, APP, {}, ["--data-dir", dataDir]);
+}
+
+test("demo mode shows calls moving through their states", async () => {
+  const app = await open(profile());
+  try {
+    await app.waitFor("the welcome screen", () => app.find("button.secondary"));
+    await app.click("button.secondary");
+    await app.waitFor("the demo badge", async () => (await app.text("[data-testid=demo-badge]")).includes("Demo"));
+    const states = new Set();
+    await app.waitFor(
+      "calls that started and calls that ended",
+      async () => {
+        for (const row of await app.findAll("[data-testid=call-row]")) states.add(await app.attr(row, "data-state"));
+        return (states.has("started") || states.has("connected")) && (states.has("completed") || states.has("failed"));
+      },
+      60000,
+    );
+    assert.ok((await app.findAll("[data-testid=call-row]")).length >= 3);
+    assert.match(await app.text("[data-testid=receiver-state]"), /Receiving on http:\/\/127\.0\.0\.1:\d+\/hooks\/calleague/);
+    await app.screenshot(join(SHOTS, "demo-timeline.png"));
+  } finally {
+    await app.close();
+  }
+});
+
+test("onboarding stores the key in the keychain and survives a restart", async () => {
+  const dir = profile();
+  let app = await open(dir);
+  try {
+    await app.waitFor("the key field", () => app.find("#api-key"));
+    await app.type("#api-key", process.env.SIM_KEY);
+    await app.click("button.link");
+    await app.type("#api-base", process.env.SIM_URL);
+    await app.waitFor("the API address field", () => app.find("#api-base"));
+    await new Promise((r) => setTimeout(r, 300));
+    await app.screenshot(join(SHOTS, "onboarding.png"));
+    await app.click("button.primary");
+    await app.waitFor("the masked key", async () => (await app.text(".key-badge")).includes("…"));
+    const masked = await app.text(".key-badge");
+    assert.ok(!masked.includes(process.env.SIM_KEY), "the key is never shown after entry");
+    const stored = execFileSync("secret-tool", ["lookup", "service", "calleague-monitor", "username", "api-key"]).toString();
+    assert.equal(stored, process.env.SIM_KEY);
+  } finally {
+    await app.close();
+  }
+  app = await open(dir);
+  try {
+    await app.waitFor("the masked key after a restart", async () => (await app.text(".key-badge")).includes("…"));
+    await app.waitFor("the receiver", async () => (await app.text("[data-testid=receiver-state]")).startsWith("Receiving on"));
+    await app.screenshot(join(SHOTS, "account-after-restart.png"));
+  } finally {
+    await app.close();
+  }
+});

@@ -1,0 +1,100 @@
+// A small W3C WebDriver client over fetch: enough to drive the app through tauri-driver
+// without pulling a browser-automation framework (and its Node.js version demands) in.
+
+export class Session {
+  constructor(base, id) {
+    this.base = base;
+    this.id = id;
+  }
+
+  static async start(base, application, env = {}, args = []) {
+    const body = {
+      capabilities: {
+        alwaysMatch: { "tauri:options": { application, args }, browserName: "wry" },
+      },
+    };
+    const reply = await call(base, "POST", "/session", body);
+    return new Session(base, reply.sessionId ?? reply.value.sessionId);
+  }
+
+  async cmd(method, path, body) {
+    return (await call(this.base, method, `/session/${this.id}${path}`, body)).value;
+  }
+
+  async find(css) {
+    const value = await this.cmd("POST", "/element", { using: "css selector", value: css });
+    return Object.values(value)[0];
+  }
+
+  async findAll(css) {
+    const value = await this.cmd("POST", "/elements", { using: "css selector", value: css });
+    return value.map((v) => Object.values(v)[0]);
+  }
+
+  async click(css) {
+    const el = await this.find(css);
+    await this.cmd("POST", `/element/${el}/click`, {});
+  }
+
+  async type(css, text) {
+    const el = await this.find(css);
+    await this.cmd("POST", `/element/${el}/clear`, {});
+    await this.cmd("POST", `/element/${el}/value`, { text });
+  }
+
+  async text(css) {
+    const el = await this.find(css);
+    return this.cmd("GET", `/element/${el}/text`);
+  }
+
+  async attr(el, name) {
+    return this.cmd("GET", `/element/${el}/attribute/${name}`);
+  }
+
+  async exec(script, args = []) {
+    return this.cmd("POST", "/execute/sync", { script, args });
+  }
+
+  async screenshot(path) {
+    const png = await this.cmd("GET", "/screenshot");
+    const { writeFile } = await import("node:fs/promises");
+    await writeFile(path, Buffer.from(png, "base64"));
+  }
+
+  /** Polls `probe` until it returns a truthy value or `ms` pass. */
+  async waitFor(what, probe, ms = 20000) {
+    const until = Date.now() + ms;
+    let last;
+    while (Date.now() < until) {
+      try {
+        last = await probe();
+        if (last) return last;
+      } catch (e) {
+        last = e;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`timed out waiting for ${what} (last: ${last})`);
+  }
+
+  async close() {
+    try {
+      await call(this.base, "DELETE", `/session/${this.id}`);
+    } catch {
+      // the app may already be gone
+    }
+  }
+}
+
+async function call(base, method, path, body) {
+  const reply = await fetch(base + path, {
+    method,
+    headers: { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await reply.json();
+  if (!reply.ok || (json.value && json.value.error)) {
+    throw new Error(`${method} ${path}: ${JSON.stringify(json.value ?? json).slice(0, 400)}`);
+  }
+  return json;
+}

@@ -1,0 +1,48 @@
+import { CallRow } from "./ipc";
+import { clock, day, duration, metadataEntries } from "./format";
+
+const STEPS = ["started", "connected", "completed"] as const;
+
+/** One call: everything from the payload is rendered as text, never as HTML. */
+export function CallRowView({ call, selected }: { call: CallRow; selected: boolean }) {
+  const state = call.state ?? "started";
+  // How far along the lifecycle the call got; a failed call may never have connected.
+  const reached = state === "failed" ? (call.connectedAt ? 1 : 0) : STEPS.indexOf(state as (typeof STEPS)[number]);
+  const meta = metadataEntries(call.metadata);
+  return (
+    <div className={`call ${selected ? "selected" : ""} state-${state}`} data-testid="call-row" data-call-id={call.callId} data-state={state}>
+      <div className="when">
+        <span className="time">{clock(call.firstOccurredAt)}</span>
+        <span className="date">{day(call.firstOccurredAt)}</span>
+      </div>
+      <div className="who">
+        <span className="agent">{call.agentId ?? "unknown agent"}</span>
+        <span className="sub">
+          {call.direction === "outbound" ? "↗ outbound" : call.direction === "inbound" ? "↙ inbound" : "—"} · {call.language ?? "—"}
+        </span>
+      </div>
+      <div className="strip" aria-label={`state ${state}`}>
+        {STEPS.map((s, i) => (
+          <span key={s} className={`dot ${i <= reached ? "on" : ""} ${state === "failed" && i === 2 ? "failed" : ""}`} title={state === "failed" && i === 2 ? "failed" : s} />
+        ))}
+        <span className={`state-label ${state}`}>{state === "failed" ? `failed` : state}</span>
+      </div>
+      <div className="dur">{duration(call.durationSec)}</div>
+      <div className="reason">{call.endedReason ?? ""}</div>
+      <div className="meta" title={meta.map(([k, v]) => `${k}: ${v}`).join("\n")}>
+        {meta.slice(0, 2).map(([k, v]) => (
+          <span key={k} className="kv">
+            <span className="k">{k}</span> {v}
+          </span>
+        ))}
+      </div>
+      <div className="badges">
+        {call.recordingId && <span className="badge rec">rec</span>}
+        {call.transcriptId && <span className="badge tr">transcript</span>}
+        {call.lateCount > 0 && <span className="badge late" title="an event arrived after a later one">late</span>}
+        {call.caughtUp && <span className="badge caught" title="read back from the REST API after downtime">caught up</span>}
+      </div>
+      <div className="id" title={call.callId}>{call.callId}</div>
+    </div>
+  );
+}

@@ -1,0 +1,87 @@
+import { FormEvent, useState } from "react";
+import { api, AppStatus, errorText } from "./ipc";
+
+export function Onboarding({ status, onDone }: { status: AppStatus; onDone: (s: AppStatus) => void }) {
+  const [key, setKey] = useState("");
+  const [base, setBase] = useState(status.apiBaseUrl);
+  const [advanced, setAdvanced] = useState(false);
+  const [busy, setBusy] = useState<null | "connect" | "demo">(null);
+  const [error, setError] = useState<string | null>(status.keychainError?.message ?? null);
+
+  async function connect(e: FormEvent) {
+    e.preventDefault();
+    setBusy("connect");
+    setError(null);
+    try {
+      onDone(await api.connectAccount(key, base));
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  async function demo() {
+    setBusy("demo");
+    setError(null);
+    try {
+      onDone(await api.startDemo());
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  return (
+    <main className="welcome">
+      <div className="welcome-card">
+        <div className="brand">
+          <span className="logo" aria-hidden>◆</span>
+          <h1>Calleague Monitor</h1>
+        </div>
+        <p className="lede">Watch your voice agents' calls live: every webhook kept on this computer, failed calls flagged the moment they happen.</p>
+        <div className="choices">
+          <form className="choice" onSubmit={connect} aria-label="Connect your account">
+            <h2>Connect your account</h2>
+            <label htmlFor="api-key">API key</label>
+            <input
+              id="api-key"
+              type="password"
+              autoComplete="off"
+              spellCheck={false}
+              placeholder="Paste your Calleague API key"
+              value={key}
+              onChange={(e) => setKey(e.target.value)}
+            />
+            <button type="button" className="link" onClick={() => setAdvanced(!advanced)}>
+              {advanced ? "Hide advanced" : "Advanced"}
+            </button>
+            {advanced && (
+              <>
+                <label htmlFor="api-base">API address</label>
+                <input id="api-base" value={base} onChange={(e) => setBase(e.target.value)} spellCheck={false} />
+              </>
+            )}
+            <button type="submit" className="primary" disabled={busy !== null || key.trim() === ""}>
+              {busy === "connect" ? "Checking the key…" : "Connect"}
+            </button>
+            <p className="hint">The key is checked with Calleague, then kept only in your system keychain.</p>
+          </form>
+          <div className="choice">
+            <h2>Explore with the simulator</h2>
+            <p>A built-in stand-in for Calleague plays a steady stream of realistic calls, so you can try everything without an account.</p>
+            <button className="secondary" onClick={demo} disabled={busy !== null}>
+              {busy === "demo" ? "Starting the demo…" : "Start the demo"}
+            </button>
+          </div>
+        </div>
+        {error && (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
+      </div>
+    </main>
+  );
+}

@@ -1,0 +1,31 @@
+import { useEffect, useState } from "react";
+import { api, AppStatus, StatusCounts } from "./ipc";
+import { clock, startOfToday } from "./format";
+
+export function StatusBar({ status, tick }: { status: AppStatus; tick: number }) {
+  const [counts, setCounts] = useState<StatusCounts | null>(null);
+  useEffect(() => {
+    api.counts(startOfToday()).then(setCounts, () => setCounts(null));
+  }, [tick]);
+  const up = Boolean(status.receiverUrl);
+  return (
+    <footer className="statusbar" data-testid="statusbar">
+      <span className={`led ${up ? "up" : "down"}`} />
+      <span data-testid="receiver-state">
+        {up ? `Receiving on ${status.receiverUrl}` : status.receiverError ? `Receiver down: ${status.receiverError.message}` : "Receiver stopped"}
+      </span>
+      {status.publicUrl && <span>Public: {status.publicUrl}</span>}
+      <span className="spacer" />
+      {counts && (
+        <>
+          <span data-testid="deliveries-today">{counts.deliveriesSince} deliveries today</span>
+          <span>{counts.calls} calls</span>
+          <span className={counts.callsFailed ? "warn" : ""}>{counts.callsFailed} failed</span>
+          <span className={counts.rejected ? "warn" : ""}>{counts.rejected} rejected</span>
+          <span className={counts.quarantined ? "warn" : ""}>{counts.quarantined} quarantined</span>
+          <span>last {clock(counts.lastDeliveryAt)}</span>
+        </>
+      )}
+    </footer>
+  );
+}

@@ -1,0 +1,222 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useVirtualizer } from "@tanstack/react-virtual";
+import { api, AppStatus, CallCursor, CallFilter, CallRow, errorText, Order } from "./ipc";
+import { CallRowView } from "./CallRowView";
+import { StatusBar } from "./StatusBar";
+
+const PAGE = 200;
+const STATES = ["started", "connected", "completed", "failed"] as const;
+
+export function Timeline({ status, onStatus }: { status: AppStatus; onStatus: (s: AppStatus) => void }) {
+  const [rows, setRows] = useState<CallRow[]>([]);
+  const [next, setNext] = useState<CallCursor | null>(null);
+  const [order, setOrder] = useState<Order>("newestFirst");
+  const [stateFilter, setStateFilter] = useState<string>("");
+  const [text, setText] = useState("");
+  const [query, setQuery] = useState("");
+  const [pending, setPending] = useState(0);
+  const [selected, setSelected] = useState(0);
+  const [error, setError] = useState<string | null>(null);
+  const [feedTick, setFeedTick] = useState(0);
+  const scroller = useRef<HTMLDivElement>(null);
+  const search = useRef<HTMLInputElement>(null);
+  const loadingMore = useRef(false);
+
+  const filter: CallFilter = useMemo(
+    () => ({ states: stateFilter ? [stateFilter] : [], text: query.trim() || null }),
+    [stateFilter, query],
+  );
+  const filtered = Boolean(stateFilter || query.trim());
+
+  const reload = useCallback(async () => {
+    try {
+      const page = await api.callsPage(filter, { order, limit: PAGE });
+      setRows(page.items);
+      setNext(page.next);
+      setPending(0);
+      setError(null);
+    } catch (e) {
+      setError(errorText(e));
+    }
+  }, [filter, order]);
+
+  useEffect(() => {
+    reload();
+  }, [reload]);
+
+  // Debounce the search box: the query runs in SQLite, not in the browser.
+  useEffect(() => {
+    const t = window.setTimeout(() => setQuery(text), 250);
+    return () => window.clearTimeout(t);
+  }, [text]);
+
+  // The live feed: calls already on screen update in place; new ones go on top, or into
+  // the "new calls" pill when the user has scrolled away.
+  const live = useRef({ filtered, order, reload });
+  live.current = { filtered, order, reload };
+  useEffect(() => {
+    let refetch: number | undefined;
+    api
+      .subscribeFeed((batch) => {
+        setFeedTick((t) => t + 1);
+        const calls = new Map<string, CallRow>();
+        for (const item of batch.items) if (item.kind === "event" && item.call) calls.set(item.call.callId, item.call);
+        if (batch.resync || live.current.filtered || live.current.order !== "newestFirst") {
+          window.clearTimeout(refetch);
+          refetch = window.setTimeout(() => live.current.reload(), 300);
+          return;
+        }
+        if (calls.size === 0) return;
+        setRows((current) => {
+          const index = new Map(current.map((r, i) => [r.callId, i]));
+          const updated = current.slice();
+          const fresh: CallRow[] = [];
+          for (const call of calls.values()) {
+            const at = index.get(call.callId);
+            if (at !== undefined) updated[at] = call;
+            else fresh.push(call);
+          }
+          if (fresh.length === 0) return updated;
+          const atTop = (scroller.current?.scrollTop ?? 0) < 8;
+          if (!atTop) {
+            setPending((p) => p + fresh.length);
+            return updated;
+          }
+          fresh.sort((a, b) => b.firstOccurredAt.localeCompare(a.firstOccurredAt));
+          return [...fresh, ...updated];
+        });
+      })
+      .catch((e) => setError(errorText(e)));
+    return () => window.clearTimeout(refetch);
+  }, []);
+
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => 64,
+    overscan: 12,
+    // jsdom has no layout; real sizes replace this at once.
+    initialRect: { width: 1200, height: 800 },
+  });
+
+  const items = virtualizer.getVirtualItems();
+  const lastIndex = items.length ? items[items.length - 1].index : 0;
+  useEffect(() => {
+    if (!next || loadingMore.current || lastIndex < rows.length - 30) return;
+    loadingMore.current = true;
+    api
+      .callsPage(filter, { order, after: next, limit: PAGE })
+      .then((page) => {
+        setRows((r) => [...r, ...page.items]);
+        setNext(page.next);
+      })
+      .catch((e) => setError(errorText(e)))
+      .finally(() => (loadingMore.current = false));
+  }, [lastIndex, next, rows.length, filter, order]);
+
+  useEffect(() => {
+    function onKey(e: KeyboardEvent) {
+      const typing = document.activeElement === search.current;
+      if (e.key === "/" && !typing) {
+        e.preventDefault();
+        search.current?.focus();
+      } else if (e.key === "Escape") {
+        if (typing) search.current?.blur();
+        setText("");
+        setStateFilter("");
+      } else if ((e.key === "ArrowDown" || e.key === "ArrowUp") && !typing) {
+        e.preventDefault();
+        setSelected((s) => {
+          const n = Math.max(0, Math.min(rows.length - 1, s + (e.key === "ArrowDown" ? 1 : -1)));
+          virtualizer.scrollToIndex(n);
+          return n;
+        });
+      }
+    }
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [rows.length, virtualizer]);
+
+  async function leaveDemo() {
+    onStatus(await api.leaveDemo());
+  }
+
+  return (
+    <div className="app">
+      <header className="topbar">
+        <div className="brand small">
+          <span className="logo" aria-hidden>◆</span>
+          <span>Calleague Monitor</span>
+        </div>
+        {status.mode === "demo" && (
+          <span className="demo-badge" data-testid="demo-badge">
+            Demo — simulated calls
+            <button className="link light" onClick={leaveDemo}>
+              Leave demo
+            </button>
+          </span>
+        )}
+        {status.mode === "account" && status.keyMasked && (
+          <span className="key-badge" title="Your API key, kept in the system keychain">
+            Key {status.keyMasked}
+          </span>
+        )}
+      </header>
+      <div className="filters">
+        <input
+          ref={search}
+          className="search"
+          data-testid="search"
+          placeholder="Search call id or metadata  ( / )"
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+        />
+        <div className="segmented" role="group" aria-label="State">
+          <button className={stateFilter === "" ? "on" : ""} onClick={() => setStateFilter("")}>
+            All
+          </button>
+          {STATES.map((s) => (
+            <button key={s} className={stateFilter === s ? `on ${s}` : s} onClick={() => setStateFilter(s)} data-testid={`filter-${s}`}>
+              {s[0].toUpperCase() + s.slice(1)}
+            </button>
+          ))}
+        </div>
+        <button className="sort" onClick={() => setOrder(order === "newestFirst" ? "oldestFirst" : "newestFirst")}>
+          {order === "newestFirst" ? "Newest first ↓" : "Oldest first ↑"}
+        </button>
+      </div>
+      {error && <div className="error banner">{error}</div>}
+      {pending > 0 && (
+        <button
+          className="pill"
+          onClick={() => {
+            scroller.current?.scrollTo({ top: 0 });
+            reload();
+          }}
+        >
+          {pending} new call{pending === 1 ? "" : "s"} ↑
+        </button>
+      )}
+      <div className="list" ref={scroller} data-testid="timeline">
+        {rows.length === 0 ? (
+          <div className="empty">
+            {filtered ? "No calls match these filters." : status.mode === "demo" ? "The first simulated calls are on their way…" : "Waiting for the first delivery…"}
+          </div>
+        ) : (
+          <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
+            {items.map((item) => (
+              <div
+                key={rows[item.index].callId}
+                className="row-slot"
+                style={{ transform: `translateY(${item.start}px)`, height: item.size }}
+              >
+                <CallRowView call={rows[item.index]} selected={item.index === selected} />
+              </div>
+            ))}
+          </div>
+        )}
+      </div>
+      <StatusBar status={status} tick={feedTick} />
+    </div>
+  );
+}
