@@ -11,9 +11,12 @@ const COMMANDS: &[&str] = &[
     "calls_page",
     "call_detail",
     "counts",
+    "facets",
     "quarantine",
     "security_log",
     "subscribe_feed",
+    "transcript",
+    "recording_audio",
 ];
 
 fn main() {

@@ -90,6 +90,12 @@ pub async fn counts(engine: State<'_, Arc<Engine>>, since_ms: i64) -> AppResult<
 }
 
 #[tauri::command]
+pub async fn facets(engine: State<'_, Arc<Engine>>) -> AppResult<calleague_store::Facets> {
+    let store = engine.store.clone();
+    blocking(move || Ok(store.facets()?)).await
+}
+
+#[tauri::command]
 pub async fn quarantine(engine: State<'_, Arc<Engine>>, before_id: Option<i64>) -> AppResult<Vec<QuarantineRow>> {
     let store = engine.store.clone();
     blocking(move || Ok(store.quarantine_page(before_id, 200)?)).await
@@ -105,4 +111,19 @@ pub async fn security_log(engine: State<'_, Arc<Engine>>, before_id: Option<i64>
 #[tauri::command]
 pub fn subscribe_feed(engine: State<'_, Arc<Engine>>, on_batch: Channel<FeedBatch>) {
     feed::forward(engine.store.clone(), on_batch);
+}
+
+#[tauri::command]
+pub async fn transcript(
+    engine: State<'_, Arc<Engine>>,
+    transcript_id: String,
+) -> AppResult<calleague_client::Transcript> {
+    Ok(engine.client().await?.transcript(&transcript_id).await?)
+}
+
+/// The recording's audio as raw bytes (binary IPC, not JSON).
+#[tauri::command]
+pub async fn recording_audio(engine: State<'_, Arc<Engine>>, recording_id: String) -> AppResult<tauri::ipc::Response> {
+    let (audio, _) = crate::recording::audio(&engine, &recording_id).await?;
+    Ok(tauri::ipc::Response::new(audio))
 }

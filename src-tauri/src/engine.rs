@@ -271,6 +271,23 @@ impl Engine {
         }
     }
 
+    /// A REST client for the current mode: the account's API, or the demo's simulator.
+    pub async fn client(&self) -> AppResult<calleague_client::Client> {
+        let running = self.running.lock().await;
+        let key = running
+            .key
+            .clone()
+            .ok_or_else(|| AppError::new("not_connected", "Connect an account or start the demo first."))?;
+        let base = match &running.demo {
+            Some(demo) => demo.sim.url(),
+            None => self.settings.lock().await.api_base_url.clone(),
+        };
+        drop(running);
+        let secret =
+            calleague_client::SecretKey::new(key).ok_or_else(|| AppError::new("not_connected", "No API key."))?;
+        Ok(calleague_client::Client::new(calleague_client::ClientConfig::with_base_url(base), secret)?)
+    }
+
     pub async fn shutdown(&self) {
         self.stop_demo().await;
         self.stop_receiver().await;

@@ -8,7 +8,9 @@ mod engine;
 mod error;
 mod feed;
 mod keychain;
+mod recording;
 mod settings;
+mod tray;
 
 use std::sync::Arc;
 
@@ -34,8 +36,17 @@ fn main() {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
-    let result = tauri::Builder::default()
+    let mut builder = tauri::Builder::default();
+    // One window per profile: a second launch brings the first to the front. Off for a
+    // --data-dir profile (the tests run several apps one after another, each on its own).
+    if data_dir_argument().is_none() {
+        builder = builder.plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| tray::show_main(app)));
+    }
+    let result = builder
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .register_asynchronous_uri_scheme_protocol(recording::SCHEME, recording::handle)
         .setup(|app| {
+            tray::install(app);
             // `--data-dir DIR` keeps everything (database, settings) in one folder: for
             // tests, and for running more than one profile.
             let (data_dir, config_dir) = match data_dir_argument() {
@@ -59,9 +70,12 @@ fn main() {
             commands::calls_page,
             commands::call_detail,
             commands::counts,
+            commands::facets,
             commands::quarantine,
             commands::security_log,
             commands::subscribe_feed,
+            commands::transcript,
+            commands::recording_audio,
         ])
         .build(tauri::generate_context!());
     match result {

@@ -49,13 +49,13 @@ pids+=($!)
 wait_for "tauri-driver on port 4444" bash -c 'exec 3<>/dev/tcp/127.0.0.1/4444' 
 
 export SIM_KEY="sk_e2e_$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
-timeout 600 "$CALLEAGUE_SIM" serve --bind 127.0.0.1:0 --key "$SIM_KEY" --allow-loopback-http --time-scale 20 >"$work/sim.out" 2>"$work/sim.log" &
+timeout 600 "$CALLEAGUE_SIM" serve --bind 127.0.0.1:0 --key "$SIM_KEY" --allow-loopback-http --time-scale 25 --dup-rate 0.2 --reorder-rate 0.2 >"$work/sim.out" 2>"$work/sim.log" &
 pids+=($!)
 wait_for "the simulator" grep -q "listening on" "$work/sim.out"
 export SIM_URL=$(sed -n 's/^listening on //p' "$work/sim.out")
 
 status=0
-timeout 900 node --test --test-concurrency=1 ./*.test.mjs || status=$?
+timeout 900 node --test --test-concurrency=1 ${E2E_ONLY:-./*.test.mjs} || status=$?
 if [ "$status" -ne 0 ]; then
   echo "e2e: logs in $work" >&2
   tail -n 20 "$work/tauri-driver.log" >&2 || true

@@ -7,7 +7,7 @@ export class Session {
     this.id = id;
   }
 
-  static async start(base, application, env = {}, args = []) {
+  static async start(base, application, _env = {}, args = []) {
     const body = {
       capabilities: {
         alwaysMatch: { "tauri:options": { application, args }, browserName: "wry" },
@@ -36,10 +36,22 @@ export class Session {
     await this.cmd("POST", `/element/${el}/click`, {});
   }
 
+  /** Replaces the field's text: typed as key presses, so the page's own handlers run. */
   async type(css, text) {
+    if (text === "") return this.empty(css);
     const el = await this.find(css);
     await this.cmd("POST", `/element/${el}/clear`, {});
     await this.cmd("POST", `/element/${el}/value`, { text });
+  }
+
+  /** Empties a field the way React notices: the native setter, then an input event. */
+  async empty(css) {
+    await this.exec(
+      `const el = document.querySelector(arguments[0]);
+       Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value").set.call(el, "");
+       el.dispatchEvent(new Event("input", { bubbles: true }));`,
+      [css],
+    );
   }
 
   async text(css) {

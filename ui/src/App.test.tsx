@@ -45,6 +45,9 @@ beforeEach(() => {
   calls = [];
   // jsdom does no layout: give elements a size so the virtualized list renders rows.
   Object.defineProperty(HTMLElement.prototype, "clientHeight", { configurable: true, get: () => 800 });
+  // jsdom has no blob: URLs.
+  URL.createObjectURL = () => "blob:mock-audio";
+  URL.revokeObjectURL = () => undefined;
   Object.defineProperty(HTMLElement.prototype, "clientWidth", { configurable: true, get: () => 1200 });
 });
 afterEach(() => {
@@ -84,6 +87,8 @@ describe("timeline", () => {
       if (cmd === "calls_page") return { items: [call("cl_1", "completed", { durationSec: 84, endedReason: "completed" }), call("cl_2", "failed", { endedReason: "busy" })], next: null, prev: null };
       if (cmd === "counts") return counts;
       if (cmd === "subscribe_feed") return null;
+      if (cmd === "facets") return { agents: ["ag_sales", "ag_support"], directions: ["inbound"], endedReasons: ["busy"], languages: ["en"] };
+      if (cmd === "security_log") return [{ id: 1, at: "2026-01-01T12:00:00.000Z", peer: "10.0.0.7:5555", reason: "wrong token" }];
     });
     render(<App />);
     const rows = await screen.findAllByTestId("call-row");
@@ -103,5 +108,55 @@ describe("timeline", () => {
       expect(last?.args).toMatchObject({ filter: { text: "A-1" } });
     });
     expect(screen.getByTestId("statusbar").textContent).toContain("5 deliveries today");
+    await waitFor(() => expect(screen.getByTestId("facet-agent").querySelectorAll("option").length).toBe(3));
+    fireEvent.change(screen.getByTestId("facet-agent"), { target: { value: "ag_sales" } });
+    await waitFor(() => {
+      const last = calls.filter((c) => c.cmd === "calls_page").at(-1);
+      expect(last?.args).toMatchObject({ filter: { agents: ["ag_sales"], states: ["failed"] } });
+    });
+    fireEvent.click(screen.getByTestId("show-rejected"));
+    expect((await screen.findByTestId("rejected-list")).textContent).toContain("wrong token");
+  });
+});
+
+describe("call details", () => {
+  it("shows events, raw JSON as text, and a transcript that filters", async () => {
+    const hostile = "<img src=x onerror=alert(1)>";
+    mockIPC((cmd) => {
+      if (cmd === "get_status") return { ...base, mode: "demo", receiverUrl: "http://127.0.0.1:8787/hooks/calleague" };
+      if (cmd === "calls_page") return { items: [call("cl_1", "completed", { recordingId: "rec_1", transcriptId: "tr_1" })], next: null, prev: null };
+      if (cmd === "counts") return counts;
+      if (cmd === "subscribe_feed") return null;
+      if (cmd === "call_detail")
+        return {
+          call: call("cl_1", "completed", { recordingId: "rec_1", transcriptId: "tr_1", metadata: { note: hostile } }),
+          events: [
+            { id: 1, deliveryId: "d1", event: "call.started", eventName: "call.started", callId: "cl_1", occurredAt: "2026-01-01T12:00:00.000Z",
+              receivedAt: "2026-01-01T12:00:01.000Z", lastSeenAt: "2026-01-01T12:00:05.000Z", attempts: 2, late: false, hidden: false,
+              occurredFromReceipt: false, source: "webhook", peer: "127.0.0.1:5", headers: [], body: JSON.stringify({ event: "call.started", data: { note: hostile } }) },
+          ],
+        };
+      if (cmd === "recording_audio") return new Uint8Array([82, 73, 70, 70]).buffer;
+      if (cmd === "transcript")
+        return { transcriptId: "tr_1", segments: [
+          { speaker: "agent", text: "Hello, how can I help?", startSec: 0, endSec: 2 },
+          { speaker: "customer", text: "My order A-1042 is late", startSec: 2, endSec: 5 },
+        ] };
+    });
+    render(<App />);
+    fireEvent.click((await screen.findAllByTestId("call-row"))[0]);
+    const details = await screen.findByTestId("details");
+    expect((await screen.findByTestId("metadata")).textContent).toContain(hostile);
+    expect(details.querySelector("img")).toBeNull();
+    await waitFor(() => expect(details.querySelector("audio")?.getAttribute("src") ?? "").toMatch(/^blob:/));
+    expect(screen.getByText("×2")).toBeTruthy();
+    fireEvent.click(screen.getByText("call.started"));
+    expect(details.querySelector("pre")?.textContent).toContain(hostile);
+    const turns = await screen.findAllByRole("listitem", { name: undefined });
+    expect(turns.length).toBeGreaterThan(0);
+    fireEvent.change(screen.getByTestId("transcript-search"), { target: { value: "a-1042" } });
+    await waitFor(() => expect(document.querySelectorAll(".turn.hit").length).toBe(1));
+    fireEvent.keyDown(window, { key: "Escape" });
+    await waitFor(() => expect(screen.queryByTestId("details")).toBeNull());
   });
 });

@@ -4,13 +4,21 @@ import { clock, day, duration, metadataEntries } from "./format";
 const STEPS = ["started", "connected", "completed"] as const;
 
 /** One call: everything from the payload is rendered as text, never as HTML. */
-export function CallRowView({ call, selected }: { call: CallRow; selected: boolean }) {
+export function CallRowView({ call, selected, onOpen }: { call: CallRow; selected: boolean; onOpen?: () => void }) {
   const state = call.state ?? "started";
   // How far along the lifecycle the call got; a failed call may never have connected.
   const reached = state === "failed" ? (call.connectedAt ? 1 : 0) : STEPS.indexOf(state as (typeof STEPS)[number]);
   const meta = metadataEntries(call.metadata);
   return (
-    <div className={`call ${selected ? "selected" : ""} state-${state}`} data-testid="call-row" data-call-id={call.callId} data-state={state}>
+    <div
+      className={`call ${selected ? "selected" : ""} state-${state}`}
+      data-testid="call-row"
+      data-call-id={call.callId}
+      data-state={state}
+      onClick={onOpen}
+      role="button"
+      tabIndex={-1}
+    >
       <div className="when">
         <span className="time">{clock(call.firstOccurredAt)}</span>
         <span className="date">{day(call.firstOccurredAt)}</span>
@@ -30,9 +38,9 @@ export function CallRowView({ call, selected }: { call: CallRow; selected: boole
       <div className="dur">{duration(call.durationSec)}</div>
       <div className="reason">{call.endedReason ?? ""}</div>
       <div className="meta" title={meta.map(([k, v]) => `${k}: ${v}`).join("\n")}>
-        {meta.slice(0, 2).map(([k, v]) => (
-          <span key={k} className="kv">
-            <span className="k">{k}</span> {v}
+        {meta.slice(0, 3).map(([k, v]) => (
+          <span key={k} className="kv" title={`${k}: ${v}`}>
+            {v}
           </span>
         ))}
       </div>

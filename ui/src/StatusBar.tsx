@@ -2,7 +2,7 @@ import { useEffect, useState } from "react";
 import { api, AppStatus, StatusCounts } from "./ipc";
 import { clock, startOfToday } from "./format";
 
-export function StatusBar({ status, tick }: { status: AppStatus; tick: number }) {
+export function StatusBar({ status, tick, onShow }: { status: AppStatus; tick: number; onShow: (kind: "rejected" | "quarantined") => void }) {
   const [counts, setCounts] = useState<StatusCounts | null>(null);
   useEffect(() => {
     api.counts(startOfToday()).then(setCounts, () => setCounts(null));
@@ -21,8 +21,12 @@ export function StatusBar({ status, tick }: { status: AppStatus; tick: number })
           <span data-testid="deliveries-today">{counts.deliveriesSince} deliveries today</span>
           <span>{counts.calls} calls</span>
           <span className={counts.callsFailed ? "warn" : ""}>{counts.callsFailed} failed</span>
-          <span className={counts.rejected ? "warn" : ""}>{counts.rejected} rejected</span>
-          <span className={counts.quarantined ? "warn" : ""}>{counts.quarantined} quarantined</span>
+          <button className={`count ${counts.rejected ? "warn" : ""}`} onClick={() => onShow("rejected")} data-testid="show-rejected">
+            {counts.rejected} rejected
+          </button>
+          <button className={`count ${counts.quarantined ? "warn" : ""}`} onClick={() => onShow("quarantined")} data-testid="show-quarantined">
+            {counts.quarantined} quarantined
+          </button>
           <span>last {clock(counts.lastDeliveryAt)}</span>
         </>
       )}

@@ -1,8 +1,11 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { api, AppStatus, CallCursor, CallFilter, CallRow, errorText, Order } from "./ipc";
+import { api, AppStatus, CallCursor, CallFilter, CallRow, errorText, Facets, Order } from "./ipc";
 import { CallRowView } from "./CallRowView";
 import { StatusBar } from "./StatusBar";
+import { CallDetails } from "./CallDetails";
+import { Rejections } from "./Rejections";
+import { FacetSelect } from "./FacetSelect";
 
 const PAGE = 200;
 const STATES = ["started", "connected", "completed", "failed"] as const;
@@ -18,15 +21,34 @@ export function Timeline({ status, onStatus }: { status: AppStatus; onStatus: (s
   const [selected, setSelected] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const [feedTick, setFeedTick] = useState(0);
+  const [opened, setOpened] = useState<string | null>(null);
+  const [listing, setListing] = useState<null | "rejected" | "quarantined">(null);
+  const [facets, setFacets] = useState<Facets>({ agents: [], directions: [], endedReasons: [], languages: [] });
+  const [agent, setAgent] = useState("");
+  const [direction, setDirection] = useState("");
+  const [reason, setReason] = useState("");
+  const [language, setLanguage] = useState("");
+  const loadFacets = useCallback(() => {
+    api.facets().then((f) => f && setFacets(f), () => undefined);
+  }, []);
+  useEffect(loadFacets, [loadFacets]);
   const scroller = useRef<HTMLDivElement>(null);
   const search = useRef<HTMLInputElement>(null);
   const loadingMore = useRef(false);
 
+  const one = (v: string) => (v ? [v] : []);
   const filter: CallFilter = useMemo(
-    () => ({ states: stateFilter ? [stateFilter] : [], text: query.trim() || null }),
-    [stateFilter, query],
+    () => ({
+      states: one(stateFilter),
+      agents: one(agent),
+      directions: one(direction),
+      endedReasons: one(reason),
+      languages: one(language),
+      text: query.trim() || null,
+    }),
+    [stateFilter, agent, direction, reason, language, query],
   );
-  const filtered = Boolean(stateFilter || query.trim());
+  const filtered = Boolean(stateFilter || agent || direction || reason || language || query.trim());
 
   const reload = useCallback(async () => {
     try {
@@ -122,8 +144,18 @@ export function Timeline({ status, onStatus }: { status: AppStatus; onStatus: (s
         search.current?.focus();
       } else if (e.key === "Escape") {
         if (typing) search.current?.blur();
-        setText("");
-        setStateFilter("");
+        else if (opened) setOpened(null);
+        else if (listing) setListing(null);
+        else {
+          setText("");
+          setStateFilter("");
+          setAgent("");
+          setDirection("");
+          setReason("");
+          setLanguage("");
+        }
+      } else if (e.key === "Enter" && !typing && rows[selected]) {
+        setOpened(rows[selected].callId);
       } else if ((e.key === "ArrowDown" || e.key === "ArrowUp") && !typing) {
         e.preventDefault();
         setSelected((s) => {
@@ -135,7 +167,7 @@ export function Timeline({ status, onStatus }: { status: AppStatus; onStatus: (s
     }
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [rows.length, virtualizer]);
+  }, [rows, selected, opened, listing, virtualizer]);
 
   async function leaveDemo() {
     onStatus(await api.leaveDemo());
@@ -181,6 +213,12 @@ export function Timeline({ status, onStatus }: { status: AppStatus; onStatus: (s
             </button>
           ))}
         </div>
+        <div className="selects" onFocus={loadFacets}>
+          <FacetSelect label="Agent" value={agent} options={facets.agents} onChange={setAgent} />
+          <FacetSelect label="Direction" value={direction} options={facets.directions} onChange={setDirection} />
+          <FacetSelect label="Reason" value={reason} options={facets.endedReasons} onChange={setReason} />
+          <FacetSelect label="Language" value={language} options={facets.languages} onChange={setLanguage} />
+        </div>
         <button className="sort" onClick={() => setOrder(order === "newestFirst" ? "oldestFirst" : "newestFirst")}>
           {order === "newestFirst" ? "Newest first ↓" : "Oldest first ↑"}
         </button>
@@ -210,13 +248,22 @@ export function Timeline({ status, onStatus }: { status: AppStatus; onStatus: (s
                 className="row-slot"
                 style={{ transform: `translateY(${item.start}px)`, height: item.size }}
               >
-                <CallRowView call={rows[item.index]} selected={item.index === selected} />
+                <CallRowView
+                  call={rows[item.index]}
+                  selected={item.index === selected}
+                  onOpen={() => {
+                    setSelected(item.index);
+                    setOpened(rows[item.index].callId);
+                  }}
+                />
               </div>
             ))}
           </div>
         )}
       </div>
-      <StatusBar status={status} tick={feedTick} />
+      {opened && <CallDetails callId={opened} receiverUrl={status.receiverUrl} onClose={() => setOpened(null)} />}
+      {listing && <Rejections kind={listing} onClose={() => setListing(null)} />}
+      <StatusBar status={status} tick={feedTick} onShow={setListing} />
     </div>
   );
 }

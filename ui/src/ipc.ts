@@ -75,6 +75,27 @@ export type EventRow = {
   hidden: boolean;
 };
 
+export type EventDetail = EventRow & {
+  eventName: string;
+  receivedAt: string;
+  lastSeenAt: string;
+  attempts: number;
+  occurredFromReceipt: boolean;
+  source: "webhook" | "catchup";
+  peer: string | null;
+  headers: [string, string][];
+  body: string;
+};
+
+export type CallDetail = { call: CallRow; events: EventDetail[] };
+
+export type Segment = { speaker: string; text: string; startSec: number; endSec: number };
+export type Transcript = { transcriptId: string; callId?: string; language?: string; segments: Segment[] };
+
+export type Facets = { agents: string[]; directions: string[]; endedReasons: string[]; languages: string[] };
+export type QuarantineRow = { id: number; receivedAt: string; peer: string | null; reason: string; headers: [string, string][]; body: string };
+export type SecurityRow = { id: number; at: string; peer: string | null; reason: string };
+
 export type FeedItem =
   | { kind: "event"; event: EventRow; call: CallRow | null }
   | { kind: "repeat"; id: number; attempts: number }
@@ -93,6 +114,12 @@ export const api = {
   callsPage: (filter: CallFilter, page: { order: Order; after?: CallCursor | null; limit: number }) =>
     invoke<Page<CallRow, CallCursor>>("calls_page", { filter, page }),
   counts: (sinceMs: number) => invoke<StatusCounts>("counts", { sinceMs }),
+  facets: () => invoke<Facets>("facets"),
+  quarantine: () => invoke<QuarantineRow[]>("quarantine", { beforeId: null }),
+  securityLog: () => invoke<SecurityRow[]>("security_log", { beforeId: null }),
+  callDetail: (callId: string) => invoke<CallDetail>("call_detail", { callId }),
+  transcript: (transcriptId: string) => invoke<Transcript>("transcript", { transcriptId }),
+  recordingAudio: (recordingId: string) => invoke<ArrayBuffer>("recording_audio", { recordingId }),
   subscribeFeed: (onBatch: (batch: FeedBatch) => void) => {
     const channel = new Channel<FeedBatch>();
     channel.onmessage = onBatch;

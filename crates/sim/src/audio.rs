@@ -15,7 +15,8 @@ pub fn transcript_segments(duration_sec: f64, language: &str, seed: u64) -> Vec<
             let start = step * i as f64;
             let end = if i + 1 == turns { duration_sec } else { step * (i + 1) as f64 };
             let speaker = if i % 2 == 0 { "agent" } else { "customer" };
-            let text = lines[(i + seed as usize) % lines.len()];
+            // Agent and customer lines alternate in the list; the seed picks a variant.
+            let text = lines[(i + 2 * (seed as usize % 2)) % lines.len()];
             Segment {
                 speaker: speaker.into(),
                 text: text.into(),

@@ -24,7 +24,7 @@ use tokio::sync::{broadcast, oneshot};
 pub use error::{Result, StoreError};
 pub use export::{ExportFormat, ExportWhat};
 pub use model::{
-    CallDetail, CallRow, EventDetail, EventRow, FeedItem, IncomingDelivery, IngestOutcome, QuarantineItem,
+    CallDetail, CallRow, EventDetail, EventRow, Facets, FeedItem, IncomingDelivery, IngestOutcome, QuarantineItem,
     QuarantineRow, SecurityEntry, SecurityRow, Source, StatusCounts,
 };
 pub use query::{CallCursor, CallFilter, EventCursor, EventFilter, Order, Page, PageRequest, TimeRange};

@@ -166,6 +166,16 @@ pub struct StatusCounts {
     pub last_delivery_at: Option<Timestamp>,
 }
 
+/// The distinct values the call filters can offer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Facets {
+    pub agents: Vec<String>,
+    pub directions: Vec<String>,
+    pub ended_reasons: Vec<String>,
+    pub languages: Vec<String>,
+}
+
 /// What the live feed carries, sent after each commit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]

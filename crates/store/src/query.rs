@@ -6,7 +6,7 @@ use rusqlite::{params_from_iter, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    CallDetail, CallRow, EventDetail, EventRow, QuarantineRow, SecurityEntry, SecurityRow, StatusCounts,
+    CallDetail, CallRow, EventDetail, EventRow, Facets, QuarantineRow, SecurityEntry, SecurityRow, StatusCounts,
 };
 use crate::rows::{call_row, event_row, headers_from_json, CALL_COLUMNS, EVENT_COLUMNS};
 use crate::{Result, Store, StoreError};
@@ -401,5 +401,25 @@ impl Store {
         } else {
             Err(StoreError::Corrupt(problems.join("; ")))
         }
+    }
+
+    /// Distinct agents, directions, ended reasons and languages, for the filter menus.
+    /// Each is read from its index; at most 200 of each.
+    pub fn facets(&self) -> Result<Facets> {
+        self.with_reader(|conn| {
+            let distinct = |column: &str| -> Result<Vec<String>> {
+                let mut stmt = conn.prepare_cached(&format!(
+                    "SELECT DISTINCT {column} FROM calls WHERE {column} IS NOT NULL ORDER BY {column} LIMIT 200"
+                ))?;
+                let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            };
+            Ok(Facets {
+                agents: distinct("agent_id")?,
+                directions: distinct("direction")?,
+                ended_reasons: distinct("ended_reason")?,
+                languages: distinct("language")?,
+            })
+        })
     }
 }

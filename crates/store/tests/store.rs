@@ -205,6 +205,11 @@ async fn filters_and_search_narrow_the_calls() {
     assert_eq!(count(CallFilter { text: Some("%".into()), ..Default::default() }), 1);
     let both = CallFilter { states: vec!["failed".into()], agents: vec!["ag_even".into()], ..Default::default() };
     assert_eq!(count(both), 5);
+    let facets = store.facets().unwrap();
+    assert_eq!(facets.agents, ["ag_even", "ag_odd"]);
+    assert_eq!(facets.ended_reasons, ["busy", "completed"]);
+    assert_eq!(facets.languages, ["tr"]);
+    assert_eq!(facets.directions, ["inbound"]);
     let events = EventFilter { events: vec!["call.failed".into()], ..Default::default() };
     assert_eq!(store.events_page(&events, &PageRequest::first(Order::NewestFirst, 1000)).unwrap().items.len(), 10);
 }

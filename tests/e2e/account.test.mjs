@@ -1,0 +1,160 @@
+// The app connected to the simulator as an account: a scenario with duplicates and
+// reordering, filters and search, a call's details, and hostile metadata.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { join } from "node:path";
+import { Session } from "./webdriver.mjs";
+
+const DRIVER = process.env.TAURI_DRIVER_URL ?? "http://127.0.0.1:4444";
+const SHOTS = process.env.SCREENSHOT_DIR;
+const SIM = process.env.SIM_URL;
+const KEY = process.env.SIM_KEY;
+const RECEIVER = "http://127.0.0.1:8787/hooks/calleague";
+
+async function sim(method, path, body) {
+  const reply = await fetch(SIM + path, {
+    method,
+    headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  assert.ok(reply.ok, `${method} ${path}: ${reply.status}`);
+  return reply.json();
+}
+
+async function settle() {
+  for (let i = 0; i < 600; i++) {
+    if ((await sim("GET", "/sim/status")).idle) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("the simulator did not settle");
+}
+
+/** Every row of the virtualized list, scrolled through top to bottom: callId -> state. */
+async function rowsOnScreen(app) {
+  const seen = {};
+  await app.exec("document.querySelector('[data-testid=timeline]').scrollTop = 0");
+  for (let i = 0; i < 200; i++) {
+    const batch = await app.exec(`
+      const list = document.querySelector('[data-testid=timeline]');
+      const rows = [...list.querySelectorAll('[data-testid=call-row]')].map(r => [r.dataset.callId, r.dataset.state]);
+      const end = list.scrollTop + list.clientHeight >= list.scrollHeight - 2;
+      list.scrollTop += list.clientHeight * 0.8;
+      return { rows, end };
+    `);
+    for (const [id, state] of batch.rows) seen[id] = state;
+    if (batch.end) break;
+    await new Promise((r) => setTimeout(r, 120));
+  }
+  await app.exec("document.querySelector('[data-testid=timeline]').scrollTop = 0");
+  return seen;
+}
+
+describe("connected to an account", () => {
+  let app;
+  let truth;
+
+  before(async () => {
+    app = await Session.start(DRIVER, process.env.CALLEAGUE_APP, {}, ["--data-dir", mkdtempSync(join(process.env.E2E_WORK ?? "/tmp", "acct-"))]);
+    await app.waitFor("the key field", () => app.find("#api-key"));
+    await app.type("#api-key", KEY);
+    await app.click("button.link");
+    await app.type("#api-base", SIM);
+    await app.click("button.primary");
+    await app.waitFor("the receiver", async () => (await app.text("[data-testid=receiver-state]")).startsWith("Receiving on"));
+    await sim("POST", "/api/core/webhook", {
+      url: RECEIVER,
+      events: ["call.started", "call.connected", "call.completed", "call.failed", "recording.ready", "transcript.ready"],
+    });
+  });
+
+  after(async () => {
+    await app?.close();
+  });
+
+  test("50 calls with duplicates and reordering end with exactly the ground truth on screen", async () => {
+    await sim("POST", "/sim/calls", { calls: 50, rate: 20, failedShare: 0.25 });
+    await settle();
+    truth = (await sim("GET", "/sim/calls")).list;
+    assert.equal(truth.length, 50);
+    const status = await sim("GET", "/sim/status");
+    assert.ok(status.duplicates > 0 && status.reordered > 0, `chaos happened: ${JSON.stringify(status)}`);
+    const expected = Object.fromEntries(truth.map((c) => [c.callId, c.status]));
+    const seen = await app.waitFor("every call in its final state", async () => {
+      const rows = await rowsOnScreen(app);
+      return JSON.stringify(Object.entries(rows).sort()) === JSON.stringify(Object.entries(expected).sort()) ? rows : null;
+    }, 30000);
+    assert.equal(Object.keys(seen).length, 50);
+    await app.screenshot(join(SHOTS, "scenario-50-calls.png"));
+  });
+
+  test("a filter and a search narrow the list", async () => {
+    const failed = truth.filter((c) => c.status === "failed");
+    await app.click("[data-testid=filter-failed]");
+    const onlyFailed = await app.waitFor("only failed calls", async () => {
+      const rows = await rowsOnScreen(app);
+      const states = new Set(Object.values(rows));
+      return Object.keys(rows).length === failed.length && states.size === 1 && states.has("failed") ? rows : null;
+    });
+    assert.deepEqual(Object.keys(onlyFailed).sort(), failed.map((c) => c.callId).sort());
+    await app.screenshot(join(SHOTS, "filter-failed.png"));
+    await app.click(".segmented button");
+    const target = truth[7];
+    await app.type("[data-testid=search]", target.metadata.orderId);
+    const found = await app.waitFor("the one call with that order id", async () => {
+      const rows = await rowsOnScreen(app);
+      const ids = Object.keys(rows);
+      const sameOrder = truth.filter((c) => c.metadata.orderId === target.metadata.orderId).length;
+      return ids.length === sameOrder && ids.includes(target.callId) ? ids : null;
+    });
+    assert.ok(found.includes(target.callId));
+    await app.screenshot(join(SHOTS, "search.png"));
+    await app.type("[data-testid=search]", "");
+  });
+
+  test("opening a call shows its transcript and the recording's duration", async () => {
+    const call = truth.find((c) => c.status === "completed" && c.recordingId && c.transcriptId);
+    assert.ok(call, "a completed call with media");
+    const recording = await sim("GET", `/api/core/recording/${call.recordingId}`);
+    await app.type("[data-testid=search]", call.callId);
+    await app.waitFor("the call's row", async () => (await app.findAll(`[data-call-id="${call.callId}"]`)).length === 1);
+    await app.click(`[data-call-id="${call.callId}"]`);
+    await app.waitFor("the transcript", async () => (await app.findAll("[data-testid=transcript] li")).length >= 2);
+    const seconds = await app.waitFor("the recording's duration", async () => {
+      const d = await app.exec("return document.querySelector('[data-testid=audio]')?.duration");
+      return Number.isFinite(d) && d > 0 ? d : null;
+    });
+    assert.ok(Math.abs(seconds - recording.durationSec) < 0.1, `audio ${seconds} s, recording ${recording.durationSec} s`);
+    const turns = await app.findAll("[data-testid=transcript] li");
+    const transcript = await sim("GET", `/api/core/transcript/${call.transcriptId}`);
+    assert.equal(turns.length, transcript.segments.length);
+    await app.screenshot(join(SHOTS, "call-details.png"));
+    await app.click("button.close");
+    await app.type("[data-testid=search]", "");
+  });
+
+  test("a hostile metadata value shows as text", async () => {
+    const hostile = "<img src=x onerror=alert(1)>";
+    const reply = await fetch(RECEIVER, {
+      method: "POST",
+      headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        event: "call.started",
+        deliveryId: "dl_xss",
+        occurredAt: new Date().toISOString(),
+        data: { callId: "cl_xss", agentId: "ag_<b>bold</b>", metadata: { note: hostile } },
+      }),
+    });
+    assert.equal(reply.status, 200);
+    await app.type("[data-testid=search]", "cl_xss");
+    await app.waitFor("the hostile call", async () => (await app.findAll('[data-call-id="cl_xss"]')).length === 1);
+    const rowText = await app.exec(`return document.querySelector('[data-call-id="cl_xss"]').textContent`);
+    assert.ok(rowText.includes(hostile), rowText);
+    assert.ok(rowText.includes("ag_<b>bold</b>"), rowText);
+    await app.click('[data-call-id="cl_xss"]');
+    await app.waitFor("the metadata", async () => (await app.text("[data-testid=metadata]")).includes(hostile));
+    const injected = await app.exec("return document.querySelectorAll('img, b').length");
+    assert.equal(injected, 0, "no element was created from the payload");
+    await app.screenshot(join(SHOTS, "hostile-metadata.png"));
+  });
+});
