@@ -7,6 +7,7 @@ const COMMANDS: &[&str] = &[
     "start_demo",
     "leave_demo",
     "set_port",
+    "suggest_port",
     "set_public_url",
     "calls_page",
     "call_detail",

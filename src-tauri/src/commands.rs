@@ -58,6 +58,11 @@ pub async fn set_port(engine: State<'_, Arc<Engine>>, port: u16) -> AppResult<Ap
 }
 
 #[tauri::command]
+pub async fn suggest_port(engine: State<'_, Arc<Engine>>) -> AppResult<Option<u16>> {
+    Ok(engine.suggest_port().await)
+}
+
+#[tauri::command]
 pub async fn set_public_url(engine: State<'_, Arc<Engine>>, url: Option<String>) -> AppResult<AppStatus> {
     engine.set_public_url(url).await?;
     Ok(engine.status().await)

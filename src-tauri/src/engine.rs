@@ -170,7 +170,9 @@ impl Engine {
     }
 
     /// Starts the simulator in this process, registers our receiver with it, and plays a
-    /// steady stream of calls.
+    /// steady stream of calls. A receiver that cannot start (say, its port is taken) does
+    /// not stop the demo: the status shows why, and the webhook follows the receiver when
+    /// it moves to another port.
     pub async fn start_demo(&self) -> AppResult<()> {
         self.stop_demo().await;
         let demo_key = format!("demo_{:016x}", rand_u64());
@@ -183,38 +185,28 @@ impl Engine {
         let sim = Simulator::start(config, "127.0.0.1:0".parse().expect("loopback"))
             .await
             .map_err(|e| AppError::new("demo_failed", e.to_string()))?;
-        {
-            let mut running = self.running.lock().await;
-            running.key = Some(demo_key);
-        }
-        self.update_settings(|s| s.mode = Some(DEMO.into())).await?;
-        self.restart_receiver().await;
-        let url = self.running.lock().await.receiver.as_ref().map(|r| r.url().to_owned());
-        let Some(url) = url else {
-            return Err(self
-                .running
-                .lock()
-                .await
-                .receiver_error
-                .clone()
-                .unwrap_or_else(|| AppError::new("receiver_down", "The receiver did not start.")));
-        };
-        let events =
-            ["call.started", "call.connected", "call.completed", "call.failed", "recording.ready", "transcript.ready"];
-        sim.register_webhook(&url, events.iter().map(|e| e.to_string()).collect());
         // Short calls, so a person sees them move through their states within seconds.
         let spec =
             ScenarioSpec { calls: 3, rate: 2.0, min_duration_sec: 12.0, max_duration_sec: 90.0, ..Default::default() };
-        sim.play(spec.clone());
-        // A steady stream: two more calls every few seconds while the demo runs.
         let stage = sim.player();
+        let first = spec.clone();
         let player = tokio::spawn(async move {
+            // The first calls once the receiver had its moment to start; then two more every
+            // few seconds while the demo runs.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            stage.play(first);
             loop {
                 tokio::time::sleep(Duration::from_secs(4)).await;
                 stage.play(ScenarioSpec { calls: 2, rate: 1.0, ..spec.clone() });
             }
         });
-        self.running.lock().await.demo = Some(Demo { sim, player });
+        {
+            let mut running = self.running.lock().await;
+            running.key = Some(demo_key);
+            running.demo = Some(Demo { sim, player });
+        }
+        self.update_settings(|s| s.mode = Some(DEMO.into())).await?;
+        self.restart_receiver().await;
         Ok(())
     }
 
@@ -259,6 +251,17 @@ impl Engine {
         let mut running = self.running.lock().await;
         match started {
             Ok(receiver) => {
+                if let Some(demo) = &running.demo {
+                    let events = [
+                        "call.started",
+                        "call.connected",
+                        "call.completed",
+                        "call.failed",
+                        "recording.ready",
+                        "transcript.ready",
+                    ];
+                    demo.sim.deliver_only_to(receiver.url(), events.iter().map(|e| e.to_string()).collect());
+                }
                 running.receiver = Some(receiver);
                 running.receiver_error = None;
             }
@@ -269,6 +272,14 @@ impl Engine {
             Ok(uptime) => self.running.lock().await.uptime = Some(uptime),
             Err(e) => tracing::warn!(error = %e, "cannot record uptime"),
         }
+    }
+
+    /// A free loopback port near the configured one, for when that one is taken.
+    pub async fn suggest_port(&self) -> Option<u16> {
+        let from = self.settings.lock().await.port;
+        (1..=100u16)
+            .filter_map(|i| from.checked_add(i))
+            .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
     }
 
     /// A REST client for the current mode: the account's API, or the demo's simulator.

@@ -66,6 +66,7 @@ fn main() {
             commands::start_demo,
             commands::leave_demo,
             commands::set_port,
+            commands::suggest_port,
             commands::set_public_url,
             commands::calls_page,
             commands::call_detail,

@@ -54,8 +54,8 @@ test("onboarding stores the key in the keychain and survives a restart", async (
     await new Promise((r) => setTimeout(r, 300));
     await app.screenshot(join(SHOTS, "onboarding.png"));
     await app.click("button.primary");
-    await app.waitFor("the masked key", async () => (await app.text(".key-badge")).includes("…"));
-    const masked = await app.text(".key-badge");
+    await app.waitFor("the masked key", async () => (await app.text("[data-testid=key-badge]")).includes("…"));
+    const masked = await app.text("[data-testid=key-badge]");
     assert.ok(!masked.includes(process.env.SIM_KEY), "the key is never shown after entry");
     const stored = execFileSync("secret-tool", ["lookup", "service", "calleague-monitor", "username", "api-key"]).toString();
     assert.equal(stored, process.env.SIM_KEY);
@@ -64,10 +64,33 @@ test("onboarding stores the key in the keychain and survives a restart", async (
   }
   app = await open(dir);
   try {
-    await app.waitFor("the masked key after a restart", async () => (await app.text(".key-badge")).includes("…"));
+    await app.waitFor("the masked key after a restart", async () => (await app.text("[data-testid=key-badge]")).includes("…"));
     await app.waitFor("the receiver", async () => (await app.text("[data-testid=receiver-state]")).startsWith("Receiving on"));
     await app.screenshot(join(SHOTS, "account-after-restart.png"));
   } finally {
     await app.close();
+  }
+});
+
+test("a taken port is reported and another one offered", async () => {
+  const { createServer } = await import("node:net");
+  const blocker = createServer();
+  await new Promise((resolve, reject) => blocker.once("error", reject).listen(8787, "127.0.0.1", resolve));
+  const app = await open(profile());
+  try {
+    await app.waitFor("the welcome screen", () => app.find("button.secondary"));
+    await app.click("button.secondary");
+    await app.waitFor("the port problem", async () => (await app.text("[data-testid=receiver-problem]")).includes("Port 8787 is taken"));
+    await app.waitFor("another port on offer", () => app.find("[data-testid=use-port]"));
+    await app.screenshot(join(SHOTS, "port-taken.png"));
+    await app.click("[data-testid=use-port]");
+    await app.waitFor("the receiver on the new port", async () =>
+      /^Receiving on http:\/\/127\.0\.0\.1:(?!8787)\d+\/hooks\/calleague$/.test(await app.text("[data-testid=receiver-state]")),
+    );
+    await app.waitFor("demo calls through the new port", async () => (await app.findAll("[data-testid=call-row]")).length > 0, 30000);
+    assert.equal((await app.findAll("[data-testid=receiver-problem]")).length, 0);
+  } finally {
+    await app.close();
+    blocker.close();
   }
 });

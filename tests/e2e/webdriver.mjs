@@ -68,6 +68,8 @@ export class Session {
   }
 
   async screenshot(path) {
+    // WebKitGTK paints asynchronously: let the last change reach the screen first.
+    await new Promise((r) => setTimeout(r, 600));
     const png = await this.cmd("GET", "/screenshot");
     const { writeFile } = await import("node:fs/promises");
     await writeFile(path, Buffer.from(png, "base64"));

@@ -160,3 +160,40 @@ describe("call details", () => {
     await waitFor(() => expect(screen.queryByTestId("details")).toBeNull());
   });
 });
+
+describe("receiver and key problems", () => {
+  it("offers another port when the configured one is taken", async () => {
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args });
+      if (cmd === "get_status")
+        return { ...base, mode: "demo", receiverError: { code: "port_in_use", message: "127.0.0.1:8787 is already in use" } };
+      if (cmd === "calls_page") return { items: [], next: null, prev: null };
+      if (cmd === "counts") return counts;
+      if (cmd === "suggest_port") return 8791;
+      if (cmd === "set_port") return { ...base, mode: "demo", port: 8791, receiverUrl: "http://127.0.0.1:8791/hooks/calleague" };
+    });
+    render(<App />);
+    expect((await screen.findByTestId("receiver-problem")).textContent).toContain("Port 8787 is taken");
+    fireEvent.click(await screen.findByTestId("use-port"));
+    await waitFor(() => expect(calls.find((c) => c.cmd === "set_port")?.args).toMatchObject({ port: 8791 }));
+    await waitFor(() => expect(screen.queryByTestId("receiver-problem")).toBeNull());
+  });
+
+  it("shows the key masked, and replaces it through the API check", async () => {
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args });
+      if (cmd === "get_status") return { ...base, mode: "account", keyMasked: "••••••…abcd", receiverUrl: "http://127.0.0.1:8787/hooks/calleague" };
+      if (cmd === "calls_page") return { items: [], next: null, prev: null };
+      if (cmd === "counts") return counts;
+      if (cmd === "connect_account") return { ...base, mode: "account", keyMasked: "••••••…wxyz", receiverUrl: "http://127.0.0.1:8787/hooks/calleague" };
+    });
+    render(<App />);
+    fireEvent.click(await screen.findByTestId("key-badge"));
+    fireEvent.click(screen.getByText("Replace key"));
+    fireEvent.change(screen.getByLabelText("New API key"), { target: { value: "sk_new_wxyz" } });
+    fireEvent.click(screen.getByText("Save"));
+    await waitFor(() => expect(calls.find((c) => c.cmd === "connect_account")?.args).toMatchObject({ key: "sk_new_wxyz" }));
+    await waitFor(() => expect(screen.getByTestId("key-badge").textContent).toContain("wxyz"));
+    expect(document.body.textContent).not.toContain("sk_new_wxyz");
+  });
+});

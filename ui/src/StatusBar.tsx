@@ -11,8 +11,8 @@ export function StatusBar({ status, tick, onShow }: { status: AppStatus; tick: n
   return (
     <footer className="statusbar" data-testid="statusbar">
       <span className={`led ${up ? "up" : "down"}`} />
-      <span data-testid="receiver-state">
-        {up ? `Receiving on ${status.receiverUrl}` : status.receiverError ? `Receiver down: ${status.receiverError.message}` : "Receiver stopped"}
+      <span data-testid="receiver-state" title={status.receiverError?.message}>
+        {up ? `Receiving on ${status.receiverUrl}` : status.receiverError ? `Receiver down (port ${status.port})` : "Receiver stopped"}
       </span>
       {status.publicUrl && <span>Public: {status.publicUrl}</span>}
       <span className="spacer" />

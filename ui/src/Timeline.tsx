@@ -6,6 +6,8 @@ import { StatusBar } from "./StatusBar";
 import { CallDetails } from "./CallDetails";
 import { Rejections } from "./Rejections";
 import { FacetSelect } from "./FacetSelect";
+import { KeyMenu } from "./KeyMenu";
+import { ReceiverProblem } from "./ReceiverProblem";
 
 const PAGE = 200;
 const STATES = ["started", "connected", "completed", "failed"] as const;
@@ -188,12 +190,9 @@ export function Timeline({ status, onStatus }: { status: AppStatus; onStatus: (s
             </button>
           </span>
         )}
-        {status.mode === "account" && status.keyMasked && (
-          <span className="key-badge" title="Your API key, kept in the system keychain">
-            Key {status.keyMasked}
-          </span>
-        )}
+        {status.mode === "account" && status.keyMasked && <KeyMenu status={status} onStatus={onStatus} />}
       </header>
+      <ReceiverProblem status={status} onStatus={onStatus} />
       <div className="filters">
         <input
           ref={search}

@@ -111,6 +111,7 @@ export const api = {
   startDemo: () => invoke<AppStatus>("start_demo"),
   leaveDemo: () => invoke<AppStatus>("leave_demo"),
   setPort: (port: number) => invoke<AppStatus>("set_port", { port }),
+  suggestPort: () => invoke<number | null>("suggest_port"),
   callsPage: (filter: CallFilter, page: { order: Order; after?: CallCursor | null; limit: number }) =>
     invoke<Page<CallRow, CallCursor>>("calls_page", { filter, page }),
   counts: (sinceMs: number) => invoke<StatusCounts>("counts", { sinceMs }),

@@ -169,6 +169,14 @@ impl Simulator {
         crate::rest::insert_webhook(&self.inner, url.to_owned(), events)
     }
 
+    /// Makes `url` the only webhook (the app's demo mode, when its receiver moves).
+    pub fn deliver_only_to(&self, url: &str, events: Vec<String>) -> Webhook {
+        if let Ok(mut hooks) = self.inner.webhooks.lock() {
+            hooks.clear();
+        }
+        self.register_webhook(url, events)
+    }
+
     pub fn calls(&self) -> Vec<Call> {
         crate::admin::ground_truth(&self.inner)
     }
