@@ -8,6 +8,7 @@ const COMMANDS: &[&str] = &[
     "leave_demo",
     "set_port",
     "suggest_port",
+    "catch_up_now",
     "set_public_url",
     "calls_page",
     "call_detail",

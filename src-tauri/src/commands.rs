@@ -58,6 +58,12 @@ pub async fn set_port(engine: State<'_, Arc<Engine>>, port: u16) -> AppResult<Ap
 }
 
 #[tauri::command]
+pub async fn catch_up_now(engine: State<'_, Arc<Engine>>) -> AppResult<AppStatus> {
+    engine.spawn_catch_up().await;
+    Ok(engine.status().await)
+}
+
+#[tauri::command]
 pub async fn suggest_port(engine: State<'_, Arc<Engine>>) -> AppResult<Option<u16>> {
     Ok(engine.suggest_port().await)
 }

@@ -33,6 +33,9 @@ pub struct AppStatus {
     pub port: u16,
     pub public_url: Option<String>,
     pub api_base_url: String,
+    /// The last catch-up after downtime, while it runs and once done.
+    pub catch_up: Option<calleague_catchup::Progress>,
+    pub catch_up_error: Option<AppError>,
 }
 
 struct Demo {
@@ -52,6 +55,7 @@ struct Running {
 
 pub struct Engine {
     pub store: Arc<Store>,
+    catch_up: Arc<std::sync::Mutex<(Option<calleague_catchup::Progress>, Option<AppError>)>>,
     config_dir: PathBuf,
     settings: Mutex<Settings>,
     running: Mutex<Running>,
@@ -60,7 +64,13 @@ pub struct Engine {
 impl Engine {
     pub fn new(store: Arc<Store>, config_dir: PathBuf) -> Self {
         let settings = settings::load(&config_dir);
-        Self { store, config_dir, settings: Mutex::new(settings), running: Mutex::new(Running::default()) }
+        Self {
+            store,
+            catch_up: Arc::default(),
+            config_dir,
+            settings: Mutex::new(settings),
+            running: Mutex::new(Running::default()),
+        }
     }
 
     /// Picks up where the last run left off: the account's key from the keychain, or demo.
@@ -105,6 +115,8 @@ impl Engine {
             port: settings.port,
             public_url: settings.public_url,
             api_base_url: settings.api_base_url,
+            catch_up: self.catch_up.lock().ok().and_then(|c| c.0),
+            catch_up_error: self.catch_up.lock().ok().and_then(|c| c.1.clone()),
         }
     }
 
@@ -272,6 +284,42 @@ impl Engine {
             Ok(uptime) => self.running.lock().await.uptime = Some(uptime),
             Err(e) => tracing::warn!(error = %e, "cannot record uptime"),
         }
+        if self.settings.lock().await.mode.as_deref() == Some(ACCOUNT) {
+            self.spawn_catch_up().await;
+        }
+    }
+
+    /// Reads the calls missed while the app was not receiving from the REST API, in the
+    /// background; progress shows in the status. Running it again adds nothing.
+    pub async fn spawn_catch_up(&self) {
+        let client = match self.client().await {
+            Ok(client) => client,
+            Err(e) => {
+                if let Ok(mut c) = self.catch_up.lock() {
+                    c.1 = Some(e);
+                }
+                return;
+            }
+        };
+        let (store, shared) = (self.store.clone(), self.catch_up.clone());
+        if let Ok(mut c) = shared.lock() {
+            *c = (Some(calleague_catchup::Progress::default()), None);
+        }
+        tokio::spawn(async move {
+            let progress = shared.clone();
+            let result = calleague_catchup::catch_up_downtime(&store, &client, Default::default(), move |p| {
+                if let Ok(mut c) = progress.lock() {
+                    c.0 = Some(p);
+                }
+            })
+            .await;
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "catch-up failed");
+                if let Ok(mut c) = shared.lock() {
+                    c.1 = Some(AppError::new(e.code(), e.to_string()));
+                }
+            }
+        });
     }
 
     /// A free loopback port near the configured one, for when that one is taken.

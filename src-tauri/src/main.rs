@@ -67,6 +67,7 @@ fn main() {
             commands::leave_demo,
             commands::set_port,
             commands::suggest_port,
+            commands::catch_up_now,
             commands::set_public_url,
             commands::calls_page,
             commands::call_detail,

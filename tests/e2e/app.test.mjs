@@ -74,8 +74,18 @@ test("onboarding stores the key in the keychain and survives a restart", async (
 
 test("a taken port is reported and another one offered", async () => {
   const { createServer } = await import("node:net");
-  const blocker = createServer();
-  await new Promise((resolve, reject) => blocker.once("error", reject).listen(8787, "127.0.0.1", resolve));
+  // The previous test's app may take a moment to let go of the port after its session ends.
+  let blocker;
+  for (let i = 0; ; i++) {
+    blocker = createServer();
+    try {
+      await new Promise((resolve, reject) => blocker.once("error", reject).listen(8787, "127.0.0.1", resolve));
+      break;
+    } catch (e) {
+      if (i >= 100) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
   const app = await open(profile());
   try {
     await app.waitFor("the welcome screen", () => app.find("button.secondary"));

@@ -91,11 +91,23 @@ export class Session {
     throw new Error(`timed out waiting for ${what} (last: ${last})`);
   }
 
+  /** Ends the session, then waits until the app has let go of the receiver's default port,
+   *  so the next test's app can bind it. */
   async close() {
     try {
       await call(this.base, "DELETE", `/session/${this.id}`);
     } catch {
       // the app may already be gone
+    }
+    const { connect } = await import("node:net");
+    for (let i = 0; i < 100; i++) {
+      const open = await new Promise((resolve) => {
+        const socket = connect(8787, "127.0.0.1");
+        socket.once("connect", () => (socket.destroy(), resolve(true)));
+        socket.once("error", () => resolve(false));
+      });
+      if (!open) return;
+      await new Promise((r) => setTimeout(r, 100));
     }
   }
 }

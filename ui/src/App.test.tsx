@@ -14,6 +14,8 @@ const base: AppStatus = {
   port: 8787,
   publicUrl: null,
   apiBaseUrl: "https://app.calleague.ai",
+  catchUp: null,
+  catchUpError: null,
 };
 
 function call(id: string, state: CallRow["state"], extra: Partial<CallRow> = {}): CallRow {
@@ -177,6 +179,18 @@ describe("receiver and key problems", () => {
     fireEvent.click(await screen.findByTestId("use-port"));
     await waitFor(() => expect(calls.find((c) => c.cmd === "set_port")?.args).toMatchObject({ port: 8791 }));
     await waitFor(() => expect(screen.queryByTestId("receiver-problem")).toBeNull());
+  });
+
+  it("shows catch-up progress in the status bar", async () => {
+    mockIPC((cmd) => {
+      if (cmd === "get_status")
+        return { ...base, mode: "account", keyMasked: "••••••…abcd", receiverUrl: "http://127.0.0.1:8787/hooks/calleague",
+          catchUp: { window: 1, windows: 2, page: 3, pages: 5, callsRead: 250, callsMerged: 240, eventsAdded: 900, done: false } };
+      if (cmd === "calls_page") return { items: [], next: null, prev: null };
+      if (cmd === "counts") return counts;
+    });
+    render(<App />);
+    expect((await screen.findByTestId("catch-up")).textContent).toBe("Catching up: window 1/2, page 3/5, 240 calls merged");
   });
 
   it("shows the key masked, and replaces it through the API check", async () => {

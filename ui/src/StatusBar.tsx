@@ -15,6 +15,7 @@ export function StatusBar({ status, tick, onShow }: { status: AppStatus; tick: n
         {up ? `Receiving on ${status.receiverUrl}` : status.receiverError ? `Receiver down (port ${status.port})` : "Receiver stopped"}
       </span>
       {status.publicUrl && <span>Public: {status.publicUrl}</span>}
+      <CatchUpState status={status} />
       <span className="spacer" />
       {counts && (
         <>
@@ -32,4 +33,20 @@ export function StatusBar({ status, tick, onShow }: { status: AppStatus; tick: n
       )}
     </footer>
   );
+}
+
+function CatchUpState({ status }: { status: AppStatus }) {
+  const c = status.catchUp;
+  if (status.catchUpError) return <span className="warn" data-testid="catch-up" title={status.catchUpError.message}>Catch-up failed</span>;
+  if (!c) return null;
+  if (!c.done) {
+    const pages = c.pages ? `/${c.pages}` : "";
+    return (
+      <span data-testid="catch-up">
+        Catching up: window {c.window}/{c.windows}, page {c.page}
+        {pages}, {c.callsMerged} calls merged
+      </span>
+    );
+  }
+  return c.windows > 0 ? <span data-testid="catch-up">Caught up {c.callsMerged} missed calls</span> : null;
 }

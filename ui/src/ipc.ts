@@ -12,6 +12,19 @@ export type AppStatus = {
   port: number;
   publicUrl: string | null;
   apiBaseUrl: string;
+  catchUp: CatchUpProgress | null;
+  catchUpError: AppError | null;
+};
+
+export type CatchUpProgress = {
+  window: number;
+  windows: number;
+  page: number;
+  pages: number | null;
+  callsRead: number;
+  callsMerged: number;
+  eventsAdded: number;
+  done: boolean;
 };
 
 export type CallState = "started" | "connected" | "completed" | "failed";
@@ -111,6 +124,7 @@ export const api = {
   startDemo: () => invoke<AppStatus>("start_demo"),
   leaveDemo: () => invoke<AppStatus>("leave_demo"),
   setPort: (port: number) => invoke<AppStatus>("set_port", { port }),
+  catchUpNow: () => invoke<AppStatus>("catch_up_now"),
   suggestPort: () => invoke<number | null>("suggest_port"),
   callsPage: (filter: CallFilter, page: { order: Order; after?: CallCursor | null; limit: number }) =>
     invoke<Page<CallRow, CallCursor>>("calls_page", { filter, page }),
