@@ -14,7 +14,6 @@ pub fn run(_args: &[String]) -> Result<(), String> {
     )?;
     step("cargo fmt --check", cargo().args(["fmt", "--all", "--", "--check"]))?;
     step("cargo clippy", cargo().args(["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]))?;
-    let mut tally = Tally::default();
     tally.run(
         "cargo test (Rust: unit, property and integration tests)",
         cargo().args(["test", "--workspace", "--locked"]),
