@@ -15,6 +15,19 @@ const DELIVERIES: usize = 50_000;
 const STEADY_RATE: f64 = 2_000.0;
 const STEADY_SECONDS: f64 = 10.0;
 
+fn header() {
+    println!("| {:<34} | {:>10} | {:>9} | {:>9} | {:>9} | {:>6} |", "server", "rate", "p50", "p99", "max", "failed");
+    println!(
+        "|{}|{}|{}|{}|{}|{}|",
+        "-".repeat(36),
+        "-".repeat(12),
+        "-".repeat(11),
+        "-".repeat(11),
+        "-".repeat(11),
+        "-".repeat(8)
+    );
+}
+
 fn row(name: &str, r: &LoadResult) {
     println!(
         "| {name:<34} | {:>8.0}/s | {:>9} | {:>9} | {:>9} | {:>6} |",
@@ -51,16 +64,7 @@ pub fn run() -> anyhow::Result<()> {
     })?;
 
     println!("\nIngest: {DELIVERIES} realistic deliveries, HTTP/1.1 keep-alive, {CONNECTIONS} connections\n");
-    println!("| {:<34} | {:>10} | {:>9} | {:>9} | {:>9} | {:>6} |", "server", "rate", "p50", "p99", "max", "failed");
-    println!(
-        "|{}|{}|{}|{}|{}|{}|",
-        "-".repeat(36),
-        "-".repeat(12),
-        "-".repeat(11),
-        "-".repeat(11),
-        "-".repeat(11),
-        "-".repeat(8)
-    );
+    header();
     // A short warm-up for both, so neither pays for first connections alone.
     load_rt.block_on(closed_loop(&bare_url, KEY, deliveries(2_000, "warm_bare")));
     load_rt.block_on(closed_loop(&receiver_url, KEY, deliveries(2_000, "warm")));
@@ -75,16 +79,7 @@ pub fn run() -> anyhow::Result<()> {
     let steady_bare = load_rt.block_on(steady(&bare_url, KEY, deliveries(count, "steady_bare"), STEADY_RATE));
     let steady_real = load_rt.block_on(steady(&receiver_url, KEY, deliveries(count, "steady"), STEADY_RATE));
     println!("\nSteady {STEADY_RATE:.0} deliveries/s for {STEADY_SECONDS:.0} s:\n");
-    println!("| {:<34} | {:>10} | {:>9} | {:>9} | {:>9} | {:>6} |", "server", "rate", "p50", "p99", "max", "failed");
-    println!(
-        "|{}|{}|{}|{}|{}|{}|",
-        "-".repeat(36),
-        "-".repeat(12),
-        "-".repeat(11),
-        "-".repeat(11),
-        "-".repeat(11),
-        "-".repeat(8)
-    );
+    header();
     row("bare axum handler (baseline)", &steady_bare);
     row("receiver, durable commit", &steady_real);
     let p99 = percentile(&steady_real.latencies, 0.99);
