@@ -135,6 +135,6 @@ pub async fn transcript(
 /// The recording's audio as raw bytes (binary IPC, not JSON).
 #[tauri::command]
 pub async fn recording_audio(engine: State<'_, Arc<Engine>>, recording_id: String) -> AppResult<tauri::ipc::Response> {
-    let (audio, _) = crate::recording::audio(&engine, &recording_id).await?;
+    let audio = crate::recording::audio(&engine, &recording_id).await?;
     Ok(tauri::ipc::Response::new(audio))
 }

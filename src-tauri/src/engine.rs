@@ -102,6 +102,7 @@ impl Engine {
     pub async fn status(&self) -> AppStatus {
         let settings = self.settings.lock().await.clone();
         let running = self.running.lock().await;
+        let (catch_up, catch_up_error) = self.catch_up.lock().map(|c| c.clone()).unwrap_or_default();
         AppStatus {
             mode: settings.mode.clone(),
             key_masked: if settings.mode.as_deref() == Some(ACCOUNT) {
@@ -115,8 +116,8 @@ impl Engine {
             port: settings.port,
             public_url: settings.public_url,
             api_base_url: settings.api_base_url,
-            catch_up: self.catch_up.lock().ok().and_then(|c| c.0),
-            catch_up_error: self.catch_up.lock().ok().and_then(|c| c.1.clone()),
+            catch_up,
+            catch_up_error,
         }
     }
 

@@ -44,7 +44,6 @@ fn main() {
     }
     let result = builder
         .plugin(tauri_plugin_window_state::Builder::default().build())
-        .register_asynchronous_uri_scheme_protocol(recording::SCHEME, recording::handle)
         .setup(|app| {
             tray::install(app);
             // `--data-dir DIR` keeps everything (database, settings) in one folder: for
