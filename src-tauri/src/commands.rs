@@ -107,15 +107,23 @@ pub async fn facets(engine: State<'_, Arc<Engine>>) -> AppResult<calleague_store
 }
 
 #[tauri::command]
-pub async fn quarantine(engine: State<'_, Arc<Engine>>, before_id: Option<i64>) -> AppResult<Vec<QuarantineRow>> {
+pub async fn quarantine(
+    engine: State<'_, Arc<Engine>>,
+    before_id: Option<i64>,
+    limit: u32,
+) -> AppResult<Vec<QuarantineRow>> {
     let store = engine.store.clone();
-    blocking(move || Ok(store.quarantine_page(before_id, 200)?)).await
+    blocking(move || Ok(store.quarantine_page(before_id, limit)?)).await
 }
 
 #[tauri::command]
-pub async fn security_log(engine: State<'_, Arc<Engine>>, before_id: Option<i64>) -> AppResult<Vec<SecurityRow>> {
+pub async fn security_log(
+    engine: State<'_, Arc<Engine>>,
+    before_id: Option<i64>,
+    limit: u32,
+) -> AppResult<Vec<SecurityRow>> {
     let store = engine.store.clone();
-    blocking(move || Ok(store.security_page(before_id, 200)?)).await
+    blocking(move || Ok(store.security_page(before_id, limit)?)).await
 }
 
 /// Opens the window's live feed.

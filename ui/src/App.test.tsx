@@ -121,6 +121,70 @@ describe("timeline", () => {
   });
 });
 
+describe("time range and long lists", () => {
+  it("sends the chosen time range to the store, relative and custom", async () => {
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args });
+      if (cmd === "get_status") return { ...base, mode: "demo", receiverUrl: "http://127.0.0.1:8787/hooks/calleague" };
+      if (cmd === "calls_page") return { items: [call("cl_1", "completed")], next: null, prev: null };
+      if (cmd === "counts") return counts;
+    });
+    render(<App />);
+    await screen.findAllByTestId("call-row");
+    const before = Date.now();
+    fireEvent.change(screen.getByTestId("facet-time"), { target: { value: "1h" } });
+    await waitFor(() => {
+      const last = calls.filter((c) => c.cmd === "calls_page").at(-1)?.args as { filter: { range: { from?: string } } };
+      const from = Date.parse(last.filter.range.from ?? "");
+      expect(from).toBeGreaterThanOrEqual(before - 3_600_000);
+      expect(from).toBeLessThanOrEqual(Date.now() - 3_600_000);
+    });
+    fireEvent.change(screen.getByTestId("facet-time"), { target: { value: "custom" } });
+    fireEvent.change(screen.getByTestId("range-from"), { target: { value: "2026-01-01T12:00" } });
+    fireEvent.change(screen.getByTestId("range-to"), { target: { value: "2026-01-01T13:30" } });
+    await waitFor(() => {
+      const last = calls.filter((c) => c.cmd === "calls_page").at(-1);
+      expect(last?.args).toMatchObject({
+        filter: { range: { from: new Date("2026-01-01T12:00").toISOString(), to: new Date("2026-01-01T13:30").toISOString() } },
+      });
+    });
+    // Esc clears every filter, the range too.
+    fireEvent.keyDown(window, { key: "Escape" });
+    await waitFor(() => {
+      const last = calls.filter((c) => c.cmd === "calls_page").at(-1)?.args as { filter: { range: object } };
+      expect(last.filter.range).toEqual({});
+    });
+  });
+
+  it("pages the quarantine list beyond its first 200 entries", async () => {
+    const total = 450;
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args });
+      if (cmd === "get_status") return { ...base, mode: "demo", receiverUrl: "http://127.0.0.1:8787/hooks/calleague" };
+      if (cmd === "calls_page") return { items: [], next: null, prev: null };
+      if (cmd === "counts") return { ...counts, quarantined: total };
+      if (cmd === "quarantine") {
+        const { beforeId, limit } = args as { beforeId: number | null; limit: number };
+        const top = beforeId ?? total + 1;
+        const ids = Array.from({ length: Math.min(limit, top - 1) }, (_, i) => top - 1 - i);
+        return ids.map((id) => ({ id, receivedAt: "2026-01-01T12:00:00.000Z", peer: null, reason: `not JSON #${id}`, headers: [], body: "x" }));
+      }
+    });
+    render(<App />);
+    fireEvent.click(await screen.findByTestId("show-quarantined"));
+    const list = await screen.findByTestId("quarantined-list");
+    await waitFor(() => expect(list.querySelectorAll("[data-testid=list-rows] > li").length).toBe(200));
+    fireEvent.click(screen.getByTestId("show-older"));
+    await waitFor(() => expect(list.querySelectorAll("[data-testid=list-rows] > li").length).toBe(400));
+    fireEvent.click(screen.getByTestId("show-older"));
+    await waitFor(() => expect(list.querySelectorAll("[data-testid=list-rows] > li").length).toBe(total));
+    expect(screen.queryByTestId("show-older")).toBeNull();
+    const asked = calls.filter((c) => c.cmd === "quarantine").map((c) => (c.args as { beforeId: number | null }).beforeId);
+    expect(asked).toEqual([null, 251, 51]);
+    expect(list.textContent).toContain("not JSON #1");
+  });
+});
+
 describe("call details", () => {
   it("shows events, raw JSON as text, and a transcript that filters", async () => {
     const hostile = "<img src=x onerror=alert(1)>";

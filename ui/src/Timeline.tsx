@@ -8,6 +8,8 @@ import { Rejections } from "./Rejections";
 import { FacetSelect } from "./FacetSelect";
 import { KeyMenu } from "./KeyMenu";
 import { ReceiverProblem } from "./ReceiverProblem";
+import { TimeRangeSelect } from "./TimeRangeSelect";
+import { RangePreset, rangeFor } from "./format";
 
 const PAGE = 200;
 const STATES = ["started", "connected", "completed", "failed"] as const;
@@ -30,6 +32,10 @@ export function Timeline({ status, onStatus }: { status: AppStatus; onStatus: (s
   const [direction, setDirection] = useState("");
   const [reason, setReason] = useState("");
   const [language, setLanguage] = useState("");
+  const [rangePreset, setRangePreset] = useState<RangePreset>("");
+  const [customRange, setCustomRange] = useState({ from: "", to: "" });
+  // A relative range ("last hour") is counted from when it was chosen.
+  const [rangeChosenAt, setRangeChosenAt] = useState(() => Date.now());
   const loadFacets = useCallback(() => {
     api.facets().then((f) => f && setFacets(f), () => undefined);
   }, []);
@@ -46,11 +52,12 @@ export function Timeline({ status, onStatus }: { status: AppStatus; onStatus: (s
       directions: one(direction),
       endedReasons: one(reason),
       languages: one(language),
+      range: rangeFor(rangePreset, customRange, rangeChosenAt),
       text: query.trim() || null,
     }),
-    [stateFilter, agent, direction, reason, language, query],
+    [stateFilter, agent, direction, reason, language, query, rangePreset, customRange, rangeChosenAt],
   );
-  const filtered = Boolean(stateFilter || agent || direction || reason || language || query.trim());
+  const filtered = Boolean(stateFilter || agent || direction || reason || language || rangePreset || query.trim());
 
   const reload = useCallback(async () => {
     try {
@@ -155,6 +162,7 @@ export function Timeline({ status, onStatus }: { status: AppStatus; onStatus: (s
           setDirection("");
           setReason("");
           setLanguage("");
+          setRangePreset("");
         }
       } else if (e.key === "Enter" && !typing && rows[selected]) {
         setOpened(rows[selected].callId);
@@ -217,6 +225,15 @@ export function Timeline({ status, onStatus }: { status: AppStatus; onStatus: (s
           <FacetSelect label="Direction" value={direction} options={facets.directions} onChange={setDirection} />
           <FacetSelect label="Reason" value={reason} options={facets.endedReasons} onChange={setReason} />
           <FacetSelect label="Language" value={language} options={facets.languages} onChange={setLanguage} />
+          <TimeRangeSelect
+            preset={rangePreset}
+            custom={customRange}
+            onPreset={(p) => {
+              setRangeChosenAt(Date.now());
+              setRangePreset(p);
+            }}
+            onCustom={setCustomRange}
+          />
         </div>
         <button className="sort" onClick={() => setOrder(order === "newestFirst" ? "oldestFirst" : "newestFirst")}>
           {order === "newestFirst" ? "Newest first ↓" : "Oldest first ↑"}

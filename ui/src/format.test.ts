@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { duration, metadataEntries } from "./format";
+import { duration, metadataEntries, rangeFor } from "./format";
 
 describe("duration", () => {
   it("shows minutes and seconds", () => {
@@ -19,5 +19,22 @@ describe("metadataEntries", () => {
     ]);
     expect(metadataEntries(null)).toEqual([]);
     expect(metadataEntries("plain")).toEqual([["value", '"plain"']]);
+  });
+});
+
+describe("rangeFor", () => {
+  const now = Date.parse("2026-03-10T15:45:00.000Z");
+  it("counts relative presets back from now", () => {
+    expect(rangeFor("", { from: "", to: "" }, now)).toEqual({});
+    expect(rangeFor("15m", { from: "", to: "" }, now)).toEqual({ from: "2026-03-10T15:30:00.000Z" });
+    expect(rangeFor("7d", { from: "", to: "" }, now)).toEqual({ from: "2026-03-03T15:45:00.000Z" });
+  });
+  it("reads custom local times and leaves out an empty end", () => {
+    const r = rangeFor("custom", { from: "2026-03-10T08:00", to: "" }, now);
+    expect(r).toEqual({ from: new Date(2026, 2, 10, 8, 0).toISOString(), to: undefined });
+  });
+  it("starts today at local midnight", () => {
+    const from = new Date(rangeFor("today", { from: "", to: "" }, now).from!);
+    expect([from.getHours(), from.getMinutes(), from.getDate()]).toEqual([0, 0, new Date(now).getDate()]);
   });
 });

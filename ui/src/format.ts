@@ -28,7 +28,33 @@ export function metadataEntries(metadata: unknown): [string, string][] {
 }
 
 export function startOfToday(): number {
-  const d = new Date();
+  return startOfDay(Date.now());
+}
+
+export type RangePreset = "" | "15m" | "1h" | "24h" | "7d" | "today" | "custom";
+export type TimeRange = { from?: string; to?: string };
+
+const SPAN_MS: Record<string, number> = { "15m": 15 * 60_000, "1h": 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000 };
+
+/**
+ * The `occurredAt` range a preset stands for at `now`, as UTC instants. A custom range comes
+ * from two `datetime-local` values, which are local wall-clock times; either may be empty.
+ */
+export function rangeFor(preset: RangePreset, custom: { from: string; to: string }, now: number): TimeRange {
+  if (preset === "") return {};
+  if (preset === "today") return { from: new Date(startOfDay(now)).toISOString() };
+  if (preset === "custom") {
+    const at = (local: string) => {
+      const ms = local ? new Date(local).getTime() : NaN;
+      return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+    };
+    return { from: at(custom.from), to: at(custom.to) };
+  }
+  return { from: new Date(now - SPAN_MS[preset]).toISOString() };
+}
+
+function startOfDay(ms: number): number {
+  const d = new Date(ms);
   d.setHours(0, 0, 0, 0);
   return d.getTime();
 }

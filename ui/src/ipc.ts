@@ -61,6 +61,7 @@ export type CallFilter = {
   directions?: string[];
   endedReasons?: string[];
   languages?: string[];
+  range?: { from?: string; to?: string };
   text?: string | null;
 };
 
@@ -130,8 +131,8 @@ export const api = {
     invoke<Page<CallRow, CallCursor>>("calls_page", { filter, page }),
   counts: (sinceMs: number) => invoke<StatusCounts>("counts", { sinceMs }),
   facets: () => invoke<Facets>("facets"),
-  quarantine: () => invoke<QuarantineRow[]>("quarantine", { beforeId: null }),
-  securityLog: () => invoke<SecurityRow[]>("security_log", { beforeId: null }),
+  quarantine: (beforeId: number | null, limit: number) => invoke<QuarantineRow[]>("quarantine", { beforeId, limit }),
+  securityLog: (beforeId: number | null, limit: number) => invoke<SecurityRow[]>("security_log", { beforeId, limit }),
   callDetail: (callId: string) => invoke<CallDetail>("call_detail", { callId }),
   transcript: (transcriptId: string) => invoke<Transcript>("transcript", { transcriptId }),
   recordingAudio: (recordingId: string) => invoke<ArrayBuffer>("recording_audio", { recordingId }),
