@@ -21,10 +21,11 @@ pub const DEMO: &str = "demo";
 pub const ACCOUNT: &str = "account";
 
 /// What the UI shows about the app's state.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AppStatus {
     /// "account", "demo", or none before onboarding.
+    #[ts(type = "\"account\" | \"demo\" | null")]
     pub mode: Option<String>,
     pub key_masked: Option<String>,
     pub keychain_error: Option<AppError>,

@@ -12,7 +12,7 @@ use tokio::sync::broadcast::error::RecvError;
 const MAX_BATCH: usize = 500;
 const MAX_WAIT: Duration = Duration::from_millis(100);
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct FeedBatch {
     pub items: Vec<FeedItem>,

@@ -1,4 +1,4 @@
-//! `cargo xtask run` and `cargo xtask test`: the README's two commands.
+//! `cargo xtask run` and `cargo xtask test`: the README's two commands (and a few more).
 //!
 //! Both first make sure the system packages they need are installed (with apt-get, through
 //! sudo when not root), so that a fresh Debian or Ubuntu machine with Rust is enough.
@@ -20,11 +20,16 @@ fn main() -> ExitCode {
         Some("test") => test::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
+        Some("types") => step(
+            "regenerate ui/src/bindings.ts from the Rust types",
+            cargo().args(["test", "-p", "calleague-monitor", "--test", "bindings"]).env("UPDATE_BINDINGS", "1"),
+        ),
         _ => {
             eprintln!("usage: cargo xtask run    start Calleague Monitor's receiver");
             eprintln!("       cargo xtask test   run every check and test");
             eprintln!("       cargo xtask bench [ingest | scale [CALLS]]   benchmarks (release build)");
             eprintln!("       cargo xtask fuzz [SECONDS]                   fuzz the parser and the call fold");
+            eprintln!("       cargo xtask types                            regenerate the UI's types from Rust");
             return ExitCode::from(2);
         }
     };

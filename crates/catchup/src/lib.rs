@@ -52,7 +52,7 @@ impl Default for CatchUpOptions {
 }
 
 /// Where a catch-up is, for a progress display.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Progress {
     /// 1-based; 0 before the first window.

@@ -70,7 +70,7 @@ pub struct Recording {
     pub format: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Transcript {
     #[serde(alias = "id")]
@@ -83,7 +83,7 @@ pub struct Transcript {
     pub segments: Vec<Segment>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Segment {
     #[serde(default)]

@@ -18,7 +18,7 @@ pub struct Stamp {
     pub key: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum CallPhase {
     Started,
@@ -246,8 +246,9 @@ impl CallState {
 }
 
 /// A call as the export and the UI see it. Absent fields are left out of JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(optional_fields)]
 pub struct CallRecord {
     pub call_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -269,6 +270,7 @@ pub struct CallRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(type = "unknown")]
     pub metadata: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recording_id: Option<String>,

@@ -100,6 +100,18 @@ impl<'de> Deserialize<'de> for Timestamp {
     }
 }
 
+/// In TypeScript a timestamp is its JSON text: RFC 3339 in UTC with milliseconds.
+impl ts_rs::TS for Timestamp {
+    type WithoutGenerics = Self;
+    type OptionInnerType = Self;
+    fn name(_: &ts_rs::Config) -> String {
+        "string".to_owned()
+    }
+    fn inline(cfg: &ts_rs::Config) -> String {
+        Self::name(cfg)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

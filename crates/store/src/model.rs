@@ -4,7 +4,7 @@ use calleague_events::{CallPhase, CallRecord, Delivery, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// Where an event came from: a webhook delivery, or the REST catch-up after downtime.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
     Webhook,
@@ -45,7 +45,7 @@ pub struct QuarantineItem {
 }
 
 /// A rejected request. Holds no body and no token by construction.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SecurityEntry {
     pub at: Timestamp,
@@ -73,7 +73,7 @@ pub enum IngestOutcome {
 }
 
 /// One event on the timeline.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct EventRow {
     pub id: i64,
@@ -97,7 +97,7 @@ pub struct EventRow {
 }
 
 /// One call on the timeline: the folded record plus what the timeline needs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct CallRow {
     #[serde(flatten)]
@@ -112,7 +112,7 @@ pub struct CallRow {
 }
 
 /// An event with its raw delivery, for a call's details.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct EventDetail {
     #[serde(flatten)]
@@ -123,14 +123,14 @@ pub struct EventDetail {
     pub body: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct CallDetail {
     pub call: CallRow,
     pub events: Vec<EventDetail>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct QuarantineRow {
     pub id: i64,
@@ -141,7 +141,7 @@ pub struct QuarantineRow {
     pub body: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SecurityRow {
     pub id: i64,
@@ -150,7 +150,7 @@ pub struct SecurityRow {
 }
 
 /// Counts for a status bar.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusCounts {
     pub deliveries_total: i64,
@@ -167,7 +167,7 @@ pub struct StatusCounts {
 }
 
 /// The distinct values the call filters can offer.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Facets {
     pub agents: Vec<String>,
@@ -177,7 +177,7 @@ pub struct Facets {
 }
 
 /// What the live feed carries, sent after each commit.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum FeedItem {
     Event { event: Box<EventRow>, call: Option<Box<CallRow>> },

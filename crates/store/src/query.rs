@@ -12,16 +12,18 @@ use crate::rows::{call_row, event_row, headers_from_json, CALL_COLUMNS, EVENT_CO
 use crate::{Result, Store, StoreError};
 
 /// `from` inclusive, `to` exclusive, on `occurredAt`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase", default)]
+#[ts(optional_fields = nullable)]
 pub struct TimeRange {
     pub from: Option<Timestamp>,
     pub to: Option<Timestamp>,
 }
 
 /// Filters on the call timeline. An empty list means "any".
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase", default)]
+#[ts(optional_fields = nullable)]
 pub struct CallFilter {
     pub states: Vec<String>,
     pub agents: Vec<String>,
@@ -46,7 +48,7 @@ pub struct EventFilter {
     pub include_hidden: bool,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub enum Order {
     #[default]
@@ -56,8 +58,9 @@ pub enum Order {
 
 /// A page of at most `limit` items, strictly `after` a cursor, strictly `before` one, or from
 /// the start. Directions are in the page's `order`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(optional_fields = nullable)]
 pub struct PageRequest<C> {
     #[serde(default)]
     pub order: Order,
@@ -73,7 +76,7 @@ impl<C> PageRequest<C> {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Page<T, C> {
     pub items: Vec<T>,
@@ -83,7 +86,7 @@ pub struct Page<T, C> {
     pub prev: Option<C>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct CallCursor {
     pub sort_ms: i64,

@@ -1,0 +1,60 @@
+//! The UI's TypeScript types, generated from the Rust types that cross IPC, so that the two
+//! cannot drift apart. `cargo xtask types` rewrites `ui/src/bindings.ts`; the test
+//! `tests/bindings.rs` fails while the file is stale.
+
+use calleague_store::{CallCursor, CallRow, EventRow, QuarantineRow, SecurityRow};
+use ts_rs::{Config, TS};
+
+use crate::engine::AppStatus;
+use crate::error::AppError;
+use crate::feed::FeedBatch;
+
+/// Where the generated file lives, relative to the workspace root.
+pub const PATH: &str = "ui/src/bindings.ts";
+
+/// Appends `T`'s declaration, with its doc comment, as an exported TypeScript type.
+fn declare<T: TS>(out: &mut String, cfg: &Config) {
+    if let Some(docs) = T::docs() {
+        out.push_str(&docs);
+    }
+    out.push_str("export ");
+    out.push_str(&T::decl(cfg));
+    out.push_str("\n\n");
+}
+
+/// The whole file. Every type a command takes or returns is declared here; a type that
+/// refers to one left out fails the UI's type check.
+pub fn typescript() -> String {
+    // JSON numbers: the store's 64-bit ids and counts stay far below 2^53.
+    let cfg = Config::new().with_large_int("number");
+    let mut out =
+        String::from("// Generated from the Rust types by ts-rs: `cargo xtask types`. Do not edit by hand.\n\n");
+    declare::<AppStatus>(&mut out, &cfg);
+    declare::<AppError>(&mut out, &cfg);
+    declare::<calleague_catchup::Progress>(&mut out, &cfg);
+    declare::<calleague_events::CallPhase>(&mut out, &cfg);
+    declare::<calleague_events::CallRecord>(&mut out, &cfg);
+    declare::<CallRow>(&mut out, &cfg);
+    declare::<CallCursor>(&mut out, &cfg);
+    declare::<calleague_store::Page<(), ()>>(&mut out, &cfg);
+    declare::<calleague_store::PageRequest<()>>(&mut out, &cfg);
+    declare::<calleague_store::Order>(&mut out, &cfg);
+    declare::<calleague_store::CallFilter>(&mut out, &cfg);
+    declare::<calleague_store::TimeRange>(&mut out, &cfg);
+    declare::<calleague_store::StatusCounts>(&mut out, &cfg);
+    declare::<calleague_store::Source>(&mut out, &cfg);
+    declare::<EventRow>(&mut out, &cfg);
+    declare::<calleague_store::EventDetail>(&mut out, &cfg);
+    declare::<calleague_store::CallDetail>(&mut out, &cfg);
+    declare::<calleague_store::Facets>(&mut out, &cfg);
+    declare::<QuarantineRow>(&mut out, &cfg);
+    declare::<calleague_store::SecurityEntry>(&mut out, &cfg);
+    declare::<SecurityRow>(&mut out, &cfg);
+    declare::<calleague_store::FeedItem>(&mut out, &cfg);
+    declare::<FeedBatch>(&mut out, &cfg);
+    declare::<calleague_client::Transcript>(&mut out, &cfg);
+    declare::<calleague_client::Segment>(&mut out, &cfg);
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    out
+}

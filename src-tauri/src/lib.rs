@@ -1,0 +1,99 @@
+//! Calleague Monitor: a thin Tauri shell over the engine crates. A library, so that the
+//! commands can be tested on Tauri's mock runtime and the UI's types generated from Rust.
+
+pub mod bindings;
+pub mod commands;
+pub mod engine;
+pub mod error;
+pub mod feed;
+mod keychain;
+mod recording;
+mod settings;
+mod tray;
+
+use std::sync::Arc;
+
+use calleague_store::{Store, StoreOptions};
+use tauri::Manager;
+
+use engine::Engine;
+
+fn data_dir_argument() -> Option<std::path::PathBuf> {
+    let mut args = std::env::args_os().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--data-dir" {
+            return args.next().map(Into::into);
+        }
+    }
+    std::env::var_os("CALLEAGUE_MONITOR_DATA_DIR").map(Into::into)
+}
+
+/// Every command the UI may call. Each must also be listed in `build.rs` and allowed in
+/// `capabilities/default.json`.
+pub fn commands<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
+    tauri::generate_handler![
+        commands::get_status,
+        commands::connect_account,
+        commands::remove_key,
+        commands::start_demo,
+        commands::leave_demo,
+        commands::set_port,
+        commands::suggest_port,
+        commands::catch_up_now,
+        commands::set_public_url,
+        commands::calls_page,
+        commands::call_detail,
+        commands::counts,
+        commands::facets,
+        commands::quarantine,
+        commands::security_log,
+        commands::subscribe_feed,
+        commands::transcript,
+        commands::recording_audio,
+    ]
+}
+
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let mut builder = tauri::Builder::default();
+    // One window per profile: a second launch brings the first to the front. Off for a
+    // --data-dir profile (the tests run several apps one after another, each on its own).
+    if data_dir_argument().is_none() {
+        builder = builder.plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| tray::show_main(app)));
+    }
+    let result = builder
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .setup(|app| {
+            tray::install(app);
+            // `--data-dir DIR` keeps everything (database, settings) in one folder: for
+            // tests, and for running more than one profile.
+            let (data_dir, config_dir) = match data_dir_argument() {
+                Some(dir) => (dir.clone(), dir),
+                None => (app.path().app_data_dir()?, app.path().app_config_dir()?),
+            };
+            let store = Store::open(data_dir.join("monitor.db"), StoreOptions::default())?;
+            let engine = Arc::new(Engine::new(store, config_dir));
+            app.manage(engine.clone());
+            tauri::async_runtime::spawn(async move { engine.resume().await });
+            Ok(())
+        })
+        .invoke_handler(commands())
+        .build(tauri::generate_context!());
+    match result {
+        Ok(app) => app.run(|handle, event| {
+            if let tauri::RunEvent::Exit = event {
+                let engine = handle.state::<Arc<Engine>>().inner().clone();
+                tauri::async_runtime::block_on(engine.shutdown());
+            }
+        }),
+        Err(e) => {
+            eprintln!("error: Calleague Monitor could not start: {e}");
+            std::process::exit(1);
+        }
+    }
+}

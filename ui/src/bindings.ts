@@ -1,0 +1,170 @@
+// Generated from the Rust types by ts-rs: `cargo xtask types`. Do not edit by hand.
+
+/**
+ * What the UI shows about the app's state.
+ */
+export type AppStatus = { 
+/**
+ * "account", "demo", or none before onboarding.
+ */
+mode: "account" | "demo" | null, keyMasked: string | null, keychainError: AppError | null, receiverUrl: string | null, receiverError: AppError | null, port: number, publicUrl: string | null, apiBaseUrl: string, 
+/**
+ * The last catch-up after downtime, while it runs and once done.
+ */
+catchUp: Progress | null, catchUpError: AppError | null, };
+
+export type AppError = { code: string, message: string, };
+
+/**
+ * Where a catch-up is, for a progress display.
+ */
+export type Progress = { 
+/**
+ * 1-based; 0 before the first window.
+ */
+window: number, windows: number, page: number, pages: number | null, callsRead: number, 
+/**
+ * Calls that gained at least one event.
+ */
+callsMerged: number, eventsAdded: number, done: boolean, };
+
+export type CallPhase = "started" | "connected" | "completed" | "failed";
+
+/**
+ * A call as the export and the UI see it. Absent fields are left out of JSON.
+ */
+export type CallRecord = { callId: string, agentId?: string, direction?: string, state?: CallPhase, startedAt?: string, connectedAt?: string, endedAt?: string, durationSec?: number, endedReason?: string, language?: string, metadata: unknown, recordingId?: string, transcriptId?: string, };
+
+/**
+ * One call on the timeline: the folded record plus what the timeline needs.
+ */
+export type CallRow = { 
+/**
+ * The earliest `occurredAt` of its events: its place on the timeline.
+ */
+firstOccurredAt: string, lastOccurredAt: string, lastReceivedAt: string, eventCount: number, lateCount: number, caughtUp: boolean, callId: string, agentId?: string, direction?: string, state?: CallPhase, startedAt?: string, connectedAt?: string, endedAt?: string, durationSec?: number, endedReason?: string, language?: string, metadata: unknown, recordingId?: string, transcriptId?: string, };
+
+export type CallCursor = { sortMs: number, callId: string, };
+
+export type Page<T, C> = { items: Array<T>, 
+/**
+ * Pass as `after` for the page that follows, when there is one.
+ */
+next: C | null, 
+/**
+ * Pass as `before` for the page that precedes, when there is one.
+ */
+prev: C | null, };
+
+/**
+ * A page of at most `limit` items, strictly `after` a cursor, strictly `before` one, or from
+ * the start. Directions are in the page's `order`.
+ */
+export type PageRequest<C> = { order: Order, 
+/**
+ * Missing reads as `None` (serde's rule for `Option` fields).
+ */
+after?: C | null, before?: C | null, limit: number, };
+
+export type Order = "newestFirst" | "oldestFirst";
+
+/**
+ * Filters on the call timeline. An empty list means "any".
+ */
+export type CallFilter = { states: Array<string>, agents: Array<string>, directions: Array<string>, endedReasons: Array<string>, languages: Array<string>, range: TimeRange, 
+/**
+ * Matched, case-insensitively, inside the callId or any part of the metadata.
+ */
+text?: string | null, };
+
+/**
+ * `from` inclusive, `to` exclusive, on `occurredAt`.
+ */
+export type TimeRange = { from?: string | null, to?: string | null, };
+
+/**
+ * Counts for a status bar.
+ */
+export type StatusCounts = { deliveriesTotal: number, deliveriesSince: number, repeats: number, calls: number, callsStarted: number, callsConnected: number, callsCompleted: number, callsFailed: number, rejected: number, quarantined: number, lastDeliveryAt: string | null, };
+
+/**
+ * Where an event came from: a webhook delivery, or the REST catch-up after downtime.
+ */
+export type Source = "webhook" | "catchup";
+
+/**
+ * One event on the timeline.
+ */
+export type EventRow = { id: number, deliveryId: string | null, 
+/**
+ * Canonical name (`call.ended` reads as `call.completed`).
+ */
+event: string, 
+/**
+ * The name as sent.
+ */
+eventName: string, known: boolean, callId: string | null, occurredAt: string, 
+/**
+ * True when `occurredAt` was missing or unreadable and the receipt time stands in.
+ */
+occurredFromReceipt: boolean, receivedAt: string, lastSeenAt: string, attempts: number, 
+/**
+ * It arrived after a later event of the same call.
+ */
+late: boolean, hidden: boolean, source: Source, };
+
+/**
+ * An event with its raw delivery, for a call's details.
+ */
+export type EventDetail = { peer: string | null, headers: Array<[string, string]>, 
+/**
+ * The raw body as text (lossy for invalid UTF-8, which never parses as an event anyway).
+ */
+body: string, id: number, deliveryId: string | null, 
+/**
+ * Canonical name (`call.ended` reads as `call.completed`).
+ */
+event: string, 
+/**
+ * The name as sent.
+ */
+eventName: string, known: boolean, callId: string | null, occurredAt: string, 
+/**
+ * True when `occurredAt` was missing or unreadable and the receipt time stands in.
+ */
+occurredFromReceipt: boolean, receivedAt: string, lastSeenAt: string, attempts: number, 
+/**
+ * It arrived after a later event of the same call.
+ */
+late: boolean, hidden: boolean, source: Source, };
+
+export type CallDetail = { call: CallRow, events: Array<EventDetail>, };
+
+/**
+ * The distinct values the call filters can offer.
+ */
+export type Facets = { agents: Array<string>, directions: Array<string>, endedReasons: Array<string>, languages: Array<string>, };
+
+export type QuarantineRow = { id: number, receivedAt: string, peer: string | null, reason: string, headers: Array<[string, string]>, body: string, };
+
+/**
+ * A rejected request. Holds no body and no token by construction.
+ */
+export type SecurityEntry = { at: string, peer: string | null, reason: string, };
+
+export type SecurityRow = { id: number, at: string, peer: string | null, reason: string, };
+
+/**
+ * What the live feed carries, sent after each commit.
+ */
+export type FeedItem = { "kind": "event", event: EventRow, call: CallRow | null, } | { "kind": "repeat", id: number, attempts: number, } | { "kind": "quarantined", id: number, } | { "kind": "rejected", entry: SecurityEntry, };
+
+export type FeedBatch = { items: Array<FeedItem>, 
+/**
+ * The UI fell behind and items were dropped: it should re-read from the store.
+ */
+resync: boolean, };
+
+export type Transcript = { transcriptId: string, callId: string | null, language: string | null, segments: Array<Segment>, };
+
+export type Segment = { speaker: string, text: string, startSec: number, endSec: number, };
