@@ -19,6 +19,7 @@ const COMMANDS: &[&str] = &[
     "subscribe_feed",
     "transcript",
     "recording_audio",
+    "save_recording",
 ];
 
 fn main() {

@@ -146,3 +146,15 @@ pub async fn recording_audio(engine: State<'_, Arc<Engine>>, recording_id: Strin
     let audio = crate::recording::audio(&engine, &recording_id).await?;
     Ok(tauri::ipc::Response::new(audio))
 }
+
+/// Saves the recording where the person chooses; the chosen path, or nothing if cancelled.
+#[tauri::command]
+pub async fn save_recording<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    engine: State<'_, Arc<Engine>>,
+    recording_id: String,
+    call_id: String,
+) -> AppResult<Option<String>> {
+    let saved = crate::recording::save(&app, &engine, &recording_id, &call_id).await?;
+    Ok(saved.map(|p| p.display().to_string()))
+}

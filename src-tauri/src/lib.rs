@@ -50,6 +50,7 @@ pub fn commands<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool +
         commands::subscribe_feed,
         commands::transcript,
         commands::recording_audio,
+        commands::save_recording,
     ]
 }
 
@@ -68,6 +69,8 @@ pub fn run() {
     }
     let result = builder
         .plugin(tauri_plugin_window_state::Builder::default().build())
+        // Used from Rust only (the save dialog); the webview is granted none of it.
+        .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
             tray::install(app);
             // `--data-dir DIR` keeps everything (database, settings) in one folder: for

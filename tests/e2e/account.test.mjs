@@ -2,9 +2,10 @@
 // reordering, filters and search, a call's details, and hostile metadata.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Session } from "./webdriver.mjs";
+import { answerSaveDialog } from "./desktop.mjs";
 
 const DRIVER = process.env.TAURI_DRIVER_URL ?? "http://127.0.0.1:4444";
 const SHOTS = process.env.SCREENSHOT_DIR;
@@ -110,6 +111,19 @@ describe("connected to an account", () => {
     assert.ok(found.includes(target.callId));
     await app.screenshot(join(SHOTS, "search.png"));
     await app.type("[data-testid=search]", "");
+
+    // The time range: every call just happened, so the last 15 minutes hold them all, and a
+    // range that starts tomorrow holds none.
+    await app.set("[data-testid=facet-time]", "15m");
+    await app.waitFor("all 50 calls in the last 15 minutes", async () => Object.keys(await rowsOnScreen(app)).length === 50);
+    await app.set("[data-testid=facet-time]", "custom");
+    const tomorrow = new Date(Date.now() + 86_400_000);
+    const local = (d) => new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+    await app.set("[data-testid=range-from]", local(tomorrow));
+    await app.waitFor("no calls from tomorrow on", async () => (await app.exec("return document.querySelector('.empty')?.textContent")) === "No calls match these filters.");
+    await app.screenshot(join(SHOTS, "time-range.png"));
+    await app.set("[data-testid=facet-time]", "");
+    await app.waitFor("every call again", async () => Object.keys(await rowsOnScreen(app)).length === 50);
   });
 
   test("opening a call shows its transcript and the recording's duration", async () => {
@@ -129,6 +143,21 @@ describe("connected to an account", () => {
     const transcript = await sim("GET", `/api/core/transcript/${call.transcriptId}`);
     assert.equal(turns.length, transcript.segments.length);
     await app.screenshot(join(SHOTS, "call-details.png"));
+
+    // Save the recording through the native dialog: the file is the simulator's audio, byte for byte.
+    const target = join(mkdtempSync(join(process.env.E2E_WORK ?? "/tmp", "saved-")), `${call.callId}.wav`);
+    await app.click("[data-testid=save-recording]");
+    answerSaveDialog("Save recording", target);
+    const saved = await app.waitFor("the saved path", async () => {
+      const text = await app.exec("return document.querySelector('[data-testid=saved-to]')?.textContent");
+      return text ? text : null;
+    });
+    assert.equal(saved, `Saved to ${target}`);
+    const original = Buffer.from(await (await fetch(recording.url)).arrayBuffer());
+    const written = readFileSync(target);
+    assert.equal(written.subarray(0, 4).toString(), "RIFF");
+    assert.ok(written.equals(original), `saved ${written.length} bytes, the recording has ${original.length}`);
+    await app.screenshot(join(SHOTS, "recording-saved.png"));
     await app.click("button.close");
     await app.type("[data-testid=search]", "");
   });

@@ -46,11 +46,22 @@ export class Session {
 
   /** Empties a field the way React notices: the native setter, then an input event. */
   async empty(css) {
+    await this.set(css, "");
+  }
+
+  /**
+   * Sets an input's or a select's value the way React notices (the native setter, then the
+   * events a person's change fires): for controls WebDriver cannot type into, such as
+   * `<select>` and `datetime-local`.
+   */
+  async set(css, value) {
     await this.exec(
       `const el = document.querySelector(arguments[0]);
-       Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value").set.call(el, "");
-       el.dispatchEvent(new Event("input", { bubbles: true }));`,
-      [css],
+       const proto = el instanceof HTMLSelectElement ? HTMLSelectElement.prototype : HTMLInputElement.prototype;
+       Object.getOwnPropertyDescriptor(proto, "value").set.call(el, arguments[1]);
+       el.dispatchEvent(new Event("input", { bubbles: true }));
+       el.dispatchEvent(new Event("change", { bubbles: true }));`,
+      [css, value],
     );
   }
 

@@ -188,7 +188,7 @@ describe("time range and long lists", () => {
 describe("call details", () => {
   it("shows events, raw JSON as text, and a transcript that filters", async () => {
     const hostile = "<img src=x onerror=alert(1)>";
-    mockIPC((cmd) => {
+    mockIPC((cmd, args) => {
       if (cmd === "get_status") return { ...base, mode: "demo", receiverUrl: "http://127.0.0.1:8787/hooks/calleague" };
       if (cmd === "calls_page") return { items: [call("cl_1", "completed", { recordingId: "rec_1", transcriptId: "tr_1" })], next: null, prev: null };
       if (cmd === "counts") return counts;
@@ -203,6 +203,10 @@ describe("call details", () => {
           ],
         };
       if (cmd === "recording_audio") return new Uint8Array([82, 73, 70, 70]).buffer;
+      if (cmd === "save_recording") {
+        calls.push({ cmd, args });
+        return "/home/ops/Downloads/cl_1.wav";
+      }
       if (cmd === "transcript")
         return { transcriptId: "tr_1", segments: [
           { speaker: "agent", text: "Hello, how can I help?", startSec: 0, endSec: 2 },
@@ -222,6 +226,9 @@ describe("call details", () => {
     expect(turns.length).toBeGreaterThan(0);
     fireEvent.change(screen.getByTestId("transcript-search"), { target: { value: "a-1042" } });
     await waitFor(() => expect(document.querySelectorAll(".turn.hit").length).toBe(1));
+    fireEvent.click(screen.getByTestId("save-recording"));
+    expect((await screen.findByTestId("saved-to")).textContent).toBe("Saved to /home/ops/Downloads/cl_1.wav");
+    expect(calls.find((c) => c.cmd === "save_recording")?.args).toEqual({ recordingId: "rec_1", callId: "cl_1" });
     fireEvent.keyDown(window, { key: "Escape" });
     await waitFor(() => expect(screen.queryByTestId("details")).toBeNull());
   });

@@ -12,6 +12,7 @@ export function CallDetails({ callId, receiverUrl, onClose }: { callId: string; 
   const [find, setFind] = useState("");
   const [audioSeconds, setAudioSeconds] = useState<number | null>(null);
   const [copied, setCopied] = useState<string | null>(null);
+  const [saving, setSaving] = useState<"idle" | "saving" | { saved: string } | { failed: string }>("idle");
   const audio = useRef<HTMLAudioElement>(null);
 
   useEffect(() => {
@@ -54,6 +55,16 @@ export function CallDetails({ callId, receiverUrl, onClose }: { callId: string; 
   function flash(what: string) {
     setCopied(what);
     window.setTimeout(() => setCopied(null), 1500);
+  }
+
+  async function save(recordingId: string) {
+    setSaving("saving");
+    try {
+      const path = await api.saveRecording(recordingId, callId);
+      setSaving(path ? { saved: path } : "idle");
+    } catch (e) {
+      setSaving({ failed: errorText(e) });
+    }
   }
 
   function seek(seconds: number) {
@@ -108,7 +119,18 @@ export function CallDetails({ callId, receiverUrl, onClose }: { callId: string; 
                 src={audioUrl ?? undefined}
                 onLoadedMetadata={(e) => setAudioSeconds(e.currentTarget.duration)}
               />
-              {audioSeconds !== null ? <span className="sub"> {duration(audioSeconds)} long</span> : !audioUrl && <span className="sub">Fetching the recording…</span>}
+              <div className="recording-line">
+                {audioSeconds !== null ? <span className="sub">{duration(audioSeconds)} long</span> : !audioUrl && <span className="sub">Fetching the recording…</span>}
+                <button className="small-button" onClick={() => save(call.recordingId!)} disabled={saving === "saving"} data-testid="save-recording">
+                  {saving === "saving" ? "Saving…" : "Save recording…"}
+                </button>
+              </div>
+              {typeof saving === "object" && "saved" in saving && (
+                <div className="sub saved" data-testid="saved-to">
+                  Saved to {saving.saved}
+                </div>
+              )}
+              {typeof saving === "object" && "failed" in saving && <div className="error">{saving.failed}</div>}
             </section>
           )}
           {transcript && (

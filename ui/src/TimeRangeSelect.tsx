@@ -7,7 +7,7 @@ const PRESETS: [RangePreset, string][] = [
   ["24h", "Last 24 hours"],
   ["7d", "Last 7 days"],
   ["today", "Today"],
-  ["custom", "Custom range…"],
+  ["custom", "Custom…"],
 ];
 
 /** The time-range filter on `occurredAt`: a few presets, or two local date-times. */

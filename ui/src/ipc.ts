@@ -40,6 +40,8 @@ export const api = {
   callDetail: (callId: string) => invoke<CallDetail>("call_detail", { callId }),
   transcript: (transcriptId: string) => invoke<Transcript>("transcript", { transcriptId }),
   recordingAudio: (recordingId: string) => invoke<ArrayBuffer>("recording_audio", { recordingId }),
+  /** Opens a native save dialog; the saved path, or null when cancelled. */
+  saveRecording: (recordingId: string, callId: string) => invoke<string | null>("save_recording", { recordingId, callId }),
   subscribeFeed: (onBatch: (batch: FeedBatch) => void) => {
     const channel = new Channel<FeedBatch>();
     channel.onmessage = onBatch;

@@ -19,8 +19,17 @@ pub const BUILD: &[&str] = &[
 
 /// What the end-to-end tests add: a virtual display, a private D-Bus session with a keyring
 /// and a notification server, and the WebDriver server for WebKitGTK.
-pub const E2E: &[&str] =
-    &["xvfb", "xauth", "webkit2gtk-driver", "dbus", "dbus-x11", "gnome-keyring", "libsecret-tools", "python3-dbusmock"];
+pub const E2E: &[&str] = &[
+    "xvfb",
+    "xauth",
+    "webkit2gtk-driver",
+    "dbus",
+    "dbus-x11",
+    "gnome-keyring",
+    "libsecret-tools",
+    "python3-dbusmock",
+    "xdotool",
+];
 
 fn installed(package: &str) -> bool {
     Command::new("dpkg-query")
