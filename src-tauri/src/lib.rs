@@ -28,6 +28,19 @@ fn data_dir_argument() -> Option<std::path::PathBuf> {
     std::env::var_os("CALLEAGUE_MONITOR_DATA_DIR").map(Into::into)
 }
 
+/// WebKitGTK's DMA-BUF renderer paints through GL; without a GPU (virtual machines, remote
+/// desktops, Xvfb) that is Mesa's software GL, and measured here it held the window to
+/// about 11 frames a second even when idle (`cargo xtask bench ui`: idle frame 86 ms,
+/// scrolling p95 182 ms; without it 9 ms and 38 ms). The older renderer is fast everywhere
+/// we have measured, so it is the default; set WEBKIT_DISABLE_DMABUF_RENDERER=0 to opt back.
+fn prefer_fast_webkit_rendering() {
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("WEBKIT_DISABLE_DMABUF_RENDERER").is_none() {
+        // Before any thread starts: set_var is only sound while the process is single-threaded.
+        std::env::set_var("WEBKIT_DISABLE_DMABUF_RENDERER", "1");
+    }
+}
+
 /// Every command the UI may call. Each must also be listed in `build.rs` and allowed in
 /// `capabilities/default.json`.
 pub fn commands<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
@@ -55,6 +68,7 @@ pub fn commands<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool +
 }
 
 pub fn run() {
+    prefer_fast_webkit_rendering();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
