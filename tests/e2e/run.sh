@@ -4,7 +4,7 @@
 #   xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- bash tests/e2e/run.sh
 # Needs CALLEAGUE_APP (the app binary), CALLEAGUE_SIM (the simulator binary) and
 # SCREENSHOT_DIR. Starts a keyring, a notification server, tauri-driver and a simulator,
-# runs the tests, and stops what it started.
+# runs the tests (or the benchmark named by E2E_BENCH), and stops what it started.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -14,6 +14,9 @@ cd "$(dirname "$0")"
 mkdir -p "$SCREENSHOT_DIR"
 
 work=$(mktemp -d)
+# How long the helpers may live: the tests take minutes, the benchmark longer.
+life=600
+[ -n "${E2E_BENCH:-}" ] && life=2700
 # A fresh keyring every run: a stale one would open an invisible password prompt and hang.
 export XDG_DATA_HOME="$work/data" XDG_CONFIG_HOME="$work/config" XDG_CACHE_HOME="$work/cache"
 mkdir -p "$XDG_DATA_HOME" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME"
@@ -35,27 +38,32 @@ wait_for() { # what, command...
   echo "e2e: $what did not come up" >&2; return 1
 }
 
-echo -n "e2e-keyring-password" | timeout 600 gnome-keyring-daemon --foreground --unlock --components=secrets >"$work/keyring.log" 2>&1 &
+echo -n "e2e-keyring-password" | timeout "$life" gnome-keyring-daemon --foreground --unlock --components=secrets >"$work/keyring.log" 2>&1 &
 pids+=($!)
 wait_for "the keyring (org.freedesktop.secrets)" has_name org.freedesktop.secrets
 
 # The distribution's Python: python3-dbusmock is installed for it, not for other Pythons on PATH.
-timeout 600 /usr/bin/python3 -m dbusmock --template notification_daemon -l "$NOTIFY_LOG" >"$work/dbusmock.log" 2>&1 &
+timeout "$life" /usr/bin/python3 -m dbusmock --template notification_daemon -l "$NOTIFY_LOG" >"$work/dbusmock.log" 2>&1 &
 pids+=($!)
 wait_for "the notification server" has_name org.freedesktop.Notifications
 
-timeout 600 tauri-driver --port 4444 >"$work/tauri-driver.log" 2>&1 &
+timeout "$life" tauri-driver --port 4444 >"$work/tauri-driver.log" 2>&1 &
 pids+=($!)
 wait_for "tauri-driver on port 4444" bash -c 'exec 3<>/dev/tcp/127.0.0.1/4444' 
 
 export SIM_KEY="sk_e2e_$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
-timeout 600 "$CALLEAGUE_SIM" serve --bind 127.0.0.1:0 --key "$SIM_KEY" --allow-loopback-http --time-scale 25 --dup-rate 0.2 --reorder-rate 0.2 >"$work/sim.out" 2>"$work/sim.log" &
+timeout "$life" "$CALLEAGUE_SIM" serve --bind 127.0.0.1:0 --key "$SIM_KEY" --allow-loopback-http --time-scale 25 --dup-rate 0.2 --reorder-rate 0.2 >"$work/sim.out" 2>"$work/sim.log" &
 pids+=($!)
 wait_for "the simulator" grep -q "listening on" "$work/sim.out"
 export SIM_URL=$(sed -n 's/^listening on //p' "$work/sim.out")
 
 status=0
-timeout 900 node --test --test-concurrency=1 ${E2E_ONLY:-./*.test.mjs} || status=$?
+if [ -n "${E2E_BENCH:-}" ]; then
+  # A benchmark script (cargo xtask bench ui) instead of the tests.
+  timeout 2700 node "$E2E_BENCH" || status=$?
+else
+  timeout 900 node --test --test-concurrency=1 ${E2E_ONLY:-./*.test.mjs} || status=$?
+fi
 if [ "$status" -ne 0 ]; then
   echo "e2e: logs in $work" >&2
   tail -n 20 "$work/tauri-driver.log" >&2 || true

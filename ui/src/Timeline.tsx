@@ -251,7 +251,8 @@ export function Timeline({ status, onStatus }: { status: AppStatus; onStatus: (s
           {pending} new call{pending === 1 ? "" : "s"} ↑
         </button>
       )}
-      <div className="list" ref={scroller} data-testid="timeline">
+      {/* data-loaded / data-complete: how much history is paged in, for tests and benchmarks. */}
+      <div className="list" ref={scroller} data-testid="timeline" data-loaded={rows.length} data-complete={next ? "false" : "true"}>
         {rows.length === 0 ? (
           <div className="empty">
             {filtered ? "No calls match these filters." : status.mode === "demo" ? "The first simulated calls are on their way…" : "Waiting for the first delivery…"}

@@ -1,6 +1,7 @@
 //! The end-to-end tests: the real app binary under Xvfb, driven over WebDriver through
 //! tauri-driver, fed by the real simulator.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::test::Tally;
@@ -13,25 +14,35 @@ pub fn run(tally: &mut Tally) -> Result<(), String> {
         "cargo build (app and simulator for the end-to-end tests)",
         cargo().args(["build", "--locked", "-p", "calleague-monitor", "-p", "calleague-sim"]),
     )?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target"));
-    let shots = target.join("e2e-screenshots");
+    let shots = target_dir().join("e2e-screenshots");
     let _ = std::fs::remove_dir_all(&shots);
-    let mut command = Command::new("timeout");
-    command
-        .args(["1200", "xvfb-run", "-a", "-s", "-screen 0 1280x800x24", "dbus-run-session", "--", "bash"])
-        .arg(workspace_root().join("tests/e2e/run.sh"))
-        .env("CALLEAGUE_APP", target.join("debug/calleague-monitor"))
-        .env("CALLEAGUE_SIM", target.join("debug/calleague-sim"))
-        .env("SCREENSHOT_DIR", &shots)
-        .env("NODE_TEST_REPORTER", "spec");
+    let mut command = headless("debug", &shots, 1200);
+    command.env("NODE_TEST_REPORTER", "spec");
     let result = tally.run("end-to-end tests (the app under Xvfb over WebDriver)", &mut command);
     eprintln!("\n==> screenshots of the screens the end-to-end tests checked: {}", shots.display());
     result
 }
 
-fn ensure_tauri_driver() -> Result<(), String> {
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"))
+}
+
+/// `tests/e2e/run.sh` in a virtual display and a private D-Bus session, with the app and
+/// the simulator of a build `profile` ("debug" or "release"), stopped after `seconds`.
+pub fn headless(profile: &str, shots: &Path, seconds: u32) -> Command {
+    let target = target_dir();
+    let mut command = Command::new("timeout");
+    command
+        .arg(seconds.to_string())
+        .args(["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", "dbus-run-session", "--", "bash"])
+        .arg(workspace_root().join("tests/e2e/run.sh"))
+        .env("CALLEAGUE_APP", target.join(profile).join("calleague-monitor"))
+        .env("CALLEAGUE_SIM", target.join(profile).join("calleague-sim"))
+        .env("SCREENSHOT_DIR", shots);
+    command
+}
+
+pub fn ensure_tauri_driver() -> Result<(), String> {
     let have = Command::new("tauri-driver").arg("--help").output().map(|o| o.status.success()).unwrap_or(false);
     if have {
         return Ok(());

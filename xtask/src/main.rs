@@ -27,7 +27,7 @@ fn main() -> ExitCode {
         _ => {
             eprintln!("usage: cargo xtask run    start Calleague Monitor's receiver");
             eprintln!("       cargo xtask test   run every check and test");
-            eprintln!("       cargo xtask bench [ingest | scale [CALLS]]   benchmarks (release build)");
+            eprintln!("       cargo xtask bench [ingest | scale [CALLS] | ui]   benchmarks (release build)");
             eprintln!("       cargo xtask fuzz [SECONDS]                   fuzz the parser and the call fold");
             eprintln!("       cargo xtask types                            regenerate the UI's types from Rust");
             return ExitCode::from(2);

@@ -44,17 +44,14 @@ fn delivery(call: usize, step: usize, base: i64) -> IncomingDelivery {
     }
 }
 
-pub fn run(calls: usize) -> anyhow::Result<()> {
+/// Fills `store` with `calls` calls ending about now, six events each, through the ingest
+/// writer; the ingest rate of each twentieth of the work.
+pub fn fill(store: &std::sync::Arc<Store>, calls: usize) -> anyhow::Result<Vec<f64>> {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let dir = tempfile::tempdir()?;
-    let path = dir.path().join("scale.db");
-    let store = Store::open(&path, StoreOptions::default())?;
     let total = calls * EVENTS.len();
     let base = Timestamp::now().unix_millis() - calls as i64 * 1_000;
-    println!("\nScale: filling a store with {calls} calls ({total} events) through the ingest writer\n");
     let window = (total / 20).max(1);
     let mut rates = Vec::new();
-    let begun = Instant::now();
     rt.block_on(async {
         let mut set = tokio::task::JoinSet::new();
         let mut window_start = Instant::now();
@@ -78,6 +75,25 @@ pub fn run(calls: usize) -> anyhow::Result<()> {
         }
         anyhow::Ok(())
     })?;
+    Ok(rates)
+}
+
+/// `calleague-bench seed DB CALLS`: a database for the UI benchmark.
+pub fn seed(db: &std::path::Path, calls: usize) -> anyhow::Result<()> {
+    let store = Store::open(db, StoreOptions::default())?;
+    fill(&store, calls)?;
+    store.close();
+    Ok(())
+}
+
+pub fn run(calls: usize) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("scale.db");
+    let store = Store::open(&path, StoreOptions::default())?;
+    let total = calls * EVENTS.len();
+    println!("\nScale: filling a store with {calls} calls ({total} events) through the ingest writer\n");
+    let begun = Instant::now();
+    let rates = fill(&store, calls)?;
     let fill = begun.elapsed();
     let (first, last) = (rates.first().copied().unwrap_or(0.0), rates.last().copied().unwrap_or(0.0));
     let size = std::fs::metadata(&path)?.len()
