@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Session } from "./webdriver.mjs";
 import { answerSaveDialog } from "./desktop.mjs";
+import { connectAccount } from "./flows.mjs";
 
 const DRIVER = process.env.TAURI_DRIVER_URL ?? "http://127.0.0.1:4444";
 const SHOTS = process.env.SCREENSHOT_DIR;
@@ -57,12 +58,7 @@ describe("connected to an account", () => {
 
   before(async () => {
     app = await Session.start(DRIVER, process.env.CALLEAGUE_APP, {}, ["--data-dir", mkdtempSync(join(process.env.E2E_WORK ?? "/tmp", "acct-"))]);
-    await app.waitFor("the key field", () => app.find("#api-key"));
-    await app.type("#api-key", KEY);
-    await app.click("button.link");
-    await app.type("#api-base", SIM);
-    await app.click("button.primary");
-    await app.waitFor("the receiver", async () => (await app.text("[data-testid=receiver-state]")).startsWith("Receiving on"));
+    await connectAccount(app, KEY, SIM);
     await sim("POST", "/api/core/webhook", {
       url: RECEIVER,
       events: ["call.started", "call.connected", "call.completed", "call.failed", "recording.ready", "transcript.ready"],

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { join } from "node:path";
+import { fillAccountForm } from "./flows.mjs";
 import { Session } from "./webdriver.mjs";
 
 const DRIVER = process.env.TAURI_DRIVER_URL ?? "http://127.0.0.1:4444";
@@ -46,11 +47,7 @@ test("onboarding stores the key in the keychain and survives a restart", async (
   const dir = profile();
   let app = await open(dir);
   try {
-    await app.waitFor("the key field", () => app.find("#api-key"));
-    await app.type("#api-key", process.env.SIM_KEY);
-    await app.click("button.link");
-    await app.type("#api-base", process.env.SIM_URL);
-    await app.waitFor("the API address field", () => app.find("#api-base"));
+    await fillAccountForm(app, process.env.SIM_KEY, process.env.SIM_URL);
     await new Promise((r) => setTimeout(r, 300));
     await app.screenshot(join(SHOTS, "onboarding.png"));
     await app.click("button.primary");

@@ -185,6 +185,43 @@ describe("time range and long lists", () => {
   });
 });
 
+describe("live feed", () => {
+  it("puts new calls on top, updates calls in place, and offers a pill when scrolled away", async () => {
+    let feed: ((batch: unknown) => void) | null = null;
+    mockIPC((cmd, args) => {
+      if (cmd === "get_status") return { ...base, mode: "demo", receiverUrl: "http://127.0.0.1:8787/hooks/calleague" };
+      if (cmd === "calls_page") return { items: [call("cl_1", "started"), call("cl_2", "started")], next: null, prev: null };
+      if (cmd === "counts") return counts;
+      if (cmd === "subscribe_feed") {
+        const channel = (args as { onBatch: { onmessage: (b: unknown) => void } }).onBatch;
+        feed = (b) => channel.onmessage(b);
+        return null;
+      }
+    });
+    render(<App />);
+    await screen.findAllByTestId("call-row");
+    await waitFor(() => expect(feed).not.toBeNull());
+    const event = (id: string) => ({ id: 1, deliveryId: null, event: "x", eventName: "x", known: true, callId: id, occurredAt: "", occurredFromReceipt: false, receivedAt: "", lastSeenAt: "", attempts: 1, late: false, hidden: false, source: "webhook" });
+    const push = (c: ReturnType<typeof call>) => feed!({ items: [{ kind: "event", event: event(c.callId), call: c }], resync: false });
+    push(call("cl_2", "failed", { endedReason: "busy", firstOccurredAt: "2026-01-01T11:00:00.000Z" }));
+    push(call("cl_3", "started", { firstOccurredAt: "2026-01-01T12:05:00.000Z" }));
+    await waitFor(() => {
+      const rows = screen.getAllByTestId("call-row");
+      expect(rows.map((r) => [r.getAttribute("data-call-id"), r.getAttribute("data-state")])).toEqual([
+        ["cl_3", "started"],
+        ["cl_1", "started"],
+        ["cl_2", "failed"],
+      ]);
+    });
+    // Scrolled away: no jump, a pill counts what came.
+    screen.getByTestId("timeline").scrollTop = 400;
+    push(call("cl_4", "started", { firstOccurredAt: "2026-01-01T12:06:00.000Z" }));
+    push(call("cl_5", "started", { firstOccurredAt: "2026-01-01T12:07:00.000Z" }));
+    expect((await screen.findByText("2 new calls ↑")).tagName).toBe("BUTTON");
+    expect(screen.getAllByTestId("call-row")[0].getAttribute("data-call-id")).toBe("cl_3");
+  });
+});
+
 describe("call details", () => {
   it("shows events, raw JSON as text, and a transcript that filters", async () => {
     const hostile = "<img src=x onerror=alert(1)>";

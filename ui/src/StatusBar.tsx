@@ -19,14 +19,14 @@ export function StatusBar({ status, tick, onShow }: { status: AppStatus; tick: n
       <span className="spacer" />
       {counts && (
         <>
-          <span data-testid="deliveries-today">{counts.deliveriesSince} deliveries today</span>
-          <span>{counts.calls} calls</span>
-          <span className={counts.callsFailed ? "warn" : ""}>{counts.callsFailed} failed</span>
+          <span data-testid="deliveries-today">{n(counts.deliveriesSince)} deliveries today</span>
+          <span>{n(counts.calls)} calls</span>
+          <span className={counts.callsFailed ? "warn" : ""}>{n(counts.callsFailed)} failed</span>
           <button className={`count ${counts.rejected ? "warn" : ""}`} onClick={() => onShow("rejected")} data-testid="show-rejected">
-            {counts.rejected} rejected
+            {n(counts.rejected)} rejected
           </button>
           <button className={`count ${counts.quarantined ? "warn" : ""}`} onClick={() => onShow("quarantined")} data-testid="show-quarantined">
-            {counts.quarantined} quarantined
+            {n(counts.quarantined)} quarantined
           </button>
           <span>last {clock(counts.lastDeliveryAt)}</span>
         </>
@@ -34,6 +34,9 @@ export function StatusBar({ status, tick, onShow }: { status: AppStatus; tick: n
     </footer>
   );
 }
+
+/** Counts with the reader's digit grouping: 600,040 rather than 600040. */
+const n = (count: number) => count.toLocaleString();
 
 function CatchUpState({ status }: { status: AppStatus }) {
   const c = status.catchUp;
