@@ -81,6 +81,16 @@ export class Session {
   async screenshot(path) {
     // WebKitGTK paints asynchronously: let the last change reach the screen first.
     await new Promise((r) => setTimeout(r, 600));
+    // WebKitWebDriver's snapshot waits for the next paint, and WebKitGTK's non-DMA-BUF
+    // renderer (the app's default) paints nothing while the page is still: on a static
+    // screen the request never returns. Invalidate for a couple of seconds so one comes.
+    await this.exec(`let n = 0;
+      const f = () => {
+        document.body.style.opacity = n % 2 ? "0.999" : "1";
+        if (++n < 120) requestAnimationFrame(f);
+        else document.body.style.opacity = "";
+      };
+      requestAnimationFrame(f);`);
     const png = await this.cmd("GET", "/screenshot");
     const { writeFile } = await import("node:fs/promises");
     await writeFile(path, Buffer.from(png, "base64"));
