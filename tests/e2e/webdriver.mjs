@@ -134,10 +134,15 @@ export class Session {
 }
 
 async function call(base, method, path, body) {
+  // A WebDriver command that hangs fails the test in a minute with its name, instead of
+  // holding the run for undici's five-minute default.
   const reply = await fetch(base + path, {
     method,
     headers: { "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(60_000),
+  }).catch((e) => {
+    throw new Error(`${method} ${path}: ${e.name === "TimeoutError" ? "no answer in 60 s" : e.message}`);
   });
   const json = await reply.json();
   if (!reply.ok || (json.value && json.value.error)) {
