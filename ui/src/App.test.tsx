@@ -139,6 +139,15 @@ describe("time range and long lists", () => {
       expect(from).toBeGreaterThanOrEqual(before - 3_600_000);
       expect(from).toBeLessThanOrEqual(Date.now() - 3_600_000);
     });
+    // The window rolls: the next query counts the hour back from its own moment.
+    const firstFrom = (calls.filter((c) => c.cmd === "calls_page").at(-1)?.args as { filter: { range: { from: string } } }).filter.range.from;
+    await new Promise((r) => setTimeout(r, 5));
+    fireEvent.click(screen.getByTestId("filter-failed"));
+    await waitFor(() => {
+      const last = calls.filter((c) => c.cmd === "calls_page").at(-1)?.args as { filter: { states: string[]; range: { from: string } } };
+      expect(last.filter.states).toEqual(["failed"]);
+      expect(Date.parse(last.filter.range.from)).toBeGreaterThan(Date.parse(firstFrom));
+    });
     fireEvent.change(screen.getByTestId("facet-time"), { target: { value: "custom" } });
     fireEvent.change(screen.getByTestId("range-from"), { target: { value: "2026-01-01T12:00" } });
     fireEvent.change(screen.getByTestId("range-to"), { target: { value: "2026-01-01T13:30" } });

@@ -34,8 +34,6 @@ export function Timeline({ status, onStatus }: { status: AppStatus; onStatus: (s
   const [language, setLanguage] = useState("");
   const [rangePreset, setRangePreset] = useState<RangePreset>("");
   const [customRange, setCustomRange] = useState({ from: "", to: "" });
-  // A relative range ("last hour") is counted from when it was chosen.
-  const [rangeChosenAt, setRangeChosenAt] = useState(() => Date.now());
   const loadFacets = useCallback(() => {
     api.facets().then((f) => f && setFacets(f), () => undefined);
   }, []);
@@ -45,23 +43,28 @@ export function Timeline({ status, onStatus }: { status: AppStatus; onStatus: (s
   const loadingMore = useRef(false);
 
   const one = (v: string) => (v ? [v] : []);
-  const filter: CallFilter = useMemo(
+  const filter: Omit<CallFilter, "range"> = useMemo(
     () => ({
       states: one(stateFilter),
       agents: one(agent),
       directions: one(direction),
       endedReasons: one(reason),
       languages: one(language),
-      range: rangeFor(rangePreset, customRange, rangeChosenAt),
       text: query.trim() || null,
     }),
-    [stateFilter, agent, direction, reason, language, query, rangePreset, customRange, rangeChosenAt],
+    [stateFilter, agent, direction, reason, language, query],
   );
+  // A relative range ("last hour") is counted from each reload, so it rolls forward as the
+  // feed brings calls; the pages that follow keep the first page's range (keyset paging
+  // needs one fixed filter).
+  const paged = useRef<CallFilter>({ ...filter, range: {} });
   const filtered = Boolean(stateFilter || agent || direction || reason || language || rangePreset || query.trim());
 
   const reload = useCallback(async () => {
     try {
-      const page = await api.callsPage(filter, { order, limit: PAGE });
+      const current = { ...filter, range: rangeFor(rangePreset, customRange, Date.now()) };
+      paged.current = current;
+      const page = await api.callsPage(current, { order, limit: PAGE });
       setRows(page.items);
       setNext(page.next);
       setPending(0);
@@ -69,7 +72,7 @@ export function Timeline({ status, onStatus }: { status: AppStatus; onStatus: (s
     } catch (e) {
       setError(errorText(e));
     }
-  }, [filter, order]);
+  }, [filter, order, rangePreset, customRange]);
 
   useEffect(() => {
     reload();
@@ -136,14 +139,14 @@ export function Timeline({ status, onStatus }: { status: AppStatus; onStatus: (s
     if (!next || loadingMore.current || lastIndex < rows.length - 30) return;
     loadingMore.current = true;
     api
-      .callsPage(filter, { order, after: next, limit: PAGE })
+      .callsPage(paged.current, { order, after: next, limit: PAGE })
       .then((page) => {
         setRows((r) => [...r, ...page.items]);
         setNext(page.next);
       })
       .catch((e) => setError(errorText(e)))
       .finally(() => (loadingMore.current = false));
-  }, [lastIndex, next, rows.length, filter, order]);
+  }, [lastIndex, next, rows.length, order]);
 
   useEffect(() => {
     function onKey(e: KeyboardEvent) {
@@ -228,10 +231,7 @@ export function Timeline({ status, onStatus }: { status: AppStatus; onStatus: (s
           <TimeRangeSelect
             preset={rangePreset}
             custom={customRange}
-            onPreset={(p) => {
-              setRangeChosenAt(Date.now());
-              setRangePreset(p);
-            }}
+            onPreset={setRangePreset}
             onCustom={setCustomRange}
           />
         </div>
