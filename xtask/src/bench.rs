@@ -12,7 +12,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         "cargo build --release (bench and receiver)",
         cargo().args(["build", "--release", "-p", "calleague-bench", "-p", "calleague-receiver"]),
     )?;
-    let bench = crate::e2e::target_dir().join("release").join("calleague-bench");
+    let bench = crate::target_dir().join("release").join("calleague-bench");
     let which: Vec<Vec<String>> = match args.first().map(String::as_str) {
         None => vec![vec!["ingest".into()], vec!["scale".into()]],
         Some(_) => vec![args.to_vec()],
@@ -33,8 +33,8 @@ fn ui() -> Result<(), String> {
         "cargo build --release (app, simulator, seeder)",
         cargo().args(["build", "--release", "-p", "calleague-monitor", "-p", "calleague-sim", "-p", "calleague-bench"]),
     )?;
-    let release = crate::e2e::target_dir().join("release");
-    let shots = crate::e2e::target_dir().join("bench-screenshots");
+    let release = crate::target_dir().join("release");
+    let shots = crate::target_dir().join("bench-screenshots");
     step(
         "UI benchmark (the app under Xvfb over WebDriver)",
         crate::e2e::headless("release", &shots, 3000)

@@ -1,11 +1,11 @@
 //! The end-to-end tests: the real app binary under Xvfb, driven over WebDriver through
 //! tauri-driver, fed by the real simulator.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use crate::test::Tally;
-use crate::{cargo, packages, step, workspace_root};
+use crate::{cargo, packages, step, target_dir, workspace_root};
 
 pub fn run(tally: &mut Tally) -> Result<(), String> {
     packages::ensure(packages::E2E)?;
@@ -21,10 +21,6 @@ pub fn run(tally: &mut Tally) -> Result<(), String> {
     let result = tally.run("end-to-end tests (the app under Xvfb over WebDriver)", &mut command);
     eprintln!("\n==> screenshots of the screens the end-to-end tests checked: {}", shots.display());
     result
-}
-
-pub fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"))
 }
 
 /// `tests/e2e/run.sh` in a virtual display and a private D-Bus session, with the app and

@@ -25,7 +25,7 @@ fn main() -> ExitCode {
             cargo().args(["test", "-p", "calleague-monitor", "--test", "bindings"]).env("UPDATE_BINDINGS", "1"),
         ),
         _ => {
-            eprintln!("usage: cargo xtask run    start Calleague Monitor's receiver");
+            eprintln!("usage: cargo xtask run [--headless [ADDR]]   open the app (or the headless receiver)");
             eprintln!("       cargo xtask test   run every check and test");
             eprintln!("       cargo xtask bench [ingest | scale [CALLS] | ui]   benchmarks (release build)");
             eprintln!("       cargo xtask fuzz [SECONDS]                   fuzz the parser and the call fold");
@@ -46,6 +46,13 @@ fn main() -> ExitCode {
 pub fn workspace_root() -> std::path::PathBuf {
     let manifest = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     manifest.parent().map(|p| p.to_path_buf()).unwrap_or(manifest)
+}
+
+/// Where Cargo builds: CARGO_TARGET_DIR (CI keeps it outside the clone), else `target/`.
+pub fn target_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
 }
 
 pub fn cargo() -> Command {
