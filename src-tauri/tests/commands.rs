@@ -17,7 +17,7 @@ struct Harness {
     app: App<MockRuntime>,
     window: WebviewWindow<MockRuntime>,
     store: Arc<Store>,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 fn harness() -> Harness {
@@ -31,7 +31,7 @@ fn harness() -> Harness {
         .unwrap();
     // The capability grants the commands to the window labelled "main".
     let window = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
-    Harness { app, window, store, _dir: dir }
+    Harness { app, window, store, dir }
 }
 
 impl Harness {
@@ -193,4 +193,19 @@ fn only_the_main_window_is_granted_the_commands() {
     let err = invoke_from(&other, "get_status", json!({})).unwrap_err();
     assert!(err.to_string().contains("not allowed"), "{err}");
     assert!(h.invoke("get_status", json!({})).is_ok());
+}
+
+#[test]
+fn the_public_url_must_be_https_and_is_kept() {
+    let h = harness();
+    let err = h.invoke("set_public_url", json!({"url": "http://tunnel.example"})).unwrap_err();
+    assert_eq!(err["code"], "public_url_invalid");
+    let status = h.invoke("set_public_url", json!({"url": " https://tunnel.example/hooks "})).unwrap();
+    assert_eq!(status["publicUrl"], "https://tunnel.example/hooks");
+    // Kept in the settings file: a new engine over the same folder reads it back.
+    let again = Engine::new(h.store.clone(), h.dir.path().to_path_buf());
+    let status = tauri::async_runtime::block_on(again.status());
+    assert_eq!(status.public_url.as_deref(), Some("https://tunnel.example/hooks"));
+    let cleared = h.invoke("set_public_url", json!({"url": null})).unwrap();
+    assert_eq!(cleared["publicUrl"], Value::Null);
 }

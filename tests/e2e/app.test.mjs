@@ -12,6 +12,8 @@ const DRIVER = process.env.TAURI_DRIVER_URL ?? "http://127.0.0.1:4444";
 const APP = process.env.CALLEAGUE_APP;
 const SHOTS = process.env.SCREENSHOT_DIR;
 
+const PUBLIC_URL = "https://calls-e2e.example.dev/hooks/calleague";
+
 function profile() {
   return mkdtempSync(join(process.env.E2E_WORK ?? "/tmp", "profile-"));
 }
@@ -56,6 +58,17 @@ test("onboarding stores the key in the keychain and survives a restart", async (
     assert.ok(!masked.includes(process.env.SIM_KEY), "the key is never shown after entry");
     const stored = execFileSync("secret-tool", ["lookup", "service", "calleague-monitor", "username", "api-key"]).toString();
     assert.equal(stored, process.env.SIM_KEY);
+    // The tunnel's public address, set from the status bar, is kept with the settings.
+    await app.waitFor("the public URL form", async () => {
+      // The status bar may still be settling (the receiver's state text): click again if
+      // the first click missed.
+      if ((await app.findAll("#public-url-input")).length === 0) await app.click("[data-testid=public-url]");
+      return (await app.findAll("#public-url-input")).length > 0;
+    });
+    await app.type("#public-url-input", PUBLIC_URL);
+    await app.click("[data-testid=public-url-form] button.primary");
+    const shown = () => app.exec("return document.querySelector('[data-testid=public-url]').textContent");
+    await app.waitFor("the public URL in the status bar", async () => (await shown()) === `Public: ${PUBLIC_URL}`);
   } finally {
     await app.close();
   }
@@ -63,6 +76,7 @@ test("onboarding stores the key in the keychain and survives a restart", async (
   try {
     await app.waitFor("the masked key after a restart", async () => (await app.text("[data-testid=key-badge]")).includes("…"));
     await app.waitFor("the receiver", async () => (await app.text("[data-testid=receiver-state]")).startsWith("Receiving on"));
+    await app.waitFor("the public URL kept", async () => (await app.exec("return document.querySelector('[data-testid=public-url]').textContent")) === `Public: ${PUBLIC_URL}`);
     await app.screenshot(join(SHOTS, "account-after-restart.png"));
   } finally {
     await app.close();

@@ -298,6 +298,34 @@ describe("receiver and key problems", () => {
     await waitFor(() => expect(screen.queryByTestId("receiver-problem")).toBeNull());
   });
 
+  it("sets the public URL from the status bar, with the engine's check", async () => {
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args });
+      if (cmd === "get_status") return { ...base, mode: "demo", receiverUrl: "http://127.0.0.1:8787/hooks/calleague" };
+      if (cmd === "calls_page") return { items: [], next: null, prev: null };
+      if (cmd === "counts") return counts;
+      if (cmd === "set_public_url") {
+        const { url } = args as { url: string | null };
+        if (url && !url.startsWith("https://")) throw { code: "public_url_invalid", message: "The public address must start with https://" };
+        return { ...base, mode: "demo", receiverUrl: "http://127.0.0.1:8787/hooks/calleague", publicUrl: url };
+      }
+    });
+    render(<App />);
+    fireEvent.click(await screen.findByTestId("public-url"));
+    // "/" goes into the field; it is the search shortcut only when no field has the keyboard.
+    const field = screen.getByPlaceholderText("https://…");
+    field.focus();
+    fireEvent.keyDown(field, { key: "/" });
+    expect(document.activeElement).toBe(field);
+    fireEvent.change(screen.getByPlaceholderText("https://…"), { target: { value: "http://plain.example" } });
+    fireEvent.click(screen.getByText("Save"));
+    expect((await screen.findByRole("alert")).textContent).toBe("The public address must start with https://");
+    fireEvent.change(screen.getByPlaceholderText("https://…"), { target: { value: "https://calls.example.dev/hooks/calleague" } });
+    fireEvent.click(screen.getByText("Save"));
+    await waitFor(() => expect(screen.getByTestId("public-url").textContent).toBe("Public: https://calls.example.dev/hooks/calleague"));
+    expect(screen.queryByTestId("public-url-form")).toBeNull();
+  });
+
   it("shows catch-up progress in the status bar", async () => {
     mockIPC((cmd) => {
       if (cmd === "get_status")

@@ -1,8 +1,19 @@
 import { useEffect, useState } from "react";
 import { api, AppStatus, StatusCounts } from "./ipc";
 import { clock, startOfToday } from "./format";
+import { PublicUrl } from "./PublicUrl";
 
-export function StatusBar({ status, tick, onShow }: { status: AppStatus; tick: number; onShow: (kind: "rejected" | "quarantined") => void }) {
+export function StatusBar({
+  status,
+  tick,
+  onShow,
+  onStatus,
+}: {
+  status: AppStatus;
+  tick: number;
+  onShow: (kind: "rejected" | "quarantined") => void;
+  onStatus: (s: AppStatus) => void;
+}) {
   const [counts, setCounts] = useState<StatusCounts | null>(null);
   useEffect(() => {
     api.counts(startOfToday()).then(setCounts, () => setCounts(null));
@@ -14,7 +25,7 @@ export function StatusBar({ status, tick, onShow }: { status: AppStatus; tick: n
       <span data-testid="receiver-state" title={status.receiverError?.message}>
         {up ? `Receiving on ${status.receiverUrl}` : status.receiverError ? `Receiver down (port ${status.port})` : "Receiver stopped"}
       </span>
-      {status.publicUrl && <span>Public: {status.publicUrl}</span>}
+      <PublicUrl status={status} onStatus={onStatus} />
       <CatchUpState status={status} />
       <span className="spacer" />
       {counts && (

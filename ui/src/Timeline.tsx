@@ -150,12 +150,13 @@ export function Timeline({ status, onStatus }: { status: AppStatus; onStatus: (s
 
   useEffect(() => {
     function onKey(e: KeyboardEvent) {
-      const typing = document.activeElement === search.current;
+      // Shortcuts only while no field has the keyboard: "/" is part of a URL too.
+      const typing = isField(document.activeElement);
       if (e.key === "/" && !typing) {
         e.preventDefault();
         search.current?.focus();
       } else if (e.key === "Escape") {
-        if (typing) search.current?.blur();
+        if (typing) (document.activeElement as HTMLElement).blur();
         else if (opened) setOpened(null);
         else if (listing) setListing(null);
         else {
@@ -280,7 +281,12 @@ export function Timeline({ status, onStatus }: { status: AppStatus; onStatus: (s
       </div>
       {opened && <CallDetails callId={opened} receiverUrl={status.receiverUrl} onClose={() => setOpened(null)} />}
       {listing && <Rejections kind={listing} onClose={() => setListing(null)} />}
-      <StatusBar status={status} tick={feedTick} onShow={setListing} />
+      <StatusBar status={status} tick={feedTick} onShow={setListing} onStatus={onStatus} />
     </div>
   );
+}
+
+function isField(element: Element | null): boolean {
+  if (!element) return false;
+  return element instanceof HTMLInputElement || element instanceof HTMLTextAreaElement || element instanceof HTMLSelectElement || (element as HTMLElement).isContentEditable;
 }

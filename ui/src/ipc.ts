@@ -29,6 +29,7 @@ export const api = {
   startDemo: () => invoke<AppStatus>("start_demo"),
   leaveDemo: () => invoke<AppStatus>("leave_demo"),
   setPort: (port: number) => invoke<AppStatus>("set_port", { port }),
+  setPublicUrl: (url: string | null) => invoke<AppStatus>("set_public_url", { url }),
   catchUpNow: () => invoke<AppStatus>("catch_up_now"),
   suggestPort: () => invoke<number | null>("suggest_port"),
   callsPage: (filter: CallFilter, page: PageRequest<CallCursor>) =>

@@ -1,0 +1,60 @@
+import { FormEvent, useState } from "react";
+import { api, AppStatus, errorText } from "./ipc";
+
+/**
+ * The public HTTPS address Calleague posts to (a tunnel to this receiver), shown in the
+ * status bar and set from it. The engine checks it; an empty field clears it.
+ */
+export function PublicUrl({ status, onStatus }: { status: AppStatus; onStatus: (s: AppStatus) => void }) {
+  const [open, setOpen] = useState(false);
+  const [url, setUrl] = useState(status.publicUrl ?? "");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  async function save(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      onStatus(await api.setPublicUrl(url.trim() || null));
+      setOpen(false);
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <span className="public-url">
+      <button
+        className="count"
+        onClick={() => {
+          setUrl(status.publicUrl ?? "");
+          setError(null);
+          setOpen(!open);
+        }}
+        title="The HTTPS address Calleague delivers to: a tunnel to this receiver"
+        data-testid="public-url"
+      >
+        {status.publicUrl ? `Public: ${status.publicUrl}` : "Set public URL…"}
+      </button>
+      {open && (
+        <form className="popover up" onSubmit={save} data-testid="public-url-form">
+          <label className="sub" htmlFor="public-url-input">
+            Your tunnel's HTTPS address (cloudflared, ngrok, Tailscale Funnel) that forwards to {status.receiverUrl ?? "the receiver"}
+          </label>
+          <input id="public-url-input" placeholder="https://…" value={url} onChange={(e) => setUrl(e.target.value)} autoFocus />
+          <button className="primary" disabled={busy}>
+            {busy ? "Saving…" : url.trim() ? "Save" : "Clear"}
+          </button>
+          {error && (
+            <p className="error" role="alert">
+              {error}
+            </p>
+          )}
+        </form>
+      )}
+    </span>
+  );
+}
