@@ -1,37 +1,27 @@
 import { FormEvent, useState } from "react";
-import { api, AppStatus, errorText } from "./ipc";
+import { api, AppStatus } from "./ipc";
+import { useAction } from "./useAction";
 
 /** The stored key, masked, with "replace" and "remove". */
 export function KeyMenu({ status, onStatus }: { status: AppStatus; onStatus: (s: AppStatus) => void }) {
   const [open, setOpen] = useState(false);
   const [replacing, setReplacing] = useState(false);
   const [key, setKey] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useAction<"replace" | "remove">();
 
-  async function replace(e: FormEvent) {
+  function replace(e: FormEvent) {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    run("replace", async () => {
       onStatus(await api.connectAccount(key, status.apiBaseUrl));
       setKey("");
       setReplacing(false);
       setOpen(false);
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
-  async function remove() {
+  function remove() {
     if (!window.confirm("Remove the API key from the keychain? The receiver stops until you connect again.")) return;
-    try {
-      onStatus(await api.removeKey());
-    } catch (err) {
-      setError(errorText(err));
-    }
+    run("remove", async () => onStatus(await api.removeKey()));
   }
 
   return (
@@ -45,8 +35,8 @@ export function KeyMenu({ status, onStatus }: { status: AppStatus; onStatus: (s:
           {replacing ? (
             <form onSubmit={replace}>
               <input type="password" autoComplete="off" placeholder="New API key" value={key} onChange={(e) => setKey(e.target.value)} aria-label="New API key" />
-              <button className="primary" disabled={busy || !key.trim()}>
-                {busy ? "Checking…" : "Save"}
+              <button className="primary" disabled={busy !== null || !key.trim()}>
+                {busy === "replace" ? "Checking…" : "Save"}
               </button>
             </form>
           ) : (

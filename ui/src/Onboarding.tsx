@@ -1,36 +1,20 @@
 import { FormEvent, useState } from "react";
-import { api, AppStatus, errorText } from "./ipc";
+import { api, AppStatus } from "./ipc";
+import { useAction } from "./useAction";
 
 export function Onboarding({ status, onDone }: { status: AppStatus; onDone: (s: AppStatus) => void }) {
   const [key, setKey] = useState("");
   const [base, setBase] = useState(status.apiBaseUrl);
   const [advanced, setAdvanced] = useState(false);
-  const [busy, setBusy] = useState<null | "connect" | "demo">(null);
-  const [error, setError] = useState<string | null>(status.keychainError?.message ?? null);
+  const { busy, error, run } = useAction<"connect" | "demo">(status.keychainError?.message ?? null);
 
-  async function connect(e: FormEvent) {
+  function connect(e: FormEvent) {
     e.preventDefault();
-    setBusy("connect");
-    setError(null);
-    try {
-      onDone(await api.connectAccount(key, base));
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setBusy(null);
-    }
+    run("connect", async () => onDone(await api.connectAccount(key, base)));
   }
 
-  async function demo() {
-    setBusy("demo");
-    setError(null);
-    try {
-      onDone(await api.startDemo());
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setBusy(null);
-    }
+  function demo() {
+    run("demo", async () => onDone(await api.startDemo()));
   }
 
   return (

@@ -1,5 +1,6 @@
 import { FormEvent, useState } from "react";
-import { api, AppStatus, errorText } from "./ipc";
+import { api, AppStatus } from "./ipc";
+import { useAction } from "./useAction";
 
 /**
  * The public HTTPS address Calleague posts to (a tunnel to this receiver), shown in the
@@ -8,21 +9,14 @@ import { api, AppStatus, errorText } from "./ipc";
 export function PublicUrl({ status, onStatus }: { status: AppStatus; onStatus: (s: AppStatus) => void }) {
   const [open, setOpen] = useState(false);
   const [url, setUrl] = useState(status.publicUrl ?? "");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction<"save">();
 
-  async function save(e: FormEvent) {
+  function save(e: FormEvent) {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    run("save", async () => {
       onStatus(await api.setPublicUrl(url.trim() || null));
       setOpen(false);
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
@@ -45,7 +39,7 @@ export function PublicUrl({ status, onStatus }: { status: AppStatus; onStatus: (
             Your tunnel's HTTPS address (cloudflared, ngrok, Tailscale Funnel) that forwards to {status.receiverUrl ?? "the receiver"}
           </label>
           <input id="public-url-input" placeholder="https://…" value={url} onChange={(e) => setUrl(e.target.value)} autoFocus />
-          <button className="primary" disabled={busy}>
+          <button className="primary" disabled={busy !== null}>
             {busy ? "Saving…" : url.trim() ? "Save" : "Clear"}
           </button>
           {error && (
