@@ -181,5 +181,21 @@ describe("connected to an account", () => {
     const injected = await app.exec("return document.querySelectorAll('img, b').length");
     assert.equal(injected, 0, "no element was created from the payload");
     await app.screenshot(join(SHOTS, "hostile-metadata.png"));
+    await app.click("button.close");
+
+    // A verified body that is not an event lands in quarantine, shown as it came, as text.
+    const odd = await fetch(RECEIVER, {
+      method: "POST",
+      headers: { authorization: `Bearer ${KEY}`, "content-type": "text/plain" },
+      body: "not json <script>alert(1)</script>",
+    });
+    assert.equal(odd.status, 200);
+    await app.waitFor("the quarantine count", async () => (await app.exec("return document.querySelector('[data-testid=show-quarantined]').textContent")) === "1 quarantined");
+    await app.click("[data-testid=show-quarantined]");
+    const listed = await app.waitFor("the quarantined body", () => app.exec("return document.querySelector('[data-testid=quarantined-list] pre')?.textContent"));
+    assert.equal(listed, "not json <script>alert(1)</script>");
+    assert.equal(await app.exec("return document.querySelector('[data-testid=quarantined-list] pre').children.length"), 0, "the body is text, no element");
+    await app.screenshot(join(SHOTS, "quarantined-list.png"));
+    await app.click("button.close");
   });
 });

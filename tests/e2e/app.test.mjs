@@ -66,6 +66,7 @@ test("onboarding stores the key in the keychain and survives a restart", async (
       return (await app.findAll("#public-url-input")).length > 0;
     });
     await app.type("#public-url-input", PUBLIC_URL);
+    await app.screenshot(join(SHOTS, "public-url-form.png"));
     await app.click("[data-testid=public-url-form] button.primary");
     const shown = () => app.exec("return document.querySelector('[data-testid=public-url]').textContent");
     await app.waitFor("the public URL in the status bar", async () => (await shown()) === `Public: ${PUBLIC_URL}`);
