@@ -147,7 +147,6 @@ pub fn run(calls: usize) -> anyhow::Result<()> {
 
 /// Starts the real receiver on the filled database, sends it deliveries, reads its RSS.
 fn receiver_memory(db: &std::path::Path) -> anyhow::Result<()> {
-    use std::io::BufRead;
     let exe = std::env::current_exe()?.with_file_name("calleague-receiver");
     let mut child = std::process::Command::new(&exe)
         .args(["serve", "--db"])
@@ -157,9 +156,7 @@ fn receiver_memory(db: &std::path::Path) -> anyhow::Result<()> {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .map_err(|e| anyhow::anyhow!("cannot start {}: {e}", exe.display()))?;
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line)?;
-    let url = line.trim().trim_start_matches("listening on ").to_owned();
+    let url = calleague_testkit::listening_url(&mut child)?;
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let result = rt.block_on(crate::load::closed_loop(&url, "sk_bench_scale", crate::load::deliveries(20_000, "rss")));
     let status = std::fs::read_to_string(format!("/proc/{}/status", child.id()))?;

@@ -1,6 +1,6 @@
 //! The real `calleague-receiver` binary: serve, signals, export, and its error messages.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
@@ -32,13 +32,7 @@ fn serve_with_log(db: &Path, extra: &[&str], log: &str) -> Served {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
+    let url = calleague_testkit::listening_url(&mut child).unwrap();
     Served { child, url }
 }
 

@@ -120,15 +120,12 @@ async fn invalid_webhook_bodies_are_422_with_a_message() {
 }
 
 fn spawn_sim_without_loopback() -> common::Sim {
-    use std::io::BufRead;
     let mut child = std::process::Command::new(common::BIN)
         .args(["serve", "--bind", "127.0.0.1:0", "--key", KEY])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().trim_start_matches("listening on ").to_owned();
+    let url = calleague_testkit::listening_url(&mut child).unwrap();
     common::Sim { child, url, http: reqwest::Client::new() }
 }
 

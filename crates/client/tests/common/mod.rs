@@ -2,7 +2,6 @@
 //! replies the simulator never gives (5xx, a bare array, a hanging reply).
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
@@ -40,8 +39,6 @@ pub fn spawn_sim(extra: &[&str]) -> Sim {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected {line:?}")).to_owned();
+    let url = calleague_testkit::listening_url(&mut child).unwrap();
     Sim { child, url }
 }

@@ -1,7 +1,6 @@
 //! Shared set-up: the real `calleague-sim` binary, and a real receiver on loopback.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -34,9 +33,7 @@ pub fn spawn_sim(extra: &[&str]) -> Sim {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected {line:?}")).to_owned();
+    let url = calleague_testkit::listening_url(&mut child).unwrap();
     Sim { child, url, http: reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap() }
 }
 
