@@ -5,9 +5,8 @@
 use calleague_store::{CallCursor, CallRow, EventRow, QuarantineRow, SecurityRow};
 use ts_rs::{Config, TS};
 
-use crate::engine::AppStatus;
-use crate::error::AppError;
-use crate::feed::FeedBatch;
+use calleague_engine::feed::FeedBatch;
+use calleague_engine::{AppError, AppStatus};
 
 /// Where the generated file lives, relative to the workspace root.
 pub const PATH: &str = "ui/src/bindings.ts";
@@ -31,6 +30,8 @@ pub fn typescript() -> String {
         String::from("// Generated from the Rust types by ts-rs: `cargo xtask types`. Do not edit by hand.\n\n");
     declare::<AppStatus>(&mut out, &cfg);
     declare::<AppError>(&mut out, &cfg);
+    declare::<calleague_engine::ErrorCode>(&mut out, &cfg);
+    declare::<calleague_engine::Mode>(&mut out, &cfg);
     declare::<calleague_catchup::Progress>(&mut out, &cfg);
     declare::<calleague_events::CallPhase>(&mut out, &cfg);
     declare::<calleague_events::CallRecord>(&mut out, &cfg);

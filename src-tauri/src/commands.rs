@@ -1,149 +1,167 @@
-//! The IPC commands: thin, each handing the work to the engine or the store.
+//! The IPC commands: thin, each handing the work to the engine or the store, and each
+//! failure logged with its code before it goes to the window as `{code, message}`.
+//!
+//! Every command here is listed once more in `build.rs` (so Tauri generates its
+//! permission), in `capabilities/default.json` (so the window may call it), in `lib.rs`'s
+//! `generate_handler!` and in `ui/src/ipc.ts`; `tests/command_list.rs` fails when the five
+//! disagree.
 
+use std::future::Future;
 use std::sync::Arc;
 
+use calleague_engine::feed::{self, FeedBatch};
+use calleague_engine::{AppError, AppResult, AppStatus, Engine, ErrorCode};
 use calleague_events::Timestamp;
 use calleague_store::{
-    CallCursor, CallDetail, CallFilter, CallRow, Page, PageRequest, QuarantineRow, SecurityRow, StatusCounts,
+    CallCursor, CallDetail, CallFilter, CallRow, Facets, Page, PageRequest, QuarantineRow, SecurityRow, StatusCounts,
 };
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::engine::{AppStatus, Engine};
-use crate::error::{AppError, AppResult};
-use crate::feed::{self, FeedBatch};
+type EngineState<'a> = State<'a, Arc<Engine>>;
+
+/// Runs a command's work and logs a failure with the command's name and the error's code.
+async fn logged<T>(command: &'static str, work: impl Future<Output = AppResult<T>>) -> AppResult<T> {
+    let result = work.await;
+    if let Err(e) = &result {
+        tracing::warn!(command, code = %e.code, message = %e.message, "command failed");
+    }
+    result
+}
 
 /// Store reads block on SQLite; keep them off the async workers.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> AppResult<T> + Send + 'static) -> AppResult<T> {
-    tauri::async_runtime::spawn_blocking(f).await.map_err(|e| AppError::new("internal", e.to_string()))?
+async fn read<T: Send + 'static>(
+    command: &'static str,
+    engine: &Engine,
+    f: impl FnOnce(&calleague_store::Store) -> calleague_store::Result<T> + Send + 'static,
+) -> AppResult<T> {
+    let store = engine.store().clone();
+    let work = async move {
+        tauri::async_runtime::spawn_blocking(move || f(&store).map_err(AppError::from))
+            .await
+            .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))?
+    };
+    logged(command, work).await
+}
+
+/// Runs an engine action, then answers with the status it leaves.
+async fn act(
+    command: &'static str,
+    engine: &Engine,
+    action: impl Future<Output = AppResult<()>>,
+) -> AppResult<AppStatus> {
+    logged(command, action).await?;
+    Ok(engine.status().await)
 }
 
 #[tauri::command]
-pub async fn get_status(engine: State<'_, Arc<Engine>>) -> AppResult<AppStatus> {
+pub async fn get_status(engine: EngineState<'_>) -> AppResult<AppStatus> {
     Ok(engine.status().await)
 }
 
 #[tauri::command]
 pub async fn connect_account(
-    engine: State<'_, Arc<Engine>>,
+    engine: EngineState<'_>,
     key: String,
     api_base_url: Option<String>,
 ) -> AppResult<AppStatus> {
-    engine.connect_account(key, api_base_url).await?;
-    Ok(engine.status().await)
+    act("connect_account", &engine, engine.connect_account(key, api_base_url)).await
 }
 
 #[tauri::command]
-pub async fn remove_key(engine: State<'_, Arc<Engine>>) -> AppResult<AppStatus> {
-    engine.remove_key().await?;
-    Ok(engine.status().await)
+pub async fn remove_key(engine: EngineState<'_>) -> AppResult<AppStatus> {
+    act("remove_key", &engine, engine.remove_key()).await
 }
 
 #[tauri::command]
-pub async fn start_demo(engine: State<'_, Arc<Engine>>) -> AppResult<AppStatus> {
-    engine.start_demo().await?;
-    Ok(engine.status().await)
+pub async fn start_demo(engine: EngineState<'_>) -> AppResult<AppStatus> {
+    act("start_demo", &engine, engine.start_demo()).await
 }
 
 #[tauri::command]
-pub async fn leave_demo(engine: State<'_, Arc<Engine>>) -> AppResult<AppStatus> {
-    engine.leave_demo().await?;
-    Ok(engine.status().await)
+pub async fn leave_demo(engine: EngineState<'_>) -> AppResult<AppStatus> {
+    act("leave_demo", &engine, engine.leave_demo()).await
 }
 
 #[tauri::command]
-pub async fn set_port(engine: State<'_, Arc<Engine>>, port: u16) -> AppResult<AppStatus> {
-    engine.set_port(port).await?;
-    Ok(engine.status().await)
+pub async fn set_port(engine: EngineState<'_>, port: u16) -> AppResult<AppStatus> {
+    act("set_port", &engine, engine.set_port(port)).await
 }
 
 #[tauri::command]
-pub async fn catch_up_now(engine: State<'_, Arc<Engine>>) -> AppResult<AppStatus> {
+pub async fn catch_up_now(engine: EngineState<'_>) -> AppResult<AppStatus> {
     engine.spawn_catch_up().await;
     Ok(engine.status().await)
 }
 
 #[tauri::command]
-pub async fn suggest_port(engine: State<'_, Arc<Engine>>) -> AppResult<Option<u16>> {
+pub async fn suggest_port(engine: EngineState<'_>) -> AppResult<Option<u16>> {
     Ok(engine.suggest_port().await)
 }
 
 #[tauri::command]
-pub async fn set_public_url(engine: State<'_, Arc<Engine>>, url: Option<String>) -> AppResult<AppStatus> {
-    engine.set_public_url(url).await?;
-    Ok(engine.status().await)
+pub async fn set_public_url(engine: EngineState<'_>, url: Option<String>) -> AppResult<AppStatus> {
+    act("set_public_url", &engine, engine.set_public_url(url)).await
 }
 
 #[tauri::command]
 pub async fn calls_page(
-    engine: State<'_, Arc<Engine>>,
+    engine: EngineState<'_>,
     filter: CallFilter,
     page: PageRequest<CallCursor>,
 ) -> AppResult<Page<CallRow, CallCursor>> {
-    let store = engine.store.clone();
-    blocking(move || Ok(store.calls_page(&filter, &page)?)).await
+    read("calls_page", &engine, move |store| store.calls_page(&filter, &page)).await
 }
 
 #[tauri::command]
-pub async fn call_detail(engine: State<'_, Arc<Engine>>, call_id: String) -> AppResult<CallDetail> {
-    let store = engine.store.clone();
-    blocking(move || {
-        store.call_detail(&call_id)?.ok_or_else(|| AppError::new("not_found", format!("no call {call_id}")))
-    })
-    .await
+pub async fn call_detail(engine: EngineState<'_>, call_id: String) -> AppResult<CallDetail> {
+    let id = call_id.clone();
+    let found = read("call_detail", &engine, move |store| store.call_detail(&id)).await?;
+    let missing = || AppError::new(ErrorCode::NotFound, format!("no call {call_id}"));
+    logged("call_detail", async { found.ok_or_else(missing) }).await
 }
 
 #[tauri::command]
-pub async fn counts(engine: State<'_, Arc<Engine>>, since_ms: i64) -> AppResult<StatusCounts> {
-    let store = engine.store.clone();
-    let since = Timestamp::from_unix_millis(since_ms).map_err(|e| AppError::new("invalid_time", e.to_string()))?;
-    blocking(move || Ok(store.counts(since)?)).await
+pub async fn counts(engine: EngineState<'_>, since_ms: i64) -> AppResult<StatusCounts> {
+    let since = Timestamp::from_unix_millis(since_ms);
+    let since =
+        logged("counts", async { since.map_err(|e| AppError::new(ErrorCode::InvalidTime, e.to_string())) }).await?;
+    read("counts", &engine, move |store| store.counts(since)).await
 }
 
 #[tauri::command]
-pub async fn facets(engine: State<'_, Arc<Engine>>) -> AppResult<calleague_store::Facets> {
-    let store = engine.store.clone();
-    blocking(move || Ok(store.facets()?)).await
+pub async fn facets(engine: EngineState<'_>) -> AppResult<Facets> {
+    read("facets", &engine, |store| store.facets()).await
 }
 
 #[tauri::command]
-pub async fn quarantine(
-    engine: State<'_, Arc<Engine>>,
-    before_id: Option<i64>,
-    limit: u32,
-) -> AppResult<Vec<QuarantineRow>> {
-    let store = engine.store.clone();
-    blocking(move || Ok(store.quarantine_page(before_id, limit)?)).await
+pub async fn quarantine(engine: EngineState<'_>, before_id: Option<i64>, limit: u32) -> AppResult<Vec<QuarantineRow>> {
+    read("quarantine", &engine, move |store| store.quarantine_page(before_id, limit)).await
 }
 
 #[tauri::command]
-pub async fn security_log(
-    engine: State<'_, Arc<Engine>>,
-    before_id: Option<i64>,
-    limit: u32,
-) -> AppResult<Vec<SecurityRow>> {
-    let store = engine.store.clone();
-    blocking(move || Ok(store.security_page(before_id, limit)?)).await
+pub async fn security_log(engine: EngineState<'_>, before_id: Option<i64>, limit: u32) -> AppResult<Vec<SecurityRow>> {
+    read("security_log", &engine, move |store| store.security_page(before_id, limit)).await
 }
 
-/// Opens the window's live feed.
+/// Opens the window's live feed: batches of committed deliveries until the window goes.
 #[tauri::command]
-pub fn subscribe_feed(engine: State<'_, Arc<Engine>>, on_batch: Channel<FeedBatch>) {
-    feed::forward(engine.store.clone(), on_batch);
+pub async fn subscribe_feed(engine: EngineState<'_>, on_batch: Channel<FeedBatch>) -> AppResult<()> {
+    feed::forward(engine.store(), move |batch| on_batch.send(batch).is_ok());
+    Ok(())
 }
 
 #[tauri::command]
-pub async fn transcript(
-    engine: State<'_, Arc<Engine>>,
-    transcript_id: String,
-) -> AppResult<calleague_client::Transcript> {
-    Ok(engine.client().await?.transcript(&transcript_id).await?)
+pub async fn transcript(engine: EngineState<'_>, transcript_id: String) -> AppResult<calleague_client::Transcript> {
+    let work = async { Ok(engine.client().await?.transcript(&transcript_id).await?) };
+    logged("transcript", work).await
 }
 
-/// The recording's audio as raw bytes (binary IPC, not JSON).
+/// The recording's audio as raw bytes (binary IPC, not JSON). The UI plays it from a blob:
+/// URL (WebKitGTK's media player does not load custom URI schemes).
 #[tauri::command]
-pub async fn recording_audio(engine: State<'_, Arc<Engine>>, recording_id: String) -> AppResult<tauri::ipc::Response> {
-    let audio = crate::recording::audio(&engine, &recording_id).await?;
+pub async fn recording_audio(engine: EngineState<'_>, recording_id: String) -> AppResult<tauri::ipc::Response> {
+    let audio = logged("recording_audio", calleague_engine::recording::audio(&engine, &recording_id)).await?;
     Ok(tauri::ipc::Response::new(audio))
 }
 
@@ -151,10 +169,11 @@ pub async fn recording_audio(engine: State<'_, Arc<Engine>>, recording_id: Strin
 #[tauri::command]
 pub async fn save_recording<R: tauri::Runtime>(
     app: tauri::AppHandle<R>,
-    engine: State<'_, Arc<Engine>>,
+    engine: EngineState<'_>,
     recording_id: String,
     call_id: String,
 ) -> AppResult<Option<String>> {
-    let saved = crate::recording::save(&app, &engine, &recording_id, &call_id).await?;
+    let saved =
+        logged("save_recording", crate::save_dialog::save_recording(&app, &engine, &recording_id, &call_id)).await?;
     Ok(saved.map(|p| p.display().to_string()))
 }

@@ -3,20 +3,14 @@
 
 pub mod bindings;
 pub mod commands;
-pub mod engine;
-pub mod error;
-pub mod feed;
-mod keychain;
-mod recording;
-mod settings;
+mod save_dialog;
 mod tray;
 
 use std::sync::Arc;
 
+use calleague_engine::{Engine, OsKeychain};
 use calleague_store::{Store, StoreOptions};
 use tauri::Manager;
-
-use engine::Engine;
 
 fn data_dir_argument() -> Option<std::path::PathBuf> {
     let mut args = std::env::args_os().skip(1);
@@ -41,8 +35,9 @@ fn prefer_fast_webkit_rendering() {
     }
 }
 
-/// Every command the UI may call. Each must also be listed in `build.rs` and allowed in
-/// `capabilities/default.json`.
+/// Every command the UI may call. Each is also listed in `build.rs`, allowed in
+/// `capabilities/default.json` and wrapped in `ui/src/ipc.ts` (`tests/command_list.rs`
+/// checks that the lists agree).
 pub fn commands<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
         commands::get_status,
@@ -94,7 +89,7 @@ pub fn run() {
                 None => (app.path().app_data_dir()?, app.path().app_config_dir()?),
             };
             let store = Store::open(data_dir.join("monitor.db"), StoreOptions::default())?;
-            let engine = Arc::new(Engine::new(store, config_dir));
+            let engine = Arc::new(Engine::new(store, Arc::new(OsKeychain), config_dir));
             app.manage(engine.clone());
             tauri::async_runtime::spawn(async move { engine.resume().await });
             Ok(())

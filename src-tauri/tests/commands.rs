@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
+use calleague_engine::{Engine, MemoryKeychain};
 use calleague_events::{parse_delivery, Timestamp};
-use calleague_monitor_lib::engine::Engine;
 use calleague_store::{IncomingDelivery, QuarantineItem, Source, Store, StoreOptions};
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
@@ -23,7 +23,7 @@ struct Harness {
 fn harness() -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("monitor.db"), StoreOptions::default()).unwrap();
-    let engine = Arc::new(Engine::new(store.clone(), dir.path().to_path_buf()));
+    let engine = Arc::new(Engine::new(store.clone(), Arc::new(MemoryKeychain::default()), dir.path().to_path_buf()));
     let app = mock_builder()
         .manage(engine)
         .invoke_handler(calleague_monitor_lib::commands())
@@ -203,7 +203,7 @@ fn the_public_url_must_be_https_and_is_kept() {
     let status = h.invoke("set_public_url", json!({"url": " https://tunnel.example/hooks "})).unwrap();
     assert_eq!(status["publicUrl"], "https://tunnel.example/hooks");
     // Kept in the settings file: a new engine over the same folder reads it back.
-    let again = Engine::new(h.store.clone(), h.dir.path().to_path_buf());
+    let again = Engine::new(h.store.clone(), Arc::new(MemoryKeychain::default()), h.dir.path().to_path_buf());
     let status = tauri::async_runtime::block_on(again.status());
     assert_eq!(status.public_url.as_deref(), Some("https://tunnel.example/hooks"));
     let cleared = h.invoke("set_public_url", json!({"url": null})).unwrap();

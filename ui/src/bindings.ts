@@ -5,15 +5,29 @@
  */
 export type AppStatus = { 
 /**
- * "account", "demo", or none before onboarding.
+ * None before onboarding.
  */
-mode: "account" | "demo" | null, keyMasked: string | null, keychainError: AppError | null, receiverUrl: string | null, receiverError: AppError | null, port: number, publicUrl: string | null, apiBaseUrl: string, 
+mode: Mode | null, keyMasked: string | null, keychainError: AppError | null, receiverUrl: string | null, receiverError: AppError | null, port: number, publicUrl: string | null, apiBaseUrl: string, 
 /**
  * The last catch-up after downtime, while it runs and once done.
  */
 catchUp: Progress | null, catchUpError: AppError | null, };
 
-export type AppError = { code: string, message: string, };
+export type AppError = { code: ErrorCode, 
+/**
+ * In words a person can act on; never holds the API key.
+ */
+message: string, };
+
+/**
+ * A stable, machine-readable error code (snake_case on the wire).
+ */
+export type ErrorCode = "store_open" | "store_too_new" | "store_unavailable" | "store_stopped" | "store_sqlite" | "store_corrupt" | "store_export" | "key_rejected" | "not_found" | "invalid_request" | "rate_limited" | "server_error" | "unreachable" | "timed_out" | "unexpected_reply" | "validation" | "port_in_use" | "bind_failed" | "tls" | "invalid_path" | "keychain_unavailable" | "keychain_locked" | "key_missing" | "key_empty" | "port_invalid" | "public_url_invalid" | "invalid_time" | "not_connected" | "demo_failed" | "settings_write" | "save_failed" | "internal";
+
+/**
+ * How the user came in.
+ */
+export type Mode = "account" | "demo";
 
 /**
  * Where a catch-up is, for a progress display.

@@ -12,6 +12,7 @@ mod uptime;
 use std::time::Duration;
 
 use calleague_client::{Client, ClientError};
+use calleague_error_code::ErrorCode;
 use calleague_events::Timestamp;
 use calleague_store::{IngestOutcome, Store, StoreError};
 use serde::Serialize;
@@ -28,7 +29,7 @@ pub enum CatchUpError {
 }
 
 impl CatchUpError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
             Self::Client(e) => e.code(),
             Self::Store(e) => e.code(),

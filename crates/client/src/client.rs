@@ -314,17 +314,17 @@ mod tests {
     #[test]
     fn classifies_statuses() {
         let c = |s: u16, body: &str| classify(StatusCode::from_u16(s).unwrap(), body, None);
-        assert_eq!(c(401, r#"{"code":"x","message":"bad key"}"#).code(), "key_rejected");
+        assert_eq!(c(401, r#"{"code":"x","message":"bad key"}"#).code(), calleague_error_code::ErrorCode::KeyRejected);
         assert!(c(401, r#"{"code":"x","message":"bad key"}"#).to_string().contains("bad key"));
-        assert_eq!(c(403, "").code(), "key_rejected");
-        assert_eq!(c(404, "").code(), "not_found");
+        assert_eq!(c(403, "").code(), calleague_error_code::ErrorCode::KeyRejected);
+        assert_eq!(c(404, "").code(), calleague_error_code::ErrorCode::NotFound);
         assert_eq!(
             c(422, r#"{"message":"url must be https"}"#).to_string(),
             "Calleague refused the request: url must be https"
         );
-        assert_eq!(c(429, "").code(), "rate_limited");
+        assert_eq!(c(429, "").code(), calleague_error_code::ErrorCode::RateLimited);
         assert_eq!(c(503, "<html>oops</html>").to_string(), "Calleague had a server error (503): <html>oops</html>");
-        assert_eq!(c(302, "").code(), "unexpected_reply");
+        assert_eq!(c(302, "").code(), calleague_error_code::ErrorCode::UnexpectedReply);
     }
 
     #[test]

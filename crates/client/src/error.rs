@@ -1,3 +1,4 @@
+use calleague_error_code::ErrorCode;
 use std::time::Duration;
 
 /// Everything that can go wrong talking to Calleague, in words a person can act on.
@@ -25,17 +26,17 @@ pub enum ClientError {
 
 impl ClientError {
     /// A stable code for the UI.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::KeyRejected { .. } => "key_rejected",
-            Self::NotFound { .. } => "not_found",
-            Self::Invalid { .. } => "invalid_request",
-            Self::RateLimited { .. } => "rate_limited",
-            Self::Server { .. } => "server_error",
-            Self::Unreachable { .. } => "unreachable",
-            Self::TimedOut { .. } => "timed_out",
-            Self::Unexpected { .. } => "unexpected_reply",
-            Self::Validation { .. } => "validation",
+            Self::KeyRejected { .. } => ErrorCode::KeyRejected,
+            Self::NotFound { .. } => ErrorCode::NotFound,
+            Self::Invalid { .. } => ErrorCode::InvalidRequest,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::Server { .. } => ErrorCode::ServerError,
+            Self::Unreachable { .. } => ErrorCode::Unreachable,
+            Self::TimedOut { .. } => ErrorCode::TimedOut,
+            Self::Unexpected { .. } => ErrorCode::UnexpectedReply,
+            Self::Validation { .. } => ErrorCode::Validation,
         }
     }
 

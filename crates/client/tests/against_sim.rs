@@ -51,7 +51,11 @@ async fn webhooks_round_trip_through_the_simulator() {
     let existing = api.list_webhooks().await.unwrap();
     assert_eq!(pointing_at(&existing, "http://127.0.0.1:8787/hooks/calleague/").len(), 1);
     let again = validate_draft(&draft(receiver, &["call.completed", "call.started"]), policy, &existing, None);
-    assert_eq!(again.unwrap_err().code(), "validation", "a duplicate subscription is refused before sending");
+    assert_eq!(
+        again.unwrap_err().code(),
+        calleague_error_code::ErrorCode::Validation,
+        "a duplicate subscription is refused before sending"
+    );
 
     let updated = api.update_webhook(&created.webhook_id, &draft(receiver, &["call.failed"])).await.unwrap();
     assert_eq!(updated.events, ["call.failed"]);
@@ -60,12 +64,12 @@ async fn webhooks_round_trip_through_the_simulator() {
     assert!(pointing_at(&api.list_webhooks().await.unwrap(), receiver).is_empty());
 
     let gone = api.delete_webhook(&created.webhook_id).await.unwrap_err();
-    assert_eq!(gone.code(), "not_found");
+    assert_eq!(gone.code(), calleague_error_code::ErrorCode::NotFound);
     let missing = api.update_webhook("wh_nope", &draft(receiver, &["call.failed"])).await.unwrap_err();
-    assert_eq!(missing.code(), "not_found");
+    assert_eq!(missing.code(), calleague_error_code::ErrorCode::NotFound);
     // The server's own 422 message reaches the caller.
     let refused = api.create_webhook(&draft("http://example.com/x", &["call.started"])).await.unwrap_err();
-    assert_eq!(refused.code(), "invalid_request");
+    assert_eq!(refused.code(), calleague_error_code::ErrorCode::InvalidRequest);
     assert!(refused.to_string().contains("https"), "{refused}");
 }
 
@@ -73,7 +77,7 @@ async fn webhooks_round_trip_through_the_simulator() {
 async fn a_rejected_key_is_its_own_error() {
     let sim = spawn_sim(&[]);
     let err = client_with(&sim.url, "sk_wrong", |_| {}).check_key().await.unwrap_err();
-    assert_eq!(err.code(), "key_rejected");
+    assert_eq!(err.code(), calleague_error_code::ErrorCode::KeyRejected);
     assert!(matches!(err, ClientError::KeyRejected { status: 401, .. }));
 }
 
@@ -111,7 +115,7 @@ async fn lists_are_walked_to_the_end_with_progress() {
 
     let one = api.call(&calls[0].call_id).await.unwrap();
     assert_eq!(one, calls[0]);
-    assert_eq!(api.call("cl_nope").await.unwrap_err().code(), "not_found");
+    assert_eq!(api.call("cl_nope").await.unwrap_err().code(), calleague_error_code::ErrorCode::NotFound);
 
     // Recordings stream to a sink and decode to their stated length; transcripts match.
     let with_media =
@@ -130,7 +134,7 @@ async fn lists_are_walked_to_the_end_with_progress() {
     assert!((seconds - recording.duration_sec.unwrap()).abs() < 0.01);
     let transcript = api.transcript(with_media.transcript_id.as_deref().unwrap()).await.unwrap();
     assert_eq!(transcript.segments.last().unwrap().end_sec, recording.duration_sec.unwrap());
-    assert_eq!(api.recording("rec_nope").await.unwrap_err().code(), "not_found");
+    assert_eq!(api.recording("rec_nope").await.unwrap_err().code(), calleague_error_code::ErrorCode::NotFound);
 }
 
 async fn wait_idle(base: &str) {
@@ -205,7 +209,7 @@ async fn server_errors_are_retried_for_reads_only() {
     assert_eq!(hooks[0].webhook_id, "w1");
     let err = api.create_webhook(&draft("https://x.example/h", &["call.started"])).await.unwrap_err();
     assert_eq!(posts.load(Ordering::SeqCst), 1, "a create is never repeated blindly");
-    assert_eq!(err.code(), "server_error");
+    assert_eq!(err.code(), calleague_error_code::ErrorCode::ServerError);
     assert!(err.to_string().contains("gateway trouble"));
 }
 
@@ -215,7 +219,7 @@ async fn unreachable_slow_and_odd_servers_are_named_plainly() {
     let dead = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
     let err = client_with(&dead, KEY, |c| c.retry.max_attempts = 2).check_key().await.unwrap_err();
-    assert_eq!(err.code(), "unreachable");
+    assert_eq!(err.code(), calleague_error_code::ErrorCode::Unreachable);
     assert!(err.to_string().contains("cannot reach Calleague"));
 
     let router = Router::new()
@@ -233,9 +237,9 @@ async fn unreachable_slow_and_odd_servers_are_named_plainly() {
         c.timeout = Duration::from_millis(300);
         c.retry.max_attempts = 1;
     });
-    assert_eq!(api.check_key().await.unwrap_err().code(), "timed_out");
+    assert_eq!(api.check_key().await.unwrap_err().code(), calleague_error_code::ErrorCode::TimedOut);
     let odd = api.call("c1").await.unwrap_err();
-    assert_eq!(odd.code(), "unexpected_reply");
+    assert_eq!(odd.code(), calleague_error_code::ErrorCode::UnexpectedReply);
     assert!(odd.to_string().contains("not JSON"));
     let incomplete = api.recording("r").await.unwrap_err();
     assert!(incomplete.to_string().contains("url"), "{incomplete}");

@@ -9,6 +9,7 @@ use std::time::Duration;
 use axum::extract::Request;
 use axum::routing::post;
 use axum::Router;
+use calleague_error_code::ErrorCode;
 use calleague_store::{FeedItem, Store};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -38,12 +39,12 @@ pub enum ReceiverError {
 }
 
 impl ReceiverError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::AddrInUse { .. } => "port_in_use",
-            Self::Bind { .. } => "bind_failed",
-            Self::Tls(_) => "tls",
-            Self::InvalidPath(_) => "invalid_path",
+            Self::AddrInUse { .. } => ErrorCode::PortInUse,
+            Self::Bind { .. } => ErrorCode::BindFailed,
+            Self::Tls(_) => ErrorCode::Tls,
+            Self::InvalidPath(_) => ErrorCode::InvalidPath,
         }
     }
 }

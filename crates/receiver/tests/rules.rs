@@ -375,6 +375,6 @@ async fn a_port_in_use_is_a_clear_error() {
     let mut config = common::config();
     config.bind = h.receiver.local_addr();
     let err = calleague_receiver::Receiver::start(config, h.store.clone()).await.err().unwrap();
-    assert_eq!(err.code(), "port_in_use");
+    assert_eq!(err.code(), calleague_error_code::ErrorCode::PortInUse);
     assert!(err.to_string().contains("already in use"));
 }

@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 
 use crate::model::DeliveryAttempt;
 use crate::rng::SimRng;
-use crate::state::Inner;
+use crate::state::Platform;
 
 /// A delivery ready to send: the body is fixed, so retries and duplicates are identical.
 #[derive(Debug, Clone)]
@@ -54,7 +54,7 @@ impl Outgoing {
 }
 
 /// Sends `outgoing` to every webhook subscribed to its event.
-pub(crate) fn dispatch(inner: &Arc<Inner>, outgoing: Outgoing) {
+pub(crate) fn dispatch(inner: &Arc<Platform>, outgoing: Outgoing) {
     let targets: Vec<String> = inner
         .webhooks
         .lock()
@@ -77,7 +77,7 @@ pub(crate) fn dispatch(inner: &Arc<Inner>, outgoing: Outgoing) {
     }
 }
 
-async fn deliver(inner: &Inner, url: &str, outgoing: &Outgoing) {
+async fn deliver(inner: &Platform, url: &str, outgoing: &Outgoing) {
     let config = &inner.config;
     let mut rng = SimRng::derive(config.seed, &format!("{}|{url}", outgoing.delivery_id));
     let drop_first = rng.chance(config.drop_rate);
@@ -113,7 +113,7 @@ async fn deliver(inner: &Inner, url: &str, outgoing: &Outgoing) {
     }
 }
 
-async fn send(inner: &Inner, url: &str, outgoing: &Outgoing, attempt: u32) -> DeliveryAttempt {
+async fn send(inner: &Platform, url: &str, outgoing: &Outgoing, attempt: u32) -> DeliveryAttempt {
     let key = inner.config.keys.first().cloned().unwrap_or_default();
     let begun = Instant::now();
     let result = inner
@@ -165,7 +165,7 @@ fn attempt_record(
     }
 }
 
-fn push(inner: &Inner, record: DeliveryAttempt) {
+fn push(inner: &Platform, record: DeliveryAttempt) {
     if let Ok(mut attempts) = inner.attempts.lock() {
         attempts.push(record);
     }

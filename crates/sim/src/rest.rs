@@ -16,10 +16,12 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::audio::synthesize_wav;
-use crate::model::{Recording, Webhook};
-use crate::state::Inner;
+use crate::http::{error, require_key};
+use crate::model::Recording;
+use crate::scenario::{self, ScenarioSpec};
+use crate::state::{Platform, RateWindow};
 
-pub(crate) fn router(inner: Arc<Inner>) -> Router {
+pub(crate) fn router(inner: Arc<Platform>) -> Router {
     let api = Router::new()
         .route("/api/core/webhook", get(list_webhooks).post(create_webhook))
         .route("/api/core/webhook/{id}", axum::routing::put(update_webhook).delete(delete_webhook))
@@ -32,10 +34,6 @@ pub(crate) fn router(inner: Arc<Inner>) -> Router {
         .with_state(inner.clone());
     let audio = Router::new().route("/sim/audio/{file}", get(audio)).with_state(inner);
     api.merge(audio)
-}
-
-pub(crate) fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    (status, Json(json!({"code": code, "message": message.into()}))).into_response()
 }
 
 /// An error reply, small enough to pass around in `Result`s.
@@ -61,30 +59,16 @@ fn not_found(what: &str, id: &str) -> ApiError {
     ApiError { status: StatusCode::NOT_FOUND, code: "not_found", message: format!("no {what} with id {id}") }
 }
 
-/// Bearer authentication against the keys the simulator was started with.
-pub(crate) async fn require_key(State(inner): State<Arc<Inner>>, request: Request, next: Next) -> Response {
-    let presented = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(str::trim);
-    match presented {
-        Some(key) if inner.config.keys.iter().any(|k| k == key) => next.run(request).await,
-        Some(_) => error(StatusCode::UNAUTHORIZED, "unauthorized", "the API key was rejected"),
-        None => error(StatusCode::UNAUTHORIZED, "unauthorized", "missing Authorization: Bearer <API key>"),
-    }
-}
-
-async fn rate_limit(State(inner): State<Arc<Inner>>, request: Request, next: Next) -> Response {
+async fn rate_limit(State(inner): State<Arc<Platform>>, request: Request, next: Next) -> Response {
     if let Some(limit) = inner.config.rate_limit {
         let retry_after = {
             let mut window = inner.rate_window.lock().unwrap_or_else(|p| p.into_inner());
-            if window.0.elapsed() >= Duration::from_secs(1) {
-                *window = (Instant::now(), 0);
+            if window.started.elapsed() >= Duration::from_secs(1) {
+                *window = RateWindow { started: Instant::now(), requests: 0 };
             }
-            window.1 += 1;
-            (window.1 > limit).then(|| 1 + (Duration::from_secs(1).saturating_sub(window.0.elapsed())).as_secs())
+            window.requests += 1;
+            (window.requests > limit)
+                .then(|| 1 + (Duration::from_secs(1).saturating_sub(window.started.elapsed())).as_secs())
         };
         if let Some(seconds) = retry_after {
             let mut response = error(
@@ -133,7 +117,7 @@ fn envelope<T: serde::Serialize>(items: Vec<T>, page: usize, size: usize) -> Res
     Json(json!({"total": total, "list": list})).into_response()
 }
 
-async fn list_webhooks(State(inner): State<Arc<Inner>>, Query(p): Query<Paging>) -> ApiResult {
+async fn list_webhooks(State(inner): State<Arc<Platform>>, Query(p): Query<Paging>) -> ApiResult {
     let (page, size) = paging(&p)?;
     let hooks = inner.webhooks.lock().map(|w| w.clone()).unwrap_or_default();
     Ok(envelope(hooks, page, size))
@@ -145,7 +129,7 @@ struct WebhookBody {
     events: Option<Value>,
 }
 
-fn check_url(inner: &Inner, url: &Value) -> Result<String, ApiError> {
+fn check_url(inner: &Platform, url: &Value) -> Result<String, ApiError> {
     let Value::String(url) = url else { return Err(invalid("url must be a string")) };
     let url = url.trim();
     let parsed = reqwest::Url::parse(url).map_err(|_| invalid(format!("url is not a valid address: {url}")))?;
@@ -180,31 +164,15 @@ fn check_events(events: &Value) -> Result<Vec<String>, ApiError> {
     Ok(names)
 }
 
-pub(crate) fn insert_webhook(inner: &Inner, url: String, events: Vec<String>) -> Webhook {
-    let now = Timestamp::now();
-    let hook = Webhook {
-        webhook_id: crate::rng::SimRng::derive(inner.config.seed, &format!("webhook-{}", inner.next_sequence()))
-            .hex_id("wh"),
-        url,
-        events,
-        created_at: now,
-        updated_at: now,
-    };
-    let mut hooks = inner.webhooks.lock().unwrap_or_else(|p| p.into_inner());
-    hooks.push(hook.clone());
-    inner.save_webhooks(&hooks);
-    hook
-}
-
-async fn create_webhook(State(inner): State<Arc<Inner>>, body: Option<Json<WebhookBody>>) -> ApiResult {
+async fn create_webhook(State(inner): State<Arc<Platform>>, body: Option<Json<WebhookBody>>) -> ApiResult {
     let Some(Json(body)) = body else { return Err(invalid("the body must be JSON with url and events")) };
     let url = check_url(&inner, body.url.as_ref().ok_or_else(|| invalid("url is required"))?)?;
     let events = check_events(body.events.as_ref().ok_or_else(|| invalid("events is required"))?)?;
-    Ok((StatusCode::CREATED, Json(insert_webhook(&inner, url, events))).into_response())
+    Ok((StatusCode::CREATED, Json(inner.insert_webhook(url, events))).into_response())
 }
 
 async fn update_webhook(
-    State(inner): State<Arc<Inner>>,
+    State(inner): State<Arc<Platform>>,
     Path(id): Path<String>,
     body: Option<Json<WebhookBody>>,
 ) -> ApiResult {
@@ -225,7 +193,7 @@ async fn update_webhook(
     Ok(Json(updated).into_response())
 }
 
-async fn delete_webhook(State(inner): State<Arc<Inner>>, Path(id): Path<String>) -> ApiResult {
+async fn delete_webhook(State(inner): State<Arc<Platform>>, Path(id): Path<String>) -> ApiResult {
     let mut hooks = inner.webhooks.lock().unwrap_or_else(|p| p.into_inner());
     let before = hooks.len();
     hooks.retain(|h| h.webhook_id != id);
@@ -242,11 +210,12 @@ fn time_bound(text: &Option<String>, name: &str) -> Result<Option<Timestamp>, Ap
         .transpose()
 }
 
-async fn list_calls(State(inner): State<Arc<Inner>>, Query(p): Query<Paging>) -> ApiResult {
+async fn list_calls(State(inner): State<Arc<Platform>>, Query(p): Query<Paging>) -> ApiResult {
     let (page, size) = paging(&p)?;
     let from = time_bound(&p.from, "from")?;
     let to = time_bound(&p.to, "to")?;
-    let calls: Vec<_> = crate::admin::ground_truth(&inner)
+    let calls: Vec<_> = inner
+        .ground_truth()
         .into_iter()
         .filter(|c| {
             let Some(started) = c.started_at else { return false };
@@ -256,7 +225,7 @@ async fn list_calls(State(inner): State<Arc<Inner>>, Query(p): Query<Paging>) ->
     Ok(envelope(calls, page, size))
 }
 
-async fn one_call(State(inner): State<Arc<Inner>>, Path(id): Path<String>) -> ApiResult {
+async fn one_call(State(inner): State<Arc<Platform>>, Path(id): Path<String>) -> ApiResult {
     let call = inner.calls.lock().ok().and_then(|c| c.get(&id).cloned()).ok_or_else(|| not_found("call", &id))?;
     Ok(Json(call).into_response())
 }
@@ -271,7 +240,7 @@ struct StartCall {
     metadata: Option<Value>,
 }
 
-async fn start_call(State(inner): State<Arc<Inner>>, body: Option<Json<StartCall>>) -> ApiResult {
+async fn start_call(State(inner): State<Arc<Platform>>, body: Option<Json<StartCall>>) -> ApiResult {
     let Some(Json(body)) = body else { return Err(invalid("the body must be JSON with assistantId and phoneNumber")) };
     let Some(agent) = body.assistant_id.or(body.agent_id).filter(|a| !a.trim().is_empty()) else {
         return Err(invalid("assistantId is required"));
@@ -280,7 +249,7 @@ async fn start_call(State(inner): State<Arc<Inner>>, body: Option<Json<StartCall
         return Err(invalid("phoneNumber is required, in international format (+4930...)"));
     };
     let language = body.language.unwrap_or_else(|| "en".into());
-    let spec = crate::ScenarioSpec {
+    let spec = ScenarioSpec {
         calls: 1,
         directions: vec!["outbound".into()],
         agents: vec![agent],
@@ -288,11 +257,11 @@ async fn start_call(State(inner): State<Arc<Inner>>, body: Option<Json<StartCall
         metadata: Some(body.metadata.unwrap_or_else(|| json!({"phoneNumber": phone}))),
         ..Default::default()
     };
-    let ids = crate::scenario::play(&inner, spec);
+    let ids = scenario::play(&inner, spec);
     Ok((StatusCode::CREATED, Json(json!({"callId": ids[0], "status": "queued", "language": language}))).into_response())
 }
 
-fn signature(inner: &Inner, recording_id: &str, expires: u64) -> String {
+fn signature(inner: &Platform, recording_id: &str, expires: u64) -> String {
     let digest = Sha256::digest(format!("{}|{recording_id}|{expires}", inner.url_secret));
     digest.iter().take(12).map(|b| format!("{b:02x}")).collect()
 }
@@ -301,7 +270,7 @@ fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
-async fn recording(State(inner): State<Arc<Inner>>, Path(id): Path<String>) -> ApiResult {
+async fn recording(State(inner): State<Arc<Platform>>, Path(id): Path<String>) -> ApiResult {
     let Some(asset) = inner.recordings.lock().ok().and_then(|r| r.get(&id).cloned()) else {
         return Err(not_found("recording", &id));
     };
@@ -318,7 +287,7 @@ async fn recording(State(inner): State<Arc<Inner>>, Path(id): Path<String>) -> A
     Ok(Json(recording).into_response())
 }
 
-async fn transcript(State(inner): State<Arc<Inner>>, Path(id): Path<String>) -> ApiResult {
+async fn transcript(State(inner): State<Arc<Platform>>, Path(id): Path<String>) -> ApiResult {
     let found = inner.transcripts.lock().ok().and_then(|t| t.get(&id).cloned());
     Ok(Json(found.ok_or_else(|| not_found("transcript", &id))?).into_response())
 }
@@ -326,7 +295,7 @@ async fn transcript(State(inner): State<Arc<Inner>>, Path(id): Path<String>) -> 
 /// The audio behind a signed link. No Bearer key: the signature is the permission, and it
 /// expires like the platform's short-lived links do.
 async fn audio(
-    State(inner): State<Arc<Inner>>,
+    State(inner): State<Arc<Platform>>,
     Path(file): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {

@@ -12,7 +12,7 @@ use crate::audio::transcript_segments;
 use crate::delivery::{dispatch, Outgoing};
 use crate::model::{Call, Transcript};
 use crate::rng::SimRng;
-use crate::state::{Inner, RecordingAsset};
+use crate::state::{Platform, RecordingAsset};
 
 /// What `POST /sim/calls` takes. Every field has a sensible default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,7 +87,7 @@ impl ScenarioSpec {
 }
 
 /// Plans the calls, starts them in the background, and returns their ids at once.
-pub(crate) fn play(inner: &Arc<Inner>, spec: ScenarioSpec) -> Vec<String> {
+pub(crate) fn play(inner: &Arc<Platform>, spec: ScenarioSpec) -> Vec<String> {
     let scenario = inner.next_sequence();
     let plans: Vec<CallPlan> = (0..spec.calls).map(|i| CallPlan::new(inner.config.seed, scenario, i, &spec)).collect();
     let ids = plans.iter().map(|p| p.call_id.clone()).collect();
@@ -170,7 +170,7 @@ enum Step {
     TranscriptReady,
 }
 
-async fn run_call(inner: Arc<Inner>, mut plan: CallPlan) {
+async fn run_call(inner: Arc<Platform>, mut plan: CallPlan) {
     let mut steps: Vec<(Duration, Step)> = vec![(Duration::ZERO, Step::Started)];
     if plan.failed.is_some() {
         steps.push((plan.gap(5.0, 30.0), Step::Failed));
@@ -205,7 +205,7 @@ async fn run_call(inner: Arc<Inner>, mut plan: CallPlan) {
 }
 
 /// Records the step in the ground truth and builds its delivery.
-fn emit(inner: &Inner, plan: &mut CallPlan, step: Step) -> Outgoing {
+fn emit(inner: &Platform, plan: &mut CallPlan, step: Step) -> Outgoing {
     let now = Timestamp::now();
     let mut data = Map::new();
     data.insert("callId".into(), json!(plan.call_id));
@@ -268,7 +268,7 @@ fn emit(inner: &Inner, plan: &mut CallPlan, step: Step) -> Outgoing {
     Outgoing::new(delivery_id, event, &plan.call_id, now, data, legacy)
 }
 
-fn record_truth(inner: &Inner, plan: &CallPlan, event: &str, at: Timestamp, data: &Map<String, Value>) {
+fn record_truth(inner: &Platform, plan: &CallPlan, event: &str, at: Timestamp, data: &Map<String, Value>) {
     let Ok(mut calls) = inner.calls.lock() else { return };
     let call = calls.entry(plan.call_id.clone()).or_insert_with(|| Call {
         call_id: plan.call_id.clone(),

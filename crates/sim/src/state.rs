@@ -1,29 +1,17 @@
-//! The simulator's shared state and its HTTP server.
+//! What the simulated platform holds: webhooks, calls, recordings, transcripts and every
+//! delivery attempt. State only: the routes and the server that use it import it, never
+//! the other way round.
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Instant;
 
-use tokio::net::TcpListener;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use calleague_events::Timestamp;
+use serde::{Deserialize, Serialize};
 
 use crate::model::{Call, DeliveryAttempt, Segment, Transcript, Webhook};
-use crate::{Clock, ScenarioSpec, SimConfig};
-
-#[derive(Debug, thiserror::Error)]
-pub enum SimError {
-    #[error("{addr} is already in use: choose another port")]
-    AddrInUse { addr: SocketAddr },
-    #[error("cannot listen on {addr}: {reason}")]
-    Bind { addr: SocketAddr, reason: String },
-    #[error("cannot read the state file {path}: {reason}")]
-    StateFile { path: String, reason: String },
-    #[error("at least one API key is needed")]
-    NoKey,
-}
+use crate::{Clock, SimConfig};
 
 /// A recording's audio, made on demand from these.
 #[derive(Debug, Clone)]
@@ -33,7 +21,15 @@ pub(crate) struct RecordingAsset {
     pub segments: Vec<Segment>,
 }
 
-pub(crate) struct Inner {
+/// Requests counted in the current one-second window (the simulator's rate limit).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RateWindow {
+    pub started: Instant,
+    pub requests: u32,
+}
+
+/// The simulated platform's state, shared by its routes and its delivery tasks.
+pub(crate) struct Platform {
     pub config: SimConfig,
     pub clock: Clock,
     pub base_url: String,
@@ -49,11 +45,11 @@ pub(crate) struct Inner {
     pub live_calls: AtomicUsize,
     pub planned_calls: AtomicUsize,
     pub sequence: AtomicU64,
-    pub rate_window: Mutex<(Instant, u32)>,
+    pub rate_window: Mutex<RateWindow>,
     pub url_secret: String,
 }
 
-impl Inner {
+impl Platform {
     pub fn next_sequence(&self) -> u64 {
         self.sequence.fetch_add(1, Ordering::Relaxed)
     }
@@ -70,138 +66,63 @@ impl Inner {
             }
         }
     }
-}
 
-/// Starts scenarios on a running simulator (see [`Simulator::player`]).
-#[derive(Clone)]
-pub struct SimPlayer(Arc<Inner>);
-
-impl SimPlayer {
-    pub fn play(&self, spec: ScenarioSpec) -> Vec<String> {
-        crate::scenario::play(&self.0, spec)
+    /// Every call the simulator made, ordered by start.
+    pub fn ground_truth(&self) -> Vec<Call> {
+        let mut calls: Vec<Call> = self.calls.lock().map(|c| c.values().cloned().collect()).unwrap_or_default();
+        calls.sort_by(|a, b| a.started_at.cmp(&b.started_at).then_with(|| a.call_id.cmp(&b.call_id)));
+        calls
     }
-}
 
-/// A running simulator.
-pub struct Simulator {
-    inner: Arc<Inner>,
-    addr: SocketAddr,
-    stop: watch::Sender<bool>,
-    task: Option<JoinHandle<()>>,
-}
-
-impl Simulator {
-    pub async fn start(config: SimConfig, bind: SocketAddr) -> Result<Self, SimError> {
-        if config.keys.iter().all(|k| k.trim().is_empty()) {
-            return Err(SimError::NoKey);
+    /// Where the simulator is: calls and deliveries, and whether it has settled.
+    pub fn status(&self) -> Status {
+        let attempts = self.attempts.lock().map(|a| a.clone()).unwrap_or_default();
+        let calls_live = self.live_calls.load(Ordering::SeqCst);
+        let deliveries_pending = self.pending.load(Ordering::SeqCst);
+        Status {
+            calls_planned: self.planned_calls.load(Ordering::SeqCst),
+            calls_made: self.calls.lock().map(|c| c.len()).unwrap_or(0),
+            calls_live,
+            deliveries_pending,
+            attempts: attempts.len(),
+            succeeded: attempts.iter().filter(|a| a.succeeded() && !a.duplicate).count(),
+            duplicates: attempts.iter().filter(|a| a.duplicate).count(),
+            reordered: attempts.iter().filter(|a| a.reordered && a.attempt == 1).count(),
+            gave_up: attempts.iter().filter(|a| a.gave_up).count(),
+            idle: calls_live == 0 && deliveries_pending == 0,
         }
-        let webhooks = match &config.state_file {
-            Some(path) if path.exists() => {
-                let text = std::fs::read(path)
-                    .map_err(|e| SimError::StateFile { path: path.display().to_string(), reason: e.to_string() })?;
-                serde_json::from_slice(&text)
-                    .map_err(|e| SimError::StateFile { path: path.display().to_string(), reason: e.to_string() })?
-            }
-            _ => Vec::new(),
+    }
+
+    /// Adds a webhook (the REST API checked it; the app's demo mode does not need to).
+    pub fn insert_webhook(&self, url: String, events: Vec<String>) -> Webhook {
+        let now = Timestamp::now();
+        let hook = Webhook {
+            webhook_id: crate::rng::SimRng::derive(self.config.seed, &format!("webhook-{}", self.next_sequence()))
+                .hex_id("wh"),
+            url,
+            events,
+            created_at: now,
+            updated_at: now,
         };
-        let listener = TcpListener::bind(bind).await.map_err(|e| match e.kind() {
-            std::io::ErrorKind::AddrInUse => SimError::AddrInUse { addr: bind },
-            _ => SimError::Bind { addr: bind, reason: e.to_string() },
-        })?;
-        let addr = listener.local_addr().map_err(|e| SimError::Bind { addr: bind, reason: e.to_string() })?;
-        let http = reqwest::Client::builder()
-            .timeout(config.reply_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent("Calleague-Webhooks/1.0 (calleague-sim)")
-            .build()
-            .map_err(|e| SimError::Bind { addr, reason: e.to_string() })?;
-        let url_secret = format!("{:016x}", crate::rng::SimRng::derive(config.seed, "url-secret").next_u64());
-        let inner = Arc::new(Inner {
-            clock: Clock::new(config.time_scale),
-            base_url: format!("http://{addr}"),
-            http,
-            webhooks: Mutex::new(webhooks),
-            calls: Mutex::default(),
-            recordings: Mutex::default(),
-            transcripts: Mutex::default(),
-            attempts: Mutex::default(),
-            pending: AtomicUsize::new(0),
-            live_calls: AtomicUsize::new(0),
-            planned_calls: AtomicUsize::new(0),
-            sequence: AtomicU64::new(0),
-            rate_window: Mutex::new((Instant::now(), 0)),
-            url_secret,
-            config,
-        });
-        let router = crate::rest::router(inner.clone()).merge(crate::admin::router(inner.clone()));
-        let (stop, mut stopped) = watch::channel(false);
-        let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
-                let _ = stopped.changed().await;
-            });
-            if let Err(e) = serve.await {
-                tracing::error!(error = %e, "the simulator's server stopped");
-            }
-        });
-        Ok(Self { inner, addr, stop, task: Some(task) })
-    }
-
-    pub fn url(&self) -> String {
-        self.inner.base_url.clone()
-    }
-
-    pub fn local_addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// Starts a scenario from inside the process (the app's demo mode); returns its call ids.
-    pub fn play(&self, spec: ScenarioSpec) -> Vec<String> {
-        crate::scenario::play(&self.inner, spec)
-    }
-
-    /// A handle that starts scenarios from another task, for as long as the simulator runs.
-    pub fn player(&self) -> SimPlayer {
-        SimPlayer(self.inner.clone())
-    }
-
-    /// Registers a webhook directly, skipping URL checks (the app's demo mode).
-    pub fn register_webhook(&self, url: &str, events: Vec<String>) -> Webhook {
-        crate::rest::insert_webhook(&self.inner, url.to_owned(), events)
-    }
-
-    /// Makes `url` the only webhook (the app's demo mode, when its receiver moves).
-    pub fn deliver_only_to(&self, url: &str, events: Vec<String>) -> Webhook {
-        if let Ok(mut hooks) = self.inner.webhooks.lock() {
-            hooks.clear();
-        }
-        self.register_webhook(url, events)
-    }
-
-    pub fn calls(&self) -> Vec<Call> {
-        crate::admin::ground_truth(&self.inner)
-    }
-
-    pub fn attempts(&self) -> Vec<DeliveryAttempt> {
-        self.inner.attempts.lock().map(|a| a.clone()).unwrap_or_default()
-    }
-
-    /// True when no call is playing and no delivery is waiting.
-    pub fn is_idle(&self) -> bool {
-        crate::admin::status(&self.inner).idle
-    }
-
-    pub async fn shutdown(mut self) {
-        let _ = self.stop.send(true);
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
+        let mut hooks = self.webhooks.lock().unwrap_or_else(|p| p.into_inner());
+        hooks.push(hook.clone());
+        self.save_webhooks(&hooks);
+        hook
     }
 }
 
-impl Drop for Simulator {
-    fn drop(&mut self) {
-        if let Some(task) = self.task.take() {
-            task.abort();
-        }
-    }
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Status {
+    pub calls_planned: usize,
+    pub calls_made: usize,
+    pub calls_live: usize,
+    pub deliveries_pending: usize,
+    pub attempts: usize,
+    pub succeeded: usize,
+    pub duplicates: usize,
+    pub reordered: usize,
+    pub gave_up: usize,
+    /// No call is playing and no delivery is waiting.
+    pub idle: bool,
 }

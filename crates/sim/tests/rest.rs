@@ -126,7 +126,8 @@ fn spawn_sim_without_loopback() -> common::Sim {
         .spawn()
         .unwrap();
     let url = calleague_testkit::listening_url(&mut child).unwrap();
-    common::Sim { child, url, http: reqwest::Client::new() }
+    let process = calleague_testkit::SimProcess { child, url: url.clone() };
+    common::Sim { process, url, http: reqwest::Client::new() }
 }
 
 #[tokio::test]

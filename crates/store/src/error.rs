@@ -1,3 +1,5 @@
+use calleague_error_code::ErrorCode;
+
 /// Errors of the store. `Unavailable` is what the receiver turns into a 503: the delivery
 /// was not committed and Calleague should retry.
 #[derive(Debug, thiserror::Error)]
@@ -20,15 +22,15 @@ pub enum StoreError {
 
 impl StoreError {
     /// A stable code for logs and the UI.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::Open { .. } => "store_open",
-            Self::TooNew { .. } => "store_too_new",
-            Self::Unavailable(_) => "store_unavailable",
-            Self::WriterStopped => "store_stopped",
-            Self::Sqlite(_) => "store_sqlite",
-            Self::Corrupt(_) => "store_corrupt",
-            Self::Export(_) => "store_export",
+            Self::Open { .. } => ErrorCode::StoreOpen,
+            Self::TooNew { .. } => ErrorCode::StoreTooNew,
+            Self::Unavailable(_) => ErrorCode::StoreUnavailable,
+            Self::WriterStopped => ErrorCode::StoreStopped,
+            Self::Sqlite(_) => ErrorCode::StoreSqlite,
+            Self::Corrupt(_) => ErrorCode::StoreCorrupt,
+            Self::Export(_) => ErrorCode::StoreExport,
         }
     }
 }

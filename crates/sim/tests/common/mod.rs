@@ -1,7 +1,6 @@
 //! Shared set-up: the real `calleague-sim` binary, and a real receiver on loopback.
 #![allow(dead_code)]
 
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,28 +12,15 @@ pub const KEY: &str = "sk_sim_test_51c0";
 pub const BIN: &str = env!("CARGO_BIN_EXE_calleague-sim");
 
 pub struct Sim {
-    pub child: Child,
+    pub process: calleague_testkit::SimProcess,
     pub url: String,
     pub http: reqwest::Client,
 }
 
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 pub fn spawn_sim(extra: &[&str]) -> Sim {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--bind", "127.0.0.1:0", "--key", KEY, "--allow-loopback-http"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let url = calleague_testkit::listening_url(&mut child).unwrap();
-    Sim { child, url, http: reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap() }
+    let process = calleague_testkit::spawn_sim(KEY, extra).expect("the simulator starts");
+    let url = process.url.clone();
+    Sim { process, url, http: reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap() }
 }
 
 impl Sim {

@@ -15,13 +15,7 @@ const RECEIVER: &str = env!("CARGO_BIN_EXE_calleague-receiver");
 const KEY: &str = "sk_catchup_test_d00d";
 
 fn sim_bin() -> PathBuf {
-    let dir = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().to_path_buf();
-    let path = dir.join("calleague-sim");
-    if !path.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        assert!(Command::new(cargo).args(["build", "--bin", "calleague-sim"]).status().unwrap().success());
-    }
-    path
+    calleague_testkit::workspace_bin("calleague-sim", "calleague-sim")
 }
 
 struct Proc {

@@ -1,11 +1,15 @@
+//! `serve`: the engine's receiver service (receiver, heartbeat, catch-up), as the desktop
+//! app runs it, until SIGINT or SIGTERM.
+
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::time::SystemTime;
 
 use anyhow::Context;
-use calleague_catchup::Uptime;
+use calleague_catchup::CatchUpOptions;
+use calleague_engine::{close_store, ReceiverService};
 use calleague_events::EventKind;
-use calleague_receiver::{ApiKey, KeySet, Receiver, ReceiverConfig, TlsSettings};
+use calleague_receiver::{ApiKey, KeySet, ReceiverConfig, TlsSettings};
 use calleague_store::{Store, StoreOptions};
 
 use crate::args::ServeArgs;
@@ -46,22 +50,21 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         args.api_base.as_deref().map(|base| key::client(base, args.key_file.as_deref())).transpose()?;
     runtime.block_on(async move {
         let store = Store::open(&args.db, StoreOptions::default())?;
-        let receiver = Receiver::start(config, store.clone()).await?;
-        let uptime = Uptime::start(store.clone(), args.heartbeat_interval).await?;
+        let mut service = ReceiverService::start(store.clone(), config, args.heartbeat_interval).await?;
         if args.tls_self_signed {
             eprintln!("self-signed certificate written to {}", args.db.with_extension("tls-cert.pem").display());
         }
         let mut stdout = std::io::stdout();
-        writeln!(stdout, "listening on {}", receiver.url())?;
+        writeln!(stdout, "listening on {}", service.url())?;
         stdout.flush()?;
         if let Some(client) = catch_up_client {
-            tokio::spawn(crate::catch_up::in_background(store.clone(), client, args.heartbeat_interval * 3));
+            let options = CatchUpOptions { min_gap: args.heartbeat_interval * 3, ..CatchUpOptions::default() };
+            service.catch_up(client, options, crate::catch_up::reporter(), crate::catch_up::report_outcome);
         }
         wait_for_signal().await?;
-        receiver.shutdown().await;
-        uptime.stop().await;
+        service.shutdown().await;
         // Let the writer commit whatever is still queued before we exit.
-        tokio::task::spawn_blocking(move || store.close()).await?;
+        close_store(store).await;
         Ok(())
     })
 }

@@ -1,9 +1,10 @@
-//! Recordings reach the webview from Rust: Rust fetches the audio (with a fresh signed
-//! link when one expired), so the webview makes no network calls of its own and never sees
-//! the API key. The `recording_audio` command returns the bytes and the UI plays them from
-//! a blob: URL (WebKitGTK's media player does not load custom URI schemes).
+//! Recordings are fetched here, not by the webview: with a fresh signed link when one
+//! expired, so the window makes no network calls of its own and never sees the API key.
+//! Saved files get names that cannot point elsewhere, and appear whole or not at all.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use calleague_error_code::ErrorCode;
 
 use crate::engine::Engine;
 use crate::error::AppError;
@@ -21,41 +22,12 @@ pub async fn audio(engine: &Engine, id: &str) -> Result<Vec<u8>, AppError> {
     Ok(audio)
 }
 
-/// Asks where to save the recording (a native dialog, in Downloads with the call's id as
-/// the name), then downloads it there. `None` when the person cancels. The file appears
-/// whole or not at all: it is written beside the target and renamed into place.
-pub async fn save<R: tauri::Runtime>(
-    app: &tauri::AppHandle<R>,
-    engine: &Engine,
-    recording_id: &str,
-    call_id: &str,
-) -> Result<Option<PathBuf>, AppError> {
-    use tauri::Manager;
-    use tauri_plugin_dialog::DialogExt;
-
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let mut dialog = app
-        .dialog()
-        .file()
-        .set_title("Save recording")
-        .set_file_name(file_name(call_id))
-        .add_filter("WAV audio", &["wav"]);
-    if let Ok(downloads) = app.path().download_dir() {
-        dialog = dialog.set_directory(downloads);
-    }
-    if let Some(window) = app.get_webview_window("main") {
-        dialog = dialog.set_parent(&window);
-    }
-    dialog.save_file(move |choice| {
-        let _ = tx.send(choice);
-    });
-    let Some(choice) = rx.await.ok().flatten() else { return Ok(None) };
-    let path = choice.into_path().map_err(|e| AppError::new("save_failed", format!("cannot save there: {e}")))?;
+/// Downloads the recording into `path`, whole or not at all.
+pub async fn save(engine: &Engine, recording_id: &str, path: &Path) -> Result<(), AppError> {
     let bytes = audio(engine, recording_id).await?;
-    write_whole(&path, &bytes)
+    write_whole(path, &bytes)
         .await
-        .map_err(|e| AppError::new("save_failed", format!("cannot write {}: {e}", path.display())))?;
-    Ok(Some(path))
+        .map_err(|e| AppError::new(ErrorCode::SaveFailed, format!("cannot write {}: {e}", path.display())))
 }
 
 /// A file name from a call id, which comes from a payload: only letters, digits, `-`,
@@ -74,6 +46,7 @@ pub fn file_name(call_id: &str) -> String {
     }
 }
 
+/// Writes beside the target and renames into place, so the file appears whole or not at all.
 async fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let partial = path.with_extension("wav.part");
     tokio::fs::write(&partial, bytes).await?;

@@ -1,16 +1,13 @@
 //! `catch-up`, and the catch-up `serve --api-base` runs on start.
 
-use std::sync::Arc;
-
-use calleague_catchup::{catch_up_downtime, catch_up_window, CatchUpOptions, Progress};
-use calleague_client::Client;
+use calleague_catchup::{catch_up_window, CatchUpError, Progress};
 use calleague_store::{Store, StoreOptions};
 
 use crate::args::CatchUpArgs;
 use crate::key;
 
 /// One line per change of window or page, on stderr.
-fn reporter() -> impl FnMut(Progress) {
+pub fn reporter() -> impl FnMut(Progress) + Send + 'static {
     let mut last = (usize::MAX, u32::MAX);
     move |p: Progress| {
         if p.done || (p.window, p.page) != last {
@@ -29,10 +26,9 @@ fn reporter() -> impl FnMut(Progress) {
     }
 }
 
-/// Catches up every downtime window; gaps shorter than `min_gap` are restarts.
-pub async fn in_background(store: Arc<Store>, client: Client, min_gap: std::time::Duration) {
-    let options = CatchUpOptions { min_gap, ..CatchUpOptions::default() };
-    match catch_up_downtime(&store, &client, options, reporter()).await {
+/// The last line of `serve`'s catch-up.
+pub fn report_outcome(result: Result<Progress, CatchUpError>) {
+    match result {
         Ok(p) if p.windows == 0 => eprintln!("catch-up: no downtime to catch up"),
         Ok(p) => eprintln!(
             "catch-up: {} calls merged ({} events) from {} window(s)",
@@ -48,7 +44,7 @@ pub fn run(args: CatchUpArgs) -> anyhow::Result<()> {
     runtime.block_on(async move {
         let store = Store::open(&args.db, StoreOptions::default())?;
         let result = catch_up_window(&store, &client, args.from, args.to, reporter()).await;
-        tokio::task::spawn_blocking(move || store.close()).await?;
+        calleague_engine::close_store(store).await;
         let p = result?;
         println!("merged {} calls ({} events) of {} read", p.calls_merged, p.events_added, p.calls_read);
         Ok(())

@@ -1,4 +1,5 @@
-//! `calleague-receiver`: the headless webhook receiver and its export.
+//! `calleague-receiver`: the engine without a window — the webhook receiver as a service,
+//! export, catch-up, and the account's webhook subscriptions.
 
 mod args;
 mod catch_up;

@@ -1,13 +1,11 @@
-//! The live feed to the UI: one long-lived Channel per window. A quiet feed sends an item
+//! The live feed to a window: one long-lived channel per window. A quiet feed sends an item
 //! at once; a busy one sends at most one batch per 100 ms (or per 500 items), because one
 //! message per item costs the webview far more than one per batch.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use calleague_store::{FeedItem, Store};
 use serde::Serialize;
-use tauri::ipc::Channel;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::broadcast::Receiver;
 use tokio::time::Instant;
@@ -23,20 +21,21 @@ pub struct FeedBatch {
     pub resync: bool,
 }
 
-/// Forwards the store's feed to `channel` until the window goes away.
-pub fn forward(store: Arc<Store>, channel: Channel<FeedBatch>) {
+/// Forwards the store's feed in batches to `send` until it returns false (the window went
+/// away) or the store closes. `send` is the window's IPC channel in the app.
+pub fn forward(store: &Store, mut send: impl FnMut(FeedBatch) -> bool + Send + 'static) -> tokio::task::JoinHandle<()> {
     let mut feed = store.subscribe();
-    tauri::async_runtime::spawn(async move {
+    tokio::spawn(async move {
         let now = Instant::now();
         let mut last_sent = now.checked_sub(MAX_WAIT).unwrap_or(now);
         while let Some(batch) = next_batch(&mut feed, last_sent).await {
-            if channel.send(batch).is_err() {
+            if !send(batch) {
                 tracing::debug!("the window's feed channel closed");
                 return;
             }
             last_sent = Instant::now();
         }
-    });
+    })
 }
 
 /// Waits for the first item without a deadline, then gathers until MAX_WAIT after the last

@@ -1,0 +1,320 @@
+//! The engine inside the app: the mode (an account, or the demo), the settings, the key
+//! (in memory while running; at rest only in the keychain), and the receiver service on
+//! the configured port.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use calleague_catchup::{CatchUpOptions, Progress, HEARTBEAT_INTERVAL};
+use calleague_client::{Client, ClientConfig, SecretKey};
+use calleague_error_code::ErrorCode;
+use calleague_receiver::{ApiKey, KeySet, ReceiverConfig};
+use calleague_store::Store;
+use serde::Serialize;
+use tokio::sync::Mutex;
+
+use crate::demo::Demo;
+use crate::error::{AppError, AppResult};
+use crate::keychain::{mask, Keychain, KeychainError};
+use crate::service::{CatchUpState, ReceiverService};
+use crate::settings::{self, Mode, Settings};
+
+/// What the UI shows about the app's state.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AppStatus {
+    /// None before onboarding.
+    pub mode: Option<Mode>,
+    pub key_masked: Option<String>,
+    pub keychain_error: Option<AppError>,
+    pub receiver_url: Option<String>,
+    pub receiver_error: Option<AppError>,
+    pub port: u16,
+    pub public_url: Option<String>,
+    pub api_base_url: String,
+    /// The last catch-up after downtime, while it runs and once done.
+    pub catch_up: Option<Progress>,
+    pub catch_up_error: Option<AppError>,
+}
+
+/// What runs now; settings say what should run after a restart.
+#[derive(Default)]
+struct Running {
+    key: Option<String>,
+    keychain_error: Option<AppError>,
+    service: Option<ReceiverService>,
+    receiver_error: Option<AppError>,
+    demo: Option<Demo>,
+}
+
+pub struct Engine {
+    store: Arc<Store>,
+    keychain: Arc<dyn Keychain>,
+    config_dir: PathBuf,
+    settings: Mutex<Settings>,
+    running: Mutex<Running>,
+    catch_up: Arc<std::sync::Mutex<CatchUpState>>,
+}
+
+impl Engine {
+    pub fn new(store: Arc<Store>, keychain: Arc<dyn Keychain>, config_dir: PathBuf) -> Self {
+        let settings = settings::load(&config_dir);
+        Self {
+            store,
+            keychain,
+            config_dir,
+            settings: Mutex::new(settings),
+            running: Mutex::new(Running::default()),
+            catch_up: Arc::default(),
+        }
+    }
+
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// Picks up where the last run left off: the account's key from the keychain, or demo.
+    pub async fn resume(&self) {
+        let mode = self.settings.lock().await.mode;
+        match mode {
+            Some(Mode::Account) => match self.keychain(|k| k.load()).await {
+                Ok(Some(key)) => {
+                    self.running.lock().await.key = Some(key);
+                    self.restart_receiver().await;
+                }
+                Ok(None) => {
+                    self.running.lock().await.keychain_error = Some(AppError::new(
+                        ErrorCode::KeyMissing,
+                        "No API key was found in the keychain. If your keychain is locked, unlock it and restart; otherwise connect your account again.",
+                    ));
+                }
+                Err(e) => self.running.lock().await.keychain_error = Some(e.into()),
+            },
+            Some(Mode::Demo) => {
+                if let Err(e) = self.start_demo().await {
+                    self.running.lock().await.receiver_error = Some(e);
+                }
+            }
+            None => {}
+        }
+    }
+
+    pub async fn status(&self) -> AppStatus {
+        let settings = self.settings.lock().await.clone();
+        let running = self.running.lock().await;
+        let catch_up = self.catch_up.lock().map(|c| c.clone()).unwrap_or_default();
+        AppStatus {
+            mode: settings.mode,
+            key_masked: match settings.mode {
+                Some(Mode::Account) => running.key.as_deref().map(mask),
+                _ => None,
+            },
+            keychain_error: running.keychain_error.clone(),
+            receiver_url: running.service.as_ref().map(|s| s.url().to_owned()),
+            receiver_error: running.receiver_error.clone(),
+            port: settings.port,
+            public_url: settings.public_url,
+            api_base_url: settings.api_base_url,
+            catch_up: catch_up.progress,
+            catch_up_error: catch_up.error,
+        }
+    }
+
+    /// Checks the key against the API, stores it in the keychain, starts receiving.
+    pub async fn connect_account(&self, key: String, api_base_url: Option<String>) -> AppResult<()> {
+        let key = key.trim().to_owned();
+        let empty = || AppError::new(ErrorCode::KeyEmpty, "Paste your Calleague API key.");
+        let secret = SecretKey::new(key.clone()).ok_or_else(empty)?;
+        let base = api_base_url
+            .map(|b| b.trim().to_owned())
+            .filter(|b| !b.is_empty())
+            .unwrap_or_else(|| calleague_client::DEFAULT_BASE_URL.into());
+        let client = Client::new(ClientConfig::with_base_url(&base), secret)?;
+        client.check_key().await?;
+        let stored = key.clone();
+        self.keychain(move |k| k.save(&stored)).await?;
+        self.stop_demo().await;
+        {
+            let mut running = self.running.lock().await;
+            running.key = Some(key);
+            running.keychain_error = None;
+        }
+        self.update_settings(|s| {
+            s.mode = Some(Mode::Account);
+            s.api_base_url = base;
+        })
+        .await?;
+        self.restart_receiver().await;
+        Ok(())
+    }
+
+    pub async fn remove_key(&self) -> AppResult<()> {
+        self.keychain(|k| k.remove()).await?;
+        self.stop_receiver().await;
+        self.running.lock().await.key = None;
+        self.update_settings(|s| s.mode = None).await
+    }
+
+    pub async fn set_port(&self, port: u16) -> AppResult<()> {
+        if port < 1024 {
+            return Err(AppError::new(ErrorCode::PortInvalid, "Choose a port from 1024 to 65535."));
+        }
+        self.update_settings(|s| s.port = port).await?;
+        self.restart_receiver().await;
+        Ok(())
+    }
+
+    pub async fn set_public_url(&self, url: Option<String>) -> AppResult<()> {
+        let url = url.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
+        if url.as_deref().is_some_and(|u| !u.starts_with("https://")) {
+            return Err(AppError::new(ErrorCode::PublicUrlInvalid, "The public address must start with https://"));
+        }
+        self.update_settings(|s| s.public_url = url).await
+    }
+
+    /// Starts the simulator in this process and receives its calls. A receiver that cannot
+    /// start (say, its port is taken) does not stop the demo: the status shows why, and the
+    /// webhook follows the receiver when it moves to another port.
+    pub async fn start_demo(&self) -> AppResult<()> {
+        self.stop_demo().await;
+        let demo = Demo::start().await?;
+        {
+            let mut running = self.running.lock().await;
+            running.key = Some(demo.key().to_owned());
+            running.demo = Some(demo);
+        }
+        self.update_settings(|s| s.mode = Some(Mode::Demo)).await?;
+        self.restart_receiver().await;
+        Ok(())
+    }
+
+    pub async fn leave_demo(&self) -> AppResult<()> {
+        self.stop_demo().await;
+        self.stop_receiver().await;
+        self.running.lock().await.key = None;
+        self.update_settings(|s| s.mode = None).await
+    }
+
+    /// (Re)starts the receiver service with the current key and port; a failure (e.g. the
+    /// port is taken) is kept for the status bar. In account mode, catches up after.
+    pub async fn restart_receiver(&self) {
+        self.stop_receiver().await;
+        let port = self.settings.lock().await.port;
+        let mut running = self.running.lock().await;
+        let Some(key) = running.key.as_deref().and_then(ApiKey::new) else { return };
+        let mut config = ReceiverConfig::new(KeySet::single(key));
+        config.bind = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        match ReceiverService::start(self.store.clone(), config, HEARTBEAT_INTERVAL).await {
+            Ok(service) => {
+                if let Some(demo) = &running.demo {
+                    demo.deliver_to(service.url());
+                }
+                running.service = Some(service);
+                running.receiver_error = None;
+            }
+            Err(e) => running.receiver_error = Some(e),
+        }
+        drop(running);
+        if self.settings.lock().await.mode == Some(Mode::Account) {
+            self.spawn_catch_up().await;
+        }
+    }
+
+    /// Reads the calls missed while the app was not receiving from the REST API, in the
+    /// background; progress shows in the status. Running it again adds nothing.
+    pub async fn spawn_catch_up(&self) {
+        let client = match self.client().await {
+            Ok(client) => client,
+            Err(e) => return self.set_catch_up(|c| c.error = Some(e)),
+        };
+        let mut running = self.running.lock().await;
+        let Some(service) = running.service.as_mut() else { return };
+        self.set_catch_up(|c| *c = CatchUpState { progress: Some(Progress::default()), error: None });
+        let (progress, done) = (self.catch_up.clone(), self.catch_up.clone());
+        service.catch_up(
+            client,
+            CatchUpOptions::default(),
+            move |p| {
+                if let Ok(mut c) = progress.lock() {
+                    c.progress = Some(p);
+                }
+            },
+            move |result| {
+                if let (Err(e), Ok(mut c)) = (result, done.lock()) {
+                    c.error = Some(e.into());
+                }
+            },
+        );
+    }
+
+    /// A free loopback port near the configured one, for when that one is taken.
+    pub async fn suggest_port(&self) -> Option<u16> {
+        let from = self.settings.lock().await.port;
+        (1..=100u16)
+            .filter_map(|i| from.checked_add(i))
+            .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
+    }
+
+    /// A REST client for the current mode: the account's API, or the demo's simulator.
+    pub async fn client(&self) -> AppResult<Client> {
+        let running = self.running.lock().await;
+        let not_connected = || AppError::new(ErrorCode::NotConnected, "Connect an account or start the demo first.");
+        let key = running.key.clone().ok_or_else(not_connected)?;
+        let base = match &running.demo {
+            Some(demo) => demo.api_url(),
+            None => self.settings.lock().await.api_base_url.clone(),
+        };
+        drop(running);
+        let secret = SecretKey::new(key).ok_or_else(not_connected)?;
+        Ok(Client::new(ClientConfig::with_base_url(base), secret)?)
+    }
+
+    /// Stops the demo and the receiver service, then lets the store commit what is queued.
+    pub async fn shutdown(&self) {
+        self.stop_demo().await;
+        self.stop_receiver().await;
+        crate::service::close_store(self.store.clone()).await;
+    }
+
+    async fn stop_demo(&self) {
+        let demo = self.running.lock().await.demo.take();
+        if let Some(demo) = demo {
+            demo.stop().await;
+        }
+    }
+
+    async fn stop_receiver(&self) {
+        let service = self.running.lock().await.service.take();
+        if let Some(service) = service {
+            service.shutdown().await;
+        }
+    }
+
+    async fn update_settings(&self, change: impl FnOnce(&mut Settings)) -> AppResult<()> {
+        let mut settings = self.settings.lock().await;
+        let mut changed = settings.clone();
+        change(&mut changed);
+        settings::save(&self.config_dir, &changed)
+            .map_err(|e| AppError::new(ErrorCode::SettingsWrite, format!("cannot save settings: {e}")))?;
+        // Only what was saved takes effect: a failed save changes nothing.
+        *settings = changed;
+        Ok(())
+    }
+
+    fn set_catch_up(&self, change: impl FnOnce(&mut CatchUpState)) {
+        if let Ok(mut c) = self.catch_up.lock() {
+            change(&mut c);
+        }
+    }
+
+    /// Keychain calls block on D-Bus: off the async workers.
+    async fn keychain<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&dyn Keychain) -> Result<T, KeychainError> + Send + 'static,
+    ) -> Result<T, KeychainError> {
+        let keychain = self.keychain.clone();
+        tokio::task::spawn_blocking(move || call(keychain.as_ref()))
+            .await
+            .map_err(|e| KeychainError::Unavailable(e.to_string()))?
+    }
+}

@@ -1,0 +1,149 @@
+//! The API key in the OS keychain (Secret Service on Linux) and nowhere else.
+//!
+//! [`Keychain`] is the small interface the engine needs; [`OsKeychain`] is the real one
+//! (the `keyring` crate). Its calls block (D-Bus round trips), so the engine runs them on
+//! the blocking pool. When no usable keychain exists the app says so; it never falls back
+//! to a file. [`MemoryKeychain`] stands in only in fast tests.
+
+use calleague_error_code::ErrorCode;
+
+const SERVICE: &str = "calleague-monitor";
+const ENTRY: &str = "api-key";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeychainError {
+    #[error("No usable keychain: {0}. Calleague Monitor keeps the API key only in the system keychain (on Linux: a Secret Service such as GNOME Keyring or KWallet). Install or start one, then try again.")]
+    Unavailable(String),
+    #[error(
+        "The keychain is locked or refused access: {0}. Unlock it (log in to your desktop session) and try again."
+    )]
+    Locked(String),
+}
+
+impl KeychainError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Unavailable(_) => ErrorCode::KeychainUnavailable,
+            Self::Locked(_) => ErrorCode::KeychainLocked,
+        }
+    }
+}
+
+/// Where the API key rests between runs. Blocking calls.
+pub trait Keychain: Send + Sync + 'static {
+    /// The stored key, if any. A locked keychain can read as "no entry", so callers say so.
+    fn load(&self) -> Result<Option<String>, KeychainError>;
+    /// Stores the key and reads it back: a keychain that silently dropped it is not usable.
+    fn save(&self, key: &str) -> Result<(), KeychainError>;
+    /// Removes the key; removing a key that is not there is not an error.
+    fn remove(&self) -> Result<(), KeychainError>;
+}
+
+/// The system keychain, through `keyring`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OsKeychain;
+
+impl OsKeychain {
+    fn entry() -> Result<keyring::Entry, KeychainError> {
+        keyring::Entry::new(SERVICE, ENTRY).map_err(classify)
+    }
+}
+
+fn classify(e: keyring::Error) -> KeychainError {
+    match e {
+        keyring::Error::NoStorageAccess(inner) => KeychainError::Locked(inner.to_string()),
+        keyring::Error::PlatformFailure(inner) => KeychainError::Unavailable(inner.to_string()),
+        other => KeychainError::Unavailable(other.to_string()),
+    }
+}
+
+impl Keychain for OsKeychain {
+    fn load(&self) -> Result<Option<String>, KeychainError> {
+        match Self::entry()?.get_password() {
+            Ok(key) => Ok(Some(key)),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    fn save(&self, key: &str) -> Result<(), KeychainError> {
+        Self::entry()?.set_password(key).map_err(classify)?;
+        match Self::entry()?.get_password() {
+            Ok(back) if back == key => Ok(()),
+            Ok(_) => Err(KeychainError::Unavailable("the key read back differs from the key stored".into())),
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    fn remove(&self) -> Result<(), KeychainError> {
+        match Self::entry()?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(classify(e)),
+        }
+    }
+}
+
+/// A keychain in memory, for fast tests only: never use it to hold a real key.
+#[cfg(any(test, feature = "test-support"))]
+#[derive(Debug, Default)]
+pub struct MemoryKeychain {
+    key: std::sync::Mutex<Option<String>>,
+    /// When set, every call fails with this error (a locked or missing keychain).
+    pub failure: std::sync::Mutex<Option<KeychainError>>,
+}
+
+#[cfg(any(test, feature = "test-support"))]
+impl MemoryKeychain {
+    fn check(&self) -> Result<(), KeychainError> {
+        match self.failure.lock().ok().and_then(|f| f.clone()) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(any(test, feature = "test-support"))]
+impl Keychain for MemoryKeychain {
+    fn load(&self) -> Result<Option<String>, KeychainError> {
+        self.check()?;
+        Ok(self.key.lock().ok().and_then(|k| k.clone()))
+    }
+
+    fn save(&self, key: &str) -> Result<(), KeychainError> {
+        self.check()?;
+        if let Ok(mut k) = self.key.lock() {
+            *k = Some(key.to_owned());
+        }
+        Ok(())
+    }
+
+    fn remove(&self) -> Result<(), KeychainError> {
+        self.check()?;
+        if let Ok(mut k) = self.key.lock() {
+            *k = None;
+        }
+        Ok(())
+    }
+}
+
+/// `••••••…ab12`: enough to tell keys apart, never enough to use one.
+pub fn mask(key: &str) -> String {
+    let chars: Vec<char> = key.chars().collect();
+    if chars.len() <= 8 {
+        return "•".repeat(chars.len().max(4));
+    }
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{}…{tail}", "•".repeat(6))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masking_keeps_only_the_last_four() {
+        assert_eq!(mask("sk_live_1234567890abcd"), "••••••…abcd");
+        assert_eq!(mask("short"), "•••••");
+        assert!(!mask("sk_live_1234567890abcd").contains("live"));
+    }
+}

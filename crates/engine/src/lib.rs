@@ -1,0 +1,31 @@
+//! Calleague Monitor's engine: everything the desktop app does that needs no window.
+//!
+//! - [`Engine`]: the app's modes (an account, or the demo), its settings, the API key (in
+//!   memory while running, at rest only in the [`Keychain`]), and a REST client for the
+//!   current mode.
+//! - [`ReceiverService`]: the receiver, its uptime heartbeat and catch-up after downtime,
+//!   started and stopped as one. The headless `calleague-receiver serve` runs the same
+//!   service, so the app and the server cannot drift apart.
+//! - [`feed`]: the live feed cut into batches for a window.
+//! - [`recording`]: recordings downloaded through the REST client, and safe file names.
+//! - [`AppError`]: every failure as `{code, message}`, the code one of [`ErrorCode`].
+//!
+//! `docs/architecture.md` shows where this sits between the crates below and the app above.
+
+mod demo;
+mod engine;
+mod error;
+pub mod feed;
+mod keychain;
+pub mod recording;
+mod service;
+mod settings;
+
+pub use calleague_error_code::ErrorCode;
+pub use engine::{AppStatus, Engine};
+pub use error::{AppError, AppResult};
+#[cfg(any(test, feature = "test-support"))]
+pub use keychain::MemoryKeychain;
+pub use keychain::{mask, Keychain, KeychainError, OsKeychain};
+pub use service::{close_store, CatchUpState, ReceiverService};
+pub use settings::{Mode, Settings};

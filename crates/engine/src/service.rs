@@ -1,0 +1,95 @@
+//! The receiver service: the receiver, the heartbeat that records when it was up, and the
+//! catch-up that reads from the REST API what it missed while it was down, started and
+//! stopped as one. The desktop app and `calleague-receiver serve` both run it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use calleague_catchup::{catch_up_downtime, CatchUpError, CatchUpOptions, Progress, Uptime};
+use calleague_client::Client;
+use calleague_receiver::{Receiver, ReceiverConfig};
+use calleague_store::Store;
+use tokio::task::JoinHandle;
+
+use crate::error::AppResult;
+use crate::AppError;
+
+/// The last catch-up, while it runs and once it is done, for a status display.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CatchUpState {
+    pub progress: Option<Progress>,
+    pub error: Option<AppError>,
+}
+
+pub struct ReceiverService {
+    receiver: Receiver,
+    uptime: Uptime,
+    store: Arc<Store>,
+    catch_up: Option<JoinHandle<()>>,
+}
+
+impl ReceiverService {
+    /// Starts receiving, then the heartbeat: uptime is recorded only while deliveries can
+    /// arrive, so a receiver that could not start leaves a gap for catch-up to fill.
+    pub async fn start(store: Arc<Store>, config: ReceiverConfig, heartbeat: Duration) -> AppResult<Self> {
+        let receiver = Receiver::start(config, store.clone()).await?;
+        let uptime = match Uptime::start(store.clone(), heartbeat).await {
+            Ok(uptime) => uptime,
+            Err(e) => {
+                receiver.shutdown().await;
+                return Err(e.into());
+            }
+        };
+        Ok(Self { receiver, uptime, store, catch_up: None })
+    }
+
+    /// Where deliveries go, e.g. `http://127.0.0.1:8787/hooks/calleague`.
+    pub fn url(&self) -> &str {
+        self.receiver.url()
+    }
+
+    pub fn receiver(&self) -> &Receiver {
+        &self.receiver
+    }
+
+    /// Reads the calls missed while no receiver ran, in the background, replacing a
+    /// catch-up still running (catch-up is idempotent: what it had merged stays merged).
+    pub fn catch_up(
+        &mut self,
+        client: Client,
+        options: CatchUpOptions,
+        progress: impl FnMut(Progress) + Send + 'static,
+        done: impl FnOnce(Result<Progress, CatchUpError>) + Send + 'static,
+    ) {
+        if let Some(running) = self.catch_up.take() {
+            running.abort();
+        }
+        let store = self.store.clone();
+        self.catch_up = Some(tokio::spawn(async move {
+            let result = catch_up_downtime(&store, &client, options, progress).await;
+            if let Err(e) = &result {
+                tracing::warn!(code = %e.code(), error = %e, "catch-up failed");
+            }
+            done(result);
+        }));
+    }
+
+    /// Stops a catch-up still running (an unfinished window is read again next time),
+    /// drains the deliveries in flight, then writes the last heartbeat.
+    pub async fn shutdown(mut self) {
+        if let Some(running) = self.catch_up.take() {
+            running.abort();
+            let _ = running.await;
+        }
+        self.receiver.shutdown().await;
+        self.uptime.stop().await;
+    }
+}
+
+/// Lets the store's writer commit what is queued and stop. After the service's shutdown,
+/// before the process exits.
+pub async fn close_store(store: Arc<Store>) {
+    if let Err(e) = tokio::task::spawn_blocking(move || store.close()).await {
+        tracing::warn!(error = %e, "the store did not close cleanly");
+    }
+}

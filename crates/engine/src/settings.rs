@@ -1,0 +1,73 @@
+//! Settings the user can change, in a JSON file in the app's config folder. Never a secret.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// How the user came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub enum Mode {
+    /// An account's API key is in the keychain; deliveries come from Calleague.
+    Account,
+    /// The built-in simulator plays calls; nothing leaves the machine.
+    Demo,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Settings {
+    pub port: u16,
+    pub api_base_url: String,
+    /// The tunnel's https address that Calleague delivers to.
+    pub public_url: Option<String>,
+    /// None before onboarding.
+    pub mode: Option<Mode>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { port: 8787, api_base_url: calleague_client::DEFAULT_BASE_URL.into(), public_url: None, mode: None }
+    }
+}
+
+pub fn path(config_dir: &Path) -> PathBuf {
+    config_dir.join("settings.json")
+}
+
+/// The saved settings; the defaults when there are none or the file cannot be read.
+pub fn load(config_dir: &Path) -> Settings {
+    let bytes = match std::fs::read(path(config_dir)) {
+        Ok(bytes) => bytes,
+        Err(_) => return Settings::default(),
+    };
+    serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "the settings file cannot be read; using the defaults");
+        Settings::default()
+    })
+}
+
+/// Written beside the file and renamed into place: whole or not at all.
+pub fn save(config_dir: &Path, settings: &Settings) -> std::io::Result<()> {
+    std::fs::create_dir_all(config_dir)?;
+    let tmp = config_dir.join("settings.json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(settings)?)?;
+    std::fs::rename(tmp, path(config_dir))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saved_settings_read_back_and_keep_the_mode_names_of_earlier_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(load(dir.path()), Settings::default());
+        let settings = Settings { port: 9000, mode: Some(Mode::Demo), ..Settings::default() };
+        save(dir.path(), &settings).unwrap();
+        assert_eq!(load(dir.path()), settings);
+        // Earlier versions wrote the mode as a plain string.
+        std::fs::write(path(dir.path()), r#"{"port": 8788, "mode": "account"}"#).unwrap();
+        assert_eq!(load(dir.path()).mode, Some(Mode::Account));
+    }
+}

@@ -1,0 +1,211 @@
+//! The `calleague-receiver` process under faults: kill -9 mid-stream and a full disk.
+//! What got a 2xx is never lost, and nothing is stored twice. (Slow clients and a retry
+//! storm, which need no process of their own, are in the receiver crate's tests.)
+
+use std::collections::HashSet;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use calleague_store::{ExportFormat, ExportWhat, Store, TimeRange};
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_calleague-receiver");
+const KEY: &str = "sk_faults_test_77aa";
+
+fn serve(db: &Path, bind: &str) -> (Child, String) {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--db"])
+        .arg(db)
+        .args(["--bind", bind, "--read-timeout", "2s"])
+        .env("CALLEAGUE_API_KEY", KEY)
+        .env_remove("CALLEAGUE_API_BASE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = calleague_testkit::listening_url(&mut child).unwrap();
+    (child, url)
+}
+
+fn host_of(url: &str) -> String {
+    url.trim_start_matches("http://").split('/').next().unwrap().to_owned()
+}
+
+/// One POST on a fresh connection; the status, or None if the connection failed.
+fn post(host: &str, body: &str) -> Option<u16> {
+    let mut stream = TcpStream::connect(host).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    let request = format!(
+        "POST /hooks/calleague HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {KEY}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).ok()?;
+    reply.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn delivery(id: &str, call: &str, event: &str, at_ms: i64, pad: usize) -> String {
+    let at = calleague_events::Timestamp::from_unix_millis(1_767_268_800_000 + at_ms).unwrap();
+    json!({"event": event, "deliveryId": id, "occurredAt": at, "data": {
+        "callId": call, "agentId": "ag_1", "direction": "inbound",
+        "metadata": {"orderId": format!("A-{id}"), "pad": "x".repeat(pad)}}})
+    .to_string()
+}
+
+fn exported_ids(db: &Path) -> Vec<String> {
+    let store = Store::open_read_only(db).unwrap();
+    let mut out = Vec::new();
+    store.export(ExportWhat::Events, ExportFormat::Ndjson, TimeRange::default(), &mut out).unwrap();
+    store.integrity_check().expect("PRAGMA integrity_check");
+    String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["deliveryId"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn kill9(child: &mut Child) {
+    assert!(Command::new("kill").args(["-KILL", &child.id().to_string()]).status().unwrap().success());
+    let _ = child.wait();
+}
+
+#[test]
+fn kill_9_at_random_moments_loses_nothing_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("m.db");
+    let acked: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let mut unacked: Vec<String> = Vec::new();
+    let mut seed: u64 = 0x5eed;
+    let mut next = 0u64;
+    for round in 0..20 {
+        let (mut child, url) = serve(&db, "127.0.0.1:0");
+        let host = host_of(&url);
+        // Retry what was not acknowledged last round, as Calleague would, then new ones.
+        let mut queue: Vec<String> = std::mem::take(&mut unacked);
+        for _ in 0..400 {
+            queue.push(format!("dl_{next}"));
+            next += 1;
+        }
+        let queue = Arc::new(Mutex::new(queue));
+        let not_acked: Arc<Mutex<Vec<String>>> = Arc::default();
+        let senders: Vec<_> = (0..6)
+            .map(|_| {
+                let (queue, acked, not_acked, host) = (queue.clone(), acked.clone(), not_acked.clone(), host.clone());
+                std::thread::spawn(move || loop {
+                    let Some(id) = queue.lock().unwrap().pop() else { break };
+                    let n: i64 = id[3..].parse().unwrap();
+                    match post(&host, &delivery(&id, &format!("c{}", n / 4), "call.started", n, 200)) {
+                        Some(200) => {
+                            acked.lock().unwrap().insert(id);
+                        }
+                        _ => not_acked.lock().unwrap().push(id),
+                    }
+                })
+            })
+            .collect();
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        std::thread::sleep(Duration::from_millis(30 + (seed >> 33) % 250));
+        kill9(&mut child);
+        for s in senders {
+            s.join().unwrap();
+        }
+        unacked = not_acked.lock().unwrap().clone();
+        unacked.extend(queue.lock().unwrap().drain(..));
+        eprintln!("round {round}: {} acknowledged so far", acked.lock().unwrap().len());
+    }
+    let ids = exported_ids(&db);
+    let unique: HashSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "a delivery was stored twice");
+    let acked = acked.lock().unwrap();
+    let missing: Vec<&String> = acked.iter().filter(|id| !unique.contains(id)).collect();
+    assert!(missing.is_empty(), "acknowledged but lost: {missing:?}");
+    assert!(acked.len() > 100, "the test sent too little to mean anything: {}", acked.len());
+}
+
+/// Runs `body` in a private mount namespace (as a mapped root when not root), so the test
+/// can mount a tiny filesystem without touching the machine's mounts.
+fn in_private_mount_namespace(test: &str, body: impl FnOnce()) {
+    if std::env::var_os("CALLEAGUE_TEST_IN_NS").is_some() {
+        return body();
+    }
+    let root = Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap();
+    let mut command = Command::new("unshare");
+    if !root {
+        command.args(["--user", "--map-root-user"]);
+    }
+    let status = command
+        .args(["--mount", "--propagation", "private", "--"])
+        .arg(std::env::current_exe().unwrap())
+        .args([test, "--exact", "--nocapture", "--test-threads", "1"])
+        .env("CALLEAGUE_TEST_IN_NS", "1")
+        .status()
+        .expect("unshare (util-linux) runs");
+    assert!(status.success(), "{test} failed in its mount namespace");
+}
+
+#[test]
+fn a_full_disk_answers_503_loses_nothing_and_recovers_by_itself() {
+    in_private_mount_namespace("a_full_disk_answers_503_loses_nothing_and_recovers_by_itself", || {
+        let dir = tempfile::tempdir().unwrap();
+        let mount = dir.path().join("tiny");
+        std::fs::create_dir(&mount).unwrap();
+        let ok = Command::new("mount").args(["-t", "tmpfs", "-o", "size=3m", "tmpfs"]).arg(&mount).status().unwrap();
+        assert!(ok.success(), "cannot mount a tmpfs");
+        let db = mount.join("m.db");
+        let (mut child, url) = serve(&db, "127.0.0.1:0");
+        let host = host_of(&url);
+        let mut acked = Vec::new();
+        for i in 0..20 {
+            let id = format!("before_{i}");
+            assert_eq!(post(&host, &delivery(&id, "c1", "call.started", i, 2000)), Some(200));
+            acked.push(id);
+        }
+        // Fill the rest of the filesystem.
+        let ballast = mount.join("ballast");
+        {
+            let mut file = std::fs::File::create(&ballast).unwrap();
+            let block = vec![0u8; 64 * 1024];
+            while file.write_all(&block).is_ok() {}
+            let small = vec![0u8; 512];
+            while file.write_all(&small).is_ok() {}
+            let _ = file.sync_all();
+        }
+        let mut refused = Vec::new();
+        for i in 0..300 {
+            let id = format!("full_{i}");
+            match post(&host, &delivery(&id, &format!("c{i}"), "call.started", 100 + i, 4000)) {
+                Some(200) => acked.push(id),
+                Some(503) => refused.push(id),
+                other => panic!("unexpected reply {other:?} while the disk is full"),
+            }
+            if refused.len() >= 5 {
+                break;
+            }
+        }
+        assert!(refused.len() >= 5, "the full disk never produced a 503");
+        eprintln!("disk full: {} acknowledged, then {} refused with 503", acked.len(), refused.len());
+        // Space returns: the receiver recovers without a restart, and the retries land.
+        std::fs::remove_file(&ballast).unwrap();
+        for id in &refused {
+            let n: i64 = id[5..].parse().unwrap();
+            assert_eq!(post(&host, &delivery(id, &format!("c{n}"), "call.started", 100 + n, 4000)), Some(200));
+            acked.push(id.clone());
+        }
+        assert_eq!(post(&host, &delivery("after", "c9", "call.started", 999, 10)), Some(200));
+        acked.push("after".into());
+        assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+        assert!(child.wait().unwrap().success());
+        let ids = exported_ids(&db);
+        let set: HashSet<&String> = ids.iter().collect();
+        assert_eq!(set.len(), ids.len(), "stored twice");
+        for id in &acked {
+            assert!(set.contains(id), "{id} was acknowledged but is missing");
+        }
+        let _ = Command::new("umount").arg(&mount).status();
+    });
+}
