@@ -2,7 +2,7 @@
 //! parsed events in any order must give the same state.
 #![no_main]
 
-use calleague_events::{parse_delivery, CallState, FoldInput, Stamp};
+use calleague_events::{parse_delivery, CallFold, FoldInput, Stamp};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
         })
         .collect();
     let fold = |order: &mut dyn Iterator<Item = &(&calleague_events::Delivery, Stamp)>| {
-        let mut state = CallState::default();
+        let mut state = CallFold::default();
         for (d, stamp) in order {
             state.apply(FoldInput { kind: &d.event, stamp, data: &d.data });
         }
@@ -31,6 +31,6 @@ fuzz_target!(|data: &[u8]| {
     let record = forward.record("fuzz");
     let _ = serde_json::to_string(&record).expect("a record serializes");
     let json = serde_json::to_string(&forward).expect("a state serializes");
-    let back: CallState = serde_json::from_str(&json).expect("a state deserializes");
+    let back: CallFold = serde_json::from_str(&json).expect("a state deserializes");
     assert_eq!(back, forward);
 });

@@ -85,13 +85,13 @@ fn calls_page_filters_by_state_and_time_range_as_the_ui_sends_them() {
     h.deliver("call.failed", "cl_mid", "2026-01-01T10:31:00.000Z", json!({"endedReason": "busy"}));
     h.deliver("call.started", "cl_late", "2026-01-01T12:00:00.000Z", json!({"agentId": "ag_b"}));
 
-    let filter = |range: Value, states: Value| {
-        json!({"filter": {"states": states, "agents": [], "directions": [], "endedReasons": [], "languages": [],
+    let filter = |range: Value, phases: Value| {
+        json!({"filter": {"phases": phases, "agents": [], "directions": [], "endedReasons": [], "languages": [],
             "range": range, "text": null}, "page": {"order": "newestFirst", "limit": 200}})
     };
     let all = h.invoke("calls_page", filter(json!({}), json!([]))).unwrap();
     assert_eq!(ids(&all), ["cl_late", "cl_mid", "cl_early"]);
-    assert_eq!(all["items"][1]["state"], "failed");
+    assert_eq!(all["items"][1]["phase"], "failed");
     assert_eq!(all["items"][1]["endedReason"], "busy");
 
     // `from` inclusive, `to` exclusive; the UI leaves out an open end.
@@ -146,7 +146,7 @@ fn call_detail_returns_every_event_with_its_raw_body() {
     h.deliver("call.started", "cl_1", "2026-01-01T09:00:00.000Z", json!({"metadata": {"note": "<b>hi</b>"}}));
     h.deliver("call.completed", "cl_1", "2026-01-01T09:02:00.000Z", json!({"durationSec": 120}));
     let detail = h.invoke("call_detail", json!({"callId": "cl_1"})).unwrap();
-    assert_eq!(detail["call"]["state"], "completed");
+    assert_eq!(detail["call"]["phase"], "completed");
     assert_eq!(detail["call"]["metadata"]["note"], "<b>hi</b>");
     let events: Vec<&str> =
         detail["events"].as_array().unwrap().iter().map(|e| e["eventName"].as_str().unwrap()).collect();

@@ -18,15 +18,16 @@ const base: AppStatus = {
   catchUpError: null,
 };
 
-function call(id: string, state: CallRow["state"], extra: Partial<CallRow> = {}): CallRow {
+function call(id: string, phase: CallRow["phase"], extra: Partial<CallRow> = {}): CallRow {
   return {
     callId: id,
     agentId: "ag_support",
     direction: "inbound",
-    state,
+    phase,
     language: "en",
     metadata: { orderId: "A-1", note: "<img src=x onerror=alert(1)>" },
     firstOccurredAt: "2026-01-01T12:00:00.000Z",
+    sortMs: Date.parse(extra.firstOccurredAt ?? "2026-01-01T12:00:00.000Z"),
     lastOccurredAt: "2026-01-01T12:01:00.000Z",
     lastReceivedAt: "2026-01-01T12:01:00.000Z",
     eventCount: 3,
@@ -94,7 +95,7 @@ describe("timeline", () => {
     });
     render(<App />);
     const rows = await screen.findAllByTestId("call-row");
-    expect(rows.map((r) => r.getAttribute("data-state"))).toEqual(["completed", "failed"]);
+    expect(rows.map((r) => r.getAttribute("data-phase"))).toEqual(["completed", "failed"]);
     expect(screen.getByTestId("demo-badge").textContent).toContain("Demo");
     // The hostile metadata value is shown as text and creates no element.
     expect(document.querySelector("img")).toBeNull();
@@ -102,7 +103,7 @@ describe("timeline", () => {
     fireEvent.click(screen.getByTestId("filter-failed"));
     await waitFor(() => {
       const last = calls.filter((c) => c.cmd === "calls_page").at(-1);
-      expect(last?.args).toMatchObject({ filter: { states: ["failed"] } });
+      expect(last?.args).toMatchObject({ filter: { phases: ["failed"] } });
     });
     fireEvent.change(screen.getByTestId("search"), { target: { value: "A-1" } });
     await waitFor(() => {
@@ -114,7 +115,7 @@ describe("timeline", () => {
     fireEvent.change(screen.getByTestId("facet-agent"), { target: { value: "ag_sales" } });
     await waitFor(() => {
       const last = calls.filter((c) => c.cmd === "calls_page").at(-1);
-      expect(last?.args).toMatchObject({ filter: { agents: ["ag_sales"], states: ["failed"] } });
+      expect(last?.args).toMatchObject({ filter: { agents: ["ag_sales"], phases: ["failed"] } });
     });
     fireEvent.click(screen.getByTestId("show-rejected"));
     expect((await screen.findByTestId("rejected-list")).textContent).toContain("wrong token");
@@ -144,8 +145,8 @@ describe("time range and long lists", () => {
     await new Promise((r) => setTimeout(r, 5));
     fireEvent.click(screen.getByTestId("filter-failed"));
     await waitFor(() => {
-      const last = calls.filter((c) => c.cmd === "calls_page").at(-1)?.args as { filter: { states: string[]; range: { from: string } } };
-      expect(last.filter.states).toEqual(["failed"]);
+      const last = calls.filter((c) => c.cmd === "calls_page").at(-1)?.args as { filter: { phases: string[]; range: { from: string } } };
+      expect(last.filter.phases).toEqual(["failed"]);
       expect(Date.parse(last.filter.range.from)).toBeGreaterThan(Date.parse(firstFrom));
     });
     fireEvent.change(screen.getByTestId("facet-time"), { target: { value: "custom" } });
@@ -216,18 +217,47 @@ describe("live feed", () => {
     push(call("cl_3", "started", { firstOccurredAt: "2026-01-01T12:05:00.000Z" }));
     await waitFor(() => {
       const rows = screen.getAllByTestId("call-row");
-      expect(rows.map((r) => [r.getAttribute("data-call-id"), r.getAttribute("data-state")])).toEqual([
+      expect(rows.map((r) => [r.getAttribute("data-call-id"), r.getAttribute("data-phase")])).toEqual([
         ["cl_3", "started"],
         ["cl_1", "started"],
         ["cl_2", "failed"],
       ]);
     });
-    // Scrolled away: no jump, a pill counts what came.
-    screen.getByTestId("timeline").scrollTop = 400;
-    push(call("cl_4", "started", { firstOccurredAt: "2026-01-01T12:06:00.000Z" }));
-    push(call("cl_5", "started", { firstOccurredAt: "2026-01-01T12:07:00.000Z" }));
+  });
+
+  it("scrolled away, keeps the rows in view where they are and counts only the calls that land above", async () => {
+    let feed: ((batch: unknown) => void) | null = null;
+    const minute = (m: number) => new Date(Date.UTC(2026, 0, 1, 12, m)).toISOString();
+    const page = Array.from({ length: 30 }, (_, i) => call(`cl_${100 - i}`, "started", { firstOccurredAt: minute(40 - i) }));
+    mockIPC((cmd, args) => {
+      if (cmd === "get_status") return { ...base, mode: "demo", receiverUrl: "http://127.0.0.1:8787/hooks/calleague" };
+      if (cmd === "calls_page") return { items: page, next: null, prev: null };
+      if (cmd === "counts") return counts;
+      if (cmd === "subscribe_feed") {
+        const channel = (args as { onBatch: { onmessage: (b: unknown) => void } }).onBatch;
+        feed = (b) => channel.onmessage(b);
+        return null;
+      }
+    });
+    render(<App />);
+    await screen.findAllByTestId("call-row");
+    await waitFor(() => expect(feed).not.toBeNull());
+    const event = (id: string) => ({ id: 1, deliveryId: null, event: "x", eventName: "x", known: true, callId: id, occurredAt: "", occurredFromReceipt: false, receivedAt: "", lastSeenAt: "", attempts: 1, late: false, hidden: false, source: "webhook" });
+    const push = (...cs: CallRow[]) => feed!({ items: cs.map((c) => ({ kind: "event", event: event(c.callId), call: c })), resync: false });
+    const list = screen.getByTestId("timeline");
+    list.scrollTop = 640; // the 11th row is the first in view
+    fireEvent.scroll(list);
+    push(call("cl_200", "started", { firstOccurredAt: minute(50) }), call("cl_201", "started", { firstOccurredAt: minute(51) }));
     expect((await screen.findByText("2 new calls ↑")).tagName).toBe("BUTTON");
-    expect(screen.getAllByTestId("call-row")[0].getAttribute("data-call-id")).toBe("cl_3");
+    expect(list.scrollTop).toBe(640 + 2 * 64); // the same row stays in view
+    // A call older than the rows in view lands below them: not counted.
+    push(call("cl_1", "started", { firstOccurredAt: minute(0) }));
+    await waitFor(() => expect(list.getAttribute("data-loaded")).toBe("33"));
+    expect(screen.getByTestId("new-calls").textContent).toBe("2 new calls ↑");
+    // Back at the top, everything new is in sight.
+    list.scrollTop = 0;
+    fireEvent.scroll(list);
+    await waitFor(() => expect(screen.queryByTestId("new-calls")).toBeNull());
   });
 });
 

@@ -1,8 +1,19 @@
 import { useCallback, useEffect, useState } from "react";
-import { api, AppStatus, errorText } from "./ipc";
+import { api, errorText } from "./ipc";
+import type { AppStatus } from "./bindings";
+import { CallDetails } from "./CallDetails";
+import { CallsPage } from "./calls/CallsPage";
 import { Onboarding } from "./Onboarding";
-import { Timeline } from "./Timeline";
+import { ReceiverProblem } from "./ReceiverProblem";
+import { Rejections } from "./Rejections";
+import { StatusBar } from "./StatusBar";
+import { PageId, TopBar } from "./TopBar";
+import { isField } from "./calls/useShortcuts";
 
+/** What the drawer shows, if anything. */
+export type DrawerContent = { kind: "call"; callId: string } | { kind: "rejected" } | { kind: "quarantined" } | null;
+
+/** The engine's status, polled; the welcome screen until a mode is chosen, then the frame. */
 export function App() {
   const [status, setStatus] = useState<AppStatus | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -21,5 +32,32 @@ export function App() {
   if (error) return <div className="fatal">Could not reach the app's engine: {error}</div>;
   if (!status) return <div className="loading">Starting…</div>;
   if (!status.mode) return <Onboarding status={status} onDone={setStatus} />;
-  return <Timeline status={status} onStatus={setStatus} />;
+  return <Frame status={status} onStatus={setStatus} />;
+}
+
+/** Top bar and pages, the receiver's problems, the page, the drawer, the status bar. */
+function Frame({ status, onStatus }: { status: AppStatus; onStatus: (s: AppStatus) => void }) {
+  const [page, setPage] = useState<PageId>("calls");
+  const [drawer, setDrawer] = useState<DrawerContent>(null);
+
+  useEffect(() => {
+    function onKey(e: KeyboardEvent) {
+      if (e.key === "Escape" && !isField(document.activeElement)) setDrawer(null);
+    }
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, []);
+
+  return (
+    <div className="app">
+      <TopBar status={status} page={page} onPage={setPage} onStatus={onStatus} />
+      <ReceiverProblem status={status} onStatus={onStatus} />
+      {page === "calls" && (
+        <CallsPage mode={status.mode} drawerOpen={drawer !== null} onOpenCall={(callId) => setDrawer({ kind: "call", callId })} />
+      )}
+      {drawer?.kind === "call" && <CallDetails callId={drawer.callId} receiverUrl={status.receiverUrl} onClose={() => setDrawer(null)} />}
+      {(drawer?.kind === "rejected" || drawer?.kind === "quarantined") && <Rejections kind={drawer.kind} onClose={() => setDrawer(null)} />}
+      <StatusBar status={status} onShow={(kind) => setDrawer({ kind })} onStatus={onStatus} />
+    </div>
+  );
 }

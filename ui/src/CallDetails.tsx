@@ -2,6 +2,7 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import { api, CallDetail, errorText, Transcript } from "./ipc";
 import { clock, duration, metadataEntries } from "./format";
 import { copy, curlFor, pretty } from "./curl";
+import { Drawer } from "./Drawer";
 
 /** A call's events, raw deliveries, recording and transcript. Payload text is text. */
 export function CallDetails({ callId, receiverUrl, onClose }: { callId: string; receiverUrl: string | null; onClose: () => void }) {
@@ -75,21 +76,20 @@ export function CallDetails({ callId, receiverUrl, onClose }: { callId: string; 
 
   const call = detail?.call;
   return (
-    <aside className="drawer" data-testid="details" aria-label="Call details">
-      <header className="drawer-head">
-        <div>
-          <div className="drawer-title">{callId}</div>
-          {call && (
-            <div className="sub">
-              <span className={`state-label ${call.state}`}>{call.state}</span> · {call.agentId ?? "unknown agent"} · {call.direction ?? "—"} ·{" "}
-              {call.language ?? "—"} · {duration(call.durationSec)} {call.endedReason ? `· ${call.endedReason}` : ""}
-            </div>
-          )}
-        </div>
-        <button className="close" onClick={onClose} aria-label="Close (Esc)">
-          ✕
-        </button>
-      </header>
+    <Drawer
+      title={callId}
+      label="Call details"
+      testId="details"
+      onClose={onClose}
+      sub={
+        call && (
+          <>
+            <span className={`phase-label ${call.phase}`}>{call.phase}</span> · {call.agentId ?? "unknown agent"} · {call.direction ?? "—"} ·{" "}
+            {call.language ?? "—"} · {duration(call.durationSec)} {call.endedReason ? `· ${call.endedReason}` : ""}
+          </>
+        )
+      }
+    >
       {error && <div className="error">{error}</div>}
       {!detail && !error && <div className="loading">Loading…</div>}
       {call && (
@@ -178,6 +178,6 @@ export function CallDetails({ callId, receiverUrl, onClose }: { callId: string; 
           </section>
         </div>
       )}
-    </aside>
+    </Drawer>
   );
 }

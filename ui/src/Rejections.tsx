@@ -2,24 +2,22 @@ import { ReactNode, useCallback, useEffect, useState } from "react";
 import { api, errorText, QuarantineRow, SecurityRow } from "./ipc";
 import { clock, day } from "./format";
 import { pretty } from "./curl";
+import { Drawer } from "./Drawer";
 
 /** What did not become an event: rejected requests, and verified bodies kept in quarantine. */
 export function Rejections({ kind, onClose }: { kind: "rejected" | "quarantined"; onClose: () => void }) {
   return (
-    <aside className="drawer" data-testid={`${kind}-list`} aria-label={kind}>
-      <header className="drawer-head">
-        <div>
-          <div className="drawer-title">{kind === "rejected" ? "Rejected requests" : "Quarantined deliveries"}</div>
-          <div className="sub">
-            {kind === "rejected"
-              ? "Requests without a valid key. Only when, from where and why are kept — never a body or a token."
-              : "Deliveries with the right key that are not an event (not JSON, or no \"event\"). Kept as they came."}
-          </div>
-        </div>
-        <button className="close" onClick={onClose} aria-label="Close (Esc)">
-          ✕
-        </button>
-      </header>
+    <Drawer
+      title={kind === "rejected" ? "Rejected requests" : "Quarantined deliveries"}
+      label={kind}
+      testId={`${kind}-list`}
+      onClose={onClose}
+      sub={
+        kind === "rejected"
+          ? "Requests without a valid key. Only when, from where and why are kept — never a body or a token."
+          : "Deliveries with the right key that are not an event (not JSON, or no \"event\"). Kept as they came."
+      }
+    >
       <div className="drawer-body">
         {kind === "rejected" ? (
           <OlderPages<SecurityRow>
@@ -55,7 +53,7 @@ export function Rejections({ kind, onClose }: { kind: "rejected" | "quarantined"
           />
         )}
       </div>
-    </aside>
+    </Drawer>
   );
 }
 

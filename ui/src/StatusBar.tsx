@@ -2,19 +2,19 @@ import { useEffect, useState } from "react";
 import { api, AppStatus, StatusCounts } from "./ipc";
 import { clock, startOfToday } from "./format";
 import { PublicUrl } from "./PublicUrl";
+import { useFeedTick } from "./feed";
 
 export function StatusBar({
   status,
-  tick,
   onShow,
   onStatus,
 }: {
   status: AppStatus;
-  tick: number;
   onShow: (kind: "rejected" | "quarantined") => void;
   onStatus: (s: AppStatus) => void;
 }) {
   const [counts, setCounts] = useState<StatusCounts | null>(null);
+  const tick = useFeedTick();
   useEffect(() => {
     api.counts(startOfToday()).then(setCounts, () => setCounts(null));
   }, [tick]);

@@ -47,7 +47,7 @@ export type CallPhase = "started" | "connected" | "completed" | "failed";
 /**
  * A call as the export and the UI see it. Absent fields are left out of JSON.
  */
-export type CallRecord = { callId: string, agentId?: string, direction?: string, state?: CallPhase, startedAt?: string, connectedAt?: string, endedAt?: string, durationSec?: number, endedReason?: string, language?: string, metadata: unknown, recordingId?: string, transcriptId?: string, };
+export type CallRecord = { callId: string, agentId?: string, direction?: string, phase?: CallPhase, startedAt?: string, connectedAt?: string, endedAt?: string, durationSec?: number, endedReason?: string, language?: string, metadata: unknown, recordingId?: string, transcriptId?: string, };
 
 /**
  * One call on the timeline: the folded record plus what the timeline needs.
@@ -56,7 +56,12 @@ export type CallRow = {
 /**
  * The earliest `occurredAt` of its events: its place on the timeline.
  */
-firstOccurredAt: string, lastOccurredAt: string, lastReceivedAt: string, eventCount: number, lateCount: number, caughtUp: boolean, callId: string, agentId?: string, direction?: string, state?: CallPhase, startedAt?: string, connectedAt?: string, endedAt?: string, durationSec?: number, endedReason?: string, language?: string, metadata: unknown, recordingId?: string, transcriptId?: string, };
+firstOccurredAt: string, 
+/**
+ * `first_occurred_at` in Unix milliseconds: the timeline's sort key, ties broken by
+ * `call_id` (byte order). The live feed places calls by it exactly as the store does.
+ */
+sortMs: number, lastOccurredAt: string, lastReceivedAt: string, eventCount: number, lateCount: number, caughtUp: boolean, callId: string, agentId?: string, direction?: string, phase?: CallPhase, startedAt?: string, connectedAt?: string, endedAt?: string, durationSec?: number, endedReason?: string, language?: string, metadata: unknown, recordingId?: string, transcriptId?: string, };
 
 export type CallCursor = { sortMs: number, callId: string, };
 
@@ -85,7 +90,7 @@ export type Order = "newestFirst" | "oldestFirst";
 /**
  * Filters on the call timeline. An empty list means "any".
  */
-export type CallFilter = { states: Array<string>, agents: Array<string>, directions: Array<string>, endedReasons: Array<string>, languages: Array<string>, range: TimeRange, 
+export type CallFilter = { phases: Array<CallPhase>, agents: Array<string>, directions: Array<string>, endedReasons: Array<string>, languages: Array<string>, range: TimeRange, 
 /**
  * Matched, case-insensitively, inside the callId or any part of the metadata.
  */

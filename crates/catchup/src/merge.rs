@@ -12,7 +12,7 @@ pub fn call_events(call: &Call, received_at: Timestamp) -> Vec<IncomingDelivery>
         call_id: Some(call.call_id.clone()),
         agent_id: call.agent_id.clone(),
         direction: call.direction.clone(),
-        status: call.status.clone(),
+        phase: call.phase.clone(),
         duration_sec: call.duration_sec,
         ended_reason: call.ended_reason.clone(),
         language: call.language.clone(),
@@ -24,8 +24,8 @@ pub fn call_events(call: &Call, received_at: Timestamp) -> Vec<IncomingDelivery>
         ended_at: call.ended_at,
         extra: Default::default(),
     };
-    let status = call.status.as_deref().unwrap_or_default();
-    let terminal = match status {
+    let phase = call.phase.as_deref().unwrap_or_default();
+    let terminal = match phase {
         "failed" => Some(EventKind::CallFailed),
         "completed" | "ended" => Some(EventKind::CallCompleted),
         _ if call.ended_at.is_some() => Some(EventKind::CallCompleted),
@@ -33,7 +33,7 @@ pub fn call_events(call: &Call, received_at: Timestamp) -> Vec<IncomingDelivery>
     };
     let latest = call.ended_at.or(call.connected_at).or(call.started_at);
     let mut steps: Vec<(EventKind, Option<Timestamp>)> = vec![(EventKind::CallStarted, call.started_at)];
-    if call.connected_at.is_some() || status == "connected" {
+    if call.connected_at.is_some() || phase == "connected" {
         steps.push((EventKind::CallConnected, call.connected_at));
     }
     if let Some(kind) = terminal {
@@ -80,12 +80,12 @@ mod tests {
         Some(Timestamp::parse(s).unwrap())
     }
 
-    fn call(status: &str) -> Call {
+    fn call(phase: &str) -> Call {
         Call {
             call_id: "c1".into(),
             agent_id: Some("a".into()),
             direction: Some("inbound".into()),
-            status: Some(status.into()),
+            phase: Some(phase.into()),
             started_at: ts("2026-01-01T12:00:00Z"),
             connected_at: ts("2026-01-01T12:00:05Z"),
             ended_at: ts("2026-01-01T12:01:00Z"),

@@ -34,8 +34,9 @@ pub struct Call {
     pub agent_id: Option<String>,
     #[serde(default)]
     pub direction: Option<String>,
-    #[serde(default)]
-    pub status: Option<String>,
+    /// started | connected | completed | failed; Calleague's REST API calls it `status`.
+    #[serde(default, rename = "status")]
+    pub phase: Option<String>,
     #[serde(default, deserialize_with = "lenient_time")]
     pub started_at: Option<Timestamp>,
     #[serde(default, deserialize_with = "lenient_time")]

@@ -146,7 +146,7 @@ pub struct FoldInput<'a> {
 /// The folded state of one call. Serializable, so a store can keep it and apply the next
 /// event without reading the call's history again.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct CallState {
+pub struct CallFold {
     phase: Option<Register<CallPhase>>,
     agent_id: Option<Register<String>>,
     direction: Option<Register<String>>,
@@ -163,7 +163,7 @@ pub struct CallState {
     last_ms: Option<i64>,
 }
 
-impl CallState {
+impl CallFold {
     pub fn apply(&mut self, input: FoldInput<'_>) {
         let FoldInput { kind, stamp, data } = input;
         let occurred = Timestamp::from_unix_millis(stamp.occurred_ms).ok();
@@ -231,7 +231,7 @@ impl CallState {
             call_id: call_id.to_owned(),
             agent_id: val(&self.agent_id),
             direction: val(&self.direction),
-            state: self.phase(),
+            phase: self.phase(),
             started_at: self.started_at,
             connected_at: self.connected_at,
             ended_at: val(&self.ended_at),
@@ -256,7 +256,7 @@ pub struct CallRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub direction: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub state: Option<CallPhase>,
+    pub phase: Option<CallPhase>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub started_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -295,8 +295,8 @@ mod tests {
         Ev { kind, stamp: Stamp { occurred_ms: ms, key: key.into() }, data }
     }
 
-    fn fold<'a>(events: impl IntoIterator<Item = &'a Ev>) -> CallState {
-        let mut state = CallState::default();
+    fn fold<'a>(events: impl IntoIterator<Item = &'a Ev>) -> CallFold {
+        let mut state = CallFold::default();
         for e in events {
             state.apply(FoldInput { kind: &e.kind, stamp: &e.stamp, data: &e.data });
         }
@@ -345,7 +345,7 @@ mod tests {
     #[test]
     fn folds_a_lifecycle() {
         let record = fold(&lifecycle()).record("c1");
-        assert_eq!(record.state, Some(CallPhase::Completed));
+        assert_eq!(record.phase, Some(CallPhase::Completed));
         assert_eq!(record.agent_id.as_deref(), Some("ag_1"));
         assert_eq!(record.started_at.unwrap().unix_millis(), 1_000);
         assert_eq!(record.connected_at.unwrap().unix_millis(), 2_000);
@@ -430,7 +430,7 @@ mod tests {
             CallData { duration_sec: Some(1.2838942790630797e19), ..Default::default() },
         );
         let state = fold([&e]);
-        let back: CallState = serde_json::from_str(&serde_json::to_string(&state).unwrap()).unwrap();
+        let back: CallFold = serde_json::from_str(&serde_json::to_string(&state).unwrap()).unwrap();
         assert_eq!(back, state);
     }
 
@@ -477,7 +477,7 @@ mod tests {
         fn state_survives_serialization(events in arb_events()) {
             let state = fold(&events);
             let json = serde_json::to_string(&state).unwrap();
-            let back: CallState = serde_json::from_str(&json).unwrap();
+            let back: CallFold = serde_json::from_str(&json).unwrap();
             prop_assert_eq!(back, state);
         }
     }

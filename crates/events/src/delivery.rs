@@ -26,7 +26,9 @@ pub struct CallData {
     /// Also read from the older spelling `assistantId`.
     pub agent_id: Option<String>,
     pub direction: Option<String>,
-    pub status: Option<String>,
+    /// The call's phase as Calleague reports it (its field is named `status`).
+    #[serde(rename = "status")]
+    pub phase: Option<String>,
     pub duration_sec: Option<f64>,
     pub ended_reason: Option<String>,
     pub language: Option<String>,
@@ -105,7 +107,7 @@ fn read_call_data(mut map: Map<String, Value>) -> CallData {
         call_id: map.remove("callId").and_then(id_string),
         agent_id: map.remove("agentId").and_then(id_string),
         direction: map.remove("direction").and_then(text),
-        status: map.remove("status").and_then(text),
+        phase: map.remove("status").and_then(text),
         duration_sec: map.remove("durationSec").and_then(number),
         ended_reason: map.remove("endedReason").and_then(text),
         language: map.remove("language").and_then(text),
@@ -136,7 +138,7 @@ fn fill_from_top_level(data: &mut CallData, top: Map<String, Value>) {
         call_id,
         agent_id,
         direction,
-        status,
+        phase,
         duration_sec,
         ended_reason,
         language,

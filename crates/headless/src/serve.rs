@@ -51,6 +51,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     runtime.block_on(async move {
         let store = Store::open(&args.db, StoreOptions::default())?;
         let mut service = ReceiverService::start(store.clone(), config, args.heartbeat_interval).await?;
+        let stop = StopSignals::watch()?;
         if args.tls_self_signed {
             eprintln!("self-signed certificate written to {}", args.db.with_extension("tls-cert.pem").display());
         }
@@ -61,7 +62,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             let options = CatchUpOptions { min_gap: args.heartbeat_interval * 3, ..CatchUpOptions::default() };
             service.catch_up(client, options, crate::catch_up::reporter(), crate::catch_up::report_outcome);
         }
-        wait_for_signal().await?;
+        stop.wait().await;
         service.shutdown().await;
         // Let the writer commit whatever is still queued before we exit.
         close_store(store).await;
@@ -69,14 +70,28 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     })
 }
 
-async fn wait_for_signal() -> anyhow::Result<()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => r.context("cannot watch SIGINT")?,
-        _ = terminate.recv() => {}
+/// SIGINT and SIGTERM, watched from the moment this is made: made before `listening on`
+/// is printed, so a signal sent as soon as the line appears stops the server cleanly.
+struct StopSignals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn watch() -> anyhow::Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt()).context("cannot watch SIGINT")?,
+            terminate: signal(SignalKind::terminate()).context("cannot watch SIGTERM")?,
+        })
     }
-    Ok(())
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+    }
 }
 
 fn load_keys(args: &ServeArgs) -> anyhow::Result<KeySet> {

@@ -185,7 +185,7 @@ async fn calls_missed_while_down_are_caught_up_and_equal_the_ground_truth() {
         let mut expected = t.clone();
         let obj = expected.as_object_mut().unwrap();
         let status = obj.remove("status").unwrap();
-        obj.insert("state".into(), status);
+        obj.insert("phase".into(), status);
         assert_eq!(s, &expected, "call {}", t["callId"]);
     }
 

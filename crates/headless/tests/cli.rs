@@ -145,7 +145,7 @@ fn export_writes_calls_and_events_as_ndjson_and_csv_within_a_range() {
         String::from_utf8(calls.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(calls.len(), 2);
     assert_eq!(calls[1]["callId"], "c2");
-    assert_eq!(calls[1]["state"], "failed");
+    assert_eq!(calls[1]["phase"], "failed");
     assert_eq!(calls[1]["endedAt"], "2026-01-02T12:00:05.000Z");
     assert!(calls[0].get("durationSec").is_none());
 
@@ -153,7 +153,7 @@ fn export_writes_calls_and_events_as_ndjson_and_csv_within_a_range() {
     let text = String::from_utf8(csv.stdout).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2, "{text}");
-    assert!(lines[0].starts_with("callId,agentId,direction,state,"));
+    assert!(lines[0].starts_with("callId,agentId,direction,phase,"));
     assert!(lines[1].starts_with("c2,ag_1,,failed,"));
     assert!(lines[1].contains(r#""{""note"":""a,b \""quoted\""""}""#), "{}", lines[1]);
 

@@ -1,4 +1,6 @@
-//! The delivery handler: one function per row of DESIGN.md's response rules.
+//! The delivery handler. Every reply that is not "stored" is a [`Rejection`], one variant
+//! per row of the response rules in `docs/architecture.md`, and its `IntoResponse` is the
+//! one place that says which status and body each row gets.
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -11,7 +13,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use calleague_events::{parse_delivery, Timestamp};
-use calleague_store::{IncomingDelivery, IngestOutcome, QuarantineItem, SecurityEntry, Source, Store};
+use calleague_store::{IncomingDelivery, IngestOutcome, QuarantineItem, SecurityEntry, Source, Store, StoreError};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::json;
 
@@ -22,8 +24,9 @@ use crate::KeySet;
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Peer(pub SocketAddr);
 
-/// What the handler shares: the store, and settings the app may change while running.
-pub(crate) struct App {
+/// The webhook endpoint: where deliveries are stored, which keys and events it accepts
+/// (the app may change both while it runs), and its limits.
+pub(crate) struct Endpoint {
     pub store: Arc<Store>,
     pub keys: RwLock<KeySet>,
     pub subscriptions: RwLock<Option<BTreeSet<String>>>,
@@ -35,61 +38,79 @@ pub(crate) struct App {
 const SECRET_HEADERS: [&str; 4] = ["authorization", "proxy-authorization", "cookie", "x-api-key"];
 const MAX_KEPT_HEADERS: usize = 64;
 
-fn error(status: StatusCode, code: &str, message: &str) -> Response {
-    (status, Json(json!({ "code": code, "message": message }))).into_response()
+/// Every reply other than "stored", by rule.
+#[derive(Debug)]
+pub(crate) enum Rejection {
+    /// No or malformed `Authorization`: 401.
+    Unauthenticated(&'static str),
+    /// A token, but not ours: 200 so the sender stops retrying, body discarded (Calleague's
+    /// own advice), and nothing trusted.
+    WrongToken,
+    /// Over the body limit: 413, connection closed (the rest of the body is not read).
+    TooLarge { limit: usize },
+    /// The body arrived too slowly: 408, connection closed.
+    BodyTimedOut,
+    /// The client cut the body off: 400.
+    BodyAborted(String),
+    /// The store cannot commit: 503 with Retry-After, so Calleague retries.
+    StoreUnavailable(StoreError),
 }
 
-fn ok(status: &str) -> Response {
+impl IntoResponse for Rejection {
+    fn into_response(self) -> Response {
+        let (status, code, message, close) = match self {
+            Self::Unauthenticated(reason) => (StatusCode::UNAUTHORIZED, "unauthorized", reason.to_owned(), false),
+            Self::WrongToken => return (StatusCode::OK, Json(json!({ "received": true }))).into_response(),
+            Self::TooLarge { limit } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("body over the size limit of {limit} bytes"),
+                true,
+            ),
+            Self::BodyTimedOut => {
+                (StatusCode::REQUEST_TIMEOUT, "read_timeout", "the request body arrived too slowly".into(), true)
+            }
+            Self::BodyAborted(reason) => {
+                (StatusCode::BAD_REQUEST, "body_aborted", format!("the request body was cut off: {reason}"), false)
+            }
+            Self::StoreUnavailable(e) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store_unavailable",
+                format!("the delivery could not be stored, retry later ({})", e.code()),
+                false,
+            ),
+        };
+        let mut response = (status, Json(json!({ "code": code, "message": message }))).into_response();
+        if close {
+            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        response
+    }
+}
+
+fn accepted(status: &str) -> Response {
     (StatusCode::OK, Json(json!({ "received": true, "status": status }))).into_response()
 }
 
+/// POST on the webhook path: verify, read within limits, then store or quarantine.
 pub(crate) async fn receive(
-    State(app): State<Arc<App>>,
+    State(endpoint): State<Arc<Endpoint>>,
     Extension(Peer(peer)): Extension<Peer>,
     request: Request,
-) -> Response {
+) -> Result<Response, Rejection> {
     let received_at = Timestamp::now();
     let (parts, body) = request.into_parts();
-
-    let accepted = match bearer(parts.headers.get(header::AUTHORIZATION).map(HeaderValue::as_bytes)) {
-        Credentials::Missing => {
-            return reject(&app, peer, StatusCode::UNAUTHORIZED, "missing Authorization header").await
-        }
-        Credentials::Malformed => {
-            return reject(&app, peer, StatusCode::UNAUTHORIZED, "malformed Authorization header").await
-        }
-        Credentials::Bearer(token) => {
-            app.keys.read().map(|keys| keys.accepts(token, SystemTime::now())).unwrap_or(false)
-        }
-    };
-    if !accepted {
-        // Calleague's advice: acknowledge so the sender stops retrying, but trust nothing.
-        log_rejection(&app, peer, "wrong token").await;
-        return (StatusCode::OK, Json(json!({ "received": true }))).into_response();
-    }
-
-    let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > app.body_limit as u64) {
-        return too_large(&app, peer).await;
-    }
-    let body = match read_body(body, app.body_limit, app.read_timeout).await {
-        Ok(body) => body,
-        Err(BodyError::TooLarge) => return too_large(&app, peer).await,
-        Err(BodyError::TimedOut) => {
-            let mut response =
-                error(StatusCode::REQUEST_TIMEOUT, "read_timeout", "the request body arrived too slowly");
-            response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
-            return response;
-        }
-        Err(BodyError::Aborted(reason)) => {
-            return error(StatusCode::BAD_REQUEST, "body_aborted", &format!("the request body was cut off: {reason}"))
-        }
-    };
-
+    verify(&endpoint, peer, &parts.headers).await?;
+    let body = read_body(&endpoint, peer, &parts.headers, body).await?;
     let headers = kept_headers(&parts.headers);
     let peer_text = Some(peer.to_string());
-    match parse_delivery(&body) {
+    let parsed = match parse_delivery(&body) {
+        Ok(parsed) => parsed,
         Err(parse_error) => {
+            // Verified but unreadable: kept raw for a person to look at; a retry would not help.
             let item = QuarantineItem {
                 received_at,
                 peer: peer_text,
@@ -97,58 +118,80 @@ pub(crate) async fn receive(
                 body: body.to_vec(),
                 reason: parse_error.to_string(),
             };
-            match app.store.quarantine(item).await {
-                Ok(_) => ok("quarantined"),
-                Err(e) => unavailable(&e),
-            }
+            endpoint.store.quarantine(item).await.map_err(Rejection::StoreUnavailable)?;
+            return Ok(accepted("quarantined"));
         }
-        Ok(parsed) => {
-            let hidden = app
-                .subscriptions
-                .read()
-                .map(|subs| {
-                    subs.as_ref().is_some_and(|s| !s.contains(parsed.event.as_str()) && !s.contains(&parsed.event_name))
-                })
-                .unwrap_or(false);
-            let item = IncomingDelivery {
-                received_at,
-                peer: peer_text,
-                headers,
-                body: body.to_vec(),
-                parsed,
-                hidden,
-                source: Source::Webhook,
-            };
-            match app.store.ingest(item).await {
-                Ok(IngestOutcome::Duplicate { attempts, .. }) => {
-                    (StatusCode::OK, Json(json!({ "received": true, "status": "duplicate", "attempts": attempts })))
-                        .into_response()
-                }
-                Ok(_) if hidden => ok("stored_hidden"),
-                Ok(_) => ok("stored"),
-                Err(e) => unavailable(&e),
-            }
+    };
+    let hidden = endpoint
+        .subscriptions
+        .read()
+        .map(|subs| {
+            subs.as_ref().is_some_and(|s| !s.contains(parsed.event.as_str()) && !s.contains(&parsed.event_name))
+        })
+        .unwrap_or(false);
+    let item = IncomingDelivery {
+        received_at,
+        peer: peer_text,
+        headers,
+        body: body.to_vec(),
+        parsed,
+        hidden,
+        source: Source::Webhook,
+    };
+    match endpoint.store.ingest(item).await.map_err(Rejection::StoreUnavailable)? {
+        IngestOutcome::Duplicate { attempts, .. } => {
+            Ok((StatusCode::OK, Json(json!({ "received": true, "status": "duplicate", "attempts": attempts })))
+                .into_response())
         }
+        _ if hidden => Ok(accepted("stored_hidden")),
+        _ => Ok(accepted("stored")),
     }
 }
 
+/// Any other path: 404.
 pub(crate) async fn not_found() -> Response {
-    error(StatusCode::NOT_FOUND, "not_found", "no such path: deliveries go to the configured webhook path")
+    let body = json!({ "code": "not_found", "message": "no such path: deliveries go to the configured webhook path" });
+    (StatusCode::NOT_FOUND, Json(body)).into_response()
 }
 
-enum BodyError {
-    TooLarge,
-    TimedOut,
-    Aborted(String),
+/// The Bearer token against the accepted keys, compared in constant time.
+async fn verify(endpoint: &Endpoint, peer: SocketAddr, headers: &HeaderMap) -> Result<(), Rejection> {
+    let rejection = match bearer(headers.get(header::AUTHORIZATION).map(HeaderValue::as_bytes)) {
+        Credentials::Missing => Rejection::Unauthenticated("missing Authorization header"),
+        Credentials::Malformed => Rejection::Unauthenticated("malformed Authorization header"),
+        Credentials::Bearer(token) => {
+            if endpoint.keys.read().map(|keys| keys.accepts(token, SystemTime::now())).unwrap_or(false) {
+                return Ok(());
+            }
+            Rejection::WrongToken
+        }
+    };
+    let reason = match &rejection {
+        Rejection::Unauthenticated(reason) => reason,
+        _ => "wrong token",
+    };
+    log_rejection(endpoint, peer, reason).await;
+    Err(rejection)
 }
 
-async fn read_body(body: Body, limit: usize, timeout: Duration) -> Result<Bytes, BodyError> {
-    match tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await {
-        Err(_) => Err(BodyError::TimedOut),
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(e)) if e.is::<LengthLimitError>() => Err(BodyError::TooLarge),
-        Ok(Err(e)) => Err(BodyError::Aborted(e.to_string())),
+/// The body, within the size limit (checked on Content-Length first) and the time limit.
+async fn read_body(endpoint: &Endpoint, peer: SocketAddr, headers: &HeaderMap, body: Body) -> Result<Bytes, Rejection> {
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let too_large = declared.is_some_and(|len| len > endpoint.body_limit as u64);
+    let read = if too_large {
+        Err(Rejection::TooLarge { limit: endpoint.body_limit })
+    } else {
+        match tokio::time::timeout(endpoint.read_timeout, Limited::new(body, endpoint.body_limit).collect()).await {
+            Err(_) => Err(Rejection::BodyTimedOut),
+            Ok(Ok(collected)) => Ok(collected.to_bytes()),
+            Ok(Err(e)) if e.is::<LengthLimitError>() => Err(Rejection::TooLarge { limit: endpoint.body_limit }),
+            Ok(Err(e)) => Err(Rejection::BodyAborted(e.to_string())),
+        }
+    };
+    if let Err(Rejection::TooLarge { limit }) = &read {
+        log_rejection(endpoint, peer, &format!("body over the size limit of {limit} bytes")).await;
     }
+    read
 }
 
 fn kept_headers(headers: &HeaderMap) -> Vec<(String, String)> {
@@ -160,35 +203,11 @@ fn kept_headers(headers: &HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn too_large(app: &App, peer: SocketAddr) -> Response {
-    let reason = format!("body over the size limit of {} bytes", app.body_limit);
-    log_rejection(app, peer, &reason).await;
-    let mut response = error(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", &reason);
-    // The rest of the body is not read, so the connection cannot be reused.
-    response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
-    response
-}
-
-async fn reject(app: &App, peer: SocketAddr, status: StatusCode, reason: &str) -> Response {
-    log_rejection(app, peer, reason).await;
-    error(status, "unauthorized", reason)
-}
-
 /// Records a rejection: time, peer, reason. Never the body, never the token.
-async fn log_rejection(app: &App, peer: SocketAddr, reason: &str) {
+async fn log_rejection(endpoint: &Endpoint, peer: SocketAddr, reason: &str) {
     tracing::warn!(%peer, reason, "rejected a delivery");
     let entry = SecurityEntry { at: Timestamp::now(), peer: Some(peer.to_string()), reason: reason.to_owned() };
-    if let Err(e) = app.store.log_security(entry).await {
+    if let Err(e) = endpoint.store.log_security(entry).await {
         tracing::error!(error = %e, "could not write the security log");
     }
-}
-
-fn unavailable(e: &calleague_store::StoreError) -> Response {
-    let mut response = error(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "store_unavailable",
-        &format!("the delivery could not be stored, retry later ({})", e.code()),
-    );
-    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-    response
 }

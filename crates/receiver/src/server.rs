@@ -23,7 +23,7 @@ use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
-use crate::handler::{self, App, Peer};
+use crate::handler::{self, Endpoint, Peer};
 use crate::{tls, KeySet, ReceiverConfig};
 
 #[derive(Debug, thiserror::Error)]
@@ -57,7 +57,7 @@ const REQUEST_TIMEOUT_REPLY: &[u8] = b"HTTP/1.1 408 Request Timeout\r\nconnectio
 pub struct Receiver {
     local_addr: SocketAddr,
     url: String,
-    app: Arc<App>,
+    endpoint: Arc<Endpoint>,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
 }
@@ -77,7 +77,7 @@ impl Receiver {
         let scheme = if tls.is_some() { "https" } else { "http" };
         let url = format!("{scheme}://{local_addr}{}", config.path);
 
-        let app = Arc::new(App {
+        let endpoint = Arc::new(Endpoint {
             store,
             keys: RwLock::new(config.keys),
             subscriptions: RwLock::new(config.subscriptions),
@@ -87,12 +87,12 @@ impl Receiver {
         let router = Router::new()
             .route(&config.path, post(handler::receive))
             .fallback(handler::not_found)
-            .with_state(app.clone());
+            .with_state(endpoint.clone());
         let (stop, stopped) = watch::channel(false);
         let limits = Limits { read_timeout: config.read_timeout, drain_timeout: config.drain_timeout };
         let task = tokio::spawn(accept_loop(listener, router, tls, limits, stopped));
         tracing::info!(%url, "receiver listening");
-        Ok(Self { local_addr, url, app, stop, task: Some(task) })
+        Ok(Self { local_addr, url, endpoint, stop, task: Some(task) })
     }
 
     /// Where deliveries go, e.g. `http://127.0.0.1:8787/hooks/calleague`.
@@ -106,21 +106,21 @@ impl Receiver {
 
     /// Replaces the accepted keys (e.g. after the user replaced the API key).
     pub fn set_keys(&self, keys: KeySet) {
-        if let Ok(mut current) = self.app.keys.write() {
+        if let Ok(mut current) = self.endpoint.keys.write() {
             *current = keys;
         }
     }
 
     /// Replaces the subscribed event names; `None` shows every event.
     pub fn set_subscriptions(&self, subscriptions: Option<BTreeSet<String>>) {
-        if let Ok(mut current) = self.app.subscriptions.write() {
+        if let Ok(mut current) = self.endpoint.subscriptions.write() {
             *current = subscriptions;
         }
     }
 
     /// The live feed of committed deliveries.
     pub fn subscribe(&self) -> broadcast::Receiver<FeedItem> {
-        self.app.store.subscribe()
+        self.endpoint.store.subscribe()
     }
 
     /// Stops accepting, lets in-flight deliveries finish (up to the drain timeout), returns.

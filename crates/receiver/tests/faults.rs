@@ -80,7 +80,7 @@ async fn a_retry_storm_ends_with_exactly_the_ground_truth() {
     let h = common::start().await;
     // 20,000 deliveries: ~13,300 distinct, a third of the sends repeats, a third out of order.
     let mut distinct: Vec<(String, String, String, i64)> = Vec::new(); // (deliveryId, callId, event, at)
-    let mut expected_state: HashMap<String, &'static str> = HashMap::new();
+    let mut expected_phase: HashMap<String, &'static str> = HashMap::new();
     let mut call = 0;
     while distinct.len() < 13_334 {
         let id = format!("storm_{call}");
@@ -99,7 +99,7 @@ async fn a_retry_storm_ends_with_exactly_the_ground_truth() {
         for (event, offset) in steps {
             distinct.push((format!("{id}_{event}"), id.clone(), event.to_string(), call * 100_000 + offset));
         }
-        expected_state.insert(id, if failed { "failed" } else { "completed" });
+        expected_phase.insert(id, if failed { "failed" } else { "completed" });
         call += 1;
     }
     let mut sends: Vec<usize> = (0..distinct.len()).collect();
@@ -155,10 +155,10 @@ async fn a_retry_storm_ends_with_exactly_the_ground_truth() {
     let mut out = Vec::new();
     h.store.export(ExportWhat::Calls, ExportFormat::Ndjson, TimeRange::default(), &mut out).unwrap();
     let calls: Vec<Value> = String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(calls.len(), expected_state.len());
+    assert_eq!(calls.len(), expected_phase.len());
     for c in &calls {
-        assert_eq!(c["state"], expected_state[c["callId"].as_str().unwrap()], "{c}");
-        if c["state"] == "completed" {
+        assert_eq!(c["phase"], expected_phase[c["callId"].as_str().unwrap()], "{c}");
+        if c["phase"] == "completed" {
             assert!(c["connectedAt"].is_string() && c["endedAt"].is_string(), "{c}");
         }
     }

@@ -159,7 +159,7 @@ async fn hostile_and_odd_requests_get_their_reply_and_keep_what_they_should() {
     let uni = h.store.call_detail("c_h_uni").unwrap().unwrap();
     assert_eq!(uni.call.record.metadata.unwrap()["note"], "📞 مرحبا <b>x</b>");
     let dup = h.store.call("c_dup").unwrap().unwrap();
-    assert_eq!(dup.record.state.map(|s| s.as_str()), Some("failed"), "the last duplicate key wins");
+    assert_eq!(dup.record.phase.map(|s| s.as_str()), Some("failed"), "the last duplicate key wins");
     let plus14 = h.store.call("c_h_off").unwrap().unwrap();
     assert_eq!(plus14.first_occurred_at.to_string(), "2026-01-01T12:00:00.000Z");
     let page = h

@@ -105,7 +105,7 @@ async fn rule_older_spellings_read_as_current() {
     assert_eq!(h.deliver(&body).await.0, 200);
     let call = h.store.call("cl_old").unwrap().unwrap();
     assert_eq!(call.record.agent_id.as_deref(), Some("as_5"));
-    assert_eq!(call.record.state.map(|s| s.as_str()), Some("completed"));
+    assert_eq!(call.record.phase.map(|s| s.as_str()), Some("completed"));
     assert_eq!(h.export_events()[0]["event"], "call.completed");
 }
 
@@ -364,7 +364,7 @@ async fn committed_events_are_published_on_the_feed_with_their_call() {
     }
     let FeedItem::Event { event, call } = &items[1] else { panic!("{items:?}") };
     assert!(event.late, "call.started arrived after a later event");
-    assert_eq!(call.as_ref().unwrap().record.state.map(|s| s.as_str()), Some("completed"));
+    assert_eq!(call.as_ref().unwrap().record.phase.map(|s| s.as_str()), Some("completed"));
     let calls = h.store.calls_page(&CallFilter::default(), &PageRequest::first(Order::NewestFirst, 10)).unwrap();
     assert_eq!(calls.items.len(), 1);
 }

@@ -24,7 +24,9 @@ pub struct Call {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub direction: Option<String>,
     /// started | connected | completed | failed: the latest lifecycle event emitted.
-    pub status: String,
+    /// Calleague's REST API calls it `status`.
+    #[serde(rename = "status")]
+    pub phase: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub started_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -274,7 +274,7 @@ fn record_truth(inner: &Platform, plan: &CallPlan, event: &str, at: Timestamp, d
         call_id: plan.call_id.clone(),
         agent_id: Some(plan.agent.clone()),
         direction: Some(plan.direction.clone()),
-        status: "started".into(),
+        phase: "started".into(),
         started_at: None,
         connected_at: None,
         ended_at: None,
@@ -290,11 +290,11 @@ fn record_truth(inner: &Platform, plan: &CallPlan, event: &str, at: Timestamp, d
         "call.started" => call.started_at = Some(at),
         "call.connected" => {
             call.connected_at = Some(at);
-            call.status = "connected".into();
+            call.phase = "connected".into();
         }
         "call.completed" | "call.failed" => {
             call.ended_at = Some(at);
-            call.status = event.trim_start_matches("call.").into();
+            call.phase = event.trim_start_matches("call.").into();
             call.ended_reason = text("endedReason");
             call.duration_sec = data.get("durationSec").and_then(Value::as_f64);
         }

@@ -171,7 +171,7 @@ async fn chaos_at_the_configured_rates_and_the_receiver_ends_with_the_ground_tru
         for (ours, theirs) in [
             ("agentId", "agentId"),
             ("direction", "direction"),
-            ("state", "status"),
+            ("phase", "status"),
             ("startedAt", "startedAt"),
             ("connectedAt", "connectedAt"),
             ("endedAt", "endedAt"),
@@ -240,7 +240,7 @@ async fn trigger_sends_one_delivery_and_prints_the_reply() {
     assert!(stdout.contains("200 OK"), "{stdout}");
     assert!(stdout.contains("\"status\":\"stored\""), "{stdout}");
     let call = target.store.call("cl_trig").unwrap().unwrap();
-    assert_eq!(call.record.state.map(|s| s.as_str()), Some("failed"));
+    assert_eq!(call.record.phase.map(|s| s.as_str()), Some("failed"));
     assert_eq!(call.record.ended_reason.as_deref(), Some("no-answer"));
 
     let out = Command::new(BIN)

@@ -49,7 +49,7 @@ const CALL_FIELDS: [&str; 13] = [
     "callId",
     "agentId",
     "direction",
-    "state",
+    "phase",
     "startedAt",
     "connectedAt",
     "endedAt",

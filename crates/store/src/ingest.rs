@@ -1,6 +1,6 @@
 //! The SQL of one write, run inside the writer's transaction.
 
-use calleague_events::{CallState, FoldInput, Stamp, Timestamp};
+use calleague_events::{CallFold, FoldInput, Stamp, Timestamp};
 use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
@@ -80,11 +80,11 @@ pub(crate) fn write_delivery(conn: &Connection, item: &IncomingDelivery) -> Resu
             .optional()?;
         late = existing.as_ref().is_some_and(|(_, last_ms)| *last_ms > stamp.occurred_ms);
         if !item.hidden {
-            let mut state: CallState = match &existing {
+            let mut state: CallFold = match &existing {
                 Some((fold, _)) => {
                     serde_json::from_str(fold).map_err(|e| StoreError::Corrupt(format!("call {call_id}: {e}")))?
                 }
-                None => CallState::default(),
+                None => CallFold::default(),
             };
             // What the search index holds for this call now (nothing for a new call).
             let indexed = existing.as_ref().map(|_| searchable_metadata(&state));
@@ -137,7 +137,7 @@ pub(crate) fn write_delivery(conn: &Connection, item: &IncomingDelivery) -> Resu
 }
 
 /// A call's metadata as the search index holds it.
-fn searchable_metadata(state: &CallState) -> String {
+fn searchable_metadata(state: &CallFold) -> String {
     state.record("").metadata.map(|m| m.to_string()).unwrap_or_default()
 }
 
@@ -164,7 +164,7 @@ fn already_has_event(conn: &Connection, item: &IncomingDelivery) -> Result<bool>
 fn upsert_call(
     conn: &Connection,
     call_id: &str,
-    state: &CallState,
+    state: &CallFold,
     item: &IncomingDelivery,
     late: bool,
 ) -> Result<CallRow> {
@@ -174,12 +174,12 @@ fn upsert_call(
     let first_ms = state.first_occurred_ms().unwrap_or_default();
     let last_ms = state.last_occurred_ms().unwrap_or_default();
     let sql = format!(
-        "INSERT INTO calls (call_id, state, agent_id, direction, ended_reason, language, duration_sec,
+        "INSERT INTO calls (call_id, phase, agent_id, direction, ended_reason, language, duration_sec,
                             started_at, connected_at, ended_at, metadata, recording_id, transcript_id,
                             sort_ms, last_ms, last_received_at, event_count, late_count, caught_up, fold)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 1, ?17, ?18, ?19)
          ON CONFLICT (call_id) DO UPDATE SET
-            state = excluded.state, agent_id = excluded.agent_id, direction = excluded.direction,
+            phase = excluded.phase, agent_id = excluded.agent_id, direction = excluded.direction,
             ended_reason = excluded.ended_reason, language = excluded.language,
             duration_sec = excluded.duration_sec, started_at = excluded.started_at,
             connected_at = excluded.connected_at, ended_at = excluded.ended_at,
@@ -194,7 +194,7 @@ fn upsert_call(
     let row = conn.prepare_cached(&sql)?.query_row(
         params![
             call_id,
-            phase_text(record.state),
+            phase_text(record.phase),
             record.agent_id,
             record.direction,
             record.ended_reason,

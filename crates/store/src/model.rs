@@ -104,6 +104,9 @@ pub struct CallRow {
     pub record: CallRecord,
     /// The earliest `occurredAt` of its events: its place on the timeline.
     pub first_occurred_at: Timestamp,
+    /// `first_occurred_at` in Unix milliseconds: the timeline's sort key, ties broken by
+    /// `call_id` (byte order). The live feed places calls by it exactly as the store does.
+    pub sort_ms: i64,
     pub last_occurred_at: Timestamp,
     pub last_received_at: Timestamp,
     pub event_count: i64,

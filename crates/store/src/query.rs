@@ -1,6 +1,6 @@
 //! Timeline queries: filters, and keyset pages in either direction.
 
-use calleague_events::Timestamp;
+use calleague_events::{CallPhase, Timestamp};
 use rusqlite::types::Value;
 use rusqlite::{params_from_iter, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -25,7 +25,7 @@ pub struct TimeRange {
 #[serde(rename_all = "camelCase", default)]
 #[ts(optional_fields = nullable)]
 pub struct CallFilter {
-    pub states: Vec<String>,
+    pub phases: Vec<CallPhase>,
     pub agents: Vec<String>,
     pub directions: Vec<String>,
     pub ended_reasons: Vec<String>,
@@ -183,7 +183,8 @@ impl Store {
     /// A page of the call timeline, ordered by each call's earliest `occurredAt`.
     pub fn calls_page(&self, filter: &CallFilter, page: &PageRequest<CallCursor>) -> Result<Page<CallRow, CallCursor>> {
         let mut w = Where::default();
-        w.any_of("state", &filter.states);
+        let phases: Vec<String> = filter.phases.iter().map(|p| p.as_str().to_owned()).collect();
+        w.any_of("phase", &phases);
         w.any_of("agent_id", &filter.agents);
         w.any_of("direction", &filter.directions);
         w.any_of("ended_reason", &filter.ended_reasons);
@@ -326,12 +327,12 @@ impl Store {
                 [since.unix_millis()],
                 |r| r.get(0),
             )?;
-            let mut stmt = conn.prepare_cached("SELECT state, count(*) FROM calls GROUP BY state")?;
+            let mut stmt = conn.prepare_cached("SELECT phase, count(*) FROM calls GROUP BY phase")?;
             let rows = stmt.query_map([], |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?)))?;
             for row in rows {
-                let (state, n) = row?;
+                let (phase, n) = row?;
                 counts.calls += n;
-                match state.as_deref() {
+                match phase.as_deref() {
                     Some("started") => counts.calls_started = n,
                     Some("connected") => counts.calls_connected = n,
                     Some("completed") => counts.calls_completed = n,

@@ -6,7 +6,7 @@ use rusqlite::Row;
 
 use crate::model::{CallRow, EventRow, Source};
 
-pub(crate) const CALL_COLUMNS: &str = "call_id, state, agent_id, direction, ended_reason, language, \
+pub(crate) const CALL_COLUMNS: &str = "call_id, phase, agent_id, direction, ended_reason, language, \
      duration_sec, started_at, connected_at, ended_at, metadata, recording_id, transcript_id, \
      sort_ms, last_ms, last_received_at, event_count, late_count, caught_up";
 
@@ -29,14 +29,14 @@ fn text_time(row: &Row, index: usize) -> rusqlite::Result<Option<Timestamp>> {
 }
 
 pub(crate) fn call_row(row: &Row) -> rusqlite::Result<CallRow> {
-    let state: Option<String> = row.get(1)?;
+    let phase: Option<String> = row.get(1)?;
     let metadata: Option<String> = row.get(10)?;
     let metadata =
         metadata.map(|m| serde_json::from_str(&m).map_err(|e| conversion_error(10, e.to_string()))).transpose()?;
     Ok(CallRow {
         record: CallRecord {
             call_id: row.get(0)?,
-            state: state.as_deref().and_then(CallPhase::parse),
+            phase: phase.as_deref().and_then(CallPhase::parse),
             agent_id: row.get(2)?,
             direction: row.get(3)?,
             ended_reason: row.get(4)?,
@@ -50,6 +50,7 @@ pub(crate) fn call_row(row: &Row) -> rusqlite::Result<CallRow> {
             transcript_id: row.get(12)?,
         },
         first_occurred_at: millis(row, 13)?,
+        sort_ms: row.get(13)?,
         last_occurred_at: millis(row, 14)?,
         last_received_at: text_time(row, 15)?.ok_or_else(|| conversion_error(15, "missing".into()))?,
         event_count: row.get(16)?,

@@ -7,6 +7,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_uptime.sql"),
     include_str!("../migrations/0003_search.sql"),
+    include_str!("../migrations/0004_phase.sql"),
 ];
 
 /// Pragmas for every connection. `synchronous=FULL` because a delivery we acknowledged

@@ -65,7 +65,7 @@ async fn without_a_delivery_id_dedupe_is_on_call_and_event() {
     let other_event = json!({"event": "call.started", "occurredAt": ts(1).to_string(), "data": {"callId": "c9"}});
     assert!(matches!(store.ingest(delivery(other_event)).await.unwrap(), IngestOutcome::Stored(_)));
     let call = store.call("c9").unwrap().unwrap();
-    assert_eq!(call.record.state, Some(CallPhase::Failed));
+    assert_eq!(call.record.phase, Some(CallPhase::Failed));
     assert_eq!(call.event_count, 2);
 }
 
@@ -103,7 +103,7 @@ async fn an_event_older_than_one_already_seen_is_late_and_does_not_undo_the_end(
     };
     assert!(started.late);
     let call = store.call("c1").unwrap().unwrap();
-    assert_eq!(call.record.state, Some(CallPhase::Completed));
+    assert_eq!(call.record.phase, Some(CallPhase::Completed));
     assert_eq!(call.record.agent_id.as_deref(), Some("a"));
     assert_eq!(call.first_occurred_at, ts(0));
     assert_eq!(call.late_count, 1);
@@ -191,7 +191,7 @@ async fn filters_and_search_narrow_the_calls() {
         store.calls_page(&filter, &PageRequest::first(Order::NewestFirst, 1000)).unwrap().items.len()
     };
     assert_eq!(count(CallFilter::default()), 30);
-    assert_eq!(count(CallFilter { states: vec!["failed".into()], ..Default::default() }), 10);
+    assert_eq!(count(CallFilter { phases: vec![CallPhase::Failed], ..Default::default() }), 10);
     assert_eq!(count(CallFilter { ended_reasons: vec!["busy".into()], ..Default::default() }), 10);
     assert_eq!(count(CallFilter { agents: vec!["ag_even".into()], ..Default::default() }), 15);
     assert_eq!(count(CallFilter { directions: vec!["outbound".into()], ..Default::default() }), 0);
@@ -203,7 +203,7 @@ async fn filters_and_search_narrow_the_calls() {
     // LIKE wildcards in the search text are literal.
     assert_eq!(count(CallFilter { text: Some("50%_".into()), ..Default::default() }), 1);
     assert_eq!(count(CallFilter { text: Some("%".into()), ..Default::default() }), 1);
-    let both = CallFilter { states: vec!["failed".into()], agents: vec!["ag_even".into()], ..Default::default() };
+    let both = CallFilter { phases: vec![CallPhase::Failed], agents: vec!["ag_even".into()], ..Default::default() };
     assert_eq!(count(both), 5);
     let facets = store.facets().unwrap();
     assert_eq!(facets.agents, ["ag_even", "ag_odd"]);
@@ -281,16 +281,16 @@ async fn export_in_both_formats_ordered_by_occurred_at() {
     let lines: Vec<Value> = String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(
         lines[0],
-        json!({"callId": "cA", "agentId": "ag,1", "state": "started", "startedAt": ts(1_000).to_string(), "metadata": {"k": "v"}})
+        json!({"callId": "cA", "agentId": "ag,1", "phase": "started", "startedAt": ts(1_000).to_string(), "metadata": {"k": "v"}})
     );
-    assert_eq!(lines[1]["state"], "completed");
+    assert_eq!(lines[1]["phase"], "completed");
     assert!(lines[1].get("agentId").is_none(), "absent fields stay absent");
 
     let mut out = Vec::new();
     store.export(ExportWhat::Calls, ExportFormat::Csv, TimeRange::default(), &mut out).unwrap();
     let text = String::from_utf8(out).unwrap();
     let mut lines = text.lines();
-    assert_eq!(lines.next().unwrap(), "callId,agentId,direction,state,startedAt,connectedAt,endedAt,durationSec,endedReason,language,metadata,recordingId,transcriptId");
+    assert_eq!(lines.next().unwrap(), "callId,agentId,direction,phase,startedAt,connectedAt,endedAt,durationSec,endedReason,language,metadata,recordingId,transcriptId");
     assert!(lines.next().unwrap().starts_with("cA,\"ag,1\",,started,"));
 
     let mut out = Vec::new();
@@ -400,5 +400,5 @@ async fn a_caught_up_event_adds_nothing_when_a_webhook_brought_it() {
     let call = store.call("c1").unwrap().unwrap();
     assert!(call.caught_up);
     assert_eq!(call.event_count, 2);
-    assert_eq!(call.record.state, Some(CallPhase::Completed));
+    assert_eq!(call.record.phase, Some(CallPhase::Completed));
 }

@@ -1,20 +1,20 @@
-import { CallRow } from "./ipc";
-import { clock, day, duration, metadataEntries } from "./format";
+import { CallRow } from "../ipc";
+import { clock, day, duration, metadataEntries } from "../format";
 
 const STEPS = ["started", "connected", "completed"] as const;
 
 /** One call: everything from the payload is rendered as text, never as HTML. */
 export function CallRowView({ call, selected, onOpen }: { call: CallRow; selected: boolean; onOpen?: () => void }) {
-  const state = call.state ?? "started";
+  const phase = call.phase ?? "started";
   // How far along the lifecycle the call got; a failed call may never have connected.
-  const reached = state === "failed" ? (call.connectedAt ? 1 : 0) : STEPS.indexOf(state as (typeof STEPS)[number]);
+  const reached = phase === "failed" ? (call.connectedAt ? 1 : 0) : STEPS.indexOf(phase as (typeof STEPS)[number]);
   const meta = metadataEntries(call.metadata);
   return (
     <div
-      className={`call ${selected ? "selected" : ""} state-${state}`}
+      className={`call ${selected ? "selected" : ""} phase-${phase}`}
       data-testid="call-row"
       data-call-id={call.callId}
-      data-state={state}
+      data-phase={phase}
       onClick={onOpen}
       role="button"
       tabIndex={-1}
@@ -29,11 +29,11 @@ export function CallRowView({ call, selected, onOpen }: { call: CallRow; selecte
           {call.direction === "outbound" ? "↗ outbound" : call.direction === "inbound" ? "↙ inbound" : "—"} · {call.language ?? "—"}
         </span>
       </div>
-      <div className="strip" aria-label={`state ${state}`}>
+      <div className="strip" aria-label={`phase ${phase}`}>
         {STEPS.map((s, i) => (
-          <span key={s} className={`dot ${i <= reached ? "on" : ""} ${state === "failed" && i === 2 ? "failed" : ""}`} title={state === "failed" && i === 2 ? "failed" : s} />
+          <span key={s} className={`dot ${i <= reached ? "on" : ""} ${phase === "failed" && i === 2 ? "failed" : ""}`} title={phase === "failed" && i === 2 ? "failed" : s} />
         ))}
-        <span className={`state-label ${state}`}>{state === "failed" ? `failed` : state}</span>
+        <span className={`phase-label ${phase}`}>{phase === "failed" ? `failed` : phase}</span>
       </div>
       <div className="dur">{duration(call.durationSec)}</div>
       <div className="reason">{call.endedReason ?? ""}</div>

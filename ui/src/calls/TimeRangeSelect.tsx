@@ -1,4 +1,4 @@
-import { RangePreset } from "./format";
+import { RangePreset } from "../format";
 
 const PRESETS: [RangePreset, string][] = [
   ["", "Any time"],

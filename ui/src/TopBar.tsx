@@ -1,0 +1,47 @@
+import { api } from "./ipc";
+import type { AppStatus } from "./bindings";
+import { KeyMenu } from "./KeyMenu";
+
+/** The pages the frame switches between. Overview, Subscriptions and Settings join here. */
+export const PAGES = [{ id: "calls", title: "Calls" }] as const;
+export type PageId = (typeof PAGES)[number]["id"];
+
+/** The app's name, the pages, and what it is connected to (demo, or the account's key). */
+export function TopBar({
+  status,
+  page,
+  onPage,
+  onStatus,
+}: {
+  status: AppStatus;
+  page: PageId;
+  onPage: (page: PageId) => void;
+  onStatus: (s: AppStatus) => void;
+}) {
+  return (
+    <header className="topbar">
+      <div className="brand small">
+        <span className="logo" aria-hidden>
+          ◆
+        </span>
+        <span>Calleague Monitor</span>
+      </div>
+      <nav className="pages" aria-label="Pages">
+        {PAGES.map((p) => (
+          <button key={p.id} className={p.id === page ? "on" : ""} aria-current={p.id === page ? "page" : undefined} onClick={() => onPage(p.id)}>
+            {p.title}
+          </button>
+        ))}
+      </nav>
+      {status.mode === "demo" && (
+        <span className="demo-badge" data-testid="demo-badge">
+          Demo — simulated calls
+          <button className="link light" onClick={async () => onStatus(await api.leaveDemo())}>
+            Leave demo
+          </button>
+        </span>
+      )}
+      {status.mode === "account" && status.keyMasked && <KeyMenu status={status} onStatus={onStatus} />}
+    </header>
+  );
+}

@@ -1,0 +1,77 @@
+import { useCallback, useEffect, useRef, useState } from "react";
+import { useVirtualizer } from "@tanstack/react-virtual";
+import type { Mode } from "../bindings";
+import { CallRowView } from "./CallRowView";
+import { FilterBar } from "./FilterBar";
+import { useCallFilters } from "./useCallFilters";
+import { ROW_HEIGHT, useCallPages } from "./useCallPages";
+import { useShortcuts } from "./useShortcuts";
+
+/** The live call timeline: filters, and every call in the store's order, virtualized. */
+export function CallsPage({ mode, drawerOpen, onOpenCall }: { mode: Mode | null; drawerOpen: boolean; onOpenCall: (callId: string) => void }) {
+  const { filters, query, set, reset, filtered } = useCallFilters();
+  const scroller = useRef<HTMLDivElement>(null);
+  const search = useRef<HTMLInputElement>(null);
+  const { rows, next, pending, error, loadMore, seenTop } = useCallPages(filters, query, filtered, scroller);
+  const [selected, setSelected] = useState(0);
+
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 12,
+    // jsdom has no layout; real sizes replace this at once.
+    initialRect: { width: 1200, height: 800 },
+  });
+  const items = virtualizer.getVirtualItems();
+  const lastIndex = items.length ? items[items.length - 1].index : 0;
+  useEffect(() => {
+    if (next && lastIndex >= rows.length - 30) loadMore();
+  }, [lastIndex, next, rows.length, loadMore]);
+
+  const move = useCallback(
+    (by: 1 | -1) =>
+      setSelected((s) => {
+        const n = Math.max(0, Math.min(rows.length - 1, s + by));
+        virtualizer.scrollToIndex(n);
+        return n;
+      }),
+    [rows.length, virtualizer],
+  );
+  const openSelected = useCallback(() => rows[selected] && onOpenCall(rows[selected].callId), [rows, selected, onOpenCall]);
+  useShortcuts({ search, drawerOpen, rowCount: rows.length, resetFilters: reset, move, openSelected });
+
+  const waiting = mode === "demo" ? "The first simulated calls are on their way…" : "Waiting for the first delivery…";
+  return (
+    <>
+      <FilterBar filters={filters} set={set} search={search} />
+      {error && <div className="error banner">{error}</div>}
+      {pending > 0 && (
+        <button className="pill" onClick={() => scroller.current?.scrollTo({ top: 0 })} data-testid="new-calls">
+          {pending} new call{pending === 1 ? "" : "s"} ↑
+        </button>
+      )}
+      {/* data-loaded / data-complete: how much history is paged in, for tests and benchmarks. */}
+      <div className="list" ref={scroller} onScroll={seenTop} data-testid="timeline" data-loaded={rows.length} data-complete={next ? "false" : "true"}>
+        {rows.length === 0 ? (
+          <div className="empty">{filtered ? "No calls match these filters." : waiting}</div>
+        ) : (
+          <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
+            {items.map((item) => (
+              <div key={rows[item.index].callId} className="row-slot" style={{ transform: `translateY(${item.start}px)`, height: item.size }}>
+                <CallRowView
+                  call={rows[item.index]}
+                  selected={item.index === selected}
+                  onOpen={() => {
+                    setSelected(item.index);
+                    onOpenCall(rows[item.index].callId);
+                  }}
+                />
+              </div>
+            ))}
+          </div>
+        )}
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,58 @@
+import { RefObject, useCallback, useEffect, useState } from "react";
+import { api } from "../ipc";
+import type { CallPhase, Facets } from "../bindings";
+import { FacetSelect } from "./FacetSelect";
+import { TimeRangeSelect } from "./TimeRangeSelect";
+import type { Filters } from "./useCallFilters";
+
+const PHASES: CallPhase[] = ["started", "connected", "completed", "failed"];
+const NO_FACETS: Facets = { agents: [], directions: [], endedReasons: [], languages: [] };
+
+type Set = <K extends keyof Filters>(key: K, value: Filters[K]) => void;
+
+/** Search, phase, the facet menus, the time range and the sort order. */
+export function FilterBar({ filters, set, search }: { filters: Filters; set: Set; search: RefObject<HTMLInputElement | null> }) {
+  const [facets, setFacets] = useState<Facets>(NO_FACETS);
+  // The menus offer what the store has seen; re-read when the person reaches for them.
+  const loadFacets = useCallback(() => {
+    api.facets().then((f) => f && setFacets(f), () => undefined);
+  }, []);
+  useEffect(loadFacets, [loadFacets]);
+  return (
+    <div className="filters">
+      <input
+        ref={search}
+        className="search"
+        data-testid="search"
+        placeholder="Search call id or metadata  ( / )"
+        value={filters.text}
+        onChange={(e) => set("text", e.target.value)}
+      />
+      <div className="segmented" role="group" aria-label="Phase">
+        <button className={filters.phase === null ? "on" : ""} onClick={() => set("phase", null)}>
+          All
+        </button>
+        {PHASES.map((p) => (
+          <button key={p} className={filters.phase === p ? `on ${p}` : p} onClick={() => set("phase", p)} data-testid={`filter-${p}`}>
+            {p[0].toUpperCase() + p.slice(1)}
+          </button>
+        ))}
+      </div>
+      <div className="selects" onFocus={loadFacets}>
+        <FacetSelect label="Agent" value={filters.agent} options={facets.agents} onChange={(v) => set("agent", v)} />
+        <FacetSelect label="Direction" value={filters.direction} options={facets.directions} onChange={(v) => set("direction", v)} />
+        <FacetSelect label="Reason" value={filters.reason} options={facets.endedReasons} onChange={(v) => set("reason", v)} />
+        <FacetSelect label="Language" value={filters.language} options={facets.languages} onChange={(v) => set("language", v)} />
+        <TimeRangeSelect
+          preset={filters.rangePreset}
+          custom={filters.customRange}
+          onPreset={(v) => set("rangePreset", v)}
+          onCustom={(v) => set("customRange", v)}
+        />
+      </div>
+      <button className="sort" onClick={() => set("order", filters.order === "newestFirst" ? "oldestFirst" : "newestFirst")}>
+        {filters.order === "newestFirst" ? "Newest first ↓" : "Oldest first ↑"}
+      </button>
+    </div>
+  );
+}

@@ -1,0 +1,64 @@
+// The live feed's merge, pure: where each new or changed call goes in the loaded rows so
+// that they stay exactly the store's order (`sort_ms`, then `call_id`, both descending for
+// newest first), whatever order the feed brings them in.
+//
+// The loaded rows are always "every call the store orders up to the boundary", where the
+// boundary is the cursor of the next page (none once every page is loaded). A call that
+// now sorts within the boundary is shown where the store puts it; one that sorts beyond
+// it is left for the page that will bring it, or the rows would skip calls not yet loaded.
+import type { CallCursor, CallRow, Order } from "../bindings";
+
+type Key = { sortMs: number; callId: string };
+
+/** The store's order of two keys: negative when `a` comes first. */
+export function compareKeys(a: Key, b: Key, order: Order): number {
+  // call_id compares as SQLite compares text (bytes); call ids are ASCII.
+  const byKey = a.sortMs !== b.sortMs ? a.sortMs - b.sortMs : a.callId < b.callId ? -1 : a.callId > b.callId ? 1 : 0;
+  return order === "newestFirst" ? -byKey : byKey;
+}
+
+export type Merged = {
+  rows: CallRow[];
+  /** Calls new to the rows that land before the row that was at `firstVisible`. */
+  insertedAbove: number;
+  /** Where the row that was at `firstVisible` is now (-1 when it left the rows). */
+  anchorIndex: number;
+};
+
+/**
+ * Merges `updates` (the newest version of each call wins) into `rows`, the store's calls up to
+ * `boundary` in `order`; `boundary` null means every call is loaded.
+ */
+export function mergeCalls(
+  rows: readonly CallRow[],
+  updates: Iterable<CallRow>,
+  order: Order,
+  boundary: CallCursor | null,
+  firstVisible = 0,
+): Merged {
+  // A call's event count only grows: the version with more events is the newer one, so a
+  // page read before a feed batch (or a batch queued before a reload) never turns back time.
+  const loaded = new Map(rows.map((r) => [r.callId, r]));
+  const latest = new Map<string, CallRow>();
+  for (const call of updates) {
+    const seen = latest.get(call.callId) ?? loaded.get(call.callId);
+    if (!seen || call.eventCount >= seen.eventCount) latest.set(call.callId, call);
+  }
+  if (latest.size === 0) return { rows: rows as CallRow[], insertedAbove: 0, anchorIndex: rows.length ? firstVisible : -1 };
+  const anchor = rows[Math.min(firstVisible, rows.length - 1)]?.callId;
+  const kept = rows.filter((r) => !latest.has(r.callId));
+  const within = (c: CallRow) => boundary === null || compareKeys(c, boundary, order) <= 0;
+  const incoming = [...latest.values()].filter(within).sort((a, b) => compareKeys(a, b, order));
+  // Both lists are sorted: one pass merges them.
+  const merged: CallRow[] = [];
+  let i = 0;
+  for (const call of incoming) {
+    while (i < kept.length && compareKeys(kept[i], call, order) < 0) merged.push(kept[i++]);
+    merged.push(call);
+  }
+  while (i < kept.length) merged.push(kept[i++]);
+  const anchorIndex = anchor === undefined ? -1 : merged.findIndex((r) => r.callId === anchor);
+  let insertedAbove = 0;
+  for (let k = 0; k < anchorIndex; k++) if (!loaded.has(merged[k].callId)) insertedAbove++;
+  return { rows: merged, insertedAbove, anchorIndex };
+}

@@ -1,0 +1,69 @@
+// The timeline's filters as one typed object, with a reset and the query the store runs.
+import { useEffect, useMemo, useState } from "react";
+import type { CallFilter, CallPhase, Order } from "../bindings";
+import { RangePreset, rangeFor } from "../format";
+
+export type Filters = {
+  phase: CallPhase | null;
+  agent: string;
+  direction: string;
+  reason: string;
+  language: string;
+  /** What is typed in the search box; the query follows it after a pause. */
+  text: string;
+  rangePreset: RangePreset;
+  customRange: { from: string; to: string };
+  order: Order;
+};
+
+export const NO_FILTERS: Filters = {
+  phase: null,
+  agent: "",
+  direction: "",
+  reason: "",
+  language: "",
+  text: "",
+  rangePreset: "",
+  customRange: { from: "", to: "" },
+  order: "newestFirst",
+};
+
+const one = (v: string) => (v ? [v] : []);
+
+/** The store's filter for `filters` at `now` (a relative range counts back from it). */
+export function toCallFilter(filters: Filters, query: string, now: number): CallFilter {
+  return {
+    phases: filters.phase ? [filters.phase] : [],
+    agents: one(filters.agent),
+    directions: one(filters.direction),
+    endedReasons: one(filters.reason),
+    languages: one(filters.language),
+    text: query.trim() || null,
+    range: rangeFor(filters.rangePreset, filters.customRange, now),
+  };
+}
+
+/** True when anything but the sort order narrows the list. */
+export function isFiltered(filters: Filters): boolean {
+  const { order: _order, customRange: _custom, ...rest } = filters;
+  return Object.entries(rest).some(([, v]) => v !== null && v !== "");
+}
+
+export function useCallFilters() {
+  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
+  // The search runs in SQLite, not in the browser: debounce the box.
+  const [query, setQuery] = useState("");
+  useEffect(() => {
+    const t = window.setTimeout(() => setQuery(filters.text), 250);
+    return () => window.clearTimeout(t);
+  }, [filters.text]);
+  const set = useMemo(
+    () =>
+      <K extends keyof Filters>(key: K, value: Filters[K]) =>
+        setFilters((f) => ({ ...f, [key]: value })),
+    [],
+  );
+  /** Clears every filter; the sort order stays. */
+  const reset = useMemo(() => () => setFilters((f) => ({ ...NO_FILTERS, order: f.order })), []);
+  return { filters, query, set, reset, filtered: isFiltered({ ...filters, text: query.trim() }) };
+}
