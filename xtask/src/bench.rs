@@ -10,7 +10,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     step(
         "cargo build --release (bench and receiver)",
-        cargo().args(["build", "--release", "-p", "calleague-bench", "-p", "calleague-receiver"]),
+        cargo().args(["build", "--release", "-p", "calleague-bench", "-p", "calleague-headless"]),
     )?;
     let bench = crate::target_dir().join("release").join("calleague-bench");
     let which: Vec<Vec<String>> = match args.first().map(String::as_str) {

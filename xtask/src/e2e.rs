@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::test::Tally;
+use crate::tally::Tally;
 use crate::{cargo, packages, step, target_dir, workspace_root};
 
 pub fn run(tally: &mut Tally) -> Result<(), String> {

@@ -8,6 +8,7 @@ mod e2e;
 mod fuzz;
 mod packages;
 mod run;
+mod tally;
 mod test;
 mod ui;
 

@@ -69,8 +69,8 @@ fn desktop() -> Result<(), String> {
 /// The headless receiver, with a database in the user's data folder.
 fn receiver(args: &[String]) -> Result<(), String> {
     step(
-        "cargo build --release -p calleague-receiver",
-        cargo().args(["build", "--release", "-p", "calleague-receiver"]),
+        "cargo build --release -p calleague-headless",
+        cargo().args(["build", "--release", "-p", "calleague-headless"]),
     )?;
     let data = data_dir()?;
     std::fs::create_dir_all(&data).map_err(|e| format!("cannot create {}: {e}", data.display()))?;
