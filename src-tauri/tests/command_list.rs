@@ -25,7 +25,10 @@ fn handler_commands() -> BTreeSet<String> {
     let lib = read(&root().join("src-tauri/src/lib.rs"));
     let from = lib.find("generate_handler![").expect("lib.rs has generate_handler!");
     let body = &lib[from..from + lib[from..].find(']').expect("the list ends")];
-    body.split("commands::").skip(1).map(|s| s.split(|c: char| !c.is_alphanumeric() && c != '_').next().unwrap().to_owned()).collect()
+    body.split("commands::")
+        .skip(1)
+        .map(|s| s.split(|c: char| !c.is_alphanumeric() && c != '_').next().unwrap().to_owned())
+        .collect()
 }
 
 fn build_commands() -> BTreeSet<String> {
@@ -41,7 +44,9 @@ fn capability_commands() -> BTreeSet<String> {
         .iter()
         .map(|p| {
             let p = p.as_str().expect("permissions by name");
-            p.strip_prefix("allow-").unwrap_or_else(|| panic!("{p}: only allow-<command> permissions")).replace('-', "_")
+            p.strip_prefix("allow-")
+                .unwrap_or_else(|| panic!("{p}: only allow-<command> permissions"))
+                .replace('-', "_")
         })
         .collect()
 }
@@ -97,7 +102,11 @@ fn the_five_lists_of_commands_agree() {
     assert!(handler.len() >= 19, "the handler list was not read: {handler:?}");
     assert_eq!(build_commands(), handler, "build.rs COMMANDS differs from generate_handler! in lib.rs");
     assert_eq!(capability_commands(), handler, "capabilities/default.json differs from generate_handler! in lib.rs");
-    assert_eq!(invoked(&read(&root().join("ui/src/ipc.ts"))), handler, "ui/src/ipc.ts wraps other commands than lib.rs handles");
+    assert_eq!(
+        invoked(&read(&root().join("ui/src/ipc.ts"))),
+        handler,
+        "ui/src/ipc.ts wraps other commands than lib.rs handles"
+    );
 }
 
 #[test]

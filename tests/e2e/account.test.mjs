@@ -32,19 +32,19 @@ async function settle() {
   throw new Error("the simulator did not settle");
 }
 
-/** Every row of the virtualized list, scrolled through top to bottom: callId -> state. */
+/** Every row of the virtualized list, scrolled through top to bottom: callId -> phase. */
 async function rowsOnScreen(app) {
   const seen = {};
   await app.exec("document.querySelector('[data-testid=timeline]').scrollTop = 0");
   for (let i = 0; i < 200; i++) {
     const batch = await app.exec(`
       const list = document.querySelector('[data-testid=timeline]');
-      const rows = [...list.querySelectorAll('[data-testid=call-row]')].map(r => [r.dataset.callId, r.dataset.state]);
+      const rows = [...list.querySelectorAll('[data-testid=call-row]')].map(r => [r.dataset.callId, r.dataset.phase]);
       const end = list.scrollTop + list.clientHeight >= list.scrollHeight - 2;
       list.scrollTop += list.clientHeight * 0.8;
       return { rows, end };
     `);
-    for (const [id, state] of batch.rows) seen[id] = state;
+    for (const [id, phase] of batch.rows) seen[id] = phase;
     if (batch.end) break;
     await new Promise((r) => setTimeout(r, 120));
   }
@@ -77,7 +77,7 @@ describe("connected to an account", () => {
     const status = await sim("GET", "/sim/status");
     assert.ok(status.duplicates > 0 && status.reordered > 0, `chaos happened: ${JSON.stringify(status)}`);
     const expected = Object.fromEntries(truth.map((c) => [c.callId, c.status]));
-    const seen = await app.waitFor("every call in its final state", async () => {
+    const seen = await app.waitFor("every call in its final phase", async () => {
       const rows = await rowsOnScreen(app);
       return JSON.stringify(Object.entries(rows).sort()) === JSON.stringify(Object.entries(expected).sort()) ? rows : null;
     }, 30000);
@@ -90,8 +90,8 @@ describe("connected to an account", () => {
     await app.click("[data-testid=filter-failed]");
     const onlyFailed = await app.waitFor("only failed calls", async () => {
       const rows = await rowsOnScreen(app);
-      const states = new Set(Object.values(rows));
-      return Object.keys(rows).length === failed.length && states.size === 1 && states.has("failed") ? rows : null;
+      const phases = new Set(Object.values(rows));
+      return Object.keys(rows).length === failed.length && phases.size === 1 && phases.has("failed") ? rows : null;
     });
     assert.deepEqual(Object.keys(onlyFailed).sort(), failed.map((c) => c.callId).sort());
     await app.screenshot(join(SHOTS, "filter-failed.png"));

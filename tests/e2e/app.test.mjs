@@ -22,18 +22,18 @@ async function open(dataDir) {
   return Session.start(DRIVER, APP, {}, ["--data-dir", dataDir]);
 }
 
-test("demo mode shows calls moving through their states", async () => {
+test("demo mode shows calls moving through their phases", async () => {
   const app = await open(profile());
   try {
     await app.waitFor("the welcome screen", () => app.find("button.secondary"));
     await app.click("button.secondary");
     await app.waitFor("the demo badge", async () => (await app.text("[data-testid=demo-badge]")).includes("Demo"));
-    const states = new Set();
+    const phases = new Set();
     await app.waitFor(
       "calls that started and calls that ended",
       async () => {
-        for (const row of await app.findAll("[data-testid=call-row]")) states.add(await app.attr(row, "data-state"));
-        return (states.has("started") || states.has("connected")) && (states.has("completed") || states.has("failed"));
+        for (const row of await app.findAll("[data-testid=call-row]")) phases.add(await app.attr(row, "data-phase"));
+        return (phases.has("started") || phases.has("connected")) && (phases.has("completed") || phases.has("failed"));
       },
       60000,
     );

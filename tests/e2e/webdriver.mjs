@@ -78,6 +78,11 @@ export class Session {
     return this.cmd("POST", "/execute/sync", { script, args });
   }
 
+  /** Runs `script` with a `done` callback as its last argument, and returns what it passes. */
+  async execAsync(script, args = []) {
+    return this.cmd("POST", "/execute/async", { script, args });
+  }
+
   async screenshot(path) {
     // WebKitGTK paints asynchronously: let the last change reach the screen first.
     await new Promise((r) => setTimeout(r, 600));

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 pub const DEFAULT_BASE_URL: &str = "https://app.calleague.ai";
 
-/// Where each resource lives, relative to the base URL. Defaults follow api-contract.md.
+/// Where each resource lives, relative to the base URL. Defaults follow docs/calleague-api.md.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ApiPaths {

@@ -83,8 +83,8 @@ impl Keychain for OsKeychain {
     }
 }
 
-/// A keychain in memory, for fast tests only: never use it to hold a real key.
-#[cfg(any(test, feature = "test-support"))]
+/// A keychain in memory, for fast tests only: the app never uses it, and it must never
+/// hold a real key (that would be the plaintext fallback the app refuses to have).
 #[derive(Debug, Default)]
 pub struct MemoryKeychain {
     key: std::sync::Mutex<Option<String>>,
@@ -92,7 +92,6 @@ pub struct MemoryKeychain {
     pub failure: std::sync::Mutex<Option<KeychainError>>,
 }
 
-#[cfg(any(test, feature = "test-support"))]
 impl MemoryKeychain {
     fn check(&self) -> Result<(), KeychainError> {
         match self.failure.lock().ok().and_then(|f| f.clone()) {
@@ -102,7 +101,6 @@ impl MemoryKeychain {
     }
 }
 
-#[cfg(any(test, feature = "test-support"))]
 impl Keychain for MemoryKeychain {
     fn load(&self) -> Result<Option<String>, KeychainError> {
         self.check()?;

@@ -24,8 +24,6 @@ mod settings;
 pub use calleague_error_code::ErrorCode;
 pub use engine::{AppStatus, Engine};
 pub use error::{AppError, AppResult};
-#[cfg(any(test, feature = "test-support"))]
-pub use keychain::MemoryKeychain;
-pub use keychain::{mask, Keychain, KeychainError, OsKeychain};
+pub use keychain::{mask, Keychain, KeychainError, MemoryKeychain, OsKeychain};
 pub use service::{close_store, CatchUpState, ReceiverService};
 pub use settings::{Mode, Settings};

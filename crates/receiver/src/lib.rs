@@ -1,7 +1,7 @@
 //! The webhook receiver.
 //!
 //! It verifies each delivery's Bearer token, enforces size and time limits, and answers by
-//! the response rules of DESIGN.md: a 2xx only once a delivery is committed to the store
+//! the response rules of docs/architecture.md: a 2xx only once a delivery is committed to the store
 //! (or deliberately discarded), 503 when the store cannot commit so that Calleague retries.
 
 mod auth;

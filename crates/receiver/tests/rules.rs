@@ -1,4 +1,4 @@
-//! Every row of DESIGN.md's receiver response rules, over real HTTP on loopback.
+//! Every row of the receiver's response rules (docs/architecture.md), over real HTTP on loopback.
 
 mod common;
 

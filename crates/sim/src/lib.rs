@@ -1,6 +1,6 @@
 //! `calleague-sim`: a local stand-in for the Calleague platform.
 //!
-//! It serves the REST API of `api-contract.md` (webhooks, calls, recordings, transcripts),
+//! It serves the REST API of `docs/calleague-api.md` (webhooks, calls, recordings, transcripts),
 //! plays scenarios of calls, and delivers their webhook events the way Calleague does:
 //! a JSON POST with the Bearer key, retried with a growing wait until a window ends, with
 //! optional duplicates, reordering, dropped first attempts and the older spellings.

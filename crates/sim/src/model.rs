@@ -1,4 +1,4 @@
-//! The platform's objects, in the JSON shapes of `api-contract.md`.
+//! The platform's objects, in the JSON shapes of `docs/calleague-api.md`.
 
 use calleague_events::Timestamp;
 use serde::{Deserialize, Serialize};

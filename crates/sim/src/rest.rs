@@ -1,4 +1,4 @@
-//! The REST API of `api-contract.md`, and the signed audio links of recordings.
+//! The REST API of `docs/calleague-api.md`, and the signed audio links of recordings.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! Every REST route and error of api-contract.md, against the real binary.
+//! Every REST route and error of docs/calleague-api.md, against the real binary.
 
 mod common;
 

@@ -1,0 +1,139 @@
+//! The engine on a real SQLite file, a real receiver on loopback and the simulator in
+//! process; only the keychain is the in-memory fake (the real one is tested end to end
+//! under GNOME Keyring).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use calleague_engine::{Engine, ErrorCode, Keychain, KeychainError, MemoryKeychain, Mode};
+use calleague_sim::{SimConfig, Simulator};
+use calleague_store::{Store, StoreOptions};
+
+const KEY: &str = "sk_engine_test_4d2a";
+
+struct Setup {
+    dir: tempfile::TempDir,
+    store: Arc<Store>,
+    keychain: Arc<MemoryKeychain>,
+}
+
+fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("monitor.db"), StoreOptions::default()).unwrap();
+    Setup { dir, store, keychain: Arc::new(MemoryKeychain::default()) }
+}
+
+impl Setup {
+    fn engine(&self) -> Engine {
+        Engine::new(self.store.clone(), self.keychain.clone(), self.dir.path().to_path_buf())
+    }
+}
+
+async fn simulator() -> Simulator {
+    let mut config = SimConfig::new(KEY);
+    config.allow_loopback_http = true;
+    Simulator::start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connecting_checks_the_key_keeps_it_in_the_keychain_and_receives() {
+    let s = setup();
+    let sim = simulator().await;
+    let engine = s.engine();
+    engine.set_port(free_port()).await.unwrap();
+
+    let refused = engine.connect_account("sk_wrong".into(), Some(sim.url())).await.unwrap_err();
+    assert_eq!(refused.code, ErrorCode::KeyRejected);
+    assert_eq!(s.keychain.load().unwrap(), None, "a refused key is not stored");
+
+    engine.connect_account(format!("  {KEY}\n"), Some(sim.url())).await.unwrap();
+    assert_eq!(s.keychain.load().unwrap().as_deref(), Some(KEY), "stored trimmed");
+    let status = engine.status().await;
+    assert_eq!(status.mode, Some(Mode::Account));
+    assert!(status.key_masked.as_deref().is_some_and(|m| m.ends_with("4d2a") && !m.contains("engine")));
+    let url = status.receiver_url.expect("receiving");
+
+    // A delivery to the receiver lands in the store.
+    let reply = reqwest::Client::new()
+        .post(&url)
+        .bearer_auth(KEY)
+        .json(&serde_json::json!({"event": "call.started", "deliveryId": "d1",
+            "occurredAt": "2026-01-01T12:00:00.000Z", "data": {"callId": "cl_1"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    assert!(s.store.call_detail("cl_1").unwrap().is_some());
+
+    // A second engine on the same profile resumes from the keychain.
+    engine.shutdown().await;
+    let store = Store::open(s.dir.path().join("monitor.db"), StoreOptions::default()).unwrap();
+    let again = Engine::new(store, s.keychain.clone(), s.dir.path().to_path_buf());
+    again.resume().await;
+    assert!(again.status().await.receiver_url.is_some(), "receiving again after a restart");
+    again.shutdown().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_mode_without_a_key_in_the_keychain_says_so() {
+    let s = setup();
+    std::fs::write(s.dir.path().join("settings.json"), r#"{"mode": "account"}"#).unwrap();
+    let engine = s.engine();
+    engine.resume().await;
+    let status = engine.status().await;
+    assert_eq!(status.keychain_error.map(|e| e.code), Some(ErrorCode::KeyMissing));
+    assert!(status.receiver_url.is_none());
+
+    *s.keychain.failure.lock().unwrap() = Some(KeychainError::Locked("locked".into()));
+    let engine = s.engine();
+    engine.resume().await;
+    assert_eq!(engine.status().await.keychain_error.map(|e| e.code), Some(ErrorCode::KeychainLocked));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_taken_port_is_reported_and_no_uptime_is_recorded_while_not_receiving() {
+    let s = setup();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    std::fs::write(s.dir.path().join("settings.json"), format!(r#"{{"mode": "demo", "port": {port}}}"#)).unwrap();
+    let engine = s.engine();
+    engine.resume().await;
+    let status = engine.status().await;
+    assert_eq!(status.receiver_error.map(|e| e.code), Some(ErrorCode::PortInUse));
+    assert!(status.receiver_url.is_none());
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let suggested = engine.suggest_port().await.expect("a free port nearby");
+    assert_ne!(suggested, port);
+    engine.set_port(suggested).await.unwrap();
+    assert!(engine.status().await.receiver_url.is_some_and(|u| u.contains(&format!(":{suggested}/"))));
+    engine.shutdown().await;
+    // One uptime session, from when the receiver really started: had the failed start
+    // recorded uptime, the 50 ms between the two would show as a window of downtime.
+    assert!(s.store.downtime_windows(0).unwrap().is_empty(), "{:?}", s.store.downtime_windows(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_settings_are_refused_with_their_code_and_change_nothing() {
+    let s = setup();
+    let engine = s.engine();
+    assert_eq!(engine.set_port(80).await.unwrap_err().code, ErrorCode::PortInvalid);
+    assert_eq!(
+        engine.set_public_url(Some("http://x.example".into())).await.unwrap_err().code,
+        ErrorCode::PublicUrlInvalid
+    );
+    assert_eq!(engine.connect_account("   ".into(), None).await.unwrap_err().code, ErrorCode::KeyEmpty);
+    let status = engine.status().await;
+    assert_eq!((status.port, status.public_url), (8787, None));
+    // A settings folder that cannot be written: the change is refused and not applied.
+    let blocked = s.dir.path().join("blocked");
+    std::fs::write(&blocked, "a file where the folder should be").unwrap();
+    let engine = Engine::new(s.store.clone(), s.keychain.clone(), blocked);
+    let err = engine.set_public_url(Some("https://calls.example.dev/hooks".into())).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::SettingsWrite);
+    assert_eq!(engine.status().await.public_url, None);
+}

@@ -1,0 +1,149 @@
+// The live timeline stays in the store's order (#11): the simulator delivers with
+// reordering and duplicates while calls arrive at a steady rate, and the rows on screen are
+// compared with the store's own order, for both sort orders, during the traffic and after.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { join } from "node:path";
+import { Session } from "./webdriver.mjs";
+import { connectAccount } from "./flows.mjs";
+
+const DRIVER = process.env.TAURI_DRIVER_URL ?? "http://127.0.0.1:4444";
+const SHOTS = process.env.SCREENSHOT_DIR;
+const SIM = process.env.SIM_URL;
+const KEY = process.env.SIM_KEY;
+const RECEIVER = "http://127.0.0.1:8787/hooks/calleague";
+const EVENTS = ["call.started", "call.connected", "call.completed", "call.failed", "recording.ready", "transcript.ready"];
+const ROW = 64;
+
+async function sim(method, path, body) {
+  const reply = await fetch(SIM + path, {
+    method,
+    headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  assert.ok(reply.ok, `${method} ${path}: ${reply.status}`);
+  return reply.status === 204 ? null : reply.json();
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** The store's order of every call, read through the app's own calls_page command. */
+function storeOrder(app, order) {
+  return app.execAsync(
+    `const done = arguments[arguments.length - 1];
+     const filter = { phases: [], agents: [], directions: [], endedReasons: [], languages: [], range: {}, text: null };
+     window.__TAURI_INTERNALS__.invoke("calls_page", { filter, page: { order: arguments[0], limit: 1000 } })
+       .then((p) => done(p.items.map((c) => c.callId)), (e) => done({ error: String(e && e.message || e) }));`,
+    [order],
+  );
+}
+
+/** The rows in the DOM, by their place in the list (the list is virtualized). */
+function rowsInView(app) {
+  return app.exec(`
+    const list = document.querySelector('[data-testid=timeline]');
+    return [...list.querySelectorAll('.row-slot')]
+      .map((slot) => [Math.round(new DOMMatrix(getComputedStyle(slot).transform).m42 / ${ROW}), slot.querySelector('[data-testid=call-row]').dataset.callId])
+      .sort((a, b) => a[0] - b[0]);`);
+}
+
+/** Rows on screen at the top of the list equal the store's first rows, in order. */
+async function matchesAtTop(app, order) {
+  await app.exec("document.querySelector('[data-testid=timeline]').scrollTop = 0");
+  const store = await storeOrder(app, order);
+  assert.ok(Array.isArray(store), `calls_page: ${JSON.stringify(store)}`);
+  const rows = await rowsInView(app);
+  const shown = rows.map(([, id]) => id);
+  const places = rows.map(([i]) => i);
+  const contiguous = places.every((p, i) => p === places[0] + i);
+  return { ok: contiguous && places[0] === 0 && shown.length > 0 && shown.join() === store.slice(0, shown.length).join(), shown, store };
+}
+
+/** Every row, scrolled through top to bottom, by its place. */
+async function wholeList(app) {
+  const byPlace = new Map();
+  await app.exec("document.querySelector('[data-testid=timeline]').scrollTop = 0");
+  for (let i = 0; i < 100; i++) {
+    for (const [place, id] of await rowsInView(app)) byPlace.set(place, id);
+    const end = await app.exec(`const l = document.querySelector('[data-testid=timeline]');
+      const end = l.scrollTop + l.clientHeight >= l.scrollHeight - 2; l.scrollTop += l.clientHeight * 0.7; return end;`);
+    if (end) break;
+    await sleep(100);
+  }
+  await app.exec("document.querySelector('[data-testid=timeline]').scrollTop = 0");
+  return [...byPlace.entries()].sort((a, b) => a[0] - b[0]).map(([, id]) => id);
+}
+
+async function settle() {
+  for (let i = 0; i < 900; i++) {
+    if ((await sim("GET", "/sim/status")).idle) return;
+    await sleep(100);
+  }
+  throw new Error("the simulator did not settle");
+}
+
+/** Checks the top of the list against the store several times while `busy` says traffic goes on. */
+async function checkDuringTraffic(app, order) {
+  let checks = 0;
+  while (!(await sim("GET", "/sim/status")).idle && checks < 4) {
+    // A feed batch may be on its way between the two reads: the screen must catch up within 2 s.
+    let last;
+    for (let i = 0; i < 20; i++) {
+      last = await matchesAtTop(app, order);
+      if (last.ok) break;
+      await sleep(100);
+    }
+    assert.ok(last.ok, `${order}, during traffic: on screen ${last.shown.join(" ")}\nstore's order ${last.store.slice(0, last.shown.length).join(" ")}`);
+    checks++;
+    await sleep(700);
+  }
+  return checks;
+}
+
+describe("the live timeline's order", () => {
+  let app;
+
+  before(async () => {
+    app = await Session.start(DRIVER, process.env.CALLEAGUE_APP, {}, ["--data-dir", mkdtempSync(join(process.env.E2E_WORK ?? "/tmp", "order-"))]);
+    await connectAccount(app, KEY, SIM);
+    // Only this test's receiver: earlier tests may have left webhooks on the shared simulator.
+    for (const hook of (await sim("GET", "/api/core/webhook")).list) await sim("DELETE", `/api/core/webhook/${hook.webhookId}`);
+    await sim("POST", "/api/core/webhook", { url: RECEIVER, events: EVENTS });
+  });
+
+  after(async () => {
+    await app?.close();
+  });
+
+  test("equals the store's order for both sort orders, while calls arrive and after", async () => {
+    const before = await sim("GET", "/sim/status");
+    // Newest first: 60 calls at a steady rate (the simulator runs 25 times faster than life).
+    await sim("POST", "/sim/calls", { calls: 60, rate: 0.5, minDurationSec: 20, maxDurationSec: 120 });
+    const newestChecks = await checkDuringTraffic(app, "newestFirst");
+    assert.ok(newestChecks >= 2, `checked ${newestChecks} times while traffic arrived`);
+    await settle();
+    assert.deepEqual(await wholeList(app), await storeOrder(app, "newestFirst"), "newest first, after the traffic");
+
+    // Oldest first: 40 more while the list is sorted the other way.
+    await app.click("button.sort");
+    await app.waitFor("oldest first", async () => (await app.text("button.sort")).startsWith("Oldest first"));
+    await sim("POST", "/sim/calls", { calls: 40, rate: 0.5, minDurationSec: 20, maxDurationSec: 120 });
+    const oldestChecks = await checkDuringTraffic(app, "oldestFirst");
+    assert.ok(oldestChecks >= 2, `checked ${oldestChecks} times while traffic arrived`);
+    await settle();
+    const oldest = await wholeList(app);
+    assert.equal(oldest.length, 100);
+    assert.deepEqual(oldest, await storeOrder(app, "oldestFirst"), "oldest first, after the traffic");
+
+    // The chaos really happened: deliveries came late and twice.
+    const status = await sim("GET", "/sim/status");
+    assert.ok(status.reordered > before.reordered && status.duplicates > before.duplicates, `reordered and duplicated: ${JSON.stringify(status)}`);
+
+    await app.click("button.sort");
+    await app.waitFor("newest first again", async () => (await app.text("button.sort")).startsWith("Newest first"));
+    await app.waitFor("the reloaded list", async () => (await matchesAtTop(app, "newestFirst")).ok);
+    assert.deepEqual(await wholeList(app), await storeOrder(app, "newestFirst"), "newest first, after switching back");
+    await app.screenshot(join(SHOTS, "timeline-order.png"));
+  });
+});
