@@ -18,7 +18,10 @@ pub struct PageProgress {
 }
 
 pub struct Client {
+    /// For the API: carries the key, follows redirects only within its origin.
     http: reqwest::Client,
+    /// For recording links: never the key.
+    media: reqwest::Client,
     config: ClientConfig,
     key: SecretKey,
 }
@@ -30,16 +33,41 @@ impl Client {
     pub fn new(config: ClientConfig, key: SecretKey) -> Result<Self, ClientError> {
         let base = reqwest::Url::parse(&config.base_url)
             .map_err(|e| ClientError::Validation { field: "baseUrl", message: format!("not a valid address ({e})") })?;
-        if !matches!(base.scheme(), "https" | "http") {
-            return Err(ClientError::Validation { field: "baseUrl", message: "must start with https://".into() });
+        // The key goes with every request: over plain http only to this machine (the simulator).
+        let plain_ok = base.scheme() == "http" && is_loopback(&base);
+        if base.scheme() != "https" && !plain_ok {
+            return Err(ClientError::Validation {
+                field: "baseUrl",
+                message: "must start with https:// (http:// only to this computer, for the simulator)".into(),
+            });
         }
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("calleague-monitor/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| ClientError::Unexpected { what: e.to_string() })?;
-        Ok(Self { http, config, key })
+        let builder = || {
+            reqwest::Client::builder()
+                .timeout(config.timeout)
+                .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+                .user_agent(concat!("calleague-monitor/", env!("CARGO_PKG_VERSION")))
+        };
+        let unexpected = |e: reqwest::Error| ClientError::Unexpected { what: e.to_string() };
+        // Requests that carry the key follow a redirect only to the same origin: never to
+        // another host, and never from https down to http.
+        let origin = (base.scheme().to_owned(), base.host_str().map(str::to_owned), base.port_or_known_default());
+        let same_origin = reqwest::redirect::Policy::custom(move |attempt| {
+            let to = attempt.url();
+            let same = (to.scheme(), to.host_str(), to.port_or_known_default())
+                == (origin.0.as_str(), origin.1.as_deref(), origin.2);
+            let target = to.origin().ascii_serialization();
+            if !same {
+                attempt.error(format!("refused a redirect to another origin ({target})"))
+            } else if attempt.previous().len() >= 5 {
+                attempt.error("too many redirects")
+            } else {
+                attempt.follow()
+            }
+        });
+        let http = builder().redirect(same_origin).build().map_err(unexpected)?;
+        // Recording links carry no key and may redirect to a storage host.
+        let media = builder().build().map_err(unexpected)?;
+        Ok(Self { http, media, config, key })
     }
 
     pub fn config(&self) -> &ClientConfig {
@@ -68,13 +96,13 @@ impl Client {
     }
 
     pub async fn update_webhook(&self, id: &str, draft: &WebhookDraft) -> Result<Webhook, ClientError> {
-        let url = format!("{}/{}", self.url(&self.config.paths.webhooks), encode(id));
+        let url = format!("{}/{}", self.url(&self.config.paths.webhooks), path_id("webhookId", id)?);
         let value = self.send(Method::PUT, &url, Some(serde_json::to_value(draft).unwrap_or(Value::Null))).await?;
         decode(value, "webhook record")
     }
 
     pub async fn delete_webhook(&self, id: &str) -> Result<(), ClientError> {
-        let url = format!("{}/{}", self.url(&self.config.paths.webhooks), encode(id));
+        let url = format!("{}/{}", self.url(&self.config.paths.webhooks), path_id("webhookId", id)?);
         self.send(Method::DELETE, &url, None).await.map(|_| ())
     }
 
@@ -90,17 +118,17 @@ impl Client {
     }
 
     pub async fn call(&self, id: &str) -> Result<Call, ClientError> {
-        let url = format!("{}/{}", self.url(&self.config.paths.calls), encode(id));
+        let url = format!("{}/{}", self.url(&self.config.paths.calls), path_id("callId", id)?);
         decode(self.get_value(&url, &[]).await?, "call")
     }
 
     pub async fn recording(&self, id: &str) -> Result<Recording, ClientError> {
-        let url = format!("{}/{}", self.url(&self.config.paths.recordings), encode(id));
+        let url = format!("{}/{}", self.url(&self.config.paths.recordings), path_id("recordingId", id)?);
         decode(self.get_value(&url, &[]).await?, "recording")
     }
 
     pub async fn transcript(&self, id: &str) -> Result<Transcript, ClientError> {
-        let url = format!("{}/{}", self.url(&self.config.paths.transcripts), encode(id));
+        let url = format!("{}/{}", self.url(&self.config.paths.transcripts), path_id("transcriptId", id)?);
         decode(self.get_value(&url, &[]).await?, "transcript")
     }
 
@@ -115,7 +143,7 @@ impl Client {
         let mut recording = self.recording(id).await?;
         let mut refreshed = false;
         loop {
-            let response = self.http.get(&recording.url).send().await.map_err(|e| network(&recording.url, e))?;
+            let response = self.media.get(&recording.url).send().await.map_err(|e| network(&recording.url, e))?;
             let status = response.status();
             if matches!(status, StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED | StatusCode::GONE) && !refreshed {
                 tracing::debug!(recording = id, "the recording link expired; fetching a fresh one");
@@ -128,9 +156,22 @@ impl Client {
                 let text = response.text().await.unwrap_or_default();
                 return Err(classify(status, &text, retry_after));
             }
+            let cap = self.config.max_recording_bytes;
+            let too_large = |size: u64| ClientError::Unexpected {
+                what: format!(
+                    "the recording is larger than the {} MB this app downloads ({size} bytes or more)",
+                    cap / 1_000_000
+                ),
+            };
+            if let Some(declared) = response.content_length().filter(|&n| n > cap) {
+                return Err(too_large(declared));
+            }
             let mut response = response;
             let mut written = 0u64;
             while let Some(chunk) = response.chunk().await.map_err(|e| network(&recording.url, e))? {
+                if written + chunk.len() as u64 > cap {
+                    return Err(too_large(written + chunk.len() as u64));
+                }
                 sink(&chunk).map_err(|e| ClientError::Unexpected { what: format!("cannot write the audio: {e}") })?;
                 written += chunk.len() as u64;
             }
@@ -224,6 +265,24 @@ impl Client {
     }
 }
 
+/// An id from a payload, as one path segment: refused when it would name another path
+/// (`.`, `..`, a slash or a backslash, control characters) before any request is sent.
+fn path_id(field: &'static str, id: &str) -> Result<String, ClientError> {
+    let unsafe_id =
+        id.is_empty() || id == "." || id == ".." || id.chars().any(|c| matches!(c, '/' | '\\') || c.is_control());
+    if unsafe_id {
+        return Err(ClientError::Validation { field, message: format!("{id:?} is not an id this app requests") });
+    }
+    Ok(encode(id))
+}
+
+/// Plain http is allowed only to this computer: a loopback address, or `localhost`.
+fn is_loopback(url: &reqwest::Url) -> bool {
+    let Some(host) = url.host_str() else { return false };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 fn encode(id: &str) -> String {
     id.bytes()
         .map(|b| match b {
@@ -251,6 +310,10 @@ fn network(url: &str, e: reqwest::Error) -> ClientError {
         ClientError::TimedOut { url: url.to_owned() }
     } else if e.is_decode() || e.is_body() {
         ClientError::Unexpected { what: format!("the reply could not be read: {e}") }
+    } else if e.is_redirect() {
+        // Not worth a retry: the server asked us to take the key somewhere else.
+        let why = std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or_else(|| e.to_string());
+        ClientError::Unexpected { what: format!("{url}: {why}") }
     } else {
         let mut message = e.to_string();
         let mut source = std::error::Error::source(&e);

@@ -5,6 +5,10 @@ use serde::{Deserialize, Serialize};
 
 pub const DEFAULT_BASE_URL: &str = "https://app.calleague.ai";
 
+/// The largest recording downloaded (over four hours of 16-bit mono WAV at 8 kHz). A link
+/// that serves more is refused, and its stream cut there, instead of filling memory.
+pub const DEFAULT_MAX_RECORDING_BYTES: u64 = 256 * 1024 * 1024;
+
 /// Where each resource lives, relative to the base URL. Defaults follow docs/calleague-api.md.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -51,6 +55,8 @@ pub struct ClientConfig {
     pub retry: RetryPolicy,
     /// Page size when walking lists.
     pub page_size: u32,
+    /// Recordings larger than this are refused (Content-Length first, then while streaming).
+    pub max_recording_bytes: u64,
 }
 
 impl Default for ClientConfig {
@@ -61,6 +67,7 @@ impl Default for ClientConfig {
             timeout: Duration::from_secs(20),
             retry: RetryPolicy::default(),
             page_size: 100,
+            max_recording_bytes: DEFAULT_MAX_RECORDING_BYTES,
         }
     }
 }
