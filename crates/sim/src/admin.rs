@@ -24,8 +24,17 @@ pub(crate) fn router(inner: Arc<Platform>) -> Router {
         .with_state(inner)
 }
 
-async fn start_scenario(State(inner): State<Arc<Platform>>, body: Option<Json<ScenarioSpec>>) -> Response {
-    let spec = body.map(|Json(s)| s).unwrap_or_default();
+/// An empty body plays the default scenario; a body that is not a valid spec is a 422 that
+/// names what is wrong (serde names an unknown field and the fields it expected).
+async fn start_scenario(State(inner): State<Arc<Platform>>, body: axum::body::Bytes) -> Response {
+    let spec = if body.iter().all(u8::is_ascii_whitespace) {
+        ScenarioSpec::default()
+    } else {
+        match serde_json::from_slice::<ScenarioSpec>(&body) {
+            Ok(spec) => spec,
+            Err(e) => return error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", format!("the scenario: {e}")),
+        }
+    };
     if let Err(message) = spec.validate() {
         return error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", message);
     }

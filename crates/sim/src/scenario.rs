@@ -14,9 +14,10 @@ use crate::model::{Call, Transcript};
 use crate::rng::SimRng;
 use crate::state::{Platform, RecordingAsset};
 
-/// What `POST /sim/calls` takes. Every field has a sensible default.
+/// What `POST /sim/calls` takes. Every field has a sensible default; a field it does not
+/// know is an error (a misspelt `count` must not silently play the default ten calls).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct ScenarioSpec {
     pub calls: u32,
     /// Calls started per (simulated) second.

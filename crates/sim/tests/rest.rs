@@ -275,4 +275,15 @@ async fn scenario_bodies_are_checked() {
         assert_eq!(status, 422, "{body}");
         assert_eq!(reply["code"], "invalid_request");
     }
+    // A field it does not know is refused by name, not ignored: `count` is not `calls`.
+    let (status, reply) = sim.call(Method::POST, "/sim/calls", Some(json!({"count": 4}))).await;
+    assert_eq!(status, 422, "{reply}");
+    assert!(reply["message"].as_str().unwrap().contains("unknown field `count`"), "{reply}");
+    let (status, reply) = sim.call(Method::POST, "/sim/calls", Some(json!("ten calls"))).await;
+    assert_eq!(status, 422, "{reply}");
+    assert_eq!(sim.get("/sim/status").await["callsPlanned"], 0, "nothing was played");
+    // An empty body still plays the default scenario.
+    let (status, reply) = sim.call(Method::POST, "/sim/calls", None).await;
+    assert_eq!(status, 202, "{reply}");
+    assert_eq!(reply["callIds"].as_array().unwrap().len(), 10);
 }

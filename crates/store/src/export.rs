@@ -110,7 +110,7 @@ impl<'w, W: Write> RowWriter<'w, W> {
             (ExportFormat::Csv, Some(csv), _) => {
                 let record = self.fields.iter().map(|f| match object.get(*f) {
                     None | Some(Value::Null) => String::new(),
-                    Some(Value::String(s)) => s.clone(),
+                    Some(Value::String(s)) => inert_cell(s),
                     Some(other) => other.to_string(),
                 });
                 csv.write_record(record).map_err(io_error)
@@ -127,6 +127,16 @@ impl<'w, W: Write> RowWriter<'w, W> {
             out.flush().map_err(io_error)?;
         }
         Ok(())
+    }
+}
+
+/// Text from a payload as a CSV cell a spreadsheet shows rather than runs: a cell that
+/// starts like a formula (`=`, `+`, `-`, `@`, tab, CR) gets a leading `'` (OWASP's advice).
+fn inert_cell(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
     }
 }
 

@@ -402,3 +402,44 @@ async fn a_caught_up_event_adds_nothing_when_a_webhook_brought_it() {
     assert_eq!(call.event_count, 2);
     assert_eq!(call.record.phase, Some(CallPhase::Completed));
 }
+
+#[tokio::test]
+async fn csv_cells_that_start_like_a_formula_are_written_inert() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let hostile = ["=HYPERLINK(\"http://x.example\",\"click\")", "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"];
+    for (i, text) in hostile.iter().enumerate() {
+        let data = json!({"agentId": text, "endedReason": "busy", "metadata": {"note": text}});
+        store.ingest(event("call.failed", &format!("d{i}"), &format!("c{i}"), 1_000 + i as i64, data)).await.unwrap();
+    }
+    let mut out = Vec::new();
+    store.export(ExportWhat::Calls, ExportFormat::Csv, TimeRange::default(), &mut out).unwrap();
+    let mut reader = csv::ReaderBuilder::new().from_reader(out.as_slice());
+    let agent = reader.headers().unwrap().iter().position(|h| h == "agentId").unwrap();
+    let agents: Vec<String> = reader.records().map(|r| r.unwrap()[agent].to_owned()).collect();
+    assert_eq!(agents.len(), hostile.len());
+    // The parser trims whitespace around ids, so "\tTAB" is stored as "TAB": compare with
+    // what the store holds, as NDJSON gives it.
+    let mut json = Vec::new();
+    store.export(ExportWhat::Calls, ExportFormat::Ndjson, TimeRange::default(), &mut json).unwrap();
+    let stored: Vec<String> = String::from_utf8(json)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["agentId"].as_str().unwrap().to_owned())
+        .collect();
+    let mut quoted = 0;
+    for (cell, value) in agents.iter().zip(&stored) {
+        if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            assert_eq!(cell, &format!("'{value}"), "a cell that starts like a formula gets a leading quote");
+            quoted += 1;
+        } else {
+            assert_eq!(cell, value);
+        }
+    }
+    assert_eq!(quoted, 4, "=, +, - and @ were quoted: {agents:?}");
+    // NDJSON keeps the values exactly: it is not for spreadsheets.
+    let mut out = Vec::new();
+    store.export(ExportWhat::Calls, ExportFormat::Ndjson, TimeRange::default(), &mut out).unwrap();
+    let first: Value = serde_json::from_str(String::from_utf8(out).unwrap().lines().next().unwrap()).unwrap();
+    assert_eq!(first["agentId"], hostile[0]);
+}
