@@ -116,6 +116,11 @@ pub struct ServeArgs {
     /// written next to the database.
     #[arg(long)]
     pub tls_self_signed: bool,
+    /// Listen on a non-loopback address without TLS. Deliveries carry the account's API key
+    /// as their Bearer token: over plain HTTP anyone on the path can read it. Only behind a
+    /// proxy that terminates TLS on the same host.
+    #[arg(long)]
+    pub allow_plaintext: bool,
     /// Event names subscribed to, comma-separated; others are stored but hidden. Default: all.
     #[arg(long, value_delimiter = ',')]
     pub events: Option<Vec<String>>,

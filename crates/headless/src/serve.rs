@@ -16,6 +16,7 @@ use crate::args::ServeArgs;
 use crate::key;
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    refuse_plaintext_on_the_network(&args)?;
     let keys = load_keys(&args)?;
     if let Some(events) = &args.events {
         for name in events {
@@ -92,6 +93,18 @@ impl StopSignals {
             _ = self.terminate.recv() => {}
         }
     }
+}
+
+/// Calleague's deliveries carry the API key: plain HTTP only on loopback, unless asked.
+fn refuse_plaintext_on_the_network(args: &ServeArgs) -> anyhow::Result<()> {
+    let tls = args.tls_self_signed || args.tls_cert.is_some();
+    if !args.bind.ip().is_loopback() && !tls && !args.allow_plaintext {
+        anyhow::bail!(
+            "refusing to listen on {} without TLS: deliveries carry your API key as their Bearer token, readable by anyone on the network. Use --tls-cert/--tls-key or --tls-self-signed, keep the default loopback address behind a tunnel, or pass --allow-plaintext if a TLS proxy on this host fronts the receiver",
+            args.bind
+        );
+    }
+    Ok(())
 }
 
 fn load_keys(args: &ServeArgs) -> anyhow::Result<KeySet> {

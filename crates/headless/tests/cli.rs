@@ -253,3 +253,38 @@ fn the_api_key_is_never_written_to_the_database_or_the_logs() {
     let events = export(&db, &["--what", "events", "--format", "csv"]);
     assert!(!String::from_utf8_lossy(&events.stdout).contains(KEY));
 }
+
+#[test]
+fn listening_on_the_network_without_tls_is_refused_unless_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("m.db");
+    let refused = Command::new(BIN)
+        .args(["serve", "--db"])
+        .arg(&db)
+        .args(["--bind", "0.0.0.0:0"])
+        .env("CALLEAGUE_API_KEY", KEY)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("without TLS") && stderr.contains("--allow-plaintext"), "{stderr}");
+    assert!(!db.exists(), "nothing was started");
+    // Asked for plainly, or with TLS, it listens.
+    for extra in [&["--allow-plaintext"][..], &["--tls-self-signed"][..]] {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--db"])
+            .arg(&db)
+            .args(["--bind", "0.0.0.0:0"])
+            .args(extra)
+            .env("CALLEAGUE_API_KEY", KEY)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let url = calleague_testkit::listening_url(&mut child).unwrap();
+        assert!(url.contains("0.0.0.0:"), "{url}");
+        signal(&child, "TERM");
+        let (status, stderr) = wait(child);
+        assert!(status.success(), "{extra:?}: {stderr}");
+    }
+}

@@ -34,9 +34,12 @@ pub(crate) struct Endpoint {
     pub read_timeout: Duration,
 }
 
-/// Headers never stored: credentials.
-const SECRET_HEADERS: [&str; 4] = ["authorization", "proxy-authorization", "cookie", "x-api-key"];
-const MAX_KEPT_HEADERS: usize = 64;
+/// The headers kept with a delivery: what describes it, and Calleague's own. Everything
+/// else (credentials, cookies, proxies' and clouds' tokens, whatever a sender adds) is
+/// dropped: a list of what to keep cannot miss a new kind of secret, a list of what to drop can.
+const KEPT_HEADERS: [&str; 4] = ["content-type", "content-length", "content-encoding", "user-agent"];
+const KEPT_PREFIXES: [&str; 2] = ["x-calleague-", "calleague-"];
+const MAX_KEPT_HEADERS: usize = 32;
 
 /// Every reply other than "stored", by rule.
 #[derive(Debug)]
@@ -197,7 +200,10 @@ async fn read_body(endpoint: &Endpoint, peer: SocketAddr, headers: &HeaderMap, b
 fn kept_headers(headers: &HeaderMap) -> Vec<(String, String)> {
     headers
         .iter()
-        .filter(|(name, _)| !SECRET_HEADERS.contains(&name.as_str()))
+        .filter(|(name, _)| {
+            let name = name.as_str(); // lower case, as http stores it
+            KEPT_HEADERS.contains(&name) || KEPT_PREFIXES.iter().any(|p| name.starts_with(p))
+        })
         .take(MAX_KEPT_HEADERS)
         .map(|(name, value)| (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
         .collect()

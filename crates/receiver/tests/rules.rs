@@ -33,6 +33,32 @@ async fn rule_valid_delivery_is_acknowledged_after_commit() {
 }
 
 #[tokio::test]
+async fn only_headers_that_describe_the_delivery_are_stored() {
+    let h = start().await;
+    let reply = reqwest::Client::new()
+        .post(h.url())
+        .bearer_auth(KEY)
+        .header("content-type", "application/json")
+        .header("user-agent", "Calleague-Webhooks/1.0")
+        .header("x-calleague-delivery-attempt", "2")
+        .header("cookie", "session=secret")
+        .header("proxy-authorization", "Basic c2VjcmV0")
+        .header("x-api-token", "secret")
+        .header("x-amz-security-token", "secret")
+        .header("x-forwarded-for", "203.0.113.9")
+        .body(event("call.started", "dl_h", "cl_h", T0).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    let detail = h.store.call_detail("cl_h").unwrap().unwrap();
+    let mut kept: Vec<&str> = detail.events[0].headers.iter().map(|(k, _)| k.as_str()).collect();
+    kept.sort();
+    assert_eq!(kept, ["content-length", "content-type", "user-agent", "x-calleague-delivery-attempt"]);
+    assert!(!detail.events[0].headers.iter().any(|(_, v)| v.contains("secret")));
+}
+
+#[tokio::test]
 async fn rule_same_delivery_id_again_counts_an_attempt_only() {
     let h = start().await;
     let first = event("call.started", "dl_1", "cl_1", T0);
