@@ -8,7 +8,7 @@ mod tray;
 
 use std::sync::Arc;
 
-use calleague_engine::{Engine, OsKeychain};
+use calleague_engine::{own_private_dir, Engine, OsKeychain};
 use calleague_store::{Store, StoreOptions};
 use tauri::Manager;
 
@@ -88,6 +88,9 @@ pub fn run() {
                 Some(dir) => (dir.clone(), dir),
                 None => (app.path().app_data_dir()?, app.path().app_config_dir()?),
             };
+            // Every delivery's body and metadata live here: the owner's only.
+            own_private_dir(&data_dir)?;
+            own_private_dir(&config_dir)?;
             let store = Store::open(data_dir.join("monitor.db"), StoreOptions::default())?;
             let engine = Arc::new(Engine::new(store, Arc::new(OsKeychain), config_dir));
             app.manage(engine.clone());

@@ -26,4 +26,4 @@ pub use engine::{AppStatus, Engine};
 pub use error::{AppError, AppResult};
 pub use keychain::{mask, Keychain, KeychainError, MemoryKeychain, OsKeychain};
 pub use service::{close_store, CatchUpState, ReceiverService};
-pub use settings::{Mode, Settings};
+pub use settings::{own_private_dir, Mode, Settings};

@@ -47,12 +47,36 @@ pub fn load(config_dir: &Path) -> Settings {
     })
 }
 
-/// Written beside the file and renamed into place: whole or not at all.
+/// Written beside the file and renamed into place: whole or not at all. The folder, when
+/// this creates it, and the file are the owner's only.
 pub fn save(config_dir: &Path, settings: &Settings) -> std::io::Result<()> {
-    std::fs::create_dir_all(config_dir)?;
+    use std::io::Write;
+    let mut dir = std::fs::DirBuilder::new();
+    dir.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut dir, 0o700);
+    dir.create(config_dir)?;
     let tmp = config_dir.join("settings.json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec_pretty(settings)?)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&tmp)?;
+    file.write_all(&serde_json::to_vec_pretty(settings)?)?;
+    file.sync_all()?;
     std::fs::rename(tmp, path(config_dir))
+}
+
+/// Makes the app's own folder (its data or config folder) the owner's only, creating it if
+/// needed. Only for folders the app owns: never one the user named for something else.
+pub fn own_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -66,6 +90,15 @@ mod tests {
         let settings = Settings { port: 9000, mode: Some(Mode::Demo), ..Settings::default() };
         save(dir.path(), &settings).unwrap();
         assert_eq!(load(dir.path()), settings);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let nested = dir.path().join("a/b");
+            save(&nested, &settings).unwrap();
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&nested), 0o700);
+            assert_eq!(mode(&path(&nested)), 0o600);
+        }
         // Earlier versions wrote the mode as a plain string.
         std::fs::write(path(dir.path()), r#"{"port": 8788, "mode": "account"}"#).unwrap();
         assert_eq!(load(dir.path()).mode, Some(Mode::Account));

@@ -8,6 +8,7 @@ mod error;
 mod export;
 mod ingest;
 mod model;
+mod private;
 mod query;
 mod rows;
 mod schema;
@@ -62,9 +63,10 @@ impl Store {
     pub fn open(path: impl AsRef<Path>, options: StoreOptions) -> Result<Arc<Self>> {
         let path = path.as_ref().to_path_buf();
         let open_error = |reason: String| StoreError::Open { path: path.display().to_string(), reason };
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| open_error(e.to_string()))?;
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty() && !p.exists()) {
+            private::create_dir(parent).map_err(|e| open_error(e.to_string()))?;
         }
+        private::create_file(&path).map_err(|e| open_error(e.to_string()))?;
         let mut conn = Connection::open(&path).map_err(|e| open_error(e.to_string()))?;
         let busy_ms = options.busy_timeout.as_millis() as u64;
         schema::configure(&conn, busy_ms).map_err(|e| open_error(e.to_string()))?;
@@ -72,6 +74,10 @@ impl Store {
             StoreError::TooNew { .. } => e,
             other => open_error(other.to_string()),
         })?;
+
+        // The WAL and its index exist now; SQLite gives them the database's mode, but an
+        // older install may have made them with the default one.
+        private::restrict(&path).map_err(|e| open_error(e.to_string()))?;
 
         let (feed, _) = broadcast::channel(options.feed_capacity.max(16));
         let (tx, rx) = mpsc::channel();

@@ -443,3 +443,31 @@ async fn csv_cells_that_start_like_a_formula_are_written_inert() {
     let first: Value = serde_json::from_str(String::from_utf8(out).unwrap().lines().next().unwrap()).unwrap();
     assert_eq!(first["agentId"], hostile[0]);
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_database_and_a_folder_it_creates_are_the_owner_s_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("data/monitor");
+    let db = folder.join("monitor.db");
+    let store = Store::open(&db, StoreOptions::default()).unwrap();
+    store.ingest(event("call.started", "d1", "c1", 1_000, json!({}))).await.unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&folder), 0o700);
+    for file in ["monitor.db", "monitor.db-wal", "monitor.db-shm"] {
+        assert_eq!(mode(&folder.join(file)), 0o600, "{file}");
+    }
+    // An existing database with the default mode is restricted when opened again.
+    store.close();
+    drop(store);
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let _again = Store::open(&db, StoreOptions::default()).unwrap();
+    assert_eq!(mode(&db), 0o600);
+    // A folder that was already there is left as it was: it may be shared, like /tmp.
+    let shared = dir.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let _elsewhere = Store::open(shared.join("m.db"), StoreOptions::default()).unwrap();
+    assert_eq!(mode(&shared), 0o755);
+}
