@@ -42,13 +42,15 @@ pub struct CatchUpOptions {
     /// Read this much more on both sides of a window: clocks differ, and a heartbeat is
     /// only written every few seconds.
     pub margin: Duration,
-    /// Gaps between runs shorter than this are restarts, not downtime.
+    /// Gaps between runs shorter than this are not read. Zero by default: even a restart of
+    /// a few seconds can miss deliveries Calleague gave up on, and reading a short window
+    /// costs one small request.
     pub min_gap: Duration,
 }
 
 impl Default for CatchUpOptions {
     fn default() -> Self {
-        Self { margin: Duration::from_secs(300), min_gap: HEARTBEAT_INTERVAL * 3 }
+        Self { margin: Duration::from_secs(300), min_gap: Duration::ZERO }
     }
 }
 

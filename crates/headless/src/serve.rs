@@ -60,8 +60,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         writeln!(stdout, "listening on {}", service.url())?;
         stdout.flush()?;
         if let Some(client) = catch_up_client {
-            let options = CatchUpOptions { min_gap: args.heartbeat_interval * 3, ..CatchUpOptions::default() };
-            service.catch_up(client, options, crate::catch_up::reporter(), crate::catch_up::report_outcome);
+            // Every gap since the last run, however short (see CatchUpOptions::min_gap).
+            service.catch_up(
+                client,
+                CatchUpOptions::default(),
+                crate::catch_up::reporter(),
+                crate::catch_up::report_outcome,
+            );
         }
         stop.wait().await;
         service.shutdown().await;
