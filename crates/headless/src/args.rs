@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use calleague_events::Timestamp;
-use calleague_receiver::{DEFAULT_BIND, DEFAULT_BODY_LIMIT, DEFAULT_PATH};
+use calleague_receiver::{DEFAULT_BIND, DEFAULT_BODY_LIMIT, DEFAULT_MAX_CONNECTIONS, DEFAULT_PATH};
 use calleague_store::{ExportFormat, ExportWhat};
 use clap::{Args, Parser, Subcommand};
 
@@ -130,6 +130,9 @@ pub struct ServeArgs {
     /// How long a client may take to send its headers, and then its body, e.g. 10s.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub read_timeout: Duration,
+    /// Connections served at once; more get a 503 and are closed.
+    #[arg(long, default_value_t = DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
     /// Calleague's REST API: when given, the calls missed while the receiver was down are
     /// read from it on start.
     #[arg(long, env = "CALLEAGUE_API_BASE")]

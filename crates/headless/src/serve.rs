@@ -39,6 +39,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     config.path = args.path.clone();
     config.body_limit = args.body_limit;
     config.read_timeout = args.read_timeout;
+    config.max_connections = args.max_connections;
     config.tls = tls;
     config.subscriptions = args
         .events

@@ -17,10 +17,15 @@ const BIN: &str = env!("CARGO_BIN_EXE_calleague-receiver");
 const KEY: &str = "sk_faults_test_77aa";
 
 fn serve(db: &Path, bind: &str) -> (Child, String) {
+    serve_with(db, bind, &["--read-timeout", "2s"])
+}
+
+fn serve_with(db: &Path, bind: &str, extra: &[&str]) -> (Child, String) {
     let mut child = Command::new(BIN)
         .args(["serve", "--db"])
         .arg(db)
-        .args(["--bind", bind, "--read-timeout", "2s"])
+        .args(["--bind", bind])
+        .args(extra)
         .env("CALLEAGUE_API_KEY", KEY)
         .env_remove("CALLEAGUE_API_BASE")
         .stdout(Stdio::piped())
@@ -208,4 +213,50 @@ fn a_full_disk_answers_503_loses_nothing_and_recovers_by_itself() {
         }
         let _ = Command::new("umount").arg(&mount).status();
     });
+}
+
+/// The process's open file descriptors, read from /proc.
+fn open_descriptors(child: &Child) -> usize {
+    std::fs::read_dir(format!("/proc/{}/fd", child.id())).unwrap().count()
+}
+
+#[test]
+fn two_thousand_idle_connections_neither_use_up_descriptors_nor_keep_a_delivery_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("m.db");
+    let cap = 64;
+    let (mut child, url) =
+        serve_with(&db, "127.0.0.1:0", &["--read-timeout", "500ms", "--max-connections", &cap.to_string()]);
+    let host = host_of(&url);
+    let addr: std::net::SocketAddr = host.parse().unwrap();
+    let before = open_descriptors(&child);
+
+    // 2,000 connections that never send a byte.
+    let mut idle = Vec::new();
+    for _ in 0..2000 {
+        if let Ok(stream) = TcpStream::connect_timeout(&addr, Duration::from_secs(1)) {
+            idle.push(stream);
+        }
+    }
+    assert!(idle.len() > 1500, "the flood connected: {}", idle.len());
+    std::thread::sleep(Duration::from_millis(100));
+    let during = open_descriptors(&child);
+    assert!(during <= before + cap + 4, "{during} descriptors open with a cap of {cap} connections (before: {before})");
+
+    // A real delivery, retried as Calleague retries a 503 or a closed connection, is
+    // acknowledged once the idle ones time out.
+    let begun = std::time::Instant::now();
+    let body = delivery("real", "c_real", "call.started", 0, 0);
+    let mut refused = 0;
+    while post(&host, &body) != Some(200) {
+        refused += 1;
+        assert!(begun.elapsed() < Duration::from_secs(3), "not acknowledged after {refused} tries");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let took = begun.elapsed();
+    println!("acknowledged after {took:?} and {refused} refusals; {during} descriptors during the flood");
+    assert!(took < Duration::from_secs(1), "acknowledged after {took:?}");
+    drop(idle);
+    kill9(&mut child);
+    assert_eq!(exported_ids(&db), ["real"]);
 }

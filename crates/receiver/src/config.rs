@@ -19,6 +19,9 @@ pub enum TlsSettings {
     SelfSigned { hostnames: Vec<String>, cert_out: Option<PathBuf> },
 }
 
+/// Well under the usual limit of 1,024 open files, with room for everything else.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+
 #[derive(Debug, Clone)]
 pub struct ReceiverConfig {
     /// 127.0.0.1 by default; another interface is an explicit choice.
@@ -34,6 +37,10 @@ pub struct ReceiverConfig {
     pub subscriptions: Option<BTreeSet<String>>,
     /// How long shutdown waits for in-flight deliveries.
     pub drain_timeout: Duration,
+    /// Connections served at once. Beyond it a new connection gets a 503 and is closed at
+    /// once, so idle or slow clients cannot use up the process's file descriptors (which
+    /// the store, the REST client and the keychain need too).
+    pub max_connections: usize,
 }
 
 impl ReceiverConfig {
@@ -47,6 +54,7 @@ impl ReceiverConfig {
             tls: None,
             subscriptions: None,
             drain_timeout: Duration::from_secs(10),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }

@@ -8,8 +8,12 @@ mod auth;
 mod config;
 mod handler;
 mod server;
+mod shared_stream;
 mod tls;
 
 pub use auth::{ApiKey, KeySet};
-pub use config::{ReceiverConfig, TlsSettings, DEFAULT_BIND, DEFAULT_BODY_LIMIT, DEFAULT_PATH, DEFAULT_READ_TIMEOUT};
+pub use config::{
+    ReceiverConfig, TlsSettings, DEFAULT_BIND, DEFAULT_BODY_LIMIT, DEFAULT_MAX_CONNECTIONS, DEFAULT_PATH,
+    DEFAULT_READ_TIMEOUT,
+};
 pub use server::{Receiver, ReceiverError};

@@ -1,8 +1,7 @@
 //! The listener: plain TCP or TLS, HTTP/1.1 through hyper, graceful drain on shutdown.
 
 use std::collections::BTreeSet;
-use std::io::Write as _;
-use std::net::{Shutdown, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -18,12 +17,13 @@ use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{broadcast, watch, OwnedSemaphorePermit};
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use crate::handler::{self, Endpoint, Peer};
+use crate::shared_stream::SharedStream;
 use crate::{tls, KeySet, ReceiverConfig};
 
 #[derive(Debug, thiserror::Error)]
@@ -50,7 +50,7 @@ impl ReceiverError {
 }
 
 /// The reply to a client that took too long to send its headers. hyper closes such a
-/// connection silently, so we answer on a duplicate of the socket (plain TCP only).
+/// connection silently, so we answer on the socket's second handle (plain TCP only).
 const REQUEST_TIMEOUT_REPLY: &[u8] = b"HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: 72\r\n\r\n{\"code\":\"read_timeout\",\"message\":\"the request headers arrived too slowly\"}";
 
 /// A running receiver. Dropping it without `shutdown` stops accepting abruptly.
@@ -89,7 +89,11 @@ impl Receiver {
             .fallback(handler::not_found)
             .with_state(endpoint.clone());
         let (stop, stopped) = watch::channel(false);
-        let limits = Limits { read_timeout: config.read_timeout, drain_timeout: config.drain_timeout };
+        let limits = Limits {
+            read_timeout: config.read_timeout,
+            drain_timeout: config.drain_timeout,
+            max_connections: config.max_connections.max(1),
+        };
         let task = tokio::spawn(accept_loop(listener, router, tls, limits, stopped));
         tracing::info!(%url, "receiver listening");
         Ok(Self { local_addr, url, endpoint, stop, task: Some(task) })
@@ -144,7 +148,11 @@ impl Drop for Receiver {
 struct Limits {
     read_timeout: Duration,
     drain_timeout: Duration,
+    max_connections: usize,
 }
+
+/// The reply to a connection beyond the cap: try again shortly (Calleague retries).
+const BUSY_REPLY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\nretry-after: 1\r\ncontent-type: application/json\r\ncontent-length: 69\r\n\r\n{\"code\":\"too_many_connections\",\"message\":\"too many open connections\"}";
 
 async fn accept_loop(
     listener: TcpListener,
@@ -154,6 +162,7 @@ async fn accept_loop(
     mut stopped: watch::Receiver<bool>,
 ) {
     let graceful = GracefulShutdown::new();
+    let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     loop {
         let (stream, peer) = tokio::select! {
             _ = stopped.changed() => break,
@@ -167,16 +176,23 @@ async fn accept_loop(
                 }
             },
         };
+        // Each connection holds a permit until it ends; beyond the cap, a 503 and close.
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            tracing::debug!(%peer, "too many connections: refused one");
+            SharedStream(Arc::new(stream)).reply_and_close(BUSY_REPLY);
+            continue;
+        };
         let service = router.clone().map_request(move |mut request: Request<Incoming>| {
             request.extensions_mut().insert(Peer(peer));
             request
         });
         let watcher = graceful.watcher();
         match &tls {
-            None => serve_plain(stream, service, limits, watcher),
+            None => serve_plain(stream, service, limits, watcher, permit),
             Some(acceptor) => {
                 let acceptor = acceptor.clone();
                 tokio::spawn(async move {
+                    let _permit = permit;
                     match tokio::time::timeout(limits.read_timeout, acceptor.accept(stream)).await {
                         Ok(Ok(stream)) => {
                             if let Err(e) = serve(stream, service, limits, watcher).await {
@@ -197,7 +213,7 @@ async fn accept_loop(
     }
 }
 
-fn serve_plain<S>(stream: TcpStream, service: S, limits: Limits, watcher: Watcher)
+fn serve_plain<S>(stream: TcpStream, service: S, limits: Limits, watcher: Watcher, permit: OwnedSemaphorePermit)
 where
     S: tower::Service<Request<Incoming>, Response = axum::response::Response, Error = std::convert::Infallible>
         + Clone
@@ -205,31 +221,18 @@ where
         + 'static,
     S::Future: Send + 'static,
 {
-    let (stream, spare) = match duplicate(stream) {
-        Ok(pair) => pair,
-        Err(e) => {
-            tracing::warn!(error = %e, "could not set up a connection");
-            return;
-        }
-    };
+    let stream = SharedStream(Arc::new(stream));
+    let spare = stream.clone();
     tokio::spawn(async move {
+        let _permit = permit;
         if let Err(e) = serve(stream, service, limits, watcher).await {
             if e.is_timeout() {
-                let mut spare = spare;
-                let _ = spare.write_all(REQUEST_TIMEOUT_REPLY);
-                let _ = spare.shutdown(Shutdown::Both);
+                spare.reply_and_close(REQUEST_TIMEOUT_REPLY);
             } else {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
         }
     });
-}
-
-/// A second handle on the same socket, for the 408 that hyper does not send.
-fn duplicate(stream: TcpStream) -> std::io::Result<(TcpStream, std::net::TcpStream)> {
-    let std_stream = stream.into_std()?;
-    let spare = std_stream.try_clone()?;
-    Ok((TcpStream::from_std(std_stream)?, spare))
 }
 
 async fn serve<I, S>(io: I, service: S, limits: Limits, watcher: Watcher) -> Result<(), hyper::Error>
