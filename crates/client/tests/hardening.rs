@@ -130,14 +130,26 @@ async fn a_recording_over_the_cap_is_refused_whether_or_not_its_size_is_declared
     let capped = client(&base, |c| c.max_recording_bytes = 1000).unwrap();
     for id in ["declared", "streamed"] {
         let mut received = 0usize;
-        let err = capped.download_recording(id, |chunk| Ok(received += chunk.len())).await.unwrap_err();
+        let err = capped
+            .download_recording(id, |chunk| {
+                received += chunk.len();
+                Ok(())
+            })
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("larger than"), "{id}: {err}");
         assert!(received <= 1000, "{id}: {received} bytes written past the cap");
     }
     let roomy = client(&base, |c| c.max_recording_bytes = 5000).unwrap();
     for id in ["declared", "streamed"] {
         let mut received = 0usize;
-        let (_, written) = roomy.download_recording(id, |chunk| Ok(received += chunk.len())).await.unwrap();
+        let (_, written) = roomy
+            .download_recording(id, |chunk| {
+                received += chunk.len();
+                Ok(())
+            })
+            .await
+            .unwrap();
         assert_eq!((written, received), (2000, 2000), "{id}");
     }
 }
