@@ -91,7 +91,11 @@ describe("timeline", () => {
       if (cmd === "counts") return counts;
       if (cmd === "subscribe_feed") return null;
       if (cmd === "facets") return { agents: ["ag_sales", "ag_support"], directions: ["inbound"], endedReasons: ["busy"], languages: ["en"] };
-      if (cmd === "security_log") return [{ id: 1, at: "2026-01-01T12:00:00.000Z", peer: "10.0.0.7:5555", reason: "wrong token" }];
+      if (cmd === "security_log")
+        return [
+          { id: 2, at: "2026-01-01T12:00:00.000Z", lastAt: "2026-01-01T12:00:59.000Z", count: 20000, peer: "10.0.0.7:5555", reason: "wrong token" },
+          { id: 1, at: "2026-01-01T11:00:00.000Z", lastAt: "2026-01-01T11:00:00.000Z", count: 1, peer: "10.0.0.8:5555", reason: "missing Authorization header" },
+        ];
     });
     render(<App />);
     const rows = await screen.findAllByTestId("call-row");
@@ -119,6 +123,10 @@ describe("timeline", () => {
     });
     fireEvent.click(screen.getByTestId("show-rejected"));
     expect((await screen.findByTestId("rejected-list")).textContent).toContain("wrong token");
+    // A flood is one row that says how many: ×20,000; a single one says nothing more.
+    const lines = await screen.findAllByTestId("rejected-row");
+    expect(lines[0].textContent).toContain(`×${(20000).toLocaleString()}`);
+    expect(lines[1].textContent).not.toContain("×");
   });
 });
 

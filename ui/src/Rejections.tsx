@@ -24,11 +24,17 @@ export function Rejections({ kind, onClose }: { kind: "rejected" | "quarantined"
             fetch={api.securityLog}
             empty="Nothing rejected."
             row={(r) => (
-              <div className="event-line">
+              <div className="event-line" data-testid="rejected-row">
                 <span className="event-name">{r.reason}</span>
+                {r.count > 1 && (
+                  <span className="badge" title="Requests from this address for this reason within the minute">
+                    ×{r.count.toLocaleString()}
+                  </span>
+                )}
                 <span className="sub">{r.peer ?? "unknown peer"}</span>
                 <span className="sub">
                   {day(r.at)} {clock(r.at)}
+                  {r.count > 1 && ` – ${clock(r.lastAt)}`}
                 </span>
               </div>
             )}

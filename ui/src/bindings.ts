@@ -171,7 +171,15 @@ export type QuarantineRow = { id: number, receivedAt: string, peer: string | nul
  */
 export type SecurityEntry = { at: string, peer: string | null, reason: string, };
 
-export type SecurityRow = { id: number, at: string, peer: string | null, reason: string, };
+export type SecurityRow = { id: number, 
+/**
+ * How many requests this row stands for: the same address and reason in one minute.
+ */
+count: number, 
+/**
+ * The last of them.
+ */
+lastAt: string, at: string, peer: string | null, reason: string, };
 
 /**
  * What the live feed carries, sent after each commit.

@@ -179,10 +179,12 @@ async fn rule_missing_or_malformed_authorization_is_401() {
     }
     // A lower-case scheme and extra spaces are still a well-formed Bearer token.
     assert_eq!(h.post(Some(&format!("bearer   {KEY} ")), body).await.0, 200);
+    // One row per reason (same address, same minute), each with its count.
     let log = h.store.security_page(None, 10).unwrap();
-    assert_eq!(log.len(), 4);
-    assert!(log.iter().any(|r| r.entry.reason == "missing Authorization header"));
-    assert!(log.iter().any(|r| r.entry.reason == "malformed Authorization header"));
+    let count = |reason: &str| log.iter().find(|r| r.entry.reason == reason).map(|r| r.count);
+    assert_eq!(log.len(), 2);
+    assert_eq!(count("missing Authorization header"), Some(1));
+    assert_eq!(count("malformed Authorization header"), Some(3));
 }
 
 #[tokio::test]
@@ -207,7 +209,39 @@ async fn rule_body_over_the_limit_is_413() {
     assert!(at_limit.to_string().len() <= 1024 * 1024);
     assert_eq!(h.deliver(&at_limit).await.0, 200);
     assert_eq!(h.counts().deliveries_total, 1);
-    assert_eq!(h.store.security_page(None, 10).unwrap().len(), 2);
+    let log = h.store.security_page(None, 10).unwrap();
+    assert_eq!((log.len(), log[0].count), (1, 2), "both refusals, on one row");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_wrong_tokens_leaves_a_small_log_that_still_counts_them_all() {
+    let h = start().await;
+    let size_before = std::fs::metadata(h.dir.path().join("monitor.db")).unwrap().len();
+    let client = reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap();
+    let body = event("call.started", "dl_flood", "cl_flood", T0).to_string();
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let (client, url, body) = (client.clone(), h.url(), body.clone());
+            tokio::spawn(async move {
+                for _ in 0..400 {
+                    let reply = client.post(&url).bearer_auth("sk_wrong").body(body.clone()).send().await.unwrap();
+                    assert_eq!(reply.status(), 200);
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(h.counts().rejected, 20_000, "every request is counted");
+    let log = h.store.security_page(None, 1000).unwrap();
+    assert!(log.len() <= 3, "one row per minute the flood lasted, not one per request: {}", log.len());
+    assert_eq!(log.iter().map(|r| r.count).sum::<i64>(), 20_000);
+    assert_eq!(h.counts().deliveries_total, 0);
+    let wal = h.dir.path().join("monitor.db-wal");
+    let grown = std::fs::metadata(h.dir.path().join("monitor.db")).unwrap().len() - size_before;
+    println!("database grew by {grown} bytes (WAL {} bytes)", std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));
+    assert!(grown < 256 * 1024, "the database grew by {grown} bytes");
 }
 
 #[tokio::test]

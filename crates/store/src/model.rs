@@ -150,6 +150,10 @@ pub struct SecurityRow {
     pub id: i64,
     #[serde(flatten)]
     pub entry: SecurityEntry,
+    /// How many requests this row stands for: the same address and reason in one minute.
+    pub count: i64,
+    /// The last of them.
+    pub last_at: Timestamp,
 }
 
 /// Counts for a status bar.

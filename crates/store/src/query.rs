@@ -340,7 +340,7 @@ impl Store {
                     _ => {}
                 }
             }
-            counts.rejected = conn.query_row("SELECT count(*) FROM security_log", [], |r| r.get(0))?;
+            counts.rejected = conn.query_row("SELECT coalesce(sum(count), 0) FROM security_log", [], |r| r.get(0))?;
             counts.quarantined = conn.query_row("SELECT count(*) FROM quarantine", [], |r| r.get(0))?;
             Ok(counts)
         })
@@ -375,7 +375,8 @@ impl Store {
     pub fn security_page(&self, before_id: Option<i64>, limit: u32) -> Result<Vec<SecurityRow>> {
         self.with_reader(|conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT id, at_ms, peer, reason FROM security_log WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
+                "SELECT id, at_ms, peer, reason, count, coalesce(last_ms, at_ms) FROM security_log
+                 WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
             )?;
             let rows =
                 stmt.query_map(rusqlite::params![before_id.unwrap_or(i64::MAX), limit.clamp(1, MAX_PAGE)], |row| {
@@ -386,6 +387,8 @@ impl Store {
                             peer: row.get(2)?,
                             reason: row.get(3)?,
                         },
+                        count: row.get(4)?,
+                        last_at: Timestamp::from_unix_millis(row.get(5)?).unwrap_or_else(|_| Timestamp::now()),
                     })
                 })?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)

@@ -8,6 +8,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_uptime.sql"),
     include_str!("../migrations/0003_search.sql"),
     include_str!("../migrations/0004_phase.sql"),
+    include_str!("../migrations/0005_security_counts.sql"),
 ];
 
 /// Pragmas for every connection. `synchronous=FULL` because a delivery we acknowledged

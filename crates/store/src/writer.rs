@@ -105,8 +105,9 @@ fn apply(conn: &Connection, write: &Write) -> Result<(IngestOutcome, Option<Feed
             (IngestOutcome::Quarantined { id }, Some(FeedItem::Quarantined { id }))
         }
         Write::Security(entry) => {
-            let id = write_security(conn, entry)?;
-            (IngestOutcome::Logged { id }, Some(FeedItem::Rejected { entry: entry.clone() }))
+            // Only a new row is news for a window; a repeat only counts.
+            let (id, new) = write_security(conn, entry)?;
+            (IngestOutcome::Logged { id }, new.then(|| FeedItem::Rejected { entry: entry.clone() }))
         }
     })
 }

@@ -471,3 +471,44 @@ async fn the_database_and_a_folder_it_creates_are_the_owner_s_only() {
     let _elsewhere = Store::open(shared.join("m.db"), StoreOptions::default()).unwrap();
     assert_eq!(mode(&shared), 0o755);
 }
+
+#[tokio::test]
+async fn repeated_rejections_count_on_one_row_and_the_log_keeps_only_the_newest_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let reject = |peer: &str, reason: &str, ms: i64| SecurityEntry {
+        at: ts(ms),
+        peer: Some(peer.to_owned()),
+        reason: reason.to_owned(),
+    };
+    // Same address (other ports), reason and minute: one row. Another minute, reason or
+    // address: rows of their own.
+    for i in 0..50 {
+        store.log_security(reject(&format!("203.0.113.9:{}", 40_000 + i), "wrong token", 1_000 + i)).await.unwrap();
+    }
+    store.log_security(reject("203.0.113.9:1", "wrong token", 61_000)).await.unwrap();
+    store.log_security(reject("203.0.113.9:1", "missing Authorization header", 2_000)).await.unwrap();
+    store.log_security(reject("198.51.100.7:1", "wrong token", 2_000)).await.unwrap();
+    let rows = store.security_page(None, 100).unwrap();
+    let counts: Vec<i64> = rows.iter().rev().map(|r| r.count).collect();
+    assert_eq!(counts, [50, 1, 1, 1]);
+    assert_eq!(rows.last().unwrap().last_at, ts(1_049));
+    assert_eq!(store.counts(ts(0)).unwrap().rejected, 53, "the total still says how many arrived");
+
+    // Beyond the cap, the oldest rows go first.
+    for i in 0..10_010 {
+        store.log_security(reject("192.0.2.1:1", &format!("reason {i}"), 120_000)).await.unwrap();
+    }
+    let mut all = Vec::new();
+    loop {
+        let page = store.security_page(all.last().map(|r: &calleague_store::SecurityRow| r.id), 1000).unwrap();
+        if page.is_empty() {
+            break;
+        }
+        all.extend(page);
+    }
+    assert_eq!(all.len(), 10_000);
+    assert_eq!(all[0].entry.reason, "reason 10009");
+    assert_eq!(all.last().unwrap().entry.reason, "reason 10");
+    assert!(all.iter().all(|r| r.entry.peer.as_deref() == Some("192.0.2.1:1")), "the first rows were removed");
+}
