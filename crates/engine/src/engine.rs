@@ -15,7 +15,7 @@ use tokio::sync::Mutex;
 
 use crate::demo::Demo;
 use crate::error::{AppError, AppResult};
-use crate::keychain::{mask, Keychain, KeychainError};
+use crate::keychain::{mask, Entry, Keychain, KeychainError};
 use crate::service::{CatchUpState, ReceiverService};
 use crate::settings::{self, Mode, Settings};
 
@@ -41,6 +41,8 @@ pub struct AppStatus {
 #[derive(Default)]
 struct Running {
     key: Option<String>,
+    /// Where the key may be sent: from the keychain, beside the key; never from settings.
+    api_base: Option<String>,
     keychain_error: Option<AppError>,
     service: Option<ReceiverService>,
     receiver_error: Option<AppError>,
@@ -77,9 +79,16 @@ impl Engine {
     pub async fn resume(&self) {
         let mode = self.settings.lock().await.mode;
         match mode {
-            Some(Mode::Account) => match self.keychain(|k| k.load()).await {
+            Some(Mode::Account) => match self.keychain(|k| k.load(Entry::ApiKey)).await {
                 Ok(Some(key)) => {
-                    self.running.lock().await.key = Some(key);
+                    let base = match self.stored_api_base().await {
+                        Ok(base) => base,
+                        Err(e) => return self.running.lock().await.keychain_error = Some(e.into()),
+                    };
+                    let mut running = self.running.lock().await;
+                    running.key = Some(key);
+                    running.api_base = Some(base);
+                    drop(running);
                     self.restart_receiver().await;
                 }
                 Ok(None) => {
@@ -114,7 +123,7 @@ impl Engine {
             receiver_error: running.receiver_error.clone(),
             port: settings.port,
             public_url: settings.public_url,
-            api_base_url: settings.api_base_url,
+            api_base_url: running.api_base.clone().unwrap_or(settings.api_base_url),
             catch_up: catch_up.progress,
             catch_up_error: catch_up.error,
         }
@@ -131,16 +140,20 @@ impl Engine {
             .unwrap_or_else(|| calleague_client::DEFAULT_BASE_URL.into());
         let client = Client::new(ClientConfig::with_base_url(&base), secret)?;
         client.check_key().await?;
-        let stored = key.clone();
-        self.keychain(move |k| k.save(&stored)).await?;
+        // The address first: a key never rests in the keychain without the one place it may go.
+        let (stored_key, stored_base) = (key.clone(), base.clone());
+        self.keychain(move |k| k.save(Entry::ApiBase, &stored_base)).await?;
+        self.keychain(move |k| k.save(Entry::ApiKey, &stored_key)).await?;
         self.stop_demo().await;
         {
             let mut running = self.running.lock().await;
             running.key = Some(key);
+            running.api_base = Some(base.clone());
             running.keychain_error = None;
         }
         self.update_settings(|s| {
             s.mode = Some(Mode::Account);
+            // Shown to the person; never read to decide where the key goes.
             s.api_base_url = base;
         })
         .await?;
@@ -149,10 +162,26 @@ impl Engine {
     }
 
     pub async fn remove_key(&self) -> AppResult<()> {
-        self.keychain(|k| k.remove()).await?;
+        self.keychain(|k| k.remove(Entry::ApiKey)).await?;
+        self.keychain(|k| k.remove(Entry::ApiBase)).await?;
         self.stop_receiver().await;
-        self.running.lock().await.key = None;
+        let mut running = self.running.lock().await;
+        running.key = None;
+        running.api_base = None;
+        drop(running);
         self.update_settings(|s| s.mode = None).await
+    }
+
+    /// The address stored beside the key. An install from before it was kept there has
+    /// only the settings' copy: that is taken once, as it is, and stored beside the key.
+    async fn stored_api_base(&self) -> Result<String, KeychainError> {
+        if let Some(base) = self.keychain(|k| k.load(Entry::ApiBase)).await? {
+            return Ok(base);
+        }
+        let base = self.settings.lock().await.api_base_url.clone();
+        let stored = base.clone();
+        self.keychain(move |k| k.save(Entry::ApiBase, &stored)).await?;
+        Ok(base)
     }
 
     pub async fn set_port(&self, port: u16) -> AppResult<()> {
@@ -260,9 +289,10 @@ impl Engine {
         let running = self.running.lock().await;
         let not_connected = || AppError::new(ErrorCode::NotConnected, "Connect an account or start the demo first.");
         let key = running.key.clone().ok_or_else(not_connected)?;
-        let base = match &running.demo {
-            Some(demo) => demo.api_url(),
-            None => self.settings.lock().await.api_base_url.clone(),
+        let base = match (&running.demo, &running.api_base) {
+            (Some(demo), _) => demo.api_url(),
+            (None, Some(base)) => base.clone(),
+            (None, None) => return Err(not_connected()),
         };
         drop(running);
         let secret = SecretKey::new(key).ok_or_else(not_connected)?;

@@ -8,7 +8,24 @@
 use calleague_error_code::ErrorCode;
 
 const SERVICE: &str = "calleague-monitor";
-const ENTRY: &str = "api-key";
+
+/// What the keychain holds: the key, and the address it may be sent to. The address lives
+/// beside the key, not in the settings file, so that editing that file cannot send the key
+/// elsewhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Entry {
+    ApiKey,
+    ApiBase,
+}
+
+impl Entry {
+    fn name(self) -> &'static str {
+        match self {
+            Self::ApiKey => "api-key",
+            Self::ApiBase => "api-base",
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeychainError {
@@ -29,14 +46,14 @@ impl KeychainError {
     }
 }
 
-/// Where the API key rests between runs. Blocking calls.
+/// Where the API key (and its address) rest between runs. Blocking calls.
 pub trait Keychain: Send + Sync + 'static {
-    /// The stored key, if any. A locked keychain can read as "no entry", so callers say so.
-    fn load(&self) -> Result<Option<String>, KeychainError>;
-    /// Stores the key and reads it back: a keychain that silently dropped it is not usable.
-    fn save(&self, key: &str) -> Result<(), KeychainError>;
-    /// Removes the key; removing a key that is not there is not an error.
-    fn remove(&self) -> Result<(), KeychainError>;
+    /// The stored value, if any. A locked keychain can read as "no entry", so callers say so.
+    fn load(&self, entry: Entry) -> Result<Option<String>, KeychainError>;
+    /// Stores the value and reads it back: a keychain that silently dropped it is not usable.
+    fn save(&self, entry: Entry, value: &str) -> Result<(), KeychainError>;
+    /// Removes the value; removing one that is not there is not an error.
+    fn remove(&self, entry: Entry) -> Result<(), KeychainError>;
 }
 
 /// The system keychain, through `keyring`.
@@ -44,8 +61,8 @@ pub trait Keychain: Send + Sync + 'static {
 pub struct OsKeychain;
 
 impl OsKeychain {
-    fn entry() -> Result<keyring::Entry, KeychainError> {
-        keyring::Entry::new(SERVICE, ENTRY).map_err(classify)
+    fn entry(entry: Entry) -> Result<keyring::Entry, KeychainError> {
+        keyring::Entry::new(SERVICE, entry.name()).map_err(classify)
     }
 }
 
@@ -58,25 +75,25 @@ fn classify(e: keyring::Error) -> KeychainError {
 }
 
 impl Keychain for OsKeychain {
-    fn load(&self) -> Result<Option<String>, KeychainError> {
-        match Self::entry()?.get_password() {
-            Ok(key) => Ok(Some(key)),
+    fn load(&self, entry: Entry) -> Result<Option<String>, KeychainError> {
+        match Self::entry(entry)?.get_password() {
+            Ok(value) => Ok(Some(value)),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(e) => Err(classify(e)),
         }
     }
 
-    fn save(&self, key: &str) -> Result<(), KeychainError> {
-        Self::entry()?.set_password(key).map_err(classify)?;
-        match Self::entry()?.get_password() {
-            Ok(back) if back == key => Ok(()),
-            Ok(_) => Err(KeychainError::Unavailable("the key read back differs from the key stored".into())),
+    fn save(&self, entry: Entry, value: &str) -> Result<(), KeychainError> {
+        Self::entry(entry)?.set_password(value).map_err(classify)?;
+        match Self::entry(entry)?.get_password() {
+            Ok(back) if back == value => Ok(()),
+            Ok(_) => Err(KeychainError::Unavailable("the value read back differs from the one stored".into())),
             Err(e) => Err(classify(e)),
         }
     }
 
-    fn remove(&self) -> Result<(), KeychainError> {
-        match Self::entry()?.delete_credential() {
+    fn remove(&self, entry: Entry) -> Result<(), KeychainError> {
+        match Self::entry(entry)?.delete_credential() {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(e) => Err(classify(e)),
         }
@@ -87,7 +104,7 @@ impl Keychain for OsKeychain {
 /// hold a real key (that would be the plaintext fallback the app refuses to have).
 #[derive(Debug, Default)]
 pub struct MemoryKeychain {
-    key: std::sync::Mutex<Option<String>>,
+    values: std::sync::Mutex<std::collections::HashMap<Entry, String>>,
     /// When set, every call fails with this error (a locked or missing keychain).
     pub failure: std::sync::Mutex<Option<KeychainError>>,
 }
@@ -102,23 +119,23 @@ impl MemoryKeychain {
 }
 
 impl Keychain for MemoryKeychain {
-    fn load(&self) -> Result<Option<String>, KeychainError> {
+    fn load(&self, entry: Entry) -> Result<Option<String>, KeychainError> {
         self.check()?;
-        Ok(self.key.lock().ok().and_then(|k| k.clone()))
+        Ok(self.values.lock().ok().and_then(|v| v.get(&entry).cloned()))
     }
 
-    fn save(&self, key: &str) -> Result<(), KeychainError> {
+    fn save(&self, entry: Entry, value: &str) -> Result<(), KeychainError> {
         self.check()?;
-        if let Ok(mut k) = self.key.lock() {
-            *k = Some(key.to_owned());
+        if let Ok(mut v) = self.values.lock() {
+            v.insert(entry, value.to_owned());
         }
         Ok(())
     }
 
-    fn remove(&self) -> Result<(), KeychainError> {
+    fn remove(&self, entry: Entry) -> Result<(), KeychainError> {
         self.check()?;
-        if let Ok(mut k) = self.key.lock() {
-            *k = None;
+        if let Ok(mut v) = self.values.lock() {
+            v.remove(&entry);
         }
         Ok(())
     }

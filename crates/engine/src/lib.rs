@@ -24,6 +24,6 @@ mod settings;
 pub use calleague_error_code::ErrorCode;
 pub use engine::{AppStatus, Engine};
 pub use error::{AppError, AppResult};
-pub use keychain::{mask, Keychain, KeychainError, MemoryKeychain, OsKeychain};
+pub use keychain::{mask, Entry, Keychain, KeychainError, MemoryKeychain, OsKeychain};
 pub use service::{close_store, CatchUpState, ReceiverService};
 pub use settings::{own_private_dir, Mode, Settings};

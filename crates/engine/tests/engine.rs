@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use calleague_engine::{Engine, ErrorCode, Keychain, KeychainError, MemoryKeychain, Mode};
+use calleague_engine::{Engine, Entry, ErrorCode, Keychain, KeychainError, MemoryKeychain, Mode};
 use calleague_sim::{SimConfig, Simulator};
 use calleague_store::{Store, StoreOptions};
 
@@ -48,10 +48,11 @@ async fn connecting_checks_the_key_keeps_it_in_the_keychain_and_receives() {
 
     let refused = engine.connect_account("sk_wrong".into(), Some(sim.url())).await.unwrap_err();
     assert_eq!(refused.code, ErrorCode::KeyRejected);
-    assert_eq!(s.keychain.load().unwrap(), None, "a refused key is not stored");
+    assert_eq!(s.keychain.load(Entry::ApiKey).unwrap(), None, "a refused key is not stored");
 
     engine.connect_account(format!("  {KEY}\n"), Some(sim.url())).await.unwrap();
-    assert_eq!(s.keychain.load().unwrap().as_deref(), Some(KEY), "stored trimmed");
+    assert_eq!(s.keychain.load(Entry::ApiKey).unwrap().as_deref(), Some(KEY), "stored trimmed");
+    assert_eq!(s.keychain.load(Entry::ApiBase).unwrap(), Some(sim.url()), "its address beside it");
     let status = engine.status().await;
     assert_eq!(status.mode, Some(Mode::Account));
     assert!(status.key_masked.as_deref().is_some_and(|m| m.ends_with("4d2a") && !m.contains("engine")));
@@ -69,12 +70,21 @@ async fn connecting_checks_the_key_keeps_it_in_the_keychain_and_receives() {
     assert_eq!(reply.status(), 200);
     assert!(s.store.call_detail("cl_1").unwrap().is_some());
 
-    // A second engine on the same profile resumes from the keychain.
+    // A second engine on the same profile resumes from the keychain, and an edited settings
+    // file cannot send the key elsewhere: the address comes from beside the key.
     engine.shutdown().await;
+    let settings = s.dir.path().join("settings.json");
+    let edited = std::fs::read_to_string(&settings).unwrap().replace(&sim.url(), "https://attacker.example");
+    assert!(edited.contains("attacker.example"));
+    std::fs::write(&settings, edited).unwrap();
     let store = Store::open(s.dir.path().join("monitor.db"), StoreOptions::default()).unwrap();
     let again = Engine::new(store, s.keychain.clone(), s.dir.path().to_path_buf());
     again.resume().await;
     assert!(again.status().await.receiver_url.is_some(), "receiving again after a restart");
+    assert_eq!(again.client().await.unwrap().config().base_url, sim.url());
+    assert_eq!(again.status().await.api_base_url, sim.url());
+    again.remove_key().await.unwrap();
+    assert_eq!((s.keychain.load(Entry::ApiKey).unwrap(), s.keychain.load(Entry::ApiBase).unwrap()), (None, None));
     again.shutdown().await;
     sim.shutdown().await;
 }
