@@ -1,6 +1,7 @@
 //! `cargo xtask fuzz [SECONDS]`: fuzzes the delivery parser and the call fold with
 //! cargo-fuzz (libFuzzer). cargo-fuzz needs nightly features; RUSTC_BOOTSTRAP allows them
-//! on the stable toolchain this machine has.
+//! on the stable toolchain this machine has. It starts from the checked-in seeds in
+//! `fuzz/seeds`, which the ordinary tests replay too (`crates/events/tests/fuzz_seeds.rs`).
 
 use crate::{cargo, step, workspace_root};
 
@@ -21,6 +22,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
             "fuzz",
             "run",
             "delivery",
+            // The first corpus is where new finds go; the checked-in seeds start it off.
+            "corpus/delivery",
+            "seeds/delivery",
             "--",
             &format!("-max_total_time={seconds}"),
             "-rss_limit_mb=2048",

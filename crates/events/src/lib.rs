@@ -6,6 +6,8 @@
 
 mod call;
 mod delivery;
+#[doc(hidden)]
+pub mod invariants;
 mod kind;
 mod timestamp;
 

@@ -143,14 +143,26 @@ fn in_private_mount_namespace(test: &str, body: impl FnOnce()) {
     if !root {
         command.args(["--user", "--map-root-user"]);
     }
-    let status = command
+    let output = command
         .args(["--mount", "--propagation", "private", "--"])
         .arg(std::env::current_exe().unwrap())
         .args([test, "--exact", "--nocapture", "--test-threads", "1"])
         .env("CALLEAGUE_TEST_IN_NS", "1")
-        .status()
+        .output()
         .expect("unshare (util-linux) runs");
-    assert!(status.success(), "{test} failed in its mount namespace");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    // Shown, but without the inner run's own summary: this test is counted once, here.
+    for line in stdout.lines().filter(|l| !l.starts_with("test result:") && !l.starts_with("running ")) {
+        println!("  (in its namespace) {line}");
+    }
+    eprint!("{}", String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{test} failed in its mount namespace");
+    // A renamed test would match nothing and pass vacuously: exactly this one must have run.
+    let summary = stdout.lines().find(|l| l.starts_with("test result:")).unwrap_or_default();
+    assert!(
+        summary.starts_with("test result: ok. 1 passed; 0 failed;") && stdout.contains(&format!("test {test} ... ok")),
+        "the inner run did not run exactly {test}: {summary:?}"
+    );
 }
 
 #[test]
