@@ -40,18 +40,42 @@ fn host_of(url: &str) -> String {
     url.trim_start_matches("http://").split('/').next().unwrap().to_owned()
 }
 
-/// One POST on a fresh connection; the status, or None if the connection failed.
-fn post(host: &str, body: &str) -> Option<u16> {
-    let mut stream = TcpStream::connect(host).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+/// What became of one POST.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Outcome {
+    /// A reply with this status.
+    Replied(u16),
+    /// No connection (nothing listened).
+    Refused,
+    /// Connected, but the connection ended before a reply: cut off in flight.
+    CutOff,
+}
+
+/// One POST on a fresh connection.
+fn send(host: &str, body: &str) -> Outcome {
+    let Ok(mut stream) = TcpStream::connect(host) else { return Outcome::Refused };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
     let request = format!(
         "POST /hooks/calleague HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {KEY}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
-    stream.write_all(request.as_bytes()).ok()?;
+    if stream.write_all(request.as_bytes()).is_err() {
+        return Outcome::CutOff;
+    }
     let mut reply = String::new();
-    stream.read_to_string(&mut reply).ok()?;
-    reply.split_whitespace().nth(1)?.parse().ok()
+    let _ = stream.read_to_string(&mut reply);
+    match reply.split_whitespace().nth(1).and_then(|s| s.parse().ok()) {
+        Some(status) => Outcome::Replied(status),
+        None => Outcome::CutOff,
+    }
+}
+
+/// One POST on a fresh connection; the status, or None if there was no reply.
+fn post(host: &str, body: &str) -> Option<u16> {
+    match send(host, body) {
+        Outcome::Replied(status) => Some(status),
+        _ => None,
+    }
 }
 
 fn delivery(id: &str, call: &str, event: &str, at_ms: i64, pad: usize) -> String {
@@ -85,30 +109,44 @@ fn kill_9_at_random_moments_loses_nothing_acknowledged() {
     let db = dir.path().join("m.db");
     let acked: Arc<Mutex<HashSet<String>>> = Arc::default();
     let mut unacked: Vec<String> = Vec::new();
-    let mut seed: u64 = 0x5eed;
+    // The moments of the kills: random each run, repeatable with CALLEAGUE_KILL_SEED.
+    let mut seed: u64 = std::env::var("CALLEAGUE_KILL_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+    });
+    println!("kill moments from CALLEAGUE_KILL_SEED={seed}");
     let mut next = 0u64;
+    let mut rounds_cut_in_flight = 0;
     for round in 0..20 {
         let (mut child, url) = serve(&db, "127.0.0.1:0");
         let host = host_of(&url);
-        // Retry what was not acknowledged last round, as Calleague would, then new ones.
-        let mut queue: Vec<String> = std::mem::take(&mut unacked);
-        for _ in 0..400 {
-            queue.push(format!("dl_{next}"));
-            next += 1;
-        }
-        let queue = Arc::new(Mutex::new(queue));
+        // Retry what was not acknowledged last round, as Calleague would, then new ones until
+        // the server is gone: six requests are always on their way when the kill lands.
+        let queue = Arc::new(Mutex::new(std::mem::take(&mut unacked)));
+        let fresh = Arc::new(std::sync::atomic::AtomicU64::new(next));
         let not_acked: Arc<Mutex<Vec<String>>> = Arc::default();
+        let cut_off = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let senders: Vec<_> = (0..6)
             .map(|_| {
-                let (queue, acked, not_acked, host) = (queue.clone(), acked.clone(), not_acked.clone(), host.clone());
+                let (queue, acked, not_acked, host, cut_off, fresh) =
+                    (queue.clone(), acked.clone(), not_acked.clone(), host.clone(), cut_off.clone(), fresh.clone());
                 std::thread::spawn(move || loop {
-                    let Some(id) = queue.lock().unwrap().pop() else { break };
+                    let retry = queue.lock().unwrap().pop();
+                    let id = retry
+                        .unwrap_or_else(|| format!("dl_{}", fresh.fetch_add(1, std::sync::atomic::Ordering::SeqCst)));
                     let n: i64 = id[3..].parse().unwrap();
-                    match post(&host, &delivery(&id, &format!("c{}", n / 4), "call.started", n, 200)) {
-                        Some(200) => {
+                    match send(&host, &delivery(&id, &format!("c{}", n / 4), "call.started", n, 200)) {
+                        Outcome::Replied(200) => {
                             acked.lock().unwrap().insert(id);
                         }
-                        _ => not_acked.lock().unwrap().push(id),
+                        outcome => {
+                            if outcome == Outcome::CutOff {
+                                cut_off.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            }
+                            not_acked.lock().unwrap().push(id);
+                            if outcome == Outcome::Refused {
+                                break; // the server is gone
+                            }
+                        }
                     }
                 })
             })
@@ -121,8 +159,16 @@ fn kill_9_at_random_moments_loses_nothing_acknowledged() {
         }
         unacked = not_acked.lock().unwrap().clone();
         unacked.extend(queue.lock().unwrap().drain(..));
-        eprintln!("round {round}: {} acknowledged so far", acked.lock().unwrap().len());
+        next = fresh.load(std::sync::atomic::Ordering::SeqCst);
+        let cut = cut_off.load(std::sync::atomic::Ordering::SeqCst);
+        rounds_cut_in_flight += usize::from(cut > 0);
+        println!(
+            "round {round}: {cut} requests cut off by the kill, {} acknowledged so far",
+            acked.lock().unwrap().len()
+        );
     }
+    // The kills must land while deliveries are in flight, or the test proves nothing.
+    assert!(rounds_cut_in_flight >= 15, "only {rounds_cut_in_flight} of 20 kills cut a request off in flight");
     let ids = exported_ids(&db);
     let unique: HashSet<&String> = ids.iter().collect();
     assert_eq!(unique.len(), ids.len(), "a delivery was stored twice");
