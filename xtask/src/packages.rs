@@ -17,6 +17,10 @@ pub const BUILD: &[&str] = &[
     "gstreamer1.0-plugins-good",
 ];
 
+/// What the Rust tests add: strace, with which a fault test counts the fsyncs before each
+/// acknowledgement.
+pub const TEST: &[&str] = &["strace"];
+
 /// What the end-to-end tests add: a virtual display, a private D-Bus session with a keyring
 /// and a notification server, and the WebDriver server for WebKitGTK.
 pub const E2E: &[&str] = &[

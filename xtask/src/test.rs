@@ -5,6 +5,7 @@ use crate::{cargo, packages, step};
 
 pub fn run(_args: &[String]) -> Result<(), String> {
     packages::ensure(packages::BUILD)?;
+    packages::ensure(packages::TEST)?;
     ensure_components()?;
     // The app embeds ui/dist, so the front end is built before anything compiles it.
     crate::ui::build()?;

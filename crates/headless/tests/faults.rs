@@ -318,3 +318,61 @@ fn two_thousand_idle_connections_neither_use_up_descriptors_nor_keep_a_delivery_
     kill9(&mut child);
     assert_eq!(exported_ids(&db), ["real"]);
 }
+
+/// Under strace: between one acknowledgement and the next (deliveries sent one at a time),
+/// the write-ahead log is synced to disk. With `synchronous=NORMAL`, or an acknowledgement
+/// sent before the commit, some 200 would have no fsync before it.
+#[test]
+fn every_acknowledgement_follows_an_fsync_of_the_write_ahead_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("m.db");
+    let trace = dir.path().join("strace.log");
+    let mut strace = Command::new("strace")
+        .args(["-f", "-qq", "-y", "-s", "16", "-e", "signal=none"])
+        .args(["-e", "trace=fsync,fdatasync,write,writev,sendto,sendmsg", "-o"])
+        .arg(&trace)
+        .arg(BIN)
+        .args(["serve", "--db"])
+        .arg(&db)
+        .args(["--bind", "127.0.0.1:0", "--heartbeat-interval", "1h"])
+        .env("CALLEAGUE_API_KEY", KEY)
+        .env_remove("CALLEAGUE_API_BASE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("strace runs (cargo xtask test installs it)");
+    let url = calleague_testkit::listening_url(&mut strace).unwrap();
+    let host = host_of(&url);
+    let sent: usize = 30;
+    for i in 0..sent as i64 {
+        let body = delivery(&format!("dl_sync_{i}"), &format!("c{i}"), "call.started", i, 0);
+        assert_eq!(post(&host, &body), Some(200), "delivery {i}");
+    }
+    // Stop the receiver (strace's child); strace ends with it.
+    let receiver = std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", strace.id())).unwrap();
+    let receiver = receiver.split_whitespace().next().expect("the traced receiver").to_owned();
+    assert!(Command::new("kill").args(["-TERM", &receiver]).status().unwrap().success());
+    let _ = strace.wait();
+
+    let log = std::fs::read_to_string(&trace).unwrap();
+    let mut synced_since_last_ack = false;
+    let (mut acks, mut syncs) = (0, 0);
+    for line in log.lines() {
+        let is_sync = (line.contains("fsync(") || line.contains("fdatasync(")) && line.contains("m.db-wal");
+        if is_sync && line.trim_end().ends_with("= 0") {
+            synced_since_last_ack = true;
+            syncs += 1;
+        } else if line.contains("HTTP/1.1 200") {
+            assert!(
+                synced_since_last_ack,
+                "acknowledgement {} went out with no fsync of the WAL before it:\n{line}",
+                acks + 1
+            );
+            synced_since_last_ack = false;
+            acks += 1;
+        }
+    }
+    println!("{acks} acknowledgements, {syncs} syncs of the write-ahead log");
+    assert_eq!(acks, sent, "every acknowledgement was seen in the trace");
+    assert_eq!(exported_ids(&db).len(), sent);
+}

@@ -29,6 +29,7 @@ pub use model::{
     QuarantineRow, SecurityEntry, SecurityRow, Source, StatusCounts,
 };
 pub use query::{CallCursor, CallFilter, EventCursor, EventFilter, Order, Page, PageRequest, TimeRange};
+pub use schema::Durability;
 
 use writer::{Job, Write};
 
@@ -52,6 +53,7 @@ impl Default for StoreOptions {
 pub struct Store {
     path: PathBuf,
     options: StoreOptions,
+    durability: Durability,
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     feed: broadcast::Sender<model::FeedItem>,
@@ -75,6 +77,16 @@ impl Store {
             other => open_error(other.to_string()),
         })?;
 
+        // What the writer's own connection runs with, read back from it: an acknowledgement
+        // follows a commit that is synced to disk only with WAL and synchronous=FULL.
+        let durability = schema::durability(&conn).map_err(|e| open_error(e.to_string()))?;
+        if !durability.journal_mode.eq_ignore_ascii_case("wal") {
+            return Err(open_error(format!(
+                "SQLite would not use its write-ahead log here (journal mode {:?}); the database must be on a local file system",
+                durability.journal_mode
+            )));
+        }
+
         // The WAL and its index exist now; SQLite gives them the database's mode, but an
         // older install may have made them with the default one.
         private::restrict(&path).map_err(|e| open_error(e.to_string()))?;
@@ -89,6 +101,7 @@ impl Store {
         Ok(Arc::new(Self {
             path,
             options,
+            durability,
             jobs: Mutex::new(Some(tx)),
             writer_thread: Mutex::new(Some(writer_thread)),
             feed,
@@ -105,6 +118,7 @@ impl Store {
         let store = Self {
             path,
             options: StoreOptions::default(),
+            durability: Durability::default(),
             jobs: Mutex::new(None),
             writer_thread: Mutex::new(None),
             feed: broadcast::channel(16).0,
@@ -121,6 +135,11 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The journal mode and sync level of the writer's connection (empty for a read-only store).
+    pub fn durability(&self) -> &Durability {
+        &self.durability
     }
 
     /// Live feed of what each commit added. A subscriber that lags gets

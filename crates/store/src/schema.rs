@@ -22,6 +22,22 @@ pub(crate) fn configure(conn: &Connection, busy_timeout_ms: u64) -> Result<()> {
     Ok(())
 }
 
+/// How durable the writer's commits are, as SQLite reports it for one connection.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Durability {
+    /// `wal` for the writer.
+    pub journal_mode: String,
+    /// 0 off, 1 normal, 2 full, 3 extra: 2 or more for the writer.
+    pub synchronous: i64,
+}
+
+pub(crate) fn durability(conn: &Connection) -> Result<Durability> {
+    Ok(Durability {
+        journal_mode: conn.pragma_query_value(None, "journal_mode", |row| row.get(0))?,
+        synchronous: conn.pragma_query_value(None, "synchronous", |row| row.get(0))?,
+    })
+}
+
 pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
     let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {

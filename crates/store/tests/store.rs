@@ -512,3 +512,12 @@ async fn repeated_rejections_count_on_one_row_and_the_log_keeps_only_the_newest_
     assert_eq!(all.last().unwrap().entry.reason, "reason 10");
     assert!(all.iter().all(|r| r.entry.peer.as_deref() == Some("192.0.2.1:1")), "the first rows were removed");
 }
+
+#[test]
+fn the_writer_runs_with_wal_and_synchronous_full() {
+    // Read back from the writer's own connection: weakening either fails here.
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    assert_eq!(store.durability().journal_mode, "wal");
+    assert_eq!(store.durability().synchronous, 2, "synchronous=FULL");
+}
