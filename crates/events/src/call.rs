@@ -386,27 +386,94 @@ mod tests {
         ]
     }
 
+    /// Every field the fold reads, each present or not, from small sets so that equal
+    /// values and ties are common.
     fn arb_data() -> impl Strategy<Value = CallData> {
+        let time = || proptest::option::of((0i64..12).prop_map(|s| Timestamp::from_unix_millis(s * 1_000).unwrap()));
+        let word = |re: &'static str| proptest::option::of(re);
         (
-            proptest::option::of("[a-c]"),
-            proptest::option::of(prop_oneof![Just("inbound"), Just("outbound")]),
-            proptest::option::of(prop_oneof![
-                (0u32..500).prop_map(f64::from),
-                any::<f64>().prop_filter("finite", |f| f.is_finite())
-            ]),
-            proptest::option::of("[a-z]{1,4}"),
-            proptest::option::of(0u8..3),
-            proptest::option::of(0i64..100_000),
+            (
+                word("[a-c]"),
+                proptest::option::of(prop_oneof![Just("inbound"), Just("outbound")]),
+                proptest::option::of(prop_oneof![
+                    (0u32..500).prop_map(f64::from),
+                    any::<f64>().prop_filter("finite", |f| f.is_finite())
+                ]),
+                word("[a-z]{1,4}"),
+                word("(en|de|tr)"),
+                proptest::option::of(0u8..3),
+            ),
+            (word("rec_[a-b]"), word("tr_[a-b]"), time(), time(), time()),
         )
-            .prop_map(|(agent, direction, duration, reason, meta, connected)| CallData {
-                agent_id: agent,
-                direction: direction.map(str::to_owned),
-                duration_sec: duration,
-                ended_reason: reason,
-                metadata: meta.map(|m| json!({ "k": m })),
-                connected_at: connected.and_then(|ms| Timestamp::from_unix_millis(ms).ok()),
-                ..Default::default()
+            .prop_map(
+                |(
+                    (agent, direction, duration, reason, language, meta),
+                    (recording, transcript, started, connected, ended),
+                )| CallData {
+                    agent_id: agent,
+                    direction: direction.map(str::to_owned),
+                    duration_sec: duration,
+                    ended_reason: reason,
+                    language,
+                    metadata: meta.map(|m| json!({ "k": m })),
+                    recording_id: recording,
+                    transcript_id: transcript,
+                    started_at: started,
+                    connected_at: connected,
+                    ended_at: ended,
+                    ..Default::default()
+                },
+            )
+    }
+
+    /// The fold restated plainly, with no state: each field is the value of the latest
+    /// event that carries it (by occurredAt, then key, then value), the start and connect
+    /// times are the earliest given, the phase is the furthest reached (latest among equals).
+    fn reference(events: &[Ev], call_id: &str) -> CallRecord {
+        fn latest<T: Clone + TieBreak>(items: impl Iterator<Item = (Stamp, T)>) -> Option<T> {
+            items.reduce(|a, b| if b.0 > a.0 || (b.0 == a.0 && b.1.tie_greater(&a.1)) { b } else { a }).map(|(_, v)| v)
+        }
+        let occurred = |e: &Ev| Timestamp::from_unix_millis(e.stamp.occurred_ms).unwrap();
+        let field = |get: fn(&CallData) -> Option<String>| {
+            latest(events.iter().filter_map(|e| get(&e.data).map(|v| (e.stamp.clone(), v))))
+        };
+        let phase = events
+            .iter()
+            .filter_map(|e| CallPhase::of(&e.kind).map(|p| (e.stamp.clone(), p)))
+            .reduce(|a, b| {
+                let (ra, rb) = ((a.1.rank(), &a.0), (b.1.rank(), &b.0));
+                if rb > ra || (rb == ra && b.1.tie_greater(&a.1)) {
+                    b
+                } else {
+                    a
+                }
             })
+            .map(|(_, p)| p);
+        CallRecord {
+            call_id: call_id.to_owned(),
+            agent_id: field(|d| d.agent_id.clone()),
+            direction: field(|d| d.direction.clone()),
+            phase,
+            started_at: events
+                .iter()
+                .filter_map(|e| e.data.started_at.or((e.kind == EventKind::CallStarted).then(|| occurred(e))))
+                .min(),
+            connected_at: events
+                .iter()
+                .filter_map(|e| e.data.connected_at.or((e.kind == EventKind::CallConnected).then(|| occurred(e))))
+                .min(),
+            ended_at: latest(events.iter().filter_map(|e| {
+                let ended =
+                    if e.kind.is_terminal() { Some(e.data.ended_at.unwrap_or(occurred(e))) } else { e.data.ended_at };
+                ended.map(|t| (e.stamp.clone(), t))
+            })),
+            duration_sec: latest(events.iter().filter_map(|e| e.data.duration_sec.map(|v| (e.stamp.clone(), v)))),
+            ended_reason: field(|d| d.ended_reason.clone()),
+            language: field(|d| d.language.clone()),
+            metadata: latest(events.iter().filter_map(|e| e.data.metadata.clone().map(|v| (e.stamp.clone(), v)))),
+            recording_id: field(|d| d.recording_id.clone()),
+            transcript_id: field(|d| d.transcript_id.clone()),
+        }
     }
 
     #[test]
@@ -471,6 +538,15 @@ mod tests {
             if events.iter().any(|e| e.kind.is_terminal()) {
                 prop_assert!(got.phase().is_some_and(CallPhase::is_terminal));
             }
+        }
+
+        #[test]
+        fn the_fold_equals_the_plain_reference(events in arb_events()) {
+            let got = fold(&events);
+            prop_assert_eq!(got.record("c"), reference(&events, "c"));
+            let first = events.iter().map(|e| e.stamp.occurred_ms).min();
+            let last = events.iter().map(|e| e.stamp.occurred_ms).max();
+            prop_assert_eq!((got.first_occurred_ms(), got.last_occurred_ms()), (first, last));
         }
 
         #[test]
