@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { Session } from "./webdriver.mjs";
 import { answerSaveDialog } from "./desktop.mjs";
 import { connectAccount } from "./flows.mjs";
+import { settle, sim } from "./sim.mjs";
 
 const DRIVER = process.env.TAURI_DRIVER_URL ?? "http://127.0.0.1:4444";
 const SHOTS = process.env.SCREENSHOT_DIR;
@@ -14,23 +15,7 @@ const SIM = process.env.SIM_URL;
 const KEY = process.env.SIM_KEY;
 const RECEIVER = "http://127.0.0.1:8787/hooks/calleague";
 
-async function sim(method, path, body) {
-  const reply = await fetch(SIM + path, {
-    method,
-    headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  assert.ok(reply.ok, `${method} ${path}: ${reply.status}`);
-  return reply.json();
-}
 
-async function settle() {
-  for (let i = 0; i < 600; i++) {
-    if ((await sim("GET", "/sim/status")).idle) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("the simulator did not settle");
-}
 
 /** Every row of the virtualized list, scrolled through top to bottom: callId -> phase. */
 async function rowsOnScreen(app) {

@@ -7,6 +7,7 @@ import { mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { Session } from "./webdriver.mjs";
 import { connectAccount } from "./flows.mjs";
+import { settle, sim } from "./sim.mjs";
 
 const DRIVER = process.env.TAURI_DRIVER_URL ?? "http://127.0.0.1:4444";
 const SHOTS = process.env.SCREENSHOT_DIR;
@@ -16,15 +17,6 @@ const RECEIVER = "http://127.0.0.1:8787/hooks/calleague";
 const EVENTS = ["call.started", "call.connected", "call.completed", "call.failed", "recording.ready", "transcript.ready"];
 const ROW = 64;
 
-async function sim(method, path, body) {
-  const reply = await fetch(SIM + path, {
-    method,
-    headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  assert.ok(reply.ok, `${method} ${path}: ${reply.status}`);
-  return reply.status === 204 ? null : reply.json();
-}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -75,13 +67,6 @@ async function wholeList(app) {
   return [...byPlace.entries()].sort((a, b) => a[0] - b[0]).map(([, id]) => id);
 }
 
-async function settle() {
-  for (let i = 0; i < 900; i++) {
-    if ((await sim("GET", "/sim/status")).idle) return;
-    await sleep(100);
-  }
-  throw new Error("the simulator did not settle");
-}
 
 /** Checks the top of the list against the store several times while `busy` says traffic goes on. */
 async function checkDuringTraffic(app, order) {
@@ -122,7 +107,7 @@ describe("the live timeline's order", () => {
     await sim("POST", "/sim/calls", { calls: 60, rate: 0.5, minDurationSec: 20, maxDurationSec: 120 });
     const newestChecks = await checkDuringTraffic(app, "newestFirst");
     assert.ok(newestChecks >= 2, `checked ${newestChecks} times while traffic arrived`);
-    await settle();
+    await settle(90);
     assert.deepEqual(await wholeList(app), await storeOrder(app, "newestFirst"), "newest first, after the traffic");
 
     // Oldest first: 40 more while the list is sorted the other way.
@@ -131,7 +116,7 @@ describe("the live timeline's order", () => {
     await sim("POST", "/sim/calls", { calls: 40, rate: 0.5, minDurationSec: 20, maxDurationSec: 120 });
     const oldestChecks = await checkDuringTraffic(app, "oldestFirst");
     assert.ok(oldestChecks >= 2, `checked ${oldestChecks} times while traffic arrived`);
-    await settle();
+    await settle(90);
     const oldest = await wholeList(app);
     assert.equal(oldest.length, 100);
     assert.deepEqual(oldest, await storeOrder(app, "oldestFirst"), "oldest first, after the traffic");

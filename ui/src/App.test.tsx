@@ -203,24 +203,29 @@ describe("time range and long lists", () => {
   });
 });
 
+/** The app in demo mode on `page`, with its live feed in the test's hands: push calls. */
+async function liveTimeline(page: CallRow[]) {
+  let feed: ((batch: unknown) => void) | null = null;
+  mockIPC((cmd, args) => {
+    if (cmd === "get_status") return { ...base, mode: "demo", receiverUrl: "http://127.0.0.1:8787/hooks/calleague" };
+    if (cmd === "calls_page") return { items: page, next: null, prev: null };
+    if (cmd === "counts") return counts;
+    if (cmd === "subscribe_feed") {
+      const channel = (args as { onBatch: { onmessage: (b: unknown) => void } }).onBatch;
+      feed = (b) => channel.onmessage(b);
+      return null;
+    }
+  });
+  render(<App />);
+  await screen.findAllByTestId("call-row");
+  await waitFor(() => expect(feed).not.toBeNull());
+  const event = (id: string) => ({ id: 1, deliveryId: null, event: "x", eventName: "x", known: true, callId: id, occurredAt: "", occurredFromReceipt: false, receivedAt: "", lastSeenAt: "", attempts: 1, late: false, hidden: false, source: "webhook" });
+  return (...cs: CallRow[]) => feed!({ items: cs.map((c) => ({ kind: "event", event: event(c.callId), call: c })), resync: false });
+}
+
 describe("live feed", () => {
   it("puts new calls on top, updates calls in place, and offers a pill when scrolled away", async () => {
-    let feed: ((batch: unknown) => void) | null = null;
-    mockIPC((cmd, args) => {
-      if (cmd === "get_status") return { ...base, mode: "demo", receiverUrl: "http://127.0.0.1:8787/hooks/calleague" };
-      if (cmd === "calls_page") return { items: [call("cl_1", "started"), call("cl_2", "started")], next: null, prev: null };
-      if (cmd === "counts") return counts;
-      if (cmd === "subscribe_feed") {
-        const channel = (args as { onBatch: { onmessage: (b: unknown) => void } }).onBatch;
-        feed = (b) => channel.onmessage(b);
-        return null;
-      }
-    });
-    render(<App />);
-    await screen.findAllByTestId("call-row");
-    await waitFor(() => expect(feed).not.toBeNull());
-    const event = (id: string) => ({ id: 1, deliveryId: null, event: "x", eventName: "x", known: true, callId: id, occurredAt: "", occurredFromReceipt: false, receivedAt: "", lastSeenAt: "", attempts: 1, late: false, hidden: false, source: "webhook" });
-    const push = (c: ReturnType<typeof call>) => feed!({ items: [{ kind: "event", event: event(c.callId), call: c }], resync: false });
+    const push = await liveTimeline([call("cl_1", "started"), call("cl_2", "started")]);
     push(call("cl_2", "failed", { endedReason: "busy", firstOccurredAt: "2026-01-01T11:00:00.000Z" }));
     push(call("cl_3", "started", { firstOccurredAt: "2026-01-01T12:05:00.000Z" }));
     await waitFor(() => {
@@ -234,24 +239,9 @@ describe("live feed", () => {
   });
 
   it("scrolled away, keeps the rows in view where they are and counts only the calls that land above", async () => {
-    let feed: ((batch: unknown) => void) | null = null;
     const minute = (m: number) => new Date(Date.UTC(2026, 0, 1, 12, m)).toISOString();
     const page = Array.from({ length: 30 }, (_, i) => call(`cl_${100 - i}`, "started", { firstOccurredAt: minute(40 - i) }));
-    mockIPC((cmd, args) => {
-      if (cmd === "get_status") return { ...base, mode: "demo", receiverUrl: "http://127.0.0.1:8787/hooks/calleague" };
-      if (cmd === "calls_page") return { items: page, next: null, prev: null };
-      if (cmd === "counts") return counts;
-      if (cmd === "subscribe_feed") {
-        const channel = (args as { onBatch: { onmessage: (b: unknown) => void } }).onBatch;
-        feed = (b) => channel.onmessage(b);
-        return null;
-      }
-    });
-    render(<App />);
-    await screen.findAllByTestId("call-row");
-    await waitFor(() => expect(feed).not.toBeNull());
-    const event = (id: string) => ({ id: 1, deliveryId: null, event: "x", eventName: "x", known: true, callId: id, occurredAt: "", occurredFromReceipt: false, receivedAt: "", lastSeenAt: "", attempts: 1, late: false, hidden: false, source: "webhook" });
-    const push = (...cs: CallRow[]) => feed!({ items: cs.map((c) => ({ kind: "event", event: event(c.callId), call: c })), resync: false });
+    const push = await liveTimeline(page);
     const list = screen.getByTestId("timeline");
     list.scrollTop = 640; // the 11th row is the first in view
     fireEvent.scroll(list);

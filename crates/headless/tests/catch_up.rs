@@ -79,39 +79,14 @@ async fn a_downtime_of_a_second_is_caught_up_too() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("monitor.db");
     let port = free_port();
-    let sim = spawn(
-        &sim_bin(),
-        &[
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-            "--key",
-            KEY,
-            "--allow-loopback-http",
-            "--time-scale",
-            "200",
-            "--retry-window",
-            "2",
-        ],
-    );
+    let sim = spawn_sim_that_gives_up(&[]);
     let serve_default = || {
         let bind = format!("127.0.0.1:{port}");
         spawn(Path::new(RECEIVER), &["serve", "--db", db.to_str().unwrap(), "--bind", &bind, "--api-base", &sim.url])
     };
     let first = serve_default();
     wait_for_line(&first, "no downtime to catch up", Duration::from_secs(10));
-    let created = receiver_cli(&[
-        "webhooks",
-        "create",
-        "--api-base",
-        &sim.url,
-        "--allow-loopback-http",
-        "--url",
-        &first.url,
-        "--events",
-        "call.started,call.connected,call.completed,call.failed",
-    ]);
-    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    subscribe(&sim.url, &first.url, "call.started,call.connected,call.completed,call.failed");
     stop(first);
     let down = Instant::now();
     play(&sim.url, 30).await;
@@ -166,6 +141,31 @@ fn export_calls(db: &Path) -> Vec<Value> {
     String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 
+/// The simulator at 200 times speed, giving a delivery up after 2 simulated seconds: only
+/// catch-up can bring the calls made while the receiver is down.
+fn spawn_sim_that_gives_up(extra: &[&str]) -> Proc {
+    let mut args = vec!["serve", "--bind", "127.0.0.1:0", "--key", KEY, "--allow-loopback-http"];
+    args.extend(["--time-scale", "200", "--retry-window", "2"]);
+    args.extend(extra);
+    spawn(&sim_bin(), &args)
+}
+
+/// Registers `receiver` for `events` with the simulator, through the CLI.
+fn subscribe(sim: &str, receiver: &str, events: &str) {
+    let created = receiver_cli(&[
+        "webhooks",
+        "create",
+        "--api-base",
+        sim,
+        "--allow-loopback-http",
+        "--url",
+        receiver,
+        "--events",
+        events,
+    ]);
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -177,38 +177,15 @@ async fn calls_missed_while_down_are_caught_up_and_equal_the_ground_truth() {
     let port = free_port();
     // Deliveries that fail are given up after 2 simulated seconds, so only catch-up can
     // bring the calls made while the receiver is down.
-    let sim = spawn(
-        &sim_bin(),
-        &[
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-            "--key",
-            KEY,
-            "--allow-loopback-http",
-            "--time-scale",
-            "200",
-            "--retry-window",
-            "2",
-            "--seed",
-            "42",
-        ],
-    );
+    let sim = spawn_sim_that_gives_up(&["--seed", "42"]);
 
     let first = serve(&db, port, &sim.url);
     wait_for_line(&first, "no downtime to catch up", Duration::from_secs(10));
-    let created = receiver_cli(&[
-        "webhooks",
-        "create",
-        "--api-base",
+    subscribe(
         &sim.url,
-        "--allow-loopback-http",
-        "--url",
         &first.url,
-        "--events",
         "call.started,call.connected,call.completed,call.failed,recording.ready,transcript.ready",
-    ]);
-    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    );
     let listed = receiver_cli(&["webhooks", "list", "--api-base", &sim.url]);
     assert!(String::from_utf8(listed.stdout).unwrap().contains(&first.url));
 
