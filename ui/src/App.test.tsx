@@ -273,7 +273,10 @@ describe("call details", () => {
           events: [
             { id: 1, deliveryId: "d1", event: "call.started", eventName: "call.started", callId: "cl_1", occurredAt: "2026-01-01T12:00:00.000Z",
               receivedAt: "2026-01-01T12:00:01.000Z", lastSeenAt: "2026-01-01T12:00:05.000Z", attempts: 2, late: false, hidden: false,
-              occurredFromReceipt: false, source: "webhook", peer: "127.0.0.1:5", headers: [], body: JSON.stringify({ event: "call.started", data: { note: hostile } }) },
+              occurredFromReceipt: false, source: "webhook", confirmedByWebhook: false, peer: "127.0.0.1:5", headers: [], body: JSON.stringify({ event: "call.started", data: { note: hostile } }) },
+            { id: 2, deliveryId: null, event: "call.completed", eventName: "call.completed", callId: "cl_1", occurredAt: "2026-01-01T12:03:00.000Z",
+              receivedAt: "2026-01-01T13:00:00.000Z", lastSeenAt: "2026-01-01T13:00:00.000Z", attempts: 1, late: false, hidden: false,
+              occurredFromReceipt: false, source: "catchup", confirmedByWebhook: true, peer: "127.0.0.1:6", headers: [], body: "{}" },
           ],
         };
       if (cmd === "recording_audio") return new Uint8Array([82, 73, 70, 70]).buffer;
@@ -294,6 +297,8 @@ describe("call details", () => {
     expect(details.querySelector("img")).toBeNull();
     await waitFor(() => expect(details.querySelector("audio")?.getAttribute("src") ?? "").toMatch(/^blob:/));
     expect(screen.getByText("×2")).toBeTruthy();
+    // A caught-up step whose webhook came too is one step that names both sources.
+    expect(screen.getAllByText(/^caught up/).map((b) => b.textContent)).toEqual(["caught up + webhook"]);
     fireEvent.click(screen.getByText("call.started"));
     expect(details.querySelector("pre")?.textContent).toContain(hostile);
     const turns = await screen.findAllByRole("listitem", { name: undefined });

@@ -159,7 +159,11 @@ export function CallDetails({ callId, receiverUrl, onClose }: { callId: string; 
                     <span className="sub">received {clock(e.receivedAt)}</span>
                     {e.attempts > 1 && <span className="badge late">×{e.attempts}</span>}
                     {e.late && <span className="badge late">late</span>}
-                    {e.source === "catchup" && <span className="badge caught">caught up</span>}
+                    {e.source === "catchup" && (
+                      <span className="badge caught" title={e.confirmedByWebhook ? "Read from the REST API after downtime; its webhook arrived later too (shown below)" : "Read from the REST API after downtime"}>
+                        {e.confirmedByWebhook ? "caught up + webhook" : "caught up"}
+                      </span>
+                    )}
                   </button>
                   {open === i && (
                     <div className="raw">

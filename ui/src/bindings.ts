@@ -130,7 +130,15 @@ occurredFromReceipt: boolean, receivedAt: string, lastSeenAt: string, attempts: 
 /**
  * It arrived after a later event of the same call.
  */
-late: boolean, hidden: boolean, source: Source, };
+late: boolean, hidden: boolean, 
+/**
+ * Where the step came from first.
+ */
+source: Source, 
+/**
+ * Catch-up brought the step, and its webhook arrived later too: one step, both sources.
+ */
+confirmedByWebhook: boolean, };
 
 /**
  * An event with its raw delivery, for a call's details.
@@ -155,7 +163,15 @@ occurredFromReceipt: boolean, receivedAt: string, lastSeenAt: string, attempts: 
 /**
  * It arrived after a later event of the same call.
  */
-late: boolean, hidden: boolean, source: Source, };
+late: boolean, hidden: boolean, 
+/**
+ * Where the step came from first.
+ */
+source: Source, 
+/**
+ * Catch-up brought the step, and its webhook arrived later too: one step, both sources.
+ */
+confirmedByWebhook: boolean, };
 
 export type CallDetail = { call: CallRow, events: Array<EventDetail>, };
 

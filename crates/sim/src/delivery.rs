@@ -55,31 +55,33 @@ impl Outgoing {
 
 /// Sends `outgoing` to every webhook subscribed to its event.
 pub(crate) fn dispatch(inner: &Arc<Platform>, outgoing: Outgoing) {
-    let targets: Vec<String> = inner
+    let targets: Vec<(String, String)> = inner
         .webhooks
         .lock()
         .map(|hooks| {
             hooks
                 .iter()
                 .filter(|h| h.events.iter().any(|e| EventKind::parse(e).as_str() == outgoing.event))
-                .map(|h| h.url.clone())
+                .map(|h| (h.webhook_id.clone(), h.url.clone()))
                 .collect()
         })
         .unwrap_or_default();
-    for url in targets {
+    for (webhook_id, url) in targets {
         inner.pending.fetch_add(1, Ordering::SeqCst);
         let inner = inner.clone();
         let outgoing = outgoing.clone();
         tokio::spawn(async move {
-            deliver(&inner, &url, &outgoing).await;
+            deliver(&inner, &webhook_id, &url, &outgoing).await;
             inner.pending.fetch_sub(1, Ordering::SeqCst);
         });
     }
 }
 
-async fn deliver(inner: &Platform, url: &str, outgoing: &Outgoing) {
+async fn deliver(inner: &Platform, webhook_id: &str, url: &str, outgoing: &Outgoing) {
     let config = &inner.config;
-    let mut rng = SimRng::derive(config.seed, &format!("{}|{url}", outgoing.delivery_id));
+    // From the seed, the delivery and the webhook (whose id the seed makes too), not the
+    // URL: a receiver on a random port must not change what the same seed plays.
+    let mut rng = SimRng::derive(config.seed, &format!("{}|{webhook_id}", outgoing.delivery_id));
     let drop_first = rng.chance(config.drop_rate);
     let send_twice = rng.chance(config.dup_rate);
     let window = inner.clock.real(config.retry_window);

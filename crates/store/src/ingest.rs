@@ -5,7 +5,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
 use crate::model::{phase_text, CallRow, EventRow, IncomingDelivery, QuarantineItem, SecurityEntry};
-use crate::rows::{call_row, CALL_COLUMNS};
+use crate::rows::{call_row, event_row, CALL_COLUMNS, EVENT_COLUMNS};
 use crate::{Result, StoreError};
 
 /// The key a delivery is deduplicated on: `deliveryId`, else `callId` + event (Calleague's
@@ -71,6 +71,19 @@ pub(crate) fn write_delivery(conn: &Connection, item: &IncomingDelivery) -> Resu
     let tie = parsed.delivery_id.clone().unwrap_or_else(|| key.clone());
     let stamp = Stamp { occurred_ms: occurred.unix_millis(), key: tie.clone() };
 
+    // Catch-up brought this step already: the webhook confirms it instead of adding a second.
+    let confirms = match (&parsed.data.call_id, item.source) {
+        (Some(call_id), crate::Source::Webhook) if parsed.event.is_known() && !item.hidden => conn
+            .prepare_cached(
+                "SELECT e.id FROM events e JOIN deliveries d ON d.id = e.id
+                 WHERE e.call_id = ?1 AND e.event = ?2 AND d.source = 'catchup' AND e.confirmed_by IS NULL
+                 LIMIT 1",
+            )?
+            .query_row(params![call_id, parsed.event.as_str()], |row| row.get::<_, i64>(0))
+            .optional()?,
+        _ => None,
+    };
+
     let mut late = false;
     let mut call = None;
     if let Some(call_id) = &parsed.data.call_id {
@@ -96,6 +109,16 @@ pub(crate) fn write_delivery(conn: &Connection, item: &IncomingDelivery) -> Resu
             }
             call = Some(Box::new(row));
         }
+    }
+
+    if let Some(step) = confirms {
+        conn.prepare_cached("UPDATE events SET confirmed_by = ?1 WHERE id = ?2")?.execute([id, step])?;
+        let event = conn
+            .prepare_cached(&format!(
+                "SELECT {EVENT_COLUMNS} FROM events e JOIN deliveries d ON d.id = e.id WHERE e.id = ?1"
+            ))?
+            .query_row([step], event_row)?;
+        return Ok(DeliveryWrite::New(Box::new(event), call));
     }
 
     conn.prepare_cached(
@@ -132,6 +155,7 @@ pub(crate) fn write_delivery(conn: &Connection, item: &IncomingDelivery) -> Resu
         late,
         hidden: item.hidden,
         source: item.source,
+        confirmed_by_webhook: false,
     };
     Ok(DeliveryWrite::New(Box::new(event), call))
 }

@@ -93,7 +93,10 @@ pub struct EventRow {
     /// It arrived after a later event of the same call.
     pub late: bool,
     pub hidden: bool,
+    /// Where the step came from first.
     pub source: Source,
+    /// Catch-up brought the step, and its webhook arrived later too: one step, both sources.
+    pub confirmed_by_webhook: bool,
 }
 
 /// One call on the timeline: the folded record plus what the timeline needs.

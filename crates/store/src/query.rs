@@ -265,7 +265,7 @@ impl Store {
         let items = self.with_reader(|conn| {
             let mut stmt = conn.prepare_cached(&sql)?;
             let rows = stmt
-                .query_map(params_from_iter(w.params.iter()), |row| Ok((event_row(row)?, row.get::<_, String>(14)?)))?;
+                .query_map(params_from_iter(w.params.iter()), |row| Ok((event_row(row)?, row.get::<_, String>(15)?)))?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })?;
         let page = finish(items, page, limit, walk.reversed, |(e, tie): &(EventRow, String)| EventCursor {
@@ -292,15 +292,17 @@ impl Store {
         };
         let events = self.with_reader(|conn| {
             let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {EVENT_COLUMNS}, d.peer, d.headers, d.body FROM events e JOIN deliveries d ON d.id = e.id
+                // A confirmed step shows its webhook's delivery: the request Calleague sent.
+                "SELECT {EVENT_COLUMNS}, coalesce(w.peer, d.peer), coalesce(w.headers, d.headers), coalesce(w.body, d.body)
+                 FROM events e JOIN deliveries d ON d.id = e.id LEFT JOIN deliveries w ON w.id = e.confirmed_by
                  WHERE e.call_id = ?1 ORDER BY e.occurred_ms, e.tie, e.id"
             ))?;
             let rows = stmt.query_map([call_id], |row| {
-                let headers: String = row.get(15)?;
-                let body: Vec<u8> = row.get(16)?;
+                let headers: String = row.get(16)?;
+                let body: Vec<u8> = row.get(17)?;
                 Ok(EventDetail {
                     event: event_row(row)?,
-                    peer: row.get(14)?,
+                    peer: row.get(15)?,
                     headers: headers_from_json(&headers),
                     body: String::from_utf8_lossy(&body).into_owned(),
                 })

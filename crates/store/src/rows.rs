@@ -12,7 +12,7 @@ pub(crate) const CALL_COLUMNS: &str = "call_id, phase, agent_id, direction, ende
 
 pub(crate) const EVENT_COLUMNS: &str = "e.id, d.delivery_id, e.event, e.event_name, e.known, e.call_id, \
      e.occurred_ms, e.occurred_from_receipt, d.received_ms, d.last_seen_at, d.attempts, e.late, \
-     e.hidden, d.source";
+     e.hidden, d.source, e.confirmed_by IS NOT NULL";
 
 fn conversion_error(index: usize, message: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(index, Type::Text, message.into())
@@ -76,6 +76,7 @@ pub(crate) fn event_row(row: &Row) -> rusqlite::Result<EventRow> {
         late: row.get(11)?,
         hidden: row.get(12)?,
         source: if source == "catchup" { Source::Catchup } else { Source::Webhook },
+        confirmed_by_webhook: row.get(14)?,
     })
 }
 

@@ -521,3 +521,41 @@ fn the_writer_runs_with_wal_and_synchronous_full() {
     assert_eq!(store.durability().journal_mode, "wal");
     assert_eq!(store.durability().synchronous, 2, "synchronous=FULL");
 }
+
+#[tokio::test]
+async fn a_caught_up_step_whose_webhook_arrives_later_shows_once_with_both_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    // Catch-up merged the call's start and end (no deliveryId, source catchup)...
+    for (name, at) in [("call.started", 1_000), ("call.completed", 9_000)] {
+        let mut caught = delivery(json!({"event": name, "occurredAt": ts(at).to_string(), "data": {"callId": "cX"}}));
+        caught.source = Source::Catchup;
+        store.ingest(caught).await.unwrap();
+    }
+    // ...then the end's webhook arrives after all (Calleague's retry got through), and a
+    // repeat of it; and a recording nobody had yet.
+    let webhook = event("call.completed", "dl_end", "cX", 9_000, json!({"endedReason": "customer-ended-call"}));
+    assert!(matches!(store.ingest(webhook.clone()).await.unwrap(), IngestOutcome::Stored(_)));
+    assert!(matches!(store.ingest(webhook).await.unwrap(), IngestOutcome::Duplicate { attempts: 2, .. }));
+    store.ingest(event("recording.ready", "dl_rec", "cX", 9_500, json!({"recordingId": "rec_1"}))).await.unwrap();
+
+    let detail = store.call_detail("cX").unwrap().unwrap();
+    let steps: Vec<(&str, Source, bool)> =
+        detail.events.iter().map(|e| (e.event.event.as_str(), e.event.source, e.event.confirmed_by_webhook)).collect();
+    assert_eq!(
+        steps,
+        [
+            ("call.started", Source::Catchup, false),
+            ("call.completed", Source::Catchup, true),
+            ("recording.ready", Source::Webhook, false),
+        ]
+    );
+    // The confirmed step shows the webhook's own request, and its data reached the call.
+    assert!(detail.events[1].body.contains("dl_end"), "{}", detail.events[1].body);
+    assert_eq!(detail.call.record.ended_reason.as_deref(), Some("customer-ended-call"));
+    // Every delivery is still kept; the timeline of events has one step each.
+    assert_eq!(store.counts(ts(0)).unwrap().deliveries_total, 4);
+    let mut out = Vec::new();
+    store.export(ExportWhat::Events, ExportFormat::Ndjson, TimeRange::default(), &mut out).unwrap();
+    assert_eq!(String::from_utf8(out).unwrap().lines().count(), 3);
+}
