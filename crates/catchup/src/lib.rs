@@ -37,11 +37,18 @@ impl CatchUpError {
     }
 }
 
+/// Four hours: longer than any voice-agent call we expect; a setting where it is not.
+pub const DEFAULT_LONGEST_CALL: Duration = Duration::from_secs(4 * 3600);
+
 #[derive(Debug, Clone, Copy)]
 pub struct CatchUpOptions {
     /// Read this much more on both sides of a window: clocks differ, and a heartbeat is
     /// only written every few seconds.
     pub margin: Duration,
+    /// How long the longest call may last. Calleague lists calls by when they started, so
+    /// a window is read from this long before it: a call that started hours before the
+    /// downtime and ended inside it is found too.
+    pub longest_call: Duration,
     /// Gaps between runs shorter than this are not read. Zero by default: even a restart of
     /// a few seconds can miss deliveries Calleague gave up on, and reading a short window
     /// costs one small request.
@@ -50,7 +57,7 @@ pub struct CatchUpOptions {
 
 impl Default for CatchUpOptions {
     fn default() -> Self {
-        Self { margin: Duration::from_secs(300), min_gap: Duration::ZERO }
+        Self { margin: Duration::from_secs(300), longest_call: DEFAULT_LONGEST_CALL, min_gap: Duration::ZERO }
     }
 }
 
@@ -83,7 +90,8 @@ pub async fn catch_up_downtime(
         state.window = i + 1;
         let merged_before = state.calls_merged;
         let (Some(from), Some(to)) = (window.from, window.to) else { continue };
-        read_window(store, client, widen(from, to, options.margin), &mut state, &mut progress).await?;
+        let span = widen(from, to, options.margin);
+        read_window(store, client, span, options.longest_call, &mut state, &mut progress).await?;
         store.record_catchup(*window, (state.calls_merged - merged_before) as i64).await?;
     }
     state.done = true;
@@ -100,7 +108,7 @@ pub async fn catch_up_window(
     mut progress: impl FnMut(Progress),
 ) -> Result<Progress, CatchUpError> {
     let mut state = Progress { window: 1, windows: 1, ..Default::default() };
-    read_window(store, client, (from, to), &mut state, &mut progress).await?;
+    read_window(store, client, (from, to), Duration::ZERO, &mut state, &mut progress).await?;
     state.done = true;
     progress(state);
     Ok(state)
@@ -111,22 +119,30 @@ fn widen(from: Timestamp, to: Timestamp, margin: Duration) -> (Timestamp, Timest
     (from.saturating_add_millis(-m), to.saturating_add_millis(m))
 }
 
+/// Merges the calls with a moment (start, connect or end) inside `from..to`; reads the
+/// list from `look_back` before `from`, since the API lists calls by their start.
 async fn read_window(
     store: &Store,
     client: &Client,
     (from, to): (Timestamp, Timestamp),
+    look_back: Duration,
     state: &mut Progress,
     progress: &mut impl FnMut(Progress),
 ) -> Result<(), CatchUpError> {
     tracing::info!(%from, %to, "catching up");
+    let listed_from = from.saturating_add_millis(-(look_back.as_millis() as i64));
+    let inside = |t: Option<Timestamp>| t.is_some_and(|t| from <= t && t < to);
     let calls = client
-        .list_calls(from, to, |page| {
+        .list_calls(listed_from, to, |page| {
             state.page = page.page;
             state.pages = page.pages;
             progress(*state);
         })
         .await?;
     let received_at = Timestamp::now();
+    // A call that started before the window counts only if something happened inside it.
+    let calls: Vec<_> =
+        calls.into_iter().filter(|c| inside(c.started_at) || inside(c.connected_at) || inside(c.ended_at)).collect();
     for call in &calls {
         let mut added = 0;
         for event in call_events(call, received_at) {

@@ -23,11 +23,20 @@ pub struct Settings {
     pub public_url: Option<String>,
     /// None before onboarding.
     pub mode: Option<Mode>,
+    /// The longest a call may last, in hours: catch-up looks this far back for calls that
+    /// ended while the app was closed.
+    pub longest_call_hours: f64,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { port: 8787, api_base_url: calleague_client::DEFAULT_BASE_URL.into(), public_url: None, mode: None }
+        Self {
+            port: 8787,
+            api_base_url: calleague_client::DEFAULT_BASE_URL.into(),
+            public_url: None,
+            mode: None,
+            longest_call_hours: calleague_catchup::DEFAULT_LONGEST_CALL.as_secs_f64() / 3600.0,
+        }
     }
 }
 

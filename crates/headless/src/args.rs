@@ -140,6 +140,10 @@ pub struct ServeArgs {
     /// How often the receiver records that it is up (for finding downtime); for tests.
     #[arg(long, default_value = "5s", value_parser = parse_duration, hide = true)]
     pub heartbeat_interval: Duration,
+    /// The longest a call may last: catch-up reads calls that started this long before a
+    /// downtime, to find long calls that ended inside it.
+    #[arg(long, default_value = "4h", value_parser = parse_duration)]
+    pub longest_call: Duration,
 }
 
 #[derive(Debug, Args)]

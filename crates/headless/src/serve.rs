@@ -64,7 +64,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             // Every gap since the last run, however short (see CatchUpOptions::min_gap).
             service.catch_up(
                 client,
-                CatchUpOptions::default(),
+                CatchUpOptions { longest_call: args.longest_call, ..CatchUpOptions::default() },
                 crate::catch_up::reporter(),
                 crate::catch_up::report_outcome,
             );

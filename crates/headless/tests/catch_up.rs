@@ -100,6 +100,61 @@ async fn a_downtime_of_a_second_is_caught_up_too() {
     assert_eq!(export_calls(&db).len(), 30);
 }
 
+/// A call that began two hours ago (its start and connect carry times from then) and ends
+/// while the receiver is down: Calleague lists calls by start, far before the downtime.
+#[tokio::test]
+async fn a_two_hour_call_that_ends_while_down_is_caught_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("monitor.db");
+    let port = free_port();
+    let sim = spawn_sim_that_gives_up(&[]);
+    let first = serve(&db, port, &sim.url);
+    wait_for_line(&first, "no downtime to catch up", Duration::from_secs(10));
+    subscribe(&sim.url, &first.url, "call.started,call.connected,call.completed,call.failed");
+    // Ends 1,000 simulated seconds (5 s here) after it is played, two hours after its start.
+    let spec = json!({"calls": 1, "rate": 100, "startedAgoSec": 7200, "minDurationSec": 1000, "maxDurationSec": 1000,
+        "failedShare": 0, "recordings": false, "transcripts": false});
+    let reply = reqwest::Client::new()
+        .post(format!("{}/sim/calls", sim.url))
+        .bearer_auth(KEY)
+        .json(&spec)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status().as_u16(), 202);
+    // Started and connected reach the receiver; then it stops.
+    for _ in 0..100 {
+        if export_calls(&db).first().is_some_and(|c| c["phase"] == "connected") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let before = export_calls(&db);
+    assert_eq!(before[0]["phase"], "connected", "{before:?}");
+    stop(first);
+    for _ in 0..300 {
+        if sim_get(&sim.url, "/sim/status").await["idle"] == true {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let truth = sim_get(&sim.url, "/sim/calls").await["list"][0].clone();
+    assert_eq!(truth["status"], "completed");
+    let started = calleague_events::Timestamp::parse(truth["startedAt"].as_str().unwrap()).unwrap();
+    assert!(
+        calleague_events::Timestamp::now().unix_millis() - started.unix_millis() > 7_000_000,
+        "it began 2 h ago: {truth}"
+    );
+
+    let second = serve(&db, port, &sim.url);
+    let lines = wait_for_line(&second, "calls merged", Duration::from_secs(30));
+    assert!(lines.last().unwrap().contains(": 1 calls merged"), "{lines:?}");
+    stop(second);
+    let after = export_calls(&db);
+    assert_eq!(after[0]["phase"], "completed", "{after:?}");
+    assert_eq!(after[0]["endedAt"], truth["endedAt"]);
+}
+
 fn serve(db: &Path, port: u16, sim: &str) -> Proc {
     let bind = format!("127.0.0.1:{port}");
     let db = db.to_str().unwrap();

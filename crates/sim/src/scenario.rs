@@ -37,6 +37,9 @@ pub struct ScenarioSpec {
     pub max_duration_sec: f64,
     /// Stretch (or shrink) every gap inside a call's lifecycle.
     pub gap_scale: f64,
+    /// The calls began this long ago: their start and connect carry times from the past
+    /// (a long call that is still running), while the rest plays as usual.
+    pub started_ago_sec: f64,
 }
 
 impl Default for ScenarioSpec {
@@ -56,6 +59,7 @@ impl Default for ScenarioSpec {
             min_duration_sec: 15.0,
             max_duration_sec: 180.0,
             gap_scale: 1.0,
+            started_ago_sec: 0.0,
         }
     }
 }
@@ -76,6 +80,9 @@ impl ScenarioSpec {
         }
         if !(self.gap_scale.is_finite() && self.gap_scale >= 0.0) {
             return Err("gapScale must not be negative".into());
+        }
+        if !(self.started_ago_sec.is_finite() && (0.0..=7.0 * 86_400.0).contains(&self.started_ago_sec)) {
+            return Err("startedAgoSec must be 0 to a week".into());
         }
         for (name, list) in [("agents", &self.agents), ("directions", &self.directions), ("languages", &self.languages)]
         {
@@ -121,6 +128,7 @@ struct CallPlan {
     recording: bool,
     transcript: bool,
     gap_scale: f64,
+    started_ago_ms: i64,
 }
 
 impl CallPlan {
@@ -152,6 +160,7 @@ impl CallPlan {
             recording: spec.recordings,
             transcript: spec.transcripts,
             gap_scale: spec.gap_scale,
+            started_ago_ms: (spec.started_ago_sec * 1000.0) as i64,
             rng,
         }
     }
@@ -207,7 +216,10 @@ async fn run_call(inner: Arc<Platform>, mut plan: CallPlan) {
 
 /// Records the step in the ground truth and builds its delivery.
 fn emit(inner: &Platform, plan: &mut CallPlan, step: Step) -> Outgoing {
-    let now = Timestamp::now();
+    let now = match step {
+        Step::Started | Step::Connected => Timestamp::now().saturating_add_millis(-plan.started_ago_ms),
+        _ => Timestamp::now(),
+    };
     let mut data = Map::new();
     data.insert("callId".into(), json!(plan.call_id));
     data.insert("agentId".into(), json!(plan.agent));
