@@ -131,4 +131,23 @@ describe("the live timeline's order", () => {
     assert.deepEqual(await wholeList(app), await storeOrder(app, "newestFirst"), "newest first, after switching back");
     await app.screenshot(join(SHOTS, "timeline-order.png"));
   });
+
+  test("a burst of wrong tokens is one line in the rejected list, with its count", async () => {
+    for (let i = 0; i < 25; i++) {
+      const reply = await fetch(RECEIVER, { method: "POST", headers: { authorization: "Bearer sk_not_the_key" }, body: "{}" });
+      assert.equal(reply.status, 200, "acknowledged, so the sender stops");
+    }
+    await app.click("[data-testid=show-rejected]");
+    // One line per address, reason and minute: 25 requests are one or two lines.
+    const counts = await app.waitFor("the counted line", async () => {
+      const found = await app.exec(
+        "return [...document.querySelectorAll('[data-testid=rejected-row]')].map((r) => Number(r.dataset.count))",
+      );
+      return found.reduce((a, b) => a + b, 0) === 25 ? found : null;
+    });
+    assert.ok(counts.length <= 2, `${counts}`);
+    assert.match(await app.text("[data-testid=rejected-list]"), new RegExp(`×${counts[0].toLocaleString("en-US")}`));
+    assert.ok(!(await app.text("[data-testid=rejected-list]")).includes("sk_not_the_key"), "never the token");
+    await app.screenshot(join(SHOTS, "rejected-list.png"));
+  });
 });

@@ -24,7 +24,7 @@ export function Rejections({ kind, onClose }: { kind: "rejected" | "quarantined"
             fetch={api.securityLog}
             empty="Nothing rejected."
             row={(r) => (
-              <div className="event-line" data-testid="rejected-row">
+              <div className="event-line" data-testid="rejected-row" data-count={r.count}>
                 <span className="event-name">{r.reason}</span>
                 {r.count > 1 && (
                   <span className="badge" title="Requests from this address for this reason within the minute">
