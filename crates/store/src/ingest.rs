@@ -71,32 +71,24 @@ pub(crate) fn write_delivery(conn: &Connection, item: &IncomingDelivery) -> Resu
     let tie = parsed.delivery_id.clone().unwrap_or_else(|| key.clone());
     let stamp = Stamp { occurred_ms: occurred.unix_millis(), key: tie.clone() };
 
-    // Catch-up brought this step already: the webhook confirms it instead of adding a second.
-    let confirms = match (&parsed.data.call_id, item.source) {
-        (Some(call_id), crate::Source::Webhook) if parsed.event.is_known() && !item.hidden => conn
-            .prepare_cached(
-                // By the call's own events: left to itself, SQLite walks every event of this
-                // name (events_by_name), which made each delivery cost more as the store grew.
-                "SELECT e.id FROM events e INDEXED BY events_by_call JOIN deliveries d ON d.id = e.id
-                 WHERE e.call_id = ?1 AND e.event = ?2 AND d.source = 'catchup' AND e.confirmed_by IS NULL
-                 LIMIT 1",
-            )?
-            .query_row(params![call_id, parsed.event.as_str()], |row| row.get::<_, i64>(0))
-            .optional()?,
-        _ => None,
-    };
-
     let mut late = false;
     let mut call = None;
+    let mut confirms = None;
     if let Some(call_id) = &parsed.data.call_id {
-        let existing: Option<(String, i64)> = conn
-            .prepare_cached("SELECT fold, last_ms FROM calls WHERE call_id = ?1")?
-            .query_row([call_id], |row| Ok((row.get(0)?, row.get(1)?)))
+        let existing: Option<(String, i64, bool)> = conn
+            .prepare_cached("SELECT fold, last_ms, caught_up FROM calls WHERE call_id = ?1")?
+            .query_row([call_id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
             .optional()?;
-        late = existing.as_ref().is_some_and(|(_, last_ms)| *last_ms > stamp.occurred_ms);
+        late = existing.as_ref().is_some_and(|(_, last_ms, _)| *last_ms > stamp.occurred_ms);
+        // Catch-up may have brought this step already (only a call it touched can have one):
+        // then the webhook confirms that step instead of adding a second.
+        let caught_up = existing.as_ref().is_some_and(|(_, _, caught_up)| *caught_up);
+        if caught_up && item.source == crate::Source::Webhook && parsed.event.is_known() && !item.hidden {
+            confirms = caught_up_step(conn, call_id, parsed.event.as_str())?;
+        }
         if !item.hidden {
             let mut state: CallFold = match &existing {
-                Some((fold, _)) => {
+                Some((fold, _, _)) => {
                     serde_json::from_str(fold).map_err(|e| StoreError::Corrupt(format!("call {call_id}: {e}")))?
                 }
                 None => CallFold::default(),
@@ -160,6 +152,20 @@ pub(crate) fn write_delivery(conn: &Connection, item: &IncomingDelivery) -> Resu
         confirmed_by_webhook: false,
     };
     Ok(DeliveryWrite::New(Box::new(event), call))
+}
+
+/// The caught-up event of `call_id` named `event` that no webhook has confirmed yet.
+fn caught_up_step(conn: &Connection, call_id: &str, event: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached(
+            // By the call's own events: left to itself, SQLite walks every event of this
+            // name (events_by_name), which costs more as the store grows.
+            "SELECT e.id FROM events e INDEXED BY events_by_call JOIN deliveries d ON d.id = e.id
+             WHERE e.call_id = ?1 AND e.event = ?2 AND d.source = 'catchup' AND e.confirmed_by IS NULL
+             LIMIT 1",
+        )?
+        .query_row(params![call_id, event], |row| row.get(0))
+        .optional()?)
 }
 
 /// A call's metadata as the search index holds it.
