@@ -34,7 +34,7 @@ impl Client {
         let base = reqwest::Url::parse(&config.base_url)
             .map_err(|e| ClientError::Validation { field: "baseUrl", message: format!("not a valid address ({e})") })?;
         // The key goes with every request: over plain http only to this machine (the simulator).
-        let plain_ok = base.scheme() == "http" && is_loopback(&base);
+        let plain_ok = base.scheme() == "http" && crate::validate::is_loopback(&base);
         if base.scheme() != "https" && !plain_ok {
             return Err(ClientError::Validation {
                 field: "baseUrl",
@@ -274,13 +274,6 @@ fn path_id(field: &'static str, id: &str) -> Result<String, ClientError> {
         return Err(ClientError::Validation { field, message: format!("{id:?} is not an id this app requests") });
     }
     Ok(encode(id))
-}
-
-/// Plain http is allowed only to this computer: a loopback address, or `localhost`.
-fn is_loopback(url: &reqwest::Url) -> bool {
-    let Some(host) = url.host_str() else { return false };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 fn encode(id: &str) -> String {

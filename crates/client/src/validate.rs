@@ -26,6 +26,14 @@ fn normalized(url: &str) -> Option<String> {
     Some(format!("{}://{host}{port}{path}{query}", parsed.scheme()))
 }
 
+/// This computer: a loopback address (127.0.0.0/8, ::1) or `localhost`. The only place
+/// plain http is allowed, for the key (the client) and for webhook URLs (the simulator).
+pub(crate) fn is_loopback(url: &Url) -> bool {
+    let Some(host) = url.host_str() else { return false };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 /// Returns the draft cleaned up (trimmed URL, canonical event names, no repeats), or what
 /// is wrong with it. `editing` is the id of the webhook being updated, if any.
 pub fn validate_draft(
@@ -40,7 +48,7 @@ pub fn validate_draft(
     }
     let parsed = Url::parse(url).map_err(|e| invalid("url", format!("not a valid address ({e})")))?;
     let host = parsed.host_str().unwrap_or_default();
-    let loopback = matches!(host, "127.0.0.1" | "localhost" | "[::1]");
+    let loopback = is_loopback(&parsed);
     match parsed.scheme() {
         "https" if !host.is_empty() => {}
         "http" if loopback && policy.allow_loopback_http => {}
