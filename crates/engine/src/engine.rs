@@ -256,9 +256,7 @@ impl Engine {
             Ok(client) => client,
             Err(e) => return self.set_catch_up(|c| c.error = Some(e)),
         };
-        let hours = self.settings.lock().await.longest_call_hours;
-        let longest_call = std::time::Duration::try_from_secs_f64(hours.clamp(0.0, 7.0 * 24.0) * 3600.0)
-            .unwrap_or(calleague_catchup::DEFAULT_LONGEST_CALL);
+        let longest_call = self.settings.lock().await.longest_call();
         let options = CatchUpOptions { longest_call, ..CatchUpOptions::default() };
         let mut running = self.running.lock().await;
         let Some(service) = running.service.as_mut() else { return };

@@ -25,5 +25,5 @@ pub use calleague_error_code::ErrorCode;
 pub use engine::{AppStatus, Engine};
 pub use error::{AppError, AppResult};
 pub use keychain::{mask, Entry, Keychain, KeychainError, MemoryKeychain, OsKeychain};
-pub use service::{close_store, CatchUpState, ReceiverService};
+pub use service::{close_store, ReceiverService};
 pub use settings::{own_private_dir, Mode, Settings};

@@ -16,7 +16,7 @@ use crate::AppError;
 
 /// The last catch-up, while it runs and once it is done, for a status display.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct CatchUpState {
+pub(crate) struct CatchUpState {
     pub progress: Option<Progress>,
     pub error: Option<AppError>,
 }
@@ -46,10 +46,6 @@ impl ReceiverService {
     /// Where deliveries go, e.g. `http://127.0.0.1:8787/hooks/calleague`.
     pub fn url(&self) -> &str {
         self.receiver.url()
-    }
-
-    pub fn receiver(&self) -> &Receiver {
-        &self.receiver
     }
 
     /// Reads the calls missed while no receiver ran, in the background, replacing a

@@ -1,6 +1,7 @@
 //! Settings the user can change, in a JSON file in the app's config folder. Never a secret.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -37,6 +38,14 @@ impl Default for Settings {
             mode: None,
             longest_call_hours: calleague_catchup::DEFAULT_LONGEST_CALL.as_secs_f64() / 3600.0,
         }
+    }
+}
+
+impl Settings {
+    /// `longest_call_hours` as a duration, within a week; the default when it is not a number.
+    pub fn longest_call(&self) -> Duration {
+        Duration::try_from_secs_f64(self.longest_call_hours.clamp(0.0, 7.0 * 24.0) * 3600.0)
+            .unwrap_or(calleague_catchup::DEFAULT_LONGEST_CALL)
     }
 }
 
@@ -108,6 +117,14 @@ mod tests {
             assert_eq!(mode(&nested), 0o700);
             assert_eq!(mode(&path(&nested)), 0o600);
         }
+        assert_eq!(
+            Settings { longest_call_hours: 2.0, ..Settings::default() }.longest_call(),
+            Duration::from_secs(7200)
+        );
+        assert_eq!(
+            Settings { longest_call_hours: f64::NAN, ..Settings::default() }.longest_call(),
+            calleague_catchup::DEFAULT_LONGEST_CALL
+        );
         // Earlier versions wrote the mode as a plain string.
         std::fs::write(path(dir.path()), r#"{"port": 8788, "mode": "account"}"#).unwrap();
         assert_eq!(load(dir.path()).mode, Some(Mode::Account));
