@@ -8,7 +8,7 @@ import { ReceiverProblem } from "./ReceiverProblem";
 import { Rejections } from "./Rejections";
 import { StatusBar } from "./StatusBar";
 import { PageId, TopBar } from "./TopBar";
-import { isField } from "./calls/useShortcuts";
+import { isField } from "./keys";
 
 /** What the drawer shows, if anything. */
 export type DrawerContent = { kind: "call"; callId: string } | { kind: "rejected" } | { kind: "quarantined" } | null;

@@ -1,6 +1,7 @@
 // The timeline's keys: "/" search, Esc clears (a field, then the filters), ↑/↓ move the
 // selection, Enter opens it. Only while no field has the keyboard: "/" is part of a URL too.
 import { RefObject, useEffect } from "react";
+import { isField } from "../keys";
 
 export type ShortcutActions = {
   search: RefObject<HTMLInputElement | null>;
@@ -12,15 +13,6 @@ export type ShortcutActions = {
   openSelected: () => void;
 };
 
-export function isField(element: Element | null): boolean {
-  if (!element) return false;
-  return (
-    element instanceof HTMLInputElement ||
-    element instanceof HTMLTextAreaElement ||
-    element instanceof HTMLSelectElement ||
-    (element as HTMLElement).isContentEditable
-  );
-}
 
 export function useShortcuts(actions: ShortcutActions) {
   const { search, drawerOpen, rowCount, resetFilters, move, openSelected } = actions;
