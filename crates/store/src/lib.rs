@@ -4,6 +4,7 @@
 //! timeline and call queries with keyset paging, counts, and export. SQLite specifics
 //! (pragmas, WAL) stay inside, so another backend could stand behind the same interface.
 
+mod alerts;
 mod error;
 mod export;
 mod ingest;
@@ -22,6 +23,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{broadcast, oneshot};
 
+pub use alerts::AlertHow;
 pub use error::{Result, StoreError};
 pub use export::{ExportFormat, ExportWhat};
 pub use model::{

@@ -70,6 +70,10 @@ pub enum IngestOutcome {
     },
     /// A caught-up event the store already had from a webhook: nothing was added.
     AlreadyKnown,
+    /// The calls whose failure alert was claimed now (not before).
+    Claimed {
+        calls: Vec<String>,
+    },
 }
 
 /// One event on the timeline.

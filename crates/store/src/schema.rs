@@ -10,6 +10,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_phase.sql"),
     include_str!("../migrations/0005_security_counts.sql"),
     include_str!("../migrations/0006_confirmed_steps.sql"),
+    include_str!("../migrations/0007_alerted_calls.sql"),
 ];
 
 /// Pragmas for every connection. `synchronous=FULL` because a delivery we acknowledged

@@ -10,6 +10,7 @@ use std::sync::mpsc;
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{broadcast, oneshot};
 
+use crate::alerts::{write_claims, AlertHow};
 use crate::ingest::{write_catchup, write_delivery, write_heartbeat, write_quarantine, write_security, DeliveryWrite};
 use crate::model::{FeedItem, IncomingDelivery, IngestOutcome, QuarantineItem, SecurityEntry};
 use crate::{Result, StoreError};
@@ -23,6 +24,7 @@ pub(crate) enum Write {
     Security(SecurityEntry),
     Heartbeat { session: Option<i64>, at: calleague_events::Timestamp },
     CatchupDone { from: calleague_events::Timestamp, to: calleague_events::Timestamp, calls_merged: i64 },
+    ClaimAlerts { calls: Vec<String>, how: AlertHow, at: calleague_events::Timestamp },
 }
 
 pub(crate) struct Job {
@@ -99,6 +101,9 @@ fn apply(conn: &Connection, write: &Write) -> Result<(IngestOutcome, Option<Feed
         Write::Heartbeat { session, at } => (IngestOutcome::Logged { id: write_heartbeat(conn, *session, *at)? }, None),
         Write::CatchupDone { from, to, calls_merged } => {
             (IngestOutcome::Logged { id: write_catchup(conn, *from, *to, *calls_merged)? }, None)
+        }
+        Write::ClaimAlerts { calls, how, at } => {
+            (IngestOutcome::Claimed { calls: write_claims(conn, calls, *how, *at)? }, None)
         }
         Write::Quarantine(item) => {
             let id = write_quarantine(conn, item)?;

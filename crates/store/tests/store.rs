@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use calleague_events::{parse_delivery, CallPhase, Timestamp};
 use calleague_store::{
-    CallFilter, EventFilter, ExportFormat, ExportWhat, FeedItem, IncomingDelivery, IngestOutcome, Order, PageRequest,
-    QuarantineItem, SecurityEntry, Source, Store, StoreError, StoreOptions, TimeRange,
+    AlertHow, CallFilter, EventFilter, ExportFormat, ExportWhat, FeedItem, IncomingDelivery, IngestOutcome, Order,
+    PageRequest, QuarantineItem, SecurityEntry, Source, Store, StoreError, StoreOptions, TimeRange,
 };
 use serde_json::{json, Value};
 
@@ -558,4 +558,44 @@ async fn a_caught_up_step_whose_webhook_arrives_later_shows_once_with_both_sourc
     let mut out = Vec::new();
     store.export(ExportWhat::Events, ExportFormat::Ndjson, TimeRange::default(), &mut out).unwrap();
     assert_eq!(String::from_utf8(out).unwrap().lines().count(), 3);
+}
+
+#[tokio::test]
+async fn a_call_s_failure_is_claimed_once_even_after_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let calls = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let first = store.claim_alerts(calls(&["c1", "c2", "c1"]), AlertHow::Single).await.unwrap();
+    assert_eq!(first, calls(&["c1", "c2"]), "each call once, in the order given");
+    let again = store.claim_alerts(calls(&["c2", "c3"]), AlertHow::Burst).await.unwrap();
+    assert_eq!(again, calls(&["c3"]));
+    assert!(store.claim_alerts(Vec::new(), AlertHow::Single).await.unwrap().is_empty());
+    store.close();
+    drop(store);
+
+    let store = open(&dir);
+    assert!(store.claim_alerts(calls(&["c1", "c3"]), AlertHow::Single).await.unwrap().is_empty());
+    assert_eq!(store.alert_claimed("c2").unwrap().as_deref(), Some("single"), "the first claim's way stays");
+    assert_eq!(store.alert_claimed("c3").unwrap().as_deref(), Some("burst"));
+    assert_eq!(store.alert_claimed("c4").unwrap(), None);
+}
+
+#[tokio::test]
+async fn calls_that_failed_before_the_upgrade_are_never_notified_late() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    store.ingest(event("call.failed", "dl_f", "failed_before", 0, json!({"endedReason": "busy"}))).await.unwrap();
+    store.ingest(event("call.completed", "dl_c", "completed_before", 0, json!({}))).await.unwrap();
+    store.close();
+    drop(store);
+    // The database as version 6 left it: no table of alerted calls yet.
+    let conn = rusqlite::Connection::open(dir.path().join("monitor.db")).unwrap();
+    conn.execute_batch("DROP TABLE alerted_calls; PRAGMA user_version = 6;").unwrap();
+    drop(conn);
+
+    let store = open(&dir);
+    assert_eq!(store.alert_claimed("failed_before").unwrap().as_deref(), Some("before"));
+    assert_eq!(store.alert_claimed("completed_before").unwrap(), None);
+    let claimed = store.claim_alerts(vec!["failed_before".into(), "new".into()], AlertHow::Single).await.unwrap();
+    assert_eq!(claimed, vec!["new".to_string()]);
 }
