@@ -4,7 +4,7 @@
 CREATE TABLE alerted_calls (
     call_id TEXT    PRIMARY KEY,
     at_ms   INTEGER NOT NULL,
-    how     TEXT    NOT NULL                 -- 'single' | 'burst' | 'catchup' | 'paused' | 'off' | 'before'
+    how     TEXT    NOT NULL                 -- 'notified' | 'catchup' | 'paused' | 'off' | 'before'
 ) WITHOUT ROWID;
 
 -- Calls that had failed before the app could notify are old news: never notified late.

@@ -6,16 +6,15 @@
 use calleague_events::Timestamp;
 use rusqlite::{params, Connection};
 
+use crate::rows::{event_row, EVENT_COLUMNS};
 use crate::writer::Write;
-use crate::{IngestOutcome, Result, Store, StoreError};
+use crate::{FeedItem, IngestOutcome, Result, Store, StoreError};
 
 /// How a claimed failure was dealt with; kept for the record (and for support questions).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AlertHow {
-    /// A notification of its own.
-    Single,
-    /// Counted in a burst's summary.
-    Burst,
+    /// Handed to the notifications (singly, or in a burst's summary).
+    Notified,
     /// Merged by catch-up after downtime; counted in the "while closed" summary.
     CatchUp,
     /// Notifications were paused.
@@ -27,8 +26,7 @@ pub enum AlertHow {
 impl AlertHow {
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Single => "single",
-            Self::Burst => "burst",
+            Self::Notified => "notified",
             Self::CatchUp => "catchup",
             Self::Paused => "paused",
             Self::Off => "off",
@@ -48,6 +46,30 @@ impl Store {
             IngestOutcome::Claimed { calls } => Ok(calls),
             other => Err(StoreError::Corrupt(format!("unexpected outcome {other:?}"))),
         }
+    }
+
+    /// The events received since `since` of calls not claimed yet, each with its call as it
+    /// is now, oldest first, at most `limit`: the feed again, for a watcher that fell behind.
+    pub fn unclaimed_since(&self, since: Timestamp, limit: u32) -> Result<Vec<FeedItem>> {
+        let events = self.with_reader(|conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {EVENT_COLUMNS} FROM deliveries d JOIN events e ON e.id = d.id
+                 WHERE d.received_ms >= ?1 AND e.call_id IS NOT NULL
+                   AND NOT EXISTS (SELECT 1 FROM alerted_calls a WHERE a.call_id = e.call_id)
+                 ORDER BY d.received_ms, d.id LIMIT ?2"
+            ))?;
+            let rows = stmt.query_map(params![since.unix_millis(), limit], event_row)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })?;
+        let mut items = Vec::with_capacity(events.len());
+        for event in events {
+            let call = match &event.call_id {
+                Some(id) => self.call(id)?.map(Box::new),
+                None => None,
+            };
+            items.push(FeedItem::Event { event: Box::new(event), call });
+        }
+        Ok(items)
     }
 
     /// Whether a call's failure was claimed (for tests and support).

@@ -565,18 +565,18 @@ async fn a_call_s_failure_is_claimed_once_even_after_reopening() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
     let calls = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    let first = store.claim_alerts(calls(&["c1", "c2", "c1"]), AlertHow::Single).await.unwrap();
+    let first = store.claim_alerts(calls(&["c1", "c2", "c1"]), AlertHow::Notified).await.unwrap();
     assert_eq!(first, calls(&["c1", "c2"]), "each call once, in the order given");
-    let again = store.claim_alerts(calls(&["c2", "c3"]), AlertHow::Burst).await.unwrap();
+    let again = store.claim_alerts(calls(&["c2", "c3"]), AlertHow::CatchUp).await.unwrap();
     assert_eq!(again, calls(&["c3"]));
-    assert!(store.claim_alerts(Vec::new(), AlertHow::Single).await.unwrap().is_empty());
+    assert!(store.claim_alerts(Vec::new(), AlertHow::Notified).await.unwrap().is_empty());
     store.close();
     drop(store);
 
     let store = open(&dir);
-    assert!(store.claim_alerts(calls(&["c1", "c3"]), AlertHow::Single).await.unwrap().is_empty());
-    assert_eq!(store.alert_claimed("c2").unwrap().as_deref(), Some("single"), "the first claim's way stays");
-    assert_eq!(store.alert_claimed("c3").unwrap().as_deref(), Some("burst"));
+    assert!(store.claim_alerts(calls(&["c1", "c3"]), AlertHow::Notified).await.unwrap().is_empty());
+    assert_eq!(store.alert_claimed("c2").unwrap().as_deref(), Some("notified"), "the first claim's way stays");
+    assert_eq!(store.alert_claimed("c3").unwrap().as_deref(), Some("catchup"));
     assert_eq!(store.alert_claimed("c4").unwrap(), None);
 }
 
@@ -596,6 +596,30 @@ async fn calls_that_failed_before_the_upgrade_are_never_notified_late() {
     let store = open(&dir);
     assert_eq!(store.alert_claimed("failed_before").unwrap().as_deref(), Some("before"));
     assert_eq!(store.alert_claimed("completed_before").unwrap(), None);
-    let claimed = store.claim_alerts(vec!["failed_before".into(), "new".into()], AlertHow::Single).await.unwrap();
+    let claimed = store.claim_alerts(vec!["failed_before".into(), "new".into()], AlertHow::Notified).await.unwrap();
     assert_eq!(claimed, vec!["new".to_string()]);
+}
+
+#[tokio::test]
+async fn a_watcher_that_fell_behind_reads_the_unclaimed_events_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let before = Timestamp::now();
+    store.ingest(event("call.started", "dl_1", "c1", 0, json!({"agentId": "a"}))).await.unwrap();
+    store.ingest(event("call.failed", "dl_2", "c1", 5, json!({"endedReason": "busy"}))).await.unwrap();
+    store.ingest(event("call.failed", "dl_3", "c2", 5, json!({}))).await.unwrap();
+    store.claim_alerts(vec!["c2".into()], AlertHow::Notified).await.unwrap();
+    let items = store.unclaimed_since(before, 100).unwrap();
+    let events: Vec<(String, String)> = items
+        .iter()
+        .map(|item| match item {
+            FeedItem::Event { event, call: Some(call) } => (event.event.clone(), call.record.call_id.clone()),
+            other => panic!("expected an event with its call, got {other:?}"),
+        })
+        .collect();
+    assert_eq!(events, vec![("call.started".into(), "c1".into()), ("call.failed".into(), "c1".into())]);
+    let FeedItem::Event { call: Some(call), .. } = &items[0] else { unreachable!() };
+    assert_eq!(call.record.phase, Some(CallPhase::Failed), "each event comes with its call as it is now");
+    assert_eq!(store.unclaimed_since(before, 1).unwrap().len(), 1);
+    assert!(store.unclaimed_since(Timestamp::now(), 100).unwrap().is_empty());
 }

@@ -1,0 +1,123 @@
+//! The words of each notification.
+
+use std::collections::BTreeMap;
+
+use calleague_events::Timestamp;
+
+use crate::rules::Failure;
+
+/// One notification, ready to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub summary: String,
+    pub body: String,
+    /// The call its "Open" action (and a click) shows; None opens the timeline.
+    pub open_call: Option<String>,
+}
+
+impl Note {
+    pub fn single(failure: &Failure) -> Self {
+        let agent = failure.agent.as_deref().unwrap_or("an unknown agent");
+        let mut lines = vec![format!(
+            "{} · {}",
+            failure.ended_reason.as_deref().unwrap_or("no reason given"),
+            local_time(failure.occurred_at)
+        )];
+        if let Some((field, value)) = &failure.detail {
+            lines.push(format!("{field}: {value}"));
+        }
+        Self {
+            summary: format!("Call failed: {agent}"),
+            body: lines.join("\n"),
+            open_call: Some(failure.call_id.clone()),
+        }
+    }
+
+    /// Several calls that failed close together.
+    pub fn burst(failures: &[Failure]) -> Self {
+        Self {
+            summary: format!("{} calls failed within seconds", failures.len()),
+            body: agents_line(failures),
+            open_call: None,
+        }
+    }
+
+    /// Failed calls that catch-up found after the app had been closed.
+    pub fn while_closed(failures: &[Failure]) -> Self {
+        let calls = if failures.len() == 1 { "1 call".to_owned() } else { format!("{} calls", failures.len()) };
+        Self {
+            summary: format!("{calls} failed while Calleague Monitor was closed"),
+            body: agents_line(failures),
+            open_call: None,
+        }
+    }
+}
+
+/// "Agents: sales_bot (4), support (2)", the most failures first, at most five named.
+fn agents_line(failures: &[Failure]) -> String {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in failures {
+        *counts.entry(f.agent.as_deref().unwrap_or("unknown agent")).or_default() += 1;
+    }
+    let mut agents: Vec<(&str, usize)> = counts.into_iter().collect();
+    agents.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let mut named: Vec<String> = agents.iter().take(5).map(|(a, n)| format!("{a} ({n})")).collect();
+    if agents.len() > 5 {
+        named.push(format!("and {} more", agents.len() - 5));
+    }
+    format!("Agents: {}", named.join(", "))
+}
+
+/// The time of day on this computer's clock, e.g. "14:03:12".
+fn local_time(at: Timestamp) -> String {
+    chrono::DateTime::from_timestamp_millis(at.unix_millis())
+        .map(|t| t.with_timezone(&chrono::Local).format("%H:%M:%S").to_string())
+        .unwrap_or_else(|| at.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(call: &str, agent: Option<&str>) -> Failure {
+        Failure {
+            call_id: call.into(),
+            agent: agent.map(Into::into),
+            ended_reason: Some("customer-busy".into()),
+            occurred_at: Timestamp::from_unix_millis(1_767_268_800_000).unwrap(),
+            detail: Some(("orderId".into(), "A-17".into())),
+            caught_up: false,
+        }
+    }
+
+    #[test]
+    fn a_single_names_the_agent_reason_time_and_chosen_detail() {
+        let note = Note::single(&failure("c1", Some("sales_bot")));
+        assert_eq!(note.summary, "Call failed: sales_bot");
+        let lines: Vec<&str> = note.body.lines().collect();
+        assert!(lines[0].starts_with("customer-busy · "), "{lines:?}");
+        assert_eq!(lines[0].len(), "customer-busy · ".len() + "hh:mm:ss".len());
+        assert_eq!(lines[1], "orderId: A-17");
+        assert_eq!(note.open_call.as_deref(), Some("c1"));
+    }
+
+    #[test]
+    fn summaries_count_calls_and_name_the_agents_most_failures_first() {
+        let failures: Vec<Failure> = [("a", "x"), ("b", "y"), ("c", "y"), ("d", "")]
+            .iter()
+            .map(|(c, a)| failure(c, (!a.is_empty()).then_some(*a)))
+            .collect();
+        let note = Note::burst(&failures);
+        assert_eq!(note.summary, "4 calls failed within seconds");
+        assert_eq!(note.body, "Agents: y (2), unknown agent (1), x (1)");
+        assert_eq!(note.open_call, None);
+        assert_eq!(Note::while_closed(&failures).summary, "4 calls failed while Calleague Monitor was closed");
+        assert_eq!(Note::while_closed(&failures[..1]).summary, "1 call failed while Calleague Monitor was closed");
+    }
+
+    #[test]
+    fn many_agents_are_cut_to_five() {
+        let failures: Vec<Failure> = (0..8).map(|i| failure(&format!("c{i}"), Some(&format!("agent{i}")))).collect();
+        assert!(Note::burst(&failures).body.ends_with(", and 3 more"));
+    }
+}

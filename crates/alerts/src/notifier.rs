@@ -1,0 +1,101 @@
+//! Where notes are shown: the desktop's notification server, or a list in memory for fast
+//! tests of the watcher's rules.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::note::Note;
+
+/// Why a note could not be shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotifyError(pub String);
+
+impl std::fmt::Display for NotifyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Shows notes. `show` may block (D-Bus): the watcher calls it off the async workers.
+pub trait Notifier: Send + Sync + 'static {
+    fn show(&self, note: &Note) -> Result<(), NotifyError>;
+}
+
+/// What a click on a note (or its "Open" action) asks for: a call's details, or the
+/// timeline when the note was a summary.
+pub type OpenHandler = Arc<dyn Fn(Option<String>) + Send + Sync>;
+
+/// The desktop's notification server (org.freedesktop.Notifications on Linux) through
+/// notify-rust.
+pub struct DesktopNotifier {
+    on_open: OpenHandler,
+    /// Threads waiting for a click. A server may never close a note, and each wait holds a
+    /// thread and a D-Bus connection, so past this many a note is shown without one.
+    waiting: Arc<AtomicUsize>,
+}
+
+const MAX_WAITING: usize = 16;
+pub const APP_NAME: &str = "Calleague Monitor";
+
+impl DesktopNotifier {
+    pub fn new(on_open: OpenHandler) -> Self {
+        Self { on_open, waiting: Arc::default() }
+    }
+}
+
+impl Notifier for DesktopNotifier {
+    fn show(&self, note: &Note) -> Result<(), NotifyError> {
+        let mut notification = notify_rust::Notification::new();
+        notification.appname(APP_NAME).summary(&note.summary).body(&note.body).icon("calleague-monitor");
+        // "default" is the click on the note itself; "open" its button where actions show.
+        notification.action("default", "Open").action("open", "Open");
+        let handle = notification.show().map_err(|e| NotifyError(e.to_string()))?;
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Ok(());
+        }
+        let (on_open, waiting, call) = (self.on_open.clone(), self.waiting.clone(), note.open_call.clone());
+        let spawned = std::thread::Builder::new().name("notification-action".into()).spawn(move || {
+            handle.wait_for_action(|action| {
+                if action == "default" || action == "open" {
+                    on_open(call);
+                }
+            });
+            waiting.fetch_sub(1, Ordering::SeqCst);
+        });
+        if spawned.is_err() {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+        }
+        Ok(())
+    }
+}
+
+/// Keeps every note in memory; fails while told to. For tests only: the real notifier is
+/// tested end to end against a D-Bus notification server.
+#[derive(Default)]
+pub struct MemoryNotifier {
+    shown: Mutex<Vec<Note>>,
+    failing: Mutex<Option<String>>,
+}
+
+impl MemoryNotifier {
+    pub fn shown(&self) -> Vec<Note> {
+        self.shown.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    pub fn fail_with(&self, reason: Option<&str>) {
+        if let Ok(mut failing) = self.failing.lock() {
+            *failing = reason.map(Into::into);
+        }
+    }
+}
+
+impl Notifier for MemoryNotifier {
+    fn show(&self, note: &Note) -> Result<(), NotifyError> {
+        if let Some(reason) = self.failing.lock().ok().and_then(|f| f.clone()) {
+            return Err(NotifyError(reason));
+        }
+        self.shown.lock().map_err(|e| NotifyError(e.to_string()))?.push(note.clone());
+        Ok(())
+    }
+}
