@@ -88,7 +88,7 @@ pub fn failure_of(item: &FeedItem, settings: &AlertSettings) -> Option<Failure> 
         return None;
     }
     let record = &call.record;
-    let by_event = settings.events.iter().any(|e| *e == event.event);
+    let by_event = settings.events.contains(&event.event);
     let by_reason = ENDING_EVENTS.contains(&event.event.as_str())
         && record.ended_reason.as_ref().is_some_and(|r| settings.ended_reasons.contains(r));
     if !(by_event || by_reason) {
