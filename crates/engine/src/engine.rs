@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use calleague_alerts::{AlertSettings, AlertStatus, Alerts};
 use calleague_catchup::{CatchUpOptions, Progress, HEARTBEAT_INTERVAL};
 use calleague_client::{Client, ClientConfig, SecretKey};
 use calleague_error_code::ErrorCode;
@@ -35,6 +36,10 @@ pub struct AppStatus {
     /// The last catch-up after downtime, while it runs and once done.
     pub catch_up: Option<Progress>,
     pub catch_up_error: Option<AppError>,
+    pub notifications: AlertSettings,
+    /// Unseen failures, and whether notifications can be shown.
+    pub alerts: AlertStatus,
+    pub start_at_login: bool,
 }
 
 /// What runs now; settings say what should run after a restart.
@@ -53,9 +58,11 @@ pub struct Engine {
     store: Arc<Store>,
     keychain: Arc<dyn Keychain>,
     config_dir: PathBuf,
-    settings: Mutex<Settings>,
+    pub(crate) settings: Mutex<Settings>,
     running: Mutex<Running>,
     catch_up: Arc<std::sync::Mutex<CatchUpState>>,
+    /// The notifications' watcher, once the app started it (the headless receiver has none).
+    pub(crate) alerts: std::sync::OnceLock<Alerts>,
 }
 
 impl Engine {
@@ -68,6 +75,7 @@ impl Engine {
             settings: Mutex::new(settings),
             running: Mutex::new(Running::default()),
             catch_up: Arc::default(),
+            alerts: std::sync::OnceLock::new(),
         }
     }
 
@@ -126,6 +134,9 @@ impl Engine {
             api_base_url: running.api_base.clone().unwrap_or(settings.api_base_url),
             catch_up: catch_up.progress,
             catch_up_error: catch_up.error,
+            notifications: settings.notifications,
+            alerts: self.alerts.get().map(Alerts::status).unwrap_or_default(),
+            start_at_login: settings.start_at_login,
         }
     }
 
@@ -262,6 +273,7 @@ impl Engine {
         let Some(service) = running.service.as_mut() else { return };
         self.set_catch_up(|c| *c = CatchUpState { progress: Some(Progress::default()), error: None });
         let (progress, done) = (self.catch_up.clone(), self.catch_up.clone());
+        let alerts = self.alerts.get().cloned();
         service.catch_up(
             client,
             options,
@@ -271,6 +283,11 @@ impl Engine {
                 }
             },
             move |result| {
+                // Failed calls it merged become one "while closed" note (also after an error:
+                // what was merged before it stays merged).
+                if let Some(alerts) = alerts {
+                    alerts.catch_up_finished();
+                }
                 if let (Err(e), Ok(mut c)) = (result, done.lock()) {
                     c.error = Some(e.into());
                 }
@@ -322,7 +339,7 @@ impl Engine {
         }
     }
 
-    async fn update_settings(&self, change: impl FnOnce(&mut Settings)) -> AppResult<()> {
+    pub(crate) async fn update_settings(&self, change: impl FnOnce(&mut Settings)) -> AppResult<()> {
         let mut settings = self.settings.lock().await;
         let mut changed = settings.clone();
         change(&mut changed);

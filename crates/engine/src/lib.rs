@@ -17,10 +17,12 @@ mod engine;
 mod error;
 pub mod feed;
 mod keychain;
+mod notifications;
 pub mod recording;
 mod service;
 mod settings;
 
+pub use calleague_alerts::{AlertSettings, AlertStatus, Pause};
 pub use calleague_error_code::ErrorCode;
 pub use engine::{AppStatus, Engine};
 pub use error::{AppError, AppResult};

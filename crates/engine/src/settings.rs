@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use calleague_alerts::AlertSettings;
 use serde::{Deserialize, Serialize};
 
 /// How the user came in.
@@ -27,6 +28,13 @@ pub struct Settings {
     /// The longest a call may last, in hours: catch-up looks this far back for calls that
     /// ended while the app was closed.
     pub longest_call_hours: f64,
+    /// Desktop notifications for failed calls.
+    pub notifications: AlertSettings,
+    /// Start the app (in the background) when the user logs in. Off by default.
+    pub start_at_login: bool,
+    /// The "still receiving in the background" note was shown once, the first time the
+    /// window was closed.
+    pub background_notice_shown: bool,
 }
 
 impl Default for Settings {
@@ -37,6 +45,9 @@ impl Default for Settings {
             public_url: None,
             mode: None,
             longest_call_hours: calleague_catchup::DEFAULT_LONGEST_CALL.as_secs_f64() / 3600.0,
+            notifications: AlertSettings::default(),
+            start_at_login: false,
+            background_notice_shown: false,
         }
     }
 }

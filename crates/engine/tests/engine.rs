@@ -147,3 +147,66 @@ async fn bad_settings_are_refused_with_their_code_and_change_nothing() {
     assert_eq!(err.code, ErrorCode::SettingsWrite);
     assert_eq!(engine.status().await.public_url, None);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notification_settings_are_checked_saved_applied_and_kept_over_a_pause() {
+    use calleague_engine::{AlertSettings, Pause};
+    let s = setup();
+    let engine = s.engine();
+    let notes = Arc::new(calleague_alerts::MemoryNotifier::default());
+    engine.start_notifications(notes.clone()).await;
+    assert_eq!(engine.status().await.notifications, AlertSettings::default());
+
+    let chosen = AlertSettings {
+        ended_reasons: vec!["voicemail".into()],
+        metadata_field: Some("orderId".into()),
+        ..AlertSettings::default()
+    };
+    engine.set_notifications(chosen.clone()).await.unwrap();
+    let refused = engine
+        .set_notifications(AlertSettings { events: vec!["not an event".into()], ..AlertSettings::default() })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::NotificationSettingInvalid);
+    assert_eq!(engine.status().await.notifications, chosen, "a refused change changes nothing");
+
+    engine.pause_notifications(Some(60)).await.unwrap();
+    let Some(Pause::Until { until }) = engine.status().await.notifications.pause else { panic!("not paused") };
+    let left = until.unix_millis() - calleague_events::Timestamp::now().unix_millis();
+    assert!((3_590_000..=3_600_000).contains(&left), "{left} ms left");
+    // Saving the form while paused keeps the pause.
+    engine.set_notifications(chosen.clone()).await.unwrap();
+    assert!(engine.status().await.notifications.pause.is_some());
+    assert!(engine.pause_notifications(Some(8 * 24 * 60)).await.is_err(), "more than a week");
+
+    // What a restart reads back.
+    let restarted = s.engine();
+    let saved = restarted.status().await.notifications;
+    assert_eq!(saved.ended_reasons, chosen.ended_reasons);
+    assert!(saved.pause.is_some());
+    restarted.pause_notifications(None).await.unwrap();
+    assert_eq!(restarted.status().await.notifications.pause, Some(Pause::UntilResumed));
+    restarted.pause_notifications(Some(0)).await.unwrap();
+    assert_eq!(restarted.status().await.notifications.pause, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_background_note_is_shown_the_first_time_only() {
+    let s = setup();
+    let engine = s.engine();
+    let notes = Arc::new(calleague_alerts::MemoryNotifier::default());
+    engine.start_notifications(notes.clone()).await;
+    engine.note_running_in_background().await;
+    engine.note_running_in_background().await;
+    s.engine().note_running_in_background().await; // after a restart too
+    for _ in 0..100 {
+        if !notes.shown().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let shown = notes.shown();
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert_eq!(shown[0].summary, "Calleague Monitor is still receiving");
+}

@@ -94,6 +94,10 @@ error_codes! {
     PortInvalid = "port_invalid",
     /// The public address is not an https:// URL.
     PublicUrlInvalid = "public_url_invalid",
+    /// A notification setting is not one the app can follow (an event name, a field).
+    NotificationSettingInvalid = "notification_setting_invalid",
+    /// "Start at login" could not be switched on or off.
+    StartAtLoginFailed = "start_at_login_failed",
     /// A time is outside the range the app can represent.
     InvalidTime = "invalid_time",
     /// Neither an account nor the demo is active.
