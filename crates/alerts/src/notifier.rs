@@ -45,29 +45,44 @@ impl DesktopNotifier {
 
 impl Notifier for DesktopNotifier {
     fn show(&self, note: &Note) -> Result<(), NotifyError> {
-        let mut notification = notify_rust::Notification::new();
-        notification.appname(APP_NAME).summary(&note.summary).body(&note.body).icon("calleague-monitor");
-        // "default" is the click on the note itself; "open" its button where actions show.
-        notification.action("default", "Open").action("open", "Open");
-        let handle = notification.show().map_err(|e| NotifyError(e.to_string()))?;
         if self.waiting.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING {
             self.waiting.fetch_sub(1, Ordering::SeqCst);
-            return Ok(());
+            return notification(note).show().map(drop).map_err(|e| NotifyError(e.to_string()));
         }
-        let (on_open, waiting, call) = (self.on_open.clone(), self.waiting.clone(), note.open_call.clone());
-        let spawned = std::thread::Builder::new().name("notification-action".into()).spawn(move || {
-            handle.wait_for_action(|action| {
-                if action == "default" || action == "open" {
-                    on_open(call);
+        // The D-Bus handle stays on the thread that showed it (it is not Send): that thread
+        // shows the note, reports how it went, then waits for a click.
+        let (shown_tx, shown_rx) = std::sync::mpsc::channel();
+        let (note, on_open, waiting) = (note.clone(), self.on_open.clone(), self.waiting.clone());
+        let spawned = std::thread::Builder::new().name("notification".into()).spawn(move || {
+            match notification(&note).show() {
+                Ok(handle) => {
+                    let _ = shown_tx.send(Ok(()));
+                    handle.wait_for_action(|action| {
+                        if action == "default" || action == "open" {
+                            on_open(note.open_call.clone());
+                        }
+                    });
                 }
-            });
+                Err(e) => {
+                    let _ = shown_tx.send(Err(NotifyError(e.to_string())));
+                }
+            }
             waiting.fetch_sub(1, Ordering::SeqCst);
         });
-        if spawned.is_err() {
+        if let Err(e) = spawned {
             self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(NotifyError(e.to_string()));
         }
-        Ok(())
+        shown_rx.recv().unwrap_or_else(|_| Err(NotifyError("the notification thread stopped".into())))
     }
+}
+
+fn notification(note: &Note) -> notify_rust::Notification {
+    let mut notification = notify_rust::Notification::new();
+    notification.appname(APP_NAME).summary(&note.summary).body(&note.body).icon("calleague-monitor");
+    // "default" is a click on the note itself; "open" its button where actions show.
+    notification.action("default", "Open").action("open", "Open");
+    notification
 }
 
 /// Keeps every note in memory; fails while told to. For tests only: the real notifier is

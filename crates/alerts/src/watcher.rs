@@ -112,6 +112,8 @@ impl Watcher {
         loop {
             let deadline = self.pacing.next_deadline();
             tokio::select! {
+                // Commands first: a settings change sent before a delivery applies to it.
+                biased;
                 command = commands.recv() => match command {
                     None => break,
                     Some(Command::Settings(settings)) => self.settings = settings,

@@ -145,6 +145,7 @@ async fn paused_or_off_shows_nothing_and_resuming_does_not_bring_them_back() {
     let paused = AlertSettings { pause: Some(Pause::UntilResumed), ..AlertSettings::default() };
     let s = start(paused);
     s.store.ingest(failed("c1", "d1", "sales", Source::Webhook)).await.unwrap();
+    until("claimed while paused", || s.store.alert_claimed("c1").unwrap().is_some()).await;
     s.alerts.set_settings(AlertSettings { enabled: false, ..AlertSettings::default() });
     s.store.ingest(failed("c2", "d2", "sales", Source::Webhook)).await.unwrap();
     until("both claimed", || s.store.alert_claimed("c2").unwrap().is_some()).await;
