@@ -20,6 +20,10 @@ const COMMANDS: &[&str] = &[
     "transcript",
     "recording_audio",
     "save_recording",
+    "set_notifications",
+    "pause_notifications",
+    "set_start_at_login",
+    "subscribe_open_requests",
 ];
 
 fn main() {

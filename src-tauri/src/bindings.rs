@@ -55,6 +55,10 @@ pub fn typescript() -> String {
     declare::<FeedBatch>(&mut out, &cfg);
     declare::<calleague_client::Transcript>(&mut out, &cfg);
     declare::<calleague_client::Segment>(&mut out, &cfg);
+    declare::<calleague_engine::AlertSettings>(&mut out, &cfg);
+    declare::<calleague_engine::Pause>(&mut out, &cfg);
+    declare::<calleague_engine::AlertStatus>(&mut out, &cfg);
+    declare::<crate::notifications::OpenRequest>(&mut out, &cfg);
     out.truncate(out.trim_end().len());
     out.push('\n');
     out

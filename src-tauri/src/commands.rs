@@ -10,7 +10,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use calleague_engine::feed::{self, FeedBatch};
-use calleague_engine::{AppError, AppResult, AppStatus, Engine, ErrorCode};
+use calleague_engine::{AlertSettings, AppError, AppResult, AppStatus, Engine, ErrorCode};
 use calleague_events::Timestamp;
 use calleague_store::{
     CallCursor, CallDetail, CallFilter, CallRow, Facets, Page, PageRequest, QuarantineRow, SecurityRow, StatusCounts,
@@ -176,4 +176,42 @@ pub async fn save_recording<R: tauri::Runtime>(
     let saved =
         logged("save_recording", crate::save_dialog::save_recording(&app, &engine, &recording_id, &call_id)).await?;
     Ok(saved.map(|p| p.display().to_string()))
+}
+
+#[tauri::command]
+pub async fn set_notifications(engine: EngineState<'_>, settings: AlertSettings) -> AppResult<AppStatus> {
+    act("set_notifications", &engine, engine.set_notifications(settings)).await
+}
+
+/// Pauses notifications for `minutes`, or until resumed (none); 0 resumes.
+#[tauri::command]
+pub async fn pause_notifications(engine: EngineState<'_>, minutes: Option<u32>) -> AppResult<AppStatus> {
+    act("pause_notifications", &engine, engine.pause_notifications(minutes)).await
+}
+
+/// Registers (or removes) the app with the desktop's autostart, then saves the choice.
+#[tauri::command]
+pub async fn set_start_at_login<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    engine: EngineState<'_>,
+    on: bool,
+) -> AppResult<AppStatus> {
+    use tauri_plugin_autostart::ManagerExt;
+    let work = async {
+        let autostart = app.autolaunch();
+        let changed = if on { autostart.enable() } else { autostart.disable() };
+        changed.map_err(|e| AppError::new(ErrorCode::StartAtLoginFailed, format!("Start at login: {e}")))?;
+        engine.set_start_at_login(on).await
+    };
+    act("set_start_at_login", &engine, work).await
+}
+
+/// Opens the window's channel for "show this call" requests from notifications.
+#[tauri::command]
+pub async fn subscribe_open_requests(
+    requests: State<'_, crate::notifications::OpenRequests>,
+    on_open: Channel<crate::notifications::OpenRequest>,
+) -> AppResult<()> {
+    requests.subscribe(on_open);
+    Ok(())
 }

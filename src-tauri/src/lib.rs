@@ -3,6 +3,7 @@
 
 pub mod bindings;
 pub mod commands;
+pub mod notifications;
 mod save_dialog;
 mod tray;
 
@@ -11,6 +12,9 @@ use std::sync::Arc;
 use calleague_engine::{own_private_dir, Engine, OsKeychain};
 use calleague_store::{Store, StoreOptions};
 use tauri::Manager;
+
+/// Started by the desktop's autostart at login: receive, but keep the window closed.
+const BACKGROUND_FLAG: &str = "--background";
 
 fn data_dir_argument() -> Option<std::path::PathBuf> {
     let mut args = std::env::args_os().skip(1);
@@ -59,7 +63,27 @@ pub fn commands<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool +
         commands::transcript,
         commands::recording_audio,
         commands::save_recording,
+        commands::set_notifications,
+        commands::pause_notifications,
+        commands::set_start_at_login,
+        commands::subscribe_open_requests,
     ]
+}
+
+/// Closing the window keeps the app receiving while a tray icon can bring it back; looking
+/// at the window marks failures as seen.
+fn window_event(window: &tauri::Window, event: &tauri::WindowEvent) {
+    let app = window.app_handle();
+    let engine = app.state::<Arc<Engine>>().inner().clone();
+    match event {
+        tauri::WindowEvent::CloseRequested { api, .. } if app.state::<tray::TrayPresent>().0 => {
+            api.prevent_close();
+            let _ = window.hide();
+            tauri::async_runtime::spawn(async move { engine.note_running_in_background().await });
+        }
+        tauri::WindowEvent::Focused(true) => engine.mark_failures_seen(),
+        _ => {}
+    }
 }
 
 pub fn run() {
@@ -80,8 +104,20 @@ pub fn run() {
         .plugin(tauri_plugin_window_state::Builder::default().build())
         // Used from Rust only (the save dialog); the webview is granted none of it.
         .plugin(tauri_plugin_dialog::init())
+        // Used from Rust only (the start-at-login setting).
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec![BACKGROUND_FLAG]),
+        ))
+        .manage(notifications::OpenRequests::default())
         .setup(|app| {
-            tray::install(app);
+            let tray_present = tray::install(app);
+            app.manage(tray::TrayPresent(tray_present));
+            if tray_present && std::env::args().any(|a| a == BACKGROUND_FLAG) {
+                if let Some(window) = app.get_webview_window("main") {
+                    let _ = window.hide();
+                }
+            }
             // `--data-dir DIR` keeps everything (database, settings) in one folder: for
             // tests, and for running more than one profile.
             let (data_dir, config_dir) = match data_dir_argument() {
@@ -94,9 +130,11 @@ pub fn run() {
             let store = Store::open(data_dir.join("monitor.db"), StoreOptions::default())?;
             let engine = Arc::new(Engine::new(store, Arc::new(OsKeychain), config_dir));
             app.manage(engine.clone());
+            notifications::start(app.handle(), engine.clone());
             tauri::async_runtime::spawn(async move { engine.resume().await });
             Ok(())
         })
+        .on_window_event(window_event)
         .invoke_handler(commands())
         .build(tauri::generate_context!());
     match result {

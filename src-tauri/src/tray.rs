@@ -1,30 +1,56 @@
-//! The tray icon: show the window, or quit. Optional: a desktop without a status-notifier
-//! host (or without libayatana-appindicator) simply has none, and the app goes on.
+//! The tray icon: open the window, pause notifications, quit; its icon and tooltip tell of
+//! failed calls not yet seen. Optional: a desktop without a status-notifier host (or without
+//! libayatana-appindicator) has none, and closing the window then quits the app.
 
-use tauri::menu::{Menu, MenuItem};
+use std::sync::Arc;
+
+use calleague_engine::Engine;
+use tauri::image::Image;
+use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
-use tauri::{App, AppHandle, Manager};
+use tauri::{App, AppHandle, Manager, Runtime};
 
-pub fn install(app: &App) {
+const TRAY_ID: &str = "main";
+
+/// Whether a tray icon is shown: then closing the window keeps the app receiving.
+pub struct TrayPresent(pub bool);
+
+pub fn install(app: &App) -> bool {
+    if !status_notifier_host() {
+        tracing::info!("no tray: the desktop has no status-notifier host");
+        return false;
+    }
     let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| build(app)));
     match built {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => tracing::warn!(error = %e, "no tray icon"),
-        Err(_) => tracing::warn!("no tray icon: the status-notifier library is missing"),
+        Ok(Ok(())) => true,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "no tray icon");
+            false
+        }
+        Err(_) => {
+            tracing::warn!("no tray icon: the status-notifier library is missing");
+            false
+        }
     }
 }
 
 fn build(app: &App) -> tauri::Result<()> {
-    let show = MenuItem::with_id(app, "show", "Show Calleague Monitor", true, None::<&str>)?;
+    let open = MenuItem::with_id(app, "open", "Open Calleague Monitor", true, None::<&str>)?;
+    let pause = MenuItem::with_id(app, "pause", "Pause notifications for 1 hour", true, None::<&str>)?;
+    let resume = MenuItem::with_id(app, "resume", "Resume notifications", true, None::<&str>)?;
     let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
-    let menu = Menu::with_items(app, &[&show, &quit])?;
-    let mut tray = TrayIconBuilder::with_id("main").tooltip("Calleague Monitor").menu(&menu).on_menu_event(
-        |app, event| match event.id.as_ref() {
-            "show" => show_main(app),
-            "quit" => app.exit(0),
-            _ => {}
-        },
-    );
+    let separator = PredefinedMenuItem::separator(app)?;
+    let menu = Menu::with_items(app, &[&open, &pause, &resume, &separator, &quit])?;
+    let mut tray =
+        TrayIconBuilder::with_id(TRAY_ID).tooltip("Calleague Monitor").menu(&menu).on_menu_event(|app, event| {
+            match event.id.as_ref() {
+                "open" => show_main(app),
+                "pause" => pause_notifications(app, Some(60)),
+                "resume" => pause_notifications(app, Some(0)),
+                "quit" => app.exit(0),
+                _ => {}
+            }
+        });
     if let Some(icon) = app.default_window_icon() {
         tray = tray.icon(icon.clone());
     }
@@ -32,11 +58,90 @@ fn build(app: &App) -> tauri::Result<()> {
     Ok(())
 }
 
-/// Brings the main window to the front (from the tray, or a second launch).
-pub fn show_main(app: &AppHandle) {
+fn pause_notifications<R: Runtime>(app: &AppHandle<R>, minutes: Option<u32>) {
+    let engine = app.state::<Arc<Engine>>().inner().clone();
+    tauri::async_runtime::spawn(async move {
+        if let Err(e) = engine.pause_notifications(minutes).await {
+            tracing::warn!(code = %e.code, message = %e.message, "pause from the tray failed");
+        }
+    });
+}
+
+/// The count of failed calls not yet seen in the icon (a red mark) and the tooltip.
+pub fn show_unseen<R: Runtime>(app: &AppHandle<R>, unseen: u32) {
+    let Some(tray) = app.tray_by_id(TRAY_ID) else { return };
+    let tooltip = match unseen {
+        0 => "Calleague Monitor".to_owned(),
+        1 => "Calleague Monitor: 1 failed call since you last looked".to_owned(),
+        n => format!("Calleague Monitor: {n} failed calls since you last looked"),
+    };
+    let _ = tray.set_tooltip(Some(&tooltip));
+    if let Some(icon) = app.default_window_icon() {
+        let icon = if unseen > 0 { with_alert_mark(icon) } else { icon.clone() };
+        let _ = tray.set_icon(Some(icon));
+    }
+}
+
+/// The icon with a red dot in its lower right quarter: "failures you have not seen".
+pub fn with_alert_mark(icon: &Image<'_>) -> Image<'static> {
+    let (width, height) = (icon.width(), icon.height());
+    let mut rgba = icon.rgba().to_vec();
+    let radius = width.min(height) as f32 * 0.22;
+    let (cx, cy) = (width as f32 - radius - 1.0, height as f32 - radius - 1.0);
+    for y in 0..height {
+        for x in 0..width {
+            let distance = ((x as f32 + 0.5 - cx).powi(2) + (y as f32 + 0.5 - cy).powi(2)).sqrt();
+            let pixel = ((y * width + x) * 4) as usize;
+            if distance <= radius {
+                rgba[pixel..pixel + 4].copy_from_slice(&[0xe5, 0x3e, 0x3e, 0xff]);
+            } else if distance <= radius + 1.5 {
+                // A white ring keeps the dot visible on a red or busy icon.
+                rgba[pixel..pixel + 4].copy_from_slice(&[0xff, 0xff, 0xff, 0xff]);
+            }
+        }
+    }
+    Image::new_owned(rgba, width, height)
+}
+
+/// Brings the main window to the front (from the tray, a notification or a second launch).
+pub fn show_main<R: Runtime>(app: &AppHandle<R>) {
     if let Some(window) = app.get_webview_window("main") {
         let _ = window.unminimize();
         let _ = window.show();
         let _ = window.set_focus();
+    }
+}
+
+/// Whether the session has a status-notifier host to show tray icons (KDE, GNOME with the
+/// AppIndicator extension, most others). Without one an icon would be invisible, and a
+/// closed window could then never be brought back.
+#[cfg(target_os = "linux")]
+fn status_notifier_host() -> bool {
+    use dbus::blocking::Connection;
+    let Ok(conn) = Connection::new_session() else { return false };
+    let proxy = conn.with_proxy("org.freedesktop.DBus", "/org/freedesktop/DBus", std::time::Duration::from_secs(2));
+    let owned: Result<(bool,), _> =
+        proxy.method_call("org.freedesktop.DBus", "NameHasOwner", ("org.kde.StatusNotifierWatcher",));
+    owned.map(|(has,)| has).unwrap_or(false)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn status_notifier_host() -> bool {
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_alert_mark_is_red_in_the_corner_and_leaves_the_rest() {
+        let (w, h) = (32u32, 32u32);
+        let plain = Image::new_owned(vec![0x10; (w * h * 4) as usize], w, h);
+        let marked = with_alert_mark(&plain);
+        let at = |x: u32, y: u32| &marked.rgba()[((y * w + x) * 4) as usize..((y * w + x) * 4 + 4) as usize];
+        assert_eq!(at(w - 7, h - 7), [0xe5, 0x3e, 0x3e, 0xff], "the dot's middle");
+        assert_eq!(at(2, 2), [0x10; 4], "the top left is the icon's own");
+        assert_eq!((marked.width(), marked.height()), (w, h));
     }
 }

@@ -16,6 +16,9 @@ const base: AppStatus = {
   apiBaseUrl: "https://app.calleague.ai",
   catchUp: null,
   catchUpError: null,
+  notifications: { enabled: true, events: ["call.failed"], endedReasons: [], metadataField: null, pause: null },
+  alerts: { unseen: 0, unavailable: null },
+  startAtLogin: false,
 };
 
 function call(id: string, phase: CallRow["phase"], extra: Partial<CallRow> = {}): CallRow {

@@ -6,6 +6,7 @@ import { CallsPage } from "./calls/CallsPage";
 import { Onboarding } from "./Onboarding";
 import { ReceiverProblem } from "./ReceiverProblem";
 import { Rejections } from "./Rejections";
+import { SettingsPage } from "./settings/SettingsPage";
 import { StatusBar } from "./StatusBar";
 import { PageId, TopBar } from "./TopBar";
 import { isField } from "./keys";
@@ -40,6 +41,16 @@ function Frame({ status, onStatus }: { status: AppStatus; onStatus: (s: AppStatu
   const [page, setPage] = useState<PageId>("calls");
   const [drawer, setDrawer] = useState<DrawerContent>(null);
 
+  // A click on a notification: its call, on the timeline (a summary opens the timeline).
+  useEffect(() => {
+    api
+      .subscribeOpenRequests(({ callId }) => {
+        setPage("calls");
+        setDrawer(callId ? { kind: "call", callId } : null);
+      })
+      .catch(() => undefined);
+  }, []);
+
   useEffect(() => {
     function onKey(e: KeyboardEvent) {
       if (e.key === "Escape" && !isField(document.activeElement)) setDrawer(null);
@@ -55,6 +66,7 @@ function Frame({ status, onStatus }: { status: AppStatus; onStatus: (s: AppStatu
       {page === "calls" && (
         <CallsPage mode={status.mode} drawerOpen={drawer !== null} onOpenCall={(callId) => setDrawer({ kind: "call", callId })} />
       )}
+      {page === "settings" && <SettingsPage status={status} onStatus={onStatus} />}
       {drawer?.kind === "call" && <CallDetails callId={drawer.callId} receiverUrl={status.receiverUrl} onClose={() => setDrawer(null)} />}
       {(drawer?.kind === "rejected" || drawer?.kind === "quarantined") && <Rejections kind={drawer.kind} onClose={() => setDrawer(null)} />}
       <StatusBar status={status} onShow={(kind) => setDrawer({ kind })} onStatus={onStatus} />

@@ -27,6 +27,7 @@ export function StatusBar({
       </span>
       <PublicUrl status={status} onStatus={onStatus} />
       <CatchUpState status={status} />
+      <NotificationState status={status} />
       <span className="spacer" />
       {counts && (
         <>
@@ -44,6 +45,29 @@ export function StatusBar({
       )}
     </footer>
   );
+}
+
+/**
+ * Notifications that cannot be shown, said once (dismissed until the reason changes), and
+ * a pause, so that silence is never a mystery.
+ */
+function NotificationState({ status }: { status: AppStatus }) {
+  const [dismissed, setDismissed] = useState<string | null>(null);
+  const reason = status.alerts.unavailable;
+  if (reason && reason !== dismissed) {
+    return (
+      <span className="warn notice" data-testid="notifications-unavailable" title={reason}>
+        Notifications unavailable on this desktop
+        <button className="link" onClick={() => setDismissed(reason)} aria-label="Dismiss">
+          ×
+        </button>
+      </span>
+    );
+  }
+  const pause = status.notifications.pause;
+  const paused = pause?.kind === "untilResumed" || (pause?.kind === "until" && Date.parse(pause.until) > Date.now());
+  if (paused) return <span className="warn" data-testid="notifications-paused">Notifications paused</span>;
+  return null;
 }
 
 /** Counts with the reader's digit grouping: 600,040 rather than 600040. */

@@ -2,8 +2,11 @@ import { api } from "./ipc";
 import type { AppStatus } from "./bindings";
 import { KeyMenu } from "./KeyMenu";
 
-/** The pages the frame switches between. Overview, Subscriptions and Settings join here. */
-export const PAGES = [{ id: "calls", title: "Calls" }] as const;
+/** The pages the frame switches between. Overview and Subscriptions join here. */
+export const PAGES = [
+  { id: "calls", title: "Calls" },
+  { id: "settings", title: "Settings" },
+] as const;
 export type PageId = (typeof PAGES)[number]["id"];
 
 /** The app's name, the pages, and what it is connected to (demo, or the account's key). */

@@ -11,7 +11,11 @@ mode: Mode | null, keyMasked: string | null, keychainError: AppError | null, rec
 /**
  * The last catch-up after downtime, while it runs and once done.
  */
-catchUp: Progress | null, catchUpError: AppError | null, };
+catchUp: Progress | null, catchUpError: AppError | null, notifications: AlertSettings, 
+/**
+ * Unseen failures, and whether notifications can be shown.
+ */
+alerts: AlertStatus, startAtLogin: boolean, };
 
 export type AppError = { code: ErrorCode, 
 /**
@@ -22,7 +26,7 @@ message: string, };
 /**
  * A stable, machine-readable error code (snake_case on the wire).
  */
-export type ErrorCode = "store_open" | "store_too_new" | "store_unavailable" | "store_stopped" | "store_sqlite" | "store_corrupt" | "store_export" | "key_rejected" | "not_found" | "invalid_request" | "rate_limited" | "server_error" | "unreachable" | "timed_out" | "unexpected_reply" | "validation" | "port_in_use" | "bind_failed" | "tls" | "invalid_path" | "keychain_unavailable" | "keychain_locked" | "key_missing" | "key_empty" | "port_invalid" | "public_url_invalid" | "invalid_time" | "not_connected" | "demo_failed" | "settings_write" | "save_failed" | "internal";
+export type ErrorCode = "store_open" | "store_too_new" | "store_unavailable" | "store_stopped" | "store_sqlite" | "store_corrupt" | "store_export" | "key_rejected" | "not_found" | "invalid_request" | "rate_limited" | "server_error" | "unreachable" | "timed_out" | "unexpected_reply" | "validation" | "port_in_use" | "bind_failed" | "tls" | "invalid_path" | "keychain_unavailable" | "keychain_locked" | "key_missing" | "key_empty" | "port_invalid" | "public_url_invalid" | "notification_setting_invalid" | "start_at_login_failed" | "invalid_time" | "not_connected" | "demo_failed" | "settings_write" | "save_failed" | "internal";
 
 /**
  * How the user came in.
@@ -211,3 +215,41 @@ resync: boolean, };
 export type Transcript = { transcriptId: string, callId: string | null, language: string | null, segments: Array<Segment>, };
 
 export type Segment = { speaker: string, text: string, startSec: number, endSec: number, };
+
+/**
+ * The notification settings, kept with the app's other settings.
+ */
+export type AlertSettings = { enabled: boolean, 
+/**
+ * Events that notify (canonical names): `call.failed` by default.
+ */
+events: Array<string>, 
+/**
+ * Ended calls whose `endedReason` is one of these notify too, whatever their event
+ * (say `voicemail` or `customer-did-not-answer` on a completed call).
+ */
+endedReasons: Array<string>, 
+/**
+ * A metadata key whose value the notification shows (an order id, a customer tier).
+ */
+metadataField: string | null, pause: Pause | null, };
+
+export type Pause = { "kind": "until", until: string, } | { "kind": "untilResumed" };
+
+/**
+ * What the window and the tray show about notifications.
+ */
+export type AlertStatus = { 
+/**
+ * Failed calls since the window was last looked at.
+ */
+unseen: number, 
+/**
+ * Why the last note could not be shown; None once one was.
+ */
+unavailable: string | null, };
+
+/**
+ * A request to show a call (or the timeline, without one), from a notification's click.
+ */
+export type OpenRequest = { callId: string | null, };

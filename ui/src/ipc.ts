@@ -4,6 +4,7 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 
 import type {
+  AlertSettings,
   AppError,
   AppStatus,
   ErrorCode,
@@ -13,6 +14,7 @@ import type {
   CallRow,
   Facets,
   FeedBatch,
+  OpenRequest,
   Page,
   PageRequest,
   QuarantineRow,
@@ -46,6 +48,16 @@ export const api = {
   recordingAudio: (recordingId: string) => invoke<ArrayBuffer>("recording_audio", { recordingId }),
   /** Opens a native save dialog; the saved path, or null when cancelled. */
   saveRecording: (recordingId: string, callId: string) => invoke<string | null>("save_recording", { recordingId, callId }),
+  setNotifications: (settings: AlertSettings) => invoke<AppStatus>("set_notifications", { settings }),
+  /** Minutes to pause; null pauses until resumed, 0 resumes. */
+  pauseNotifications: (minutes: number | null) => invoke<AppStatus>("pause_notifications", { minutes }),
+  setStartAtLogin: (on: boolean) => invoke<AppStatus>("set_start_at_login", { on }),
+  /** A notification was clicked: show its call (or the timeline, for a summary). */
+  subscribeOpenRequests: (onOpen: (request: OpenRequest) => void) => {
+    const channel = new Channel<OpenRequest>();
+    channel.onmessage = onOpen;
+    return invoke<void>("subscribe_open_requests", { onOpen: channel });
+  },
   subscribeFeed: (onBatch: (batch: FeedBatch) => void) => {
     const channel = new Channel<FeedBatch>();
     channel.onmessage = onBatch;

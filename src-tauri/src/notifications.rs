@@ -1,0 +1,69 @@
+//! Desktop notifications in the app: the engine's watcher shows them through the desktop's
+//! notification server; a click brings the window forward with the call open, and the tray
+//! follows the count of unseen failures.
+
+use std::sync::{Arc, Mutex};
+
+use calleague_alerts::DesktopNotifier;
+use calleague_engine::Engine;
+use serde::Serialize;
+use tauri::ipc::Channel;
+use tauri::{AppHandle, Manager, Runtime};
+
+/// A request to show a call (or the timeline, without one), from a notification's click.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct OpenRequest {
+    pub call_id: Option<String>,
+}
+
+/// The window's channel for open requests; the latest subscription wins (a reload
+/// subscribes again).
+#[derive(Default)]
+pub struct OpenRequests(Mutex<Option<Channel<OpenRequest>>>);
+
+impl OpenRequests {
+    pub fn subscribe(&self, channel: Channel<OpenRequest>) {
+        if let Ok(mut current) = self.0.lock() {
+            *current = Some(channel);
+        }
+    }
+
+    fn send(&self, request: OpenRequest) {
+        let channel = self.0.lock().ok().and_then(|c| c.clone());
+        match channel {
+            Some(channel) => {
+                if let Err(e) = channel.send(request) {
+                    tracing::warn!(error = %e, "the window did not take the open request");
+                }
+            }
+            None => tracing::warn!("a notification was clicked before the window listened"),
+        }
+    }
+}
+
+/// Starts the engine's notifications watcher with the desktop notifier, and keeps the
+/// tray's unseen count in step with it.
+pub fn start<R: Runtime>(app: &AppHandle<R>, engine: Arc<Engine>) {
+    let handle = app.clone();
+    let on_open = Arc::new(move |call_id: Option<String>| {
+        let app = handle.clone();
+        let _ = handle.run_on_main_thread(move || {
+            crate::tray::show_main(&app);
+            app.state::<OpenRequests>().send(OpenRequest { call_id });
+        });
+    });
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        engine.start_notifications(Arc::new(DesktopNotifier::new(on_open))).await;
+        let Some(mut status) = engine.alerts().map(|a| a.watch_status()) else { return };
+        loop {
+            let unseen = status.borrow_and_update().unseen;
+            let tray_app = app.clone();
+            let _ = app.run_on_main_thread(move || crate::tray::show_unseen(&tray_app, unseen));
+            if status.changed().await.is_err() {
+                return;
+            }
+        }
+    });
+}

@@ -1,0 +1,41 @@
+import { api, AppStatus } from "../ipc";
+import { useAction } from "../useAction";
+import { NotificationSettings } from "./NotificationSettings";
+
+/** Every setting in one place, section by section. */
+export function SettingsPage({ status, onStatus }: { status: AppStatus; onStatus: (s: AppStatus) => void }) {
+  return (
+    <main className="settings-page" data-testid="settings-page">
+      <NotificationSettings status={status} onStatus={onStatus} />
+      <StartUp status={status} onStatus={onStatus} />
+    </main>
+  );
+}
+
+function StartUp({ status, onStatus }: { status: AppStatus; onStatus: (s: AppStatus) => void }) {
+  const { busy, error, run } = useAction<"login">();
+  return (
+    <section className="settings-section" aria-labelledby="startup-title">
+      <h2 id="startup-title">Start-up</h2>
+      <label className="check">
+        <input
+          type="checkbox"
+          checked={status.startAtLogin}
+          disabled={busy !== null}
+          onChange={(e) => {
+            const on = e.target.checked;
+            run("login", async () => onStatus(await api.setStartAtLogin(on)));
+          }}
+          data-testid="start-at-login"
+        />
+        Start Calleague Monitor when I log in (in the background, receiving)
+      </label>
+      <p className="sub">Closing the window keeps receiving while the tray icon is there; quit from the tray icon's menu.</p>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+    </section>
+  );
+}
