@@ -67,7 +67,8 @@ fn pause_notifications<R: Runtime>(app: &AppHandle<R>, minutes: Option<u32>) {
     });
 }
 
-/// The count of failed calls not yet seen in the icon (a red mark) and the tooltip.
+/// The count of failed calls not yet seen in the icon (a red mark) and the tooltip (the
+/// label beside the icon on Linux).
 pub fn show_unseen<R: Runtime>(app: &AppHandle<R>, unseen: u32) {
     let Some(tray) = app.tray_by_id(TRAY_ID) else { return };
     let tooltip = match unseen {
@@ -76,6 +77,9 @@ pub fn show_unseen<R: Runtime>(app: &AppHandle<R>, unseen: u32) {
         n => format!("Calleague Monitor: {n} failed calls since you last looked"),
     };
     let _ = tray.set_tooltip(Some(&tooltip));
+    // Linux shows no tooltips on tray icons: the count goes in the label beside the icon.
+    #[cfg(target_os = "linux")]
+    let _ = tray.set_title((unseen > 0).then(|| unseen.to_string()));
     if let Some(icon) = app.default_window_icon() {
         let icon = if unseen > 0 { with_alert_mark(icon) } else { icon.clone() };
         let _ = tray.set_icon(Some(icon));

@@ -19,7 +19,9 @@ life=600
 [ -n "${E2E_BENCH:-}" ] && life=2700
 # A fresh keyring every run: a stale one would open an invisible password prompt and hang.
 export XDG_DATA_HOME="$work/data" XDG_CONFIG_HOME="$work/config" XDG_CACHE_HOME="$work/cache"
-mkdir -p "$XDG_DATA_HOME" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME"
+mkdir -p "$XDG_DATA_HOME" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME" "$work/home"
+# A home of its own too: "start at login" writes ~/.config/autostart, whatever XDG says.
+export HOME="$work/home"
 export E2E_WORK="$work" NOTIFY_LOG="$work/notifications.log"
 pids=()
 cleanup() {

@@ -61,7 +61,16 @@ function Frame({ status, onStatus }: { status: AppStatus; onStatus: (s: AppStatu
 
   return (
     <div className="app">
-      <TopBar status={status} page={page} onPage={setPage} onStatus={onStatus} />
+      <TopBar
+        status={status}
+        page={page}
+        onPage={(next) => {
+          // A call's details belong to the timeline: they close with it.
+          if (next !== page) setDrawer(null);
+          setPage(next);
+        }}
+        onStatus={onStatus}
+      />
       <ReceiverProblem status={status} onStatus={onStatus} />
       {page === "calls" && (
         <CallsPage mode={status.mode} drawerOpen={drawer !== null} onOpenCall={(callId) => setDrawer({ kind: "call", callId })} />

@@ -48,17 +48,21 @@ export function StatusBar({
 }
 
 /**
- * Notifications that cannot be shown, said once (dismissed until the reason changes), and
- * a pause, so that silence is never a mystery.
+ * Notifications that cannot be shown, said once (dismissed, it stays away until a note
+ * gets through and a later one fails again), and a pause, so that silence is never a
+ * mystery.
  */
 function NotificationState({ status }: { status: AppStatus }) {
-  const [dismissed, setDismissed] = useState<string | null>(null);
+  const [dismissed, setDismissed] = useState(false);
   const reason = status.alerts.unavailable;
-  if (reason && reason !== dismissed) {
+  useEffect(() => {
+    if (!reason) setDismissed(false);
+  }, [reason]);
+  if (reason && !dismissed) {
     return (
       <span className="warn notice" data-testid="notifications-unavailable" title={reason}>
-        Notifications unavailable on this desktop
-        <button className="link" onClick={() => setDismissed(reason)} aria-label="Dismiss">
+        Notifications unavailable
+        <button className="link" onClick={() => setDismissed(true)} aria-label="Dismiss">
           ×
         </button>
       </span>

@@ -116,8 +116,13 @@ describe("status bar", () => {
     expect(notice.getAttribute("title")).toContain("org.freedesktop.Notifications");
     fireEvent.click(screen.getByRole("button", { name: "Dismiss" }));
     expect(screen.queryByTestId("notifications-unavailable")).toBeNull();
-    rerender(<StatusBar status={{ ...unavailable }} onShow={() => undefined} onStatus={() => undefined} />);
+    const otherReason = status({ alerts: { unseen: 3, unavailable: "Connection refused" } });
+    rerender(<StatusBar status={otherReason} onShow={() => undefined} onStatus={() => undefined} />);
     expect(screen.queryByTestId("notifications-unavailable")).toBeNull();
+    // Once a note got through, a new failure is news again.
+    rerender(<StatusBar status={status()} onShow={() => undefined} onStatus={() => undefined} />);
+    rerender(<StatusBar status={otherReason} onShow={() => undefined} onStatus={() => undefined} />);
+    expect(screen.getByTestId("notifications-unavailable")).toBeTruthy();
     rerender(<StatusBar status={status({ notifications: { ...defaults, pause: { kind: "untilResumed" } } })} onShow={() => undefined} onStatus={() => undefined} />);
     expect(screen.getByTestId("notifications-paused")).toBeTruthy();
   });

@@ -170,7 +170,15 @@ export function NotificationSettings({ status, onStatus }: { status: AppStatus; 
           <button className="primary" disabled={busy !== null} data-testid="notify-apply">
             {busy === "apply" ? "Applying…" : "Apply"}
           </button>
-          <button type="button" onClick={() => { setDraft(draftOf(saved)); setFieldError(null); }} disabled={busy !== null}>
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => {
+              setDraft(draftOf(saved));
+              setFieldError(null);
+            }}
+            disabled={busy !== null}
+          >
             Revert
           </button>
           {applied && <span className="ok-text" data-testid="notify-applied">Applied.</span>}
@@ -194,17 +202,17 @@ function PauseState({ status, busy, onPause }: { status: AppStatus; busy: boolea
       {paused ? (
         <>
           <span className="warn">{pausedUntil ? `Paused until ${clock(pausedUntil)}` : "Paused until you resume"}</span>
-          <button onClick={() => onPause(0)} disabled={busy} data-testid="notify-resume">
+          <button className="small-button" onClick={() => onPause(0)} disabled={busy} data-testid="notify-resume">
             Resume
           </button>
         </>
       ) : (
         <>
           <span>{status.notifications.enabled ? "On" : "Off"}</span>
-          <button onClick={() => onPause(60)} disabled={busy || !status.notifications.enabled} data-testid="notify-pause-hour">
+          <button className="small-button" onClick={() => onPause(60)} disabled={busy || !status.notifications.enabled} data-testid="notify-pause-hour">
             Pause for 1 hour
           </button>
-          <button onClick={() => onPause(null)} disabled={busy || !status.notifications.enabled} data-testid="notify-pause">
+          <button className="small-button" onClick={() => onPause(null)} disabled={busy || !status.notifications.enabled} data-testid="notify-pause">
             Pause until resumed
           </button>
         </>
