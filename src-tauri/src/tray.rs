@@ -51,9 +51,7 @@ fn build(app: &App) -> tauri::Result<()> {
                 _ => {}
             }
         });
-    if let Some(icon) = app.default_window_icon() {
-        tray = tray.icon(icon.clone());
-    }
+    tray = tray.icon(tray_icon(false)?);
     tray.build(app)?;
     Ok(())
 }
@@ -80,31 +78,17 @@ pub fn show_unseen<R: Runtime>(app: &AppHandle<R>, unseen: u32) {
     // Linux shows no tooltips on tray icons: the count goes in the label beside the icon.
     #[cfg(target_os = "linux")]
     let _ = tray.set_title((unseen > 0).then(|| unseen.to_string()));
-    if let Some(icon) = app.default_window_icon() {
-        let icon = if unseen > 0 { with_alert_mark(icon) } else { icon.clone() };
+    if let Ok(icon) = tray_icon(unseen > 0) {
         let _ = tray.set_icon(Some(icon));
     }
 }
 
-/// The icon with a red dot in its lower right quarter: "failures you have not seen".
-pub fn with_alert_mark(icon: &Image<'_>) -> Image<'static> {
-    let (width, height) = (icon.width(), icon.height());
-    let mut rgba = icon.rgba().to_vec();
-    let radius = width.min(height) as f32 * 0.22;
-    let (cx, cy) = (width as f32 - radius - 1.0, height as f32 - radius - 1.0);
-    for y in 0..height {
-        for x in 0..width {
-            let distance = ((x as f32 + 0.5 - cx).powi(2) + (y as f32 + 0.5 - cy).powi(2)).sqrt();
-            let pixel = ((y * width + x) * 4) as usize;
-            if distance <= radius {
-                rgba[pixel..pixel + 4].copy_from_slice(&[0xe5, 0x3e, 0x3e, 0xff]);
-            } else if distance <= radius + 1.5 {
-                // A white ring keeps the dot visible on a red or busy icon.
-                rgba[pixel..pixel + 4].copy_from_slice(&[0xff, 0xff, 0xff, 0xff]);
-            }
-        }
-    }
-    Image::new_owned(rgba, width, height)
+/// The tray's monochrome mark, with a red dot while failures are unseen: rendered from
+/// icons/icon.svg by `cargo xtask icons`.
+pub fn tray_icon(unseen: bool) -> tauri::Result<Image<'static>> {
+    let png: &'static [u8] =
+        if unseen { include_bytes!("../../icons/tray-unseen.png") } else { include_bytes!("../../icons/tray.png") };
+    Image::from_bytes(png)
 }
 
 /// Brings the main window to the front (from the tray, a notification or a second launch).
@@ -139,13 +123,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_alert_mark_is_red_in_the_corner_and_leaves_the_rest() {
-        let (w, h) = (32u32, 32u32);
-        let plain = Image::new_owned(vec![0x10; (w * h * 4) as usize], w, h);
-        let marked = with_alert_mark(&plain);
-        let at = |x: u32, y: u32| &marked.rgba()[((y * w + x) * 4) as usize..((y * w + x) * 4 + 4) as usize];
-        assert_eq!(at(w - 7, h - 7), [0xe5, 0x3e, 0x3e, 0xff], "the dot's middle");
-        assert_eq!(at(2, 2), [0x10; 4], "the top left is the icon's own");
-        assert_eq!((marked.width(), marked.height()), (w, h));
+    fn both_tray_icons_decode_and_differ() {
+        let (plain, unseen) = (tray_icon(false).unwrap(), tray_icon(true).unwrap());
+        assert_eq!((plain.width(), plain.height()), (64, 64));
+        assert_eq!((unseen.width(), unseen.height()), (64, 64));
+        assert_ne!(plain.rgba(), unseen.rgba());
     }
 }

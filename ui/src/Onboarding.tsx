@@ -21,7 +21,7 @@ export function Onboarding({ status, onDone }: { status: AppStatus; onDone: (s: 
     <main className="welcome">
       <div className="welcome-card">
         <div className="brand">
-          <span className="logo" aria-hidden>◆</span>
+          <img className="logo" src="/logo.svg" alt="" />
           <h1>Calleague Monitor</h1>
         </div>
         <p className="lede">Watch your voice agents' calls live: every webhook kept on this computer, failed calls flagged the moment they happen.</p>

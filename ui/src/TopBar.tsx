@@ -24,9 +24,7 @@ export function TopBar({
   return (
     <header className="topbar">
       <div className="brand small">
-        <span className="logo" aria-hidden>
-          ◆
-        </span>
+        <img className="logo" src="/logo.svg" alt="" />
         <span>Calleague Monitor</span>
       </div>
       <nav className="pages" aria-label="Pages">

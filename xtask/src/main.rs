@@ -21,6 +21,9 @@ fn main() -> ExitCode {
         Some("test") => test::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
+        Some("icons") => {
+            step("render every icon from icons/icon.svg", cargo().args(["run", "--quiet", "-p", "calleague-icons"]))
+        }
         Some("types") => step(
             "regenerate ui/src/bindings.ts from the Rust types",
             cargo().args(["test", "-p", "calleague-monitor", "--test", "bindings"]).env("UPDATE_BINDINGS", "1"),
@@ -31,6 +34,7 @@ fn main() -> ExitCode {
             eprintln!("       cargo xtask bench [ingest | scale [CALLS] | ui]   benchmarks (release build)");
             eprintln!("       cargo xtask fuzz [SECONDS]                   fuzz the parser and the call fold");
             eprintln!("       cargo xtask types                            regenerate the UI's types from Rust");
+            eprintln!("       cargo xtask icons                            render every icon from icons/icon.svg");
             return ExitCode::from(2);
         }
     };

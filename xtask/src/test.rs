@@ -15,6 +15,10 @@ pub fn run(_args: &[String]) -> Result<(), String> {
         std::process::Command::new("npx").current_dir(crate::ui::dir()).args(["vitest", "run"]),
     )?;
     step("cargo fmt --check", cargo().args(["fmt", "--all", "--", "--check"]))?;
+    step(
+        "icons are rendered from icons/icon.svg",
+        cargo().args(["run", "--quiet", "--locked", "-p", "calleague-icons", "--", "--check"]),
+    )?;
     step("cargo clippy", cargo().args(["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]))?;
     tally.run(
         "cargo test (Rust: unit, property and integration tests)",
