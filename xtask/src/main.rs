@@ -6,6 +6,7 @@
 mod bench;
 mod e2e;
 mod fuzz;
+mod package;
 mod packages;
 mod run;
 mod tally;
@@ -21,6 +22,8 @@ fn main() -> ExitCode {
         Some("test") => test::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
+        Some("bundle") => package::bundle().map(drop),
+        Some("package-test") => package::test(),
         Some("icons") => {
             step("render every icon from icons/icon.svg", cargo().args(["run", "--quiet", "-p", "calleague-icons"]))
         }
@@ -35,6 +38,10 @@ fn main() -> ExitCode {
             eprintln!("       cargo xtask fuzz [SECONDS]                   fuzz the parser and the call fold");
             eprintln!("       cargo xtask types                            regenerate the UI's types from Rust");
             eprintln!("       cargo xtask icons                            render every icon from icons/icon.svg");
+            eprintln!("       cargo xtask bundle                           the release .deb package");
+            eprintln!(
+                "       cargo xtask package-test                     install the .deb, open it, remove it (root)"
+            );
             return ExitCode::from(2);
         }
     };

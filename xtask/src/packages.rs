@@ -33,6 +33,8 @@ pub const E2E: &[&str] = &[
     "libsecret-tools",
     "python3-dbusmock",
     "xdotool",
+    // xprop: the package test reads the installed app's window class.
+    "x11-utils",
 ];
 
 fn installed(package: &str) -> bool {
