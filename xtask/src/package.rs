@@ -11,8 +11,7 @@ use std::process::Command;
 
 use crate::{cargo, packages, step, target_dir, workspace_root};
 
-/// What the package test adds to the end-to-end tools: nothing the package itself needs,
-/// which apt-get must find from the package's own dependencies.
+/// The package's name, as dpkg knows it (Tauri derives it from the product name).
 const PACKAGE_NAME: &str = "calleague-monitor";
 
 pub fn bundle() -> Result<PathBuf, String> {
@@ -68,27 +67,41 @@ pub fn test() -> Result<(), String> {
             .env("DEBIAN_FRONTEND", "noninteractive"),
     )?;
     let installed = installed_files()?;
+    let owned = installed_paths()?;
     let result = check_installed(&installed);
     step(
         "apt-get remove calleague-monitor",
         Command::new("apt-get").args(["remove", "-y", PACKAGE_NAME]).env("DEBIAN_FRONTEND", "noninteractive"),
     )?;
     result?;
-    let left: Vec<&PathBuf> = installed.iter().filter(|p| p.starts_with("/usr") && p.is_file()).collect();
+    // Its files, and the folders that are its own (shared ones like /usr/bin stay).
+    let left: Vec<&PathBuf> = owned
+        .iter()
+        .filter(|p| p.starts_with("/usr") && p.exists())
+        .filter(|p| p.is_file() || p.to_string_lossy().contains("calleague"))
+        .collect();
     if !left.is_empty() {
         return Err(format!("left in /usr after removal: {left:?}"));
     }
-    eprintln!("\n==> removed: none of the package's {} files is left in /usr", installed.len());
+    eprintln!(
+        "\n==> removed: none of the package's {} files, nor a folder of its own, is left in /usr",
+        installed.len()
+    );
     Ok(())
 }
 
-/// The files (not folders) the installed package owns, from dpkg.
-fn installed_files() -> Result<Vec<PathBuf>, String> {
+/// Every path the installed package lists (files and folders), from dpkg.
+fn installed_paths() -> Result<Vec<PathBuf>, String> {
     let out = Command::new("dpkg").args(["-L", PACKAGE_NAME]).output().map_err(|e| e.to_string())?;
     if !out.status.success() {
         return Err(format!("dpkg -L {PACKAGE_NAME}: the package is not installed"));
     }
-    Ok(String::from_utf8_lossy(&out.stdout).lines().map(PathBuf::from).filter(|p| p.is_file()).collect())
+    Ok(String::from_utf8_lossy(&out.stdout).lines().map(PathBuf::from).collect())
+}
+
+/// The files (not folders) the installed package owns.
+fn installed_files() -> Result<Vec<PathBuf>, String> {
+    Ok(installed_paths()?.into_iter().filter(|p| p.is_file()).collect())
 }
 
 fn check_installed(installed: &[PathBuf]) -> Result<(), String> {
