@@ -4,35 +4,12 @@
 //! claimed before a crash stays claimed after it.
 
 use calleague_events::Timestamp;
-use rusqlite::{params, Connection};
+use rusqlite::params;
 
+use crate::model::AlertHow;
 use crate::rows::{event_row, EVENT_COLUMNS};
 use crate::writer::Write;
 use crate::{FeedItem, IngestOutcome, Result, Store, StoreError};
-
-/// How a claimed failure was dealt with; kept for the record (and for support questions).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AlertHow {
-    /// Handed to the notifications (singly, or in a burst's summary).
-    Notified,
-    /// Merged by catch-up after downtime; counted in the "while closed" summary.
-    CatchUp,
-    /// Notifications were paused.
-    Paused,
-    /// Notifications were switched off.
-    Off,
-}
-
-impl AlertHow {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Notified => "notified",
-            Self::CatchUp => "catchup",
-            Self::Paused => "paused",
-            Self::Off => "off",
-        }
-    }
-}
 
 impl Store {
     /// Claims the failures of `calls` for one way of dealing with them and returns the ones
@@ -82,17 +59,4 @@ impl Store {
                 .optional()?)
         })
     }
-}
-
-pub(crate) fn write_claims(conn: &Connection, calls: &[String], how: AlertHow, at: Timestamp) -> Result<Vec<String>> {
-    let mut insert = conn.prepare_cached(
-        "INSERT INTO alerted_calls (call_id, at_ms, how) VALUES (?1, ?2, ?3) ON CONFLICT (call_id) DO NOTHING",
-    )?;
-    let mut claimed = Vec::new();
-    for call in calls {
-        if insert.execute(params![call, at.unix_millis(), how.as_str()])? == 1 {
-            claimed.push(call.clone());
-        }
-    }
-    Ok(claimed)
 }

@@ -4,7 +4,7 @@ use calleague_events::{CallFold, FoldInput, Stamp, Timestamp};
 use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
-use crate::model::{phase_text, CallRow, EventRow, IncomingDelivery, QuarantineItem, SecurityEntry};
+use crate::model::{phase_text, AlertHow, CallRow, EventRow, IncomingDelivery, QuarantineItem, SecurityEntry};
 use crate::rows::{call_row, event_row, CALL_COLUMNS, EVENT_COLUMNS};
 use crate::{Result, StoreError};
 
@@ -317,4 +317,17 @@ pub(crate) fn write_catchup(conn: &Connection, from: Timestamp, to: Timestamp, c
     )?
     .execute(params![from.unix_millis(), to.unix_millis(), Timestamp::now().unix_millis(), calls_merged])?;
     Ok(conn.last_insert_rowid())
+}
+
+pub(crate) fn write_claims(conn: &Connection, calls: &[String], how: AlertHow, at: Timestamp) -> Result<Vec<String>> {
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO alerted_calls (call_id, at_ms, how) VALUES (?1, ?2, ?3) ON CONFLICT (call_id) DO NOTHING",
+    )?;
+    let mut claimed = Vec::new();
+    for call in calls {
+        if insert.execute(params![call, at.unix_millis(), how.as_str()])? == 1 {
+            claimed.push(call.clone());
+        }
+    }
+    Ok(claimed)
 }

@@ -23,12 +23,11 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{broadcast, oneshot};
 
-pub use alerts::AlertHow;
 pub use error::{Result, StoreError};
 pub use export::{ExportFormat, ExportWhat};
 pub use model::{
-    CallDetail, CallRow, EventDetail, EventRow, Facets, FeedItem, IncomingDelivery, IngestOutcome, QuarantineItem,
-    QuarantineRow, SecurityEntry, SecurityRow, Source, StatusCounts,
+    AlertHow, CallDetail, CallRow, EventDetail, EventRow, Facets, FeedItem, IncomingDelivery, IngestOutcome,
+    QuarantineItem, QuarantineRow, SecurityEntry, SecurityRow, Source, StatusCounts,
 };
 pub use query::{CallCursor, CallFilter, EventCursor, EventFilter, Order, Page, PageRequest, TimeRange};
 pub use schema::Durability;

@@ -203,3 +203,27 @@ pub enum FeedItem {
 pub(crate) fn phase_text(phase: Option<CallPhase>) -> Option<&'static str> {
     phase.map(CallPhase::as_str)
 }
+
+/// How a claimed failure was dealt with; kept for the record (and for support questions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertHow {
+    /// Handed to the notifications (singly, or in a burst's summary).
+    Notified,
+    /// Merged by catch-up after downtime; counted in the "while closed" summary.
+    CatchUp,
+    /// Notifications were paused.
+    Paused,
+    /// Notifications were switched off.
+    Off,
+}
+
+impl AlertHow {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Notified => "notified",
+            Self::CatchUp => "catchup",
+            Self::Paused => "paused",
+            Self::Off => "off",
+        }
+    }
+}

@@ -10,9 +10,10 @@ use std::sync::mpsc;
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{broadcast, oneshot};
 
-use crate::alerts::{write_claims, AlertHow};
-use crate::ingest::{write_catchup, write_delivery, write_heartbeat, write_quarantine, write_security, DeliveryWrite};
-use crate::model::{FeedItem, IncomingDelivery, IngestOutcome, QuarantineItem, SecurityEntry};
+use crate::ingest::{
+    write_catchup, write_claims, write_delivery, write_heartbeat, write_quarantine, write_security, DeliveryWrite,
+};
+use crate::model::{AlertHow, FeedItem, IncomingDelivery, IngestOutcome, QuarantineItem, SecurityEntry};
 use crate::{Result, StoreError};
 
 /// The most writes one transaction takes.
