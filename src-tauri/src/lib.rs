@@ -70,13 +70,14 @@ pub fn commands<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool +
     ]
 }
 
-/// Closing the window keeps the app receiving while a tray icon can bring it back; looking
-/// at the window marks failures as seen.
+/// Closing the window keeps the app receiving while a tray icon can bring it back (and
+/// there is something to receive); looking at the window marks failures as seen.
 fn window_event(window: &tauri::Window, event: &tauri::WindowEvent) {
     let app = window.app_handle();
     let engine = app.state::<Arc<Engine>>().inner().clone();
     match event {
-        tauri::WindowEvent::CloseRequested { api, .. } if app.state::<tray::TrayPresent>().0 => {
+        // Only while receiving: a welcome screen closed is an app quit.
+        tauri::WindowEvent::CloseRequested { api, .. } if app.state::<tray::TrayPresent>().0 && engine.receiving() => {
             api.prevent_close();
             let _ = window.hide();
             tauri::async_runtime::spawn(async move { engine.note_running_in_background().await });
@@ -130,8 +131,11 @@ pub fn run() {
             let store = Store::open(data_dir.join("monitor.db"), StoreOptions::default())?;
             let engine = Arc::new(Engine::new(store, Arc::new(OsKeychain), config_dir));
             app.manage(engine.clone());
-            notifications::start(app.handle(), engine.clone());
-            tauri::async_runtime::spawn(async move { engine.resume().await });
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                notifications::start(&handle, &engine).await;
+                engine.resume().await;
+            });
             Ok(())
         })
         .on_window_event(window_event)

@@ -42,9 +42,10 @@ impl OpenRequests {
     }
 }
 
-/// Starts the engine's notifications watcher with the desktop notifier, and keeps the
-/// tray's unseen count in step with it.
-pub fn start<R: Runtime>(app: &AppHandle<R>, engine: Arc<Engine>) {
+/// Starts the engine's notifications watcher with the desktop notifier, then keeps the
+/// tray's unseen count in step with it. Awaited before the engine resumes receiving, so
+/// that no failure (nor a catch-up's summary) comes before the watcher listens.
+pub async fn start<R: Runtime>(app: &AppHandle<R>, engine: &Engine) {
     let handle = app.clone();
     let on_open = Arc::new(move |call_id: Option<String>| {
         let app = handle.clone();
@@ -53,10 +54,10 @@ pub fn start<R: Runtime>(app: &AppHandle<R>, engine: Arc<Engine>) {
             app.state::<OpenRequests>().send(OpenRequest { call_id });
         });
     });
+    engine.start_notifications(Arc::new(DesktopNotifier::new(on_open))).await;
+    let Some(mut status) = engine.alerts().map(|a| a.watch_status()) else { return };
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
-        engine.start_notifications(Arc::new(DesktopNotifier::new(on_open))).await;
-        let Some(mut status) = engine.alerts().map(|a| a.watch_status()) else { return };
         loop {
             let unseen = status.borrow_and_update().unseen;
             let tray_app = app.clone();

@@ -337,4 +337,31 @@ describe("closed to the tray", () => {
     const label = execFileSync("timeout", ["10", "/usr/bin/python3", TRAY, "label", "/org/ayatana/NotificationItem/tray_icon_tray_app_main"], { encoding: "utf8" }).trim();
     assert.equal(label, "2", "two failed calls unseen, beside the tray icon");
   });
+
+  test("with nothing to receive yet, closing the welcome screen quits, tray or not", async () => {
+    // Started directly (the WebDriver session holds the other app): its window is the one
+    // visible, since the connected app's window is hidden.
+    const welcomeDir = mkdtempSync(join(process.env.E2E_WORK ?? "/tmp", "welcome-"));
+    const welcome = spawn(process.env.CALLEAGUE_APP, ["--data-dir", welcomeDir], { stdio: "ignore" });
+    const exited = new Promise((resolve) => welcome.once("exit", (code, signal) => resolve({ code, signal })));
+    try {
+      let windows = [];
+      for (let i = 0; i < 100 && windows.length === 0; i++) {
+        await sleep(200);
+        try {
+          windows = execFileSync("xdotool", ["search", "--onlyvisible", "--name", "^Calleague Monitor$"], { encoding: "utf8" }).trim().split("\n");
+        } catch {
+          windows = [];
+        }
+      }
+      assert.equal(windows.length, 1, "the welcome screen's window");
+      await sleep(1500); // the page and the engine start
+      execFileSync("timeout", ["10", "/usr/bin/python3", join(HERE, "wm_delete.py"), ...windows]);
+      const result = await Promise.race([exited, sleep(10000).then(() => null)]);
+      assert.ok(result, "the app quit");
+      assert.equal(result.code, 0, `exit ${JSON.stringify(result)}`);
+    } finally {
+      welcome.kill();
+    }
+  });
 });

@@ -140,6 +140,12 @@ impl Engine {
         }
     }
 
+    /// Whether a receiver runs now. Without waiting: a change in progress counts as
+    /// receiving (for the window's close button, which must not block).
+    pub fn receiving(&self) -> bool {
+        self.running.try_lock().map(|r| r.service.is_some()).unwrap_or(true)
+    }
+
     /// Checks the key against the API, stores it in the keychain, starts receiving.
     pub async fn connect_account(&self, key: String, api_base_url: Option<String>) -> AppResult<()> {
         let key = key.trim().to_owned();

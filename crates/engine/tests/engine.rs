@@ -46,6 +46,7 @@ async fn connecting_checks_the_key_keeps_it_in_the_keychain_and_receives() {
     let engine = s.engine();
     engine.set_port(free_port()).await.unwrap();
 
+    assert!(!engine.receiving(), "nothing to receive before connecting");
     let refused = engine.connect_account("sk_wrong".into(), Some(sim.url())).await.unwrap_err();
     assert_eq!(refused.code, ErrorCode::KeyRejected);
     assert_eq!(s.keychain.load(Entry::ApiKey).unwrap(), None, "a refused key is not stored");
@@ -57,6 +58,7 @@ async fn connecting_checks_the_key_keeps_it_in_the_keychain_and_receives() {
     assert_eq!(status.mode, Some(Mode::Account));
     assert!(status.key_masked.as_deref().is_some_and(|m| m.ends_with("4d2a") && !m.contains("engine")));
     let url = status.receiver_url.expect("receiving");
+    assert!(engine.receiving());
 
     // A delivery to the receiver lands in the store.
     let reply = reqwest::Client::new()
@@ -70,9 +72,11 @@ async fn connecting_checks_the_key_keeps_it_in_the_keychain_and_receives() {
     assert_eq!(reply.status(), 200);
     assert!(s.store.call_detail("cl_1").unwrap().is_some());
 
+    engine.shutdown().await;
+    assert!(!engine.receiving(), "stopped with the engine");
+
     // A second engine on the same profile resumes from the keychain, and an edited settings
     // file cannot send the key elsewhere: the address comes from beside the key.
-    engine.shutdown().await;
     let settings = s.dir.path().join("settings.json");
     let edited = std::fs::read_to_string(&settings).unwrap().replace(&sim.url(), "https://attacker.example");
     assert!(edited.contains("attacker.example"));
