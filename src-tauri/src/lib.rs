@@ -74,7 +74,8 @@ pub fn commands<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool +
 /// there is something to receive); looking at the window marks failures as seen.
 fn window_event(window: &tauri::Window, event: &tauri::WindowEvent) {
     let app = window.app_handle();
-    let engine = app.state::<Arc<Engine>>().inner().clone();
+    // Events can come before set-up has placed the engine (or after it failed).
+    let Some(engine) = app.try_state::<Arc<Engine>>().map(|e| e.inner().clone()) else { return };
     match event {
         // Only while receiving: a welcome screen closed is an app quit.
         tauri::WindowEvent::CloseRequested { api, .. } if app.state::<tray::TrayPresent>().0 && engine.receiving() => {

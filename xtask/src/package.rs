@@ -49,7 +49,7 @@ pub fn bundle() -> Result<PathBuf, String> {
 }
 
 pub fn test() -> Result<(), String> {
-    if !is_root() {
+    if !packages::is_root() {
         return Err("the package test installs into /usr: run it as root (CI does)".into());
     }
     let deb = bundle()?;
@@ -147,8 +147,4 @@ fn check_installed(installed: &[PathBuf]) -> Result<(), String> {
     step("the installed app under Xvfb over WebDriver", &mut command)?;
     eprintln!("\n==> screenshot of the installed app: {}", shots.join("installed-app.png").display());
     Ok(())
-}
-
-fn is_root() -> bool {
-    Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
 }
