@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import type { AlertSettings, AppStatus } from "../ipc";
-import { checkDraft, NotificationSettings, settingsOf } from "./NotificationSettings";
+import { NotificationSettings } from "./NotificationSettings";
+import { checkDraft, settingsOf } from "./notificationDraft";
 import { StatusBar } from "../StatusBar";
 
 const defaults: AlertSettings = { enabled: true, events: ["call.failed"], endedReasons: [], metadataField: null, pause: null };

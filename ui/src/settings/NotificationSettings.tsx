@@ -1,48 +1,8 @@
 import { FormEvent, useEffect, useState } from "react";
-import { api, AlertSettings, AppStatus, errorCode, errorText } from "../ipc";
-import { clock } from "../format";
+import { api, AppStatus, errorCode, errorText } from "../ipc";
 import { useAction } from "../useAction";
-
-/** The events Calleague sends today; a name it adds later goes in "Other events". */
-export const KNOWN_EVENTS = ["call.failed", "call.completed", "call.started", "call.connected", "recording.ready", "transcript.ready"];
-
-type Draft = { enabled: boolean; events: string[]; otherEvents: string; endedReasons: string; metadataField: string };
-
-function draftOf(s: AlertSettings): Draft {
-  return {
-    enabled: s.enabled,
-    events: s.events.filter((e) => KNOWN_EVENTS.includes(e)),
-    otherEvents: s.events.filter((e) => !KNOWN_EVENTS.includes(e)).join(", "),
-    endedReasons: s.endedReasons.join(", "),
-    metadataField: s.metadataField ?? "",
-  };
-}
-
-const list = (text: string) =>
-  text
-    .split(",")
-    .map((t) => t.trim())
-    .filter(Boolean);
-
-/** What the draft asks for, as the engine takes it (the pause stays as it is). */
-export function settingsOf(d: Draft, pause: AlertSettings["pause"]): AlertSettings {
-  return {
-    enabled: d.enabled,
-    events: [...d.events, ...list(d.otherEvents)],
-    endedReasons: list(d.endedReasons),
-    metadataField: d.metadataField.trim() || null,
-    pause,
-  };
-}
-
-/** The field a message is about, to show it there; checked again by the engine. */
-export function checkDraft(d: Draft): { field: "events" | "otherEvents"; message: string } | null {
-  const bad = list(d.otherEvents).find((e) => !/^[a-z0-9_]+\.[a-z0-9_]+$/.test(e));
-  if (bad) return { field: "otherEvents", message: `"${bad}" is not an event name: names look like call.failed.` };
-  if (d.enabled && d.events.length === 0 && list(d.otherEvents).length === 0 && list(d.endedReasons).length === 0)
-    return { field: "events", message: "Choose at least one event or ended reason to be notified of, or switch notifications off." };
-  return null;
-}
+import { checkDraft, Draft, draftOf, KNOWN_EVENTS, list, settingsOf } from "./notificationDraft";
+import { PauseState } from "./PauseState";
 
 /** Notifications: on or off, what notifies, the detail shown, and pausing. */
 export function NotificationSettings({ status, onStatus }: { status: AppStatus; onStatus: (s: AppStatus) => void }) {
@@ -122,27 +82,25 @@ export function NotificationSettings({ status, onStatus }: { status: AppStatus; 
               {fieldError.message}
             </p>
           )}
-          <label htmlFor="notify-other-events">Other events (comma separated, for names Calleague adds later)</label>
-          <input
+          <TextField
             id="notify-other-events"
+            label="Other events (comma separated, for names Calleague adds later)"
             value={draft.otherEvents}
-            onChange={(e) => change({ otherEvents: e.target.value })}
+            onChange={(otherEvents) => change({ otherEvents })}
             placeholder="agent.escalated"
-            aria-invalid={fieldError?.field === "otherEvents"}
-            data-testid="notify-other-events"
+            invalid={fieldError?.field === "otherEvents"}
           />
           {fieldError?.field === "otherEvents" && (
             <p className="field-error" role="alert" data-testid="other-events-error">
               {fieldError.message}
             </p>
           )}
-          <label htmlFor="notify-reasons">…and ended calls with these ended reasons (comma separated)</label>
-          <input
+          <TextField
             id="notify-reasons"
+            label="…and ended calls with these ended reasons (comma separated)"
             value={draft.endedReasons}
-            onChange={(e) => change({ endedReasons: e.target.value })}
+            onChange={(endedReasons) => change({ endedReasons })}
             placeholder="voicemail, customer-did-not-answer"
-            data-testid="notify-reasons"
           />
           {reasons.filter((r) => !chosenReasons.includes(r)).length > 0 && (
             <div className="suggestions">
@@ -157,13 +115,12 @@ export function NotificationSettings({ status, onStatus }: { status: AppStatus; 
                 ))}
             </div>
           )}
-          <label htmlFor="notify-field">Show this metadata field in the notification</label>
-          <input
+          <TextField
             id="notify-field"
+            label="Show this metadata field in the notification"
             value={draft.metadataField}
-            onChange={(e) => change({ metadataField: e.target.value })}
+            onChange={(metadataField) => change({ metadataField })}
             placeholder="orderId"
-            data-testid="notify-field"
           />
         </fieldset>
         <div className="form-actions">
@@ -193,30 +150,19 @@ export function NotificationSettings({ status, onStatus }: { status: AppStatus; 
   );
 }
 
-function PauseState({ status, busy, onPause }: { status: AppStatus; busy: boolean; onPause: (minutes: number | null) => void }) {
-  const pause = status.notifications.pause;
-  const pausedUntil = pause?.kind === "until" && Date.parse(pause.until) > Date.now() ? pause.until : null;
-  const paused = pause?.kind === "untilResumed" || pausedUntil !== null;
+/** A labelled text input; its id is also its test id. */
+function TextField(props: { id: string; label: string; value: string; onChange: (value: string) => void; placeholder: string; invalid?: boolean }) {
   return (
-    <div className="pause-row" data-testid="pause-state">
-      {paused ? (
-        <>
-          <span className="warn">{pausedUntil ? `Paused until ${clock(pausedUntil)}` : "Paused until you resume"}</span>
-          <button className="small-button" onClick={() => onPause(0)} disabled={busy} data-testid="notify-resume">
-            Resume
-          </button>
-        </>
-      ) : (
-        <>
-          <span>{status.notifications.enabled ? "On" : "Off"}</span>
-          <button className="small-button" onClick={() => onPause(60)} disabled={busy || !status.notifications.enabled} data-testid="notify-pause-hour">
-            Pause for 1 hour
-          </button>
-          <button className="small-button" onClick={() => onPause(null)} disabled={busy || !status.notifications.enabled} data-testid="notify-pause">
-            Pause until resumed
-          </button>
-        </>
-      )}
-    </div>
+    <>
+      <label htmlFor={props.id}>{props.label}</label>
+      <input
+        id={props.id}
+        value={props.value}
+        onChange={(e) => props.onChange(e.target.value)}
+        placeholder={props.placeholder}
+        aria-invalid={props.invalid}
+        data-testid={props.id}
+      />
+    </>
   );
 }
