@@ -24,6 +24,11 @@ const COMMANDS: &[&str] = &[
     "pause_notifications",
     "set_start_at_login",
     "subscribe_open_requests",
+    "subscriptions",
+    "create_subscription",
+    "update_subscription",
+    "delete_subscription",
+    "fix_subscriptions",
 ];
 
 fn main() {

@@ -59,6 +59,10 @@ pub fn typescript() -> String {
     declare::<calleague_engine::Pause>(&mut out, &cfg);
     declare::<calleague_engine::AlertStatus>(&mut out, &cfg);
     declare::<crate::notifications::OpenRequest>(&mut out, &cfg);
+    declare::<calleague_engine::Subscriptions>(&mut out, &cfg);
+    declare::<calleague_engine::Subscription>(&mut out, &cfg);
+    declare::<calleague_engine::SubscriptionDraft>(&mut out, &cfg);
+    declare::<calleague_engine::SubscriptionProblem>(&mut out, &cfg);
     out.truncate(out.trim_end().len());
     out.push('\n');
     out

@@ -10,7 +10,9 @@ use std::future::Future;
 use std::sync::Arc;
 
 use calleague_engine::feed::{self, FeedBatch};
-use calleague_engine::{AlertSettings, AppError, AppResult, AppStatus, Engine, ErrorCode};
+use calleague_engine::{
+    AlertSettings, AppError, AppResult, AppStatus, Engine, ErrorCode, SubscriptionDraft, Subscriptions,
+};
 use calleague_events::Timestamp;
 use calleague_store::{
     CallCursor, CallDetail, CallFilter, CallRow, Facets, Page, PageRequest, QuarantineRow, SecurityRow, StatusCounts,
@@ -214,4 +216,35 @@ pub async fn subscribe_open_requests(
 ) -> AppResult<()> {
     requests.subscribe(on_open);
     Ok(())
+}
+
+/// The account's webhooks (the simulator's in demo mode) and what they mean for this computer.
+#[tauri::command]
+pub async fn subscriptions(engine: EngineState<'_>) -> AppResult<Subscriptions> {
+    logged("subscriptions", engine.subscriptions()).await
+}
+
+#[tauri::command]
+pub async fn create_subscription(engine: EngineState<'_>, draft: SubscriptionDraft) -> AppResult<Subscriptions> {
+    logged("create_subscription", engine.create_subscription(draft)).await
+}
+
+#[tauri::command]
+pub async fn update_subscription(
+    engine: EngineState<'_>,
+    webhook_id: String,
+    draft: SubscriptionDraft,
+) -> AppResult<Subscriptions> {
+    logged("update_subscription", engine.update_subscription(webhook_id, draft)).await
+}
+
+#[tauri::command]
+pub async fn delete_subscription(engine: EngineState<'_>, webhook_id: String) -> AppResult<Subscriptions> {
+    logged("delete_subscription", engine.delete_subscription(webhook_id)).await
+}
+
+/// The diagnosis's one-click fix: a subscription to this computer, or its missing events.
+#[tauri::command]
+pub async fn fix_subscriptions(engine: EngineState<'_>) -> AppResult<Subscriptions> {
+    logged("fix_subscriptions", engine.fix_subscriptions()).await
 }

@@ -67,6 +67,11 @@ pub fn commands<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool +
         commands::pause_notifications,
         commands::set_start_at_login,
         commands::subscribe_open_requests,
+        commands::subscriptions,
+        commands::create_subscription,
+        commands::update_subscription,
+        commands::delete_subscription,
+        commands::fix_subscriptions,
     ]
 }
 

@@ -175,7 +175,7 @@ describe("notifications for failed calls", () => {
 
   test("paused gives none; the settings say so and resuming brings none of them back", async () => {
     await sleep(11000);
-    await app.click("nav.pages button:nth-child(2)");
+    await app.click("[data-testid=page-settings]");
     await app.waitFor("the settings page", () => app.find("[data-testid=notify-pause]"));
     // A name that is not an event is explained by its field, and nothing is saved.
     await app.type("[data-testid=notify-other-events]", "Agent Escalated");

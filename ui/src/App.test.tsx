@@ -19,6 +19,7 @@ const base: AppStatus = {
   notifications: { enabled: true, events: ["call.failed"], endedReasons: [], metadataField: null, pause: null },
   alerts: { unseen: 0, unavailable: null },
   startAtLogin: false,
+  subscriptionProblem: null,
 };
 
 function call(id: string, phase: CallRow["phase"], extra: Partial<CallRow> = {}): CallRow {

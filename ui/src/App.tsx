@@ -8,6 +8,7 @@ import { ReceiverProblem } from "./ReceiverProblem";
 import { Rejections } from "./Rejections";
 import { SettingsPage } from "./settings/SettingsPage";
 import { StatusBar } from "./StatusBar";
+import { SubscriptionsPage } from "./subscriptions/SubscriptionsPage";
 import { PageId, TopBar } from "./TopBar";
 import { isField } from "./keys";
 
@@ -51,6 +52,18 @@ function Frame({ status, onStatus }: { status: AppStatus; onStatus: (s: AppStatu
       .catch(() => undefined);
   }, []);
 
+  // The subscriptions are looked at once at start and every few minutes, so that the status
+  // bar can say when none sends to this computer without the page being open.
+  const statusAgain = useCallback(() => {
+    api.status().then(onStatus, () => undefined);
+  }, [onStatus]);
+  useEffect(() => {
+    const look = () => api.subscriptions().then(statusAgain, () => undefined);
+    look();
+    const timer = window.setInterval(look, 5 * 60_000);
+    return () => window.clearInterval(timer);
+  }, [statusAgain, status.publicUrl, status.receiverUrl]);
+
   useEffect(() => {
     function onKey(e: KeyboardEvent) {
       if (e.key === "Escape" && !isField(document.activeElement)) setDrawer(null);
@@ -75,10 +88,11 @@ function Frame({ status, onStatus }: { status: AppStatus; onStatus: (s: AppStatu
       {page === "calls" && (
         <CallsPage mode={status.mode} drawerOpen={drawer !== null} onOpenCall={(callId) => setDrawer({ kind: "call", callId })} />
       )}
+      {page === "subscriptions" && <SubscriptionsPage status={status} onChanged={statusAgain} />}
       {page === "settings" && <SettingsPage status={status} onStatus={onStatus} />}
       {drawer?.kind === "call" && <CallDetails callId={drawer.callId} receiverUrl={status.receiverUrl} onClose={() => setDrawer(null)} />}
       {(drawer?.kind === "rejected" || drawer?.kind === "quarantined") && <Rejections kind={drawer.kind} onClose={() => setDrawer(null)} />}
-      <StatusBar status={status} onShow={(kind) => setDrawer({ kind })} onStatus={onStatus} />
+      <StatusBar status={status} onShow={(kind) => setDrawer({ kind })} onStatus={onStatus} onSubscriptions={() => setPage("subscriptions")} />
     </div>
   );
 }

@@ -3,15 +3,18 @@ import { api, AppStatus, StatusCounts } from "./ipc";
 import { clock, startOfToday } from "./format";
 import { PublicUrl } from "./PublicUrl";
 import { useFeedTick } from "./feed";
+import { problemShort } from "./subscriptions/subscriptionDraft";
 
 export function StatusBar({
   status,
   onShow,
   onStatus,
+  onSubscriptions,
 }: {
   status: AppStatus;
   onShow: (kind: "rejected" | "quarantined") => void;
   onStatus: (s: AppStatus) => void;
+  onSubscriptions: () => void;
 }) {
   const [counts, setCounts] = useState<StatusCounts | null>(null);
   const tick = useFeedTick();
@@ -26,6 +29,11 @@ export function StatusBar({
         {up ? `Receiving on ${status.receiverUrl}` : status.receiverError ? `Receiver down (port ${status.port})` : "Receiver stopped"}
       </span>
       <PublicUrl status={status} onStatus={onStatus} />
+      {status.subscriptionProblem && status.subscriptionProblem.kind !== "noPublicUrl" && (
+        <button className="count warn" onClick={onSubscriptions} data-testid="subscription-problem-status" title="Open Subscriptions to fix it">
+          {problemShort(status.subscriptionProblem)}
+        </button>
+      )}
       <CatchUpState status={status} />
       <NotificationState status={status} />
       <span className="spacer" />

@@ -2,9 +2,10 @@ import { api } from "./ipc";
 import type { AppStatus } from "./bindings";
 import { KeyMenu } from "./KeyMenu";
 
-/** The pages the frame switches between. Overview and Subscriptions join here. */
+/** The pages the frame switches between. Overview joins here. */
 export const PAGES = [
   { id: "calls", title: "Calls" },
+  { id: "subscriptions", title: "Subscriptions" },
   { id: "settings", title: "Settings" },
 ] as const;
 export type PageId = (typeof PAGES)[number]["id"];
@@ -29,7 +30,7 @@ export function TopBar({
       </div>
       <nav className="pages" aria-label="Pages">
         {PAGES.map((p) => (
-          <button key={p.id} className={p.id === page ? "on" : ""} aria-current={p.id === page ? "page" : undefined} onClick={() => onPage(p.id)}>
+          <button key={p.id} data-testid={`page-${p.id}`} className={p.id === page ? "on" : ""} aria-current={p.id === page ? "page" : undefined} onClick={() => onPage(p.id)}>
             {p.title}
           </button>
         ))}

@@ -15,13 +15,22 @@ catchUp: Progress | null, catchUpError: AppError | null, notifications: AlertSet
 /**
  * Unseen failures, and whether notifications can be shown.
  */
-alerts: AlertStatus, startAtLogin: boolean, };
+alerts: AlertStatus, startAtLogin: boolean, 
+/**
+ * What the last look at the subscriptions found wrong for this computer.
+ */
+subscriptionProblem: SubscriptionProblem | null, };
 
 export type AppError = { code: ErrorCode, 
 /**
  * In words a person can act on; never holds the API key.
  */
-message: string, };
+message: string, 
+/**
+ * The form field the error concerns, when it concerns one (`url`, `events`, `port`…),
+ * so that a form shows it next to that field.
+ */
+field?: string, };
 
 /**
  * A stable, machine-readable error code (snake_case on the wire).
@@ -253,3 +262,36 @@ unavailable: string | null, };
  * A request to show a call (or the timeline, without one), from a notification's click.
  */
 export type OpenRequest = { callId: string | null, };
+
+/**
+ * The page's whole state after a read or a change: the server's list, never a guess.
+ */
+export type Subscriptions = { webhooks: Array<Subscription>, 
+/**
+ * The address "This computer" fills in: the public URL with the receiver's path (the
+ * receiver's own address in demo mode). None without a public URL.
+ */
+thisComputer: string | null, problem: SubscriptionProblem | null, 
+/**
+ * The events the receiver shows, from the subscriptions pointing here (None: all).
+ */
+receiving: Array<string> | null, };
+
+/**
+ * One webhook as the page shows it.
+ */
+export type Subscription = { webhookId: string, url: string, events: Array<string>, createdAt: string | null, updatedAt: string | null, 
+/**
+ * It delivers to this computer.
+ */
+pointsHere: boolean, };
+
+/**
+ * What a create or an edit sends; checked in Rust before anything goes out.
+ */
+export type SubscriptionDraft = { url: string, events: Array<string>, };
+
+/**
+ * Why deliveries may not reach this computer, with what the one-click fix does.
+ */
+export type SubscriptionProblem = { "kind": "noPublicUrl" } | { "kind": "noneHere", url: string, events: Array<string>, } | { "kind": "missingEvents", webhookId: string, missing: Array<string>, };

@@ -20,6 +20,8 @@ import type {
   QuarantineRow,
   SecurityRow,
   StatusCounts,
+  SubscriptionDraft,
+  Subscriptions,
   Transcript,
 } from "./bindings";
 
@@ -58,6 +60,13 @@ export const api = {
     channel.onmessage = onOpen;
     return invoke<void>("subscribe_open_requests", { onOpen: channel });
   },
+  subscriptions: () => invoke<Subscriptions>("subscriptions"),
+  createSubscription: (draft: SubscriptionDraft) => invoke<Subscriptions>("create_subscription", { draft }),
+  updateSubscription: (webhookId: string, draft: SubscriptionDraft) =>
+    invoke<Subscriptions>("update_subscription", { webhookId, draft }),
+  deleteSubscription: (webhookId: string) => invoke<Subscriptions>("delete_subscription", { webhookId }),
+  /** The diagnosis's one-click fix. */
+  fixSubscriptions: () => invoke<Subscriptions>("fix_subscriptions"),
   subscribeFeed: (onBatch: (batch: FeedBatch) => void) => {
     const channel = new Channel<FeedBatch>();
     channel.onmessage = onBatch;

@@ -19,6 +19,7 @@ use crate::error::{AppError, AppResult};
 use crate::keychain::{mask, Entry, Keychain, KeychainError};
 use crate::service::{CatchUpState, ReceiverService};
 use crate::settings::{self, Mode, Settings};
+use crate::subscriptions::SubscriptionProblem;
 
 /// What the UI shows about the app's state.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
@@ -40,18 +41,23 @@ pub struct AppStatus {
     /// Unseen failures, and whether notifications can be shown.
     pub alerts: AlertStatus,
     pub start_at_login: bool,
+    /// What the last look at the subscriptions found wrong for this computer.
+    pub subscription_problem: Option<SubscriptionProblem>,
 }
 
 /// What runs now; settings say what should run after a restart.
 #[derive(Default)]
-struct Running {
+pub(crate) struct Running {
     key: Option<String>,
     /// Where the key may be sent: from the keychain, beside the key; never from settings.
     api_base: Option<String>,
     keychain_error: Option<AppError>,
-    service: Option<ReceiverService>,
+    pub(crate) service: Option<ReceiverService>,
     receiver_error: Option<AppError>,
-    demo: Option<Demo>,
+    pub(crate) demo: Option<Demo>,
+    pub(crate) subscription_problem: Option<SubscriptionProblem>,
+    /// The events the subscriptions pointing here ask for (None: all), kept over restarts.
+    pub(crate) event_filter: Option<std::collections::BTreeSet<String>>,
 }
 
 pub struct Engine {
@@ -59,7 +65,7 @@ pub struct Engine {
     keychain: Arc<dyn Keychain>,
     config_dir: PathBuf,
     pub(crate) settings: Mutex<Settings>,
-    running: Mutex<Running>,
+    pub(crate) running: Mutex<Running>,
     catch_up: Arc<std::sync::Mutex<CatchUpState>>,
     /// The notifications' watcher, once the app started it (the headless receiver has none).
     pub(crate) alerts: std::sync::OnceLock<Alerts>,
@@ -137,6 +143,7 @@ impl Engine {
             notifications: settings.notifications,
             alerts: self.alerts.get().map(Alerts::status).unwrap_or_default(),
             start_at_login: settings.start_at_login,
+            subscription_problem: running.subscription_problem.clone(),
         }
     }
 
@@ -250,6 +257,7 @@ impl Engine {
         let Some(key) = running.key.as_deref().and_then(ApiKey::new) else { return };
         let mut config = ReceiverConfig::new(KeySet::single(key));
         config.bind = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        config.subscriptions = running.event_filter.clone();
         match ReceiverService::start(self.store.clone(), config, HEARTBEAT_INTERVAL).await {
             Ok(service) => {
                 if let Some(demo) = &running.demo {

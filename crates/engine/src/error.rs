@@ -10,11 +10,22 @@ pub struct AppError {
     pub code: ErrorCode,
     /// In words a person can act on; never holds the API key.
     pub message: String,
+    /// The form field the error concerns, when it concerns one (`url`, `events`, `port`…),
+    /// so that a form shows it next to that field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub field: Option<String>,
 }
 
 impl AppError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self { code, message: message.into(), field: None }
+    }
+
+    /// The same error, attached to a form field.
+    pub fn on_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
     }
 }
 
@@ -33,11 +44,27 @@ macro_rules! from_coded {
 
 from_coded!(
     calleague_store::StoreError,
-    calleague_client::ClientError,
     calleague_receiver::ReceiverError,
     calleague_catchup::CatchUpError,
     crate::keychain::KeychainError,
 );
+
+/// A client error keeps the field it concerns: the client's own checks name it, and the
+/// API's 422 messages start with it ("url must be https").
+impl From<calleague_client::ClientError> for AppError {
+    fn from(e: calleague_client::ClientError) -> Self {
+        use calleague_client::ClientError;
+        let field = match &e {
+            ClientError::Validation { field, .. } => Some(field.to_string()),
+            ClientError::Invalid { message } => ["url", "events"]
+                .into_iter()
+                .find(|f| message.strip_prefix(f).is_some_and(|rest| rest.starts_with([' ', ':'])))
+                .map(str::to_owned),
+            _ => None,
+        };
+        Self { code: e.code(), message: e.to_string(), field }
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -50,5 +77,17 @@ mod tests {
             serde_json::to_value(&e).unwrap(),
             serde_json::json!({"code": "not_found", "message": "not found: no call cl_1"})
         );
+    }
+
+    #[test]
+    fn names_the_field_a_client_error_concerns() {
+        use calleague_client::ClientError;
+        let refused: AppError = ClientError::Invalid { message: "url host does not resolve".into() }.into();
+        assert_eq!(refused.field.as_deref(), Some("url"));
+        assert_eq!(serde_json::to_value(&refused).unwrap()["field"], "url");
+        let checked: AppError = ClientError::Validation { field: "events", message: "choose one".into() }.into();
+        assert_eq!(checked.field.as_deref(), Some("events"));
+        let other: AppError = ClientError::Invalid { message: "urls are fine".into() }.into();
+        assert_eq!(other.field, None);
     }
 }

@@ -8,6 +8,8 @@
 //!   service, so the app and the server cannot drift apart.
 //! - [`feed`]: the live feed cut into batches for a window.
 //! - [`recording`]: recordings downloaded through the REST client, and safe file names.
+//! - subscriptions: the account's webhooks managed from the app, checked against this
+//!   computer's address, and followed by the receiver's event filter.
 //! - [`AppError`]: every failure as `{code, message}`, the code one of [`ErrorCode`].
 //!
 //! `docs/architecture.md` shows where this sits between the crates below and the app above.
@@ -21,6 +23,7 @@ mod notifications;
 pub mod recording;
 mod service;
 mod settings;
+mod subscriptions;
 
 pub use calleague_alerts::{AlertSettings, AlertStatus, Pause};
 pub use calleague_error_code::ErrorCode;
@@ -29,3 +32,4 @@ pub use error::{AppError, AppResult};
 pub use keychain::{mask, Entry, Keychain, KeychainError, MemoryKeychain, OsKeychain};
 pub use service::{close_store, ReceiverService};
 pub use settings::{own_private_dir, Mode, Settings};
+pub use subscriptions::{webhook_url, Subscription, SubscriptionDraft, SubscriptionProblem, Subscriptions};

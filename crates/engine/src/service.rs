@@ -48,6 +48,11 @@ impl ReceiverService {
         self.receiver.url()
     }
 
+    /// The events shown on the timeline (None: all); others are kept, hidden.
+    pub fn set_subscriptions(&self, events: Option<std::collections::BTreeSet<String>>) {
+        self.receiver.set_subscriptions(events);
+    }
+
     /// Reads the calls missed while no receiver ran, in the background, replacing a
     /// catch-up still running (catch-up is idempotent: what it had merged stays merged).
     pub fn catch_up(

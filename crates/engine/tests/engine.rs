@@ -214,3 +214,81 @@ async fn the_background_note_is_shown_the_first_time_only() {
     assert_eq!(shown.len(), 1, "{shown:?}");
     assert_eq!(shown[0].summary, "Calleague Monitor is still receiving");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscriptions_are_managed_diagnosed_and_followed_by_the_receivers_filter() {
+    use calleague_engine::{SubscriptionDraft, SubscriptionProblem};
+    let s = setup();
+    let sim = simulator().await;
+    let engine = s.engine();
+    engine.set_port(free_port()).await.unwrap();
+    engine.connect_account(KEY.into(), Some(sim.url())).await.unwrap();
+    let draft = |url: &str, events: &[&str]| SubscriptionDraft {
+        url: url.into(),
+        events: events.iter().map(|e| e.to_string()).collect(),
+    };
+
+    // Without a public address nothing can point here.
+    let first = engine.subscriptions().await.unwrap();
+    assert_eq!(first.problem, Some(SubscriptionProblem::NoPublicUrl));
+    assert_eq!(engine.status().await.subscription_problem, Some(SubscriptionProblem::NoPublicUrl));
+    let before = first.webhooks.len();
+
+    engine.set_public_url(Some("https://tunnel.example".into())).await.unwrap();
+    let here = "https://tunnel.example/hooks/calleague";
+    let listed = engine.subscriptions().await.unwrap();
+    assert_eq!(listed.this_computer.as_deref(), Some(here));
+    assert!(matches!(&listed.problem, Some(SubscriptionProblem::NoneHere { url, .. }) if url == here));
+
+    // The client's own check and the API's 422 both name the field.
+    let refused = engine.create_subscription(draft("http://tunnel.example/x", &["call.failed"])).await.unwrap_err();
+    assert_eq!((refused.code, refused.field.as_deref()), (ErrorCode::Validation, Some("url")));
+    let refused = engine.create_subscription(draft("https://x.nowhere.invalid/h", &["call.failed"])).await.unwrap_err();
+    assert_eq!((refused.code, refused.field.as_deref()), (ErrorCode::InvalidRequest, Some("url")));
+    assert!(refused.message.contains("does not resolve"), "{}", refused.message);
+    assert_eq!(engine.subscriptions().await.unwrap().webhooks.len(), before, "nothing half-saved");
+
+    // Created pointing here without call.failed: the problem names it, the filter follows.
+    let created = engine.create_subscription(draft(here, &["call.started", "call.connected", "call.completed"])).await;
+    let created = created.unwrap();
+    let ours = created.webhooks.iter().find(|w| w.points_here).expect("one points here").clone();
+    assert_eq!(
+        created.problem,
+        Some(SubscriptionProblem::MissingEvents {
+            webhook_id: ours.webhook_id.clone(),
+            missing: vec!["call.failed".into()]
+        })
+    );
+    assert_eq!(created.receiving.as_deref().map(<[String]>::len), Some(3));
+
+    // The one-click fix adds it, at the API.
+    let fixed = engine.fix_subscriptions().await.unwrap();
+    assert_eq!(fixed.problem, None);
+    assert_eq!(engine.status().await.subscription_problem, None);
+    let at_api = engine.client().await.unwrap().list_webhooks().await.unwrap();
+    let hook = at_api.iter().find(|h| h.webhook_id == ours.webhook_id).unwrap();
+    assert!(hook.events.contains(&"call.failed".to_string()), "{:?}", hook.events);
+
+    // A delivery of an event the subscriptions here do not ask for is kept but hidden.
+    let url = engine.status().await.receiver_url.unwrap();
+    let post = |event: &str, id: &str| {
+        reqwest::Client::new().post(&url).bearer_auth(KEY).json(&serde_json::json!({"event": event,
+            "deliveryId": id, "occurredAt": "2026-01-01T12:00:00.000Z", "data": {"callId": "cl_f"}}))
+    };
+    assert_eq!(post("call.failed", "d_fail").send().await.unwrap().status(), 200);
+    assert_eq!(post("recording.ready", "d_rec").send().await.unwrap().status(), 200);
+    let detail = s.store.call_detail("cl_f").unwrap().unwrap();
+    let hidden: Vec<(&str, bool)> = detail.events.iter().map(|e| (e.event.event.as_str(), e.event.hidden)).collect();
+    assert_eq!(hidden, [("call.failed", false), ("recording.ready", true)], "outside the subscriptions: kept, hidden");
+
+    // Editing keeps the id; deleting removes it at the API; a vanished id is "not found".
+    let edited = engine.update_subscription(ours.webhook_id.clone(), draft(here, &["call.failed"])).await.unwrap();
+    let now = edited.webhooks.iter().find(|w| w.webhook_id == ours.webhook_id).unwrap();
+    assert_eq!(now.events, ["call.failed"]);
+    let gone = engine.delete_subscription(ours.webhook_id.clone()).await.unwrap();
+    assert!(gone.webhooks.iter().all(|w| w.webhook_id != ours.webhook_id));
+    let missing = engine.update_subscription(ours.webhook_id.clone(), draft(here, &["call.failed"])).await;
+    assert_eq!(missing.unwrap_err().code, ErrorCode::NotFound);
+    engine.shutdown().await;
+    sim.shutdown().await;
+}

@@ -133,6 +133,11 @@ fn check_url(inner: &Platform, url: &Value) -> Result<String, ApiError> {
     let Value::String(url) = url else { return Err(invalid("url must be a string")) };
     let url = url.trim();
     let parsed = reqwest::Url::parse(url).map_err(|_| invalid(format!("url is not a valid address: {url}")))?;
+    // Calleague checks that the host exists; the reserved `.invalid` names (RFC 6761)
+    // stand in for one that does not, so that a client can see the API refuse a URL.
+    if parsed.host_str().is_some_and(|h| h == "invalid" || h.ends_with(".invalid")) {
+        return Err(invalid(format!("url host {} does not resolve", parsed.host_str().unwrap_or_default())));
+    }
     let loopback = matches!(parsed.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
     match parsed.scheme() {
         "https" => Ok(url.to_owned()),

@@ -96,6 +96,7 @@ async fn invalid_webhook_bodies_are_422_with_a_message() {
         json!({"url": "https://example.com", "events": [""]}),
         json!({"url": "https://example.com"}),
         json!({"events": ["call.started"]}),
+        json!({"url": "https://hooks.nowhere.invalid/x", "events": ["call.started"]}),
     ];
     for body in cases {
         let (status, reply) = sim.call(Method::POST, "/api/core/webhook", Some(body.clone())).await;

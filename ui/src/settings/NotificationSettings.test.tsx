@@ -14,7 +14,7 @@ function status(patch: Partial<AppStatus> = {}): AppStatus {
   return {
     mode: "demo", keyMasked: null, keychainError: null, receiverUrl: "http://127.0.0.1:8787/hooks/calleague",
     receiverError: null, port: 8787, publicUrl: null, apiBaseUrl: "https://app.calleague.ai", catchUp: null,
-    catchUpError: null, notifications: defaults, alerts: { unseen: 0, unavailable: null }, startAtLogin: false, ...patch,
+    catchUpError: null, notifications: defaults, alerts: { unseen: 0, unavailable: null }, startAtLogin: false, subscriptionProblem: null, ...patch,
   };
 }
 
@@ -112,19 +112,19 @@ describe("status bar", () => {
   it("says once that notifications are unavailable, and that they are paused", async () => {
     mock(({ cmd }) => (cmd === "counts" ? null : undefined));
     const unavailable = status({ alerts: { unseen: 2, unavailable: "org.freedesktop.Notifications was not provided" } });
-    const { rerender } = render(<StatusBar status={unavailable} onShow={() => undefined} onStatus={() => undefined} />);
+    const { rerender } = render(<StatusBar status={unavailable} onShow={() => undefined} onStatus={() => undefined} onSubscriptions={() => undefined} />);
     const notice = screen.getByTestId("notifications-unavailable");
     expect(notice.getAttribute("title")).toContain("org.freedesktop.Notifications");
     fireEvent.click(screen.getByRole("button", { name: "Dismiss" }));
     expect(screen.queryByTestId("notifications-unavailable")).toBeNull();
     const otherReason = status({ alerts: { unseen: 3, unavailable: "Connection refused" } });
-    rerender(<StatusBar status={otherReason} onShow={() => undefined} onStatus={() => undefined} />);
+    rerender(<StatusBar status={otherReason} onShow={() => undefined} onStatus={() => undefined} onSubscriptions={() => undefined} />);
     expect(screen.queryByTestId("notifications-unavailable")).toBeNull();
     // Once a note got through, a new failure is news again.
-    rerender(<StatusBar status={status()} onShow={() => undefined} onStatus={() => undefined} />);
-    rerender(<StatusBar status={otherReason} onShow={() => undefined} onStatus={() => undefined} />);
+    rerender(<StatusBar status={status()} onShow={() => undefined} onStatus={() => undefined} onSubscriptions={() => undefined} />);
+    rerender(<StatusBar status={otherReason} onShow={() => undefined} onStatus={() => undefined} onSubscriptions={() => undefined} />);
     expect(screen.getByTestId("notifications-unavailable")).toBeTruthy();
-    rerender(<StatusBar status={status({ notifications: { ...defaults, pause: { kind: "untilResumed" } } })} onShow={() => undefined} onStatus={() => undefined} />);
+    rerender(<StatusBar status={status({ notifications: { ...defaults, pause: { kind: "untilResumed" } } })} onShow={() => undefined} onStatus={() => undefined} onSubscriptions={() => undefined} />);
     expect(screen.getByTestId("notifications-paused")).toBeTruthy();
   });
 });

@@ -3,6 +3,7 @@ import { api, AppStatus, errorCode, errorText } from "../ipc";
 import { useAction } from "../useAction";
 import { checkDraft, Draft, draftOf, KNOWN_EVENTS, list, settingsOf } from "./notificationDraft";
 import { PauseState } from "./PauseState";
+import { TextField } from "../TextField";
 
 /** Notifications: on or off, what notifies, the detail shown, and pausing. */
 export function NotificationSettings({ status, onStatus }: { status: AppStatus; onStatus: (s: AppStatus) => void }) {
@@ -147,22 +148,5 @@ export function NotificationSettings({ status, onStatus }: { status: AppStatus; 
         </div>
       </form>
     </section>
-  );
-}
-
-/** A labelled text input; its id is also its test id. */
-function TextField(props: { id: string; label: string; value: string; onChange: (value: string) => void; placeholder: string; invalid?: boolean }) {
-  return (
-    <>
-      <label htmlFor={props.id}>{props.label}</label>
-      <input
-        id={props.id}
-        value={props.value}
-        onChange={(e) => props.onChange(e.target.value)}
-        placeholder={props.placeholder}
-        aria-invalid={props.invalid}
-        data-testid={props.id}
-      />
-    </>
   );
 }
