@@ -199,10 +199,8 @@ impl Engine {
         if running.demo.is_some() {
             return service_url;
         }
-        let path = service_url
-            .as_deref()
-            .and_then(url_path)
-            .unwrap_or_else(|| calleague_receiver::DEFAULT_PATH.to_owned());
+        let path =
+            service_url.as_deref().and_then(url_path).unwrap_or_else(|| calleague_receiver::DEFAULT_PATH.to_owned());
         public_url.map(|p| webhook_url(&p, &path))
     }
 

@@ -108,6 +108,10 @@ error_codes! {
     SettingsWrite = "settings_write",
     /// A file could not be saved where the person chose.
     SaveFailed = "save_failed",
+    /// The person cancelled a long task (an export); nothing was left half done.
+    Cancelled = "cancelled",
+    /// A setting is not one the app can use; the message and field say which and why.
+    SettingInvalid = "setting_invalid",
     /// A bug or an unexpected failure inside the app.
     Internal = "internal",
 }

@@ -18,6 +18,8 @@ pub enum StoreError {
     Corrupt(String),
     #[error("export failed: {0}")]
     Export(String),
+    #[error("the export was cancelled")]
+    Cancelled,
 }
 
 impl StoreError {
@@ -31,6 +33,7 @@ impl StoreError {
             Self::Sqlite(_) => ErrorCode::StoreSqlite,
             Self::Corrupt(_) => ErrorCode::StoreCorrupt,
             Self::Export(_) => ErrorCode::StoreExport,
+            Self::Cancelled => ErrorCode::Cancelled,
         }
     }
 }

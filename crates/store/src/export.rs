@@ -157,6 +157,30 @@ impl Store {
         range: TimeRange,
         out: &mut impl Write,
     ) -> Result<u64> {
+        self.export_with(what, format, range, out, |_| true)
+    }
+
+    /// How many rows [`Store::export`] would write for `range`: the total for a progress bar.
+    pub fn export_count(&self, what: ExportWhat, range: TimeRange) -> Result<u64> {
+        let from = range.from.map_or(i64::MIN, Timestamp::unix_millis);
+        let to = range.to.map_or(i64::MAX, Timestamp::unix_millis);
+        let sql = match what {
+            ExportWhat::Calls => "SELECT count(*) FROM calls WHERE sort_ms >= ?1 AND sort_ms < ?2",
+            ExportWhat::Events => "SELECT count(*) FROM events WHERE occurred_ms >= ?1 AND occurred_ms < ?2",
+        };
+        self.with_reader(|conn| Ok(conn.query_row(sql, [from, to], |r| r.get::<_, i64>(0))? as u64))
+    }
+
+    /// [`Store::export`], telling `on_row` how many rows are written so far after each one;
+    /// when it answers false the export stops with [`StoreError::Cancelled`].
+    pub fn export_with(
+        &self,
+        what: ExportWhat,
+        format: ExportFormat,
+        range: TimeRange,
+        out: &mut impl Write,
+        mut on_row: impl FnMut(u64) -> bool,
+    ) -> Result<u64> {
         let from = range.from.map_or(i64::MIN, Timestamp::unix_millis);
         let to = range.to.map_or(i64::MAX, Timestamp::unix_millis);
         self.with_reader(|conn| {
@@ -172,6 +196,9 @@ impl Store {
                     while let Some(row) = rows.next()? {
                         writer.write(&to_object(&call_row(row)?.record)?)?;
                         count += 1;
+                        if !on_row(count) {
+                            return Err(StoreError::Cancelled);
+                        }
                     }
                     writer.finish()?;
                 }
@@ -196,6 +223,9 @@ impl Store {
                         };
                         writer.write(&to_object(&export)?)?;
                         count += 1;
+                        if !on_row(count) {
+                            return Err(StoreError::Cancelled);
+                        }
                     }
                     writer.finish()?;
                 }

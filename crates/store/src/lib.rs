@@ -10,7 +10,9 @@ mod export;
 mod ingest;
 mod model;
 mod private;
+mod prune;
 mod query;
+mod retention;
 mod rows;
 mod schema;
 mod uptime;
@@ -29,7 +31,9 @@ pub use model::{
     AlertHow, CallDetail, CallRow, EventDetail, EventRow, Facets, FeedItem, IncomingDelivery, IngestOutcome,
     QuarantineItem, QuarantineRow, SecurityEntry, SecurityRow, Source, StatusCounts,
 };
+pub use prune::Pruned;
 pub use query::{CallCursor, CallFilter, EventCursor, EventFilter, Order, Page, PageRequest, TimeRange};
+pub use retention::StoreSize;
 pub use schema::Durability;
 
 use writer::{Job, Write};

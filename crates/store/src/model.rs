@@ -74,6 +74,8 @@ pub enum IngestOutcome {
     Claimed {
         calls: Vec<String>,
     },
+    /// What one prune step removed.
+    Pruned(crate::prune::Pruned),
 }
 
 /// One event on the timeline.

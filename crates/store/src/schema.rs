@@ -11,6 +11,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0005_security_counts.sql"),
     include_str!("../migrations/0006_confirmed_steps.sql"),
     include_str!("../migrations/0007_alerted_calls.sql"),
+    include_str!("../migrations/0008_retention.sql"),
 ];
 
 /// Pragmas for every connection. `synchronous=FULL` because a delivery we acknowledged

@@ -14,6 +14,7 @@ use crate::ingest::{
     write_catchup, write_claims, write_delivery, write_heartbeat, write_quarantine, write_security, DeliveryWrite,
 };
 use crate::model::{AlertHow, FeedItem, IncomingDelivery, IngestOutcome, QuarantineItem, SecurityEntry};
+use crate::prune::write_prune;
 use crate::{Result, StoreError};
 
 /// The most writes one transaction takes.
@@ -23,9 +24,25 @@ pub(crate) enum Write {
     Delivery(Box<IncomingDelivery>),
     Quarantine(QuarantineItem),
     Security(SecurityEntry),
-    Heartbeat { session: Option<i64>, at: calleague_events::Timestamp },
-    CatchupDone { from: calleague_events::Timestamp, to: calleague_events::Timestamp, calls_merged: i64 },
-    ClaimAlerts { calls: Vec<String>, how: AlertHow, at: calleague_events::Timestamp },
+    Heartbeat {
+        session: Option<i64>,
+        at: calleague_events::Timestamp,
+    },
+    CatchupDone {
+        from: calleague_events::Timestamp,
+        to: calleague_events::Timestamp,
+        calls_merged: i64,
+    },
+    ClaimAlerts {
+        calls: Vec<String>,
+        how: AlertHow,
+        at: calleague_events::Timestamp,
+    },
+    /// One step of pruning: small, so that deliveries queued meanwhile wait little.
+    Prune {
+        before_ms: i64,
+        limit: usize,
+    },
 }
 
 pub(crate) struct Job {
@@ -106,6 +123,7 @@ fn apply(conn: &Connection, write: &Write) -> Result<(IngestOutcome, Option<Feed
         Write::ClaimAlerts { calls, how, at } => {
             (IngestOutcome::Claimed { calls: write_claims(conn, calls, *how, *at)? }, None)
         }
+        Write::Prune { before_ms, limit } => (IngestOutcome::Pruned(write_prune(conn, *before_ms, *limit)?), None),
         Write::Quarantine(item) => {
             let id = write_quarantine(conn, item)?;
             (IngestOutcome::Quarantined { id }, Some(FeedItem::Quarantined { id }))

@@ -590,7 +590,7 @@ async fn calls_that_failed_before_the_upgrade_are_never_notified_late() {
     drop(store);
     // The database as version 6 left it: no table of alerted calls yet.
     let conn = rusqlite::Connection::open(dir.path().join("monitor.db")).unwrap();
-    conn.execute_batch("DROP TABLE alerted_calls; PRAGMA user_version = 6;").unwrap();
+    conn.execute_batch("DROP TABLE alerted_calls; DROP INDEX events_confirmed_by; PRAGMA user_version = 6;").unwrap();
     drop(conn);
 
     let store = open(&dir);

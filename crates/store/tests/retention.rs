@@ -1,0 +1,168 @@
+//! Retention and export progress against a real SQLite file: pruning removes whole calls
+//! and nothing else, in steps that let deliveries through, and an export can be counted
+//! and cancelled.
+
+use std::sync::Arc;
+
+use calleague_events::{parse_delivery, Timestamp};
+use calleague_store::{
+    AlertHow, CallFilter, ExportFormat, ExportWhat, IncomingDelivery, IngestOutcome, Order, PageRequest, Pruned,
+    Source, Store, StoreError, StoreOptions, TimeRange,
+};
+use serde_json::{json, Value};
+
+const DAY: i64 = 86_400_000;
+
+fn open(dir: &tempfile::TempDir) -> Arc<Store> {
+    Store::open(dir.path().join("monitor.db"), StoreOptions::default()).unwrap()
+}
+
+fn at(ms: i64) -> Timestamp {
+    Timestamp::from_unix_millis(ms).unwrap()
+}
+
+fn delivery(body: Value, source: Source) -> IncomingDelivery {
+    let raw = body.to_string().into_bytes();
+    IncomingDelivery {
+        received_at: Timestamp::now(),
+        peer: None,
+        headers: vec![],
+        parsed: parse_delivery(&raw).unwrap(),
+        body: raw,
+        hidden: false,
+        source,
+    }
+}
+
+fn event(name: &str, id: Option<&str>, call: Option<&str>, ms: i64, data: Value) -> IncomingDelivery {
+    let mut d = data;
+    if let (Some(call), Value::Object(map)) = (call, &mut d) {
+        map.insert("callId".into(), call.into());
+    }
+    let mut body = json!({"event": name, "occurredAt": at(ms).to_string(), "data": d});
+    if let Some(id) = id {
+        body["deliveryId"] = id.into();
+    }
+    delivery(body, if id.is_some() { Source::Webhook } else { Source::Catchup })
+}
+
+async fn call(store: &Store, id: &str, start_ms: i64, end_ms: i64, meta: &str) {
+    let data = json!({"agentId": "ag", "metadata": {"note": meta}});
+    store.ingest(event("call.started", Some(&format!("{id}_s")), Some(id), start_ms, data)).await.unwrap();
+    let end = json!({"endedReason": "customer-busy"});
+    store.ingest(event("call.failed", Some(&format!("{id}_e")), Some(id), end_ms, end)).await.unwrap();
+}
+
+fn call_ids(store: &Store) -> Vec<String> {
+    let page = store.calls_page(&CallFilter::default(), &PageRequest::first(Order::OldestFirst, 1000)).unwrap();
+    page.items.into_iter().map(|c| c.record.call_id).collect()
+}
+
+fn rows(store: &Store, what: ExportWhat) -> usize {
+    let mut out = Vec::new();
+    store.export(what, ExportFormat::Ndjson, TimeRange::default(), &mut out).unwrap();
+    String::from_utf8(out).unwrap().lines().count()
+}
+
+#[tokio::test]
+async fn pruning_by_age_removes_whole_calls_ended_before_the_cut_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let now = Timestamp::now().unix_millis();
+    call(&store, "old", now - 3 * DAY, now - 3 * DAY + 60_000, "old-note").await;
+    // Started before the cut, still going after it: kept whole.
+    call(&store, "spanning", now - DAY - 60_000, now - DAY + 60_000, "span").await;
+    call(&store, "today", now - 60_000, now - 1_000, "today-note").await;
+    // An event of no call, old, and one recent; a caught-up step confirmed by its webhook
+    // (an event naming another delivery), old.
+    store.ingest(event("account.updated", Some("acc_old"), None, now - 2 * DAY, json!({}))).await.unwrap();
+    store.ingest(event("account.updated", Some("acc_new"), None, now - 1_000, json!({}))).await.unwrap();
+    store.ingest(event("call.completed", None, Some("confirmed"), now - 2 * DAY, json!({}))).await.unwrap();
+    let webhook = event("call.completed", Some("conf_w"), Some("confirmed"), now - 2 * DAY, json!({}));
+    assert!(matches!(store.ingest(webhook).await.unwrap(), IngestOutcome::Stored(_)));
+    assert_eq!(store.claim_alerts(vec!["old".into()], AlertHow::Notified).await.unwrap(), ["old"]);
+    let deliveries_before = store.counts(at(0)).unwrap().deliveries_total;
+
+    let pruned = store.prune_before(at(now - DAY)).await.unwrap();
+    // Events: old 2, confirmed 1 (its webhook confirmed the caught-up step), acc_old 1.
+    assert_eq!(pruned, Pruned { calls: 2, events: 4 });
+    assert_eq!(call_ids(&store), ["spanning", "today"]);
+    assert_eq!(store.counts(at(0)).unwrap().deliveries_total, deliveries_before - 5, "their 5 deliveries went too");
+    assert!(store.call_detail("old").unwrap().is_none());
+    assert_eq!(store.alert_claimed("old").unwrap(), None);
+    assert_eq!(rows(&store, ExportWhat::Events), 5, "spanning 2, today 2, acc_new 1");
+    // The search index forgot the pruned call and still finds the kept ones.
+    let search = |text: &str| {
+        let filter = CallFilter { text: Some(text.into()), ..CallFilter::default() };
+        store.calls_page(&filter, &PageRequest::first(Order::NewestFirst, 10)).unwrap().items.len()
+    };
+    assert_eq!((search("old-note"), search("today-note")), (0, 1));
+    // Again: nothing left to prune.
+    assert_eq!(store.prune_before(at(now - DAY)).await.unwrap(), Pruned::default());
+    store.close();
+    let reopened = open(&dir);
+    assert_eq!(call_ids(&reopened), ["spanning", "today"]);
+    reopened.integrity_check().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pruning_to_a_size_removes_the_oldest_calls_while_deliveries_keep_arriving() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let padding = "x".repeat(2_000);
+    for i in 0..600 {
+        call(&store, &format!("c{i:04}"), i * 1_000, i * 1_000 + 500, &padding).await;
+    }
+    let full = store.size().unwrap();
+    assert!(full.used_bytes > 2_000_000 && full.file_bytes >= full.used_bytes, "{full:?}");
+    let limit = full.used_bytes / 2;
+
+    // Deliveries sent while pruning runs are all committed.
+    let pruning = {
+        let store = store.clone();
+        tokio::spawn(async move { store.prune_to_size(limit).await.unwrap() })
+    };
+    let mut sent = Vec::new();
+    for i in 0..100 {
+        let store = store.clone();
+        sent.push(tokio::spawn(async move {
+            let late =
+                event("call.started", Some(&format!("new{i}")), Some(&format!("n{i:03}")), 10_000_000 + i, json!({}));
+            store.ingest(late).await.unwrap()
+        }));
+    }
+    for s in sent {
+        assert!(matches!(s.await.unwrap(), IngestOutcome::Stored(_)));
+    }
+    let pruned = pruning.await.unwrap();
+    assert!(pruned.calls > 0);
+    assert!(store.size().unwrap().used_bytes <= limit);
+    let kept = call_ids(&store);
+    assert_eq!(kept.len() as u64, 700 - pruned.calls);
+    // The oldest went: what is left is a contiguous newest part, with every new call.
+    let first_kept: usize = kept[0][1..].parse().unwrap();
+    assert_eq!(first_kept as u64, pruned.calls);
+    assert_eq!(kept.iter().filter(|c| c.starts_with('n')).count(), 100);
+}
+
+#[tokio::test]
+async fn an_export_counts_its_rows_ahead_reports_progress_and_can_be_cancelled() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    for i in 0..50 {
+        call(&store, &format!("c{i:02}"), i * 1_000, i * 1_000 + 500, "n").await;
+    }
+    let range = TimeRange { from: Some(at(10_000)), to: Some(at(20_000)) };
+    assert_eq!(store.export_count(ExportWhat::Calls, range).unwrap(), 10);
+    assert_eq!(store.export_count(ExportWhat::Events, range).unwrap(), 20);
+    let mut seen = Vec::new();
+    let mut out = Vec::new();
+    let written = store.export_with(ExportWhat::Calls, ExportFormat::Csv, range, &mut out, |n| {
+        seen.push(n);
+        true
+    });
+    assert_eq!(written.unwrap(), 10);
+    assert_eq!(seen, (1..=10).collect::<Vec<u64>>());
+    let cancelled = store.export_with(ExportWhat::Events, ExportFormat::Ndjson, range, &mut Vec::new(), |n| n < 5);
+    assert!(matches!(cancelled, Err(StoreError::Cancelled)), "{cancelled:?}");
+}
