@@ -9,7 +9,7 @@ use calleague_alerts::{AlertSettings, AlertStatus, Alerts};
 use calleague_catchup::{CatchUpOptions, Progress, HEARTBEAT_INTERVAL};
 use calleague_client::{Client, ClientConfig, SecretKey};
 use calleague_error_code::ErrorCode;
-use calleague_receiver::{ApiKey, KeySet, ReceiverConfig};
+use calleague_receiver::ApiKey;
 use calleague_store::Store;
 use serde::Serialize;
 use tokio::sync::Mutex;
@@ -17,6 +17,7 @@ use tokio::sync::Mutex;
 use crate::demo::Demo;
 use crate::error::{AppError, AppResult};
 use crate::keychain::{mask, Entry, Keychain, KeychainError};
+use crate::receiver_settings::PreviousKey;
 use crate::service::{CatchUpState, ReceiverService};
 use crate::settings::{self, Mode, Settings};
 use crate::subscriptions::SubscriptionProblem;
@@ -48,14 +49,16 @@ pub struct AppStatus {
 /// What runs now; settings say what should run after a restart.
 #[derive(Default)]
 pub(crate) struct Running {
-    key: Option<String>,
+    pub(crate) key: Option<String>,
     /// Where the key may be sent: from the keychain, beside the key; never from settings.
     api_base: Option<String>,
     keychain_error: Option<AppError>,
     pub(crate) service: Option<ReceiverService>,
-    receiver_error: Option<AppError>,
+    pub(crate) receiver_error: Option<AppError>,
     pub(crate) demo: Option<Demo>,
     pub(crate) subscription_problem: Option<SubscriptionProblem>,
+    /// The key before the last replacement, accepted for the grace period. In memory only.
+    pub(crate) previous_key: Option<PreviousKey>,
     /// The events the subscriptions pointing here ask for (None: all), kept over restarts.
     pub(crate) event_filter: Option<std::collections::BTreeSet<String>>,
 }
@@ -63,12 +66,14 @@ pub(crate) struct Running {
 pub struct Engine {
     store: Arc<Store>,
     keychain: Arc<dyn Keychain>,
-    config_dir: PathBuf,
+    pub(crate) config_dir: PathBuf,
     pub(crate) settings: Mutex<Settings>,
     pub(crate) running: Mutex<Running>,
     catch_up: Arc<std::sync::Mutex<CatchUpState>>,
     /// The notifications' watcher, once the app started it (the headless receiver has none).
     pub(crate) alerts: std::sync::OnceLock<Alerts>,
+    /// Retention's background task, once started.
+    pub(crate) pruner: std::sync::OnceLock<crate::retention::Pruner>,
 }
 
 impl Engine {
@@ -82,6 +87,7 @@ impl Engine {
             running: Mutex::new(Running::default()),
             catch_up: Arc::default(),
             alerts: std::sync::OnceLock::new(),
+            pruner: std::sync::OnceLock::new(),
         }
     }
 
@@ -91,6 +97,7 @@ impl Engine {
 
     /// Picks up where the last run left off: the account's key from the keychain, or demo.
     pub async fn resume(&self) {
+        self.start_retention().await;
         let mode = self.settings.lock().await.mode;
         match mode {
             Some(Mode::Account) => match self.keychain(|k| k.load(Entry::ApiKey)).await {
@@ -168,9 +175,17 @@ impl Engine {
         let (stored_key, stored_base) = (key.clone(), base.clone());
         self.keychain(move |k| k.save(Entry::ApiBase, &stored_base)).await?;
         self.keychain(move |k| k.save(Entry::ApiKey, &stored_key)).await?;
+        let was_demo = self.running.lock().await.demo.is_some();
         self.stop_demo().await;
+        let grace = self.key_grace().await;
         {
             let mut running = self.running.lock().await;
+            // A replaced account key stays accepted for the grace period: deliveries signed
+            // with it may still be on their way.
+            let replaced = running.key.take().filter(|old| !was_demo && *old != key);
+            running.previous_key = replaced
+                .filter(|_| !grace.is_zero())
+                .map(|old| PreviousKey { key: old, until: std::time::SystemTime::now() + grace });
             running.key = Some(key);
             running.api_base = Some(base.clone());
             running.keychain_error = None;
@@ -191,6 +206,7 @@ impl Engine {
         self.stop_receiver().await;
         let mut running = self.running.lock().await;
         running.key = None;
+        running.previous_key = None;
         running.api_base = None;
         drop(running);
         self.update_settings(|s| s.mode = None).await
@@ -252,11 +268,10 @@ impl Engine {
     /// port is taken) is kept for the status bar. In account mode, catches up after.
     pub async fn restart_receiver(&self) {
         self.stop_receiver().await;
-        let port = self.settings.lock().await.port;
+        let settings = self.settings.lock().await.clone();
         let mut running = self.running.lock().await;
         let Some(key) = running.key.as_deref().and_then(ApiKey::new) else { return };
-        let mut config = ReceiverConfig::new(KeySet::single(key));
-        config.bind = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let mut config = self.receiver_config(&settings, key, running.previous_key.as_ref());
         config.subscriptions = running.event_filter.clone();
         match ReceiverService::start(self.store.clone(), config, HEARTBEAT_INTERVAL).await {
             Ok(service) => {

@@ -10,6 +10,9 @@
 //! - [`recording`]: recordings downloaded through the REST client, and safe file names.
 //! - subscriptions: the account's webhooks managed from the app, checked against this
 //!   computer's address, and followed by the receiver's event filter.
+//! - [`export`]: calls or events of a time range to a file, with progress and cancel.
+//! - receiver settings and retention: the Settings page's sections, each applied all or
+//!   nothing; retention prunes in the background.
 //! - [`AppError`]: every failure as `{code, message}`, the code one of [`ErrorCode`].
 //!
 //! `docs/architecture.md` shows where this sits between the crates below and the app above.
@@ -17,10 +20,13 @@
 mod demo;
 mod engine;
 mod error;
+pub mod export;
 pub mod feed;
 mod keychain;
 mod notifications;
+mod receiver_settings;
 pub mod recording;
+mod retention;
 mod service;
 mod settings;
 mod subscriptions;
@@ -30,6 +36,8 @@ pub use calleague_error_code::ErrorCode;
 pub use engine::{AppStatus, Engine};
 pub use error::{AppError, AppResult};
 pub use keychain::{mask, Entry, Keychain, KeychainError, MemoryKeychain, OsKeychain};
+pub use receiver_settings::{ReceiverSettings, TlsChoice};
+pub use retention::{DataInfo, PruneReport, Retention};
 pub use service::{close_store, ReceiverService};
 pub use settings::{own_private_dir, Mode, Settings};
 pub use subscriptions::{webhook_url, Subscription, SubscriptionDraft, SubscriptionProblem, Subscriptions};

@@ -4,6 +4,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use calleague_alerts::AlertSettings;
+
+use crate::receiver_settings::TlsChoice;
+use crate::retention::Retention;
 use serde::{Deserialize, Serialize};
 
 /// How the user came in.
@@ -35,6 +38,15 @@ pub struct Settings {
     /// The "still receiving in the background" note was shown once, the first time the
     /// window was closed.
     pub background_notice_shown: bool,
+    /// The path deliveries are accepted on.
+    pub receiver_path: String,
+    /// The largest delivery body accepted, in KiB.
+    pub body_limit_kb: u32,
+    pub tls: TlsChoice,
+    /// How long a replaced API key is still accepted, in minutes.
+    pub key_grace_minutes: u32,
+    /// How much history the database keeps.
+    pub retention: Retention,
 }
 
 impl Default for Settings {
@@ -48,6 +60,11 @@ impl Default for Settings {
             notifications: AlertSettings::default(),
             start_at_login: false,
             background_notice_shown: false,
+            receiver_path: calleague_receiver::DEFAULT_PATH.into(),
+            body_limit_kb: (calleague_receiver::DEFAULT_BODY_LIMIT / 1024) as u32,
+            tls: TlsChoice::Off,
+            key_grace_minutes: 60,
+            retention: Retention::default(),
         }
     }
 }

@@ -292,3 +292,201 @@ async fn subscriptions_are_managed_diagnosed_and_followed_by_the_receivers_filte
     engine.shutdown().await;
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receiver_settings_apply_all_or_nothing_and_survive_a_restart() {
+    use calleague_engine::{ReceiverSettings, TlsChoice};
+    let s = setup();
+    let sim = simulator().await;
+    let engine = s.engine();
+    engine.set_port(free_port()).await.unwrap();
+    engine.connect_account(KEY.into(), Some(sim.url())).await.unwrap();
+    let port = free_port();
+    let wanted = ReceiverSettings {
+        port,
+        path: "/in/calleague".into(),
+        public_url: Some("https://tunnel.example".into()),
+        body_limit_kb: 64,
+        tls: TlsChoice::Off,
+        key_grace_minutes: 5,
+    };
+    engine.apply_receiver_settings(wanted.clone()).await.unwrap();
+    let url = engine.status().await.receiver_url.unwrap();
+    assert_eq!(url, format!("http://127.0.0.1:{port}/in/calleague"), "restarted on the new port and path");
+    // The body limit took effect: 70 KiB is refused with 413, a small delivery is not.
+    let big = serde_json::json!({"event": "call.started", "deliveryId": "big", "occurredAt": "2026-01-01T12:00:00Z",
+        "data": {"callId": "cl_big", "metadata": {"pad": "x".repeat(70 * 1024)}}});
+    let reply = reqwest::Client::new().post(&url).bearer_auth(KEY).json(&big).send().await.unwrap();
+    assert_eq!(reply.status(), 413);
+
+    // A taken port: refused by its field, the previous settings kept and still receiving.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy = ReceiverSettings { port: taken.local_addr().unwrap().port(), path: "/other".into(), ..wanted.clone() };
+    let refused = engine.apply_receiver_settings(busy).await.unwrap_err();
+    assert_eq!((refused.code, refused.field.as_deref()), (ErrorCode::PortInUse, Some("port")));
+    assert!(refused.message.contains("previous settings are kept"), "{}", refused.message);
+    assert_eq!(engine.receiver_settings().await, wanted);
+    assert_eq!(engine.status().await.receiver_url.as_deref(), Some(url.as_str()));
+    // A PEM file that is not there: nothing is saved.
+    let pem = ReceiverSettings {
+        tls: TlsChoice::Pem { cert: "/nonexistent.pem".into(), key: "/x".into() },
+        ..wanted.clone()
+    };
+    assert_eq!(engine.apply_receiver_settings(pem).await.unwrap_err().field.as_deref(), Some("tlsCert"));
+    engine.shutdown().await;
+
+    let store = Store::open(s.dir.path().join("monitor.db"), StoreOptions::default()).unwrap();
+    let again = Engine::new(store, s.keychain.clone(), s.dir.path().to_path_buf());
+    assert_eq!(again.receiver_settings().await, wanted, "saved");
+    again.resume().await;
+    assert_eq!(again.status().await.receiver_url.as_deref(), Some(url.as_str()));
+    again.shutdown().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replaced_key_is_accepted_for_its_grace_period_only() {
+    // The simulator accepts both keys: the account's old one and its replacement.
+    const NEW: &str = "sk_engine_test_rotated_77";
+    let s = setup();
+    let mut config = SimConfig::new(KEY);
+    config.keys.push(NEW.into());
+    let sim = Simulator::start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let engine = s.engine();
+    engine.set_port(free_port()).await.unwrap();
+    engine.connect_account(KEY.into(), Some(sim.url())).await.unwrap();
+    let url = engine.status().await.receiver_url.unwrap();
+    // A wrong token is answered 200 and discarded (Calleague's advice): kept is what counts.
+    let kept = |key: &'static str, id: &'static str| {
+        let (url, store) = (url.clone(), s.store.clone());
+        async move {
+            let body = serde_json::json!({"event": "call.started", "deliveryId": id,
+                "occurredAt": "2026-01-01T12:00:00Z", "data": {"callId": id}});
+            let status = reqwest::Client::new().post(&url).bearer_auth(key).json(&body).send().await.unwrap().status();
+            assert_eq!(status, 200);
+            store.call(id).unwrap().is_some()
+        }
+    };
+    engine.connect_account(NEW.into(), Some(sim.url())).await.unwrap();
+    assert!(kept(NEW, "d_new").await);
+    assert!(kept(KEY, "d_old").await, "the previous key within its grace period");
+    assert!(!kept("sk_someone_else", "d_x").await);
+
+    // With no grace period, a replaced key is refused at once.
+    let mut settings = engine.receiver_settings().await;
+    settings.key_grace_minutes = 0;
+    engine.apply_receiver_settings(settings).await.unwrap();
+    engine.connect_account(KEY.into(), Some(sim.url())).await.unwrap();
+    assert!(kept(KEY, "d_back").await);
+    assert!(!kept(NEW, "d_new_again").await);
+    engine.shutdown().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_is_checked_saved_and_prunes_old_calls() {
+    use calleague_engine::Retention;
+    let s = setup();
+    let engine = s.engine();
+    let refused = engine.apply_retention(Retention { keep_days: Some(0), max_gb: None }).await.unwrap_err();
+    assert_eq!((refused.code, refused.field.as_deref()), (ErrorCode::SettingInvalid, Some("keepDays")));
+    let day = 86_400_000;
+    let now = calleague_events::Timestamp::now().unix_millis();
+    for (call, ms) in [("cl_old", now - 2 * day), ("cl_today", now - 60_000)] {
+        ingest_failed(&s.store, call, ms).await;
+    }
+    engine.apply_retention(Retention { keep_days: Some(1), max_gb: None }).await.unwrap();
+    let report = engine.prune_now().await;
+    assert_eq!((report.calls, report.error), (1, None));
+    assert!(s.store.call("cl_old").unwrap().is_none());
+    assert!(s.store.call("cl_today").unwrap().is_some());
+    // The background task prunes at its start and after each change.
+    engine.start_retention().await;
+    ingest_failed(&s.store, "cl_old_too", now - 3 * day).await;
+    engine.apply_retention(Retention { keep_days: Some(1), max_gb: Some(100.0) }).await.unwrap();
+    for _ in 0..200 {
+        if s.store.call("cl_old_too").unwrap().is_none() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(s.store.call("cl_old_too").unwrap().is_none(), "pruned in the background");
+    assert!(s.store.call("cl_today").unwrap().is_some());
+    let info = engine.data_info().await.unwrap();
+    assert_eq!(info.retention.keep_days, Some(1));
+    assert!(info.size.used_bytes > 0 && info.path.ends_with("monitor.db"));
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_writes_the_range_reports_progress_and_a_cancel_leaves_no_file() {
+    use calleague_engine::export::{ExportProgress, ExportRequest};
+    use calleague_store::{ExportFormat, ExportWhat, TimeRange};
+    use std::sync::atomic::AtomicBool;
+    let s = setup();
+    let engine = s.engine();
+    for i in 0..30 {
+        let at = calleague_events::Timestamp::from_unix_millis(1_767_268_800_000 + i * 1_000).unwrap().to_string();
+        let body = serde_json::json!({"event": "call.started", "deliveryId": format!("d{i}"), "occurredAt": at,
+            "data": {"callId": format!("c{i:02}")}});
+        let raw = body.to_string().into_bytes();
+        s.store
+            .ingest(calleague_store::IncomingDelivery {
+                received_at: calleague_events::Timestamp::now(),
+                peer: None,
+                headers: vec![],
+                parsed: calleague_events::parse_delivery(&raw).unwrap(),
+                body: raw,
+                hidden: false,
+                source: calleague_store::Source::Webhook,
+            })
+            .await
+            .unwrap();
+    }
+    let ts = |i: i64| Some(calleague_events::Timestamp::from_unix_millis(1_767_268_800_000 + i * 1_000).unwrap());
+    let request = ExportRequest {
+        what: ExportWhat::Calls,
+        format: ExportFormat::Csv,
+        range: TimeRange { from: ts(5), to: ts(15) },
+    };
+    let target = s.dir.path().join("out.csv");
+    let seen = Arc::new(std::sync::Mutex::new(Vec::<ExportProgress>::new()));
+    let log = seen.clone();
+    let rows = engine
+        .export_to_file(request, target.clone(), Arc::new(AtomicBool::new(false)), move |p| log.lock().unwrap().push(p))
+        .await
+        .unwrap();
+    assert_eq!(rows, 10);
+    let text = std::fs::read_to_string(&target).unwrap();
+    assert_eq!(text.lines().count(), 11, "a header and ten rows");
+    assert!(text.lines().nth(1).unwrap().starts_with("c05,"), "{text}");
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.first(), Some(&ExportProgress { written: 0, total: 10 }));
+    assert_eq!(seen.last(), Some(&ExportProgress { written: 10, total: 10 }));
+
+    // Cancelled: no file, not even the part, and an existing file is left alone.
+    let cancel = Arc::new(AtomicBool::new(true));
+    let err = engine.export_to_file(request, target.clone(), cancel, |_| {}).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::Cancelled);
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), text);
+    assert!(!s.dir.path().join("out.csv.part").exists());
+}
+
+async fn ingest_failed(store: &Store, call: &str, ms: i64) {
+    let at = calleague_events::Timestamp::from_unix_millis(ms).unwrap().to_string();
+    let body =
+        serde_json::json!({"event": "call.failed", "deliveryId": call, "occurredAt": at, "data": {"callId": call}});
+    let raw = body.to_string().into_bytes();
+    store
+        .ingest(calleague_store::IncomingDelivery {
+            received_at: calleague_events::Timestamp::now(),
+            peer: None,
+            headers: vec![],
+            parsed: calleague_events::parse_delivery(&raw).unwrap(),
+            body: raw,
+            hidden: false,
+            source: calleague_store::Source::Webhook,
+        })
+        .await
+        .unwrap();
+}

@@ -11,13 +11,15 @@ use crate::query::TimeRange;
 use crate::rows::{call_row, event_row, CALL_COLUMNS, EVENT_COLUMNS};
 use crate::{Result, Store, StoreError};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, ts_rs::TS)]
+#[serde(rename_all = "lowercase")]
 pub enum ExportWhat {
     Calls,
     Events,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, ts_rs::TS)]
+#[serde(rename_all = "lowercase")]
 pub enum ExportFormat {
     Ndjson,
     Csv,
