@@ -460,9 +460,9 @@ async fn an_export_writes_the_range_reports_progress_and_a_cancel_leaves_no_file
     let text = std::fs::read_to_string(&target).unwrap();
     assert_eq!(text.lines().count(), 11, "a header and ten rows");
     assert!(text.lines().nth(1).unwrap().starts_with("c05,"), "{text}");
-    let seen = seen.lock().unwrap();
-    assert_eq!(seen.first(), Some(&ExportProgress { written: 0, total: 10 }));
-    assert_eq!(seen.last(), Some(&ExportProgress { written: 10, total: 10 }));
+    let reports = seen.lock().unwrap().clone();
+    assert_eq!(reports.first(), Some(&ExportProgress { written: 0, total: 10 }));
+    assert_eq!(reports.last(), Some(&ExportProgress { written: 10, total: 10 }));
 
     // Cancelled: no file, not even the part, and an existing file is left alone.
     let cancel = Arc::new(AtomicBool::new(true));
