@@ -29,6 +29,13 @@ const COMMANDS: &[&str] = &[
     "update_subscription",
     "delete_subscription",
     "fix_subscriptions",
+    "receiver_settings",
+    "apply_receiver_settings",
+    "data_info",
+    "apply_retention",
+    "choose_pem_file",
+    "export_data",
+    "cancel_export",
 ];
 
 fn main() {

@@ -63,6 +63,17 @@ pub fn typescript() -> String {
     declare::<calleague_engine::Subscription>(&mut out, &cfg);
     declare::<calleague_engine::SubscriptionDraft>(&mut out, &cfg);
     declare::<calleague_engine::SubscriptionProblem>(&mut out, &cfg);
+    declare::<calleague_engine::ReceiverSettings>(&mut out, &cfg);
+    declare::<calleague_engine::TlsChoice>(&mut out, &cfg);
+    declare::<calleague_engine::Retention>(&mut out, &cfg);
+    declare::<calleague_engine::DataInfo>(&mut out, &cfg);
+    declare::<calleague_engine::PruneReport>(&mut out, &cfg);
+    declare::<calleague_store::StoreSize>(&mut out, &cfg);
+    declare::<calleague_engine::export::ExportRequest>(&mut out, &cfg);
+    declare::<calleague_engine::export::ExportProgress>(&mut out, &cfg);
+    declare::<calleague_store::ExportWhat>(&mut out, &cfg);
+    declare::<calleague_store::ExportFormat>(&mut out, &cfg);
+    declare::<crate::save_dialog::ExportDone>(&mut out, &cfg);
     out.truncate(out.trim_end().len());
     out.push('\n');
     out

@@ -9,9 +9,11 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use calleague_engine::export::{ExportProgress, ExportRequest};
 use calleague_engine::feed::{self, FeedBatch};
 use calleague_engine::{
-    AlertSettings, AppError, AppResult, AppStatus, Engine, ErrorCode, SubscriptionDraft, Subscriptions,
+    AlertSettings, AppError, AppResult, AppStatus, DataInfo, Engine, ErrorCode, ReceiverSettings, Retention,
+    SubscriptionDraft, Subscriptions,
 };
 use calleague_events::Timestamp;
 use calleague_store::{
@@ -247,4 +249,60 @@ pub async fn delete_subscription(engine: EngineState<'_>, webhook_id: String) ->
 #[tauri::command]
 pub async fn fix_subscriptions(engine: EngineState<'_>) -> AppResult<Subscriptions> {
     logged("fix_subscriptions", engine.fix_subscriptions()).await
+}
+
+#[tauri::command]
+pub async fn receiver_settings(engine: EngineState<'_>) -> AppResult<ReceiverSettings> {
+    Ok(engine.receiver_settings().await)
+}
+
+/// Every field checked, saved together; a restart the new settings need happens before
+/// the answer, and when the receiver cannot start with them the previous ones are kept.
+#[tauri::command]
+pub async fn apply_receiver_settings(engine: EngineState<'_>, settings: ReceiverSettings) -> AppResult<AppStatus> {
+    act("apply_receiver_settings", &engine, engine.apply_receiver_settings(settings)).await
+}
+
+/// Where the database is, its size, the retention and what it last removed.
+#[tauri::command]
+pub async fn data_info(engine: EngineState<'_>) -> AppResult<DataInfo> {
+    logged("data_info", engine.data_info()).await
+}
+
+#[tauri::command]
+pub async fn apply_retention(engine: EngineState<'_>, retention: Retention) -> AppResult<DataInfo> {
+    logged("apply_retention", async {
+        engine.apply_retention(retention).await?;
+        engine.data_info().await
+    })
+    .await
+}
+
+/// A PEM file picked in the native open dialog; none when cancelled.
+#[tauri::command]
+pub async fn choose_pem_file<R: tauri::Runtime>(app: tauri::AppHandle<R>, title: String) -> AppResult<Option<String>> {
+    Ok(crate::save_dialog::choose_pem_file(&app, &title).await.map(|p| p.display().to_string()))
+}
+
+/// Asks where to save in the native dialog, then writes the export there, reporting
+/// progress on the channel. The path and rows written, or none when the dialog was
+/// cancelled; a cancelled export answers with the code `cancelled`.
+#[tauri::command]
+pub async fn export_data<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    engine: EngineState<'_>,
+    running: State<'_, crate::save_dialog::RunningExport>,
+    request: ExportRequest,
+    on_progress: Channel<ExportProgress>,
+) -> AppResult<Option<crate::save_dialog::ExportDone>> {
+    let work = crate::save_dialog::export(&app, &engine, &running, request, move |p| {
+        let _ = on_progress.send(p);
+    });
+    logged("export_data", work).await
+}
+
+#[tauri::command]
+pub async fn cancel_export(running: State<'_, crate::save_dialog::RunningExport>) -> AppResult<()> {
+    running.cancel();
+    Ok(())
 }

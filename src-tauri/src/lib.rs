@@ -4,7 +4,7 @@
 pub mod bindings;
 pub mod commands;
 pub mod notifications;
-mod save_dialog;
+pub mod save_dialog;
 mod tray;
 
 use std::sync::Arc;
@@ -72,6 +72,13 @@ pub fn commands<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool +
         commands::update_subscription,
         commands::delete_subscription,
         commands::fix_subscriptions,
+        commands::receiver_settings,
+        commands::apply_receiver_settings,
+        commands::data_info,
+        commands::apply_retention,
+        commands::choose_pem_file,
+        commands::export_data,
+        commands::cancel_export,
     ]
 }
 
@@ -117,6 +124,7 @@ pub fn run() {
             Some(vec![BACKGROUND_FLAG]),
         ))
         .manage(notifications::OpenRequests::default())
+        .manage(save_dialog::RunningExport::default())
         .setup(|app| {
             let tray_present = tray::install(app);
             app.manage(tray::TrayPresent(tray_present));

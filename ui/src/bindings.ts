@@ -35,7 +35,7 @@ field?: string, };
 /**
  * A stable, machine-readable error code (snake_case on the wire).
  */
-export type ErrorCode = "store_open" | "store_too_new" | "store_unavailable" | "store_stopped" | "store_sqlite" | "store_corrupt" | "store_export" | "key_rejected" | "not_found" | "invalid_request" | "rate_limited" | "server_error" | "unreachable" | "timed_out" | "unexpected_reply" | "validation" | "port_in_use" | "bind_failed" | "tls" | "invalid_path" | "keychain_unavailable" | "keychain_locked" | "key_missing" | "key_empty" | "port_invalid" | "public_url_invalid" | "notification_setting_invalid" | "start_at_login_failed" | "invalid_time" | "not_connected" | "demo_failed" | "settings_write" | "save_failed" | "internal";
+export type ErrorCode = "store_open" | "store_too_new" | "store_unavailable" | "store_stopped" | "store_sqlite" | "store_corrupt" | "store_export" | "key_rejected" | "not_found" | "invalid_request" | "rate_limited" | "server_error" | "unreachable" | "timed_out" | "unexpected_reply" | "validation" | "port_in_use" | "bind_failed" | "tls" | "invalid_path" | "keychain_unavailable" | "keychain_locked" | "key_missing" | "key_empty" | "port_invalid" | "public_url_invalid" | "notification_setting_invalid" | "start_at_login_failed" | "invalid_time" | "not_connected" | "demo_failed" | "settings_write" | "save_failed" | "cancelled" | "setting_invalid" | "internal";
 
 /**
  * How the user came in.
@@ -295,3 +295,84 @@ export type SubscriptionDraft = { url: string, events: Array<string>, };
  * Why deliveries may not reach this computer, with what the one-click fix does.
  */
 export type SubscriptionProblem = { "kind": "noPublicUrl" } | { "kind": "noneHere", url: string, events: Array<string>, } | { "kind": "missingEvents", webhookId: string, missing: Array<string>, };
+
+/**
+ * The receiver's own settings, as the form shows and sends them.
+ */
+export type ReceiverSettings = { port: number, 
+/**
+ * The one path deliveries are accepted on, e.g. `/hooks/calleague`.
+ */
+path: string, 
+/**
+ * The tunnel's https address that Calleague delivers to; None when there is none.
+ */
+publicUrl: string | null, 
+/**
+ * The largest delivery body accepted, in KiB.
+ */
+bodyLimitKb: number, tls: TlsChoice, 
+/**
+ * After the API key is replaced, how long deliveries signed with the previous key are
+ * still accepted (Calleague may have some in flight), in minutes.
+ */
+keyGraceMinutes: number, };
+
+/**
+ * How the receiver speaks to its clients.
+ */
+export type TlsChoice = { "kind": "off" } | { "kind": "selfSigned" } | { "kind": "pem", cert: string, key: string, };
+
+/**
+ * Keep everything (the default), or within these limits.
+ */
+export type Retention = { 
+/**
+ * Calls whose last event is older than this many days are removed.
+ */
+keepDays: number | null, 
+/**
+ * The oldest calls are removed while the data takes more than this many GB.
+ */
+maxGb: number | null, };
+
+/**
+ * Where the data lives, how big it is, and what retention last did.
+ */
+export type DataInfo = { path: string, size: StoreSize, retention: Retention, lastPrune: PruneReport | null, };
+
+export type PruneReport = { at: string, calls: number, events: number, 
+/**
+ * Why the last prune failed, if it did (it is tried again within the hour).
+ */
+error: string | null, };
+
+/**
+ * How big the database is.
+ */
+export type StoreSize = { 
+/**
+ * The database file and its write-ahead log on disk.
+ */
+fileBytes: number, 
+/**
+ * The pages that hold data; freed pages are reused before the file grows again.
+ */
+usedBytes: number, };
+
+/**
+ * What to export.
+ */
+export type ExportRequest = { what: ExportWhat, format: ExportFormat, 
+/**
+ * On `occurredAt`; either end open.
+ */
+range: TimeRange, };
+
+export type ExportProgress = { written: number, total: number, };
+
+export type ExportWhat = "calls" | "events";
+
+export type ExportFormat = "ndjson" | "csv";
+
+export type ExportDone = { path: string, rows: number, };

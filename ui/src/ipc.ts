@@ -22,6 +22,12 @@ import type {
   StatusCounts,
   SubscriptionDraft,
   Subscriptions,
+  DataInfo,
+  ExportDone,
+  ExportProgress,
+  ExportRequest,
+  ReceiverSettings,
+  Retention,
   Transcript,
 } from "./bindings";
 
@@ -67,6 +73,19 @@ export const api = {
   deleteSubscription: (webhookId: string) => invoke<Subscriptions>("delete_subscription", { webhookId }),
   /** The diagnosis's one-click fix. */
   fixSubscriptions: () => invoke<Subscriptions>("fix_subscriptions"),
+  receiverSettings: () => invoke<ReceiverSettings>("receiver_settings"),
+  applyReceiverSettings: (settings: ReceiverSettings) => invoke<AppStatus>("apply_receiver_settings", { settings }),
+  dataInfo: () => invoke<DataInfo>("data_info"),
+  applyRetention: (retention: Retention) => invoke<DataInfo>("apply_retention", { retention }),
+  /** The native open dialog for a PEM file; null when cancelled. */
+  choosePemFile: (title: string) => invoke<string | null>("choose_pem_file", { title }),
+  /** The native save dialog, then the export with progress; null when the dialog was cancelled. */
+  exportData: (request: ExportRequest, onProgress: (p: ExportProgress) => void) => {
+    const channel = new Channel<ExportProgress>();
+    channel.onmessage = onProgress;
+    return invoke<ExportDone | null>("export_data", { request, onProgress: channel });
+  },
+  cancelExport: () => invoke<void>("cancel_export"),
   subscribeFeed: (onBatch: (batch: FeedBatch) => void) => {
     const channel = new Channel<FeedBatch>();
     channel.onmessage = onBatch;

@@ -163,7 +163,8 @@ impl Engine {
             self.update_settings(|s| before.write_into(s)).await?;
             self.restart_receiver().await;
             let field = field_of(error.code).unwrap_or("port");
-            let message = format!("{} The previous settings are kept.", error.message);
+            let stop = if error.message.ends_with(['.', '!', '?']) { "" } else { "." };
+            let message = format!("{}{stop} The previous settings are kept.", error.message);
             return Err(AppError { message, ..error }.on_field(field));
         }
         Ok(())

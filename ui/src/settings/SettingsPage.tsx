@@ -1,11 +1,17 @@
 import { api, AppStatus } from "../ipc";
 import { useAction } from "../useAction";
+import { AccountSettings } from "./AccountSettings";
+import { DataSettings } from "./DataSettings";
 import { NotificationSettings } from "./NotificationSettings";
+import { ReceiverSettingsForm } from "./ReceiverSettingsForm";
 
 /** Every setting in one place, section by section. */
 export function SettingsPage({ status, onStatus }: { status: AppStatus; onStatus: (s: AppStatus) => void }) {
   return (
     <main className="settings-page" data-testid="settings-page">
+      <AccountSettings status={status} onStatus={onStatus} />
+      <ReceiverSettingsForm status={status} onStatus={onStatus} />
+      <DataSettings />
       <NotificationSettings status={status} onStatus={onStatus} />
       <StartUp status={status} onStatus={onStatus} />
     </main>

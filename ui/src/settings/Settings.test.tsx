@@ -1,0 +1,159 @@
+// The account, receiver and data sections against a mocked IPC: what each sends, and
+// where each message appears.
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import type { AppStatus, DataInfo, ReceiverSettings } from "../ipc";
+import { AccountSettings } from "./AccountSettings";
+import { DataSettings, bytes } from "./DataSettings";
+import { ReceiverSettingsForm } from "./ReceiverSettingsForm";
+import { checkDraft, draftOf, restarts, settingsOf } from "./receiverDraft";
+
+const status: AppStatus = {
+  mode: "account", keyMasked: "••••••…4d2a", keychainError: null, receiverUrl: "http://127.0.0.1:8787/hooks/calleague",
+  receiverError: null, port: 8787, publicUrl: null, apiBaseUrl: "https://app.calleague.ai", catchUp: null, catchUpError: null,
+  notifications: { enabled: true, events: ["call.failed"], endedReasons: [], metadataField: null, pause: null },
+  alerts: { unseen: 0, unavailable: null }, startAtLogin: false, subscriptionProblem: null,
+};
+const receiver: ReceiverSettings = { port: 8787, path: "/hooks/calleague", publicUrl: null, bodyLimitKb: 1024, tls: { kind: "off" }, keyGraceMinutes: 60 };
+const data: DataInfo = {
+  path: "/home/ops/.local/share/calleague-monitor/monitor.db",
+  size: { fileBytes: 5 * 1024 * 1024, usedBytes: 4 * 1024 * 1024 },
+  retention: { keepDays: null, maxGb: null },
+  lastPrune: null,
+};
+
+type Call = { cmd: string; args: Record<string, unknown> };
+function mock(answer: (call: Call) => unknown): Call[] {
+  const calls: Call[] = [];
+  mockIPC((cmd, args) => {
+    const call = { cmd, args: (args ?? {}) as Record<string, unknown> };
+    calls.push(call);
+    return answer(call);
+  });
+  return calls;
+}
+
+afterEach(() => {
+  cleanup();
+  clearMocks();
+});
+
+describe("receiver settings", () => {
+  it("checks each field before sending and says when Apply restarts the receiver", () => {
+    const d = draftOf(receiver);
+    expect(checkDraft(d)).toBeNull();
+    expect(checkDraft({ ...d, port: "80" })?.field).toBe("port");
+    expect(checkDraft({ ...d, port: "8x" })?.field).toBe("port");
+    expect(checkDraft({ ...d, path: "hooks" })?.field).toBe("path");
+    expect(checkDraft({ ...d, publicUrl: "http://t.example" })?.field).toBe("publicUrl");
+    expect(checkDraft({ ...d, bodyLimitKb: "2" })?.field).toBe("bodyLimitKb");
+    expect(checkDraft({ ...d, tls: "pem" })?.field).toBe("tlsCert");
+    expect(checkDraft({ ...d, tls: "pem", cert: "/c.pem" })?.field).toBe("tlsKey");
+    expect(checkDraft({ ...d, keyGraceMinutes: "99999" })?.field).toBe("keyGraceMinutes");
+    expect(settingsOf({ ...d, publicUrl: " https://t.example ", tls: "pem", cert: "/c.pem", key: "/k.pem" })).toEqual({
+      ...receiver, publicUrl: "https://t.example", tls: { kind: "pem", cert: "/c.pem", key: "/k.pem" },
+    });
+    expect(restarts(receiver, { ...d, publicUrl: "https://t.example" })).toBe(false);
+    expect(restarts(receiver, { ...d, port: "9000" })).toBe(true);
+  });
+
+  it("shows the engine's refusal by its field, keeps what was typed, and reports a restart", async () => {
+    let refuse = true;
+    const calls = mock(({ cmd }) => {
+      if (cmd === "receiver_settings") return refuse ? receiver : { ...receiver, port: 9001 };
+      if (cmd === "apply_receiver_settings") {
+        if (refuse) throw { code: "port_in_use", message: "127.0.0.1:9001 is already in use. The previous settings are kept.", field: "port" };
+        return { ...status, port: 9001, receiverUrl: "http://127.0.0.1:9001/hooks/calleague" };
+      }
+    });
+    render(<ReceiverSettingsForm status={status} onStatus={() => undefined} />);
+    const port = (await screen.findByTestId("receiver-port")) as HTMLInputElement;
+    fireEvent.change(port, { target: { value: "9001" } });
+    expect(screen.getByTestId("receiver-restart-note")).toBeTruthy();
+    fireEvent.click(screen.getByTestId("receiver-apply"));
+    expect((await screen.findByTestId("receiver-port-error")).textContent).toContain("already in use");
+    expect(port.value).toBe("9001");
+    expect(port.getAttribute("aria-invalid")).toBe("true");
+    refuse = false;
+    fireEvent.click(screen.getByTestId("receiver-apply"));
+    expect((await screen.findByTestId("receiver-applied")).textContent).toContain("receives on http://127.0.0.1:9001/hooks/calleague");
+    const sent = calls.filter((c) => c.cmd === "apply_receiver_settings").map((c) => c.args.settings);
+    expect(sent).toEqual([{ ...receiver, port: 9001 }, { ...receiver, port: 9001 }]);
+  });
+});
+
+describe("data", () => {
+  it("shows where the data is and its size, and sends the retention chosen", async () => {
+    const calls = mock(({ cmd, args }) => {
+      if (cmd === "data_info") return data;
+      if (cmd === "apply_retention") return { ...data, retention: args.retention };
+    });
+    render(<DataSettings />);
+    expect((await screen.findByTestId("data-path")).textContent).toBe(data.path);
+    expect(screen.getByTestId("data-size").textContent).toBe("5.0 MB on disk (4.0 MB in use)");
+    fireEvent.click(screen.getByTestId("retention-by-age"));
+    fireEvent.change(screen.getByTestId("retention-days"), { target: { value: "0" } });
+    fireEvent.click(screen.getByTestId("retention-apply"));
+    expect((await screen.findByTestId("retention-days-error")).textContent).toContain("at least 1");
+    expect(calls.some((c) => c.cmd === "apply_retention")).toBe(false);
+    fireEvent.change(screen.getByTestId("retention-days"), { target: { value: "30" } });
+    fireEvent.click(screen.getByTestId("retention-by-size"));
+    fireEvent.click(screen.getByTestId("retention-apply"));
+    await screen.findByTestId("retention-applied");
+    expect(calls.find((c) => c.cmd === "apply_retention")?.args).toEqual({ retention: { keepDays: 30, maxGb: 5 } });
+    expect(bytes(512)).toBe("512 B");
+    expect(bytes(3 * 1024 ** 3)).toBe("3.0 GB");
+  });
+
+  it("exports with progress, and says so when cancelled", async () => {
+    let finish: (v: unknown) => void = () => undefined;
+    const calls = mock(({ cmd }) => {
+      if (cmd === "data_info") return data;
+      if (cmd === "export_data") {
+        return new Promise((resolve, reject) => {
+          finish = (v) => (v === "cancel" ? reject({ code: "cancelled", message: "the export was cancelled" }) : resolve(v));
+        });
+      }
+    });
+    render(<DataSettings />);
+    await screen.findByTestId("data-path");
+    fireEvent.change(screen.getByTestId("export-what"), { target: { value: "events" } });
+    fireEvent.change(screen.getByTestId("export-format"), { target: { value: "csv" } });
+    fireEvent.change(screen.getByTestId("export-from"), { target: { value: "2026-11-26T10:00:00" } });
+    fireEvent.click(screen.getByTestId("export-start"));
+    expect(await screen.findByTestId("export-progress")).toBeTruthy();
+    const request = calls.find((c) => c.cmd === "export_data")?.args.request as { what: string; format: string; range: { from: string | null; to: null } };
+    expect([request.what, request.format, request.range.to]).toEqual(["events", "csv", null]);
+    expect(new Date(request.range.from ?? "").getTime()).toBe(new Date("2026-11-26T10:00:00").getTime());
+    fireEvent.click(screen.getByTestId("export-cancel"));
+    expect(calls.some((c) => c.cmd === "cancel_export")).toBe(true);
+    finish("cancel");
+    expect(await screen.findByTestId("export-cancelled")).toBeTruthy();
+    fireEvent.click(screen.getByTestId("export-start"));
+    await screen.findByTestId("export-progress");
+    finish({ path: "/tmp/calleague-events.csv", rows: 1234 });
+    expect((await screen.findByTestId("export-done")).textContent).toBe("Exported 1,234 rows to /tmp/calleague-events.csv");
+  });
+});
+
+describe("account", () => {
+  it("shows the key masked, replaces it through the engine's check, and asks before removing it", async () => {
+    const calls = mock(({ cmd }) => {
+      if (cmd === "connect_account") return { ...status, keyMasked: "••••••…9f9f" };
+      if (cmd === "remove_key") return { ...status, mode: null, keyMasked: null };
+    });
+    let latest = status;
+    render(<AccountSettings status={status} onStatus={(s) => (latest = s)} />);
+    expect(screen.getByTestId("account-key").textContent).toBe("••••••…4d2a");
+    fireEvent.click(screen.getByTestId("replace-key"));
+    fireEvent.change(screen.getByTestId("new-api-key"), { target: { value: "sk_new_9f9f" } });
+    fireEvent.click(screen.getByTestId("replace-key-save"));
+    await waitFor(() => expect(latest.keyMasked).toBe("••••••…9f9f"));
+    expect(calls.find((c) => c.cmd === "connect_account")?.args).toEqual({ key: "sk_new_9f9f", apiBaseUrl: "https://app.calleague.ai" });
+    fireEvent.click(screen.getByTestId("remove-key"));
+    expect(calls.some((c) => c.cmd === "remove_key")).toBe(false);
+    fireEvent.click(screen.getByTestId("remove-key-yes"));
+    await waitFor(() => expect(latest.mode).toBeNull());
+  });
+});
