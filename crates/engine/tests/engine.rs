@@ -490,3 +490,77 @@ async fn ingest_failed(store: &Store, call: &str, ms: i64) {
         .await
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_from_the_settings_self_signed_or_pem_files_and_a_bad_key_is_rolled_back() {
+    use calleague_engine::TlsChoice;
+    let s = setup();
+    let sim = simulator().await;
+    let engine = s.engine();
+    engine.set_port(free_port()).await.unwrap();
+    engine.connect_account(KEY.into(), Some(sim.url())).await.unwrap();
+    let plain = engine.receiver_settings().await;
+    let deliver = |url: String, root: String, id: &'static str| async move {
+        let client = reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(root.as_bytes()).unwrap())
+            .build()
+            .unwrap();
+        let body = serde_json::json!({"event": "call.started", "deliveryId": id,
+            "occurredAt": "2026-01-01T12:00:00Z", "data": {"callId": id}});
+        client.post(url.replace("127.0.0.1", "localhost")).bearer_auth(KEY).json(&body).send().await.unwrap().status()
+    };
+
+    // Self-signed: https, and the certificate (never the key) written for clients to trust.
+    let mut settings = plain.clone();
+    settings.tls = TlsChoice::SelfSigned;
+    engine.apply_receiver_settings(settings).await.unwrap();
+    let url = engine.status().await.receiver_url.unwrap();
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+    let written = std::fs::read_to_string(engine.self_signed_cert_path()).unwrap();
+    assert!(written.contains("BEGIN CERTIFICATE") && !written.contains("PRIVATE KEY"));
+    assert_eq!(deliver(url, written, "d_self").await, 200);
+    assert!(s.store.call("d_self").unwrap().is_some());
+
+    // PEM files the person chose.
+    let pair = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let (cert, key) = (s.dir.path().join("c.pem"), s.dir.path().join("k.pem"));
+    std::fs::write(&cert, pair.cert.pem()).unwrap();
+    std::fs::write(&key, pair.signing_key.serialize_pem()).unwrap();
+    let pem = TlsChoice::Pem { cert: cert.display().to_string(), key: key.display().to_string() };
+    let mut settings = plain.clone();
+    settings.tls = pem.clone();
+    engine.apply_receiver_settings(settings).await.unwrap();
+    let url = engine.status().await.receiver_url.unwrap();
+    assert_eq!(deliver(url.clone(), pair.cert.pem(), "d_pem").await, 200);
+
+    // A "key" that is a certificate: the TLS field says why; the PEM receiver runs on.
+    let mut settings = plain.clone();
+    settings.tls = TlsChoice::Pem { cert: cert.display().to_string(), key: cert.display().to_string() };
+    let refused = engine.apply_receiver_settings(settings).await.unwrap_err();
+    assert_eq!((refused.code, refused.field.as_deref()), (ErrorCode::Tls, Some("tls")));
+    assert!(refused.message.contains("no PEM private key"), "{}", refused.message);
+    assert_eq!(engine.receiver_settings().await.tls, pem);
+    assert_eq!(engine.status().await.receiver_url.as_deref(), Some(url.as_str()));
+    engine.shutdown().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_demo_mode_the_subscriptions_are_the_simulators_and_point_at_this_receiver() {
+    use calleague_engine::SubscriptionDraft;
+    let s = setup();
+    let engine = s.engine();
+    engine.set_port(free_port()).await.unwrap();
+    engine.start_demo().await.unwrap();
+    let receiver = engine.status().await.receiver_url.unwrap();
+    let listed = engine.subscriptions().await.unwrap();
+    assert_eq!(listed.this_computer.as_deref(), Some(receiver.as_str()));
+    assert_eq!(listed.problem, None);
+    assert_eq!(listed.webhooks.len(), 1);
+    assert!(listed.webhooks[0].points_here);
+    // Plain http to this computer is allowed against the simulator, as the demo delivers.
+    let draft = SubscriptionDraft { url: "http://127.0.0.1:9/elsewhere".into(), events: vec!["call.failed".into()] };
+    let created = engine.create_subscription(draft).await.unwrap();
+    assert_eq!(created.webhooks.len(), 2);
+    engine.shutdown().await;
+}
