@@ -4,23 +4,10 @@ import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/re
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { App } from "./App";
 import type { AppStatus, CallRow } from "./ipc";
+import { statusWith } from "./testing";
 
-const base: AppStatus = {
-  mode: null,
-  keyMasked: null,
-  keychainError: null,
-  receiverUrl: null,
-  receiverError: null,
-  port: 8787,
-  publicUrl: null,
-  apiBaseUrl: "https://app.calleague.ai",
-  catchUp: null,
-  catchUpError: null,
-  notifications: { enabled: true, events: ["call.failed"], endedReasons: [], metadataField: null, pause: null },
-  alerts: { unseen: 0, unavailable: null },
-  startAtLogin: false,
-  subscriptionProblem: null,
-};
+// The welcome screen's status: no mode yet, nothing receiving.
+const base: AppStatus = statusWith({ mode: null, receiverUrl: null });
 
 function call(id: string, phase: CallRow["phase"], extra: Partial<CallRow> = {}): CallRow {
   return {

@@ -1,6 +1,7 @@
 import { FormEvent, useState } from "react";
 import { api, AppStatus } from "./ipc";
 import { useAction } from "./useAction";
+import { ErrorLine } from "./Alert";
 
 export function Onboarding({ status, onDone }: { status: AppStatus; onDone: (s: AppStatus) => void }) {
   const [key, setKey] = useState("");
@@ -60,11 +61,7 @@ export function Onboarding({ status, onDone }: { status: AppStatus; onDone: (s: 
             </button>
           </div>
         </div>
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorLine error={error} />
       </div>
     </main>
   );

@@ -1,6 +1,7 @@
 import { FormEvent, useState } from "react";
 import { api, AppStatus } from "./ipc";
 import { useAction } from "./useAction";
+import { ErrorLine } from "./Alert";
 
 /**
  * The public HTTPS address Calleague posts to (a tunnel to this receiver), shown in the
@@ -42,11 +43,7 @@ export function PublicUrl({ status, onStatus }: { status: AppStatus; onStatus: (
           <button className="primary" disabled={busy !== null}>
             {busy ? "Saving…" : url.trim() ? "Save" : "Clear"}
           </button>
-          {error && (
-            <p className="error" role="alert">
-              {error}
-            </p>
-          )}
+          <ErrorLine error={error} />
         </form>
       )}
     </span>

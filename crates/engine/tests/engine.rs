@@ -393,7 +393,7 @@ async fn retention_is_checked_saved_and_prunes_old_calls() {
     let day = 86_400_000;
     let now = calleague_events::Timestamp::now().unix_millis();
     for (call, ms) in [("cl_old", now - 2 * day), ("cl_today", now - 60_000)] {
-        ingest_failed(&s.store, call, ms).await;
+        ingest(&s.store, "call.failed", call, ms).await;
     }
     engine.apply_retention(Retention { keep_days: Some(1), max_gb: None }).await.unwrap();
     let report = engine.prune_now().await;
@@ -402,7 +402,7 @@ async fn retention_is_checked_saved_and_prunes_old_calls() {
     assert!(s.store.call("cl_today").unwrap().is_some());
     // The background task prunes at its start and after each change.
     engine.start_retention().await;
-    ingest_failed(&s.store, "cl_old_too", now - 3 * day).await;
+    ingest(&s.store, "call.failed", "cl_old_too", now - 3 * day).await;
     engine.apply_retention(Retention { keep_days: Some(1), max_gb: Some(100.0) }).await.unwrap();
     for _ in 0..200 {
         if s.store.call("cl_old_too").unwrap().is_none() {
@@ -426,22 +426,7 @@ async fn an_export_writes_the_range_reports_progress_and_a_cancel_leaves_no_file
     let s = setup();
     let engine = s.engine();
     for i in 0..30 {
-        let at = calleague_events::Timestamp::from_unix_millis(1_767_268_800_000 + i * 1_000).unwrap().to_string();
-        let body = serde_json::json!({"event": "call.started", "deliveryId": format!("d{i}"), "occurredAt": at,
-            "data": {"callId": format!("c{i:02}")}});
-        let raw = body.to_string().into_bytes();
-        s.store
-            .ingest(calleague_store::IncomingDelivery {
-                received_at: calleague_events::Timestamp::now(),
-                peer: None,
-                headers: vec![],
-                parsed: calleague_events::parse_delivery(&raw).unwrap(),
-                body: raw,
-                hidden: false,
-                source: calleague_store::Source::Webhook,
-            })
-            .await
-            .unwrap();
+        ingest(&s.store, "call.started", &format!("c{i:02}"), 1_767_268_800_000 + i * 1_000).await;
     }
     let ts = |i: i64| Some(calleague_events::Timestamp::from_unix_millis(1_767_268_800_000 + i * 1_000).unwrap());
     let request = ExportRequest {
@@ -472,10 +457,10 @@ async fn an_export_writes_the_range_reports_progress_and_a_cancel_leaves_no_file
     assert!(!s.dir.path().join("out.csv.part").exists());
 }
 
-async fn ingest_failed(store: &Store, call: &str, ms: i64) {
+/// One delivery of `event` for `call` (its id the delivery id), happened at `ms`.
+async fn ingest(store: &Store, event: &str, call: &str, ms: i64) {
     let at = calleague_events::Timestamp::from_unix_millis(ms).unwrap().to_string();
-    let body =
-        serde_json::json!({"event": "call.failed", "deliveryId": call, "occurredAt": at, "data": {"callId": call}});
+    let body = serde_json::json!({"event": event, "deliveryId": call, "occurredAt": at, "data": {"callId": call}});
     let raw = body.to_string().into_bytes();
     store
         .ingest(calleague_store::IncomingDelivery {

@@ -3,6 +3,7 @@ import type { AppStatus } from "../ipc";
 import { api } from "../ipc";
 import { useAction } from "../useAction";
 import { Field } from "./Field";
+import { ErrorLine } from "../Alert";
 
 /** The account: the key (masked; replace, remove) and, under Advanced, the API address. In demo mode, the way out. */
 export function AccountSettings({ status, onStatus }: { status: AppStatus; onStatus: (s: AppStatus) => void }) {
@@ -86,11 +87,7 @@ export function AccountSettings({ status, onStatus }: { status: AppStatus; onSta
           )}
         </div>
       )}
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine error={error} />
     </section>
   );
 }

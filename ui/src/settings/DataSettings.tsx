@@ -3,6 +3,7 @@ import type { DataInfo } from "../ipc";
 import { api, errorText, isAppError } from "../ipc";
 import { useAction } from "../useAction";
 import { ExportData } from "./ExportData";
+import { ErrorLine, FieldMessage } from "../Alert";
 
 type Draft = { byAge: boolean; keepDays: string; bySize: boolean; maxGb: string };
 
@@ -95,11 +96,7 @@ export function DataSettings() {
               <input className="small-number" value={draft.keepDays} onChange={(e) => change({ keepDays: e.target.value })} disabled={!draft.byAge} aria-label="Days to keep" aria-invalid={fieldError?.field === "keepDays"} data-testid="retention-days" />
               days
             </div>
-            {fieldError?.field === "keepDays" && (
-              <p className="field-error" role="alert" data-testid="retention-days-error">
-                {fieldError.message}
-              </p>
-            )}
+            <FieldMessage message={fieldError?.field === "keepDays" ? fieldError.message : null} testId="retention-days-error" />
             <div className="inline-limit">
               <label className="check">
                 <input type="checkbox" checked={draft.bySize} onChange={(e) => change({ bySize: e.target.checked })} data-testid="retention-by-size" />
@@ -108,22 +105,14 @@ export function DataSettings() {
               <input className="small-number" value={draft.maxGb} onChange={(e) => change({ maxGb: e.target.value })} disabled={!draft.bySize} aria-label="Most data to keep, in GB" aria-invalid={fieldError?.field === "maxGb"} data-testid="retention-gb" />
               GB of data (the oldest calls go first)
             </div>
-            {fieldError?.field === "maxGb" && (
-              <p className="field-error" role="alert" data-testid="retention-gb-error">
-                {fieldError.message}
-              </p>
-            )}
+            <FieldMessage message={fieldError?.field === "maxGb" ? fieldError.message : null} testId="retention-gb-error" />
           </fieldset>
           <div className="form-actions">
             <button className="primary" disabled={busy !== null} data-testid="retention-apply">
               {busy ? "Applying…" : "Apply"}
             </button>
             {applied && <span className="ok-text" data-testid="retention-applied">Applied: pruning runs now and every hour.</span>}
-            {error && (
-              <p className="error" role="alert">
-                {error}
-              </p>
-            )}
+            <ErrorLine error={error} />
           </div>
         </form>
       )}

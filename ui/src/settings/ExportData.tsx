@@ -1,6 +1,7 @@
 import { useState } from "react";
 import type { ExportFormat, ExportProgress, ExportWhat } from "../ipc";
 import { api, errorCode, errorText } from "../ipc";
+import { FieldMessage } from "../Alert";
 
 type State = { kind: "idle" } | { kind: "running"; progress: ExportProgress | null } | { kind: "done"; path: string; rows: number } | { kind: "cancelled" } | { kind: "failed"; message: string };
 
@@ -57,7 +58,7 @@ export function ExportData() {
         )}
       </div>
       <p className="sub">Empty ends are open: from the first, or to the last. Times are this computer's; rows are ordered by occurredAt.</p>
-      {rangeError && <p className="field-error" role="alert">{rangeError}</p>}
+      <FieldMessage message={rangeError} />
       {running && (
         <div className="progress-line" data-testid="export-progress">
           <progress max={p?.total || 1} value={p?.written ?? 0} />

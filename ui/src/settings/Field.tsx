@@ -1,4 +1,5 @@
 import type { ReactNode } from "react";
+import { FieldMessage } from "../Alert";
 
 /** A labelled input with its message under it; the id is also its test id. */
 export function Field(props: {
@@ -29,11 +30,7 @@ export function Field(props: {
         {props.suffix}
       </div>
       {props.hint && !props.error && <p className="sub hint">{props.hint}</p>}
-      {props.error && (
-        <p className="field-error" id={`${props.id}-error`} role="alert" data-testid={`${props.id}-error`}>
-          {props.error}
-        </p>
-      )}
+      <FieldMessage message={props.error} id={`${props.id}-error`} testId={`${props.id}-error`} />
     </div>
   );
 }

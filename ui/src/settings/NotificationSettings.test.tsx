@@ -2,33 +2,22 @@
 // message appears.
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
-import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { clearMocks } from "@tauri-apps/api/mocks";
 import type { AlertSettings, AppStatus } from "../ipc";
 import { NotificationSettings } from "./NotificationSettings";
 import { checkDraft, settingsOf } from "./notificationDraft";
 import { StatusBar } from "../StatusBar";
+import { Call, mockCommands, statusWith } from "../testing";
 
 const defaults: AlertSettings = { enabled: true, events: ["call.failed"], endedReasons: [], metadataField: null, pause: null };
 
-function status(patch: Partial<AppStatus> = {}): AppStatus {
-  return {
-    mode: "demo", keyMasked: null, keychainError: null, receiverUrl: "http://127.0.0.1:8787/hooks/calleague",
-    receiverError: null, port: 8787, publicUrl: null, apiBaseUrl: "https://app.calleague.ai", catchUp: null,
-    catchUpError: null, notifications: defaults, alerts: { unseen: 0, unavailable: null }, startAtLogin: false, subscriptionProblem: null, ...patch,
-  };
-}
+const status = (patch: Partial<AppStatus> = {}) => statusWith({ notifications: defaults, ...patch });
 
-type Call = { cmd: string; args: Record<string, unknown> };
-function mock(answer: (call: Call) => unknown = () => undefined): Call[] {
-  const calls: Call[] = [];
-  mockIPC((cmd, args) => {
-    const call = { cmd, args: (args ?? {}) as Record<string, unknown> };
-    calls.push(call);
-    if (cmd === "facets") return { agents: [], directions: [], endedReasons: ["voicemail", "busy"], languages: [] };
-    return answer(call);
-  });
-  return calls;
-}
+/** The engine's answers, with the facets the form reads for its "seen so far" reasons. */
+const mock = (answer: (call: Call) => unknown = () => undefined) =>
+  mockCommands((call) =>
+    call.cmd === "facets" ? { agents: [], directions: [], endedReasons: ["voicemail", "busy"], languages: [] } : answer(call),
+  );
 
 afterEach(() => {
   cleanup();

@@ -4,6 +4,7 @@ import { useAction } from "../useAction";
 import { checkDraft, Draft, draftOf, KNOWN_EVENTS, list, settingsOf } from "./notificationDraft";
 import { PauseState } from "./PauseState";
 import { TextField } from "../TextField";
+import { ErrorLine, FieldMessage } from "../Alert";
 
 /** Notifications: on or off, what notifies, the detail shown, and pausing. */
 export function NotificationSettings({ status, onStatus }: { status: AppStatus; onStatus: (s: AppStatus) => void }) {
@@ -78,11 +79,7 @@ export function NotificationSettings({ status, onStatus }: { status: AppStatus; 
               </label>
             ))}
           </div>
-          {fieldError?.field === "events" && (
-            <p className="field-error" id="events-error" role="alert">
-              {fieldError.message}
-            </p>
-          )}
+          <FieldMessage message={fieldError?.field === "events" ? fieldError.message : null} id="events-error" />
           <TextField
             id="notify-other-events"
             label="Other events (comma separated, for names Calleague adds later)"
@@ -91,11 +88,7 @@ export function NotificationSettings({ status, onStatus }: { status: AppStatus; 
             placeholder="agent.escalated"
             invalid={fieldError?.field === "otherEvents"}
           />
-          {fieldError?.field === "otherEvents" && (
-            <p className="field-error" role="alert" data-testid="other-events-error">
-              {fieldError.message}
-            </p>
-          )}
+          <FieldMessage message={fieldError?.field === "otherEvents" ? fieldError.message : null} testId="other-events-error" />
           <TextField
             id="notify-reasons"
             label="…and ended calls with these ended reasons (comma separated)"
@@ -140,11 +133,7 @@ export function NotificationSettings({ status, onStatus }: { status: AppStatus; 
             Revert
           </button>
           {applied && <span className="ok-text" data-testid="notify-applied">Applied.</span>}
-          {error && (
-            <p className="error" role="alert">
-              {error}
-            </p>
-          )}
+          <ErrorLine error={error} />
         </div>
       </form>
     </section>

@@ -4,6 +4,7 @@ import { api, errorText, isAppError } from "../ipc";
 import { useAction } from "../useAction";
 import { Field } from "./Field";
 import { checkDraft, Draft, draftOf, FieldError, restarts, settingsOf, Field as FieldName } from "./receiverDraft";
+import { ErrorLine, FieldMessage } from "../Alert";
 
 /** The receiver: where it listens, what it accepts, TLS, and a replaced key's grace period. */
 export function ReceiverSettingsForm({ status, onStatus }: { status: AppStatus; onStatus: (s: AppStatus) => void }) {
@@ -105,11 +106,7 @@ export function ReceiverSettingsForm({ status, onStatus }: { status: AppStatus; 
               {text}
             </label>
           ))}
-          {at("tls") && (
-            <p className="field-error" role="alert" data-testid="tls-error">
-              {at("tls")}
-            </p>
-          )}
+          <FieldMessage message={at("tls")} testId="tls-error" />
           {draft.tls === "pem" && (
             <>
               <Field id="tls-cert" label="Certificate" value={draft.cert} onChange={(cert) => change({ cert })} error={at("tlsCert")} suffix={<button type="button" className="secondary" onClick={() => choose("cert")} disabled={busy !== null}>Choose…</button>} />
@@ -127,11 +124,7 @@ export function ReceiverSettingsForm({ status, onStatus }: { status: AppStatus; 
           {willRestart && !result && <span className="sub" data-testid="receiver-restart-note">Applying restarts the receiver (a moment without receiving; Calleague retries).</span>}
           {result && <span className="ok-text" data-testid="receiver-applied">{result}</span>}
           {status.receiverError && !result && <span className="warn-text">Receiver down: {status.receiverError.message}</span>}
-          {error && (
-            <p className="error" role="alert">
-              {error}
-            </p>
-          )}
+          <ErrorLine error={error} />
         </div>
       </form>
     </section>

@@ -2,19 +2,15 @@
 // where each message appears.
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
-import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
-import type { AppStatus, DataInfo, ReceiverSettings } from "../ipc";
+import { clearMocks } from "@tauri-apps/api/mocks";
+import type { DataInfo, ReceiverSettings } from "../ipc";
+import { mockCommands as mock, statusWith } from "../testing";
 import { AccountSettings } from "./AccountSettings";
 import { DataSettings, bytes } from "./DataSettings";
 import { ReceiverSettingsForm } from "./ReceiverSettingsForm";
 import { checkDraft, draftOf, restarts, settingsOf } from "./receiverDraft";
 
-const status: AppStatus = {
-  mode: "account", keyMasked: "••••••…4d2a", keychainError: null, receiverUrl: "http://127.0.0.1:8787/hooks/calleague",
-  receiverError: null, port: 8787, publicUrl: null, apiBaseUrl: "https://app.calleague.ai", catchUp: null, catchUpError: null,
-  notifications: { enabled: true, events: ["call.failed"], endedReasons: [], metadataField: null, pause: null },
-  alerts: { unseen: 0, unavailable: null }, startAtLogin: false, subscriptionProblem: null,
-};
+const status = statusWith({ mode: "account", keyMasked: "••••••…4d2a" });
 const receiver: ReceiverSettings = { port: 8787, path: "/hooks/calleague", publicUrl: null, bodyLimitKb: 1024, tls: { kind: "off" }, keyGraceMinutes: 60 };
 const data: DataInfo = {
   path: "/home/ops/.local/share/calleague-monitor/monitor.db",
@@ -23,16 +19,6 @@ const data: DataInfo = {
   lastPrune: null,
 };
 
-type Call = { cmd: string; args: Record<string, unknown> };
-function mock(answer: (call: Call) => unknown): Call[] {
-  const calls: Call[] = [];
-  mockIPC((cmd, args) => {
-    const call = { cmd, args: (args ?? {}) as Record<string, unknown> };
-    calls.push(call);
-    return answer(call);
-  });
-  return calls;
-}
 
 afterEach(() => {
   cleanup();

@@ -4,6 +4,7 @@ import { AccountSettings } from "./AccountSettings";
 import { DataSettings } from "./DataSettings";
 import { NotificationSettings } from "./NotificationSettings";
 import { ReceiverSettingsForm } from "./ReceiverSettingsForm";
+import { ErrorLine } from "../Alert";
 
 /** Every setting in one place, section by section. */
 export function SettingsPage({ status, onStatus }: { status: AppStatus; onStatus: (s: AppStatus) => void }) {
@@ -37,11 +38,7 @@ function StartUp({ status, onStatus }: { status: AppStatus; onStatus: (s: AppSta
         Start Calleague Monitor when I log in (in the background, receiving)
       </label>
       <p className="sub">Closing the window keeps receiving while the tray icon is there; quit from the tray icon's menu.</p>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine error={error} />
     </section>
   );
 }

@@ -5,6 +5,7 @@ import { list } from "../settings/notificationDraft";
 import { TextField } from "../TextField";
 import { useAction } from "../useAction";
 import { checkDraft, Draft, draftOf, draftToSend, EMPTY, FieldError, fieldErrorOf, KNOWN_EVENTS } from "./subscriptionDraft";
+import { ErrorLine, FieldMessage } from "../Alert";
 
 /**
  * Create or edit one subscription. Checked here, by the engine, then by the API; any
@@ -73,11 +74,7 @@ export function SubscriptionForm({
           This computer
         </button>
       </div>
-      {at("url") && (
-        <p className="field-error" role="alert" data-testid="url-error">
-          {fieldError?.message}
-        </p>
-      )}
+      <FieldMessage message={at("url") ? fieldError?.message : null} testId="url-error" />
       <fieldset aria-invalid={at("events")}>
         <legend>Events</legend>
         <div className="checks">
@@ -88,11 +85,7 @@ export function SubscriptionForm({
             </label>
           ))}
         </div>
-        {at("events") && (
-          <p className="field-error" role="alert" data-testid="events-error">
-            {fieldError?.message}
-          </p>
-        )}
+        <FieldMessage message={at("events") ? fieldError?.message : null} testId="events-error" />
         <TextField
           id="subscription-other-events"
           label="Other events (names Calleague adds later, comma-separated)"
@@ -101,11 +94,7 @@ export function SubscriptionForm({
           placeholder="call.transferred"
           invalid={at("otherEvents")}
         />
-        {at("otherEvents") && (
-          <p className="field-error" role="alert">
-            {fieldError?.message}
-          </p>
-        )}
+        <FieldMessage message={at("otherEvents") ? fieldError?.message : null} />
       </fieldset>
       <div className="form-actions">
         <button className="primary" disabled={busy !== null} data-testid="subscription-save">
@@ -115,11 +104,7 @@ export function SubscriptionForm({
           Cancel
         </button>
         <span className="sub">{list(draft.otherEvents).length + draft.events.length} events</span>
-        {error && (
-          <p className="error" role="alert" data-testid="subscription-form-error">
-            {error}
-          </p>
-        )}
+        <ErrorLine error={error} testId="subscription-form-error" />
       </div>
     </form>
   );

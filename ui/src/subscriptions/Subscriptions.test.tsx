@@ -2,19 +2,15 @@
 // show for each answer, and where each message appears.
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
-import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
-import type { AppStatus, Subscription, Subscriptions } from "../ipc";
+import { clearMocks } from "@tauri-apps/api/mocks";
+import type { Subscription, Subscriptions } from "../ipc";
+import { mockCommands as mock, statusWith } from "../testing";
 import { SubscriptionsPage } from "./SubscriptionsPage";
 import { checkDraft, EMPTY, problemText } from "./subscriptionDraft";
 
 const HERE = "https://tunnel.example/hooks/calleague";
+const status = statusWith({ mode: "account", keyMasked: "sk_…4d2a", publicUrl: "https://tunnel.example" });
 
-const status: AppStatus = {
-  mode: "account", keyMasked: "sk_…4d2a", keychainError: null, receiverUrl: "http://127.0.0.1:8787/hooks/calleague",
-  receiverError: null, port: 8787, publicUrl: "https://tunnel.example", apiBaseUrl: "https://app.calleague.ai", catchUp: null,
-  catchUpError: null, notifications: { enabled: true, events: ["call.failed"], endedReasons: [], metadataField: null, pause: null },
-  alerts: { unseen: 0, unavailable: null }, startAtLogin: false, subscriptionProblem: null,
-};
 
 function hook(id: string, url: string, events: string[], pointsHere = false): Subscription {
   return { webhookId: id, url, events, createdAt: "2026-11-01T10:00:00.000Z", updatedAt: null, pointsHere };
@@ -24,16 +20,6 @@ function list(webhooks: Subscription[], problem: Subscriptions["problem"] = null
   return { webhooks, thisComputer: HERE, problem, receiving: null };
 }
 
-type Call = { cmd: string; args: Record<string, unknown> };
-function mock(answer: (call: Call) => unknown): Call[] {
-  const calls: Call[] = [];
-  mockIPC((cmd, args) => {
-    const call = { cmd, args: (args ?? {}) as Record<string, unknown> };
-    calls.push(call);
-    return answer(call);
-  });
-  return calls;
-}
 
 const page = () => render(<SubscriptionsPage status={status} onChanged={() => undefined} />);
 

@@ -4,6 +4,7 @@ import { api, errorCode, errorText } from "../ipc";
 import { useAction } from "../useAction";
 import { ProblemBanner } from "./ProblemBanner";
 import { SubscriptionForm } from "./SubscriptionForm";
+import { ErrorLine } from "../Alert";
 
 type Editing = { kind: "new" } | { kind: "edit"; subscription: Subscription } | null;
 
@@ -71,11 +72,7 @@ export function SubscriptionsPage({ status, onChanged }: { status: AppStatus; on
             onCancel={() => setEditing(null)}
           />
         )}
-        {error && (
-          <p className="error" role="alert" data-testid="subscriptions-action-error">
-            {error}
-          </p>
-        )}
+        <ErrorLine error={error} testId="subscriptions-action-error" />
         {loadError !== null && <LoadError error={loadError} onRetry={load} />}
         {loading && !data && <p className="sub">Loading subscriptions…</p>}
         {data && data.webhooks.length === 0 && (
