@@ -1,8 +1,6 @@
 //! Ingest: a bare axum handler that only answers 200, then the real receiver with durable
 //! commits, under the same load; then the receiver at a steady 2,000 deliveries/s.
 
-use std::sync::Arc;
-
 use axum::routing::post;
 use calleague_receiver::{ApiKey, KeySet, Receiver, ReceiverConfig};
 use calleague_store::{Store, StoreOptions};
@@ -14,6 +12,7 @@ const KEY: &str = "sk_bench_ingest";
 const DELIVERIES: usize = 50_000;
 const STEADY_RATE: f64 = 2_000.0;
 const STEADY_SECONDS: f64 = 10.0;
+const WRK_SECONDS: u32 = 5;
 
 fn header() {
     println!("| {:<34} | {:>10} | {:>9} | {:>9} | {:>9} | {:>6} |", "server", "rate", "p50", "p99", "max", "failed");
@@ -74,6 +73,7 @@ pub fn run() -> anyhow::Result<()> {
     row("receiver, durable commit", &real);
     let ratio = real.rate() / bare.rate();
     println!("\nreceiver / bare rate: {ratio:.2} (target: at least 0.50) -> {}", verdict(ratio >= 0.5));
+    check_stored(&server_rt, &store, (2_000 + DELIVERIES) as i64, (2_000 + DELIVERIES) as i64)?;
 
     let count = (STEADY_RATE * STEADY_SECONDS) as usize;
     let steady_bare = load_rt.block_on(steady(&bare_url, KEY, deliveries(count, "steady_bare"), STEADY_RATE));
@@ -88,10 +88,72 @@ pub fn run() -> anyhow::Result<()> {
         ms(p99),
         verdict(p99.as_millis() < 10)
     );
-    let stored = store.counts(calleague_events::Timestamp::from_unix_millis(0)?)?.deliveries_total;
-    println!("deliveries stored: {stored}");
-    drop(Arc::clone(&store));
+    let acknowledged = (2_000 + DELIVERIES + count) as i64;
+    check_stored(&server_rt, &store, acknowledged, acknowledged)?;
+
+    // The same pair under wrk, a generator in a process of its own, alternated twice.
+    println!("\nUnder wrk ({WRK_SECONDS} s per run, {CONNECTIONS} connections, 2 threads), alternated:\n");
+    if !crate::wrk::available() {
+        println!("wrk is not installed (apt install wrk): not measured");
+        return Ok(());
+    }
+    header();
+    let scripts = tempfile::tempdir()?;
+    let (mut bare_rates, mut real_rates, mut real_requests) = (Vec::new(), Vec::new(), 0u64);
+    for round in 0..2 {
+        let bare =
+            crate::wrk::run(&bare_url, KEY, &format!("wrk_bare{round}"), WRK_SECONDS, CONNECTIONS, scripts.path())?;
+        wrk_row("bare axum handler (baseline)", &bare);
+        let real =
+            crate::wrk::run(&receiver_url, KEY, &format!("wrk_real{round}"), WRK_SECONDS, CONNECTIONS, scripts.path())?;
+        wrk_row("receiver, durable commit", &real);
+        bare_rates.push(bare.rate);
+        real_rates.push(real.rate);
+        real_requests += real.requests;
+    }
+    let ratio = real_rates.iter().sum::<f64>() / bare_rates.iter().sum::<f64>();
+    println!("\nreceiver / bare rate under wrk: {ratio:.2} (target: at least 0.50) -> {}", verdict(ratio >= 0.5));
+    // wrk counts the replies it read; up to one request per connection was still in flight
+    // when it stopped, and may be stored too.
+    let before = acknowledged;
+    check_stored(
+        &server_rt,
+        &store,
+        before + real_requests as i64,
+        before + real_requests as i64 + 2 * CONNECTIONS as i64,
+    )?;
     Ok(())
+}
+
+/// Waits for the projection to take everything in, says how long that took, and checks
+/// the store against what was acknowledged: each delivery once, and each on the timeline.
+fn check_stored(rt: &tokio::runtime::Runtime, store: &Store, at_least: i64, at_most: i64) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    rt.block_on(store.settle())?;
+    let caught_up = started.elapsed();
+    let logged = store.counts(calleague_events::Timestamp::from_unix_millis(0)?)?.deliveries_total;
+    let on_timeline =
+        store.export_count(calleague_store::ExportWhat::Events, calleague_store::TimeRange::default())? as i64;
+    println!(
+        "\nthe projection caught up {:.2} s after the last acknowledgement; deliveries stored: {logged}, events on the timeline: {on_timeline}, acknowledged: {}",
+        caught_up.as_secs_f64(),
+        if at_least == at_most { format!("{at_least}") } else { format!("{at_least} (+ up to {} in flight)", at_most - at_least) },
+    );
+    let ok = (at_least..=at_most).contains(&logged) && on_timeline == logged;
+    println!("every acknowledged delivery stored once and on the timeline -> {}", verdict(ok));
+    anyhow::ensure!(ok, "stored {logged} (timeline {on_timeline}), acknowledged {at_least}..={at_most}");
+    Ok(())
+}
+
+fn wrk_row(name: &str, r: &crate::wrk::WrkResult) {
+    println!(
+        "| {name:<34} | {:>8.0}/s | {:>9} | {:>9} | {:>9} | {:>6} |",
+        r.rate,
+        ms(r.p50),
+        ms(r.p99),
+        ms(r.max),
+        r.non_2xx + r.errors
+    );
 }
 
 fn verdict(ok: bool) -> &'static str {

@@ -6,6 +6,7 @@
 mod ingest;
 mod load;
 mod scale;
+mod wrk;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -147,6 +147,8 @@ async fn a_retry_storm_ends_with_exactly_the_ground_truth() {
     for w in workers {
         w.await.unwrap();
     }
+    // Acknowledged under load means logged; the timeline follows moments later.
+    h.store.settle().await.unwrap();
     let events = h.export_events();
     assert_eq!(events.len(), distinct.len());
     for e in &events {

@@ -33,17 +33,40 @@ pub(crate) enum DeliveryWrite {
     Known,
 }
 
+/// What the first stage made of a delivery.
+pub(crate) enum Logged {
+    /// New: in the log as `id`, to be projected.
+    New(i64),
+    Repeat {
+        id: i64,
+        attempts: i64,
+    },
+}
+
+/// A delivery whole, as catch-up writes it: logged and projected in one transaction.
 pub(crate) fn write_delivery(conn: &Connection, item: &IncomingDelivery) -> Result<DeliveryWrite> {
     if item.source == crate::Source::Catchup && already_has_event(conn, item)? {
         return Ok(DeliveryWrite::Known);
     }
+    match log_delivery(conn, item)? {
+        Logged::Repeat { id, attempts } => Ok(DeliveryWrite::Repeat { id, attempts }),
+        Logged::New(id) => {
+            let (event, call) = project_delivery(conn, id, item)?;
+            Ok(DeliveryWrite::New(event, call))
+        }
+    }
+}
+
+/// The first stage, the one acknowledged: the delivery appended to the log (the
+/// `deliveries` table) or, when its dedupe key is known, its attempt counted.
+pub(crate) fn log_delivery(conn: &Connection, item: &IncomingDelivery) -> Result<Logged> {
     let key = dedupe_key(item);
     let received = item.received_at.to_string();
     let (id, attempts): (i64, i64) = conn
         .prepare_cached(
             "INSERT INTO deliveries (dedupe_key, delivery_id, source, received_at, received_ms,
-                                     last_seen_at, attempts, peer, headers, body)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?4, 1, ?6, ?7, ?8)
+                                     last_seen_at, attempts, peer, headers, body, hidden)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?4, 1, ?6, ?7, ?8, ?9)
              ON CONFLICT (dedupe_key) DO UPDATE
                 SET attempts = attempts + 1, last_seen_at = excluded.last_seen_at
              RETURNING id, attempts",
@@ -58,13 +81,21 @@ pub(crate) fn write_delivery(conn: &Connection, item: &IncomingDelivery) -> Resu
                 item.peer,
                 headers_json(&item.headers),
                 item.body,
+                item.hidden,
             ],
             |row| Ok((row.get(0)?, row.get(1)?)),
         )?;
-    if attempts > 1 {
-        return Ok(DeliveryWrite::Repeat { id, attempts });
-    }
+    Ok(if attempts > 1 { Logged::Repeat { id, attempts } } else { Logged::New(id) })
+}
 
+/// The second stage: a logged delivery's event, its call's row, the search index. Run in
+/// log order; the same for a delivery just logged and one read back from the log.
+pub(crate) fn project_delivery(
+    conn: &Connection,
+    id: i64,
+    item: &IncomingDelivery,
+) -> Result<(Box<EventRow>, Option<Box<CallRow>>)> {
+    let key = dedupe_key(item);
     let parsed = &item.parsed;
     let occurred_from_receipt = parsed.occurred_at.is_none();
     let occurred = parsed.occurred_at.unwrap_or(item.received_at);
@@ -112,7 +143,7 @@ pub(crate) fn write_delivery(conn: &Connection, item: &IncomingDelivery) -> Resu
                 "SELECT {EVENT_COLUMNS} FROM events e JOIN deliveries d ON d.id = e.id WHERE e.id = ?1"
             ))?
             .query_row([step], event_row)?;
-        return Ok(DeliveryWrite::New(Box::new(event), call));
+        return Ok((Box::new(event), call));
     }
 
     conn.prepare_cached(
@@ -134,24 +165,30 @@ pub(crate) fn write_delivery(conn: &Connection, item: &IncomingDelivery) -> Resu
         item.hidden,
     ])?;
 
-    let event = EventRow {
+    Ok((Box::new(EventRow { late, ..logged_event(id, item) }), call))
+}
+
+/// A new delivery's event as the log alone tells it (not `late`: only the projection,
+/// which sees the call's other events, knows that).
+pub(crate) fn logged_event(id: i64, item: &IncomingDelivery) -> EventRow {
+    let parsed = &item.parsed;
+    EventRow {
         id,
         delivery_id: parsed.delivery_id.clone(),
         event: parsed.event.as_str().to_owned(),
         event_name: parsed.event_name.clone(),
         known: parsed.event.is_known(),
         call_id: parsed.data.call_id.clone(),
-        occurred_at: occurred,
-        occurred_from_receipt,
+        occurred_at: parsed.occurred_at.unwrap_or(item.received_at),
+        occurred_from_receipt: parsed.occurred_at.is_none(),
         received_at: item.received_at,
         last_seen_at: item.received_at,
         attempts: 1,
-        late,
+        late: false,
         hidden: item.hidden,
         source: item.source,
         confirmed_by_webhook: false,
-    };
-    Ok(DeliveryWrite::New(Box::new(event), call))
+    }
 }
 
 /// The caught-up event of `call_id` named `event` that no webhook has confirmed yet.

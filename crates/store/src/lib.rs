@@ -10,6 +10,7 @@ mod export;
 mod ingest;
 mod model;
 mod private;
+mod projection;
 mod prune;
 mod query;
 mod retention;
@@ -156,6 +157,13 @@ impl Store {
     /// Stores a verified delivery. Returns once it is committed (or known to be a repeat).
     pub async fn ingest(&self, item: IncomingDelivery) -> Result<IngestOutcome> {
         self.submit(Write::Delivery(Box::new(item))).await
+    }
+
+    /// Resolves once every delivery acknowledged before the call is on the timeline (the
+    /// projection caught up). Deliveries are projected within moments by themselves; this
+    /// is for a reader that must see all of them, such as a test or a benchmark's count.
+    pub async fn settle(&self) -> Result<()> {
+        self.submit(Write::Settle).await.map(|_| ())
     }
 
     pub async fn quarantine(&self, item: QuarantineItem) -> Result<IngestOutcome> {

@@ -76,6 +76,8 @@ pub enum IngestOutcome {
     },
     /// What one prune step removed.
     Pruned(crate::prune::Pruned),
+    /// Everything logged before is projected.
+    Settled,
 }
 
 /// One event on the timeline.

@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0006_confirmed_steps.sql"),
     include_str!("../migrations/0007_alerted_calls.sql"),
     include_str!("../migrations/0008_retention.sql"),
+    include_str!("../migrations/0009_projection.sql"),
 ];
 
 /// Pragmas for every connection. `synchronous=FULL` because a delivery we acknowledged

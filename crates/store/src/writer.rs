@@ -4,16 +4,26 @@
 //! everything that is waiting (up to a cap) into one transaction, commits once, and only
 //! then tells each waiting request its outcome. While one commit is being synced to disk the
 //! next batch is already queueing, so the cost of `synchronous=FULL` is shared.
+//!
+//! A webhook delivery's acknowledged write is small: the delivery appended to the log. Its
+//! projection (event, call, search index; see `projection.rs`) follows in log order when no
+//! acknowledgement is waiting, or at once when the queue is empty (so that a lone delivery
+//! is on the timeline when its acknowledgement goes out, as before). Writes that read what
+//! the projection holds (catch-up, pruning, `settle`) wait until it is complete.
 
-use std::sync::mpsc;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
 
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{broadcast, oneshot};
 
 use crate::ingest::{
-    write_catchup, write_claims, write_delivery, write_heartbeat, write_quarantine, write_security, DeliveryWrite,
+    log_delivery, write_catchup, write_claims, write_delivery, write_heartbeat, write_quarantine, write_security,
+    DeliveryWrite, Logged,
 };
-use crate::model::{AlertHow, FeedItem, IncomingDelivery, IngestOutcome, QuarantineItem, SecurityEntry};
+use crate::model::EventRow;
+use crate::model::{AlertHow, FeedItem, IncomingDelivery, IngestOutcome, QuarantineItem, SecurityEntry, Source};
+use crate::projection::{Projected, Projection};
 use crate::prune::write_prune;
 use crate::{Result, StoreError};
 
@@ -43,7 +53,36 @@ pub(crate) enum Write {
         before_ms: i64,
         limit: usize,
     },
+    /// Answers once everything logged before it is projected.
+    Settle,
 }
+
+impl Write {
+    fn is_log_append(&self) -> bool {
+        matches!(self, Write::Delivery(item) if item.source == Source::Webhook)
+    }
+
+    /// Reads what the projection holds, so it must be complete first.
+    fn needs_projection(&self) -> bool {
+        match self {
+            Write::Delivery(item) => item.source == Source::Catchup,
+            Write::Prune { .. } | Write::Settle => true,
+            _ => false,
+        }
+    }
+}
+
+/// A batch with this many new deliveries is load: acknowledged before it is projected.
+const REPLY_FIRST_AT: usize = 8;
+/// Behind by at most this, light load keeps the projection up with every batch.
+const KEEP_UP: usize = 4_096;
+/// How long the queue stays empty before the projection takes a step of `IDLE_CHUNK`: a
+/// delivery arriving meanwhile waits at most one such step.
+const IDLE: Duration = Duration::from_millis(2);
+const IDLE_CHUNK: usize = 256;
+/// Behind by more than this, the projection takes a step between batches even under load,
+/// so that it never falls behind without bound.
+const MAX_BEHIND: usize = 50_000;
 
 pub(crate) struct Job {
     pub write: Write,
@@ -51,7 +90,32 @@ pub(crate) struct Job {
 }
 
 pub(crate) fn run(mut conn: Connection, jobs: mpsc::Receiver<Job>, feed: broadcast::Sender<FeedItem>) {
-    while let Ok(first) = jobs.recv() {
+    let mut projection = match Projection::open(&conn) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(error = %e, "the projection's position cannot be read; the writer stops");
+            return;
+        }
+    };
+    let mut carried: Option<Job> = None;
+    loop {
+        let first = match carried.take() {
+            Some(job) => job,
+            None if projection.is_done() => match jobs.recv() {
+                Ok(job) => job,
+                Err(_) => break,
+            },
+            // Behind: a step of projection once no write has come for a moment. Under a
+            // burst the moment never comes, and acknowledgements go first.
+            None => match jobs.recv_timeout(IDLE) {
+                Ok(job) => job,
+                Err(RecvTimeoutError::Timeout) => {
+                    project(&mut projection, &mut conn, IDLE_CHUNK, &feed);
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            },
+        };
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match jobs.try_recv() {
@@ -59,43 +123,123 @@ pub(crate) fn run(mut conn: Connection, jobs: mpsc::Receiver<Job>, feed: broadca
                 Err(_) => break,
             }
         }
-        commit_batch(&mut conn, batch, &feed);
+        if batch.iter().any(|job| job.write.needs_projection()) {
+            let _ = finish(&mut projection, &mut conn, &feed);
+        }
+        let waiting = commit_batch(&mut conn, batch, &feed, &mut projection);
+        carried = jobs.try_recv().ok();
+        let light = waiting.logged.len() < REPLY_FIRST_AT;
+        // Light load, nothing else queued, nothing older behind: projected before the
+        // acknowledgements go out, so they carry the projected rows and a reader after one
+        // finds its call.
+        if light && carried.is_none() && projection.behind() <= waiting.logged.len() {
+            let projected = finish(&mut projection, &mut conn, &feed);
+            waiting.reply(projected);
+            continue;
+        }
+        let logged = waiting.logged.len();
+        waiting.reply(Vec::new());
+        if light && carried.is_none() && projection.behind() <= KEEP_UP {
+            // Light load a little behind: catch up a few times the batch's size at a time.
+            // Further behind is a burst's backlog, taken when the queue gives a moment.
+            project(&mut projection, &mut conn, 4 * logged + 16, &feed);
+        } else if projection.behind() > MAX_BEHIND {
+            // A burst: acknowledgements first; past MAX_BEHIND a small step between
+            // batches, so that the backlog stops growing without one long pause.
+            project(&mut projection, &mut conn, IDLE_CHUNK, &feed);
+        }
     }
+    // Every handle is gone: what was logged is projected before the thread ends.
+    let _ = finish(&mut projection, &mut conn, &feed);
     tracing::debug!("ingest writer stopped: every handle was dropped");
 }
 
-fn commit_batch(conn: &mut Connection, batch: Vec<Job>, feed: &broadcast::Sender<FeedItem>) {
+fn project(projection: &mut Projection, conn: &mut Connection, limit: usize, feed: &broadcast::Sender<FeedItem>) {
+    if let Err(e) = projection.step(conn, limit, feed).map(|_| ()) {
+        tracing::error!(error = %e, "the projection could not take a step; it tries again");
+    }
+}
+
+fn finish(projection: &mut Projection, conn: &mut Connection, feed: &broadcast::Sender<FeedItem>) -> Projected {
+    projection.finish(conn, feed).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "the projection could not catch up; it tries again");
+        Vec::new()
+    })
+}
+
+/// Acknowledgements of logged deliveries, sent after the projection had its chance.
+struct Waiting {
+    logged: Vec<(i64, Box<EventRow>, oneshot::Sender<Result<IngestOutcome>>)>,
+}
+
+impl Waiting {
+    /// Each logged delivery's outcome: its event as projected when the projection took it
+    /// before the reply, else as logged (not yet `late`, which only the projection knows).
+    fn reply(self, projected: Projected) {
+        let mut projected: std::collections::HashMap<i64, Box<EventRow>> = projected.into_iter().collect();
+        for (id, logged, reply) in self.logged {
+            let event = projected.remove(&id).unwrap_or(logged);
+            let _ = reply.send(Ok(IngestOutcome::Stored(event)));
+        }
+    }
+}
+
+fn commit_batch(
+    conn: &mut Connection,
+    batch: Vec<Job>,
+    feed: &broadcast::Sender<FeedItem>,
+    projection: &mut Projection,
+) -> Waiting {
+    let mut waiting = Waiting { logged: Vec::new() };
     let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
-        Err(e) => return fail_all(batch, &e.to_string()),
+        Err(e) => {
+            fail_all(batch, &e.to_string());
+            return waiting;
+        }
     };
     let mut results = Vec::with_capacity(batch.len());
     for job in &batch {
-        // A savepoint per write, so one bad write fails alone and not its whole batch.
-        let outcome = (|| {
-            let sp = tx.savepoint()?;
-            let outcome = apply(&sp, &job.write)?;
-            sp.commit()?;
-            Ok(outcome)
-        })();
+        // A savepoint per write, so one bad write fails alone and not its whole batch. Not
+        // for appending a webhook delivery to the log: one insert, which fails only as the
+        // whole transaction would (disk full, I/O), and the hot path's cost.
+        let outcome = if job.write.is_log_append() {
+            apply(&tx, &job.write)
+        } else {
+            (|| {
+                let sp = tx.savepoint()?;
+                let outcome = apply(&sp, &job.write)?;
+                sp.commit()?;
+                Ok(outcome)
+            })()
+        };
         results.push(outcome);
     }
     if let Err(e) = tx.commit() {
-        return fail_all(batch, &e.to_string());
+        fail_all(batch, &e.to_string());
+        return waiting;
     }
     for (job, result) in batch.into_iter().zip(results) {
         let reply = match result {
-            Ok((outcome, item)) => {
+            Ok(Applied::Done(outcome, item)) => {
                 if let Some(item) = item {
                     // No subscriber is fine: the feed is best effort, the store is the truth.
                     let _ = feed.send(item);
                 }
                 Ok(outcome)
             }
+            Ok(Applied::Logged(id)) => {
+                let Write::Delivery(item) = job.write else { unreachable!("only deliveries are logged") };
+                let logged = crate::ingest::logged_event(id, &item);
+                projection.logged(id, item);
+                waiting.logged.push((id, Box::new(logged), job.reply));
+                continue;
+            }
             Err(e) => Err(e),
         };
         let _ = job.reply.send(reply);
     }
+    waiting
 }
 
 fn fail_all(batch: Vec<Job>, reason: &str) {
@@ -105,33 +249,49 @@ fn fail_all(batch: Vec<Job>, reason: &str) {
     }
 }
 
-fn apply(conn: &Connection, write: &Write) -> Result<(IngestOutcome, Option<FeedItem>)> {
-    Ok(match write {
+/// What one write did: done (with its outcome), or logged for the projection.
+enum Applied {
+    Done(IngestOutcome, Option<FeedItem>),
+    Logged(i64),
+}
+
+fn apply(conn: &Connection, write: &Write) -> Result<Applied> {
+    let done = |outcome, item| Ok(Applied::Done(outcome, item));
+    match write {
+        Write::Delivery(item) if item.source == Source::Webhook => match log_delivery(conn, item)? {
+            Logged::New(id) => Ok(Applied::Logged(id)),
+            Logged::Repeat { id, attempts } => {
+                done(IngestOutcome::Duplicate { id, attempts }, Some(FeedItem::Repeat { id, attempts }))
+            }
+        },
         Write::Delivery(item) => match write_delivery(conn, item)? {
             DeliveryWrite::New(event, call) => {
-                (IngestOutcome::Stored(event.clone()), Some(FeedItem::Event { event, call }))
+                done(IngestOutcome::Stored(event.clone()), Some(FeedItem::Event { event, call }))
             }
             DeliveryWrite::Repeat { id, attempts } => {
-                (IngestOutcome::Duplicate { id, attempts }, Some(FeedItem::Repeat { id, attempts }))
+                done(IngestOutcome::Duplicate { id, attempts }, Some(FeedItem::Repeat { id, attempts }))
             }
-            DeliveryWrite::Known => (IngestOutcome::AlreadyKnown, None),
+            DeliveryWrite::Known => done(IngestOutcome::AlreadyKnown, None),
         },
-        Write::Heartbeat { session, at } => (IngestOutcome::Logged { id: write_heartbeat(conn, *session, *at)? }, None),
+        Write::Heartbeat { session, at } => {
+            done(IngestOutcome::Logged { id: write_heartbeat(conn, *session, *at)? }, None)
+        }
         Write::CatchupDone { from, to, calls_merged } => {
-            (IngestOutcome::Logged { id: write_catchup(conn, *from, *to, *calls_merged)? }, None)
+            done(IngestOutcome::Logged { id: write_catchup(conn, *from, *to, *calls_merged)? }, None)
         }
         Write::ClaimAlerts { calls, how, at } => {
-            (IngestOutcome::Claimed { calls: write_claims(conn, calls, *how, *at)? }, None)
+            done(IngestOutcome::Claimed { calls: write_claims(conn, calls, *how, *at)? }, None)
         }
-        Write::Prune { before_ms, limit } => (IngestOutcome::Pruned(write_prune(conn, *before_ms, *limit)?), None),
+        Write::Prune { before_ms, limit } => done(IngestOutcome::Pruned(write_prune(conn, *before_ms, *limit)?), None),
+        Write::Settle => done(IngestOutcome::Settled, None),
         Write::Quarantine(item) => {
             let id = write_quarantine(conn, item)?;
-            (IngestOutcome::Quarantined { id }, Some(FeedItem::Quarantined { id }))
+            done(IngestOutcome::Quarantined { id }, Some(FeedItem::Quarantined { id }))
         }
         Write::Security(entry) => {
             // Only a new row is news for a window; a repeat only counts.
             let (id, new) = write_security(conn, entry)?;
-            (IngestOutcome::Logged { id }, new.then(|| FeedItem::Rejected { entry: entry.clone() }))
+            done(IngestOutcome::Logged { id }, new.then(|| FeedItem::Rejected { entry: entry.clone() }))
         }
-    })
+    }
 }

@@ -83,6 +83,9 @@ async fn concurrent_deliveries_are_group_committed_and_all_kept() {
     for t in tasks {
         assert!(matches!(t.await.unwrap().unwrap(), IngestOutcome::Stored(_)));
     }
+    // All in the log once acknowledged; on the timeline once the projection settles.
+    assert_eq!(store.counts(ts(0)).unwrap().deliveries_total, 300);
+    store.settle().await.unwrap();
     let counts = store.counts(ts(0)).unwrap();
     assert_eq!(counts.deliveries_total, 300);
     assert_eq!(counts.calls, 50);
@@ -590,7 +593,11 @@ async fn calls_that_failed_before_the_upgrade_are_never_notified_late() {
     drop(store);
     // The database as version 6 left it: no table of alerted calls yet.
     let conn = rusqlite::Connection::open(dir.path().join("monitor.db")).unwrap();
-    conn.execute_batch("DROP TABLE alerted_calls; DROP INDEX events_confirmed_by; PRAGMA user_version = 6;").unwrap();
+    conn.execute_batch(
+        "DROP TABLE alerted_calls; DROP INDEX events_confirmed_by; DROP TABLE projection;
+         ALTER TABLE deliveries DROP COLUMN hidden; PRAGMA user_version = 6;",
+    )
+    .unwrap();
     drop(conn);
 
     let store = open(&dir);
