@@ -5,6 +5,7 @@ use crate::{cargo, packages, step};
 
 pub fn run(args: &[String]) -> Result<(), String> {
     packages::ensure(packages::BUILD)?;
+    packages::ensure(packages::BENCH)?;
     if args.first().map(String::as_str) == Some("ui") {
         return ui();
     }

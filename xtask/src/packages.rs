@@ -21,6 +21,9 @@ pub const BUILD: &[&str] = &[
 /// acknowledgement.
 pub const TEST: &[&str] = &["strace"];
 
+/// What the benchmarks add: wrk, the external HTTP load generator of `bench ingest`.
+pub const BENCH: &[&str] = &["wrk"];
+
 /// What the end-to-end tests add: a virtual display, a private D-Bus session with a keyring
 /// and a notification server, and the WebDriver server for WebKitGTK.
 pub const E2E: &[&str] = &[

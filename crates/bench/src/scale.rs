@@ -73,6 +73,11 @@ pub fn fill(store: &std::sync::Arc<Store>, calls: usize) -> anyhow::Result<Vec<f
         while let Some(r) = set.join_next().await {
             r??;
         }
+        // The rates are of acknowledgements; what follows reads the timeline, so the
+        // projection catches up first.
+        let started = Instant::now();
+        store.settle().await?;
+        eprintln!("  the projection caught up {:.1} s after the last acknowledgement", started.elapsed().as_secs_f64());
         anyhow::Ok(())
     })?;
     Ok(rates)

@@ -27,7 +27,7 @@ pub(crate) type Projected = Vec<(i64, Box<EventRow>)>;
 use crate::Result;
 
 /// The most logged deliveries held parsed in memory; more are read back from the log.
-const HELD: usize = 20_000;
+const HELD: usize = 4_096;
 /// How many deliveries one projection transaction takes.
 pub(crate) const CHUNK: usize = 2_048;
 

@@ -144,9 +144,10 @@ pub(crate) fn run(mut conn: Connection, jobs: mpsc::Receiver<Job>, feed: broadca
             // Further behind is a burst's backlog, taken when the queue gives a moment.
             project(&mut projection, &mut conn, 4 * logged + 16, &feed);
         } else if projection.behind() > MAX_BEHIND {
-            // A burst: acknowledgements first; past MAX_BEHIND a small step between
-            // batches, so that the backlog stops growing without one long pause.
-            project(&mut projection, &mut conn, IDLE_CHUNK, &feed);
+            // A burst: acknowledgements first; past MAX_BEHIND a step of at least the
+            // batch's size between batches, so that the backlog stops growing, without one
+            // long pause.
+            project(&mut projection, &mut conn, logged.max(IDLE_CHUNK), &feed);
         }
     }
     // Every handle is gone: what was logged is projected before the thread ends.
