@@ -11,7 +11,7 @@ use crate::{ms, percentile};
 const KEY: &str = "sk_bench_ingest";
 const DELIVERIES: usize = 50_000;
 const STEADY_RATE: f64 = 2_000.0;
-const STEADY_SECONDS: f64 = 10.0;
+const STEADY_SECONDS: f64 = 60.0;
 const WRK_SECONDS: u32 = 5;
 
 fn header() {

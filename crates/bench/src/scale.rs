@@ -101,6 +101,18 @@ pub fn run(calls: usize) -> anyhow::Result<()> {
     let rates = fill(&store, calls)?;
     let fill = begun.elapsed();
     let (first, last) = (rates.first().copied().unwrap_or(0.0), rates.last().copied().unwrap_or(0.0));
+    // Every acknowledged delivery stored once, and on the timeline.
+    let counts = store.counts(Timestamp::from_unix_millis(0)?)?;
+    let on_timeline = store.export_count(calleague_store::ExportWhat::Events, calleague_store::TimeRange::default())?;
+    let all_there =
+        counts.deliveries_total == total as i64 && on_timeline == total as u64 && counts.calls == calls as i64;
+    println!(
+        "deliveries stored: {}, events on the timeline: {on_timeline}, calls: {} (sent {total} for {calls} calls) -> {}\n",
+        counts.deliveries_total,
+        counts.calls,
+        if all_there { "met" } else { "MISSED" }
+    );
+    anyhow::ensure!(all_there, "the store does not hold exactly what was acknowledged");
     let size = std::fs::metadata(&path)?.len()
         + std::fs::metadata(path.with_extension("db-wal")).map(|m| m.len()).unwrap_or(0);
     println!("| measure | value | target |");
