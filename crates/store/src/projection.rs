@@ -18,7 +18,7 @@ use calleague_events::{parse_delivery, Timestamp};
 use rusqlite::{params, Connection, TransactionBehavior};
 use tokio::sync::broadcast;
 
-use crate::ingest::project_delivery;
+use crate::ingest::{apply_search, project_delivery};
 use crate::model::{EventRow, FeedItem, IncomingDelivery, Source};
 
 /// Each projected delivery's id with its event (for a webhook that confirmed a caught-up
@@ -136,12 +136,15 @@ impl Projection {
         let mut items = Vec::with_capacity(take);
         let mut projected = Vec::with_capacity(take);
         let mut last = self.projected_to;
+        let mut search = Vec::new();
         for (id, item) in self.held.iter().take(take) {
             let result = if isolated {
                 // A delivery that cannot be projected is logged and passed over, never a
                 // projection stuck behind it; its raw delivery stays in the log.
                 let sp = tx.savepoint()?;
-                match project_delivery(&sp, *id, item) {
+                let mut one = Vec::new();
+                match project_delivery(&sp, *id, item, &mut one).and_then(|done| apply_search(&sp, &one).map(|_| done))
+                {
                     Ok(done) => sp.commit().map(|_| Some(done)).map_err(Into::into),
                     Err(e) => {
                         tracing::error!(delivery = id, error = %e, "a logged delivery could not be projected");
@@ -149,7 +152,7 @@ impl Projection {
                     }
                 }
             } else {
-                project_delivery(&tx, *id, item).map(Some)
+                project_delivery(&tx, *id, item, &mut search).map(Some)
             };
             if let Some((event, call)) = result? {
                 projected.push((*id, event.clone()));
@@ -157,6 +160,7 @@ impl Projection {
             }
             last = *id;
         }
+        apply_search(&tx, &search)?;
         tx.prepare_cached("UPDATE projection SET projected_to = ?1 WHERE id = 1")?.execute([last])?;
         tx.commit()?;
         self.held.drain(..take);
