@@ -22,6 +22,14 @@ export function ReceiverSettingsForm({ status, onStatus }: { status: AppStatus; 
     // Once: the form then holds what was typed until Apply or Revert.
   }, [setError]);
 
+  // The public address set elsewhere (the status bar) shows here too, unless it was edited here.
+  const publicUrl = status.publicUrl;
+  useEffect(() => {
+    if (!saved || (saved.publicUrl ?? null) === (publicUrl ?? null)) return;
+    setDraft((d) => (d && d.publicUrl.trim() === (saved.publicUrl ?? "") ? { ...d, publicUrl: publicUrl ?? "" } : d));
+    setSaved({ ...saved, publicUrl: publicUrl ?? null });
+  }, [publicUrl, saved]);
+
   if (!draft || !saved) return <section className="settings-section"><h2>Receiver</h2><p className="sub">Loading…</p></section>;
 
   const change = (patch: Partial<Draft>) => {

@@ -67,6 +67,18 @@ describe("receiver settings", () => {
     const sent = calls.filter((c) => c.cmd === "apply_receiver_settings").map((c) => c.args.settings);
     expect(sent).toEqual([{ ...receiver, port: 9001 }, { ...receiver, port: 9001 }]);
   });
+
+  it("takes a public address set elsewhere (the status bar), unless the field was edited here", async () => {
+    mock(({ cmd }) => (cmd === "receiver_settings" ? receiver : undefined));
+    const { rerender } = render(<ReceiverSettingsForm status={status} onStatus={() => undefined} />);
+    const field = (await screen.findByTestId("receiver-public-url")) as HTMLInputElement;
+    rerender(<ReceiverSettingsForm status={{ ...status, publicUrl: "https://a.example" }} onStatus={() => undefined} />);
+    await waitFor(() => expect(field.value).toBe("https://a.example"));
+    fireEvent.change(field, { target: { value: "https://typed.example" } });
+    rerender(<ReceiverSettingsForm status={{ ...status, publicUrl: "https://b.example" }} onStatus={() => undefined} />);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(field.value).toBe("https://typed.example");
+  });
 });
 
 describe("data", () => {
