@@ -17,7 +17,7 @@ use tokio::sync::Mutex;
 use crate::demo::Demo;
 use crate::error::{AppError, AppResult};
 use crate::keychain::{mask, Entry, Keychain, KeychainError};
-use crate::receiver_settings::PreviousKey;
+use crate::receiver_settings::{check_port, checked_public_url, PreviousKey};
 use crate::service::{CatchUpState, ReceiverService};
 use crate::settings::{self, Mode, Settings};
 use crate::subscriptions::SubscriptionProblem;
@@ -225,19 +225,14 @@ impl Engine {
     }
 
     pub async fn set_port(&self, port: u16) -> AppResult<()> {
-        if port < 1024 {
-            return Err(AppError::new(ErrorCode::PortInvalid, "Choose a port from 1024 to 65535."));
-        }
+        check_port(port)?;
         self.update_settings(|s| s.port = port).await?;
         self.restart_receiver().await;
         Ok(())
     }
 
     pub async fn set_public_url(&self, url: Option<String>) -> AppResult<()> {
-        let url = url.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
-        if url.as_deref().is_some_and(|u| !u.starts_with("https://")) {
-            return Err(AppError::new(ErrorCode::PublicUrlInvalid, "The public address must start with https://"));
-        }
+        let url = checked_public_url(url)?;
         self.update_settings(|s| s.public_url = url).await
     }
 

@@ -110,8 +110,3 @@ impl Engine {
         tokio::task::spawn_blocking(work).await.map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))?
     }
 }
-
-/// Whether an export's error is the person's own cancel (not worth an error message).
-pub fn is_cancelled(e: &AppError) -> bool {
-    e.code == ErrorCode::Cancelled
-}

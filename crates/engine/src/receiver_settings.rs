@@ -54,11 +54,35 @@ fn invalid(field: &str, message: impl Into<String>) -> AppError {
     AppError::new(ErrorCode::SettingInvalid, message).on_field(field)
 }
 
+/// A port the receiver may take: not one of the system's (below 1024). Also for the status
+/// bar's port change.
+pub(crate) fn check_port(port: u16) -> AppResult<()> {
+    if port < 1024 {
+        return Err(AppError::new(ErrorCode::PortInvalid, "Choose a port from 1024 to 65535.").on_field("port"));
+    }
+    Ok(())
+}
+
+/// The public address trimmed (empty: none), or why it is not one: https with a host. Also
+/// for the status bar's "Set public URL…".
+pub(crate) fn checked_public_url(url: Option<String>) -> AppResult<Option<String>> {
+    let url = url.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
+    if let Some(url) = &url {
+        let host = url.strip_prefix("https://").map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default());
+        if host.is_none_or(str::is_empty) || url.contains(char::is_whitespace) {
+            return Err(AppError::new(
+                ErrorCode::PublicUrlInvalid,
+                "The public address must start with https:// and name a host.",
+            )
+            .on_field("publicUrl"));
+        }
+    }
+    Ok(url)
+}
+
 /// The settings cleaned up (trimmed, empty address as none), or the first field that is wrong.
 pub fn validated(mut s: ReceiverSettings) -> AppResult<ReceiverSettings> {
-    if s.port < 1024 {
-        return Err(invalid("port", "Choose a port from 1024 to 65535."));
-    }
+    check_port(s.port)?;
     s.path = s.path.trim().to_owned();
     if !s.path.starts_with('/')
         || s.path.len() > 200
@@ -66,13 +90,7 @@ pub fn validated(mut s: ReceiverSettings) -> AppResult<ReceiverSettings> {
     {
         return Err(invalid("path", "The path starts with / and holds no spaces, ?, # or %, e.g. /hooks/calleague."));
     }
-    s.public_url = s.public_url.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
-    if let Some(url) = &s.public_url {
-        let host = url.strip_prefix("https://").map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default());
-        if host.is_none_or(str::is_empty) || url.contains(char::is_whitespace) {
-            return Err(invalid("publicUrl", "The public address must start with https:// and name a host."));
-        }
-    }
+    s.public_url = checked_public_url(s.public_url)?;
     if !(MIN_BODY_KB..=MAX_BODY_KB).contains(&s.body_limit_kb) {
         return Err(invalid("bodyLimitKb", format!("Choose from {MIN_BODY_KB} KiB to {} MiB.", MAX_BODY_KB / 1024)));
     }

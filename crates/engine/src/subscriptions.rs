@@ -193,14 +193,14 @@ impl Engine {
     /// Where deliveries to this computer go: in demo mode the receiver itself, else the
     /// public address with the receiver's path.
     async fn this_computer(&self) -> Option<String> {
-        let public_url = self.settings.lock().await.public_url.clone();
+        let (public_url, path) = {
+            let settings = self.settings.lock().await;
+            (settings.public_url.clone(), settings.receiver_path.clone())
+        };
         let running = self.running.lock().await;
-        let service_url = running.service.as_ref().map(|s| s.url().to_owned());
         if running.demo.is_some() {
-            return service_url;
+            return running.service.as_ref().map(|s| s.url().to_owned());
         }
-        let path =
-            service_url.as_deref().and_then(url_path).unwrap_or_else(|| calleague_receiver::DEFAULT_PATH.to_owned());
         public_url.map(|p| webhook_url(&p, &path))
     }
 
@@ -218,12 +218,6 @@ impl Engine {
     async fn url_policy(&self) -> UrlPolicy {
         UrlPolicy { allow_loopback_http: self.settings.lock().await.mode == Some(Mode::Demo) }
     }
-}
-
-/// The path part of an http(s) URL, e.g. `/hooks/calleague`.
-fn url_path(url: &str) -> Option<String> {
-    let (_, rest) = url.split_once("://")?;
-    rest.find('/').map(|i| rest[i..].to_owned())
 }
 
 impl From<SubscriptionDraft> for WebhookDraft {
@@ -255,7 +249,6 @@ mod tests {
         assert_eq!(webhook_url("https://t.example", "/hooks/calleague"), "https://t.example/hooks/calleague");
         assert_eq!(webhook_url("https://t.example/", "/hooks/calleague"), "https://t.example/hooks/calleague");
         assert_eq!(webhook_url(" https://t.example/in ", "/hooks/calleague"), "https://t.example/in");
-        assert_eq!(url_path("http://127.0.0.1:8787/hooks/x").as_deref(), Some("/hooks/x"));
     }
 
     #[test]

@@ -20,11 +20,11 @@ use tokio::sync::broadcast;
 
 use crate::ingest::{apply_search, project_delivery};
 use crate::model::{EventRow, FeedItem, IncomingDelivery, Source};
+use crate::Result;
 
 /// Each projected delivery's id with its event (for a webhook that confirmed a caught-up
 /// step, that step).
 pub(crate) type Projected = Vec<(i64, Box<EventRow>)>;
-use crate::Result;
 
 /// The most logged deliveries held parsed in memory; more are read back from the log.
 const HELD: usize = 4_096;

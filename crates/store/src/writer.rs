@@ -6,10 +6,11 @@
 //! next batch is already queueing, so the cost of `synchronous=FULL` is shared.
 //!
 //! A webhook delivery's acknowledged write is small: the delivery appended to the log. Its
-//! projection (event, call, search index; see `projection.rs`) follows in log order when no
-//! acknowledgement is waiting, or at once when the queue is empty (so that a lone delivery
-//! is on the timeline when its acknowledgement goes out, as before). Writes that read what
-//! the projection holds (catch-up, pruning, `settle`) wait until it is complete.
+//! projection (event, call, search index; see `projection.rs`) follows in log order: before
+//! the reply when deliveries come a few at a time (so a lone delivery is on the timeline
+//! when its acknowledgement goes out, as before), after it in a burst (`docs/ingest.md` has
+//! the rules). Writes that read what the projection holds (catch-up, pruning, `settle`)
+//! wait until it is complete.
 
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
@@ -21,8 +22,9 @@ use crate::ingest::{
     log_delivery, write_catchup, write_claims, write_delivery, write_heartbeat, write_quarantine, write_security,
     DeliveryWrite, Logged,
 };
-use crate::model::EventRow;
-use crate::model::{AlertHow, FeedItem, IncomingDelivery, IngestOutcome, QuarantineItem, SecurityEntry, Source};
+use crate::model::{
+    AlertHow, EventRow, FeedItem, IncomingDelivery, IngestOutcome, QuarantineItem, SecurityEntry, Source,
+};
 use crate::projection::{Projected, Projection};
 use crate::prune::write_prune;
 use crate::{Result, StoreError};
