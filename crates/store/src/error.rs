@@ -20,6 +20,8 @@ pub enum StoreError {
     Export(String),
     #[error("the export was cancelled")]
     Cancelled,
+    #[error("{0}")]
+    InvalidRange(String),
 }
 
 impl StoreError {
@@ -34,6 +36,7 @@ impl StoreError {
             Self::Corrupt(_) => ErrorCode::StoreCorrupt,
             Self::Export(_) => ErrorCode::StoreExport,
             Self::Cancelled => ErrorCode::Cancelled,
+            Self::InvalidRange(_) => ErrorCode::InvalidTime,
         }
     }
 }

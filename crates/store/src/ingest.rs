@@ -5,6 +5,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
 use crate::model::{phase_text, AlertHow, CallRow, EventRow, IncomingDelivery, QuarantineItem, SecurityEntry};
+use crate::rollup::{Contribution, DeliveryCounts, Rollup};
 use crate::rows::{call_row, event_row, CALL_COLUMNS, EVENT_COLUMNS};
 use crate::{Result, StoreError};
 
@@ -51,9 +52,9 @@ pub(crate) fn write_delivery(conn: &Connection, item: &IncomingDelivery) -> Resu
     match log_delivery(conn, item)? {
         Logged::Repeat { id, attempts } => Ok(DeliveryWrite::Repeat { id, attempts }),
         Logged::New(id) => {
-            let mut search = Vec::new();
-            let (event, call) = project_delivery(conn, id, item, &mut search)?;
-            apply_search(conn, &search)?;
+            let mut pending = Pending::default();
+            let (event, call) = project_delivery(conn, id, item, &mut pending)?;
+            pending.apply(conn)?;
             Ok(DeliveryWrite::New(event, call))
         }
     }
@@ -64,14 +65,14 @@ pub(crate) fn write_delivery(conn: &Connection, item: &IncomingDelivery) -> Resu
 pub(crate) fn log_delivery(conn: &Connection, item: &IncomingDelivery) -> Result<Logged> {
     let key = dedupe_key(item);
     let received = item.received_at.to_string();
-    let (id, attempts): (i64, i64) = conn
+    let (id, attempts, first_received_ms): (i64, i64, i64) = conn
         .prepare_cached(
             "INSERT INTO deliveries (dedupe_key, delivery_id, source, received_at, received_ms,
                                      last_seen_at, attempts, peer, headers, body, hidden)
              VALUES (?1, ?2, ?3, ?4, ?5, ?4, 1, ?6, ?7, ?8, ?9)
              ON CONFLICT (dedupe_key) DO UPDATE
                 SET attempts = attempts + 1, last_seen_at = excluded.last_seen_at
-             RETURNING id, attempts",
+             RETURNING id, attempts, received_ms",
         )?
         .query_row(
             params![
@@ -85,20 +86,27 @@ pub(crate) fn log_delivery(conn: &Connection, item: &IncomingDelivery) -> Result
                 item.body,
                 item.hidden,
             ],
-            |row| Ok((row.get(0)?, row.get(1)?)),
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
         )?;
+    if attempts > 1 {
+        // The overview counts a repeat with the delivery it repeats (received_ms is the
+        // first arrival's): rare, so written at once rather than batched.
+        let mut rollup = Rollup::default();
+        rollup.add_deliveries(first_received_ms, DeliveryCounts { duplicates: 1, ..DeliveryCounts::default() }, 1);
+        rollup.apply(conn)?;
+    }
     Ok(if attempts > 1 { Logged::Repeat { id, attempts } } else { Logged::New(id) })
 }
 
 /// The second stage: a logged delivery's event, its call's row, the search index. Run in
 /// log order; the same for a delivery just logged and one read back from the log.
-/// The search index's changes are collected in `search` and applied by the caller with
-/// [`apply_search`] after the rest of its transaction's statements.
+/// The search index's and the overview's changes are collected in `pending` and applied by
+/// the caller with [`Pending::apply`] after the rest of its transaction's statements.
 pub(crate) fn project_delivery(
     conn: &Connection,
     id: i64,
     item: &IncomingDelivery,
-    search: &mut Vec<SearchUpdate>,
+    pending: &mut Pending,
 ) -> Result<(Box<EventRow>, Option<Box<CallRow>>)> {
     let key = dedupe_key(item);
     let parsed = &item.parsed;
@@ -129,13 +137,22 @@ pub(crate) fn project_delivery(
                 }
                 None => CallFold::default(),
             };
-            // What the search index holds for this call now (nothing for a new call).
-            let indexed = existing.as_ref().map(|_| searchable_metadata(&state));
+            // What the search index and the overview hold for this call now (nothing for a
+            // new call).
+            let (indexed, counted) = match &existing {
+                Some(_) => {
+                    let record = state.record(call_id);
+                    let counted = Contribution::of(&record, state.first_occurred_ms().unwrap_or_default());
+                    (Some(record.metadata.map(|m| m.to_string()).unwrap_or_default()), Some(counted))
+                }
+                None => (None, None),
+            };
             state.apply(FoldInput { kind: &parsed.event, stamp: &stamp, data: &parsed.data });
             let row = upsert_call(conn, call_id, &state, item, late)?;
+            pending.rollup.call_changed(counted.as_ref(), &Contribution::of(&row.record, row.sort_ms));
             let new_metadata = row.record.metadata.as_ref().map(|m| m.to_string()).unwrap_or_default();
             if indexed.as_deref() != Some(new_metadata.as_str()) {
-                search.push(SearchUpdate {
+                pending.search.push(SearchUpdate {
                     call_id: call_id.clone(),
                     metadata: new_metadata,
                     indexed_before: indexed.is_some(),
@@ -144,6 +161,15 @@ pub(crate) fn project_delivery(
             call = Some(Box::new(row));
         }
     }
+
+    let counts = DeliveryCounts {
+        webhooks: i64::from(item.source == crate::Source::Webhook),
+        caught_up: i64::from(item.source == crate::Source::Catchup),
+        // Late as the timeline marks it: on the event this delivery adds.
+        late: i64::from(late && confirms.is_none()),
+        duplicates: 0,
+    };
+    pending.rollup.add_deliveries(item.received_at.unix_millis(), counts, 1);
 
     if let Some(step) = confirms {
         conn.prepare_cached("UPDATE events SET confirmed_by = ?1 WHERE id = ?2")?.execute([id, step])?;
@@ -214,9 +240,20 @@ fn caught_up_step(conn: &Connection, call_id: &str, event: &str) -> Result<Optio
         .optional()?)
 }
 
-/// A call's metadata as the search index holds it.
-fn searchable_metadata(state: &CallFold) -> String {
-    state.record("").metadata.map(|m| m.to_string()).unwrap_or_default()
+/// What a projection transaction writes last: the overview's rollups and the search index.
+#[derive(Default)]
+pub(crate) struct Pending {
+    pub search: Vec<SearchUpdate>,
+    pub rollup: Rollup,
+}
+
+impl Pending {
+    pub(crate) fn apply(&mut self, conn: &Connection) -> Result<()> {
+        self.rollup.apply(conn)?;
+        apply_search(conn, &self.search)?;
+        self.search.clear();
+        Ok(())
+    }
 }
 
 /// A call whose metadata the search index must take.
@@ -233,7 +270,7 @@ pub(crate) struct SearchUpdate {
 /// disk whenever a statement savepoint opens after it was written (an upsert opens one), so
 /// interleaved with the projection's other statements it flushed once per delivery, which
 /// perf showed as the projection's largest cost.
-pub(crate) fn apply_search(conn: &Connection, updates: &[SearchUpdate]) -> Result<()> {
+fn apply_search(conn: &Connection, updates: &[SearchUpdate]) -> Result<()> {
     for update in updates {
         let rowid: i64 = conn
             .prepare_cached("SELECT rowid FROM calls WHERE call_id = ?1")?

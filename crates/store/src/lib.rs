@@ -9,11 +9,13 @@ mod error;
 mod export;
 mod ingest;
 mod model;
+mod overview;
 mod private;
 mod projection;
 mod prune;
 mod query;
 mod retention;
+mod rollup;
 mod rows;
 mod schema;
 mod uptime;
@@ -32,9 +34,11 @@ pub use model::{
     AlertHow, CallDetail, CallRow, EventDetail, EventRow, Facets, FeedItem, IncomingDelivery, IngestOutcome,
     QuarantineItem, QuarantineRow, SecurityEntry, SecurityRow, Source, StatusCounts,
 };
+pub use overview::{DowntimeGap, Outcomes, Overview, OverviewBar, Spread, SpreadStep, Tally, WebhookHealth};
 pub use prune::Pruned;
 pub use query::{CallCursor, CallFilter, EventCursor, EventFilter, Order, Page, PageRequest, TimeRange};
 pub use retention::StoreSize;
+pub use rollup::{DURATION_EDGES_MS, WAIT_EDGES_MS};
 pub use schema::Durability;
 
 use writer::{Job, Write};

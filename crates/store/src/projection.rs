@@ -18,7 +18,7 @@ use calleague_events::{parse_delivery, Timestamp};
 use rusqlite::{params, Connection, TransactionBehavior};
 use tokio::sync::broadcast;
 
-use crate::ingest::{apply_search, project_delivery};
+use crate::ingest::{project_delivery, Pending};
 use crate::model::{EventRow, FeedItem, IncomingDelivery, Source};
 use crate::Result;
 
@@ -136,15 +136,14 @@ impl Projection {
         let mut items = Vec::with_capacity(take);
         let mut projected = Vec::with_capacity(take);
         let mut last = self.projected_to;
-        let mut search = Vec::new();
+        let mut pending = Pending::default();
         for (id, item) in self.held.iter().take(take) {
             let result = if isolated {
                 // A delivery that cannot be projected is logged and passed over, never a
                 // projection stuck behind it; its raw delivery stays in the log.
                 let sp = tx.savepoint()?;
-                let mut one = Vec::new();
-                match project_delivery(&sp, *id, item, &mut one).and_then(|done| apply_search(&sp, &one).map(|_| done))
-                {
+                let mut one = Pending::default();
+                match project_delivery(&sp, *id, item, &mut one).and_then(|done| one.apply(&sp).map(|_| done)) {
                     Ok(done) => sp.commit().map(|_| Some(done)).map_err(Into::into),
                     Err(e) => {
                         tracing::error!(delivery = id, error = %e, "a logged delivery could not be projected");
@@ -152,7 +151,7 @@ impl Projection {
                     }
                 }
             } else {
-                project_delivery(&tx, *id, item, &mut search).map(Some)
+                project_delivery(&tx, *id, item, &mut pending).map(Some)
             };
             if let Some((event, call)) = result? {
                 projected.push((*id, event.clone()));
@@ -160,7 +159,7 @@ impl Projection {
             }
             last = *id;
         }
-        apply_search(&tx, &search)?;
+        pending.apply(&tx)?;
         tx.prepare_cached("UPDATE projection SET projected_to = ?1 WHERE id = 1")?.execute([last])?;
         tx.commit()?;
         self.held.drain(..take);

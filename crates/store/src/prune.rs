@@ -47,6 +47,7 @@ pub(crate) fn write_prune(conn: &Connection, before_ms: i64, limit: usize) -> Re
                WHERE e.confirmed_by IS NOT NULL",
         [],
     )?;
+    crate::rollup::subtract_pruned(conn)?;
     let events = conn.execute("DELETE FROM events WHERE id IN (SELECT id FROM prune_events)", [])?;
     conn.execute("DELETE FROM deliveries WHERE id IN (SELECT id FROM prune_deliveries)", [])?;
     conn.execute(

@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_alerted_calls.sql"),
     include_str!("../migrations/0008_retention.sql"),
     include_str!("../migrations/0009_projection.sql"),
+    include_str!("../migrations/0010_overview.sql"),
 ];
 
 /// Pragmas for every connection. `synchronous=FULL` because a delivery we acknowledged
@@ -59,5 +60,5 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
         tx.commit()?;
         tracing::info!(version = index + 1, "database migrated");
     }
-    Ok(())
+    crate::rollup::build_if_needed(conn)
 }

@@ -595,7 +595,9 @@ async fn calls_that_failed_before_the_upgrade_are_never_notified_late() {
     let conn = rusqlite::Connection::open(dir.path().join("monitor.db")).unwrap();
     conn.execute_batch(
         "DROP TABLE alerted_calls; DROP INDEX events_confirmed_by; DROP TABLE projection;
-         ALTER TABLE deliveries DROP COLUMN hidden; PRAGMA user_version = 6;",
+         ALTER TABLE deliveries DROP COLUMN hidden; DROP TABLE overview_calls; DROP TABLE overview_spread;
+         DROP TABLE overview_deliveries; DROP TABLE overview_built; DROP INDEX quarantine_received;
+         PRAGMA user_version = 6;",
     )
     .unwrap();
     drop(conn);

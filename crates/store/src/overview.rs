@@ -1,0 +1,345 @@
+//! The overview of a time range, read from the rollups (see rollup.rs): whole hours from the
+//! hour rows, the partial hours at either end from the minute rows, so that a range of a
+//! week costs a few thousand rows however many calls it holds.
+
+use std::collections::BTreeMap;
+
+use calleague_events::Timestamp;
+use rusqlite::{params, Connection};
+use serde::{Deserialize, Serialize};
+
+use crate::rollup::{Measure, HOUR_MS, MINUTE_MS};
+use crate::{Result, Store, StoreError};
+
+/// Ranges up to this long are charted per minute, longer ones per hour.
+const MINUTE_BARS_UP_TO_MS: i64 = 6 * HOUR_MS;
+/// A pause between two runs of the receiver shorter than this is a restart, not a gap.
+const GAP_MIN_MS: i64 = 15_000;
+
+/// Calls by outcome: `in_progress` is started or connected (or nothing known yet).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Outcomes {
+    pub calls: i64,
+    pub completed: i64,
+    pub failed: i64,
+    pub in_progress: i64,
+}
+
+impl Outcomes {
+    fn add(&mut self, phase: &str, calls: i64) {
+        self.calls += calls;
+        match phase {
+            "completed" => self.completed += calls,
+            "failed" => self.failed += calls,
+            _ => self.in_progress += calls,
+        }
+    }
+
+    /// Failed among the calls that ended; none when no call ended.
+    pub fn failure_rate(&self) -> Option<f64> {
+        let ended = self.completed + self.failed;
+        (ended > 0).then(|| self.failed as f64 / ended as f64)
+    }
+}
+
+/// One bar of the chart: the calls whose place on the timeline is in `[at, at + span)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct OverviewBar {
+    pub at: Timestamp,
+    #[serde(flatten)]
+    pub outcomes: Outcomes,
+}
+
+/// Calls that share an endedReason or an agent. `key` is none for calls without one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Tally {
+    pub key: Option<String>,
+    pub calls: i64,
+    pub failed: i64,
+}
+
+/// One step of a histogram, `[from_ms, to_ms)`; the last has no end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(optional_fields = nullable)]
+pub struct SpreadStep {
+    pub from_ms: i64,
+    pub to_ms: Option<i64>,
+    pub calls: i64,
+}
+
+/// A histogram with its percentiles, each given as the step that holds it (nearest rank).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(optional_fields = nullable)]
+pub struct Spread {
+    pub steps: Vec<SpreadStep>,
+    pub count: i64,
+    pub p50: Option<SpreadStep>,
+    pub p90: Option<SpreadStep>,
+    pub p99: Option<SpreadStep>,
+}
+
+/// A time the receiver was not running, and whether catch-up read it back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(optional_fields = nullable)]
+pub struct DowntimeGap {
+    pub from: Timestamp,
+    pub to: Timestamp,
+    /// The calls catch-up merged for this gap; none when it was not caught up.
+    pub caught_up_calls: Option<i64>,
+}
+
+/// How deliveries went: received in the range (webhook and catch-up), repeats of them,
+/// late ones, requests refused, bodies quarantined, and the receiver's downtime.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookHealth {
+    pub webhooks: i64,
+    pub duplicates: i64,
+    pub late: i64,
+    pub caught_up: i64,
+    pub rejected: i64,
+    pub quarantined: i64,
+    pub gaps: Vec<DowntimeGap>,
+}
+
+/// Everything the Overview page shows for `[from, to)`, both in whole minutes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(optional_fields = nullable)]
+pub struct Overview {
+    pub from: Timestamp,
+    pub to: Timestamp,
+    /// The bars' width: 60,000 (a minute) or 3,600,000 (an hour).
+    pub bar_ms: i64,
+    pub bars: Vec<OverviewBar>,
+    pub totals: Outcomes,
+    pub failure_rate: Option<f64>,
+    /// The period of the same length just before.
+    pub previous: Outcomes,
+    pub previous_failure_rate: Option<f64>,
+    /// By endedReason, most calls first; ended calls without a reason under `key: null`.
+    pub reasons: Vec<Tally>,
+    /// Agents with failed calls, most failures first.
+    pub failures_by_agent: Vec<Tally>,
+    pub duration: Spread,
+    /// From call.started to call.connected.
+    pub wait: Spread,
+    pub health: WebhookHealth,
+}
+
+/// The pieces of `[from, to)` (whole minutes) and the level that serves each.
+fn pieces(from: i64, to: i64) -> Vec<(i64, i64, i64)> {
+    let first_hour = from.div_euclid(HOUR_MS) * HOUR_MS + if from % HOUR_MS == 0 { 0 } else { HOUR_MS };
+    let last_hour = to.div_euclid(HOUR_MS) * HOUR_MS;
+    if first_hour >= last_hour {
+        return vec![(MINUTE_MS, from, to)];
+    }
+    let mut pieces = Vec::with_capacity(3);
+    if from < first_hour {
+        pieces.push((MINUTE_MS, from, first_hour));
+    }
+    pieces.push((HOUR_MS, first_hour, last_hour));
+    if last_hour < to {
+        pieces.push((MINUTE_MS, last_hour, to));
+    }
+    pieces
+}
+
+fn floor_minute(t: Timestamp) -> i64 {
+    t.unix_millis().div_euclid(MINUTE_MS) * MINUTE_MS
+}
+
+fn timestamp(ms: i64) -> Result<Timestamp> {
+    Timestamp::from_unix_millis(ms).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+impl Store {
+    /// The overview of `[from, to)`, both rounded down to whole minutes.
+    pub fn overview(&self, from: Timestamp, to: Timestamp) -> Result<Overview> {
+        let (from, to) = (floor_minute(from), floor_minute(to));
+        if to <= from {
+            return Err(StoreError::InvalidRange("the overview's range must end after it starts".into()));
+        }
+        self.with_reader(|conn| read_overview(conn, from, to))
+    }
+}
+
+fn read_overview(conn: &Connection, from: i64, to: i64) -> Result<Overview> {
+    let bar_ms = if to - from <= MINUTE_BARS_UP_TO_MS { MINUTE_MS } else { HOUR_MS };
+    let mut bars: BTreeMap<i64, Outcomes> = BTreeMap::new();
+    let mut totals = Outcomes::default();
+    let mut reasons: BTreeMap<Option<String>, Tally> = BTreeMap::new();
+    let mut agents: BTreeMap<Option<String>, Tally> = BTreeMap::new();
+    // Minute bars need minute rows throughout; hour bars take hours where they can.
+    let read = if bar_ms == MINUTE_MS { vec![(MINUTE_MS, from, to)] } else { pieces(from, to) };
+    for (span, start, end) in read {
+        let mut stmt = conn.prepare_cached(
+            "SELECT at_ms, phase, ended_reason, agent_id, calls FROM overview_calls
+             WHERE span = ?1 AND at_ms >= ?2 AND at_ms < ?3",
+        )?;
+        let rows = stmt.query_map(params![span, start, end], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get(4)?))
+        })?;
+        for row in rows {
+            let (at, phase, reason, agent, calls): (i64, String, String, String, i64) = row?;
+            totals.add(&phase, calls);
+            bars.entry(at.div_euclid(bar_ms) * bar_ms).or_default().add(&phase, calls);
+            let failed = if phase == "failed" { calls } else { 0 };
+            let ended = phase == "completed" || phase == "failed";
+            if !reason.is_empty() || ended {
+                let key = (!reason.is_empty()).then_some(reason);
+                let tally = reasons.entry(key.clone()).or_insert(Tally { key, calls: 0, failed: 0 });
+                tally.calls += calls;
+                tally.failed += failed;
+            }
+            if failed > 0 {
+                let key = (!agent.is_empty()).then_some(agent);
+                let tally = agents.entry(key.clone()).or_insert(Tally { key, calls: 0, failed: 0 });
+                tally.calls += calls;
+                tally.failed += failed;
+            }
+        }
+    }
+    let mut previous = Outcomes::default();
+    let before = from - (to - from);
+    for (span, start, end) in pieces(before, from) {
+        let mut stmt = conn.prepare_cached(
+            "SELECT phase, sum(calls) FROM overview_calls WHERE span = ?1 AND at_ms >= ?2 AND at_ms < ?3 GROUP BY phase",
+        )?;
+        let rows = stmt.query_map(params![span, start, end], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        for row in rows {
+            let (phase, calls) = row?;
+            previous.add(&phase, calls);
+        }
+    }
+
+    let mut bars_out = Vec::new();
+    let mut at = from.div_euclid(bar_ms) * bar_ms;
+    while at < to {
+        bars_out.push(OverviewBar { at: timestamp(at)?, outcomes: bars.remove(&at).unwrap_or_default() });
+        at += bar_ms;
+    }
+    let mut reasons: Vec<Tally> = reasons.into_values().collect();
+    reasons.sort_by(|a, b| b.calls.cmp(&a.calls).then_with(|| a.key.cmp(&b.key)));
+    let mut failures_by_agent: Vec<Tally> = agents.into_values().collect();
+    failures_by_agent.sort_by(|a, b| b.failed.cmp(&a.failed).then_with(|| a.key.cmp(&b.key)));
+
+    Ok(Overview {
+        from: timestamp(from)?,
+        to: timestamp(to)?,
+        bar_ms,
+        bars: bars_out,
+        failure_rate: totals.failure_rate(),
+        totals,
+        previous_failure_rate: previous.failure_rate(),
+        previous,
+        reasons,
+        failures_by_agent,
+        duration: read_spread(conn, Measure::Duration, from, to)?,
+        wait: read_spread(conn, Measure::Wait, from, to)?,
+        health: read_health(conn, from, to)?,
+    })
+}
+
+fn read_spread(conn: &Connection, measure: Measure, from: i64, to: i64) -> Result<Spread> {
+    let edges = measure.edges();
+    let mut counts = vec![0_i64; edges.len()];
+    for (span, start, end) in pieces(from, to) {
+        let mut stmt = conn.prepare_cached(
+            "SELECT step, sum(calls) FROM overview_spread
+             WHERE span = ?1 AND measure = ?2 AND at_ms >= ?3 AND at_ms < ?4 GROUP BY step",
+        )?;
+        let rows =
+            stmt.query_map(params![span, measure as i64, start, end], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?)))?;
+        for row in rows {
+            let (step, calls): (i64, i64) = row?;
+            if let Some(count) = counts.get_mut(step as usize) {
+                *count += calls;
+            }
+        }
+    }
+    let steps: Vec<SpreadStep> = edges
+        .iter()
+        .enumerate()
+        .map(|(i, from_ms)| SpreadStep { from_ms: *from_ms, to_ms: edges.get(i + 1).copied(), calls: counts[i] })
+        .collect();
+    let count = counts.iter().sum();
+    let percentile = |p: f64| -> Option<SpreadStep> {
+        if count == 0 {
+            return None;
+        }
+        // Nearest rank: the smallest value with at least p of the calls at or below it.
+        let rank = ((p * count as f64).ceil() as i64).max(1);
+        let mut seen = 0;
+        steps
+            .iter()
+            .find(|step| {
+                seen += step.calls;
+                seen >= rank
+            })
+            .copied()
+    };
+    Ok(Spread { p50: percentile(0.5), p90: percentile(0.9), p99: percentile(0.99), steps, count })
+}
+
+fn read_health(conn: &Connection, from: i64, to: i64) -> Result<WebhookHealth> {
+    let mut health = WebhookHealth::default();
+    for (span, start, end) in pieces(from, to) {
+        let (webhooks, duplicates, late, caught_up): (i64, i64, i64, i64) = conn
+            .prepare_cached(
+                "SELECT coalesce(sum(webhooks), 0), coalesce(sum(duplicates), 0), coalesce(sum(late), 0),
+                        coalesce(sum(caught_up), 0)
+                 FROM overview_deliveries WHERE span = ?1 AND at_ms >= ?2 AND at_ms < ?3",
+            )?
+            .query_row(params![span, start, end], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        health.webhooks += webhooks;
+        health.duplicates += duplicates;
+        health.late += late;
+        health.caught_up += caught_up;
+    }
+    // The security log keeps one row per source, reason and minute, and only the newest.
+    health.rejected = conn
+        .prepare_cached("SELECT coalesce(sum(count), 0) FROM security_log WHERE minute >= ?1 AND minute < ?2")?
+        .query_row(params![from / MINUTE_MS, to / MINUTE_MS], |r| r.get(0))?;
+    health.quarantined = conn
+        .prepare_cached("SELECT count(*) FROM quarantine WHERE received_at >= ?1 AND received_at < ?2")?
+        .query_row(params![timestamp(from)?.to_string(), timestamp(to)?.to_string()], |r| r.get(0))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT prev.last_beat_ms, next.started_ms,
+                (SELECT sum(c.calls_merged) FROM catchup_windows c
+                  WHERE c.from_ms <= prev.last_beat_ms AND c.to_ms >= next.started_ms)
+         FROM uptime next
+         JOIN uptime prev ON prev.id = (SELECT max(id) FROM uptime WHERE id < next.id)
+         WHERE next.started_ms - prev.last_beat_ms > ?1 AND next.started_ms > ?2 AND prev.last_beat_ms < ?3
+         ORDER BY next.id",
+    )?;
+    let rows = stmt.query_map(params![GAP_MIN_MS, from, to], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, Option<i64>>(2)?))
+    })?;
+    for row in rows {
+        let (gap_from, gap_to, caught_up_calls) = row?;
+        health.gaps.push(DowntimeGap { from: timestamp(gap_from)?, to: timestamp(gap_to)?, caught_up_calls });
+    }
+    Ok(health)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_range_is_split_into_minutes_hours_minutes() {
+        let h = HOUR_MS;
+        let m = MINUTE_MS;
+        assert_eq!(pieces(0, 2 * h), vec![(h, 0, 2 * h)]);
+        assert_eq!(pieces(5 * m, 2 * h + 3 * m), vec![(m, 5 * m, h), (h, h, 2 * h), (m, 2 * h, 2 * h + 3 * m)]);
+        assert_eq!(pieces(5 * m, 50 * m), vec![(m, 5 * m, 50 * m)]);
+        assert_eq!(pieces(5 * m, h + 5 * m), vec![(m, 5 * m, h + 5 * m)]);
+    }
+}

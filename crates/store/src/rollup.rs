@@ -1,0 +1,323 @@
+//! The overview's rollups (migration 0010): each call counted once in the minute and the
+//! hour of its place on the timeline, by phase, endedReason and agent, with histograms of
+//! durations and waits; each delivery in the minute and hour it was received.
+//!
+//! The projection computes what a call contributed before and after each event, and the
+//! difference goes into a [`Rollup`] applied at the end of its transaction: a burst of
+//! deliveries into the same minute costs a few upserts, not a few per delivery. Pruning
+//! subtracts what it removes; a database from before the rollups is counted on open.
+
+use std::collections::HashMap;
+
+use calleague_events::CallRecord;
+use rusqlite::{params, Connection};
+
+use crate::model::phase_text;
+use crate::rows::{call_row, CALL_COLUMNS};
+use crate::Result;
+
+pub(crate) const MINUTE_MS: i64 = 60_000;
+pub(crate) const HOUR_MS: i64 = 3_600_000;
+/// Both levels are kept: a range reads whole hours from the hour rows and its partial
+/// hours at either end from the minute rows.
+const SPANS: [i64; 2] = [MINUTE_MS, HOUR_MS];
+
+/// The histograms' bucket edges, in milliseconds. A value `v` is in step `i` when
+/// `edges[i] <= v < edges[i + 1]`; the last step is open-ended, negative values go to 0.
+pub const DURATION_EDGES_MS: &[i64] = &[
+    0, 5_000, 10_000, 15_000, 20_000, 30_000, 45_000, 60_000, 90_000, 120_000, 180_000, 240_000, 300_000, 450_000,
+    600_000, 900_000, 1_200_000, 1_800_000, 2_700_000, 3_600_000,
+];
+pub const WAIT_EDGES_MS: &[i64] = &[
+    0, 250, 500, 750, 1_000, 1_500, 2_000, 3_000, 4_000, 5_000, 7_500, 10_000, 15_000, 20_000, 30_000, 45_000, 60_000,
+    120_000,
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Measure {
+    Duration = 0,
+    Wait = 1,
+}
+
+impl Measure {
+    pub(crate) fn edges(self) -> &'static [i64] {
+        match self {
+            Self::Duration => DURATION_EDGES_MS,
+            Self::Wait => WAIT_EDGES_MS,
+        }
+    }
+
+    /// The histogram step `value_ms` falls in.
+    pub(crate) fn step(self, value_ms: i64) -> i64 {
+        let edges = self.edges();
+        (edges.partition_point(|edge| *edge <= value_ms).max(1) - 1) as i64
+    }
+}
+
+/// What one call adds to the rollups.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Contribution {
+    minute_ms: i64,
+    phase: &'static str,
+    ended_reason: String,
+    agent_id: String,
+    duration_ms: Option<i64>,
+    wait_ms: Option<i64>,
+}
+
+impl Contribution {
+    /// `sort_ms` is the call's place on the timeline, its earliest `occurredAt`.
+    pub(crate) fn of(record: &CallRecord, sort_ms: i64) -> Self {
+        Self {
+            minute_ms: sort_ms.div_euclid(MINUTE_MS) * MINUTE_MS,
+            phase: phase_text(record.phase).unwrap_or(""),
+            ended_reason: record.ended_reason.clone().unwrap_or_default(),
+            agent_id: record.agent_id.clone().unwrap_or_default(),
+            duration_ms: record.duration_sec.filter(|d| d.is_finite()).map(|d| (d * 1000.0).round() as i64),
+            wait_ms: match (record.started_at, record.connected_at) {
+                (Some(started), Some(connected)) => Some(connected.unix_millis() - started.unix_millis()),
+                _ => None,
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct DeliveryCounts {
+    pub webhooks: i64,
+    pub duplicates: i64,
+    pub late: i64,
+    pub caught_up: i64,
+}
+
+impl DeliveryCounts {
+    fn add(&mut self, other: DeliveryCounts, sign: i64) {
+        self.webhooks += sign * other.webhooks;
+        self.duplicates += sign * other.duplicates;
+        self.late += sign * other.late;
+        self.caught_up += sign * other.caught_up;
+    }
+
+    fn is_zero(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+type CallKey = (i64, &'static str, String, String);
+
+/// Changes to the rollups, collected over a transaction and written by [`Rollup::apply`].
+#[derive(Debug, Default)]
+pub(crate) struct Rollup {
+    calls: HashMap<CallKey, i64>,
+    spread: HashMap<(i64, Measure, i64), i64>,
+    deliveries: HashMap<i64, DeliveryCounts>,
+}
+
+impl Rollup {
+    /// A call that contributed `before` (nothing if new) now contributes `after`.
+    pub(crate) fn call_changed(&mut self, before: Option<&Contribution>, after: &Contribution) {
+        if before == Some(after) {
+            return;
+        }
+        if let Some(before) = before {
+            self.add_call(before, -1);
+        }
+        self.add_call(after, 1);
+    }
+
+    pub(crate) fn add_call(&mut self, call: &Contribution, sign: i64) {
+        let key = (call.minute_ms, call.phase, call.ended_reason.clone(), call.agent_id.clone());
+        *self.calls.entry(key).or_default() += sign;
+        for (measure, value) in [(Measure::Duration, call.duration_ms), (Measure::Wait, call.wait_ms)] {
+            if let Some(value) = value {
+                *self.spread.entry((call.minute_ms, measure, measure.step(value))).or_default() += sign;
+            }
+        }
+    }
+
+    /// Deliveries received at `received_ms`.
+    pub(crate) fn add_deliveries(&mut self, received_ms: i64, counts: DeliveryCounts, sign: i64) {
+        let minute = received_ms.div_euclid(MINUTE_MS) * MINUTE_MS;
+        self.deliveries.entry(minute).or_default().add(counts, sign);
+    }
+
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.calls.is_empty() && self.spread.is_empty() && self.deliveries.is_empty()
+    }
+
+    /// Writes the changes, at both levels, and drops rows that count nothing any more.
+    pub(crate) fn apply(&mut self, conn: &Connection) -> Result<()> {
+        for ((minute, phase, reason, agent), delta) in self.calls.drain() {
+            if delta == 0 {
+                continue;
+            }
+            for span in SPANS {
+                let at = minute.div_euclid(span) * span;
+                conn.prepare_cached(
+                    "INSERT INTO overview_calls (span, at_ms, phase, ended_reason, agent_id, calls)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT DO UPDATE SET calls = calls + excluded.calls",
+                )?
+                .execute(params![span, at, phase, reason, agent, delta])?;
+                if delta < 0 {
+                    conn.prepare_cached(
+                        "DELETE FROM overview_calls WHERE span = ?1 AND at_ms = ?2 AND phase = ?3
+                           AND ended_reason = ?4 AND agent_id = ?5 AND calls = 0",
+                    )?
+                    .execute(params![span, at, phase, reason, agent])?;
+                }
+            }
+        }
+        for ((minute, measure, step), delta) in self.spread.drain() {
+            if delta == 0 {
+                continue;
+            }
+            for span in SPANS {
+                let at = minute.div_euclid(span) * span;
+                conn.prepare_cached(
+                    "INSERT INTO overview_spread (span, at_ms, measure, step, calls) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT DO UPDATE SET calls = calls + excluded.calls",
+                )?
+                .execute(params![span, at, measure as i64, step, delta])?;
+                if delta < 0 {
+                    conn.prepare_cached(
+                        "DELETE FROM overview_spread
+                         WHERE span = ?1 AND at_ms = ?2 AND measure = ?3 AND step = ?4 AND calls = 0",
+                    )?
+                    .execute(params![span, at, measure as i64, step])?;
+                }
+            }
+        }
+        for (minute, counts) in self.deliveries.drain() {
+            if counts.is_zero() {
+                continue;
+            }
+            for span in SPANS {
+                let at = minute.div_euclid(span) * span;
+                conn.prepare_cached(
+                    "INSERT INTO overview_deliveries (span, at_ms, webhooks, duplicates, late, caught_up)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT DO UPDATE SET webhooks = webhooks + excluded.webhooks,
+                        duplicates = duplicates + excluded.duplicates, late = late + excluded.late,
+                        caught_up = caught_up + excluded.caught_up",
+                )?
+                .execute(params![
+                    span,
+                    at,
+                    counts.webhooks,
+                    counts.duplicates,
+                    counts.late,
+                    counts.caught_up
+                ])?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Subtracts, before pruning deletes them, the calls in `prune_calls` and the deliveries in
+/// `prune_deliveries` (pruning's temporary tables).
+pub(crate) fn subtract_pruned(conn: &Connection) -> Result<()> {
+    let mut rollup = Rollup::default();
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {CALL_COLUMNS} FROM calls WHERE call_id IN (SELECT call_id FROM prune_calls)"
+    ))?;
+    for row in stmt.query_map([], call_row)? {
+        let row = row?;
+        rollup.add_call(&Contribution::of(&row.record, row.sort_ms), -1);
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT d.received_ms, d.source, d.attempts, coalesce(e.late, 0) FROM deliveries d
+         LEFT JOIN events e ON e.id = d.id WHERE d.id IN (SELECT id FROM prune_deliveries)",
+    )?;
+    for row in stmt.query_map([], delivery_counts)? {
+        let (received_ms, counts) = row?;
+        rollup.add_deliveries(received_ms, counts, -1);
+    }
+    rollup.apply(conn)
+}
+
+fn delivery_counts(row: &rusqlite::Row) -> rusqlite::Result<(i64, DeliveryCounts)> {
+    let source: String = row.get(1)?;
+    let attempts: i64 = row.get(2)?;
+    let late: bool = row.get(3)?;
+    let webhook = source == crate::Source::Webhook.as_str();
+    Ok((
+        row.get(0)?,
+        DeliveryCounts {
+            webhooks: i64::from(webhook),
+            duplicates: attempts - 1,
+            late: i64::from(late),
+            caught_up: i64::from(!webhook),
+        },
+    ))
+}
+
+/// Counts a database from before the rollups, once: every call and every projected
+/// delivery. Run on open, in steps, in its own transactions.
+pub(crate) fn build_if_needed(conn: &mut Connection) -> Result<()> {
+    let built: i64 = conn.query_row("SELECT built FROM overview_built WHERE id = 1", [], |r| r.get(0))?;
+    if built != 0 {
+        return Ok(());
+    }
+    let tx = conn.transaction()?;
+    let started = std::time::Instant::now();
+    let mut rollup = Rollup::default();
+    {
+        let mut stmt = tx.prepare(&format!("SELECT {CALL_COLUMNS} FROM calls"))?;
+        for row in stmt.query_map([], call_row)? {
+            let row = row?;
+            rollup.add_call(&Contribution::of(&row.record, row.sort_ms), 1);
+        }
+        // Repeats of every delivery; the rest only for projected deliveries: the projection
+        // counts the others as it reaches them.
+        let projected_to: i64 = tx.query_row("SELECT projected_to FROM projection", [], |r| r.get(0))?;
+        let mut stmt = tx.prepare(
+            "SELECT d.received_ms, d.source, d.attempts, coalesce(e.late, 0), d.id FROM deliveries d
+             LEFT JOIN events e ON e.id = d.id",
+        )?;
+        let rows = stmt.query_map([], |row| Ok((delivery_counts(row)?, row.get::<_, i64>(4)?)))?;
+        for row in rows {
+            let ((received_ms, counts), id) = row?;
+            let counts = if id <= projected_to {
+                counts
+            } else {
+                DeliveryCounts { duplicates: counts.duplicates, ..DeliveryCounts::default() }
+            };
+            rollup.add_deliveries(received_ms, counts, 1);
+        }
+    }
+    rollup.apply(&tx)?;
+    tx.execute("UPDATE overview_built SET built = 1 WHERE id = 1", [])?;
+    tx.commit()?;
+    tracing::info!(took_ms = started.elapsed().as_millis() as u64, "overview counted from the stored calls");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_follow_the_edges() {
+        assert_eq!(Measure::Duration.step(-5), 0);
+        assert_eq!(Measure::Duration.step(0), 0);
+        assert_eq!(Measure::Duration.step(4_999), 0);
+        assert_eq!(Measure::Duration.step(5_000), 1);
+        assert_eq!(Measure::Duration.step(3_600_000), DURATION_EDGES_MS.len() as i64 - 1);
+        assert_eq!(Measure::Duration.step(99_999_999), DURATION_EDGES_MS.len() as i64 - 1);
+        assert_eq!(Measure::Wait.step(1_000), 4);
+    }
+
+    #[test]
+    fn an_unchanged_call_changes_nothing() {
+        let record = calleague_events::CallFold::default().record("c");
+        let c = Contribution::of(&record, 61_000);
+        let mut rollup = Rollup::default();
+        rollup.call_changed(Some(&c), &c);
+        assert!(rollup.is_empty());
+        rollup.call_changed(None, &c);
+        assert!(!rollup.is_empty());
+    }
+}

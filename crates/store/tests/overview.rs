@@ -1,0 +1,366 @@
+//! The overview's numbers against a direct computation over the same rows of a real SQLite
+//! file: calls in and out of order, repeats, calls that never ended, calls either side of
+//! a range's edges, empty ranges, after pruning, and after counting an existing database
+//! anew.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use calleague_events::{parse_delivery, Timestamp};
+use calleague_store::{
+    IncomingDelivery, Outcomes, Overview, QuarantineItem, SecurityEntry, Source, Spread, Store, StoreOptions,
+    TimeRange, DURATION_EDGES_MS, WAIT_EDGES_MS,
+};
+use rusqlite::Connection;
+use serde_json::{json, Value};
+
+const MINUTE: i64 = 60_000;
+const HOUR: i64 = 3_600_000;
+
+fn at(ms: i64) -> Timestamp {
+    Timestamp::from_unix_millis(ms).unwrap()
+}
+
+/// 2026-11-20T10:00:00Z: the calls are placed in the ten hours after it.
+fn base() -> i64 {
+    Timestamp::parse("2026-11-20T10:00:00.000Z").unwrap().unix_millis()
+}
+
+fn event(name: &str, id: &str, call: &str, ms: i64, mut data: Value) -> IncomingDelivery {
+    data["callId"] = call.into();
+    let body = json!({"event": name, "deliveryId": id, "occurredAt": at(ms).to_string(), "data": data});
+    let raw = body.to_string().into_bytes();
+    IncomingDelivery {
+        received_at: Timestamp::now(),
+        peer: None,
+        headers: vec![],
+        parsed: parse_delivery(&raw).unwrap(),
+        body: raw,
+        hidden: false,
+        source: Source::Webhook,
+    }
+}
+
+/// A small deterministic generator, so a failure can be replayed.
+struct Dice(u64);
+
+impl Dice {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % below
+    }
+}
+
+const REASONS: &[&str] = &["customer-ended-call", "assistant-ended-call", "customer-busy", "silence-timed-out"];
+const AGENTS: &[&str] = &["ag_a", "ag_b", "ag_c"];
+
+/// `count` calls with random lifecycles: some only started, some without call.started,
+/// some delivered out of order, some delivered twice.
+async fn fill(store: &Store, dice: &mut Dice, count: usize, prefix: &str) {
+    for n in 0..count {
+        let call = format!("{prefix}{n}");
+        let start = base() + dice.next(10 * HOUR as u64) as i64;
+        let agent = AGENTS[dice.next(AGENTS.len() as u64) as usize];
+        let wait = dice.next(40_000) as i64;
+        let length = dice.next(2_000_000) as i64;
+        let mut events = Vec::new();
+        // 1: only started; 0 and 9: no call.started (so no wait); 4 and up: ended.
+        let lifecycle = dice.next(10);
+        if lifecycle != 0 && lifecycle != 9 {
+            events.push(event("call.started", &format!("{call}_s"), &call, start, json!({"agentId": agent})));
+        }
+        if lifecycle != 1 {
+            events.push(event("call.connected", &format!("{call}_c"), &call, start + wait, json!({"agentId": agent})));
+        }
+        if lifecycle >= 4 {
+            let failed = dice.next(3) == 0;
+            let mut data = json!({"agentId": agent, "durationSec": length as f64 / 1000.0});
+            if dice.next(8) != 0 {
+                data["endedReason"] = REASONS[dice.next(REASONS.len() as u64) as usize].into();
+            }
+            let name = if failed { "call.failed" } else { "call.completed" };
+            events.push(event(name, &format!("{call}_e"), &call, start + wait + length, data));
+        }
+        if dice.next(4) == 0 {
+            events.reverse();
+        }
+        for e in events {
+            let again = dice.next(10) == 0;
+            let copy = again.then(|| e.clone());
+            store.ingest(e).await.unwrap();
+            if let Some(copy) = copy {
+                store.ingest(copy).await.unwrap();
+            }
+        }
+    }
+    store.settle().await.unwrap();
+}
+
+/// One call as the `calls` table holds it.
+struct CallFacts {
+    sort_ms: i64,
+    phase: String,
+    reason: Option<String>,
+    agent: Option<String>,
+    duration_ms: Option<i64>,
+    wait_ms: Option<i64>,
+}
+
+fn stored_calls(path: &std::path::Path) -> Vec<CallFacts> {
+    let conn = Connection::open(path).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT sort_ms, phase, ended_reason, agent_id, duration_sec, started_at, connected_at FROM calls")
+        .unwrap();
+    let rows = stmt
+        .query_map([], |r| {
+            let started: Option<String> = r.get(5)?;
+            let connected: Option<String> = r.get(6)?;
+            let ms = |t: Option<String>| t.map(|t| Timestamp::parse(&t).unwrap().unix_millis());
+            Ok(CallFacts {
+                sort_ms: r.get(0)?,
+                phase: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                reason: r.get(2)?,
+                agent: r.get(3)?,
+                duration_ms: r.get::<_, Option<f64>>(4)?.map(|d| (d * 1000.0).round() as i64),
+                wait_ms: ms(started).zip(ms(connected)).map(|(s, c)| c - s),
+            })
+        })
+        .unwrap();
+    rows.map(Result::unwrap).collect()
+}
+
+fn outcomes<'a>(calls: impl Iterator<Item = &'a CallFacts>) -> Outcomes {
+    let mut o = Outcomes::default();
+    for c in calls {
+        o.calls += 1;
+        match c.phase.as_str() {
+            "completed" => o.completed += 1,
+            "failed" => o.failed += 1,
+            _ => o.in_progress += 1,
+        }
+    }
+    o
+}
+
+fn step_of(edges: &[i64], value: i64) -> usize {
+    (0..edges.len()).rev().find(|i| edges[*i] <= value).unwrap_or(0)
+}
+
+/// The histogram and nearest-rank percentiles from the raw values.
+fn spread_of(edges: &[i64], mut values: Vec<i64>) -> (Vec<i64>, [Option<usize>; 3]) {
+    let mut counts = vec![0; edges.len()];
+    for v in &values {
+        counts[step_of(edges, *v)] += 1;
+    }
+    values.sort();
+    let pick = |p: f64| {
+        (!values.is_empty()).then(|| {
+            let rank = ((p * values.len() as f64).ceil() as usize).max(1);
+            step_of(edges, values[rank - 1])
+        })
+    };
+    (counts, [pick(0.5), pick(0.9), pick(0.99)])
+}
+
+fn assert_spread(spread: &Spread, edges: &[i64], values: Vec<i64>, what: &str) {
+    let (counts, percentiles) = spread_of(edges, values);
+    assert_eq!(spread.steps.iter().map(|s| s.calls).collect::<Vec<_>>(), counts, "{what} histogram");
+    assert_eq!(spread.count, counts.iter().sum::<i64>(), "{what} count");
+    let found = [spread.p50, spread.p90, spread.p99].map(|p| p.map(|s| step_of(edges, s.from_ms)));
+    assert_eq!(found, percentiles, "{what} p50/p90/p99");
+}
+
+/// Every number of the overview of `[from, to)` against the stored rows.
+fn check(store: &Store, from: i64, to: i64) -> Overview {
+    let overview = store.overview(at(from), at(to)).unwrap();
+    // The overview works in whole minutes: both ends rounded down.
+    let (from, to) = (from.div_euclid(MINUTE) * MINUTE, to.div_euclid(MINUTE) * MINUTE);
+    assert_eq!((overview.from, overview.to), (at(from), at(to)));
+    let calls = stored_calls(store.path());
+    let inside: Vec<&CallFacts> = calls.iter().filter(|c| c.sort_ms >= from && c.sort_ms < to).collect();
+    let label = format!("range {} .. {}", at(from), at(to));
+
+    let totals = outcomes(inside.iter().copied());
+    assert_eq!(overview.totals, totals, "{label}: totals");
+    let ended = totals.completed + totals.failed;
+    let rate = (ended > 0).then(|| totals.failed as f64 / ended as f64);
+    assert_eq!(overview.failure_rate, rate, "{label}: failure rate");
+    let previous = outcomes(calls.iter().filter(|c| c.sort_ms >= from - (to - from) && c.sort_ms < from));
+    assert_eq!(overview.previous, previous, "{label}: previous period");
+
+    // Bars: every bar of the range, each with the calls placed in it.
+    let bar = overview.bar_ms;
+    assert_eq!(bar, if to - from <= 6 * HOUR { MINUTE } else { HOUR });
+    let first_bar = from.div_euclid(bar) * bar;
+    assert_eq!(overview.bars.len() as i64, (to - first_bar + bar - 1) / bar, "{label}: bar count");
+    for b in &overview.bars {
+        let start = b.at.unix_millis();
+        let expected = outcomes(inside.iter().copied().filter(|c| c.sort_ms >= start && c.sort_ms < start + bar));
+        assert_eq!(b.outcomes, expected, "{label}: bar at {}", b.at);
+    }
+
+    let mut reasons: BTreeMap<Option<String>, (i64, i64)> = BTreeMap::new();
+    let mut agents: BTreeMap<Option<String>, i64> = BTreeMap::new();
+    for c in &inside {
+        let is_ended = c.phase == "completed" || c.phase == "failed";
+        if c.reason.is_some() || is_ended {
+            let entry = reasons.entry(c.reason.clone()).or_default();
+            entry.0 += 1;
+            entry.1 += i64::from(c.phase == "failed");
+        }
+        if c.phase == "failed" {
+            *agents.entry(c.agent.clone()).or_default() += 1;
+        }
+    }
+    let found: BTreeMap<_, _> = overview.reasons.iter().map(|t| (t.key.clone(), (t.calls, t.failed))).collect();
+    assert_eq!(found, reasons, "{label}: by endedReason");
+    assert!(overview.reasons.windows(2).all(|w| w[0].calls >= w[1].calls), "{label}: reasons most first");
+    let found: BTreeMap<_, _> = overview.failures_by_agent.iter().map(|t| (t.key.clone(), t.failed)).collect();
+    assert_eq!(found, agents, "{label}: failures by agent");
+
+    assert_spread(
+        &overview.duration,
+        DURATION_EDGES_MS,
+        inside.iter().filter_map(|c| c.duration_ms).collect(),
+        "duration",
+    );
+    assert_spread(&overview.wait, WAIT_EDGES_MS, inside.iter().filter_map(|c| c.wait_ms).collect(), "wait");
+
+    // Deliveries by the time they were received.
+    let conn = Connection::open(store.path()).unwrap();
+    let (webhooks, duplicates, late, caught_up): (i64, i64, i64, i64) = conn
+        .query_row(
+            "SELECT coalesce(sum(d.source = 'webhook'), 0), coalesce(sum(d.attempts - 1), 0),
+                    coalesce(sum(coalesce(e.late, 0)), 0), coalesce(sum(d.source = 'catchup'), 0)
+             FROM deliveries d LEFT JOIN events e ON e.id = d.id WHERE d.received_ms >= ?1 AND d.received_ms < ?2",
+            [from, to],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    let h = &overview.health;
+    assert_eq!(
+        (h.webhooks, h.duplicates, h.late, h.caught_up),
+        (webhooks, duplicates, late, caught_up),
+        "{label}: deliveries"
+    );
+    overview
+}
+
+fn open(path: &std::path::Path) -> Arc<Store> {
+    Store::open(path, StoreOptions::default()).unwrap()
+}
+
+#[tokio::test]
+async fn every_aggregate_equals_a_direct_computation_over_the_stored_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("monitor.db");
+    let store = open(&path);
+    let mut dice = Dice(0x9e37_79b9_7f4a_7c15);
+    fill(&store, &mut dice, 600, "call_").await;
+
+    let b = base();
+    let now = Timestamp::now().unix_millis();
+    let ranges = [
+        (b, b + 10 * HOUR),                           // everything, hour bars, aligned
+        (b + 7 * MINUTE, b + 2 * HOUR + 13 * MINUTE), // minutes, hours, minutes
+        (b + 3 * HOUR + 30 * MINUTE, b + 4 * HOUR),   // calls either side of both edges
+        (b + 5 * HOUR, b + 5 * HOUR + MINUTE),        // one minute
+        (b - 24 * HOUR, b + 7 * 24 * HOUR),           // a week, the previous period empty
+        (b + 30 * 24 * HOUR, b + 31 * 24 * HOUR),     // nothing at all
+        (now - HOUR, now + HOUR),                     // when the deliveries were received
+    ];
+    for (from, to) in ranges {
+        check(&store, from, to);
+    }
+    let all = check(&store, b, b + 10 * HOUR);
+    assert_eq!(all.totals.calls, 600, "every call placed in the ten hours");
+    assert!(all.totals.failed > 0 && all.totals.completed > 0 && all.totals.in_progress > 0);
+    assert!(all.reasons.iter().any(|t| t.key.is_none()), "ended calls without a reason are counted");
+    assert!(all.wait.count > 0 && all.wait.count < 600, "calls never connected have no wait");
+    let empty = check(&store, b + 30 * 24 * HOUR, b + 31 * 24 * HOUR);
+    assert_eq!((empty.totals.calls, empty.failure_rate, empty.duration.p50), (0, None, None));
+    let received = check(&store, now - HOUR, now + HOUR);
+    assert!(received.health.webhooks > 1000 && received.health.duplicates > 0 && received.health.late > 0);
+
+    // A bare minute range is refused with a clear error rather than an empty page.
+    let error = store.overview(at(b + 30_000), at(b + 40_000)).unwrap_err();
+    assert!(error.to_string().contains("must end after it starts"), "{error}");
+}
+
+#[tokio::test]
+async fn pruning_and_counting_an_existing_database_keep_the_numbers_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("monitor.db");
+    let store = open(&path);
+    let mut dice = Dice(42);
+    fill(&store, &mut dice, 300, "p_").await;
+    let b = base();
+    // Prune the first half of the ten hours (by the calls' last event).
+    let pruned = store.prune_before(at(b + 5 * HOUR)).await.unwrap();
+    assert!(pruned.calls > 50, "{pruned:?}");
+    let after = check(&store, b, b + 10 * HOUR);
+    assert_eq!(after.totals.calls, 300 - pruned.calls as i64);
+    check(&store, b + 4 * HOUR + 10 * MINUTE, b + 6 * HOUR + 50 * MINUTE);
+    let now = Timestamp::now().unix_millis();
+    check(&store, now - HOUR, now + HOUR);
+    store.close();
+    drop(store);
+
+    // A database from before the rollups: its calls and deliveries counted when it opens.
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "DELETE FROM overview_calls; DELETE FROM overview_spread; DELETE FROM overview_deliveries;
+             UPDATE overview_built SET built = 0;",
+        )
+        .unwrap();
+    }
+    let store = open(&path);
+    let rebuilt = check(&store, b, b + 10 * HOUR);
+    assert_eq!(rebuilt, after);
+    check(&store, now - HOUR, now + HOUR);
+}
+
+#[tokio::test]
+async fn webhook_health_counts_refusals_quarantine_and_downtime() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir.path().join("monitor.db"));
+    let now = Timestamp::now().unix_millis();
+    for n in 0..3 {
+        let entry =
+            SecurityEntry { at: at(now - n * 1000), peer: Some("10.0.0.9".into()), reason: format!("bad token {n}") };
+        store.log_security(entry).await.unwrap();
+    }
+    store
+        .quarantine(QuarantineItem {
+            received_at: at(now),
+            peer: None,
+            headers: vec![],
+            body: b"not json".to_vec(),
+            reason: "not JSON".into(),
+        })
+        .await
+        .unwrap();
+    // Three runs: a gap of 10 minutes caught up (4 calls), then one of 5 minutes not.
+    let run = store.start_uptime(at(now - 40 * MINUTE)).await.unwrap();
+    store.heartbeat(run, at(now - 30 * MINUTE)).await.unwrap();
+    let run = store.start_uptime(at(now - 20 * MINUTE)).await.unwrap();
+    store.heartbeat(run, at(now - 10 * MINUTE)).await.unwrap();
+    store
+        .record_catchup(TimeRange { from: Some(at(now - 30 * MINUTE)), to: Some(at(now - 20 * MINUTE)) }, 4)
+        .await
+        .unwrap();
+    store.start_uptime(at(now - 5 * MINUTE)).await.unwrap();
+
+    let health = store.overview(at(now - HOUR), at(now + HOUR)).unwrap().health;
+    assert_eq!(health.rejected, 3);
+    assert_eq!(health.quarantined, 1);
+    let gaps: Vec<_> =
+        health.gaps.iter().map(|g| (g.to.unix_millis() - g.from.unix_millis(), g.caught_up_calls)).collect();
+    assert_eq!(gaps, vec![(10 * MINUTE, Some(4)), (5 * MINUTE, None)]);
+    // Outside the range: none of it.
+    let before = store.overview(at(now - 3 * HOUR), at(now - 2 * HOUR)).unwrap().health;
+    assert_eq!((before.rejected, before.quarantined, before.gaps.len()), (0, 0, 0));
+}
