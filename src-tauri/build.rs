@@ -14,6 +14,7 @@ const COMMANDS: &[&str] = &[
     "call_detail",
     "counts",
     "facets",
+    "overview",
     "quarantine",
     "security_log",
     "subscribe_feed",

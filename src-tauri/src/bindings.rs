@@ -48,6 +48,14 @@ pub fn typescript() -> String {
     declare::<calleague_store::EventDetail>(&mut out, &cfg);
     declare::<calleague_store::CallDetail>(&mut out, &cfg);
     declare::<calleague_store::Facets>(&mut out, &cfg);
+    declare::<calleague_store::Overview>(&mut out, &cfg);
+    declare::<calleague_store::Outcomes>(&mut out, &cfg);
+    declare::<calleague_store::OverviewBar>(&mut out, &cfg);
+    declare::<calleague_store::Tally>(&mut out, &cfg);
+    declare::<calleague_store::Spread>(&mut out, &cfg);
+    declare::<calleague_store::SpreadStep>(&mut out, &cfg);
+    declare::<calleague_store::WebhookHealth>(&mut out, &cfg);
+    declare::<calleague_store::DowntimeGap>(&mut out, &cfg);
     declare::<QuarantineRow>(&mut out, &cfg);
     declare::<calleague_store::SecurityEntry>(&mut out, &cfg);
     declare::<SecurityRow>(&mut out, &cfg);

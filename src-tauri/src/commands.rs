@@ -17,7 +17,7 @@ use calleague_engine::{
 };
 use calleague_events::Timestamp;
 use calleague_store::{
-    CallCursor, CallDetail, CallFilter, CallRow, Facets, Page, PageRequest, QuarantineRow, SecurityRow, StatusCounts,
+    CallCursor, CallDetail, CallFilter, CallRow, Facets, Overview, Page, PageRequest, QuarantineRow, SecurityRow, StatusCounts,
 };
 use tauri::ipc::Channel;
 use tauri::State;
@@ -131,6 +131,15 @@ pub async fn counts(engine: EngineState<'_>, since_ms: i64) -> AppResult<StatusC
     let since =
         logged("counts", async { since.map_err(|e| AppError::new(ErrorCode::InvalidTime, e.to_string())) }).await?;
     read("counts", &engine, move |store| store.counts(since)).await
+}
+
+/// The Overview page's numbers for `[from_ms, to_ms)`, rounded down to whole minutes.
+#[tauri::command]
+pub async fn overview(engine: EngineState<'_>, from_ms: i64, to_ms: i64) -> AppResult<Overview> {
+    let range = Timestamp::from_unix_millis(from_ms).and_then(|from| Ok((from, Timestamp::from_unix_millis(to_ms)?)));
+    let (from, to) =
+        logged("overview", async { range.map_err(|e| AppError::new(ErrorCode::InvalidTime, e.to_string())) }).await?;
+    read("overview", &engine, move |store| store.overview(from, to)).await
 }
 
 #[tauri::command]

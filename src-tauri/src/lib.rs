@@ -57,6 +57,7 @@ pub fn commands<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool +
         commands::call_detail,
         commands::counts,
         commands::facets,
+        commands::overview,
         commands::quarantine,
         commands::security_log,
         commands::subscribe_feed,

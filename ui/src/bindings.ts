@@ -193,6 +193,71 @@ export type CallDetail = { call: CallRow, events: Array<EventDetail>, };
  */
 export type Facets = { agents: Array<string>, directions: Array<string>, endedReasons: Array<string>, languages: Array<string>, };
 
+/**
+ * Everything the Overview page shows for `[from, to)`, both in whole minutes.
+ */
+export type Overview = { from: string, to: string, 
+/**
+ * The bars' width: 60,000 (a minute) or 3,600,000 (an hour).
+ */
+barMs: number, bars: Array<OverviewBar>, totals: Outcomes, failureRate?: number | null, 
+/**
+ * The period of the same length just before.
+ */
+previous: Outcomes, previousFailureRate?: number | null, 
+/**
+ * By endedReason, most calls first; ended calls without a reason under `key: null`.
+ */
+reasons: Array<Tally>, 
+/**
+ * Agents with failed calls, most failures first.
+ */
+failuresByAgent: Array<Tally>, duration: Spread, 
+/**
+ * From call.started to call.connected.
+ */
+wait: Spread, health: WebhookHealth, };
+
+/**
+ * Calls by outcome: `in_progress` is started or connected (or nothing known yet).
+ */
+export type Outcomes = { calls: number, completed: number, failed: number, inProgress: number, };
+
+/**
+ * One bar of the chart: the calls whose place on the timeline is in `[at, at + span)`.
+ */
+export type OverviewBar = { at: string, calls: number, completed: number, failed: number, inProgress: number, };
+
+/**
+ * Calls that share an endedReason or an agent. `key` is none for calls without one.
+ */
+export type Tally = { key: string | null, calls: number, failed: number, };
+
+/**
+ * A histogram with its percentiles, each given as the step that holds it (nearest rank).
+ */
+export type Spread = { steps: Array<SpreadStep>, count: number, p50?: SpreadStep | null, p90?: SpreadStep | null, p99?: SpreadStep | null, };
+
+/**
+ * One step of a histogram, `[from_ms, to_ms)`; the last has no end.
+ */
+export type SpreadStep = { fromMs: number, toMs?: number | null, calls: number, };
+
+/**
+ * How deliveries went: received in the range (webhook and catch-up), repeats of them,
+ * late ones, requests refused, bodies quarantined, and the receiver's downtime.
+ */
+export type WebhookHealth = { webhooks: number, duplicates: number, late: number, caughtUp: number, rejected: number, quarantined: number, gaps: Array<DowntimeGap>, };
+
+/**
+ * A time the receiver was not running, and whether catch-up read it back.
+ */
+export type DowntimeGap = { from: string, to: string, 
+/**
+ * The calls catch-up merged for this gap; none when it was not caught up.
+ */
+caughtUpCalls?: number | null, };
+
 export type QuarantineRow = { id: number, receivedAt: string, peer: string | null, reason: string, headers: Array<[string, string]>, body: string, };
 
 /**
