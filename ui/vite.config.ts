@@ -8,5 +8,5 @@ export default defineConfig({
   clearScreen: false,
   server: { port: 5173, strictPort: true },
   build: { outDir: "dist", target: "es2021", sourcemap: false },
-  test: { environment: "jsdom", globals: false, setupFiles: [] },
+  test: { environment: "jsdom", globals: false, setupFiles: ["src/test-setup.ts"] },
 });

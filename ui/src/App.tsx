@@ -11,6 +11,10 @@ import { StatusBar } from "./StatusBar";
 import { SubscriptionsPage } from "./subscriptions/SubscriptionsPage";
 import { PageId, TopBar } from "./TopBar";
 import { isField } from "./keys";
+import type { Filters } from "./calls/useCallFilters";
+import { OverviewPage } from "./overview/OverviewPage";
+import { OverviewStrip } from "./overview/OverviewStrip";
+import { Drill, OverviewPrefs, drillFilters, loadPrefs, savePrefs } from "./overview/range";
 
 /** What the drawer shows, if anything. */
 export type DrawerContent = { kind: "call"; callId: string } | { kind: "rejected" } | { kind: "quarantined" } | null;
@@ -41,6 +45,21 @@ export function App() {
 function Frame({ status, onStatus }: { status: AppStatus; onStatus: (s: AppStatus) => void }) {
   const [page, setPage] = useState<PageId>("calls");
   const [drawer, setDrawer] = useState<DrawerContent>(null);
+  // The overview's range and strip, remembered; a drill-down opens a fresh timeline.
+  const [prefs, setPrefs] = useState<OverviewPrefs>(loadPrefs);
+  const [drilled, setDrilled] = useState<{ filters: Filters; n: number } | null>(null);
+  const changePrefs = useCallback((next: Partial<OverviewPrefs>) => {
+    setPrefs((p) => {
+      const merged = { ...p, ...next };
+      savePrefs(merged);
+      return merged;
+    });
+  }, []);
+  const drill = useCallback((d: Drill) => {
+    setDrilled((prev) => ({ filters: drillFilters(d), n: (prev?.n ?? 0) + 1 }));
+    setDrawer(null);
+    setPage("calls");
+  }, []);
 
   // A click on a notification: its call, on the timeline (a summary opens the timeline).
   useEffect(() => {
@@ -80,13 +99,31 @@ function Frame({ status, onStatus }: { status: AppStatus; onStatus: (s: AppStatu
         onPage={(next) => {
           // A call's details belong to the timeline: they close with it.
           if (next !== page) setDrawer(null);
+          // The tab opens the timeline as it always does; a drill-down is one visit.
+          if (next === "calls") setDrilled(null);
           setPage(next);
         }}
         onStatus={onStatus}
       />
       <ReceiverProblem status={status} onStatus={onStatus} />
+      {page === "overview" && <OverviewPage range={prefs.range} onRange={(range) => changePrefs({ range })} onDrill={drill} />}
       {page === "calls" && (
-        <CallsPage mode={status.mode} drawerOpen={drawer !== null} onOpenCall={(callId) => setDrawer({ kind: "call", callId })} />
+        <CallsPage
+          key={drilled?.n ?? 0}
+          mode={status.mode}
+          drawerOpen={drawer !== null}
+          onOpenCall={(callId) => setDrawer({ kind: "call", callId })}
+          initialFilters={drilled?.filters}
+          strip={
+            <OverviewStrip
+              range={prefs.range}
+              open={prefs.stripOpen}
+              onOpen={(stripOpen) => changePrefs({ stripOpen })}
+              onDrill={drill}
+              onOverview={() => setPage("overview")}
+            />
+          }
+        />
       )}
       {page === "subscriptions" && <SubscriptionsPage status={status} onChanged={statusAgain} />}
       {page === "settings" && <SettingsPage status={status} onStatus={onStatus} />}

@@ -2,8 +2,9 @@ import { api } from "./ipc";
 import type { AppStatus } from "./bindings";
 import { KeyMenu } from "./KeyMenu";
 
-/** The pages the frame switches between. Overview joins here. */
+/** The pages the frame switches between. */
 export const PAGES = [
+  { id: "overview", title: "Overview" },
   { id: "calls", title: "Calls" },
   { id: "subscriptions", title: "Subscriptions" },
   { id: "settings", title: "Settings" },

@@ -1,15 +1,30 @@
-import { useCallback, useEffect, useRef, useState } from "react";
+import { ReactNode, useCallback, useEffect, useRef, useState } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import type { Mode } from "../bindings";
 import { CallRowView } from "./CallRowView";
 import { FilterBar } from "./FilterBar";
-import { useCallFilters } from "./useCallFilters";
+import { Filters, useCallFilters } from "./useCallFilters";
 import { ROW_HEIGHT, useCallPages } from "./useCallPages";
 import { useShortcuts } from "./useShortcuts";
 
-/** The live call timeline: filters, and every call in the store's order, virtualized. */
-export function CallsPage({ mode, drawerOpen, onOpenCall }: { mode: Mode | null; drawerOpen: boolean; onOpenCall: (callId: string) => void }) {
-  const { filters, query, set, reset, filtered } = useCallFilters();
+/**
+ * The live call timeline: the overview's strip, filters, and every call in the store's
+ * order, virtualized. `initialFilters` is where the overview's drill-down lands.
+ */
+export function CallsPage({
+  mode,
+  drawerOpen,
+  onOpenCall,
+  initialFilters,
+  strip,
+}: {
+  mode: Mode | null;
+  drawerOpen: boolean;
+  onOpenCall: (callId: string) => void;
+  initialFilters?: Filters;
+  strip?: ReactNode;
+}) {
+  const { filters, query, set, reset, filtered } = useCallFilters(initialFilters);
   const scroller = useRef<HTMLDivElement>(null);
   const search = useRef<HTMLInputElement>(null);
   const { rows, next, pending, error, loadMore, seenTop } = useCallPages(filters, query, filtered, scroller);
@@ -44,6 +59,7 @@ export function CallsPage({ mode, drawerOpen, onOpenCall }: { mode: Mode | null;
   const waiting = mode === "demo" ? "The first simulated calls are on their way…" : "Waiting for the first delivery…";
   return (
     <>
+      {strip}
       <FilterBar filters={filters} set={set} search={search} />
       {error && <div className="error banner">{error}</div>}
       {pending > 0 && (

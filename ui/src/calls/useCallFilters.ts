@@ -49,10 +49,11 @@ export function isFiltered(filters: Filters): boolean {
   return Object.entries(rest).some(([, v]) => v !== null && v !== "");
 }
 
-export function useCallFilters() {
-  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
+/** `initial`: what the timeline opens with (the overview's drill-down), else no filter. */
+export function useCallFilters(initial: Filters = NO_FILTERS) {
+  const [filters, setFilters] = useState<Filters>(initial);
   // The search runs in SQLite, not in the browser: debounce the box.
-  const [query, setQuery] = useState("");
+  const [query, setQuery] = useState(initial.text);
   useEffect(() => {
     const t = window.setTimeout(() => setQuery(filters.text), 250);
     return () => window.clearTimeout(t);

@@ -1,0 +1,123 @@
+// Calls per minute (or hour), completed / failed / in progress stacked, drawn by uPlot on
+// a canvas. The count of each bar is written above it when there is room; a click on a
+// bar opens the timeline at that bar's calls.
+import { useEffect, useRef } from "react";
+import uPlot from "uplot";
+import "uplot/dist/uPlot.min.css";
+import type { OverviewBar } from "../bindings";
+
+const SERIES = [
+  { label: "In progress", key: "inProgress", color: "--live" },
+  { label: "Failed", key: "failed", color: "--bad" },
+  { label: "Completed", key: "completed", color: "--ok" },
+] as const;
+
+function cssColor(name: string, fallback: string): string {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
+}
+
+/** The bars as uPlot's columns: the times, then cumulative heights drawn tallest first. */
+function columns(bars: OverviewBar[], barMs: number): uPlot.AlignedData {
+  const x = bars.map((b) => (new Date(b.at).getTime() + barMs / 2) / 1000);
+  const completed = bars.map((b) => b.completed);
+  const ended = bars.map((b) => b.completed + b.failed);
+  const all = bars.map((b) => b.calls);
+  return [x, all, ended, completed];
+}
+
+export function CallsChart({
+  bars,
+  barMs,
+  height,
+  compact = false,
+  onBar,
+}: {
+  bars: OverviewBar[];
+  barMs: number;
+  height: number;
+  compact?: boolean;
+  onBar: (bar: OverviewBar) => void;
+}) {
+  const box = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  const latest = useRef({ bars, onBar });
+  latest.current = { bars, onBar };
+
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const ink = cssColor("--muted", "#6b7290");
+    const opts: uPlot.Options = {
+      width: Math.max(200, el.clientWidth),
+      height,
+      legend: { show: !compact },
+      cursor: { y: false, points: { show: false }, drag: { x: false, y: false } },
+      select: { show: false, left: 0, top: 0, width: 0, height: 0 },
+      axes: compact
+        ? [{ show: false }, { show: false }]
+        : [
+            { stroke: ink, grid: { show: false }, ticks: { show: false } },
+            { stroke: ink, grid: { stroke: cssColor("--line", "#e3e6ef") }, ticks: { show: false }, size: 40 },
+          ],
+      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+      series: [
+        {},
+        ...SERIES.map((s) => ({
+          label: s.label,
+          fill: cssColor(s.color, "#888"),
+          stroke: cssColor(s.color, "#888"),
+          width: 0,
+          paths: uPlot.paths.bars!({ size: [0.8, 48], gap: 1 }),
+          points: { show: false },
+          // The legend shows the bar's own count, not the stacked height.
+          value: (_u: uPlot, _v: number, _si: number, idx: number | null) =>
+            idx === null ? "—" : String(latest.current.bars[idx]?.[s.key] ?? "—"),
+        })),
+      ],
+      hooks: {
+        draw: [
+          (u) => {
+            // Counts above the bars, when each bar is wide enough to carry its number.
+            const data = latest.current.bars;
+            const width = u.bbox.width / Math.max(1, data.length);
+            if (compact || width < 16 * devicePixelRatio) return;
+            const ctx = u.ctx;
+            ctx.save();
+            ctx.fillStyle = ink;
+            ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
+            ctx.textAlign = "center";
+            data.forEach((b, i) => {
+              if (!b.calls) return;
+              const x = u.valToPos(u.data[0][i], "x", true);
+              const y = u.valToPos(b.calls, "y", true);
+              ctx.fillText(String(b.calls), x, y - 3 * devicePixelRatio);
+            });
+            ctx.restore();
+          },
+        ],
+      },
+    };
+    const u = new uPlot(opts, columns(latest.current.bars, barMs), el);
+    plot.current = u;
+    const click = () => {
+      const idx = u.cursor.idx;
+      const bar = idx === null || idx === undefined ? undefined : latest.current.bars[idx];
+      if (bar) latest.current.onBar(bar);
+    };
+    u.over.addEventListener("click", click);
+    const resize = new ResizeObserver(() => u.setSize({ width: Math.max(200, el.clientWidth), height }));
+    resize.observe(el);
+    return () => {
+      resize.disconnect();
+      u.over.removeEventListener("click", click);
+      u.destroy();
+      plot.current = null;
+    };
+  }, [barMs, height, compact]);
+
+  useEffect(() => {
+    plot.current?.setData(columns(bars, barMs));
+  }, [bars, barMs]);
+
+  return <div className={`calls-chart ${compact ? "compact" : ""}`} ref={box} data-testid={compact ? "strip-chart" : "overview-chart"} data-bars={bars.length} />;
+}
