@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Session } from "./webdriver.mjs";
 import { answerSaveDialog } from "./desktop.mjs";
-import { connectAccount } from "./flows.mjs";
+import { connectAccount, rowsOnScreen } from "./flows.mjs";
 import { settle, sim } from "./sim.mjs";
 
 const DRIVER = process.env.TAURI_DRIVER_URL ?? "http://127.0.0.1:4444";
@@ -14,28 +14,6 @@ const SHOTS = process.env.SCREENSHOT_DIR;
 const SIM = process.env.SIM_URL;
 const KEY = process.env.SIM_KEY;
 const RECEIVER = "http://127.0.0.1:8787/hooks/calleague";
-
-
-
-/** Every row of the virtualized list, scrolled through top to bottom: callId -> phase. */
-async function rowsOnScreen(app) {
-  const seen = {};
-  await app.exec("document.querySelector('[data-testid=timeline]').scrollTop = 0");
-  for (let i = 0; i < 200; i++) {
-    const batch = await app.exec(`
-      const list = document.querySelector('[data-testid=timeline]');
-      const rows = [...list.querySelectorAll('[data-testid=call-row]')].map(r => [r.dataset.callId, r.dataset.phase]);
-      const end = list.scrollTop + list.clientHeight >= list.scrollHeight - 2;
-      list.scrollTop += list.clientHeight * 0.8;
-      return { rows, end };
-    `);
-    for (const [id, phase] of batch.rows) seen[id] = phase;
-    if (batch.end) break;
-    await new Promise((r) => setTimeout(r, 120));
-  }
-  await app.exec("document.querySelector('[data-testid=timeline]').scrollTop = 0");
-  return seen;
-}
 
 describe("connected to an account", () => {
   let app;

@@ -15,3 +15,23 @@ export async function connectAccount(app, key, apiBase) {
   await app.click("button.primary");
   await app.waitFor("the receiver", async () => (await app.text("[data-testid=receiver-state]")).startsWith("Receiving on"));
 }
+
+/** Every row of the virtualized list, scrolled through top to bottom: callId -> phase. */
+export async function rowsOnScreen(app) {
+  const seen = {};
+  await app.exec("document.querySelector('[data-testid=timeline]').scrollTop = 0");
+  for (let i = 0; i < 200; i++) {
+    const batch = await app.exec(`
+      const list = document.querySelector('[data-testid=timeline]');
+      const rows = [...list.querySelectorAll('[data-testid=call-row]')].map(r => [r.dataset.callId, r.dataset.phase]);
+      const end = list.scrollTop + list.clientHeight >= list.scrollHeight - 2;
+      list.scrollTop += list.clientHeight * 0.8;
+      return { rows, end };
+    `);
+    for (const [id, phase] of batch.rows) seen[id] = phase;
+    if (batch.end) break;
+    await new Promise((r) => setTimeout(r, 120));
+  }
+  await app.exec("document.querySelector('[data-testid=timeline]').scrollTop = 0");
+  return seen;
+}

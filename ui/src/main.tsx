@@ -1,3 +1,5 @@
+// First: uPlot reads the locale as it loads (see intlFallback.ts).
+import "./intlFallback";
 import React from "react";
 import ReactDOM from "react-dom/client";
 import { App } from "./App";

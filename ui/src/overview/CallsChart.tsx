@@ -61,7 +61,7 @@ export function CallsChart({
           ],
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
       series: [
-        {},
+        { label: "Time", value: (_u: uPlot, v: number | null) => (v === null ? "whole range" : new Date(v * 1000).toLocaleString()) },
         ...SERIES.map((s) => ({
           label: s.label,
           fill: cssColor(s.color, "#888"),
@@ -69,16 +69,21 @@ export function CallsChart({
           width: 0,
           paths: uPlot.paths.bars!({ size: [0.8, 48], gap: 1 }),
           points: { show: false },
-          // The legend shows the bar's own count, not the stacked height.
-          value: (_u: uPlot, _v: number, _si: number, idx: number | null) =>
-            idx === null ? "—" : String(latest.current.bars[idx]?.[s.key] ?? "—"),
+          // The legend shows the bar's own count (not the stacked height), and the whole
+          // range's while the pointer is elsewhere.
+          value: (_u: uPlot, _v: number, _si: number, idx: number | null) => {
+            const bars = latest.current.bars;
+            return String(idx === null ? bars.reduce((sum, b) => sum + b[s.key], 0) : (bars[idx]?.[s.key] ?? "—"));
+          },
         })),
       ],
       hooks: {
         draw: [
           (u) => {
-            // Counts above the bars, when each bar is wide enough to carry its number.
             const data = latest.current.bars;
+            // Where each bar is drawn (CSS pixels across the plot), for the end-to-end tests.
+            el.dataset.barX = JSON.stringify(data.map((_, i) => Math.round(u.valToPos(u.data[0][i], "x"))));
+            // Counts above the bars, when each bar is wide enough to carry its number.
             const width = u.bbox.width / Math.max(1, data.length);
             if (compact || width < 16 * devicePixelRatio) return;
             const ctx = u.ctx;

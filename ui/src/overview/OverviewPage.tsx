@@ -53,7 +53,7 @@ export function OverviewPage({ range, onRange, onDrill }: { range: OverviewRange
           </section>
           <div className="overview-grid">
             <Tallies
-              title="Outcomes by endedReason"
+              title="Outcomes by endedReason (failed in red)"
               rows={overview.reasons}
               count={(t) => t.calls}
               empty="No call ended in this range."

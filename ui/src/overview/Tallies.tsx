@@ -38,7 +38,7 @@ export function Tallies({
                 </span>
                 <span className="tally-track">
                   <span className="tally-fill" style={{ width: `${(count(t) / most) * 100}%` }} />
-                  {t.failed > 0 && t.failed !== count(t) && <span className="tally-failed" style={{ width: `${(t.failed / most) * 100}%` }} />}
+                  {t.failed > 0 && <span className="tally-failed" style={{ width: `${(t.failed / most) * 100}%` }} />}
                 </span>
                 <span className="tally-count" data-testid="tally-count">
                   {count(t)}

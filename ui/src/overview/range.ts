@@ -81,6 +81,7 @@ export function savePrefs(prefs: OverviewPrefs) {
 
 /** "1m 30s", "250 ms", "2 h": a histogram edge in words. */
 export function spanText(ms: number): string {
+  if (ms === 0) return "0";
   if (ms < 1000) return `${ms} ms`;
   if (ms < 60_000) return `${+(ms / 1000).toFixed(1)} s`;
   if (ms < 3_600_000) {

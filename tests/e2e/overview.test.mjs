@@ -1,0 +1,164 @@
+// The Overview page in the real window against the simulator's ground truth: totals,
+// failure rate and per-reason counts after a 50-call scenario, live; a reason and a bar of
+// the uPlot chart open the timeline at exactly their calls; the strip above the timeline.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { join } from "node:path";
+import { Session } from "./webdriver.mjs";
+import { connectAccount, rowsOnScreen } from "./flows.mjs";
+import { settle, sim } from "./sim.mjs";
+
+const DRIVER = process.env.TAURI_DRIVER_URL ?? "http://127.0.0.1:4444";
+const SHOTS = process.env.SCREENSHOT_DIR;
+const RECEIVER = "http://127.0.0.1:8787/hooks/calleague";
+
+/** The per-reason rows of the page: key ("" for none) -> count. */
+async function reasonsOnPage(app) {
+  return app.exec(`
+    const rows = [...document.querySelectorAll('[data-testid=overview-reasons] li')];
+    return rows.map((li) => [li.dataset.key, Number(li.dataset.calls)]);
+  `).then(Object.fromEntries); // entries: an object with a key "error" reads as a WebDriver error
+}
+
+const sorted = (o) => JSON.stringify(Object.entries(o).sort());
+
+describe("the overview", () => {
+  let app;
+  let truth;
+
+  before(async () => {
+    app = await Session.start(DRIVER, process.env.CALLEAGUE_APP, {}, ["--data-dir", mkdtempSync(join(process.env.E2E_WORK ?? "/tmp", "overview-"))]);
+    await connectAccount(app, process.env.SIM_KEY, process.env.SIM_URL);
+    await sim("POST", "/api/core/webhook", { url: RECEIVER, events: ["call.started", "call.connected", "call.completed", "call.failed"] });
+  });
+
+  after(async () => {
+    await app?.close();
+  });
+
+  test("after a 50-call scenario, totals, failure rate and reasons equal the simulator's ground truth, live", async () => {
+    // The page is open before the calls: what it shows comes from its live updates.
+    await app.click("[data-testid=page-overview]");
+    await app.waitFor("the overview", async () => (await app.text("[data-testid=overview-total]")) === "0");
+    await sim("POST", "/sim/calls", { calls: 50, rate: 20, failedShare: 0.3 });
+    await settle();
+    truth = (await sim("GET", "/sim/calls")).list;
+    assert.equal(truth.length, 50);
+    const failed = truth.filter((c) => c.status === "failed").length;
+    const completed = truth.filter((c) => c.status === "completed").length;
+    assert.ok(failed > 0 && completed > 0, `both outcomes played: ${failed} failed, ${completed} completed`);
+    const status = await sim("GET", "/sim/status");
+    assert.ok(status.duplicates > 0 && status.reordered > 0, `chaos happened: ${JSON.stringify(status)}`);
+
+    await app.waitFor("the totals of the scenario", async () => {
+      const [total, fail] = [await app.text("[data-testid=overview-total]"), await app.text("[data-testid=overview-failed]")];
+      return total === "50" && fail === String(failed);
+    }, 30000);
+    assert.equal(await app.text("[data-testid=overview-completed]"), String(completed));
+    assert.equal(await app.text("[data-testid=overview-failure-rate]"), `${((failed / (failed + completed)) * 100).toFixed(1)}%`);
+
+    const expected = {};
+    for (const c of truth) {
+      if (c.endedReason) expected[c.endedReason] = (expected[c.endedReason] ?? 0) + 1;
+      else if (c.status === "completed" || c.status === "failed") expected[""] = (expected[""] ?? 0) + 1;
+    }
+    await app.waitFor(`the reasons of the scenario, ${sorted(expected)}`, async () => sorted(await reasonsOnPage(app)) === sorted(expected));
+
+    // Webhook health: every delivery the simulator saw acknowledged, once, and its repeats.
+    const attempts = (await sim("GET", "/sim/deliveries")).list.filter((a) => a.status >= 200 && a.status < 300);
+    const distinct = new Set(attempts.map((a) => a.deliveryId)).size;
+    await app.waitFor("the deliveries counted", async () => (await app.text("[data-testid=health-webhooks]")) === String(distinct));
+    assert.equal(await app.text("[data-testid=health-duplicates]"), String(attempts.length - distinct));
+    assert.equal(await app.text("[data-testid=health-rejected]"), "0");
+    await app.screenshot(join(SHOTS, "overview.png"));
+    await app.exec("document.querySelector('[data-testid=overview]').scrollTop = 100000");
+    await app.screenshot(join(SHOTS, "overview-lower.png"));
+  });
+
+  test("a reason opens the timeline filtered to exactly its calls", async () => {
+    const counts = {};
+    for (const c of truth.filter((c) => c.endedReason)) counts[c.endedReason] = (counts[c.endedReason] ?? 0) + 1;
+    const [reason, count] = Object.entries(counts).sort((a, b) => b[1] - a[1])[0];
+    await app.click(`[data-testid=overview-reasons] li[data-key="${reason}"] button`);
+    const rows = await app.waitFor(`the ${count} calls ended with ${reason}`, async () => {
+      const seen = await rowsOnScreen(app);
+      return Object.keys(seen).length === count ? seen : null;
+    });
+    const ids = truth.filter((c) => c.endedReason === reason).map((c) => c.callId).sort();
+    assert.deepEqual(Object.keys(rows).sort(), ids);
+    assert.equal(await app.exec("return document.querySelector('[aria-label=Reason]').value"), reason);
+    await app.screenshot(join(SHOTS, "overview-drill-reason.png"));
+  });
+
+  test("a bar of the chart opens the timeline at its minute's calls; the strip shows the same totals", async () => {
+    await app.click("[data-testid=page-overview]");
+    await app.set("[data-testid=overview-range]", "1h");
+    // The last hour in minute bars: the scenario's calls are in the last one or two.
+    const chart = await app.waitFor("minute bars with the calls", async () => {
+      const info = await app.exec(`
+        const chart = document.querySelector('[data-testid=overview-chart]');
+        return chart && chart.dataset.barX ? { xs: JSON.parse(chart.dataset.barX), bars: Number(chart.dataset.bars) } : null;
+      `);
+      return info && info.bars === 60 && info.xs.length === 60 ? info : null;
+    });
+    assert.equal(chart.xs.length, 60);
+    await app.waitFor("the last hour's total", async () => (await app.text("[data-testid=overview-total]")) === "50");
+    // The last two bars (the current minute and the one before), each clicked in turn.
+    const positions = await app.exec(`
+      const over = document.querySelector('[data-testid=overview-chart] .u-over');
+      const xs = JSON.parse(document.querySelector('[data-testid=overview-chart]').dataset.barX);
+      return { width: over.clientWidth, last: xs[xs.length - 1], prev: xs[xs.length - 2] };
+    `);
+    assert.ok(positions.last <= positions.width, JSON.stringify(positions));
+    let seenTotal = 0;
+    for (const x of [positions.prev, positions.last]) {
+      await app.click("[data-testid=page-overview]");
+      await app.waitFor("the chart", async () => app.exec("return !!document.querySelector('[data-testid=overview-chart] .u-over')"));
+      // uPlot follows the pointer: move over the bar, then click it.
+      await app.exec(
+        `
+        const over = document.querySelector('[data-testid=overview-chart] .u-over');
+        const box = over.getBoundingClientRect();
+        const at = { clientX: box.left + arguments[0], clientY: box.top + box.height - 5, bubbles: true };
+        over.dispatchEvent(new MouseEvent('mouseenter', at));
+        over.dispatchEvent(new MouseEvent('mousemove', at));
+        over.dispatchEvent(new MouseEvent('mousedown', at));
+        over.dispatchEvent(new MouseEvent('mouseup', at));
+        over.dispatchEvent(new MouseEvent('click', at));
+      `,
+        [x],
+      );
+      const opened = await app.waitFor("the timeline of that minute", async () => {
+        const range = await app.exec("return document.querySelector('[data-testid=facet-time]')?.value");
+        return range === "custom" ? true : null;
+      });
+      assert.ok(opened);
+      const from = await app.exec("return document.querySelector('[data-testid=range-from]').value");
+      const to = await app.exec("return document.querySelector('[data-testid=range-to]').value");
+      assert.equal(new Date(to) - new Date(from), 60_000, `one minute: ${from} .. ${to}`);
+      await new Promise((r) => setTimeout(r, 500));
+      const rows = await rowsOnScreen(app);
+      const inMinute = truth.filter((c) => {
+        const t = new Date(c.startedAt).getTime();
+        return t >= new Date(from).getTime() && t < new Date(to).getTime();
+      });
+      assert.deepEqual(Object.keys(rows).sort(), inMinute.map((c) => c.callId).sort(), `the calls of ${from}`);
+      seenTotal += inMinute.length;
+      if (inMinute.length) await app.screenshot(join(SHOTS, "overview-drill-bar.png"));
+    }
+    // Unless the scenario straddled more than two minutes, the two bars hold all 50.
+    assert.ok(seenTotal > 0, "a bar with calls was clicked");
+
+    // The strip above the timeline: the same totals, folded away on request.
+    await app.click("[data-testid=page-calls]");
+    await app.waitFor("the strip's totals", async () =>
+      app.exec("return document.querySelector('[data-testid=overview-strip] [data-testid=overview-total]')?.textContent === '50'"),
+    );
+    await app.screenshot(join(SHOTS, "overview-strip.png"));
+    await app.click("[data-testid=strip-toggle]");
+    await app.waitFor("the strip folded", async () =>
+      app.exec("return !document.querySelector('[data-testid=overview-strip] [data-testid=overview-total]')"),
+    );
+  });
+});
