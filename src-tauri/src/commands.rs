@@ -17,7 +17,8 @@ use calleague_engine::{
 };
 use calleague_events::Timestamp;
 use calleague_store::{
-    CallCursor, CallDetail, CallFilter, CallRow, Facets, Overview, Page, PageRequest, QuarantineRow, SecurityRow, StatusCounts,
+    CallCursor, CallDetail, CallFilter, CallRow, Facets, Overview, Page, PageRequest, QuarantineRow, SecurityRow,
+    StatusCounts,
 };
 use tauri::ipc::Channel;
 use tauri::State;

@@ -4,7 +4,9 @@
 //     is sent to the first animation frame after its row is in the DOM (target: 250 ms),
 //     beside the receiver's own acknowledgement time;
 //   - scrolling from the newest call to the oldest, paging history from the store as it
-//     goes: frame times and time per 1,000 calls.
+//     goes: frame times and time per 1,000 calls;
+//   - the Overview page over the whole store: frame times idle and while 200 deliveries a
+//     second arrive (target: p95 within 1.5x of idle), every call sent counted on the page.
 // Machines are noisy: the 100,000-call numbers are judged as ratios to the 1,000-call
 // ones measured in the same run, not against fixed times.
 import { execFileSync } from "node:child_process";
@@ -125,6 +127,77 @@ async function scrollOnce(app) {
   return result;
 }
 
+/** Frame intervals over `ms`, from the page's own animation frames. */
+async function startFrames(app, ms) {
+  await app.exec(`
+    const limit = arguments[0];
+    const result = (window.__frames = { frames: [], done: false });
+    const start = performance.now();
+    let last = start;
+    function frame(now) {
+      result.frames.push(now - last);
+      last = now;
+      if (now - start > limit) result.done = true;
+      else requestAnimationFrame(frame);
+    }
+    requestAnimationFrame(frame);
+  `, [ms]);
+}
+
+async function collectFrames(app) {
+  const r = await app.waitFor("the frames", async () => app.exec("return window.__frames.done ? window.__frames.frames : null"), 60000);
+  return r.slice(1);
+}
+
+const overviewTotal = async (app) => Number((await app.text("[data-testid=overview-total]")).replace(/\D/g, ""));
+
+/**
+ * The Overview page open over the whole store: frame times while nothing arrives, then
+ * while 200 deliveries a second do (100 new calls a second, started and completed), for
+ * `seconds`; every call sent must be counted on the page at the end.
+ */
+async function overviewUnderLoad(app, tag, seconds) {
+  await app.click("[data-testid=page-overview]");
+  await app.set("[data-testid=overview-range]", "7d");
+  await app.waitFor("the overview's totals", async () => (await overviewTotal(app)) > 0);
+  await sleep(1000);
+  await startFrames(app, seconds * 1000);
+  const idle = await collectFrames(app);
+  const before = await overviewTotal(app);
+  await startFrames(app, seconds * 1000);
+  const send = (callId, event, n) =>
+    fetch(RECEIVER, {
+      method: "POST",
+      headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        event,
+        deliveryId: `${callId}-${event}`,
+        occurredAt: new Date(Date.now() + n).toISOString(),
+        data: { callId, agentId: "ag_bench", durationSec: 30, endedReason: "customer-ended-call" },
+      }),
+    }).then((r) => {
+      if (!r.ok) throw new Error(`the receiver answered ${r.status}`);
+    });
+  // Ten deliveries every 50 ms: 200 a second.
+  const started = Date.now();
+  let sent = 0;
+  while (Date.now() - started < seconds * 1000) {
+    const tick = Date.now();
+    const batch = [];
+    for (let i = 0; i < 5; i++) {
+      const callId = `${tag}${sent++}`;
+      batch.push(send(callId, "call.started", 0), send(callId, "call.completed", 1));
+    }
+    await Promise.all(batch);
+    await sleep(Math.max(0, 50 - (Date.now() - tick)));
+  }
+  const rate = (sent * 2) / ((Date.now() - started) / 1000);
+  const busy = await collectFrames(app);
+  await app.waitFor("every call sent counted on the overview", async () => (await overviewTotal(app)) === before + sent, 30000);
+  if (process.env.SCREENSHOT_DIR) await app.screenshot(join(process.env.SCREENSHOT_DIR, `bench-overview-${tag}.png`));
+  return { idle, busy, rate, sent };
+}
+
 async function measure(calls, passes) {
   const dir = seed(calls);
   const app = await Session.start(DRIVER, process.env.CALLEAGUE_APP, {}, ["--data-dir", dir]);
@@ -135,7 +208,8 @@ async function measure(calls, passes) {
     const { shown, acks } = await latency(app, `cl_bench_${calls}_`);
     const scroll = await scrollToOldest(app, calls + SAMPLES, passes);
     if (process.env.SCREENSHOT_DIR) await app.screenshot(join(process.env.SCREENSHOT_DIR, `bench-${calls}-calls-oldest.png`));
-    return { calls, shown, acks, scroll };
+    const overview = await overviewUnderLoad(app, `cl_ov_${calls}_`, 10);
+    return { calls, shown, acks, scroll, overview };
   } finally {
     await app.close();
   }
@@ -175,3 +249,15 @@ const long = (r) => r.scroll.frames.filter((f) => f > 50).length;
 console.log(`| scroll, frames over 50 ms | ${long(base)} of ${base.scroll.frames.length} | ${long(big)} of ${big.scroll.frames.length} | | |`);
 console.log(`| calls paged in at the oldest | ${base.scroll.loaded} | ${big.scroll.loaded} | | all of them |`);
 console.log(`| rows in the DOM at the oldest | ${base.scroll.domRows} | ${big.scroll.domRows} | | virtualized: a screenful |`);
+
+console.log("\nOverview page open over the whole store: frame times idle, and while deliveries arrive (the baseline here is idle)\n");
+console.log("| store | idle p50 / p95 | under load p50 / p95 | deliveries/s sent | p95 ratio | target |");
+console.log("|---|---|---|---|---|---|");
+for (const r of [base, big]) {
+  const o = r.overview;
+  const [i95, b95] = [percentile(o.idle, 0.95), percentile(o.busy, 0.95)];
+  const target = r === big ? (b95 <= i95 * 1.5 ? "within 1.5x -> met" : "within 1.5x -> MISSED") : "";
+  console.log(
+    `| ${r.calls.toLocaleString("en")} calls | ${fmt(percentile(o.idle, 0.5))} / ${fmt(i95)} | ${fmt(percentile(o.busy, 0.5))} / ${fmt(b95)} | ${o.rate.toFixed(0)} (${o.sent} calls, all counted) | ${(b95 / i95).toFixed(2)} | ${target} |`,
+  );
+}
