@@ -67,9 +67,13 @@ pub(crate) fn log_delivery(conn: &Connection, item: &IncomingDelivery) -> Result
     let received = item.received_at.to_string();
     let (id, attempts, first_received_ms): (i64, i64, i64) = conn
         .prepare_cached(
-            "INSERT INTO deliveries (dedupe_key, delivery_id, source, received_at, received_ms,
+            // The id is given, never SQLite's max + 1: once pruning has removed the newest
+            // rows that would reuse ids at or below `projected_to`, and a delivery logged
+            // there would be passed over by the projection's read-back after a crash.
+            "INSERT INTO deliveries (id, dedupe_key, delivery_id, source, received_at, received_ms,
                                      last_seen_at, attempts, peer, headers, body, hidden)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?4, 1, ?6, ?7, ?8, ?9)
+             VALUES (max(coalesce((SELECT max(id) FROM deliveries), 0), (SELECT projected_to FROM projection)) + 1,
+                     ?1, ?2, ?3, ?4, ?5, ?4, 1, ?6, ?7, ?8, ?9)
              ON CONFLICT (dedupe_key) DO UPDATE
                 SET attempts = attempts + 1, last_seen_at = excluded.last_seen_at
              RETURNING id, attempts, received_ms",

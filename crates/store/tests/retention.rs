@@ -166,3 +166,33 @@ async fn an_export_counts_its_rows_ahead_reports_progress_and_can_be_cancelled()
     let cancelled = store.export_with(ExportWhat::Events, ExportFormat::Ndjson, range, &mut Vec::new(), |n| n < 5);
     assert!(matches!(cancelled, Err(StoreError::Cancelled)), "{cancelled:?}");
 }
+
+/// Pruning may remove the newest deliveries (a late step of an old call); a delivery
+/// logged after it must still get an id past every one the projection has passed, or a
+/// crash before its projection would leave it off the timeline for good.
+#[tokio::test]
+async fn a_delivery_after_pruning_the_newest_one_gets_an_id_past_the_projection() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let now = Timestamp::now().unix_millis();
+    call(&store, "recent", now - 60_000, now - 1_000, "r").await;
+    // An old call's last step, delivered last: the newest id in the log.
+    call(&store, "old", now - 3 * DAY, now - 3 * DAY + 60_000, "o").await;
+    store.settle().await.unwrap();
+    let newest = |store: &Store| -> (i64, i64) {
+        let conn = rusqlite::Connection::open(store.path()).unwrap();
+        conn.query_row("SELECT (SELECT max(id) FROM deliveries), projected_to FROM projection", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap()
+    };
+    let (max_before, projected_before) = newest(&store);
+    assert_eq!(store.prune_before(at(now - DAY)).await.unwrap().calls, 1);
+    let (max_after, _) = newest(&store);
+    assert!(max_after < projected_before, "the newest delivery went with its call ({max_after} < {projected_before})");
+    store.ingest(event("call.started", Some("next_s"), Some("next"), now, json!({}))).await.unwrap();
+    let (id, projected) = newest(&store);
+    assert!(id > max_before, "a fresh id ({id}), not one at or below {max_before}");
+    assert_eq!(projected, id);
+    assert_eq!(call_ids(&store), vec!["recent".to_string(), "next".to_string()]);
+}
