@@ -17,7 +17,8 @@ export function StatusBar({
   onSubscriptions: () => void;
 }) {
   const [counts, setCounts] = useState<StatusCounts | null>(null);
-  const tick = useFeedTick();
+  // Re-read at most twice a second: under a burst every batch would ask again.
+  const tick = useFeedTick(500);
   useEffect(() => {
     api.counts(startOfToday()).then(setCounts, () => setCounts(null));
   }, [tick]);

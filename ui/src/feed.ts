@@ -45,9 +45,26 @@ export function useFeed(listener: Listener, onError?: (e: unknown) => void) {
   }, []);
 }
 
-/** A number that changes with every batch: for views that re-read counts. */
-export function useFeedTick(): number {
+/**
+ * A number that changes after batches: for views that re-read counts. A burst of batches
+ * is one change per `atMostEveryMs` (the last batch always leads to one).
+ */
+export function useFeedTick(atMostEveryMs = 0): number {
   const [tick, setTick] = useState(0);
-  useFeed(() => setTick((t) => t + 1));
+  const pending = useRef<number | null>(null);
+  useFeed(() => {
+    if (atMostEveryMs <= 0) return setTick((t) => t + 1);
+    if (pending.current !== null) return;
+    pending.current = window.setTimeout(() => {
+      pending.current = null;
+      setTick((t) => t + 1);
+    }, atMostEveryMs);
+  });
+  useEffect(
+    () => () => {
+      if (pending.current !== null) window.clearTimeout(pending.current);
+    },
+    [],
+  );
   return tick;
 }

@@ -1,7 +1,7 @@
 // The overview of a range, read again as deliveries arrive (at most twice a second) and,
 // for a range that counts back from now, every half minute as time moves on.
 import { useCallback, useEffect, useRef, useState } from "react";
-import { useFeed } from "../feed";
+import { useFeedTick } from "../feed";
 import { api, errorText } from "../ipc";
 import type { Overview } from "../bindings";
 import { OverviewRange, rangeMs } from "./range";
@@ -47,19 +47,12 @@ export function useOverview(range: OverviewRange) {
   }, [load, range.preset]);
 
   // A burst of deliveries is one re-read, not one per batch.
-  const pending = useRef<number | null>(null);
+  const tick = useFeedTick(LIVE_EVERY_MS);
   const loadLatest = useRef(load);
   loadLatest.current = load;
-  useFeed((batch) => {
-    if ((batch.items.length === 0 && !batch.resync) || pending.current !== null) return;
-    pending.current = window.setTimeout(() => {
-      pending.current = null;
-      loadLatest.current();
-    }, LIVE_EVERY_MS);
-  });
-  useEffect(() => () => {
-    if (pending.current !== null) window.clearTimeout(pending.current);
-  }, []);
+  useEffect(() => {
+    if (tick > 0) loadLatest.current();
+  }, [tick]);
 
   return { overview, error, loading, reload: load };
 }
