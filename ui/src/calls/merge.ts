@@ -36,29 +36,45 @@ export function mergeCalls(
   boundary: CallCursor | null,
   firstVisible = 0,
 ): Merged {
-  // A call's event count only grows: the version with more events is the newer one, so a
-  // page read before a feed batch (or a batch queued before a reload) never turns back time.
-  const loaded = new Map(rows.map((r) => [r.callId, r]));
+  // The newest version of each updated call. A call's event count only grows: the version
+  // with more events is the newer one, so a page read before a feed batch (or a batch
+  // queued before a reload) never turns back time.
   const latest = new Map<string, CallRow>();
   for (const call of updates) {
-    const seen = latest.get(call.callId) ?? loaded.get(call.callId);
+    const seen = latest.get(call.callId);
     if (!seen || call.eventCount >= seen.eventCount) latest.set(call.callId, call);
   }
   if (latest.size === 0) return { rows: rows as CallRow[], insertedAbove: 0, anchorIndex: rows.length ? firstVisible : -1 };
   const anchor = rows[Math.min(firstVisible, rows.length - 1)]?.callId;
-  const kept = rows.filter((r) => !latest.has(r.callId));
+  // Only the updates are indexed, and the rows walked once: they can be 100,000 long, and
+  // while scrolling a page of them arrives every few frames.
+  const wasLoaded = new Set<string>();
+  for (const row of rows) {
+    const update = latest.get(row.callId);
+    if (!update) continue;
+    if (row.eventCount > update.eventCount) latest.delete(row.callId);
+    else wasLoaded.add(row.callId);
+  }
+  if (latest.size === 0) return { rows: rows as CallRow[], insertedAbove: 0, anchorIndex: rows.length ? firstVisible : -1 };
+  const kept = wasLoaded.size ? rows.filter((r) => !wasLoaded.has(r.callId)) : (rows as CallRow[]);
   const within = (c: CallRow) => boundary === null || compareKeys(c, boundary, order) <= 0;
   const incoming = [...latest.values()].filter(within).sort((a, b) => compareKeys(a, b, order));
-  // Both lists are sorted: one pass merges them.
-  const merged: CallRow[] = [];
-  let i = 0;
-  for (const call of incoming) {
-    while (i < kept.length && compareKeys(kept[i], call, order) < 0) merged.push(kept[i++]);
-    merged.push(call);
+  let merged: CallRow[];
+  if (incoming.length === 0 || kept.length === 0 || compareKeys(kept[kept.length - 1], incoming[0], order) < 0) {
+    // A page: every call after the loaded ones.
+    merged = kept.concat(incoming);
+  } else {
+    // Both lists are sorted: one pass merges them.
+    merged = [];
+    let i = 0;
+    for (const call of incoming) {
+      while (i < kept.length && compareKeys(kept[i], call, order) < 0) merged.push(kept[i++]);
+      merged.push(call);
+    }
+    while (i < kept.length) merged.push(kept[i++]);
   }
-  while (i < kept.length) merged.push(kept[i++]);
   const anchorIndex = anchor === undefined ? -1 : merged.findIndex((r) => r.callId === anchor);
   let insertedAbove = 0;
-  for (let k = 0; k < anchorIndex; k++) if (!loaded.has(merged[k].callId)) insertedAbove++;
+  for (let k = 0; k < anchorIndex; k++) if (latest.has(merged[k].callId) && !wasLoaded.has(merged[k].callId)) insertedAbove++;
   return { rows: merged, insertedAbove, anchorIndex };
 }
