@@ -158,6 +158,20 @@ describe("the overview", () => {
     // Unless the scenario straddled more than two minutes, the two bars hold all 50.
     assert.ok(seenTotal > 0, "a bar with calls was clicked");
 
+    // The keyboard reaches the same bars: End chooses the last, Enter opens it.
+    await app.click("[data-testid=page-overview]");
+    await app.waitFor("the chart", async () => app.exec("return !!document.querySelector('[data-testid=overview-chart] .u-over')"));
+    await app.exec(`
+      const chart = document.querySelector('[data-testid=overview-chart]');
+      chart.focus();
+      for (const key of ['End', 'Enter']) chart.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true }));
+    `);
+    await app.waitFor("the timeline of the last minute", async () => (await app.exec("return document.querySelector('[data-testid=facet-time]')?.value")) === "custom");
+    const lastFrom = await app.exec("return document.querySelector('[data-testid=range-from]').value");
+    const lastTo = await app.exec("return document.querySelector('[data-testid=range-to]').value");
+    assert.equal(new Date(lastTo) - new Date(lastFrom), 60_000);
+    assert.ok(new Date(lastTo).getTime() > Date.now() - 60_000, `the current minute: ${lastFrom} .. ${lastTo}`);
+
     // The strip above the timeline: the same totals, folded away on request.
     await app.click("[data-testid=page-calls]");
     await app.waitFor("the strip's totals", async () =>

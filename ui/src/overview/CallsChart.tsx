@@ -1,7 +1,7 @@
 // Calls per minute (or hour), completed / failed / in progress stacked, drawn by uPlot on
 // a canvas. The count of each bar is written above it when there is room; a click on a
 // bar opens the timeline at that bar's calls.
-import { useEffect, useRef } from "react";
+import { KeyboardEvent, useEffect, useRef } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import type { OverviewBar } from "../bindings";
@@ -124,5 +124,33 @@ export function CallsChart({
     plot.current?.setData(columns(bars, barMs));
   }, [bars, barMs]);
 
-  return <div className={`calls-chart ${compact ? "compact" : ""}`} ref={box} data-testid={compact ? "strip-chart" : "overview-chart"} data-bars={bars.length} />;
+  // The keyboard: arrows (Home, End) move between bars as the pointer would, Enter opens one.
+  function onKeyDown(e: KeyboardEvent) {
+    const u = plot.current;
+    const count = latest.current.bars.length;
+    if (!u || count === 0) return;
+    const at = u.cursor.idx ?? -1;
+    const moves: Record<string, number> = { ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: count - 1 };
+    if (e.key in moves) {
+      e.preventDefault();
+      const idx = Math.max(0, Math.min(count - 1, at < 0 && e.key === "ArrowLeft" ? count - 1 : moves[e.key]));
+      u.setCursor({ left: u.valToPos(u.data[0][idx], "x"), top: u.bbox.height / devicePixelRatio / 2 });
+    } else if (e.key === "Enter" && at >= 0 && latest.current.bars[at]) {
+      e.preventDefault();
+      latest.current.onBar(latest.current.bars[at]);
+    }
+  }
+
+  return (
+    <div
+      className={`calls-chart ${compact ? "compact" : ""}`}
+      ref={box}
+      data-testid={compact ? "strip-chart" : "overview-chart"}
+      data-bars={bars.length}
+      tabIndex={0}
+      role="group"
+      aria-label="Calls per bar: arrow keys choose a bar, Enter opens its calls"
+      onKeyDown={onKeyDown}
+    />
+  );
 }
