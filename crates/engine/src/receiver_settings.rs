@@ -12,7 +12,7 @@ use calleague_receiver::{ApiKey, KeySet, ReceiverConfig, TlsSettings};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AppError, AppResult};
-use crate::settings::{Mode, Settings};
+use crate::settings::{Mode, Settings, TlsChoice};
 use crate::Engine;
 
 /// The receiver's own settings, as the form shows and sends them.
@@ -30,20 +30,6 @@ pub struct ReceiverSettings {
     /// After the API key is replaced, how long deliveries signed with the previous key are
     /// still accepted (Calleague may have some in flight), in minutes.
     pub key_grace_minutes: u32,
-}
-
-/// How the receiver speaks to its clients.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
-#[serde(tag = "kind", rename_all = "camelCase")]
-pub enum TlsChoice {
-    /// Plain http on loopback: a tunnel terminates TLS. The default.
-    #[default]
-    Off,
-    /// A certificate generated at each start; its PEM is written beside the settings so a
-    /// client can be told to trust it.
-    SelfSigned,
-    /// A certificate chain and its private key, in PEM files.
-    Pem { cert: String, key: String },
 }
 
 const MIN_BODY_KB: u32 = 16;

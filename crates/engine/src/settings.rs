@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use calleague_alerts::AlertSettings;
 
-use crate::receiver_settings::TlsChoice;
 use crate::retention::Retention;
 use serde::{Deserialize, Serialize};
 
@@ -123,6 +122,20 @@ pub fn own_private_dir(dir: &Path) -> std::io::Result<()> {
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
     }
     Ok(())
+}
+
+/// How the receiver speaks to its clients.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum TlsChoice {
+    /// Plain http on loopback: a tunnel terminates TLS. The default.
+    #[default]
+    Off,
+    /// A certificate generated at each start; its PEM is written beside the settings so a
+    /// client can be told to trust it.
+    SelfSigned,
+    /// A certificate chain and its private key, in PEM files.
+    Pem { cert: String, key: String },
 }
 
 #[cfg(test)]

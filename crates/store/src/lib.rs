@@ -18,6 +18,7 @@ mod retention;
 mod rollup;
 mod rows;
 mod schema;
+mod status;
 mod uptime;
 mod writer;
 
@@ -31,11 +32,10 @@ use tokio::sync::{broadcast, oneshot};
 pub use error::{Result, StoreError};
 pub use export::{ExportFormat, ExportWhat};
 pub use model::{
-    AlertHow, CallDetail, CallRow, EventDetail, EventRow, Facets, FeedItem, IncomingDelivery, IngestOutcome,
+    AlertHow, CallDetail, CallRow, EventDetail, EventRow, Facets, FeedItem, IncomingDelivery, IngestOutcome, Pruned,
     QuarantineItem, QuarantineRow, SecurityEntry, SecurityRow, Source, StatusCounts,
 };
 pub use overview::{DowntimeGap, Outcomes, Overview, OverviewBar, Spread, SpreadStep, Tally, WebhookHealth};
-pub use prune::Pruned;
 pub use query::{CallCursor, CallFilter, EventCursor, EventFilter, Order, Page, PageRequest, TimeRange};
 pub use retention::StoreSize;
 pub use rollup::{DURATION_EDGES_MS, WAIT_EDGES_MS};

@@ -75,7 +75,7 @@ pub enum IngestOutcome {
         calls: Vec<String>,
     },
     /// What one prune step removed.
-    Pruned(crate::prune::Pruned),
+    Pruned(Pruned),
     /// Everything logged before is projected.
     Settled,
 }
@@ -230,4 +230,11 @@ impl AlertHow {
             Self::Off => "off",
         }
     }
+}
+
+/// What one prune step (or a whole prune) removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    pub calls: u64,
+    pub events: u64,
 }

@@ -8,8 +8,6 @@ use calleague_events::Timestamp;
 use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 
-use crate::model::StatusCounts;
-use crate::query::{counts_of_phases, rejected_and_quarantined};
 use crate::rollup::{Measure, HOUR_MS, MINUTE_MS};
 use crate::{Result, Store, StoreError};
 
@@ -136,7 +134,7 @@ pub struct Overview {
 }
 
 /// The pieces of `[from, to)` (whole minutes) and the level that serves each.
-fn pieces(from: i64, to: i64) -> Vec<(i64, i64, i64)> {
+pub(crate) fn pieces(from: i64, to: i64) -> Vec<(i64, i64, i64)> {
     let first_hour = from.div_euclid(HOUR_MS) * HOUR_MS + if from % HOUR_MS == 0 { 0 } else { HOUR_MS };
     let last_hour = to.div_euclid(HOUR_MS) * HOUR_MS;
     if first_hour >= last_hour {
@@ -329,61 +327,6 @@ fn read_health(conn: &Connection, from: i64, to: i64) -> Result<WebhookHealth> {
         health.gaps.push(DowntimeGap { from: timestamp(gap_from)?, to: timestamp(gap_to)?, caught_up_calls });
     }
     Ok(health)
-}
-
-/// The status bar's counts from the rollups plus the deliveries the projection has not
-/// reached yet (few: it is at most a moment behind). None when the database has no
-/// rollups (opened read-only from before migration 0010).
-pub(crate) fn status_counts(conn: &Connection, since_ms: i64) -> Result<Option<StatusCounts>> {
-    let built: i64 = conn.query_row(
-        "SELECT count(*) FROM sqlite_master WHERE name = 'overview_built'
-           AND (SELECT built FROM overview_built WHERE id = 1) = 1",
-        [],
-        |r| r.get(0),
-    )?;
-    if built == 0 {
-        return Ok(None);
-    }
-    let mut counts = StatusCounts::default();
-    let projected_to: i64 = conn.query_row("SELECT projected_to FROM projection", [], |r| r.get(0))?;
-    let (projected, repeats): (i64, i64) = conn.query_row(
-        "SELECT coalesce(sum(webhooks + caught_up), 0), coalesce(sum(duplicates), 0)
-         FROM overview_deliveries WHERE span = ?1",
-        [HOUR_MS],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
-    let (unprojected, unprojected_since, last_ms): (i64, i64, Option<i64>) = conn.query_row(
-        "SELECT count(*), coalesce(sum(received_ms >= ?2), 0), (SELECT max(received_ms) FROM deliveries)
-         FROM deliveries WHERE id > ?1",
-        [projected_to, since_ms],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-    )?;
-    counts.deliveries_total = projected + unprojected;
-    counts.repeats = repeats;
-    counts.last_delivery_at = last_ms.and_then(|ms| Timestamp::from_unix_millis(ms).ok());
-    // "Today" to the end of time: whole hours and the minutes before the first of them.
-    let since = since_ms.div_euclid(MINUTE_MS) * MINUTE_MS;
-    let until = (since.div_euclid(HOUR_MS) + 24 * 366 * 100) * HOUR_MS;
-    counts.deliveries_since = unprojected_since;
-    for (span, start, end) in pieces(since, until) {
-        counts.deliveries_since += conn
-            .prepare_cached(
-                "SELECT coalesce(sum(webhooks + caught_up), 0) FROM overview_deliveries
-                 WHERE span = ?1 AND at_ms >= ?2 AND at_ms < ?3",
-            )?
-            .query_row(params![span, start, end], |r| r.get::<_, i64>(0))?;
-    }
-    let mut stmt =
-        conn.prepare_cached("SELECT phase, sum(calls) FROM overview_calls WHERE span = ?1 GROUP BY phase")?;
-    counts_of_phases(
-        &mut counts,
-        stmt.query_map([HOUR_MS], |r| {
-            let phase: String = r.get(0)?;
-            Ok(((!phase.is_empty()).then_some(phase), r.get::<_, i64>(1)?))
-        })?,
-    )?;
-    rejected_and_quarantined(conn, &mut counts)?;
-    Ok(Some(counts))
 }
 
 #[cfg(test)]

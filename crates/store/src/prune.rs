@@ -3,14 +3,8 @@
 
 use rusqlite::{params, Connection};
 
+use crate::model::Pruned;
 use crate::Result;
-
-/// What one prune step removed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Pruned {
-    pub calls: u64,
-    pub events: u64,
-}
 
 /// Removes up to `limit` of the oldest calls whose last event happened before `before_ms`,
 /// and up to `limit` call-less events from before it. A call goes whole or not at all.

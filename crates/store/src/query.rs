@@ -5,9 +5,7 @@ use rusqlite::types::Value;
 use rusqlite::{params_from_iter, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{
-    CallDetail, CallRow, EventDetail, EventRow, Facets, QuarantineRow, SecurityEntry, SecurityRow, StatusCounts,
-};
+use crate::model::{CallDetail, CallRow, EventDetail, EventRow, Facets, QuarantineRow, SecurityEntry, SecurityRow};
 use crate::rows::{call_row, event_row, headers_from_json, CALL_COLUMNS, EVENT_COLUMNS};
 use crate::{Result, Store, StoreError};
 
@@ -312,17 +310,6 @@ impl Store {
         Ok(Some(CallDetail { call, events }))
     }
 
-    /// Counts for a status bar; `since` is the start of "today" in the user's time zone.
-    /// Read from the overview's rollups (a few rows per hour, not every delivery: the bar
-    /// asks again as deliveries arrive); by scanning only in a database opened read-only
-    /// from before them.
-    pub fn counts(&self, since: Timestamp) -> Result<StatusCounts> {
-        self.with_reader(|conn| match crate::overview::status_counts(conn, since.unix_millis())? {
-            Some(counts) => Ok(counts),
-            None => counts_by_scan(conn, since),
-        })
-    }
-
     /// Quarantined bodies, newest first, `before_id` for the next page.
     pub fn quarantine_page(&self, before_id: Option<i64>, limit: u32) -> Result<Vec<QuarantineRow>> {
         self.with_reader(|conn| {
@@ -406,48 +393,4 @@ impl Store {
             })
         })
     }
-}
-
-/// The status bar's counts straight from the rows: every delivery and call read.
-fn counts_by_scan(conn: &rusqlite::Connection, since: Timestamp) -> Result<StatusCounts> {
-    let mut counts = StatusCounts::default();
-    let (total, repeats, last_ms): (i64, i64, Option<i64>) =
-        conn.query_row("SELECT count(*), coalesce(sum(attempts - 1), 0), max(received_ms) FROM deliveries", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })?;
-    counts.deliveries_total = total;
-    counts.repeats = repeats;
-    counts.last_delivery_at = last_ms.and_then(|ms| Timestamp::from_unix_millis(ms).ok());
-    counts.deliveries_since =
-        conn.query_row("SELECT count(*) FROM deliveries WHERE received_ms >= ?1", [since.unix_millis()], |r| r.get(0))?;
-    let mut stmt = conn.prepare_cached("SELECT phase, count(*) FROM calls GROUP BY phase")?;
-    counts_of_phases(&mut counts, stmt.query_map([], |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?)))?)?;
-    rejected_and_quarantined(conn, &mut counts)?;
-    Ok(counts)
-}
-
-/// Calls by phase into the counts, from `(phase, calls)` rows.
-pub(crate) fn counts_of_phases(
-    counts: &mut StatusCounts,
-    rows: impl Iterator<Item = rusqlite::Result<(Option<String>, i64)>>,
-) -> Result<()> {
-    for row in rows {
-        let (phase, n) = row?;
-        counts.calls += n;
-        match phase.as_deref() {
-            Some("started") => counts.calls_started = n,
-            Some("connected") => counts.calls_connected = n,
-            Some("completed") => counts.calls_completed = n,
-            Some("failed") => counts.calls_failed = n,
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-/// Both are small: the security log keeps only its newest rows; quarantine is rare.
-pub(crate) fn rejected_and_quarantined(conn: &rusqlite::Connection, counts: &mut StatusCounts) -> Result<()> {
-    counts.rejected = conn.query_row("SELECT coalesce(sum(count), 0) FROM security_log", [], |r| r.get(0))?;
-    counts.quarantined = conn.query_row("SELECT count(*) FROM quarantine", [], |r| r.get(0))?;
-    Ok(())
 }

@@ -4,7 +4,7 @@
 
 use calleague_events::Timestamp;
 
-use crate::prune::Pruned;
+use crate::model::Pruned;
 use crate::writer::Write;
 use crate::{IngestOutcome, Result, Store, StoreError};
 
