@@ -62,31 +62,34 @@ export function CallsPage({
       {strip}
       <FilterBar filters={filters} set={set} search={search} />
       {error && <div className="error banner">{error}</div>}
-      {pending > 0 && (
-        <button className="pill" onClick={() => scroller.current?.scrollTo({ top: 0 })} data-testid="new-calls">
-          {pending} new call{pending === 1 ? "" : "s"} ↑
-        </button>
-      )}
-      {/* data-loaded / data-complete: how much history is paged in, for tests and benchmarks. */}
-      <div className="list" ref={scroller} onScroll={seenTop} data-testid="timeline" data-loaded={rows.length} data-complete={next ? "false" : "true"}>
-        {rows.length === 0 ? (
-          <div className="empty">{filtered ? "No calls match these filters." : waiting}</div>
-        ) : (
-          <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
-            {items.map((item) => (
-              <div key={rows[item.index].callId} className="row-slot" style={{ transform: `translateY(${item.start}px)`, height: item.size }}>
-                <CallRowView
-                  call={rows[item.index]}
-                  selected={item.index === selected}
-                  onOpen={() => {
-                    setSelected(item.index);
-                    onOpenCall(rows[item.index].callId);
-                  }}
-                />
-              </div>
-            ))}
-          </div>
+      {/* The pill floats over the top of the list, wherever the strip and filters end. */}
+      <div className="list-area">
+        {pending > 0 && (
+          <button className="pill" onClick={() => scroller.current?.scrollTo({ top: 0 })} data-testid="new-calls">
+            {pending} new call{pending === 1 ? "" : "s"} ↑
+          </button>
         )}
+        {/* data-loaded / data-complete: how much history is paged in, for tests and benchmarks. */}
+        <div className="list" ref={scroller} onScroll={seenTop} data-testid="timeline" data-loaded={rows.length} data-complete={next ? "false" : "true"}>
+          {rows.length === 0 ? (
+            <div className="empty">{filtered ? "No calls match these filters." : waiting}</div>
+          ) : (
+            <div style={{ height: virtualizer.getTotalSize(), position: "relative" }}>
+              {items.map((item) => (
+                <div key={rows[item.index].callId} className="row-slot" style={{ transform: `translateY(${item.start}px)`, height: item.size }}>
+                  <CallRowView
+                    call={rows[item.index]}
+                    selected={item.index === selected}
+                    onOpen={() => {
+                      setSelected(item.index);
+                      onOpenCall(rows[item.index].callId);
+                    }}
+                  />
+                </div>
+              ))}
+            </div>
+          )}
+        </div>
       </div>
     </>
   );
