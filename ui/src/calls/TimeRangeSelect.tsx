@@ -10,31 +10,43 @@ const PRESETS: [RangePreset, string][] = [
   ["custom", "Custom…"],
 ];
 
-/** The time-range filter on `occurredAt`: a few presets, or two local date-times. */
-export function TimeRangeSelect({
+/** The test ids of the menu and the two date-times; the timeline's by default. */
+const TIMELINE_IDS = { select: "facet-time", from: "range-from", to: "range-to" };
+
+/**
+ * The time-range filter on `occurredAt`: a few presets, or two local date-times. The
+ * overview offers its own presets (never "any time") through `presets` and `ids`.
+ */
+export function TimeRangeSelect<P extends RangePreset>({
   preset,
   custom,
   onPreset,
   onCustom,
+  presets = PRESETS as [P, string][],
+  ids = TIMELINE_IDS,
+  label = "Time range",
 }: {
-  preset: RangePreset;
+  preset: P;
   custom: { from: string; to: string };
-  onPreset: (p: RangePreset) => void;
+  onPreset: (p: P) => void;
   onCustom: (c: { from: string; to: string }) => void;
+  presets?: [P, string][];
+  ids?: typeof TIMELINE_IDS;
+  label?: string;
 }) {
   const backwards = preset === "custom" && custom.from && custom.to && custom.from > custom.to;
   return (
     <span className="range">
       <select
         className={`facet ${preset ? "on" : ""}`}
-        aria-label="Time range"
-        data-testid="facet-time"
+        aria-label={label}
+        data-testid={ids.select}
         value={preset}
-        onChange={(e) => onPreset(e.target.value as RangePreset)}
+        onChange={(e) => onPreset(e.target.value as P)}
       >
-        {PRESETS.map(([value, label]) => (
+        {presets.map(([value, text]) => (
           <option key={value} value={value}>
-            {value === "" ? "Time: any" : label}
+            {value === "" ? "Time: any" : text}
           </option>
         ))}
       </select>
@@ -44,7 +56,7 @@ export function TimeRangeSelect({
             type="datetime-local"
             className={`facet when-input ${backwards ? "invalid" : ""}`}
             aria-label="From"
-            data-testid="range-from"
+            data-testid={ids.from}
             value={custom.from}
             onChange={(e) => onCustom({ ...custom, from: e.target.value })}
           />
@@ -53,7 +65,7 @@ export function TimeRangeSelect({
             type="datetime-local"
             className={`facet when-input ${backwards ? "invalid" : ""}`}
             aria-label="To"
-            data-testid="range-to"
+            data-testid={ids.to}
             value={custom.to}
             onChange={(e) => onCustom({ ...custom, to: e.target.value })}
             title={backwards ? "The end is before the start" : undefined}

@@ -4,8 +4,8 @@ import type { Overview, OverviewBar } from "../bindings";
 import { ErrorLine } from "../Alert";
 import { CallsChart } from "./CallsChart";
 import { HealthPanel } from "./HealthPanel";
-import { Drill, OverviewRange } from "./range";
-import { RangeSelect } from "./RangeSelect";
+import { TimeRangeSelect } from "../calls/TimeRangeSelect";
+import { Drill, OverviewRange, PRESETS } from "./range";
 import { SpreadChart } from "./SpreadChart";
 import { Tallies } from "./Tallies";
 import { Totals } from "./Totals";
@@ -27,7 +27,15 @@ export function OverviewPage({ range, onRange, onDrill }: { range: OverviewRange
     <main className="overview" data-testid="overview" data-loading={loading ? "true" : "false"}>
       <div className="overview-head">
         <h2>Overview</h2>
-        <RangeSelect range={range} onRange={onRange} />
+        <TimeRangeSelect
+          preset={range.preset}
+          custom={range.custom}
+          onPreset={(preset) => onRange({ ...range, preset })}
+          onCustom={(custom) => onRange({ ...range, custom })}
+          presets={PRESETS}
+          ids={{ select: "overview-range", from: "overview-from", to: "overview-to" }}
+          label="Overview range"
+        />
         {overview && (
           <span className="sub">
             {overview.barMs === 60_000 ? "per minute" : "per hour"} · updated live

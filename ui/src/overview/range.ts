@@ -2,8 +2,10 @@
 // The store works in whole minutes; so does everything here.
 import { NO_FILTERS, type Filters } from "../calls/useCallFilters";
 import type { CallPhase } from "../bindings";
+import type { RangePreset } from "../format";
 
-export type OverviewPreset = "1h" | "24h" | "7d" | "custom";
+/** The timeline's presets the overview offers: a range with an end, never "any time". */
+export type OverviewPreset = Extract<RangePreset, "1h" | "24h" | "7d" | "custom">;
 export type OverviewRange = { preset: OverviewPreset; custom: { from: string; to: string } };
 
 export const PRESETS: [OverviewPreset, string][] = [
