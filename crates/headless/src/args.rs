@@ -22,7 +22,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Receive deliveries and store them; prints `listening on URL` when ready.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Write stored calls or events to stdout.
     Export(ExportArgs),
     /// Read the calls of a time window from Calleague's REST API into the database.
@@ -89,8 +89,14 @@ pub enum WebhookCommand {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// The SQLite database (created if missing).
-    #[arg(long)]
-    pub db: PathBuf,
+    #[arg(long, required_unless_present = "database", conflicts_with = "database")]
+    pub db: Option<PathBuf>,
+    /// Team mode: a PostgreSQL database that several receivers share, e.g.
+    /// postgres://calleague_writer@db.internal:5432/calleague. Its password from
+    /// CALLEAGUE_DATABASE_URL or PGPASSWORD, never from this argument (visible to every
+    /// user of the machine).
+    #[arg(long, env = "CALLEAGUE_DATABASE_URL", hide_env_values = true)]
+    pub database: Option<String>,
     /// Address to listen on. Anything but loopback is reachable from the network.
     #[arg(long, default_value = DEFAULT_BIND)]
     pub bind: SocketAddr,

@@ -28,7 +28,7 @@ fn main() -> ExitCode {
         )
         .init();
     let result = match cli.command {
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve::run(*args),
         Command::Export(args) => export::run(args),
         Command::CatchUp(args) => catch_up::run(args),
         Command::Webhooks(args) => webhooks::run(args),

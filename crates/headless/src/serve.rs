@@ -9,8 +9,9 @@ use anyhow::Context;
 use calleague_catchup::CatchUpOptions;
 use calleague_engine::{close_store, ReceiverService};
 use calleague_events::EventKind;
-use calleague_receiver::{ApiKey, KeySet, ReceiverConfig, TlsSettings};
+use calleague_receiver::{ApiKey, KeySet, Receiver, ReceiverConfig, TlsSettings};
 use calleague_store::{Store, StoreOptions};
+use calleague_store_pg::{DatabaseUrl, PgOptions, PgStore};
 
 use crate::args::ServeArgs;
 use crate::key;
@@ -25,8 +26,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             }
         }
     }
+    let database = team_database(&args)?;
     let tls = if args.tls_self_signed {
-        let cert_out = args.db.with_extension("tls-cert.pem");
+        let Some(db) = &args.db else {
+            anyhow::bail!("--tls-self-signed writes its certificate next to --db; in team mode give the receivers a certificate with --tls-cert and --tls-key")
+        };
+        let cert_out = db.with_extension("tls-cert.pem");
         Some(TlsSettings::SelfSigned { hostnames: Vec::new(), cert_out: Some(cert_out) })
     } else {
         match (&args.tls_cert, &args.tls_key) {
@@ -50,12 +55,16 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
     let catch_up_client =
         args.api_base.as_deref().map(|base| key::client(base, args.key_file.as_deref())).transpose()?;
+    if let Some(database) = database {
+        return runtime.block_on(serve_team(database, config));
+    }
+    let db = args.db.clone().context("--db or --database is required")?;
     runtime.block_on(async move {
-        let store = Store::open(&args.db, StoreOptions::default())?;
+        let store = Store::open(&db, StoreOptions::default())?;
         let mut service = ReceiverService::start(store.clone(), config, args.heartbeat_interval).await?;
         let stop = StopSignals::watch()?;
         if args.tls_self_signed {
-            eprintln!("self-signed certificate written to {}", args.db.with_extension("tls-cert.pem").display());
+            eprintln!("self-signed certificate written to {}", db.with_extension("tls-cert.pem").display());
         }
         let mut stdout = std::io::stdout();
         writeln!(stdout, "listening on {}", service.url())?;
@@ -75,6 +84,45 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         close_store(store).await;
         Ok(())
     })
+}
+
+/// Team mode: the receiver alone over PostgreSQL, acknowledging after its COMMIT. Several
+/// such receivers may share the database (see docs/team-mode.md).
+async fn serve_team(database: DatabaseUrl, config: ReceiverConfig) -> anyhow::Result<()> {
+    let store = PgStore::connect(&database, PgOptions::default()).await?;
+    let receiver = Receiver::start(config, store).await?;
+    let stop = StopSignals::watch()?;
+    eprintln!("team mode: deliveries go to {database}");
+    let mut stdout = std::io::stdout();
+    writeln!(stdout, "listening on {}", receiver.url())?;
+    stdout.flush()?;
+    stop.wait().await;
+    receiver.shutdown().await;
+    Ok(())
+}
+
+/// `--database` (or CALLEAGUE_DATABASE_URL), checked: a password only from the
+/// environment, never from an argument; PGPASSWORD fills in a missing one.
+fn team_database(args: &ServeArgs) -> anyhow::Result<Option<DatabaseUrl>> {
+    let Some(text) = &args.database else { return Ok(None) };
+    let mut url: DatabaseUrl = text.parse().map_err(|e: String| anyhow::anyhow!("--database: {e}"))?;
+    let from_environment = std::env::var("CALLEAGUE_DATABASE_URL").is_ok_and(|env| &env == text);
+    if url.has_password() && !from_environment {
+        anyhow::bail!(
+            "--database holds a password, and arguments are visible to every user of the machine: put the URL in CALLEAGUE_DATABASE_URL, or the password in PGPASSWORD"
+        );
+    }
+    if !url.has_password() {
+        if let Ok(password) = std::env::var("PGPASSWORD") {
+            url.set_password(&password);
+        }
+    }
+    if args.api_base.is_some() {
+        anyhow::bail!(
+            "catch-up after downtime is not available in team mode yet: leave out --api-base (CALLEAGUE_API_BASE) with --database"
+        );
+    }
+    Ok(Some(url))
 }
 
 /// SIGINT and SIGTERM, watched from the moment this is made: made before `listening on`

@@ -13,7 +13,9 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use calleague_events::{parse_delivery, Timestamp};
-use calleague_store::{IncomingDelivery, IngestOutcome, QuarantineItem, SecurityEntry, Source, Store, StoreError};
+use calleague_store::{
+    DeliverySink, IncomingDelivery, IngestOutcome, QuarantineItem, SecurityEntry, Source, StoreError,
+};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::json;
 
@@ -27,7 +29,7 @@ pub(crate) struct Peer(pub SocketAddr);
 /// The webhook endpoint: where deliveries are stored, which keys and events it accepts
 /// (the app may change both while it runs), and its limits.
 pub(crate) struct Endpoint {
-    pub store: Arc<Store>,
+    pub store: Arc<dyn DeliverySink>,
     pub keys: RwLock<KeySet>,
     pub subscriptions: RwLock<Option<BTreeSet<String>>>,
     pub body_limit: usize,

@@ -9,7 +9,7 @@ use axum::extract::Request;
 use axum::routing::post;
 use axum::Router;
 use calleague_error_code::ErrorCode;
-use calleague_store::{FeedItem, Store};
+use calleague_store::{DeliverySink, FeedItem};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -63,7 +63,7 @@ pub struct Receiver {
 }
 
 impl Receiver {
-    pub async fn start(config: ReceiverConfig, store: Arc<Store>) -> Result<Self, ReceiverError> {
+    pub async fn start(config: ReceiverConfig, store: Arc<dyn DeliverySink>) -> Result<Self, ReceiverError> {
         if !config.path.starts_with('/') || config.path.contains(char::is_whitespace) {
             return Err(ReceiverError::InvalidPath(config.path));
         }

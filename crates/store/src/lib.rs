@@ -18,6 +18,7 @@ mod retention;
 mod rollup;
 mod rows;
 mod schema;
+mod sink;
 mod status;
 mod uptime;
 mod writer;
@@ -40,6 +41,7 @@ pub use query::{CallCursor, CallFilter, EventCursor, EventFilter, Order, Page, P
 pub use retention::StoreSize;
 pub use rollup::{DURATION_EDGES_MS, WAIT_EDGES_MS};
 pub use schema::Durability;
+pub use sink::{dedupe_key, headers_json, new_event_row, DeliverySink, StoreFuture};
 
 use writer::{Job, Write};
 

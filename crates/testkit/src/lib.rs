@@ -1,8 +1,14 @@
 //! Helpers for the tests and benchmarks that start the project's servers as processes:
 //! finding (or building) a workspace binary, reading its `listening on URL` line, and the
-//! simulator as a process.
+//! simulator as a process; a throwaway PostgreSQL server for team mode.
+
+mod deliveries;
+mod postgres;
 
 use std::io::{BufRead, BufReader, Error, ErrorKind, Result};
+
+pub use deliveries::{lifecycle_bodies, rfc3339_millis, Rng};
+pub use postgres::TestPostgres;
 use std::process::Child;
 
 /// Waits for a server's first line on stdout, `listening on URL`, and returns the URL.

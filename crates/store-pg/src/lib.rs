@@ -1,0 +1,152 @@
+//! Calleague Monitor's store on PostgreSQL: team mode, where several receivers write into
+//! one database.
+//!
+//! It keeps the SQLite store's semantics (`calleague_store::DeliverySink`): a delivery is
+//! acknowledged after PostgreSQL's COMMIT; its dedupe key is the same, so a repeat that
+//! reaches two receivers is one row whose attempts count both; a call is the same fold of
+//! its visible events. Unlike SQLite, where one writer thread logs first and projects
+//! after, each delivery is one transaction that logs and projects it: PostgreSQL takes
+//! many writers at once, and a row lock on the call makes two receivers folding events of
+//! one call take turns.
+
+mod config;
+mod ingest;
+mod migrate;
+mod read;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use calleague_store::{
+    DeliverySink, FeedItem, IncomingDelivery, IngestOutcome, QuarantineItem, Result, SecurityEntry, StoreError,
+    StoreFuture,
+};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use tokio::sync::broadcast;
+
+pub use config::{redacted, DatabaseUrl};
+pub use migrate::SCHEMA_VERSION;
+pub use read::DeliveryTotals;
+
+/// The channel each committed delivery is announced on (`NOTIFY`), its payload the
+/// delivery's id: what a viewer's `LISTEN` wakes on.
+pub const FEED_CHANNEL: &str = "calleague_feed";
+
+#[derive(Debug, Clone)]
+pub struct PgOptions {
+    /// Connections this process keeps open at most: the deliveries it commits at once.
+    pub max_connections: usize,
+    /// How long a delivery waits for a connection (or for a new one to open) before the
+    /// store reports itself unavailable and the receiver answers 503.
+    pub connect_timeout: Duration,
+    /// How many live-feed items a slow subscriber may fall behind.
+    pub feed_capacity: usize,
+}
+
+impl Default for PgOptions {
+    fn default() -> Self {
+        Self { max_connections: 16, connect_timeout: Duration::from_secs(5), feed_capacity: 8192 }
+    }
+}
+
+/// A store on one PostgreSQL database. Cheap to share behind an `Arc`.
+pub struct PgStore {
+    pool: Pool,
+    url: DatabaseUrl,
+    feed: broadcast::Sender<FeedItem>,
+}
+
+impl PgStore {
+    /// Connects, brings the schema up to date (under an advisory lock, so receivers that
+    /// start together migrate once) and returns the store.
+    pub async fn connect(url: &DatabaseUrl, options: PgOptions) -> Result<Arc<Self>> {
+        let open_error = |reason: String| StoreError::Open { path: url.to_string(), reason };
+        let manager = Manager::from_config(
+            url.config().clone(),
+            tokio_postgres::NoTls,
+            // Each connection is checked before it is lent out: after the server restarted,
+            // a dead connection is replaced instead of failing one more delivery.
+            ManagerConfig { recycling_method: RecyclingMethod::Verified },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(options.max_connections.max(1))
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(options.connect_timeout))
+            .create_timeout(Some(options.connect_timeout))
+            .recycle_timeout(Some(options.connect_timeout))
+            .build()
+            .map_err(|e| open_error(e.to_string()))?;
+        {
+            let mut client = pool.get().await.map_err(|e| open_error(config::pool_error(&e)))?;
+            migrate::migrate(&mut client).await.map_err(|e| match e {
+                StoreError::TooNew { .. } => e,
+                other => open_error(other.to_string()),
+            })?;
+        }
+        let (feed, _) = broadcast::channel(options.feed_capacity.max(16));
+        Ok(Arc::new(Self { pool, url: url.clone(), feed }))
+    }
+
+    /// Where this store is, without its password.
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object> {
+        self.pool.get().await.map_err(|e| StoreError::Unavailable(config::pool_error(&e)))
+    }
+
+    /// Stores a verified delivery; returns once PostgreSQL committed it.
+    pub async fn ingest(&self, item: IncomingDelivery) -> Result<IngestOutcome> {
+        let mut client = self.client().await?;
+        let (outcome, feed) = ingest::delivery(&mut client, &item).await?;
+        if let Some(feed) = feed {
+            // No subscriber is fine: the feed is best effort, the database is the truth.
+            let _ = self.feed.send(feed);
+        }
+        Ok(outcome)
+    }
+
+    pub async fn quarantine(&self, item: QuarantineItem) -> Result<IngestOutcome> {
+        let client = self.client().await?;
+        let id = ingest::quarantine(&client, &item).await.map_err(unavailable)?;
+        let _ = self.feed.send(FeedItem::Quarantined { id });
+        Ok(IngestOutcome::Quarantined { id })
+    }
+
+    pub async fn log_security(&self, entry: SecurityEntry) -> Result<IngestOutcome> {
+        let client = self.client().await?;
+        let (id, new) = ingest::security(&client, &entry).await.map_err(unavailable)?;
+        if new {
+            let _ = self.feed.send(FeedItem::Rejected { entry });
+        }
+        Ok(IngestOutcome::Logged { id })
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<FeedItem> {
+        self.feed.subscribe()
+    }
+}
+
+/// A failed statement or commit: nothing was acknowledged, the receiver answers 503.
+fn unavailable(e: tokio_postgres::Error) -> StoreError {
+    StoreError::Unavailable(config::db_error(&e))
+}
+
+impl DeliverySink for PgStore {
+    fn ingest(&self, item: IncomingDelivery) -> StoreFuture<'_, IngestOutcome> {
+        Box::pin(PgStore::ingest(self, item))
+    }
+
+    fn quarantine(&self, item: QuarantineItem) -> StoreFuture<'_, IngestOutcome> {
+        Box::pin(PgStore::quarantine(self, item))
+    }
+
+    fn log_security(&self, entry: SecurityEntry) -> StoreFuture<'_, IngestOutcome> {
+        Box::pin(PgStore::log_security(self, entry))
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<FeedItem> {
+        PgStore::subscribe(self)
+    }
+}

@@ -1,0 +1,42 @@
+//! Versioned migrations, applied in order, each once, under an advisory lock so that
+//! receivers starting at the same moment do not apply one twice.
+
+use calleague_store::{Result, StoreError};
+use tokio_postgres::Client;
+
+use crate::config::db_error;
+
+const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+
+/// The schema version this program writes.
+pub const SCHEMA_VERSION: i32 = MIGRATIONS[MIGRATIONS.len() - 1].0;
+
+/// Any number, the same in every receiver: the key of the migration lock.
+const MIGRATION_LOCK: i64 = 0x6361_6c6c_6561_6775; // "calleagu"
+
+pub(crate) async fn migrate(client: &mut Client) -> Result<()> {
+    let failed = |e: tokio_postgres::Error| StoreError::Unavailable(db_error(&e));
+    let tx = client.transaction().await.map_err(failed)?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await.map_err(failed)?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+             version    INTEGER PRIMARY KEY,
+             applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+         )",
+    )
+    .await
+    .map_err(failed)?;
+    let current: i32 =
+        tx.query_one("SELECT coalesce(max(version), 0) FROM schema_migrations", &[]).await.map_err(failed)?.get(0);
+    if current > SCHEMA_VERSION {
+        return Err(StoreError::TooNew { found: current.into(), known: SCHEMA_VERSION.into() });
+    }
+    for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+        tx.batch_execute(sql)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("migration {version}: {}", db_error(&e))))?;
+        tx.execute("INSERT INTO schema_migrations (version) VALUES ($1)", &[version]).await.map_err(failed)?;
+        tracing::info!(version, "PostgreSQL schema migrated");
+    }
+    tx.commit().await.map_err(failed)
+}

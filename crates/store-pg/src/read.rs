@@ -1,0 +1,83 @@
+//! Reading calls and counts back. (The timeline's filters, search, details, overview and
+//! export on PostgreSQL come with team mode's viewer; these serve the receiver's checks
+//! and the tests that hold both backends to one ground truth.)
+
+use calleague_events::{CallPhase, CallRecord, Timestamp};
+use calleague_store::{CallRow, Result, StoreError};
+use tokio_postgres::Row;
+
+use crate::PgStore;
+
+const CALL_COLUMNS: &str = "call_id, phase, agent_id, direction, ended_reason, language, duration_sec, started_at, \
+     connected_at, ended_at, metadata, recording_id, transcript_id, sort_ms, last_ms, last_received_at, event_count, \
+     late_count, caught_up";
+
+/// What the log holds: distinct deliveries, and every attempt at them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveryTotals {
+    pub deliveries: i64,
+    pub attempts: i64,
+    pub events: i64,
+}
+
+impl PgStore {
+    /// Every call, in timeline order (earliest `occurredAt` first, ties by call id).
+    pub async fn all_calls(&self) -> Result<Vec<CallRow>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(&format!("SELECT {CALL_COLUMNS} FROM calls WHERE event_count > 0 ORDER BY sort_ms, call_id"), &[])
+            .await
+            .map_err(crate::unavailable)?;
+        rows.iter().map(call_row).collect()
+    }
+
+    pub async fn totals(&self) -> Result<DeliveryTotals> {
+        let client = self.client().await?;
+        let row = client
+            .query_one(
+                "SELECT count(*), coalesce(sum(attempts), 0)::bigint, (SELECT count(*) FROM events) FROM deliveries",
+                &[],
+            )
+            .await
+            .map_err(crate::unavailable)?;
+        Ok(DeliveryTotals { deliveries: row.get(0), attempts: row.get(1), events: row.get(2) })
+    }
+}
+
+fn time(text: Option<String>, column: &str) -> Result<Option<Timestamp>> {
+    text.map(|t| Timestamp::parse(&t).map_err(|e| StoreError::Corrupt(format!("calls.{column}: {e}")))).transpose()
+}
+
+fn call_row(row: &Row) -> Result<CallRow> {
+    let phase: Option<String> = row.get(1);
+    let metadata: Option<String> = row.get(10);
+    let metadata = metadata
+        .map(|m| serde_json::from_str(&m).map_err(|e| StoreError::Corrupt(format!("calls.metadata: {e}"))))
+        .transpose()?;
+    let millis = |ms: i64| Timestamp::from_unix_millis(ms).map_err(|e| StoreError::Corrupt(e.to_string()));
+    Ok(CallRow {
+        record: CallRecord {
+            call_id: row.get(0),
+            phase: phase.as_deref().and_then(CallPhase::parse),
+            agent_id: row.get(2),
+            direction: row.get(3),
+            ended_reason: row.get(4),
+            language: row.get(5),
+            duration_sec: row.get(6),
+            started_at: time(row.get(7), "started_at")?,
+            connected_at: time(row.get(8), "connected_at")?,
+            ended_at: time(row.get(9), "ended_at")?,
+            metadata,
+            recording_id: row.get(11),
+            transcript_id: row.get(12),
+        },
+        first_occurred_at: millis(row.get(13))?,
+        sort_ms: row.get(13),
+        last_occurred_at: millis(row.get(14))?,
+        last_received_at: time(row.get(15), "last_received_at")?
+            .ok_or_else(|| StoreError::Corrupt("calls.last_received_at is empty".into()))?,
+        event_count: row.get(16),
+        late_count: row.get(17),
+        caught_up: row.get(18),
+    })
+}

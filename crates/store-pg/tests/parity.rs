@@ -1,0 +1,189 @@
+//! Team mode's store against the SQLite store: the same deliveries, in different orders,
+//! with repeats, through two PostgreSQL stores at once (as two receivers), end in the same
+//! calls as in SQLite, each delivery once, every attempt counted. A real PostgreSQL
+//! server (Debian's, started for the test) and a real SQLite file.
+
+use std::collections::{BTreeMap, HashSet};
+
+use calleague_events::{parse_delivery, Timestamp};
+use calleague_store::{
+    dedupe_key, CallFilter, CallRow, IncomingDelivery, IngestOutcome, Order, PageRequest, Source, Store, StoreError,
+    StoreOptions,
+};
+use calleague_store_pg::{DatabaseUrl, PgOptions, PgStore};
+use calleague_testkit::{lifecycle_bodies as bodies, rfc3339_millis, Rng, TestPostgres};
+
+fn incoming(body: &[u8]) -> IncomingDelivery {
+    IncomingDelivery {
+        received_at: Timestamp::now(),
+        peer: Some("127.0.0.1:40000".into()),
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: body.to_vec(),
+        parsed: parse_delivery(body).expect("the generator writes valid events"),
+        hidden: false,
+        source: Source::Webhook,
+    }
+}
+
+/// The same deliveries with every fifth sent again, shuffled.
+fn with_repeats(bodies: &[Vec<u8>], rng: &mut Rng) -> Vec<Vec<u8>> {
+    let mut sends: Vec<Vec<u8>> = bodies.to_vec();
+    sends.extend(bodies.iter().step_by(5).cloned());
+    rng.shuffle(&mut sends);
+    sends
+}
+
+async fn sqlite_calls(store: &Store) -> Vec<CallRow> {
+    let mut calls = Vec::new();
+    let mut page = PageRequest::first(Order::OldestFirst, 1000);
+    loop {
+        let got = store.calls_page(&CallFilter::default(), &page).unwrap();
+        calls.extend(got.items);
+        match got.next {
+            Some(next) => page = PageRequest { after: Some(next), ..PageRequest::first(Order::OldestFirst, 1000) },
+            None => return calls,
+        }
+    }
+}
+
+/// What must be equal whatever the order of arrival (`late_count` and `last_received_at`
+/// depend on it).
+fn order_free(call: &CallRow) -> impl PartialEq + std::fmt::Debug {
+    (call.record.clone(), call.sort_ms, call.first_occurred_at, call.last_occurred_at, call.event_count, call.caught_up)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_stores_on_one_database_hold_what_sqlite_holds() {
+    let pg = TestPostgres::start().expect("a PostgreSQL server for the test");
+    let url: DatabaseUrl = pg.create_database("parity").unwrap().parse().unwrap();
+    let mut rng = Rng(0x5eed_1234_abcd_0001);
+    let bodies = bodies(1_000, &mut rng);
+    assert_eq!(bodies.len(), 5_000);
+
+    // Two stores, as two receivers: each with its own connections, both migrating at once.
+    let (a, b) =
+        tokio::join!(PgStore::connect(&url, PgOptions::default()), PgStore::connect(&url, PgOptions::default()));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    // Every delivery reaches both, in different orders, and some reach one twice.
+    let sends_a = with_repeats(&bodies, &mut rng);
+    let sends_b = with_repeats(&bodies, &mut rng);
+    let sent = (sends_a.len() + sends_b.len()) as i64;
+    let mut tasks = tokio::task::JoinSet::new();
+    for (store, sends) in [(a.clone(), sends_a), (b.clone(), sends_b)] {
+        // Eight deliveries at once through each store.
+        for chunk in sends.chunks(sends.len().div_ceil(8)) {
+            let (store, chunk) = (store.clone(), chunk.to_vec());
+            tasks.spawn(async move {
+                let mut outcomes = Vec::new();
+                for body in chunk {
+                    outcomes.push(store.ingest(incoming(&body)).await.expect("stored"));
+                }
+                outcomes
+            });
+        }
+    }
+    let mut stored = HashSet::new();
+    let mut repeats = 0;
+    while let Some(outcomes) = tasks.join_next().await {
+        for outcome in outcomes.unwrap() {
+            match outcome {
+                IngestOutcome::Stored(event) => assert!(stored.insert(event.id), "stored twice: {event:?}"),
+                IngestOutcome::Duplicate { .. } => repeats += 1,
+                other => panic!("unexpected outcome {other:?}"),
+            }
+        }
+    }
+    assert_eq!(stored.len(), 5_000, "each delivery stored once, by one of the two");
+    assert_eq!(stored.len() as i64 + repeats, sent);
+
+    let totals = a.totals().await.unwrap();
+    assert_eq!(totals.deliveries, 5_000);
+    assert_eq!(totals.events, 5_000);
+    assert_eq!(totals.attempts, sent, "every attempt counted, across both stores");
+
+    // The ground truth: the SQLite store, fed the same deliveries in yet another order.
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = Store::open(dir.path().join("truth.db"), StoreOptions::default()).unwrap();
+    for body in with_repeats(&bodies, &mut rng) {
+        sqlite.ingest(incoming(&body)).await.unwrap();
+    }
+    sqlite.settle().await.unwrap();
+    let truth = sqlite_calls(&sqlite).await;
+    assert_eq!(truth.len(), 1_000);
+
+    let team = a.all_calls().await.unwrap();
+    assert_eq!(team.len(), truth.len());
+    let truth: BTreeMap<_, _> = truth.iter().map(|c| (c.record.call_id.clone(), c)).collect();
+    for call in &team {
+        let expected = truth.get(&call.record.call_id).expect("the same calls");
+        assert_eq!(order_free(call), order_free(expected), "call {}", call.record.call_id);
+        assert_eq!(call.event_count, 5);
+    }
+    // Timeline order as SQLite's: by first occurredAt, then call id.
+    let team_order: Vec<_> = team.iter().map(|c| &c.record.call_id).collect();
+    let mut truth_order: Vec<_> = truth.values().collect();
+    truth_order.sort_by(|x, y| (x.sort_ms, &x.record.call_id).cmp(&(y.sort_ms, &y.record.call_id)));
+    assert_eq!(team_order, truth_order.iter().map(|c| &c.record.call_id).collect::<Vec<_>>());
+    // The dedupe key is the shared one: a delivery without deliveryId is keyed on its call.
+    let keyless =
+        incoming(&bodies.iter().find(|b| !String::from_utf8_lossy(b).contains("deliveryId")).unwrap().clone());
+    assert!(dedupe_key(&keyless).starts_with("c:call_"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_that_is_down_is_unavailable_then_recovers_without_a_restart() {
+    let pg = TestPostgres::start().expect("a PostgreSQL server for the test");
+    let url: DatabaseUrl = pg.create_database("downtime").unwrap().parse().unwrap();
+    let options = PgOptions { connect_timeout: std::time::Duration::from_secs(2), ..PgOptions::default() };
+    let store = PgStore::connect(&url, options).await.unwrap();
+    let mut rng = Rng(7);
+    let bodies = bodies(3, &mut rng);
+    assert!(matches!(store.ingest(incoming(&bodies[0])).await.unwrap(), IngestOutcome::Stored(_)));
+
+    pg.stop().unwrap();
+    let down = store.ingest(incoming(&bodies[1])).await;
+    match down {
+        Err(StoreError::Unavailable(reason)) => {
+            assert!(!reason.contains("password"), "{reason}");
+        }
+        other => panic!("expected unavailable while the server is down, got {other:?}"),
+    }
+
+    pg.restart().unwrap();
+    // The pool's dead connections are replaced: the same store works again.
+    let mut stored = 0;
+    for body in &bodies[1..] {
+        if matches!(store.ingest(incoming(body)).await.unwrap(), IngestOutcome::Stored(_)) {
+            stored += 1;
+        }
+    }
+    assert_eq!(stored, bodies.len() - 1);
+    let totals = store.totals().await.unwrap();
+    assert_eq!(totals.deliveries, bodies.len() as i64, "nothing acknowledged lost, nothing unacknowledged kept");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_newer_schema_is_refused_and_the_password_never_shows() {
+    let pg = TestPostgres::start().expect("a PostgreSQL server for the test");
+    let url = pg.create_database("newer").unwrap();
+    let store = PgStore::connect(&url.parse().unwrap(), PgOptions::default()).await.unwrap();
+    drop(store);
+    pg.psql("newer", "INSERT INTO schema_migrations (version) VALUES (999)").unwrap();
+    let err = PgStore::connect(&url.parse().unwrap(), PgOptions::default()).await.err().expect("refused");
+    assert!(matches!(err, StoreError::TooNew { found: 999, .. }), "{err}");
+
+    let secret: DatabaseUrl = format!("postgres://postgres:s3cret-pw@127.0.0.1:{}/nosuchdb", pg.port).parse().unwrap();
+    assert_eq!(secret.to_string(), format!("postgres://postgres@127.0.0.1:{}/nosuchdb", pg.port));
+    let err = PgStore::connect(&secret, PgOptions::default()).await.err().expect("no such database");
+    let message = err.to_string();
+    assert!(message.contains("nosuchdb") && !message.contains("s3cret-pw"), "{message}");
+    let bad = "postgres://postgres:s3cret-pw@127.0.0.1:notaport/db".parse::<DatabaseUrl>().err().unwrap();
+    assert!(!bad.contains("s3cret-pw"), "{bad}");
+}
+
+#[test]
+fn the_generator_writes_times_as_calleague_does() {
+    for ms in [0, 951_782_400_123, 1_795_000_000_000, 1_795_000_428_067, 4_102_444_799_999] {
+        assert_eq!(rfc3339_millis(ms), Timestamp::from_unix_millis(ms).unwrap().to_string());
+    }
+}

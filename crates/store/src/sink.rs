@@ -1,0 +1,65 @@
+//! What a webhook receiver needs of a store, as one interface: SQLite ([`Store`]) and
+//! PostgreSQL (`calleague-store-pg`, team mode) both stand behind it, so the receiver and
+//! its response rules are the same code over either.
+//!
+//! The semantics both keep: a delivery is acknowledged only after a durable commit; a
+//! repeat (same [`dedupe_key`]) only counts an attempt; a call is the fold of its visible
+//! events (`calleague_events::CallFold`), in whatever order they arrive.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use tokio::sync::broadcast;
+
+use crate::model::{FeedItem, IncomingDelivery, IngestOutcome, QuarantineItem, SecurityEntry};
+use crate::{Result, Store};
+
+/// A store call in flight (boxed, so that the receiver can hold `Arc<dyn DeliverySink>`).
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>;
+
+pub trait DeliverySink: Send + Sync {
+    /// Stores a verified delivery; resolves once it is durably committed (or known to be a
+    /// repeat). An error means nothing was acknowledged: the receiver answers 503.
+    fn ingest(&self, item: IncomingDelivery) -> StoreFuture<'_, IngestOutcome>;
+    /// Keeps a verified body that is not an event, raw, for a person to look at.
+    fn quarantine(&self, item: QuarantineItem) -> StoreFuture<'_, IngestOutcome>;
+    /// Records a rejected request (never its body or token).
+    fn log_security(&self, entry: SecurityEntry) -> StoreFuture<'_, IngestOutcome>;
+    /// What this process committed, as it commits it.
+    fn subscribe(&self) -> broadcast::Receiver<FeedItem>;
+}
+
+impl DeliverySink for Store {
+    fn ingest(&self, item: IncomingDelivery) -> StoreFuture<'_, IngestOutcome> {
+        Box::pin(Store::ingest(self, item))
+    }
+
+    fn quarantine(&self, item: QuarantineItem) -> StoreFuture<'_, IngestOutcome> {
+        Box::pin(Store::quarantine(self, item))
+    }
+
+    fn log_security(&self, entry: SecurityEntry) -> StoreFuture<'_, IngestOutcome> {
+        Box::pin(Store::log_security(self, entry))
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<FeedItem> {
+        Store::subscribe(self)
+    }
+}
+
+/// The key a delivery is deduplicated on, the same in every backend: `d:` + `deliveryId`,
+/// else `c:` + `callId` + `|` + event (Calleague's advice), else `b:` + the body's SHA-256.
+pub fn dedupe_key(item: &IncomingDelivery) -> String {
+    crate::ingest::dedupe_key(item)
+}
+
+/// A new delivery's event row as the delivery alone tells it (`late` is the backend's to
+/// set: only it sees the call's other events).
+pub fn new_event_row(id: i64, item: &IncomingDelivery) -> crate::EventRow {
+    crate::ingest::logged_event(id, item)
+}
+
+/// The header list as both backends keep it: a JSON array of `[name, value]` pairs.
+pub fn headers_json(headers: &[(String, String)]) -> String {
+    crate::ingest::headers_json(headers)
+}
