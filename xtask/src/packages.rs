@@ -18,8 +18,8 @@ pub const BUILD: &[&str] = &[
 ];
 
 /// What the Rust tests add: strace, with which a fault test counts the fsyncs before each
-/// acknowledgement.
-pub const TEST: &[&str] = &["strace"];
+/// acknowledgement; PostgreSQL's server, which team mode's tests start a throwaway cluster of.
+pub const TEST: &[&str] = &["strace", "postgresql"];
 
 /// What the benchmarks add: wrk, the external HTTP load generator of `bench ingest`.
 pub const BENCH: &[&str] = &["wrk"];

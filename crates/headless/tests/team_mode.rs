@@ -1,0 +1,244 @@
+//! Team mode end to end: real `calleague-receiver serve --database` processes on one real
+//! PostgreSQL (Debian's, started for the test), deliveries over HTTP on loopback.
+
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use calleague_store_pg::{DatabaseUrl, PgOptions, PgStore};
+use calleague_testkit::{lifecycle_bodies, Rng, TestPostgres};
+
+const RECEIVER: &str = env!("CARGO_BIN_EXE_calleague-receiver");
+const KEY: &str = "sk_team_mode_test_0042";
+
+struct ReceiverProc {
+    child: Child,
+    url: String,
+}
+
+impl Drop for ReceiverProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn receiver(database: &str) -> ReceiverProc {
+    let mut child = Command::new(RECEIVER)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("CALLEAGUE_DATABASE_URL", database)
+        .env("CALLEAGUE_API_KEY", KEY)
+        .env_remove("CALLEAGUE_API_BASE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let url = calleague_testkit::listening_url(&mut child).expect("the receiver listens");
+    ReceiverProc { child, url }
+}
+
+/// The bodies with every fifth sent again, shuffled.
+fn with_repeats(bodies: &[Vec<u8>], rng: &mut Rng) -> Vec<Vec<u8>> {
+    let mut sends = bodies.to_vec();
+    sends.extend(bodies.iter().step_by(5).cloned());
+    rng.shuffle(&mut sends);
+    sends
+}
+
+/// One POST; the status, or `None` when the connection failed.
+async fn post(client: &reqwest::Client, url: &str, body: &[u8]) -> Option<u16> {
+    let reply = client.post(url).bearer_auth(KEY).header("content-type", "application/json").body(body.to_vec()).send().await;
+    reply.ok().map(|r| r.status().as_u16())
+}
+
+async fn pg_store(url: &str) -> Arc<PgStore> {
+    let url: DatabaseUrl = url.parse().unwrap();
+    PgStore::connect(&url, PgOptions::default()).await.unwrap()
+}
+
+/// Every call holds its five events and ended as the generator made it.
+async fn assert_ground_truth(store: &PgStore, calls: usize) {
+    let all = store.all_calls().await.unwrap();
+    assert_eq!(all.len(), calls);
+    for call in all {
+        let n: usize = call.record.call_id.trim_start_matches("call_").parse().unwrap();
+        let phase = call.record.phase.map(|p| p.as_str().to_owned());
+        let expected = if n % 6 == 0 { "failed" } else { "completed" };
+        assert_eq!(phase.as_deref(), Some(expected), "{}", call.record.call_id);
+        assert_eq!(call.event_count, 5, "{}", call.record.call_id);
+        assert_eq!(call.record.recording_id, Some(format!("rec_{n}")));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_receivers_store_each_delivery_once_and_count_every_attempt() {
+    let pg = TestPostgres::start().expect("a PostgreSQL server for the test");
+    let url = pg.create_database("two_receivers").unwrap();
+    let (a, b) = (receiver(&url), receiver(&url));
+    let mut rng = Rng(0x7ea0_0001);
+    let bodies = lifecycle_bodies(1_000, &mut rng);
+    // Each receiver gets every delivery, in its own order, some twice: as when Calleague
+    // sends to two webhook URLs and retries some.
+    let client = reqwest::Client::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut sent = 0;
+    for target in [&a, &b] {
+        let sends = with_repeats(&bodies, &mut rng);
+        sent += sends.len();
+        for chunk in sends.chunks(sends.len().div_ceil(8)) {
+            let (client, url, chunk) = (client.clone(), target.url.clone(), chunk.to_vec());
+            tasks.spawn(async move {
+                for body in chunk {
+                    assert_eq!(post(&client, &url, &body).await, Some(200));
+                }
+            });
+        }
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+    let store = pg_store(&url).await;
+    let totals = store.totals().await.unwrap();
+    assert_eq!(totals.deliveries, 5_000, "each delivery stored once");
+    assert_eq!(totals.events, 5_000);
+    assert_eq!(totals.attempts, sent as i64, "every attempt counted, across both receivers");
+    assert_ground_truth(&store, 1_000).await;
+}
+
+/// Sends every body until one receiver acknowledges it (200), as Calleague retries:
+/// `workers` at once, first to `urls[i % n]`, then to the next one on a failure.
+/// Returns how many replies were 503.
+async fn deliver_all(urls: Arc<Mutex<Vec<String>>>, bodies: Arc<Vec<Vec<u8>>>, acked: Arc<AtomicUsize>, workers: usize) -> usize {
+    let next = Arc::new(AtomicUsize::new(0));
+    let unavailable = Arc::new(AtomicUsize::new(0));
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..workers {
+        let (urls, bodies, acked, next, unavailable, client) =
+            (urls.clone(), bodies.clone(), acked.clone(), next.clone(), unavailable.clone(), client.clone());
+        tasks.spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(body) = bodies.get(i) else { return };
+                let mut attempt = i;
+                let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+                loop {
+                    let url = {
+                        let urls = urls.lock().unwrap();
+                        urls[attempt % urls.len()].clone()
+                    };
+                    match post(&client, &url, body).await {
+                        Some(200) => break,
+                        Some(503) => {
+                            unavailable.fetch_add(1, Ordering::SeqCst);
+                        }
+                        Some(other) => panic!("unexpected status {other}"),
+                        None => {}
+                    }
+                    assert!(tokio::time::Instant::now() < deadline, "delivery {i} never acknowledged");
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                acked.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+    unavailable.load(Ordering::SeqCst)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_killed_during_load_loses_nothing_the_other_keeps_serving() {
+    let pg = TestPostgres::start().expect("a PostgreSQL server for the test");
+    let url = pg.create_database("kill_one").unwrap();
+    let (mut a, b) = (receiver(&url), receiver(&url));
+    let mut rng = Rng(0x7ea0_0002);
+    let mut bodies = lifecycle_bodies(600, &mut rng);
+    rng.shuffle(&mut bodies);
+    let bodies = Arc::new(bodies);
+    let urls = Arc::new(Mutex::new(vec![a.url.clone(), b.url.clone()]));
+    let acked = Arc::new(AtomicUsize::new(0));
+    let load = tokio::spawn(deliver_all(urls.clone(), bodies.clone(), acked.clone(), 16));
+    while acked.load(Ordering::SeqCst) < 1_000 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // kill -9 mid-load: requests in flight on it fail, and are sent again to the other.
+    a.child.kill().unwrap();
+    a.child.wait().unwrap();
+    let killed_at = acked.load(Ordering::SeqCst);
+    load.await.unwrap();
+    assert!(killed_at < bodies.len(), "the receiver was killed before the load ended");
+    assert_eq!(acked.load(Ordering::SeqCst), bodies.len());
+
+    let store = pg_store(&url).await;
+    let totals = store.totals().await.unwrap();
+    assert_eq!(totals.deliveries, bodies.len() as i64, "every acknowledged delivery stored, once");
+    assert_eq!(totals.events, bodies.len() as i64);
+    assert_ground_truth(&store, 600).await;
+    drop(b);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_restarted_during_load_gives_503s_then_recovers_with_nothing_lost() {
+    let pg = TestPostgres::start().expect("a PostgreSQL server for the test");
+    let url = pg.create_database("restart").unwrap();
+    let a = receiver(&url);
+    let mut rng = Rng(0x7ea0_0003);
+    let mut bodies = lifecycle_bodies(400, &mut rng);
+    rng.shuffle(&mut bodies);
+    let bodies = Arc::new(bodies);
+    let acked = Arc::new(AtomicUsize::new(0));
+    let load = tokio::spawn(deliver_all(Arc::new(Mutex::new(vec![a.url.clone()])), bodies.clone(), acked.clone(), 8));
+    while acked.load(Ordering::SeqCst) < 500 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    pg.stop().unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let during = acked.load(Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(acked.load(Ordering::SeqCst), during, "nothing is acknowledged while the database is down");
+    pg.restart().unwrap();
+    let unavailable = load.await.unwrap();
+    assert!(unavailable > 0, "the receiver answered 503 while the database was down");
+    assert_eq!(acked.load(Ordering::SeqCst), bodies.len());
+
+    let store = pg_store(&url).await;
+    let totals = store.totals().await.unwrap();
+    assert_eq!(totals.deliveries, bodies.len() as i64, "every acknowledged delivery stored, once");
+    assert_ground_truth(&store, 400).await;
+}
+
+#[test]
+fn a_password_in_an_argument_is_refused_without_showing_it() {
+    let out = Command::new(RECEIVER)
+        .args(["serve", "--bind", "127.0.0.1:0", "--database", "postgres://writer:hunter2-secret@127.0.0.1:1/calleague"])
+        .env("CALLEAGUE_API_KEY", KEY)
+        .env_remove("CALLEAGUE_DATABASE_URL")
+        .env_remove("CALLEAGUE_API_BASE")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("CALLEAGUE_DATABASE_URL") && stderr.contains("PGPASSWORD"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+
+    // From the environment it is accepted; the server being absent is then the error, and
+    // the password is not in it either.
+    let out = Command::new(RECEIVER)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("CALLEAGUE_DATABASE_URL", "postgres://writer:hunter2-secret@127.0.0.1:1/calleague")
+        .env("CALLEAGUE_API_KEY", KEY)
+        .env_remove("CALLEAGUE_API_BASE")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("postgres://writer@127.0.0.1:1/calleague"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+
+    let out = Command::new(RECEIVER).args(["serve", "--help"]).env("CALLEAGUE_DATABASE_URL", "postgres://w:hunter2@h/db").output().unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("hunter2"), "--help shows no value of the variable");
+}
