@@ -48,7 +48,8 @@ fn with_repeats(bodies: &[Vec<u8>], rng: &mut Rng) -> Vec<Vec<u8>> {
 
 /// One POST; the status, or `None` when the connection failed.
 async fn post(client: &reqwest::Client, url: &str, body: &[u8]) -> Option<u16> {
-    let reply = client.post(url).bearer_auth(KEY).header("content-type", "application/json").body(body.to_vec()).send().await;
+    let reply =
+        client.post(url).bearer_auth(KEY).header("content-type", "application/json").body(body.to_vec()).send().await;
     reply.ok().map(|r| r.status().as_u16())
 }
 
@@ -109,7 +110,12 @@ async fn two_receivers_store_each_delivery_once_and_count_every_attempt() {
 /// Sends every body until one receiver acknowledges it (200), as Calleague retries:
 /// `workers` at once, first to `urls[i % n]`, then to the next one on a failure.
 /// Returns how many replies were 503.
-async fn deliver_all(urls: Arc<Mutex<Vec<String>>>, bodies: Arc<Vec<Vec<u8>>>, acked: Arc<AtomicUsize>, workers: usize) -> usize {
+async fn deliver_all(
+    urls: Arc<Mutex<Vec<String>>>,
+    bodies: Arc<Vec<Vec<u8>>>,
+    acked: Arc<AtomicUsize>,
+    workers: usize,
+) -> usize {
     let next = Arc::new(AtomicUsize::new(0));
     let unavailable = Arc::new(AtomicUsize::new(0));
     let client = reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap();
@@ -214,7 +220,13 @@ async fn postgres_restarted_during_load_gives_503s_then_recovers_with_nothing_lo
 #[test]
 fn a_password_in_an_argument_is_refused_without_showing_it() {
     let out = Command::new(RECEIVER)
-        .args(["serve", "--bind", "127.0.0.1:0", "--database", "postgres://writer:hunter2-secret@127.0.0.1:1/calleague"])
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--database",
+            "postgres://writer:hunter2-secret@127.0.0.1:1/calleague",
+        ])
         .env("CALLEAGUE_API_KEY", KEY)
         .env_remove("CALLEAGUE_DATABASE_URL")
         .env_remove("CALLEAGUE_API_BASE")
@@ -239,6 +251,10 @@ fn a_password_in_an_argument_is_refused_without_showing_it() {
     assert!(stderr.contains("postgres://writer@127.0.0.1:1/calleague"), "{stderr}");
     assert!(!stderr.contains("hunter2"), "{stderr}");
 
-    let out = Command::new(RECEIVER).args(["serve", "--help"]).env("CALLEAGUE_DATABASE_URL", "postgres://w:hunter2@h/db").output().unwrap();
+    let out = Command::new(RECEIVER)
+        .args(["serve", "--help"])
+        .env("CALLEAGUE_DATABASE_URL", "postgres://w:hunter2@h/db")
+        .output()
+        .unwrap();
     assert!(!String::from_utf8_lossy(&out.stdout).contains("hunter2"), "--help shows no value of the variable");
 }

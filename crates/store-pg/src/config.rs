@@ -35,6 +35,12 @@ impl FromStr for DatabaseUrl {
         if text.is_empty() {
             return Err("the database URL is empty (expected postgres://user@host:port/database)".into());
         }
+        if text.contains("sslmode=verify-") {
+            return Err(
+                "TLS to the database (sslmode=verify-ca/verify-full) is not supported yet: see docs/team-mode.md"
+                    .into(),
+            );
+        }
         let config = tokio_postgres::Config::from_str(text)
             // tokio-postgres's message can quote the string, password included: not shown.
             .map_err(|_| {
@@ -90,5 +96,25 @@ pub(crate) fn pool_error(e: &deadpool_postgres::PoolError) -> String {
         PoolError::Timeout(_) => "no connection to PostgreSQL within the time allowed".into(),
         PoolError::Backend(e) => format!("PostgreSQL: {}", db_error(e)),
         other => format!("PostgreSQL: {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_string_gets_a_clear_error_without_its_password() {
+        let err = |text: &str| text.parse::<DatabaseUrl>().expect_err("refused");
+        assert!(err("").contains("empty"));
+        assert!(err("postgres://u:pw-secret@h").contains("names no database"));
+        let bad = err("postgres://u:pw-secret@h:port/db");
+        assert!(bad.contains("not a PostgreSQL connection string") && !bad.contains("pw-secret"), "{bad}");
+        let tls = err("postgres://u:pw-secret@h/db?sslmode=verify-full");
+        assert!(tls.contains("TLS") && !tls.contains("pw-secret"), "{tls}");
+        let url: DatabaseUrl = "postgres://u:pw-secret@db.internal:6543/calleague".parse().unwrap();
+        assert_eq!(url.to_string(), "postgres://u@db.internal:6543/calleague");
+        assert_eq!(format!("{url:?}"), "DatabaseUrl(postgres://u@db.internal:6543/calleague)");
+        assert!(url.has_password());
     }
 }

@@ -11,6 +11,7 @@
 
 mod config;
 mod ingest;
+mod live;
 mod migrate;
 mod read;
 
@@ -54,37 +55,52 @@ pub struct PgStore {
     pool: Pool,
     url: DatabaseUrl,
     feed: broadcast::Sender<FeedItem>,
+    /// A viewer's watcher of what every receiver commits (see `live.rs`).
+    live: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl PgStore {
     /// Connects, brings the schema up to date (under an advisory lock, so receivers that
     /// start together migrate once) and returns the store.
     pub async fn connect(url: &DatabaseUrl, options: PgOptions) -> Result<Arc<Self>> {
-        let open_error = |reason: String| StoreError::Open { path: url.to_string(), reason };
-        let manager = Manager::from_config(
-            url.config().clone(),
-            tokio_postgres::NoTls,
-            // Each connection is checked before it is lent out: after the server restarted,
-            // a dead connection is replaced instead of failing one more delivery.
-            ManagerConfig { recycling_method: RecyclingMethod::Verified },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(options.max_connections.max(1))
-            .runtime(Runtime::Tokio1)
-            .wait_timeout(Some(options.connect_timeout))
-            .create_timeout(Some(options.connect_timeout))
-            .recycle_timeout(Some(options.connect_timeout))
-            .build()
-            .map_err(|e| open_error(e.to_string()))?;
+        let pool = pool(url, &options)?;
         {
-            let mut client = pool.get().await.map_err(|e| open_error(config::pool_error(&e)))?;
+            let mut client = pool.get().await.map_err(|e| open_error(url, config::pool_error(&e)))?;
             migrate::migrate(&mut client).await.map_err(|e| match e {
                 StoreError::TooNew { .. } => e,
-                other => open_error(other.to_string()),
+                other => open_error(url, other.to_string()),
             })?;
         }
         let (feed, _) = broadcast::channel(options.feed_capacity.max(16));
-        Ok(Arc::new(Self { pool, url: url.clone(), feed }))
+        Ok(Arc::new(Self { pool, url: url.clone(), feed, live: None }))
+    }
+
+    /// Connects as a viewer (team mode's desktop app, typically with a read-only role):
+    /// never migrates, and follows what every receiver commits through `LISTEN`, on
+    /// [`PgStore::subscribe`]. Writing through it fails as the database's grants say.
+    pub async fn connect_viewer(url: &DatabaseUrl, options: PgOptions) -> Result<Arc<Self>> {
+        let pool = pool(url, &options)?;
+        {
+            let client = pool.get().await.map_err(|e| open_error(url, config::pool_error(&e)))?;
+            migrate::check(&client).await.map_err(|e| match e {
+                StoreError::TooNew { .. } => e,
+                other => open_error(url, other.to_string()),
+            })?;
+        }
+        let (feed, _) = broadcast::channel(options.feed_capacity.max(16));
+        let config = url.config().clone();
+        let (ready, listening) = tokio::sync::oneshot::channel();
+        let store = Arc::new_cyclic(|store| Self {
+            pool,
+            url: url.clone(),
+            feed,
+            live: Some(tokio::spawn(live::watch(store.clone(), config, ready))),
+        });
+        // Returned once LISTEN is in place, so that nothing committed after this is missed.
+        match tokio::time::timeout(options.connect_timeout, listening).await {
+            Ok(Ok(())) => Ok(store),
+            _ => Err(open_error(url, "cannot LISTEN for live updates".into())),
+        }
     }
 
     /// Where this store is, without its password.
@@ -126,6 +142,36 @@ impl PgStore {
     pub fn subscribe(&self) -> broadcast::Receiver<FeedItem> {
         self.feed.subscribe()
     }
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        if let Some(live) = self.live.take() {
+            live.abort();
+        }
+    }
+}
+
+fn open_error(url: &DatabaseUrl, reason: String) -> StoreError {
+    StoreError::Open { path: url.to_string(), reason }
+}
+
+fn pool(url: &DatabaseUrl, options: &PgOptions) -> Result<Pool> {
+    let manager = Manager::from_config(
+        url.config().clone(),
+        tokio_postgres::NoTls,
+        // Each connection is checked before it is lent out: after the server restarted, a
+        // dead connection is replaced instead of failing one more delivery.
+        ManagerConfig { recycling_method: RecyclingMethod::Verified },
+    );
+    Pool::builder(manager)
+        .max_size(options.max_connections.max(1))
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(options.connect_timeout))
+        .create_timeout(Some(options.connect_timeout))
+        .recycle_timeout(Some(options.connect_timeout))
+        .build()
+        .map_err(|e| open_error(url, e.to_string()))
 }
 
 /// A failed statement or commit: nothing was acknowledged, the receiver answers 503.

@@ -40,3 +40,25 @@ pub(crate) async fn migrate(client: &mut Client) -> Result<()> {
     }
     tx.commit().await.map_err(failed)
 }
+
+/// For a viewer, which never migrates: the schema must be there (a receiver made it) and
+/// not newer than this program.
+pub(crate) async fn check(client: &Client) -> Result<()> {
+    let failed = |e: tokio_postgres::Error| StoreError::Unavailable(db_error(&e));
+    let exists: bool =
+        client.query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[]).await.map_err(failed)?.get(0);
+    let current: i32 = if exists {
+        client.query_one("SELECT coalesce(max(version), 0) FROM schema_migrations", &[]).await.map_err(failed)?.get(0)
+    } else {
+        0
+    };
+    if current == 0 {
+        return Err(StoreError::Unavailable(
+            "this database holds no Calleague schema yet: start a receiver on it first (calleague-receiver serve --database)".into(),
+        ));
+    }
+    if current > SCHEMA_VERSION {
+        return Err(StoreError::TooNew { found: current.into(), known: SCHEMA_VERSION.into() });
+    }
+    Ok(())
+}

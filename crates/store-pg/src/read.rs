@@ -3,7 +3,7 @@
 //! and the tests that hold both backends to one ground truth.)
 
 use calleague_events::{CallPhase, CallRecord, Timestamp};
-use calleague_store::{CallRow, Result, StoreError};
+use calleague_store::{CallRow, EventRow, Result, Source, StoreError};
 use tokio_postgres::Row;
 
 use crate::PgStore;
@@ -11,6 +11,10 @@ use crate::PgStore;
 const CALL_COLUMNS: &str = "call_id, phase, agent_id, direction, ended_reason, language, duration_sec, started_at, \
      connected_at, ended_at, metadata, recording_id, transcript_id, sort_ms, last_ms, last_received_at, event_count, \
      late_count, caught_up";
+
+const EVENT_COLUMNS: &str = "e.id, d.delivery_id, e.event, e.event_name, e.known, e.call_id, e.occurred_ms, \
+     e.occurred_from_receipt, d.received_ms, d.last_seen_at, d.attempts, e.late, e.hidden, d.source, \
+     e.confirmed_by IS NOT NULL";
 
 /// What the log holds: distinct deliveries, and every attempt at them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +33,47 @@ impl PgStore {
             .await
             .map_err(crate::unavailable)?;
         rows.iter().map(call_row).collect()
+    }
+
+    /// One call as it now is.
+    pub async fn call(&self, call_id: &str) -> Result<Option<CallRow>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(&format!("SELECT {CALL_COLUMNS} FROM calls WHERE call_id = $1 AND event_count > 0"), &[&call_id])
+            .await
+            .map_err(crate::unavailable)?;
+        row.as_ref().map(call_row).transpose()
+    }
+
+    /// The events of these deliveries (those that are events), oldest id first.
+    pub async fn events_by_id(&self, ids: &[i64]) -> Result<Vec<EventRow>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {EVENT_COLUMNS} FROM events e JOIN deliveries d ON d.id = e.id WHERE e.id = ANY($1) ORDER BY e.id"
+                ),
+                &[&ids],
+            )
+            .await
+            .map_err(crate::unavailable)?;
+        rows.iter().map(event_row).collect()
+    }
+
+    /// The ids of events committed after delivery `id` (at most 10,000), oldest first.
+    pub(crate) async fn event_ids_after(&self, id: i64) -> Result<Vec<i64>> {
+        let client = self.client().await?;
+        let rows = client
+            .query("SELECT id FROM events WHERE id > $1 ORDER BY id LIMIT 10000", &[&id])
+            .await
+            .map_err(crate::unavailable)?;
+        Ok(rows.iter().map(|row| row.get(0)).collect())
+    }
+
+    pub(crate) async fn newest_event_id(&self) -> Result<i64> {
+        let client = self.client().await?;
+        let row = client.query_one("SELECT coalesce(max(id), 0) FROM events", &[]).await.map_err(crate::unavailable)?;
+        Ok(row.get(0))
     }
 
     pub async fn totals(&self) -> Result<DeliveryTotals> {
@@ -79,5 +124,28 @@ fn call_row(row: &Row) -> Result<CallRow> {
         event_count: row.get(16),
         late_count: row.get(17),
         caught_up: row.get(18),
+    })
+}
+
+fn event_row(row: &Row) -> Result<EventRow> {
+    let millis = |ms: i64| Timestamp::from_unix_millis(ms).map_err(|e| StoreError::Corrupt(e.to_string()));
+    let source: String = row.get(13);
+    Ok(EventRow {
+        id: row.get(0),
+        delivery_id: row.get(1),
+        event: row.get(2),
+        event_name: row.get(3),
+        known: row.get(4),
+        call_id: row.get(5),
+        occurred_at: millis(row.get(6))?,
+        occurred_from_receipt: row.get(7),
+        received_at: millis(row.get(8))?,
+        last_seen_at: time(row.get(9), "last_seen_at")?
+            .ok_or_else(|| StoreError::Corrupt("deliveries.last_seen_at is empty".into()))?,
+        attempts: row.get(10),
+        late: row.get(11),
+        hidden: row.get(12),
+        source: if source == "catchup" { Source::Catchup } else { Source::Webhook },
+        confirmed_by_webhook: row.get(14),
     })
 }

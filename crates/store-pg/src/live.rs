@@ -1,0 +1,141 @@
+//! Live updates for a viewer: `LISTEN` on the channel every receiver `NOTIFY`s at each
+//! commit, each announced delivery read back, and handed to this process's feed, as the
+//! SQLite store's writer hands over what it commits.
+//!
+//! Notifications arrive only while the connection is up. After it drops, the watcher
+//! reconnects and first reads what was committed after the last delivery it saw, so a
+//! viewer misses nothing that committed in order. (Two receivers can commit ids out of
+//! order; a delivery whose transaction began before and committed after a reconnect is
+//! still on the timeline, which reads the database, but may not come through the feed.)
+
+use std::sync::Weak;
+use std::time::Duration;
+
+use calleague_store::FeedItem;
+use tokio::sync::mpsc;
+use tokio_postgres::AsyncMessage;
+
+use crate::{PgStore, FEED_CHANNEL};
+
+/// The most deliveries read back in one query.
+const BATCH: usize = 256;
+
+/// Runs until the store is dropped. `ready` is told once the first LISTEN is in place,
+/// with the newest event id then: later commits all come through.
+pub(crate) async fn watch(
+    store: Weak<PgStore>,
+    config: tokio_postgres::Config,
+    ready: tokio::sync::oneshot::Sender<()>,
+) {
+    let mut ready = Some(ready);
+    let mut last_seen: Option<i64> = None;
+    let mut failures = 0u32;
+    loop {
+        let (_client, ids, connection_task) = match listen(&config).await {
+            Ok(listening) => listening,
+            Err(e) => {
+                if failures == 0 {
+                    tracing::warn!(error = %crate::config::db_error(&e), "live updates: cannot listen; retrying");
+                }
+                failures += 1;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                if store.upgrade().is_none() {
+                    return;
+                }
+                continue;
+            }
+        };
+        if failures > 0 {
+            tracing::info!("live updates: listening again");
+        }
+        failures = 0;
+        if let Some(ready) = ready.take() {
+            if let Some(store) = store.upgrade() {
+                last_seen = store.newest_event_id().await.ok();
+            }
+            let _ = ready.send(());
+        }
+        // What committed while nobody listened.
+        if let (Some(after), Some(store)) = (last_seen, store.upgrade()) {
+            if let Ok(missed) = store.event_ids_after(after).await {
+                forward(&store, &missed, &mut last_seen).await;
+            }
+        }
+        if !receive(&store, ids, &mut last_seen).await {
+            connection_task.abort();
+            return;
+        }
+        connection_task.abort();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+type Listening = (tokio_postgres::Client, mpsc::UnboundedReceiver<i64>, tokio::task::JoinHandle<()>);
+
+/// A connection of its own that listens (kept open while its client is held); its
+/// notifications' payloads (delivery ids) come through the channel, which closes when the
+/// connection does.
+async fn listen(config: &tokio_postgres::Config) -> Result<Listening, tokio_postgres::Error> {
+    let (client, mut connection) = config.connect(tokio_postgres::NoTls).await?;
+    let (tx, rx) = mpsc::unbounded_channel();
+    // The client's own statements go through this loop too, so it runs from the start.
+    let task = tokio::spawn(async move {
+        while let Some(message) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+            match message {
+                Ok(AsyncMessage::Notification(note)) => {
+                    if let Ok(id) = note.payload().parse::<i64>() {
+                        if tx.send(id).is_err() {
+                            return;
+                        }
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %crate::config::db_error(&e), "live updates: the connection failed");
+                    return;
+                }
+            }
+        }
+    });
+    if let Err(e) = client.batch_execute(&format!("LISTEN {FEED_CHANNEL}")).await {
+        task.abort();
+        return Err(e);
+    }
+    Ok((client, rx, task))
+}
+
+/// Forwards notified deliveries until the connection ends (`true`) or the store is
+/// dropped (`false`).
+async fn receive(store: &Weak<PgStore>, mut ids: mpsc::UnboundedReceiver<i64>, last_seen: &mut Option<i64>) -> bool {
+    loop {
+        let Some(first) = ids.recv().await else { return store.upgrade().is_some() };
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match ids.try_recv() {
+                Ok(id) => batch.push(id),
+                Err(_) => break,
+            }
+        }
+        let Some(store) = store.upgrade() else { return false };
+        forward(&store, &batch, last_seen).await;
+    }
+}
+
+/// Reads these deliveries' events and their calls, and sends them to the feed.
+async fn forward(store: &PgStore, ids: &[i64], last_seen: &mut Option<i64>) {
+    let events = match store.events_by_id(ids).await {
+        Ok(events) => events,
+        Err(e) => {
+            tracing::warn!(error = %e, "live updates: cannot read the announced deliveries");
+            return;
+        }
+    };
+    for event in events {
+        *last_seen = Some(last_seen.map_or(event.id, |seen| seen.max(event.id)));
+        let call = match &event.call_id {
+            Some(call_id) if !event.hidden => store.call(call_id).await.ok().flatten().map(Box::new),
+            _ => None,
+        };
+        let _ = store.feed.send(FeedItem::Event { event: Box::new(event), call });
+    }
+}

@@ -1,0 +1,113 @@
+//! A writer and a viewer on one database, with the roles of docs/team-mode.md as written
+//! there: the viewer gets what the writer commits through LISTEN/NOTIFY, also after the
+//! server restarted, and the database refuses its writes.
+
+use std::time::{Duration, Instant};
+
+use calleague_events::{parse_delivery, CallPhase, Timestamp};
+use calleague_store::{FeedItem, IncomingDelivery, IngestOutcome, QuarantineItem, Source, StoreError};
+use calleague_store_pg::{DatabaseUrl, PgOptions, PgStore};
+use calleague_testkit::{lifecycle_bodies, Rng, TestPostgres};
+use tokio::sync::broadcast;
+
+/// The SQL block of docs/team-mode.md marked `roles.sql`.
+fn roles_sql() -> String {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/team-mode.md")).unwrap();
+    let marked = doc.split("<!-- roles.sql").nth(1).expect("docs/team-mode.md marks its roles block");
+    let block = marked.split("```sql").nth(1).and_then(|b| b.split("```").next()).expect("an sql block");
+    block.to_owned()
+}
+
+fn incoming(body: &[u8]) -> IncomingDelivery {
+    IncomingDelivery {
+        received_at: Timestamp::now(),
+        peer: Some("10.0.0.7:51000".into()),
+        headers: Vec::new(),
+        body: body.to_vec(),
+        parsed: parse_delivery(body).unwrap(),
+        hidden: false,
+        source: Source::Webhook,
+    }
+}
+
+/// The next event on the feed, within `limit`.
+async fn next_event(feed: &mut broadcast::Receiver<FeedItem>, limit: Duration) -> FeedItem {
+    tokio::time::timeout(limit, feed.recv()).await.expect("a live update in time").expect("the feed is open")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_viewer_follows_the_receivers_live_and_cannot_write() {
+    let pg = TestPostgres::start().expect("a PostgreSQL server for the test");
+    pg.create_database("calleague").unwrap();
+    pg.psql("calleague", &roles_sql()).expect("the roles of docs/team-mode.md apply as written");
+    let as_role =
+        |role: &str| -> DatabaseUrl { format!("postgres://{role}@127.0.0.1:{}/calleague", pg.port).parse().unwrap() };
+
+    // A viewer before any receiver made the schema: a clear refusal.
+    let early = PgStore::connect_viewer(&as_role("calleague_viewer"), PgOptions::default()).await.err().unwrap();
+    assert!(early.to_string().contains("start a receiver on it first"), "{early}");
+
+    let writer = PgStore::connect(&as_role("calleague_writer"), PgOptions::default()).await.unwrap();
+    let options = PgOptions { connect_timeout: Duration::from_secs(2), ..PgOptions::default() };
+    let viewer = PgStore::connect_viewer(&as_role("calleague_viewer"), options).await.unwrap();
+    let mut feed = viewer.subscribe();
+    let mut rng = Rng(11);
+    let bodies = lifecycle_bodies(3, &mut rng);
+    let mut slowest = Duration::ZERO;
+    for body in &bodies[..5] {
+        let sent = Instant::now();
+        let IngestOutcome::Stored(stored) = writer.ingest(incoming(body)).await.unwrap() else { panic!("stored") };
+        let FeedItem::Event { event, call } = next_event(&mut feed, Duration::from_secs(5)).await else {
+            panic!("an event")
+        };
+        slowest = slowest.max(sent.elapsed());
+        assert_eq!(event.id, stored.id);
+        assert_eq!(call.unwrap().record.call_id, "call_00000");
+    }
+    assert!(slowest < Duration::from_secs(1), "each commit reached the viewer within a second (slowest {slowest:?})");
+    let call = viewer.call("call_00000").await.unwrap().unwrap();
+    assert_eq!(call.record.phase, Some(CallPhase::Failed));
+    assert_eq!(call.event_count, 5);
+
+    // The database, not the program, refuses the viewer's writes.
+    match viewer.ingest(incoming(&bodies[5])).await {
+        Err(StoreError::Unavailable(reason)) => assert!(reason.contains("permission denied"), "{reason}"),
+        other => panic!("a viewer must not write: {other:?}"),
+    }
+    let quarantine = QuarantineItem {
+        received_at: Timestamp::now(),
+        peer: None,
+        headers: Vec::new(),
+        body: b"not json".to_vec(),
+        reason: "test".into(),
+    };
+    assert!(viewer.quarantine(quarantine).await.is_err());
+    assert_eq!(writer.totals().await.unwrap().deliveries, 5);
+
+    // The server restarts: the watcher reconnects, and what committed meanwhile arrives.
+    pg.stop().unwrap();
+    pg.restart().unwrap();
+    let mut written = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for body in &bodies[5..] {
+        loop {
+            match writer.ingest(incoming(body)).await {
+                Ok(IngestOutcome::Stored(event)) => {
+                    written.push(event.id);
+                    break;
+                }
+                Ok(other) => panic!("unexpected {other:?}"),
+                Err(_) if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(100)).await,
+                Err(e) => panic!("the writer did not recover: {e}"),
+            }
+        }
+    }
+    let mut seen = Vec::new();
+    while seen.len() < written.len() {
+        if let FeedItem::Event { event, .. } = next_event(&mut feed, Duration::from_secs(10)).await {
+            seen.push(event.id);
+        }
+    }
+    seen.sort();
+    assert_eq!(seen, written, "every delivery committed around the restart reached the viewer");
+}
