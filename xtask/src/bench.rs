@@ -1,4 +1,4 @@
-//! `cargo xtask bench [ingest|scale [CALLS]|ui]`: release-mode benchmarks, printed as tables.
+//! `cargo xtask bench [ingest|scale [CALLS]|team|ui]`: release-mode benchmarks, printed as tables.
 //! Not part of `cargo xtask test`: they take minutes and judge targets by ratios.
 
 use crate::{cargo, packages, step};
@@ -6,6 +6,8 @@ use crate::{cargo, packages, step};
 pub fn run(args: &[String]) -> Result<(), String> {
     packages::ensure(packages::BUILD)?;
     packages::ensure(packages::BENCH)?;
+    // `team` starts a throwaway PostgreSQL server.
+    packages::ensure(packages::TEST)?;
     if args.first().map(String::as_str) == Some("ui") {
         return ui();
     }

@@ -14,7 +14,7 @@ const STEADY_RATE: f64 = 2_000.0;
 const STEADY_SECONDS: f64 = 60.0;
 const WRK_SECONDS: u32 = 5;
 
-fn header() {
+pub(crate) fn header() {
     println!("| {:<34} | {:>10} | {:>9} | {:>9} | {:>9} | {:>6} |", "server", "rate", "p50", "p99", "max", "failed");
     println!(
         "|{}|{}|{}|{}|{}|{}|",
@@ -27,7 +27,7 @@ fn header() {
     );
 }
 
-fn row(name: &str, r: &LoadResult) {
+pub(crate) fn row(name: &str, r: &LoadResult) {
     println!(
         "| {name:<34} | {:>8.0}/s | {:>9} | {:>9} | {:>9} | {:>6} |",
         r.rate(),
@@ -145,7 +145,7 @@ fn check_stored(rt: &tokio::runtime::Runtime, store: &Store, at_least: i64, at_m
     Ok(())
 }
 
-fn wrk_row(name: &str, r: &crate::wrk::WrkResult) {
+pub(crate) fn wrk_row(name: &str, r: &crate::wrk::WrkResult) {
     println!(
         "| {name:<34} | {:>8.0}/s | {:>9} | {:>9} | {:>9} | {:>6} |",
         r.rate,
@@ -156,7 +156,7 @@ fn wrk_row(name: &str, r: &crate::wrk::WrkResult) {
     );
 }
 
-fn verdict(ok: bool) -> &'static str {
+pub(crate) fn verdict(ok: bool) -> &'static str {
     if ok {
         "met"
     } else {

@@ -52,17 +52,30 @@ pub fn deliveries(count: usize, prefix: &str) -> Vec<String> {
 
 /// Sends every body as fast as `CONNECTIONS` keep-alive connections allow.
 pub async fn closed_loop(url: &str, key: &str, bodies: Vec<String>) -> LoadResult {
-    run(url, key, bodies, None).await
+    run(url, key, bodies, None, CONNECTIONS).await
+}
+
+/// The same with `connections` connections (two generators sharing the 64 between them).
+pub async fn closed_loop_with(url: &str, key: &str, bodies: Vec<String>, connections: usize) -> LoadResult {
+    run(url, key, bodies, None, connections).await
+}
+
+/// Two results taken at the same time as one: all requests over the longer of the times.
+pub fn combined(a: LoadResult, b: LoadResult) -> LoadResult {
+    let mut latencies = a.latencies;
+    latencies.extend(b.latencies);
+    latencies.sort();
+    LoadResult { sent: a.sent + b.sent, failed: a.failed + b.failed, elapsed: a.elapsed.max(b.elapsed), latencies }
 }
 
 /// Sends at a steady `rate` per second (open loop: a slow reply does not slow the schedule).
 pub async fn steady(url: &str, key: &str, bodies: Vec<String>, rate: f64) -> LoadResult {
-    run(url, key, bodies, Some(rate)).await
+    run(url, key, bodies, Some(rate), CONNECTIONS).await
 }
 
-async fn run(url: &str, key: &str, bodies: Vec<String>, rate: Option<f64>) -> LoadResult {
+async fn run(url: &str, key: &str, bodies: Vec<String>, rate: Option<f64>, connections: usize) -> LoadResult {
     let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(CONNECTIONS)
+        .pool_max_idle_per_host(connections)
         .http1_only()
         .timeout(Duration::from_secs(30))
         .build()
@@ -71,7 +84,7 @@ async fn run(url: &str, key: &str, bodies: Vec<String>, rate: Option<f64>) -> Lo
     let next = Arc::new(AtomicUsize::new(0));
     let begun = Instant::now();
     let mut workers = Vec::new();
-    for _ in 0..CONNECTIONS {
+    for _ in 0..connections {
         let (client, bodies, next, url, key) =
             (client.clone(), bodies.clone(), next.clone(), url.to_owned(), key.to_owned());
         workers.push(tokio::spawn(async move {

@@ -1,4 +1,4 @@
-//! `calleague-bench ingest|scale|seed`: run by `cargo xtask bench` in release mode.
+//! `calleague-bench ingest|scale|team|seed`: run by `cargo xtask bench` in release mode.
 //!
 //! These machines are noisy, so every number is printed beside a baseline measured in the
 //! same run, and targets are judged on ratios and percentiles, never by a timed assertion.
@@ -6,6 +6,7 @@
 mod ingest;
 mod load;
 mod scale;
+mod team;
 mod wrk;
 
 fn main() -> anyhow::Result<()> {
@@ -16,12 +17,13 @@ fn main() -> anyhow::Result<()> {
             let calls = args.get(1).map(|n| n.parse()).transpose()?.unwrap_or(1_000_000);
             scale::run(calls)
         }
+        Some("team") => team::run(),
         Some("seed") => match (args.get(1), args.get(2).map(|n| n.parse::<usize>())) {
             (Some(db), Some(Ok(calls))) => scale::seed(std::path::Path::new(db), calls),
             _ => anyhow::bail!("usage: calleague-bench seed DB CALLS"),
         },
         _ => {
-            eprintln!("usage: calleague-bench ingest | scale [CALLS] | seed DB CALLS");
+            eprintln!("usage: calleague-bench ingest | scale [CALLS] | team | seed DB CALLS");
             std::process::exit(2);
         }
     }

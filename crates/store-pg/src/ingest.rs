@@ -1,13 +1,12 @@
 //! One delivery, one transaction: logged, deduplicated, folded into its call, announced.
 
-use calleague_events::{CallFold, FoldInput, Stamp, Timestamp};
+use calleague_events::{CallFold, CallRecord, FoldInput, Stamp, Timestamp};
 use calleague_store::StoreError;
 use calleague_store::{dedupe_key, headers_json, new_event_row, CallRow, FeedItem, IncomingDelivery, IngestOutcome};
 use calleague_store::{QuarantineItem, SecurityEntry, Source};
 use deadpool_postgres::Object;
 
 use crate::config::db_error;
-use crate::FEED_CHANNEL;
 
 /// Why a write did not commit.
 pub(crate) enum Failure {
@@ -38,15 +37,29 @@ const SECURITY_LOG_ROWS: i64 = 10_000;
 
 /// Logs `item` (or counts a repeat), then folds it into its call, in one transaction.
 /// Returns what to acknowledge and what to tell this process's live feed.
+///
+/// Three round trips to the server for a new delivery: statements that do not wait for
+/// each other's answers are sent together (tokio-postgres pipelines requests made at
+/// once on one connection). Each round trip costs both sides a wake-up; perf on the
+/// server showed those, more than the SQL, as the cost (`docs/team-mode.md`).
 pub(crate) async fn delivery(
     client: &mut Object,
     item: &IncomingDelivery,
 ) -> Result<(IngestOutcome, Option<FeedItem>), Failure> {
-    let tx = client.transaction().await?;
-    let received = item.received_at.to_string();
-    // A second receiver inserting the same key waits here for the first one's commit,
-    // then counts an attempt: one row, every attempt counted.
-    let logged = tx
+    let result = in_transaction(client, item).await;
+    if result.is_err() {
+        // Whatever failed, the connection goes back to the pool outside any transaction
+        // (if it is broken, this fails too, and the pool drops it).
+        let _ = client.batch_execute("ROLLBACK").await;
+    }
+    result
+}
+
+async fn in_transaction(
+    client: &Object,
+    item: &IncomingDelivery,
+) -> Result<(IngestOutcome, Option<FeedItem>), Failure> {
+    let logged = client
         .prepare_cached(
             "INSERT INTO deliveries (dedupe_key, delivery_id, source, received_at, received_ms, last_seen_at,
                                      peer, headers, body, hidden)
@@ -56,111 +69,157 @@ pub(crate) async fn delivery(
              RETURNING id, attempts",
         )
         .await?;
-    let row = tx
-        .query_one(
-            &logged,
-            &[
-                &dedupe_key(item),
-                &item.parsed.delivery_id,
-                &item.source.as_str(),
-                &received,
-                &item.received_at.unix_millis(),
-                &item.peer,
-                &headers_json(&item.headers),
-                &item.body,
-                &item.hidden,
-            ],
-        )
-        .await?;
+    let key = dedupe_key(item);
+    let received = item.received_at.to_string();
+    let headers = headers_json(&item.headers);
+    let millis = item.received_at.unix_millis();
+    let source = item.source.as_str();
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 9] =
+        [&key, &item.parsed.delivery_id, &source, &received, &millis, &item.peer, &headers, &item.body, &item.hidden];
+    // BEGIN and the insert in one round trip. A second receiver inserting the same key
+    // waits here for the first one's commit, then counts an attempt: one row, every
+    // attempt counted.
+    let (begun, row) = tokio::join!(client.batch_execute("BEGIN"), client.query_one(&logged, &params));
+    begun?;
+    let row = row?;
     let (id, attempts): (i64, i64) = (row.get(0), row.get(1));
     if attempts > 1 {
-        tx.commit().await?;
+        client.batch_execute("COMMIT").await?;
         return Ok((IngestOutcome::Duplicate { id, attempts }, Some(FeedItem::Repeat { id, attempts })));
     }
 
     let parsed = &item.parsed;
     let occurred = parsed.occurred_at.unwrap_or(item.received_at);
-    let tie = parsed.delivery_id.clone().unwrap_or_else(|| dedupe_key(item));
+    let tie = parsed.delivery_id.clone().unwrap_or(key);
     let stamp = Stamp { occurred_ms: occurred.unix_millis(), key: tie.clone() };
-    let mut late = false;
-    let mut call = None;
-    if let (Some(call_id), false) = (&parsed.data.call_id, item.hidden) {
-        let (row, was_late) = fold_into_call(&tx, call_id, item, &stamp).await?;
-        late = was_late;
-        call = Some(Box::new(row));
-    } else if let Some(call_id) = &parsed.data.call_id {
-        // A hidden event is not folded, but it is late all the same when its call has
-        // a later event (as the SQLite store marks it).
-        let last: Option<i64> =
-            tx.query_opt("SELECT last_ms FROM calls WHERE call_id = $1", &[call_id]).await?.map(|row| row.get(0));
-        late = last.is_some_and(|last| last > stamp.occurred_ms);
-    }
-
-    let insert_event = tx
+    let insert_event = client
         .prepare_cached(
             "INSERT INTO events (id, event, event_name, known, call_id, occurred_ms, occurred_at,
                                  occurred_from_receipt, tie, late, hidden)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .await?;
-    tx.execute(
-        &insert_event,
-        &[
-            &id,
-            &parsed.event.as_str(),
-            &parsed.event_name,
-            &parsed.event.is_known(),
-            &parsed.data.call_id,
-            &occurred.unix_millis(),
-            &occurred.to_string(),
-            &parsed.occurred_at.is_none(),
-            &tie,
-            &late,
-            &item.hidden,
-        ],
-    )
-    .await?;
-    // Delivered to listeners at COMMIT, and only if it commits.
-    tx.execute("SELECT pg_notify($1, $2)", &[&FEED_CHANNEL, &id.to_string()]).await?;
-    tx.commit().await?;
+    let event_params = |late: bool| EventParams {
+        id,
+        event: parsed.event.as_str(),
+        known: parsed.event.is_known(),
+        occurred_ms: occurred.unix_millis(),
+        occurred_at: occurred.to_string(),
+        from_receipt: parsed.occurred_at.is_none(),
+        tie: tie.clone(),
+        late,
+    };
+
+    let (late, call) = match (&parsed.data.call_id, item.hidden) {
+        (Some(call_id), false) => {
+            let fold = lock_call(client, call_id, item, &stamp).await?;
+            let late = fold.late;
+            let values = event_params(late);
+            // The call's update, the event and COMMIT in one round trip. Should either
+            // statement fail, the server rolls the transaction back at that COMMIT.
+            let (call_params, event_params) = (fold.params(), values.params(item));
+            let (updated, inserted, committed) = tokio::join!(
+                client.query_one(&fold.update, &call_params),
+                client.execute(&insert_event, &event_params),
+                client.batch_execute("COMMIT"),
+            );
+            let (updated, _, _) = (updated?, inserted?, committed?);
+            (late, Some(Box::new(fold.row(&updated, item))))
+        }
+        (call_id, _) => {
+            // Not folded (no call, or hidden), but late all the same when its call has a
+            // later event, as the SQLite store marks it.
+            let late = match call_id {
+                Some(call_id) => client
+                    .query_opt("SELECT last_ms FROM calls WHERE call_id = $1", &[call_id])
+                    .await?
+                    .is_some_and(|row| row.get::<_, i64>(0) > stamp.occurred_ms),
+                None => false,
+            };
+            let values = event_params(late);
+            let event_params = values.params(item);
+            let (inserted, committed) =
+                tokio::join!(client.execute(&insert_event, &event_params), client.batch_execute("COMMIT"));
+            inserted?;
+            committed?;
+            (late, None)
+        }
+    };
 
     let event = Box::new(calleague_store::EventRow { late, ..new_event_row(id, item) });
     Ok((IngestOutcome::Stored(event.clone()), Some(FeedItem::Event { event, call })))
 }
 
-/// Folds one visible event into its call's row, locked for the rest of the transaction.
-/// Returns the call as it now is, and whether the event arrived after a later one.
-async fn fold_into_call(
-    tx: &deadpool_postgres::Transaction<'_>,
+/// An event row's values that are computed rather than read from the delivery.
+struct EventParams<'a> {
+    id: i64,
+    event: &'a str,
+    known: bool,
+    occurred_ms: i64,
+    occurred_at: String,
+    from_receipt: bool,
+    tie: String,
+    late: bool,
+}
+
+impl<'e> EventParams<'e> {
+    fn params<'a>(&'a self, item: &'a IncomingDelivery) -> [&'a (dyn tokio_postgres::types::ToSql + Sync); 11] {
+        [
+            &self.id,
+            &self.event,
+            &item.parsed.event_name,
+            &self.known,
+            &item.parsed.data.call_id,
+            &self.occurred_ms,
+            &self.occurred_at,
+            &self.from_receipt,
+            &self.tie,
+            &self.late,
+            &item.hidden,
+        ]
+    }
+}
+
+/// A call locked for the rest of the transaction, with the event folded in: what to
+/// write back, and whether the event arrived after a later one of the call.
+struct LockedCall {
+    update: tokio_postgres::Statement,
+    call_id: String,
+    record: CallRecord,
+    fold: String,
+    metadata: Option<String>,
+    started_at: Option<String>,
+    connected_at: Option<String>,
+    ended_at: Option<String>,
+    phase: Option<&'static str>,
+    first_ms: i64,
+    last_ms: i64,
+    received: String,
+    late: bool,
+    late_count: i64,
+    caught_up: bool,
+}
+
+/// Locks the call's row (made first when new, so that two receivers bringing a new
+/// call's first events at once both wait on one row instead of both inserting) and folds
+/// the event into what it holds.
+async fn lock_call(
+    client: &Object,
     call_id: &str,
     item: &IncomingDelivery,
     stamp: &Stamp,
-) -> Result<(CallRow, bool), Failure> {
-    // The row exists before it is locked, so that two receivers bringing a new call's first
-    // events at once both wait on one row instead of both inserting.
-    tx.execute(
-        "INSERT INTO calls (call_id, sort_ms, last_ms, last_received_at, event_count, fold)
-         VALUES ($1, 0, 0, '', 0, '') ON CONFLICT (call_id) DO NOTHING",
-        &[&call_id],
-    )
-    .await?;
-    let current =
-        tx.query_one("SELECT fold, last_ms, event_count FROM calls WHERE call_id = $1 FOR UPDATE", &[&call_id]).await?;
-    let (fold, last_ms, event_count): (String, i64, i64) = (current.get(0), current.get(1), current.get(2));
-    let existing = event_count > 0;
-    let late = existing && last_ms > stamp.occurred_ms;
-    let mut state: CallFold =
-        if existing { serde_json::from_str(&fold).map_err(|e| corrupt(call_id, e))? } else { CallFold::default() };
-    state.apply(FoldInput { kind: &item.parsed.event, stamp, data: &item.parsed.data });
-
-    let record = state.record(call_id);
-    let fold = serde_json::to_string(&state).map_err(|e| corrupt(call_id, e))?;
-    let metadata = record.metadata.as_ref().map(|m| m.to_string());
-    let first_ms = state.first_occurred_ms().unwrap_or_default();
-    let last_ms = state.last_occurred_ms().unwrap_or_default();
-    let text = |t: Option<Timestamp>| t.map(|t| t.to_string());
-    let received = item.received_at.to_string();
-    let updated = tx
+) -> Result<LockedCall, Failure> {
+    // An upsert that changes nothing locks the row like FOR UPDATE and returns it, in one
+    // statement whether the call is new or not.
+    let lock = client
+        .prepare_cached(
+            "INSERT INTO calls (call_id, sort_ms, last_ms, last_received_at, event_count, fold)
+             VALUES ($1, 0, 0, '', 0, '')
+             ON CONFLICT (call_id) DO UPDATE SET call_id = excluded.call_id
+             RETURNING fold, last_ms, event_count",
+        )
+        .await?;
+    let update = client
         .prepare_cached(
             "UPDATE calls SET phase = $2, agent_id = $3, direction = $4, ended_reason = $5, language = $6,
                     duration_sec = $7, started_at = $8, connected_at = $9, ended_at = $10, metadata = $11,
@@ -171,44 +230,75 @@ async fn fold_into_call(
              RETURNING event_count, late_count, caught_up",
         )
         .await?;
-    let row = tx
-        .query_one(
-            &updated,
-            &[
-                &call_id,
-                &record.phase.map(|p| p.as_str()),
-                &record.agent_id,
-                &record.direction,
-                &record.ended_reason,
-                &record.language,
-                &record.duration_sec,
-                &text(record.started_at),
-                &text(record.connected_at),
-                &text(record.ended_at),
-                &metadata,
-                &record.recording_id,
-                &record.transcript_id,
-                &first_ms,
-                &last_ms,
-                &received,
-                &i64::from(late),
-                &(item.source == Source::Catchup),
-                &fold,
-            ],
-        )
-        .await?;
-    let millis = |ms: i64| Timestamp::from_unix_millis(ms).unwrap_or(item.received_at);
-    let call = CallRow {
+    let current = client.query_one(&lock, &[&call_id]).await?;
+    let (fold, last_ms, event_count): (String, i64, i64) = (current.get(0), current.get(1), current.get(2));
+    let existing = event_count > 0;
+    let late = existing && last_ms > stamp.occurred_ms;
+    let mut state: CallFold =
+        if existing { serde_json::from_str(&fold).map_err(|e| corrupt(call_id, e))? } else { CallFold::default() };
+    state.apply(FoldInput { kind: &item.parsed.event, stamp, data: &item.parsed.data });
+
+    let record = state.record(call_id);
+    let text = |t: Option<Timestamp>| t.map(|t| t.to_string());
+    Ok(LockedCall {
+        update,
+        call_id: call_id.to_owned(),
+        fold: serde_json::to_string(&state).map_err(|e| corrupt(call_id, e))?,
+        metadata: record.metadata.as_ref().map(|m| m.to_string()),
+        started_at: text(record.started_at),
+        connected_at: text(record.connected_at),
+        ended_at: text(record.ended_at),
+        phase: record.phase.map(|p| p.as_str()),
+        first_ms: state.first_occurred_ms().unwrap_or_default(),
+        last_ms: state.last_occurred_ms().unwrap_or_default(),
+        received: item.received_at.to_string(),
+        late,
+        late_count: i64::from(late),
+        caught_up: item.source == Source::Catchup,
         record,
-        first_occurred_at: millis(first_ms),
-        sort_ms: first_ms,
-        last_occurred_at: millis(last_ms),
-        last_received_at: item.received_at,
-        event_count: row.get(0),
-        late_count: row.get(1),
-        caught_up: row.get(2),
-    };
-    Ok((call, late))
+    })
+}
+
+impl LockedCall {
+    fn params(&self) -> [&(dyn tokio_postgres::types::ToSql + Sync); 19] {
+        let r = &self.record;
+        [
+            &self.call_id,
+            &self.phase,
+            &r.agent_id,
+            &r.direction,
+            &r.ended_reason,
+            &r.language,
+            &r.duration_sec,
+            &self.started_at,
+            &self.connected_at,
+            &self.ended_at,
+            &self.metadata,
+            &r.recording_id,
+            &r.transcript_id,
+            &self.first_ms,
+            &self.last_ms,
+            &self.received,
+            &self.late_count,
+            &self.caught_up,
+            &self.fold,
+        ]
+    }
+
+    /// The call as the update left it.
+    fn row(self, updated: &tokio_postgres::Row, item: &IncomingDelivery) -> CallRow {
+        let millis = |ms: i64| Timestamp::from_unix_millis(ms).unwrap_or(item.received_at);
+        CallRow {
+            first_occurred_at: millis(self.first_ms),
+            sort_ms: self.first_ms,
+            last_occurred_at: millis(self.last_ms),
+            last_received_at: item.received_at,
+            event_count: updated.get(0),
+            late_count: updated.get(1),
+            caught_up: updated.get(2),
+            record: self.record,
+        }
+    }
 }
 
 fn corrupt(call_id: &str, e: serde_json::Error) -> Failure {

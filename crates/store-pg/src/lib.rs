@@ -9,6 +9,7 @@
 //! many writers at once, and a row lock on the call makes two receivers folding events of
 //! one call take turns.
 
+mod announce;
 mod config;
 mod ingest;
 mod live;
@@ -29,8 +30,8 @@ pub use config::{redacted, DatabaseUrl};
 pub use migrate::SCHEMA_VERSION;
 pub use read::DeliveryTotals;
 
-/// The channel each committed delivery is announced on (`NOTIFY`), its payload the
-/// delivery's id: what a viewer's `LISTEN` wakes on.
+/// The channel committed deliveries are announced on (`NOTIFY`, see `announce.rs`), its
+/// payload their ids, comma-separated: what a viewer's `LISTEN` wakes on.
 pub const FEED_CHANNEL: &str = "calleague_feed";
 
 #[derive(Debug, Clone)]
@@ -55,6 +56,8 @@ pub struct PgStore {
     pool: Pool,
     url: DatabaseUrl,
     feed: broadcast::Sender<FeedItem>,
+    /// A receiver's announcer of what it commits.
+    announce: Option<tokio::sync::mpsc::UnboundedSender<i64>>,
     /// A viewer's watcher of what every receiver commits (see `live.rs`).
     live: Option<tokio::task::JoinHandle<()>>,
 }
@@ -72,7 +75,8 @@ impl PgStore {
             })?;
         }
         let (feed, _) = broadcast::channel(options.feed_capacity.max(16));
-        Ok(Arc::new(Self { pool, url: url.clone(), feed, live: None }))
+        let announce = Some(announce::start(pool.clone()));
+        Ok(Arc::new(Self { pool, url: url.clone(), feed, announce, live: None }))
     }
 
     /// Connects as a viewer (team mode's desktop app, typically with a read-only role):
@@ -94,6 +98,7 @@ impl PgStore {
             pool,
             url: url.clone(),
             feed,
+            announce: None,
             live: Some(tokio::spawn(live::watch(store.clone(), config, ready))),
         });
         // Returned once LISTEN is in place, so that nothing committed after this is missed.
@@ -113,9 +118,23 @@ impl PgStore {
     }
 
     /// Stores a verified delivery; returns once PostgreSQL committed it.
+    ///
+    /// The transaction runs on a task of its own, to its end even when the caller stops
+    /// waiting (hyper drops a request's future when its client hangs up): a transaction cut
+    /// off between its statements would go back to the pool still open, and the next
+    /// delivery's COMMIT would commit its first half. Committed but not acknowledged is
+    /// then what it is in the SQLite store: Calleague's retry counts an attempt.
     pub async fn ingest(&self, item: IncomingDelivery) -> Result<IngestOutcome> {
-        let mut client = self.client().await?;
-        let (outcome, feed) = ingest::delivery(&mut client, &item).await?;
+        let pool = self.pool.clone();
+        let (outcome, feed) = tokio::spawn(async move {
+            let mut client = pool.get().await.map_err(|e| StoreError::Unavailable(config::pool_error(&e)))?;
+            ingest::delivery(&mut client, &item).await.map_err(StoreError::from)
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("the delivery's transaction stopped: {e}")))??;
+        if let (IngestOutcome::Stored(event), Some(announce)) = (&outcome, &self.announce) {
+            let _ = announce.send(event.id);
+        }
         if let Some(feed) = feed {
             // No subscriber is fine: the feed is best effort, the database is the truth.
             let _ = self.feed.send(feed);
@@ -160,9 +179,9 @@ fn pool(url: &DatabaseUrl, options: &PgOptions) -> Result<Pool> {
     let manager = Manager::from_config(
         url.config().clone(),
         tokio_postgres::NoTls,
-        // Each connection is checked before it is lent out: after the server restarted, a
-        // dead connection is replaced instead of failing one more delivery.
-        ManagerConfig { recycling_method: RecyclingMethod::Verified },
+        // A connection the server closed is dropped when it comes back to the pool. Not
+        // `Verified`: a query at each checkout is one more round trip per delivery.
+        ManagerConfig { recycling_method: RecyclingMethod::Fast },
     );
     Pool::builder(manager)
         .max_size(options.max_connections.max(1))

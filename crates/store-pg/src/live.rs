@@ -83,7 +83,7 @@ async fn listen(config: &tokio_postgres::Config) -> Result<Listening, tokio_post
         while let Some(message) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {
             match message {
                 Ok(AsyncMessage::Notification(note)) => {
-                    if let Ok(id) = note.payload().parse::<i64>() {
+                    for id in crate::announce::parse(note.payload()) {
                         if tx.send(id).is_err() {
                             return;
                         }
