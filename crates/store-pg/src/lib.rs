@@ -92,14 +92,14 @@ impl PgStore {
             })?;
         }
         let (feed, _) = broadcast::channel(options.feed_capacity.max(16));
-        let config = url.config().clone();
         let (ready, listening) = tokio::sync::oneshot::channel();
+        let watched = url.clone();
         let store = Arc::new_cyclic(|store| Self {
             pool,
             url: url.clone(),
             feed,
             announce: None,
-            live: Some(tokio::spawn(live::watch(store.clone(), config, ready))),
+            live: Some(tokio::spawn(live::watch(store.clone(), watched, ready))),
         });
         // Returned once LISTEN is in place, so that nothing committed after this is missed.
         match tokio::time::timeout(options.connect_timeout, listening).await {
@@ -176,13 +176,14 @@ fn open_error(url: &DatabaseUrl, reason: String) -> StoreError {
 }
 
 fn pool(url: &DatabaseUrl, options: &PgOptions) -> Result<Pool> {
-    let manager = Manager::from_config(
-        url.config().clone(),
-        tokio_postgres::NoTls,
-        // A connection the server closed is dropped when it comes back to the pool. Not
-        // `Verified`: a query at each checkout is one more round trip per delivery.
-        ManagerConfig { recycling_method: RecyclingMethod::Fast },
-    );
+    // A connection the server closed is dropped when it comes back to the pool. Not
+    // `Verified`: a query at each checkout is one more round trip per delivery.
+    let manager_config = ManagerConfig { recycling_method: RecyclingMethod::Fast };
+    let config = url.config().clone();
+    let manager = match url.connector().map_err(|e| open_error(url, e))? {
+        Some(tls) => Manager::from_config(config, tls, manager_config),
+        None => Manager::from_config(config, tokio_postgres::NoTls, manager_config),
+    };
     Pool::builder(manager)
         .max_size(options.max_connections.max(1))
         .runtime(Runtime::Tokio1)

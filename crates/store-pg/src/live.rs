@@ -13,29 +13,32 @@ use std::time::Duration;
 
 use calleague_store::FeedItem;
 use tokio::sync::mpsc;
-use tokio_postgres::AsyncMessage;
+use tokio_postgres::tls::MakeTlsConnect;
+use tokio_postgres::{AsyncMessage, Socket};
 
-use crate::{PgStore, FEED_CHANNEL};
+use crate::{DatabaseUrl, PgStore, FEED_CHANNEL};
 
 /// The most deliveries read back in one query.
 const BATCH: usize = 256;
 
 /// Runs until the store is dropped. `ready` is told once the first LISTEN is in place,
 /// with the newest event id then: later commits all come through.
-pub(crate) async fn watch(
-    store: Weak<PgStore>,
-    config: tokio_postgres::Config,
-    ready: tokio::sync::oneshot::Sender<()>,
-) {
+pub(crate) async fn watch(store: Weak<PgStore>, url: DatabaseUrl, ready: tokio::sync::oneshot::Sender<()>) {
     let mut ready = Some(ready);
     let mut last_seen: Option<i64> = None;
     let mut failures = 0u32;
     loop {
-        let (_client, ids, connection_task) = match listen(&config).await {
+        let listening = match url.connector() {
+            Ok(Some(tls)) => listen(url.config(), tls).await,
+            Ok(None) => listen(url.config(), tokio_postgres::NoTls).await,
+            // Checked when the store connected; a file changed since is reported here.
+            Err(reason) => Err(reason),
+        };
+        let (_client, ids, connection_task) = match listening {
             Ok(listening) => listening,
-            Err(e) => {
+            Err(reason) => {
                 if failures == 0 {
-                    tracing::warn!(error = %crate::config::db_error(&e), "live updates: cannot listen; retrying");
+                    tracing::warn!(error = %reason, "live updates: cannot listen; retrying");
                 }
                 failures += 1;
                 tokio::time::sleep(Duration::from_secs(1)).await;
@@ -75,8 +78,13 @@ type Listening = (tokio_postgres::Client, mpsc::UnboundedReceiver<i64>, tokio::t
 /// A connection of its own that listens (kept open while its client is held); its
 /// notifications' payloads (delivery ids) come through the channel, which closes when the
 /// connection does.
-async fn listen(config: &tokio_postgres::Config) -> Result<Listening, tokio_postgres::Error> {
-    let (client, mut connection) = config.connect(tokio_postgres::NoTls).await?;
+async fn listen<T>(config: &tokio_postgres::Config, tls: T) -> Result<Listening, String>
+where
+    T: MakeTlsConnect<Socket>,
+    T::Stream: Send + 'static,
+{
+    let failed = |e: tokio_postgres::Error| crate::config::db_error(&e);
+    let (client, mut connection) = config.connect(tls).await.map_err(failed)?;
     let (tx, rx) = mpsc::unbounded_channel();
     // The client's own statements go through this loop too, so it runs from the start.
     let task = tokio::spawn(async move {
@@ -99,7 +107,7 @@ async fn listen(config: &tokio_postgres::Config) -> Result<Listening, tokio_post
     });
     if let Err(e) = client.batch_execute(&format!("LISTEN {FEED_CHANNEL}")).await {
         task.abort();
-        return Err(e);
+        return Err(failed(e));
     }
     Ok((client, rx, task))
 }

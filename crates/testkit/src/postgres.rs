@@ -17,6 +17,8 @@ pub struct TestPostgres {
     dir: PathBuf,
     pub port: u16,
     as_postgres: bool,
+    /// More `-c name=value` server options (TLS).
+    extra: String,
 }
 
 /// The newest installed server's programs (`/usr/lib/postgresql/N/bin`), else `initdb`
@@ -71,6 +73,15 @@ fn checked(what: &str, output: Output) -> Result<Output> {
 impl TestPostgres {
     /// Creates and starts a cluster; returns once it accepts connections.
     pub fn start() -> Result<Self> {
+        Self::start_with(None)
+    }
+
+    /// The same, serving TLS with this certificate and key (PEM) besides plain connections.
+    pub fn start_with_tls(cert_pem: &str, key_pem: &str) -> Result<Self> {
+        Self::start_with(Some((cert_pem, key_pem)))
+    }
+
+    fn start_with(tls: Option<(&str, &str)>) -> Result<Self> {
         let bin = server_bin()?;
         let as_postgres = is_root();
         let base = std::env::temp_dir().join(format!(
@@ -79,7 +90,23 @@ impl TestPostgres {
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos()
         ));
         std::fs::create_dir_all(&base)?;
-        let pg = Self { bin, dir: base, port: free_port()?, as_postgres };
+        let mut pg = Self { bin, dir: base, port: free_port()?, as_postgres, extra: String::new() };
+        if let Some((cert, key)) = tls {
+            use std::os::unix::fs::PermissionsExt;
+            let (cert_path, key_path) = (pg.dir.join("server.crt"), pg.dir.join("server.key"));
+            std::fs::write(&cert_path, cert)?;
+            std::fs::write(&key_path, key)?;
+            // The server refuses a key others can read.
+            std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600))?;
+            if as_postgres {
+                checked(
+                    "chown postgres",
+                    Command::new("chown").arg("postgres:postgres").arg(&cert_path).arg(&key_path).output()?,
+                )?;
+            }
+            pg.extra =
+                format!(" -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}", cert_path.display(), key_path.display());
+        }
         if as_postgres {
             checked("chown postgres", Command::new("chown").args(["postgres:postgres"]).arg(&pg.dir).output()?)?;
         }
@@ -114,9 +141,10 @@ impl TestPostgres {
         // Loopback only, the socket in our directory (not /var/run/postgresql), fsync on as
         // in production: acknowledgements must mean what they say in tests too.
         let options = format!(
-            "-c listen_addresses=127.0.0.1 -c port={} -c unix_socket_directories={}",
+            "-c listen_addresses=127.0.0.1 -c port={} -c unix_socket_directories={}{}",
             self.port,
-            self.dir.display()
+            self.dir.display(),
+            self.extra
         );
         checked(
             "pg_ctl start",
