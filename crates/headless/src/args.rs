@@ -155,8 +155,13 @@ pub struct ServeArgs {
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// The SQLite database to read.
-    #[arg(long)]
-    pub db: PathBuf,
+    #[arg(long, required_unless_present = "database", conflicts_with = "database")]
+    pub db: Option<PathBuf>,
+    /// Team mode: the PostgreSQL database the receivers write to (a read-only role is
+    /// enough). Its password from CALLEAGUE_DATABASE_URL or PGPASSWORD, never from this
+    /// argument.
+    #[arg(long, env = "CALLEAGUE_DATABASE_URL", hide_env_values = true)]
+    pub database: Option<String>,
     /// calls or events.
     #[arg(long)]
     pub what: ExportWhat,

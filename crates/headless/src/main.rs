@@ -3,6 +3,7 @@
 
 mod args;
 mod catch_up;
+mod database;
 mod export;
 mod key;
 mod serve;

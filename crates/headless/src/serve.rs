@@ -101,28 +101,15 @@ async fn serve_team(database: DatabaseUrl, config: ReceiverConfig) -> anyhow::Re
     Ok(())
 }
 
-/// `--database` (or CALLEAGUE_DATABASE_URL), checked: a password only from the
-/// environment, never from an argument; PGPASSWORD fills in a missing one.
+/// `--database` for `serve`: catch-up is not there yet in team mode.
 fn team_database(args: &ServeArgs) -> anyhow::Result<Option<DatabaseUrl>> {
-    let Some(text) = &args.database else { return Ok(None) };
-    let mut url: DatabaseUrl = text.parse().map_err(|e: String| anyhow::anyhow!("--database: {e}"))?;
-    let from_environment = std::env::var("CALLEAGUE_DATABASE_URL").is_ok_and(|env| &env == text);
-    if url.has_password() && !from_environment {
-        anyhow::bail!(
-            "--database holds a password, and arguments are visible to every user of the machine: put the URL in CALLEAGUE_DATABASE_URL, or the password in PGPASSWORD"
-        );
-    }
-    if !url.has_password() {
-        if let Ok(password) = std::env::var("PGPASSWORD") {
-            url.set_password(&password);
-        }
-    }
-    if args.api_base.is_some() {
+    let url = crate::database::from_argument(args.database.as_deref())?;
+    if url.is_some() && args.api_base.is_some() {
         anyhow::bail!(
             "catch-up after downtime is not available in team mode yet: leave out --api-base (CALLEAGUE_API_BASE) with --database"
         );
     }
-    Ok(Some(url))
+    Ok(url)
 }
 
 /// SIGINT and SIGTERM, watched from the moment this is made: made before `listening on`

@@ -105,6 +105,24 @@ async fn two_receivers_store_each_delivery_once_and_count_every_attempt() {
     assert_eq!(totals.events, 5_000);
     assert_eq!(totals.attempts, sent as i64, "every attempt counted, across both receivers");
     assert_ground_truth(&store, 1_000).await;
+
+    // `export --database` reads the same calls and events.
+    let export = |what: &str, format: &str| {
+        let out = Command::new(RECEIVER)
+            .args(["export", "--what", what, "--format", format])
+            .env("CALLEAGUE_DATABASE_URL", &url)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let calls = export("calls", "ndjson");
+    assert_eq!(calls.lines().count(), 1_000);
+    let first: serde_json::Value = serde_json::from_str(calls.lines().next().unwrap()).unwrap();
+    assert_eq!((first["callId"].as_str(), first["phase"].as_str()), (Some("call_00000"), Some("failed")));
+    let events = export("events", "csv");
+    assert_eq!(events.lines().next(), Some("deliveryId,event,callId,occurredAt,receivedAt,attempts,late"));
+    assert_eq!(events.lines().count(), 5_001);
 }
 
 /// Sends every body until one receiver acknowledges it (200), as Calleague retries:

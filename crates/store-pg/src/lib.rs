@@ -11,6 +11,7 @@
 
 mod announce;
 mod config;
+mod export;
 mod ingest;
 mod live;
 mod migrate;
@@ -79,18 +80,19 @@ impl PgStore {
         Ok(Arc::new(Self { pool, url: url.clone(), feed, announce, live: None }))
     }
 
+    /// Connects to read only (an export, a check): never migrates; the schema must be
+    /// there and not newer than this program.
+    pub async fn connect_reader(url: &DatabaseUrl, options: PgOptions) -> Result<Arc<Self>> {
+        let pool = checked_pool(url, &options).await?;
+        let (feed, _) = broadcast::channel(16);
+        Ok(Arc::new(Self { pool, url: url.clone(), feed, announce: None, live: None }))
+    }
+
     /// Connects as a viewer (team mode's desktop app, typically with a read-only role):
     /// never migrates, and follows what every receiver commits through `LISTEN`, on
     /// [`PgStore::subscribe`]. Writing through it fails as the database's grants say.
     pub async fn connect_viewer(url: &DatabaseUrl, options: PgOptions) -> Result<Arc<Self>> {
-        let pool = pool(url, &options)?;
-        {
-            let client = pool.get().await.map_err(|e| open_error(url, config::pool_error(&e)))?;
-            migrate::check(&client).await.map_err(|e| match e {
-                StoreError::TooNew { .. } => e,
-                other => open_error(url, other.to_string()),
-            })?;
-        }
+        let pool = checked_pool(url, &options).await?;
         let (feed, _) = broadcast::channel(options.feed_capacity.max(16));
         let (ready, listening) = tokio::sync::oneshot::channel();
         let watched = url.clone();
@@ -169,6 +171,18 @@ impl Drop for PgStore {
             live.abort();
         }
     }
+}
+
+/// A pool on a database whose schema a receiver made, checked on one connection.
+async fn checked_pool(url: &DatabaseUrl, options: &PgOptions) -> Result<Pool> {
+    let pool = pool(url, options)?;
+    let client = pool.get().await.map_err(|e| open_error(url, config::pool_error(&e)))?;
+    migrate::check(&client).await.map_err(|e| match e {
+        StoreError::TooNew { .. } => e,
+        other => open_error(url, other.to_string()),
+    })?;
+    drop(client);
+    Ok(pool)
 }
 
 fn open_error(url: &DatabaseUrl, reason: String) -> StoreError {

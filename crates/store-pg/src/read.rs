@@ -8,11 +8,13 @@ use tokio_postgres::Row;
 
 use crate::PgStore;
 
-const CALL_COLUMNS: &str = "call_id, phase, agent_id, direction, ended_reason, language, duration_sec, started_at, \
+pub(crate) const CALL_COLUMNS: &str =
+    "call_id, phase, agent_id, direction, ended_reason, language, duration_sec, started_at, \
      connected_at, ended_at, metadata, recording_id, transcript_id, sort_ms, last_ms, last_received_at, event_count, \
      late_count, caught_up";
 
-const EVENT_COLUMNS: &str = "e.id, d.delivery_id, e.event, e.event_name, e.known, e.call_id, e.occurred_ms, \
+pub(crate) const EVENT_COLUMNS: &str =
+    "e.id, d.delivery_id, e.event, e.event_name, e.known, e.call_id, e.occurred_ms, \
      e.occurred_from_receipt, d.received_ms, d.last_seen_at, d.attempts, e.late, e.hidden, d.source, \
      e.confirmed_by IS NOT NULL";
 
@@ -93,7 +95,7 @@ fn time(text: Option<String>, column: &str) -> Result<Option<Timestamp>> {
     text.map(|t| Timestamp::parse(&t).map_err(|e| StoreError::Corrupt(format!("calls.{column}: {e}")))).transpose()
 }
 
-fn call_row(row: &Row) -> Result<CallRow> {
+pub(crate) fn call_row(row: &Row) -> Result<CallRow> {
     let phase: Option<String> = row.get(1);
     let metadata: Option<String> = row.get(10);
     let metadata = metadata
@@ -127,7 +129,7 @@ fn call_row(row: &Row) -> Result<CallRow> {
     })
 }
 
-fn event_row(row: &Row) -> Result<EventRow> {
+pub(crate) fn event_row(row: &Row) -> Result<EventRow> {
     let millis = |ms: i64| Timestamp::from_unix_millis(ms).map_err(|e| StoreError::Corrupt(e.to_string()));
     let source: String = row.get(13);
     Ok(EventRow {

@@ -7,11 +7,12 @@ use std::collections::{BTreeMap, HashSet};
 
 use calleague_events::{parse_delivery, Timestamp};
 use calleague_store::{
-    dedupe_key, CallFilter, CallRow, IncomingDelivery, IngestOutcome, Order, PageRequest, Source, Store, StoreError,
-    StoreOptions,
+    dedupe_key, CallFilter, CallRow, ExportFormat, ExportWhat, IncomingDelivery, IngestOutcome, Order, PageRequest,
+    Source, Store, StoreError, StoreOptions, TimeRange,
 };
 use calleague_store_pg::{DatabaseUrl, PgOptions, PgStore};
 use calleague_testkit::{lifecycle_bodies as bodies, rfc3339_millis, Rng, TestPostgres};
+use serde_json::Value;
 
 fn incoming(body: &[u8]) -> IncomingDelivery {
     IncomingDelivery {
@@ -124,6 +125,37 @@ async fn two_stores_on_one_database_hold_what_sqlite_holds() {
     let mut truth_order: Vec<_> = truth.values().collect();
     truth_order.sort_by(|x, y| (x.sort_ms, &x.record.call_id).cmp(&(y.sort_ms, &y.record.call_id)));
     assert_eq!(team_order, truth_order.iter().map(|c| &c.record.call_id).collect::<Vec<_>>());
+    // Exports: the same format and order as SQLite's. Calls whole; events by what does not
+    // depend on arrival (received time, attempts and lateness do).
+    for format in [ExportFormat::Ndjson, ExportFormat::Csv] {
+        let (mut team_out, mut truth_out) = (Vec::new(), Vec::new());
+        let written = a.export(ExportWhat::Calls, format, TimeRange::default(), &mut team_out).await.unwrap();
+        sqlite.export(ExportWhat::Calls, format, TimeRange::default(), &mut truth_out).unwrap();
+        assert_eq!(written, 1_000);
+        assert_eq!(String::from_utf8(team_out).unwrap(), String::from_utf8(truth_out).unwrap(), "{format:?}");
+    }
+    let arrival_free = |out: Vec<u8>| -> Vec<(Value, Value, Value, Value)> {
+        String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|line| {
+                let v: Value = serde_json::from_str(line).unwrap();
+                (v["deliveryId"].clone(), v["event"].clone(), v["callId"].clone(), v["occurredAt"].clone())
+            })
+            .collect()
+    };
+    // A window in the middle, so that both edges cut through the calls.
+    let range = TimeRange {
+        from: Some(Timestamp::from_unix_millis(1_795_000_200_000).unwrap()),
+        to: Some(Timestamp::from_unix_millis(1_795_000_700_000).unwrap()),
+    };
+    let (mut team_out, mut truth_out) = (Vec::new(), Vec::new());
+    let written = a.export(ExportWhat::Events, ExportFormat::Ndjson, range, &mut team_out).await.unwrap();
+    sqlite.export(ExportWhat::Events, ExportFormat::Ndjson, range, &mut truth_out).unwrap();
+    let (team_events, truth_events) = (arrival_free(team_out), arrival_free(truth_out));
+    assert!(written > 2_000 && written as usize == team_events.len(), "{written}");
+    assert_eq!(team_events, truth_events);
+
     // The dedupe key is the shared one: a delivery without deliveryId is keyed on its call.
     let keyless =
         incoming(&bodies.iter().find(|b| !String::from_utf8_lossy(b).contains("deliveryId")).unwrap().clone());

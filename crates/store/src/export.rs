@@ -7,6 +7,7 @@ use calleague_events::Timestamp;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::model::{CallRow, EventRow};
 use crate::query::TimeRange;
 use crate::rows::{call_row, event_row, CALL_COLUMNS, EVENT_COLUMNS};
 use crate::{Result, Store, StoreError};
@@ -149,6 +150,43 @@ fn to_object<T: Serialize>(value: &T) -> Result<Map<String, Value>> {
     }
 }
 
+/// Calls or events written as an export, row by row: the one format of every backend
+/// (NDJSON objects, or CSV with a header and formula-looking text made inert).
+pub struct ExportWriter<'w, W: Write> {
+    rows: RowWriter<'w, W>,
+}
+
+impl<'w, W: Write> ExportWriter<'w, W> {
+    pub fn new(out: &'w mut W, what: ExportWhat, format: ExportFormat) -> Result<Self> {
+        let fields: &'static [&'static str] = match what {
+            ExportWhat::Calls => &CALL_FIELDS,
+            ExportWhat::Events => &EVENT_FIELDS,
+        };
+        Ok(Self { rows: RowWriter::new(out, format, fields)? })
+    }
+
+    pub fn call(&mut self, call: &CallRow) -> Result<()> {
+        self.rows.write(&to_object(&call.record)?)
+    }
+
+    pub fn event(&mut self, e: &EventRow) -> Result<()> {
+        let export = EventExport {
+            delivery_id: e.delivery_id.as_deref(),
+            event: &e.event,
+            call_id: e.call_id.as_deref(),
+            occurred_at: e.occurred_at,
+            received_at: e.received_at,
+            attempts: e.attempts,
+            late: e.late,
+        };
+        self.rows.write(&to_object(&export)?)
+    }
+
+    pub fn finish(self) -> Result<()> {
+        self.rows.finish()
+    }
+}
+
 impl Store {
     /// Writes calls or events in `range` (on `occurredAt`) to `out`, ordered by
     /// `occurredAt`. Returns how many rows were written.
@@ -189,14 +227,14 @@ impl Store {
             let mut count = 0;
             match what {
                 ExportWhat::Calls => {
-                    let mut writer = RowWriter::new(out, format, &CALL_FIELDS)?;
+                    let mut writer = ExportWriter::new(out, what, format)?;
                     let mut stmt = conn.prepare(&format!(
                         "SELECT {CALL_COLUMNS} FROM calls WHERE sort_ms >= ?1 AND sort_ms < ?2
                          ORDER BY sort_ms, call_id"
                     ))?;
                     let mut rows = stmt.query([from, to])?;
                     while let Some(row) = rows.next()? {
-                        writer.write(&to_object(&call_row(row)?.record)?)?;
+                        writer.call(&call_row(row)?)?;
                         count += 1;
                         if !on_row(count) {
                             return Err(StoreError::Cancelled);
@@ -205,7 +243,7 @@ impl Store {
                     writer.finish()?;
                 }
                 ExportWhat::Events => {
-                    let mut writer = RowWriter::new(out, format, &EVENT_FIELDS)?;
+                    let mut writer = ExportWriter::new(out, what, format)?;
                     let mut stmt = conn.prepare(&format!(
                         "SELECT {EVENT_COLUMNS} FROM events e JOIN deliveries d ON d.id = e.id
                          WHERE e.occurred_ms >= ?1 AND e.occurred_ms < ?2
@@ -213,17 +251,7 @@ impl Store {
                     ))?;
                     let mut rows = stmt.query([from, to])?;
                     while let Some(row) = rows.next()? {
-                        let e = event_row(row)?;
-                        let export = EventExport {
-                            delivery_id: e.delivery_id.as_deref(),
-                            event: &e.event,
-                            call_id: e.call_id.as_deref(),
-                            occurred_at: e.occurred_at,
-                            received_at: e.received_at,
-                            attempts: e.attempts,
-                            late: e.late,
-                        };
-                        writer.write(&to_object(&export)?)?;
+                        writer.event(&event_row(row)?)?;
                         count += 1;
                         if !on_row(count) {
                             return Err(StoreError::Cancelled);

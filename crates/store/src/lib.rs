@@ -31,7 +31,7 @@ use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{broadcast, oneshot};
 
 pub use error::{Result, StoreError};
-pub use export::{ExportFormat, ExportWhat};
+pub use export::{ExportFormat, ExportWhat, ExportWriter};
 pub use model::{
     AlertHow, CallDetail, CallRow, EventDetail, EventRow, Facets, FeedItem, IncomingDelivery, IngestOutcome, Pruned,
     QuarantineItem, QuarantineRow, SecurityEntry, SecurityRow, Source, StatusCounts,
