@@ -14,7 +14,7 @@ use std::time::Duration;
 use calleague_client::{Client, ClientError};
 use calleague_error_code::ErrorCode;
 use calleague_events::Timestamp;
-use calleague_store::{IngestOutcome, Store, StoreError};
+use calleague_store::{DeliverySink, IngestOutcome, Store, StoreError};
 use serde::Serialize;
 
 pub use merge::call_events;
@@ -99,9 +99,9 @@ pub async fn catch_up_downtime(
     Ok(state)
 }
 
-/// Catches up one explicit window, e.g. from the command line.
+/// Catches up one explicit window, e.g. from the command line, into either store.
 pub async fn catch_up_window(
-    store: &Store,
+    store: &(impl DeliverySink + ?Sized),
     client: &Client,
     from: Timestamp,
     to: Timestamp,
@@ -122,7 +122,7 @@ fn widen(from: Timestamp, to: Timestamp, margin: Duration) -> (Timestamp, Timest
 /// Merges the calls with a moment (start, connect or end) inside `from..to`; reads the
 /// list from `look_back` before `from`, since the API lists calls by their start.
 async fn read_window(
-    store: &Store,
+    store: &(impl DeliverySink + ?Sized),
     client: &Client,
     (from, to): (Timestamp, Timestamp),
     look_back: Duration,

@@ -33,8 +33,13 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct CatchUpArgs {
-    #[arg(long)]
-    pub db: PathBuf,
+    /// The SQLite database.
+    #[arg(long, required_unless_present = "database", conflicts_with = "database")]
+    pub db: Option<PathBuf>,
+    /// Team mode: the PostgreSQL database the receivers write to. Its password from
+    /// CALLEAGUE_DATABASE_URL or PGPASSWORD, never from this argument.
+    #[arg(long, env = "CALLEAGUE_DATABASE_URL", hide_env_values = true)]
+    pub database: Option<String>,
     /// Calls that started at or after this RFC 3339 time.
     #[arg(long, value_parser = parse_time)]
     pub from: Timestamp,

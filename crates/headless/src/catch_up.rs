@@ -1,7 +1,9 @@
 //! `catch-up`, and the catch-up `serve --api-base` runs on start.
 
+use anyhow::Context;
 use calleague_catchup::{catch_up_window, CatchUpError, Progress};
 use calleague_store::{Store, StoreOptions};
+use calleague_store_pg::{PgOptions, PgStore};
 
 use crate::args::CatchUpArgs;
 use crate::key;
@@ -41,8 +43,17 @@ pub fn report_outcome(result: Result<Progress, CatchUpError>) {
 pub fn run(args: CatchUpArgs) -> anyhow::Result<()> {
     let client = key::client(&args.api_base, args.key_file.as_deref())?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    if let Some(url) = crate::database::from_argument(args.database.as_deref())? {
+        return runtime.block_on(async move {
+            let store = PgStore::connect(&url, PgOptions::default()).await?;
+            let p = catch_up_window(&store, &client, args.from, args.to, reporter()).await?;
+            println!("merged {} calls ({} events) of {} read", p.calls_merged, p.events_added, p.calls_read);
+            Ok(())
+        });
+    }
+    let db = args.db.context("--db or --database is required")?;
     runtime.block_on(async move {
-        let store = Store::open(&args.db, StoreOptions::default())?;
+        let store = Store::open(&db, StoreOptions::default())?;
         let result = catch_up_window(&store, &client, args.from, args.to, reporter()).await;
         calleague_engine::close_store(store).await;
         let p = result?;

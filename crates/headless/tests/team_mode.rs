@@ -276,3 +276,65 @@ fn a_password_in_an_argument_is_refused_without_showing_it() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&out.stdout).contains("hunter2"), "--help shows no value of the variable");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catch_up_into_postgres_brings_the_calls_once() {
+    let pg = TestPostgres::start().expect("a PostgreSQL server for the test");
+    let url = pg.create_database("catch_up").unwrap();
+    // The schema is made by a receiver (or here, a store) first; catch-up adds to it.
+    drop(pg_store(&url).await);
+    let sim = calleague_testkit::spawn_sim(KEY, &["--time-scale", "200"]).unwrap();
+    let client = reqwest::Client::new();
+    let reply = client
+        .post(format!("{}/sim/calls", sim.url))
+        .bearer_auth(KEY)
+        .json(&serde_json::json!({"calls": 25, "rate": 100}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status().as_u16(), 202);
+    let sim_get = |path: &str| {
+        let request = client.get(format!("{}{path}", sim.url)).bearer_auth(KEY);
+        async move { request.send().await.unwrap().json::<serde_json::Value>().await.unwrap() }
+    };
+    for _ in 0..600 {
+        if sim_get("/sim/status").await["idle"] == true {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let truth = sim_get("/sim/calls").await["list"].as_array().unwrap().clone();
+    assert_eq!(truth.len(), 25);
+
+    let catch_up = || {
+        let out = Command::new(RECEIVER)
+            .args([
+                "catch-up",
+                "--from",
+                "2000-01-01T00:00:00Z",
+                "--to",
+                "2100-01-01T00:00:00Z",
+                "--api-base",
+                &sim.url,
+            ])
+            .env("CALLEAGUE_DATABASE_URL", &url)
+            .env("CALLEAGUE_API_KEY", KEY)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    assert!(catch_up().starts_with("merged 25 calls"), "all 25 calls merged");
+    let store = pg_store(&url).await;
+    let calls = store.all_calls().await.unwrap();
+    assert_eq!(calls.len(), 25);
+    for call in &calls {
+        let expected =
+            truth.iter().find(|t| t["callId"] == call.record.call_id.as_str()).expect("a call of the simulator");
+        assert_eq!(call.record.phase.map(|p| p.as_str().to_owned()), expected["status"].as_str().map(str::to_owned));
+        assert!(call.caught_up);
+    }
+    // Again: nothing new, nothing twice.
+    assert_eq!(catch_up(), "merged 0 calls (0 events) of 25 read");
+    assert_eq!(store.all_calls().await.unwrap().len(), 25);
+}

@@ -7,6 +7,7 @@ use calleague_store::{QuarantineItem, SecurityEntry, Source};
 use deadpool_postgres::Object;
 
 use crate::config::db_error;
+use crate::read::{event_row, EVENT_COLUMNS};
 
 /// Why a write did not commit.
 pub(crate) enum Failure {
@@ -69,6 +70,11 @@ async fn in_transaction(
              RETURNING id, attempts",
         )
         .await?;
+    // A caught-up step the store already has (from a webhook, or an earlier catch-up) adds
+    // nothing, as in the SQLite store; checked again under the call's lock below.
+    if item.source == Source::Catchup && has_step(client, item).await? {
+        return Ok((IngestOutcome::AlreadyKnown, None));
+    }
     let key = dedupe_key(item);
     let received = item.received_at.to_string();
     let headers = headers_json(&item.headers);
@@ -113,6 +119,39 @@ async fn in_transaction(
     let (late, call) = match (&parsed.data.call_id, item.hidden) {
         (Some(call_id), false) => {
             let fold = lock_call(client, call_id, item, &stamp).await?;
+            if item.source == Source::Catchup && has_step(client, item).await? {
+                // A webhook brought the step while this waited for the call.
+                client.batch_execute("ROLLBACK").await?;
+                return Ok((IngestOutcome::AlreadyKnown, None));
+            }
+            // Catch-up brought this step already: the webhook confirms it instead of adding
+            // a second one (the delivery stays in the log).
+            let confirms = if fold.was_caught_up && item.source == Source::Webhook && parsed.event.is_known() {
+                caught_up_step(client, call_id, parsed.event.as_str()).await?
+            } else {
+                None
+            };
+            if let Some(step) = confirms {
+                let (call_params, step_params): (_, [&(dyn tokio_postgres::types::ToSql + Sync); 2]) =
+                    (fold.params(), [&id, &step]);
+                let (updated, confirmed, committed) = tokio::join!(
+                    client.query_one(&fold.update, &call_params),
+                    client.execute("UPDATE events SET confirmed_by = $1 WHERE id = $2", &step_params),
+                    client.batch_execute("COMMIT"),
+                );
+                let (updated, _, _) = (updated?, confirmed?, committed?);
+                let call = Box::new(fold.row(&updated, item));
+                let event = client
+                    .query_one(
+                        &format!(
+                            "SELECT {EVENT_COLUMNS} FROM events e JOIN deliveries d ON d.id = e.id WHERE e.id = $1"
+                        ),
+                        &[&step],
+                    )
+                    .await?;
+                let event = Box::new(event_row(&event).map_err(|e| Failure::Corrupt(e.to_string()))?);
+                return Ok((IngestOutcome::Stored(event.clone()), Some(FeedItem::Event { event, call: Some(call) })));
+            }
             let late = fold.late;
             let values = event_params(late);
             // The call's update, the event and COMMIT in one round trip. Should either
@@ -148,6 +187,25 @@ async fn in_transaction(
 
     let event = Box::new(calleague_store::EventRow { late, ..new_event_row(id, item) });
     Ok((IngestOutcome::Stored(event.clone()), Some(FeedItem::Event { event, call })))
+}
+
+/// Whether the delivery's call has an event of the same name already.
+async fn has_step(client: &Object, item: &IncomingDelivery) -> Result<bool, Failure> {
+    let Some(call_id) = &item.parsed.data.call_id else { return Ok(false) };
+    let query = client.prepare_cached("SELECT 1 FROM events WHERE call_id = $1 AND event = $2 LIMIT 1").await?;
+    Ok(client.query_opt(&query, &[call_id, &item.parsed.event.as_str()]).await?.is_some())
+}
+
+/// The caught-up event of `call_id` named `event` that no webhook has confirmed yet.
+async fn caught_up_step(client: &Object, call_id: &str, event: &str) -> Result<Option<i64>, Failure> {
+    let query = client
+        .prepare_cached(
+            "SELECT e.id FROM events e JOIN deliveries d ON d.id = e.id
+             WHERE e.call_id = $1 AND e.event = $2 AND d.source = 'catchup' AND e.confirmed_by IS NULL
+             ORDER BY e.id LIMIT 1",
+        )
+        .await?;
+    Ok(client.query_opt(&query, &[&call_id, &event]).await?.map(|row| row.get(0)))
 }
 
 /// An event row's values that are computed rather than read from the delivery.
@@ -198,6 +256,8 @@ struct LockedCall {
     late: bool,
     late_count: i64,
     caught_up: bool,
+    /// Catch-up had brought some of the call before this event.
+    was_caught_up: bool,
 }
 
 /// Locks the call's row (made first when new, so that two receivers bringing a new
@@ -218,7 +278,7 @@ async fn lock_call(
             "INSERT INTO calls (call_id, sort_ms, last_ms, last_received_at, event_count, fold)
              VALUES ($1, 0, 0, '', 0, '')
              ON CONFLICT (call_id) DO UPDATE SET call_id = excluded.call_id
-             RETURNING fold, last_ms, event_count",
+             RETURNING fold, last_ms, event_count, caught_up",
         )
         .await?;
     let update = client
@@ -233,7 +293,8 @@ async fn lock_call(
         )
         .await?;
     let current = client.query_one(&lock, &[&call_id]).await?;
-    let (fold, last_ms, event_count): (String, i64, i64) = (current.get(0), current.get(1), current.get(2));
+    let (fold, last_ms, event_count, was_caught_up): (String, i64, i64, bool) =
+        (current.get(0), current.get(1), current.get(2), current.get(3));
     let existing = event_count > 0;
     let late = existing && last_ms > stamp.occurred_ms;
     let mut state: CallFold =
@@ -257,6 +318,7 @@ async fn lock_call(
         late,
         late_count: i64::from(late),
         caught_up: item.source == Source::Catchup,
+        was_caught_up,
         record,
     })
 }

@@ -47,6 +47,25 @@ impl DeliverySink for Store {
     }
 }
 
+/// A shared store is a store (so `&Arc<Store>` goes where a sink is asked for).
+impl<T: DeliverySink + ?Sized> DeliverySink for std::sync::Arc<T> {
+    fn ingest(&self, item: IncomingDelivery) -> StoreFuture<'_, IngestOutcome> {
+        (**self).ingest(item)
+    }
+
+    fn quarantine(&self, item: QuarantineItem) -> StoreFuture<'_, IngestOutcome> {
+        (**self).quarantine(item)
+    }
+
+    fn log_security(&self, entry: SecurityEntry) -> StoreFuture<'_, IngestOutcome> {
+        (**self).log_security(entry)
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<FeedItem> {
+        (**self).subscribe()
+    }
+}
+
 /// The key a delivery is deduplicated on, the same in every backend: `d:` + `deliveryId`,
 /// else `c:` + `callId` + `|` + event (Calleague's advice), else `b:` + the body's SHA-256.
 pub fn dedupe_key(item: &IncomingDelivery) -> String {
