@@ -14,7 +14,7 @@ use std::time::Duration;
 use calleague_client::{Client, ClientError};
 use calleague_error_code::ErrorCode;
 use calleague_events::Timestamp;
-use calleague_store::{DeliverySink, IngestOutcome, Store, StoreError};
+use calleague_store::{DeliverySink, IngestOutcome, StoreError, UptimeLog};
 use serde::Serialize;
 
 pub use merge::call_events;
@@ -79,12 +79,12 @@ pub struct Progress {
 
 /// Catches up every downtime window the store knows of and has not caught up yet.
 pub async fn catch_up_downtime(
-    store: &Store,
+    store: &(impl DeliverySink + UptimeLog + ?Sized),
     client: &Client,
     options: CatchUpOptions,
     mut progress: impl FnMut(Progress),
 ) -> Result<Progress, CatchUpError> {
-    let windows = store.downtime_windows(options.min_gap.as_millis() as i64)?;
+    let windows = store.downtime_windows(options.min_gap.as_millis() as i64).await?;
     let mut state = Progress { windows: windows.len(), ..Default::default() };
     for (i, window) in windows.iter().enumerate() {
         state.window = i + 1;

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use calleague_events::Timestamp;
-use calleague_store::{Store, StoreError};
+use calleague_store::{StoreError, UptimeLog};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -13,14 +13,14 @@ pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);
 /// A running heartbeat. `stop` writes a last beat, so a clean stop leaves no gap.
 pub struct Uptime {
     session: i64,
-    store: Arc<Store>,
+    store: Arc<dyn UptimeLog>,
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
 }
 
 impl Uptime {
-    pub async fn start(store: Arc<Store>, interval: Duration) -> Result<Self, StoreError> {
-        let session = store.start_uptime(Timestamp::now()).await?;
+    pub async fn start(store: Arc<dyn UptimeLog>, interval: Duration) -> Result<Self, StoreError> {
+        let session = store.start_uptime(Timestamp::now(), interval).await?;
         let (stop, mut stopped) = watch::channel(false);
         let beating = store.clone();
         let task = tokio::spawn(async move {
@@ -47,7 +47,7 @@ impl Uptime {
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         let _ = self.task.await;
-        if let Err(e) = self.store.heartbeat(self.session, Timestamp::now()).await {
+        if let Err(e) = self.store.end_uptime(self.session, Timestamp::now()).await {
             tracing::warn!(error = %e, "could not record the last heartbeat");
         }
     }

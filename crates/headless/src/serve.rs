@@ -6,7 +6,7 @@ use std::io::Write;
 use std::time::SystemTime;
 
 use anyhow::Context;
-use calleague_catchup::CatchUpOptions;
+use calleague_catchup::{catch_up_downtime, CatchUpOptions, Uptime};
 use calleague_engine::{close_store, ReceiverService};
 use calleague_events::EventKind;
 use calleague_receiver::{ApiKey, KeySet, Receiver, ReceiverConfig, TlsSettings};
@@ -56,7 +56,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let catch_up_client =
         args.api_base.as_deref().map(|base| key::client(base, args.key_file.as_deref())).transpose()?;
     if let Some(database) = database {
-        return runtime.block_on(serve_team(database, config));
+        let catch_up = catch_up_client
+            .map(|client| (client, CatchUpOptions { longest_call: args.longest_call, ..CatchUpOptions::default() }));
+        return runtime.block_on(serve_team(database, config, args.heartbeat_interval, catch_up));
     }
     let db = args.db.clone().context("--db or --database is required")?;
     runtime.block_on(async move {
@@ -86,30 +88,49 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     })
 }
 
-/// Team mode: the receiver alone over PostgreSQL, acknowledging after its COMMIT. Several
-/// such receivers may share the database (see docs/team-mode.md).
-async fn serve_team(database: DatabaseUrl, config: ReceiverConfig) -> anyhow::Result<()> {
+/// Team mode: the receiver over PostgreSQL, acknowledging after its COMMIT, recording its
+/// runs in the fleet's uptime and, with `--api-base`, catching up the fleet's downtime
+/// (one receiver at a time: see `store-pg/src/uptime.rs`). Several such receivers may
+/// share the database (docs/team-mode.md).
+async fn serve_team(
+    database: DatabaseUrl,
+    config: ReceiverConfig,
+    heartbeat: std::time::Duration,
+    catch_up: Option<(calleague_client::Client, CatchUpOptions)>,
+) -> anyhow::Result<()> {
     let store = PgStore::connect(&database, PgOptions::default()).await?;
-    let receiver = Receiver::start(config, store).await?;
+    let receiver = Receiver::start(config, store.clone()).await?;
+    // Before any catch-up: this run's start closes the gap it is to fetch.
+    let uptime = Uptime::start(store.clone(), heartbeat).await?;
     let stop = StopSignals::watch()?;
     eprintln!("team mode: deliveries go to {database}");
     let mut stdout = std::io::stdout();
     writeln!(stdout, "listening on {}", receiver.url())?;
     stdout.flush()?;
+    let catching = catch_up.map(|(client, options)| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let result = async {
+                let _one_at_a_time = store.lock_catch_up().await?;
+                catch_up_downtime(&store, &client, options, crate::catch_up::reporter()).await
+            }
+            .await;
+            crate::catch_up::report_outcome(result);
+        })
+    });
     stop.wait().await;
     receiver.shutdown().await;
+    if let Some(task) = catching {
+        // The window is recorded only once read whole: a stopped catch-up is done again.
+        task.abort();
+    }
+    uptime.stop().await;
     Ok(())
 }
 
-/// `--database` for `serve`: catch-up is not there yet in team mode.
+/// `--database` for `serve`.
 fn team_database(args: &ServeArgs) -> anyhow::Result<Option<DatabaseUrl>> {
-    let url = crate::database::from_argument(args.database.as_deref())?;
-    if url.is_some() && args.api_base.is_some() {
-        anyhow::bail!(
-            "catch-up after downtime is not available in team mode yet: leave out --api-base (CALLEAGUE_API_BASE) with --database"
-        );
-    }
-    Ok(url)
+    crate::database::from_argument(args.database.as_deref())
 }
 
 /// SIGINT and SIGTERM, watched from the moment this is made: made before `listening on`

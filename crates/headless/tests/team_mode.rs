@@ -338,3 +338,98 @@ async fn catch_up_into_postgres_brings_the_calls_once() {
     assert_eq!(catch_up(), "merged 0 calls (0 events) of 25 read");
     assert_eq!(store.all_calls().await.unwrap().len(), 25);
 }
+
+/// A receiver whose stderr lines come through a channel.
+fn receiver_watched(database: &str, extra: &[&str]) -> (ReceiverProc, std::sync::mpsc::Receiver<String>) {
+    use std::io::BufRead;
+    let mut child = Command::new(RECEIVER)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .args(extra)
+        .env("CALLEAGUE_DATABASE_URL", database)
+        .env("CALLEAGUE_API_KEY", KEY)
+        .env_remove("CALLEAGUE_API_BASE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let url = match calleague_testkit::listening_url(&mut child) {
+        Ok(url) => url,
+        Err(e) => {
+            let mut said = String::new();
+            let _ = std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut said);
+            panic!("the receiver did not listen ({e}): {said}");
+        }
+    };
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    (ReceiverProc { child, url }, rx)
+}
+
+/// The first line holding `needle` within `limit` (the lines before it are dropped).
+fn line_with(lines: &std::sync::mpsc::Receiver<String>, needle: &str, limit: Duration) -> String {
+    let deadline = std::time::Instant::now() + limit;
+    let mut seen = Vec::new();
+    while std::time::Instant::now() < deadline {
+        if let Ok(line) = lines.recv_timeout(Duration::from_millis(100)) {
+            if line.contains(needle) {
+                return line;
+            }
+            seen.push(line);
+        }
+    }
+    panic!("no line with {needle:?} within {limit:?}; saw {seen:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receivers_starting_together_after_a_downtime_catch_it_up_once() {
+    let pg = TestPostgres::start().expect("a PostgreSQL server for the test");
+    let url = pg.create_database("fleet_downtime").unwrap();
+    let sim = calleague_testkit::spawn_sim(KEY, &["--time-scale", "200"]).unwrap();
+    let serve_args = ["--api-base", sim.url.as_str(), "--heartbeat-interval", "5s"];
+    // A first run: nothing to catch up; then the whole fleet is down.
+    let (mut first, lines) = receiver_watched(&url, &serve_args);
+    line_with(&lines, "no downtime to catch up", Duration::from_secs(20));
+    assert!(Command::new("kill").args(["-TERM", &first.child.id().to_string()]).status().unwrap().success());
+    assert!(first.child.wait().unwrap().success());
+
+    let client = reqwest::Client::new();
+    let reply = client
+        .post(format!("{}/sim/calls", sim.url))
+        .bearer_auth(KEY)
+        .json(&serde_json::json!({"calls": 20, "rate": 100}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status().as_u16(), 202);
+    for _ in 0..600 {
+        let status: serde_json::Value =
+            client.get(format!("{}/sim/status", sim.url)).bearer_auth(KEY).send().await.unwrap().json().await.unwrap();
+        if status["idle"] == true {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Two receivers start at once: one reads the downtime back, the other finds it done.
+    let (a, a_lines) = receiver_watched(&url, &serve_args);
+    let (b, b_lines) = receiver_watched(&url, &serve_args);
+    // Each one's last line of catch-up (progress lines come before it).
+    let outcome = |lines: &std::sync::mpsc::Receiver<String>| loop {
+        let line = line_with(lines, "catch-up", Duration::from_secs(60));
+        if line.contains("no downtime") || line.contains("calls merged") || line.contains("failed") {
+            return line;
+        }
+    };
+    let mut said = [outcome(&a_lines), outcome(&b_lines)];
+    said.sort();
+    assert!(said[0].contains("20 calls merged"), "{said:?}");
+    assert!(said[1].contains("no downtime to catch up"), "{said:?}");
+    let store = pg_store(&url).await;
+    assert_eq!(store.all_calls().await.unwrap().len(), 20);
+    drop((a, b));
+}

@@ -16,6 +16,7 @@ mod ingest;
 mod live;
 mod migrate;
 mod read;
+mod uptime;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,6 +31,7 @@ use tokio::sync::broadcast;
 pub use config::{redacted, DatabaseUrl};
 pub use migrate::SCHEMA_VERSION;
 pub use read::DeliveryTotals;
+pub use uptime::CatchUpLock;
 
 /// The channel committed deliveries are announced on (`NOTIFY`, see `announce.rs`), its
 /// payload their ids, comma-separated: what a viewer's `LISTEN` wakes on.

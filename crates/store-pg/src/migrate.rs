@@ -6,8 +6,11 @@ use tokio_postgres::Client;
 
 use crate::config::db_error;
 
-const MIGRATIONS: &[(i32, &str)] =
-    &[(1, include_str!("../migrations/0001_init.sql")), (2, include_str!("../migrations/0002_calls_fillfactor.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_calls_fillfactor.sql")),
+    (3, include_str!("../migrations/0003_uptime.sql")),
+];
 
 /// The schema version this program writes.
 pub const SCHEMA_VERSION: i32 = MIGRATIONS[MIGRATIONS.len() - 1].0;

@@ -41,7 +41,7 @@ pub use query::{CallCursor, CallFilter, EventCursor, EventFilter, Order, Page, P
 pub use retention::StoreSize;
 pub use rollup::{DURATION_EDGES_MS, WAIT_EDGES_MS};
 pub use schema::Durability;
-pub use sink::{dedupe_key, headers_json, new_event_row, DeliverySink, StoreFuture};
+pub use sink::{dedupe_key, headers_json, new_event_row, DeliverySink, StoreFuture, UptimeLog};
 
 use writer::{Job, Write};
 

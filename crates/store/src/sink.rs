@@ -11,7 +11,10 @@ use std::pin::Pin;
 
 use tokio::sync::broadcast;
 
+use calleague_events::Timestamp;
+
 use crate::model::{FeedItem, IncomingDelivery, IngestOutcome, QuarantineItem, SecurityEntry};
+use crate::query::TimeRange;
 use crate::{Result, Store};
 
 /// A store call in flight (boxed, so that the receiver can hold `Arc<dyn DeliverySink>`).
@@ -44,6 +47,65 @@ impl DeliverySink for Store {
 
     fn subscribe(&self) -> broadcast::Receiver<FeedItem> {
         Store::subscribe(self)
+    }
+}
+
+/// When receivers were up, for catch-up after downtime: both stores keep it (in team
+/// mode, the downtime is when no receiver of the fleet was up).
+pub trait UptimeLog: Send + Sync {
+    /// Records the start of a run that will beat every `interval`; returns its id for
+    /// [`UptimeLog::heartbeat`].
+    fn start_uptime(&self, at: Timestamp, interval: std::time::Duration) -> StoreFuture<'_, i64>;
+    /// Moves a run's last-seen-alive time forward.
+    fn heartbeat(&self, session: i64, at: Timestamp) -> StoreFuture<'_, ()>;
+    /// The run's last beat, as it stops cleanly.
+    fn end_uptime(&self, session: i64, at: Timestamp) -> StoreFuture<'_, ()> {
+        self.heartbeat(session, at)
+    }
+    /// The gaps longer than `min_gap_ms` with no run up, not caught up yet, oldest first.
+    fn downtime_windows(&self, min_gap_ms: i64) -> StoreFuture<'_, Vec<TimeRange>>;
+    /// Notes that a downtime window was read back from the REST API.
+    fn record_catchup(&self, window: TimeRange, calls_merged: i64) -> StoreFuture<'_, ()>;
+}
+
+impl UptimeLog for Store {
+    /// One receiver: a gap runs from its last beat to its next start, whatever the interval.
+    fn start_uptime(&self, at: Timestamp, _interval: std::time::Duration) -> StoreFuture<'_, i64> {
+        Box::pin(Store::start_uptime(self, at))
+    }
+
+    fn heartbeat(&self, session: i64, at: Timestamp) -> StoreFuture<'_, ()> {
+        Box::pin(Store::heartbeat(self, session, at))
+    }
+
+    fn downtime_windows(&self, min_gap_ms: i64) -> StoreFuture<'_, Vec<TimeRange>> {
+        Box::pin(async move { Store::downtime_windows(self, min_gap_ms) })
+    }
+
+    fn record_catchup(&self, window: TimeRange, calls_merged: i64) -> StoreFuture<'_, ()> {
+        Box::pin(Store::record_catchup(self, window, calls_merged))
+    }
+}
+
+impl<T: UptimeLog + ?Sized> UptimeLog for std::sync::Arc<T> {
+    fn start_uptime(&self, at: Timestamp, interval: std::time::Duration) -> StoreFuture<'_, i64> {
+        (**self).start_uptime(at, interval)
+    }
+
+    fn heartbeat(&self, session: i64, at: Timestamp) -> StoreFuture<'_, ()> {
+        (**self).heartbeat(session, at)
+    }
+
+    fn end_uptime(&self, session: i64, at: Timestamp) -> StoreFuture<'_, ()> {
+        (**self).end_uptime(session, at)
+    }
+
+    fn downtime_windows(&self, min_gap_ms: i64) -> StoreFuture<'_, Vec<TimeRange>> {
+        (**self).downtime_windows(min_gap_ms)
+    }
+
+    fn record_catchup(&self, window: TimeRange, calls_merged: i64) -> StoreFuture<'_, ()> {
+        (**self).record_catchup(window, calls_merged)
     }
 }
 

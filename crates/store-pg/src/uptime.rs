@@ -1,0 +1,122 @@
+//! When the fleet was up, and catch-up after downtime taken by one receiver at a time.
+//!
+//! Each receiver records its runs; the fleet was down where no run covered the time: a
+//! window runs from the latest heartbeat of every run that started before (plus one
+//! interval for a run that did not stop cleanly: its next beat was due), to the next
+//! run's start. Catch-up holds an advisory lock for its whole duration, so when receivers
+//! start together after a downtime one reads the window from the REST API and the others,
+//! let in after it, find the window already caught up.
+
+use calleague_events::Timestamp;
+use calleague_store::{Result, StoreError, StoreFuture, TimeRange, UptimeLog};
+
+use crate::{config, unavailable, PgStore};
+
+/// The key of the catch-up lock, the same in every receiver ("catchup!").
+const CATCH_UP_LOCK: i64 = 0x6361_7463_6875_7021;
+
+/// Held while one receiver catches up; released when dropped (its connection closes, so
+/// a receiver that dies mid catch-up releases it too).
+pub struct CatchUpLock {
+    _client: deadpool_postgres::ClientWrapper,
+}
+
+impl PgStore {
+    /// Waits until no other receiver is catching up, then holds the lock.
+    pub async fn lock_catch_up(&self) -> Result<CatchUpLock> {
+        let pooled = self.pool.get().await.map_err(|e| StoreError::Unavailable(config::pool_error(&e)))?;
+        // Out of the pool: a session lock must never go back to it with the connection.
+        let client = deadpool_postgres::Object::take(pooled);
+        client.execute("SELECT pg_advisory_lock($1)", &[&CATCH_UP_LOCK]).await.map_err(unavailable)?;
+        Ok(CatchUpLock { _client: client })
+    }
+}
+
+fn window(from: i64, to: i64) -> TimeRange {
+    TimeRange { from: Timestamp::from_unix_millis(from).ok(), to: Timestamp::from_unix_millis(to).ok() }
+}
+
+impl UptimeLog for PgStore {
+    fn start_uptime(&self, at: Timestamp, interval: std::time::Duration) -> StoreFuture<'_, i64> {
+        Box::pin(async move {
+            let client = self.client().await?;
+            let (ms, interval_ms) = (at.unix_millis(), interval.as_millis() as i64);
+            let row = client
+                .query_one(
+                    "INSERT INTO uptime (started_ms, last_beat_ms, interval_ms) VALUES ($1, $1, $2) RETURNING id",
+                    &[&ms, &interval_ms],
+                )
+                .await
+                .map_err(unavailable)?;
+            Ok(row.get(0))
+        })
+    }
+
+    fn end_uptime(&self, session: i64, at: Timestamp) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let client = self.client().await?;
+            client
+                .execute(
+                    "UPDATE uptime SET last_beat_ms = greatest(last_beat_ms, $2), stopped = TRUE WHERE id = $1",
+                    &[&session, &at.unix_millis()],
+                )
+                .await
+                .map_err(unavailable)?;
+            Ok(())
+        })
+    }
+
+    fn heartbeat(&self, session: i64, at: Timestamp) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let client = self.client().await?;
+            client
+                .execute(
+                    "UPDATE uptime SET last_beat_ms = greatest(last_beat_ms, $2) WHERE id = $1",
+                    &[&session, &at.unix_millis()],
+                )
+                .await
+                .map_err(unavailable)?;
+            Ok(())
+        })
+    }
+
+    fn downtime_windows(&self, min_gap_ms: i64) -> StoreFuture<'_, Vec<TimeRange>> {
+        Box::pin(async move {
+            let client = self.client().await?;
+            let rows = client
+                .query(
+                    "WITH runs AS (
+                         SELECT started_ms,
+                                max(last_beat_ms + CASE WHEN stopped THEN 0 ELSE interval_ms END) OVER (ORDER BY started_ms, id
+                                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS covered_until
+                         FROM uptime)
+                     SELECT covered_until, started_ms FROM runs
+                     WHERE started_ms - covered_until > $1
+                       AND NOT EXISTS (SELECT 1 FROM catchup_windows c
+                                       WHERE c.from_ms <= runs.covered_until AND c.to_ms >= runs.started_ms)
+                     ORDER BY started_ms",
+                    &[&min_gap_ms],
+                )
+                .await
+                .map_err(unavailable)?;
+            Ok(rows.iter().map(|row| window(row.get(0), row.get(1))).collect())
+        })
+    }
+
+    fn record_catchup(&self, window: TimeRange, calls_merged: i64) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let (Some(from), Some(to)) = (window.from, window.to) else {
+                return Err(StoreError::Corrupt("a catch-up window needs both ends".into()));
+            };
+            let client = self.client().await?;
+            client
+                .execute(
+                    "INSERT INTO catchup_windows (from_ms, to_ms, finished_ms, calls_merged) VALUES ($1, $2, $3, $4)",
+                    &[&from.unix_millis(), &to.unix_millis(), &Timestamp::now().unix_millis(), &calls_merged],
+                )
+                .await
+                .map_err(unavailable)?;
+            Ok(())
+        })
+    }
+}
