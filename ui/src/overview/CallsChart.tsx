@@ -81,8 +81,10 @@ export function CallsChart({
         draw: [
           (u) => {
             const data = latest.current.bars;
-            // Where each bar is drawn (CSS pixels across the plot), for the end-to-end tests.
+            // Where each bar is drawn (CSS pixels across the plot) and how many calls it
+            // holds, for the end-to-end tests.
             el.dataset.barX = JSON.stringify(data.map((_, i) => Math.round(u.valToPos(u.data[0][i], "x"))));
+            el.dataset.barCalls = JSON.stringify(data.map((b) => b.calls));
             // Counts above the bars, when each bar is wide enough to carry its number.
             const width = u.bbox.width / Math.max(1, data.length);
             if (compact || width < 16 * devicePixelRatio) return;
