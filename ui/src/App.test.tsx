@@ -363,12 +363,18 @@ describe("receiver and key problems", () => {
   });
 
   it("shows the key masked, and replaces it through the API check", async () => {
+    // The backend's state: a status read after the replacement tells the new key, as the
+    // engine's does (a status poll landing after connect_account used to put the old one back).
+    let masked = "••••••…abcd";
     mockIPC((cmd, args) => {
       calls.push({ cmd, args });
-      if (cmd === "get_status") return { ...base, mode: "account", keyMasked: "••••••…abcd", receiverUrl: "http://127.0.0.1:8787/hooks/calleague" };
+      if (cmd === "get_status") return { ...base, mode: "account", keyMasked: masked, receiverUrl: "http://127.0.0.1:8787/hooks/calleague" };
       if (cmd === "calls_page") return { items: [], next: null, prev: null };
       if (cmd === "counts") return counts;
-      if (cmd === "connect_account") return { ...base, mode: "account", keyMasked: "••••••…wxyz", receiverUrl: "http://127.0.0.1:8787/hooks/calleague" };
+      if (cmd === "connect_account") {
+        masked = "••••••…wxyz";
+        return { ...base, mode: "account", keyMasked: masked, receiverUrl: "http://127.0.0.1:8787/hooks/calleague" };
+      }
     });
     render(<App />);
     fireEvent.click(await screen.findByTestId("key-badge"));
