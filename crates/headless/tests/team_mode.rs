@@ -284,26 +284,7 @@ async fn catch_up_into_postgres_brings_the_calls_once() {
     // The schema is made by a receiver (or here, a store) first; catch-up adds to it.
     drop(pg_store(&url).await);
     let sim = calleague_testkit::spawn_sim(KEY, &["--time-scale", "200"]).unwrap();
-    let client = reqwest::Client::new();
-    let reply = client
-        .post(format!("{}/sim/calls", sim.url))
-        .bearer_auth(KEY)
-        .json(&serde_json::json!({"calls": 25, "rate": 100}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reply.status().as_u16(), 202);
-    let sim_get = |path: &str| {
-        let request = client.get(format!("{}{path}", sim.url)).bearer_auth(KEY);
-        async move { request.send().await.unwrap().json::<serde_json::Value>().await.unwrap() }
-    };
-    for _ in 0..600 {
-        if sim_get("/sim/status").await["idle"] == true {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let truth = sim_get("/sim/calls").await["list"].as_array().unwrap().clone();
+    let truth = sim_calls_while_down(&sim.url, 25).await;
     assert_eq!(truth.len(), 25);
 
     let catch_up = || {
@@ -397,23 +378,7 @@ async fn receivers_starting_together_after_a_downtime_catch_it_up_once() {
     assert!(Command::new("kill").args(["-TERM", &first.child.id().to_string()]).status().unwrap().success());
     assert!(first.child.wait().unwrap().success());
 
-    let client = reqwest::Client::new();
-    let reply = client
-        .post(format!("{}/sim/calls", sim.url))
-        .bearer_auth(KEY)
-        .json(&serde_json::json!({"calls": 20, "rate": 100}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reply.status().as_u16(), 202);
-    for _ in 0..600 {
-        let status: serde_json::Value =
-            client.get(format!("{}/sim/status", sim.url)).bearer_auth(KEY).send().await.unwrap().json().await.unwrap();
-        if status["idle"] == true {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    assert_eq!(sim_calls_while_down(&sim.url, 20).await.len(), 20);
 
     // Two receivers start at once: one reads the downtime back, the other finds it done.
     let (a, a_lines) = receiver_watched(&url, &serve_args);
@@ -432,4 +397,29 @@ async fn receivers_starting_together_after_a_downtime_catch_it_up_once() {
     let store = pg_store(&url).await;
     assert_eq!(store.all_calls().await.unwrap().len(), 20);
     drop((a, b));
+}
+
+/// The simulator makes `calls` calls (with no webhook to deliver them to: as while every
+/// receiver is down) and settles; returns its list of calls.
+async fn sim_calls_while_down(sim: &str, calls: u32) -> Vec<serde_json::Value> {
+    let client = reqwest::Client::new();
+    let get = |path: &str| {
+        let request = client.get(format!("{sim}{path}")).bearer_auth(KEY);
+        async move { request.send().await.unwrap().json::<serde_json::Value>().await.unwrap() }
+    };
+    let reply = client
+        .post(format!("{sim}/sim/calls"))
+        .bearer_auth(KEY)
+        .json(&serde_json::json!({"calls": calls, "rate": 100}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status().as_u16(), 202);
+    for _ in 0..600 {
+        if get("/sim/status").await["idle"] == true {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    get("/sim/calls").await["list"].as_array().unwrap().clone()
 }
