@@ -25,17 +25,7 @@ impl Drop for ReceiverProc {
 }
 
 fn receiver(database: &str) -> ReceiverProc {
-    let mut child = Command::new(RECEIVER)
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .env("CALLEAGUE_DATABASE_URL", database)
-        .env("CALLEAGUE_API_KEY", KEY)
-        .env_remove("CALLEAGUE_API_BASE")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let url = calleague_testkit::listening_url(&mut child).expect("the receiver listens");
-    ReceiverProc { child, url }
+    receiver_watched(database, &[]).0
 }
 
 /// The bodies with every fifth sent again, shuffled.
