@@ -26,7 +26,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             }
         }
     }
-    let database = team_database(&args)?;
+    let database = crate::database::from_argument(args.database.as_deref())?;
     let tls = if args.tls_self_signed {
         let Some(db) = &args.db else {
             anyhow::bail!("--tls-self-signed writes its certificate next to --db; in team mode give the receivers a certificate with --tls-cert and --tls-key")
@@ -126,11 +126,6 @@ async fn serve_team(
     }
     uptime.stop().await;
     Ok(())
-}
-
-/// `--database` for `serve`.
-fn team_database(args: &ServeArgs) -> anyhow::Result<Option<DatabaseUrl>> {
-    crate::database::from_argument(args.database.as_deref())
 }
 
 /// SIGINT and SIGTERM, watched from the moment this is made: made before `listening on`

@@ -182,7 +182,7 @@ fn percent_decoded(value: &str) -> String {
 }
 
 /// `postgres://user@host:port/database`, never the password.
-pub fn redacted(config: &tokio_postgres::Config) -> String {
+fn redacted(config: &tokio_postgres::Config) -> String {
     let host = match config.get_hosts().first() {
         Some(Host::Tcp(host)) => host.clone(),
         #[cfg(unix)]

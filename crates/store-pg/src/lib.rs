@@ -28,7 +28,7 @@ use calleague_store::{
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio::sync::broadcast;
 
-pub use config::{redacted, DatabaseUrl};
+pub use config::DatabaseUrl;
 pub use migrate::SCHEMA_VERSION;
 pub use read::DeliveryTotals;
 pub use uptime::CatchUpLock;
@@ -72,10 +72,7 @@ impl PgStore {
         let pool = pool(url, &options)?;
         {
             let mut client = pool.get().await.map_err(|e| open_error(url, config::pool_error(&e)))?;
-            migrate::migrate(&mut client).await.map_err(|e| match e {
-                StoreError::TooNew { .. } => e,
-                other => open_error(url, other.to_string()),
-            })?;
+            migrate::migrate(&mut client).await.map_err(|e| opening(url, e))?;
         }
         let (feed, _) = broadcast::channel(options.feed_capacity.max(16));
         let announce = Some(announce::start(pool.clone()));
@@ -179,16 +176,21 @@ impl Drop for PgStore {
 async fn checked_pool(url: &DatabaseUrl, options: &PgOptions) -> Result<Pool> {
     let pool = pool(url, options)?;
     let client = pool.get().await.map_err(|e| open_error(url, config::pool_error(&e)))?;
-    migrate::check(&client).await.map_err(|e| match e {
-        StoreError::TooNew { .. } => e,
-        other => open_error(url, other.to_string()),
-    })?;
+    migrate::check(&client).await.map_err(|e| opening(url, e))?;
     drop(client);
     Ok(pool)
 }
 
 fn open_error(url: &DatabaseUrl, reason: String) -> StoreError {
     StoreError::Open { path: url.to_string(), reason }
+}
+
+/// A failure while opening, with the database it concerns; a newer schema keeps its own error.
+fn opening(url: &DatabaseUrl, e: StoreError) -> StoreError {
+    match e {
+        StoreError::TooNew { .. } => e,
+        other => open_error(url, other.to_string()),
+    }
 }
 
 fn pool(url: &DatabaseUrl, options: &PgOptions) -> Result<Pool> {

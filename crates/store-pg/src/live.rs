@@ -57,9 +57,8 @@ pub(crate) async fn watch(store: Weak<PgStore>, url: DatabaseUrl, ready: tokio::
                 last_seen = store.newest_event_id().await.ok();
             }
             let _ = ready.send(());
-        }
-        // What committed while nobody listened.
-        if let (Some(after), Some(store)) = (last_seen, store.upgrade()) {
+        } else if let (Some(after), Some(store)) = (last_seen, store.upgrade()) {
+            // Listening again: what committed while nobody listened.
             if let Ok(missed) = store.event_ids_after(after).await {
                 forward(&store, &missed, &mut last_seen).await;
             }
@@ -138,10 +137,18 @@ async fn forward(store: &PgStore, ids: &[i64], last_seen: &mut Option<i64>) {
             return;
         }
     };
+    // The batch's calls in one query (not one per event: a busy fleet sends hundreds).
+    let mut call_ids: Vec<&str> = events.iter().filter(|e| !e.hidden).filter_map(|e| e.call_id.as_deref()).collect();
+    call_ids.sort_unstable();
+    call_ids.dedup();
+    let calls = store.calls_by_id(&call_ids).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "live updates: cannot read the announced deliveries' calls");
+        Default::default()
+    });
     for event in events {
         *last_seen = Some(last_seen.map_or(event.id, |seen| seen.max(event.id)));
         let call = match &event.call_id {
-            Some(call_id) if !event.hidden => store.call(call_id).await.ok().flatten().map(Box::new),
+            Some(call_id) if !event.hidden => calls.get(call_id).cloned().map(Box::new),
             _ => None,
         };
         let _ = store.feed.send(FeedItem::Event { event: Box::new(event), call });

@@ -47,6 +47,19 @@ impl PgStore {
         row.as_ref().map(call_row).transpose()
     }
 
+    /// These calls as they now are, by id (those that exist).
+    pub(crate) async fn calls_by_id(&self, call_ids: &[&str]) -> Result<std::collections::HashMap<String, CallRow>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!("SELECT {CALL_COLUMNS} FROM calls WHERE call_id = ANY($1) AND event_count > 0"),
+                &[&call_ids],
+            )
+            .await
+            .map_err(crate::unavailable)?;
+        rows.iter().map(|row| call_row(row).map(|call| (call.record.call_id.clone(), call))).collect()
+    }
+
     /// The events of these deliveries (those that are events), oldest id first.
     pub async fn events_by_id(&self, ids: &[i64]) -> Result<Vec<EventRow>> {
         let client = self.client().await?;

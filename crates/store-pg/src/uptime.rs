@@ -30,6 +30,19 @@ impl PgStore {
         client.execute("SELECT pg_advisory_lock($1)", &[&CATCH_UP_LOCK]).await.map_err(unavailable)?;
         Ok(CatchUpLock { _client: client })
     }
+
+    /// Moves a run's last beat forward; `stopped` when it ends cleanly.
+    async fn beat(&self, session: i64, at: Timestamp, stopped: bool) -> Result<()> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "UPDATE uptime SET last_beat_ms = greatest(last_beat_ms, $2), stopped = stopped OR $3 WHERE id = $1",
+                &[&session, &at.unix_millis(), &stopped],
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
 }
 
 fn window(from: i64, to: i64) -> TimeRange {
@@ -52,32 +65,12 @@ impl UptimeLog for PgStore {
         })
     }
 
-    fn end_uptime(&self, session: i64, at: Timestamp) -> StoreFuture<'_, ()> {
-        Box::pin(async move {
-            let client = self.client().await?;
-            client
-                .execute(
-                    "UPDATE uptime SET last_beat_ms = greatest(last_beat_ms, $2), stopped = TRUE WHERE id = $1",
-                    &[&session, &at.unix_millis()],
-                )
-                .await
-                .map_err(unavailable)?;
-            Ok(())
-        })
+    fn heartbeat(&self, session: i64, at: Timestamp) -> StoreFuture<'_, ()> {
+        Box::pin(self.beat(session, at, false))
     }
 
-    fn heartbeat(&self, session: i64, at: Timestamp) -> StoreFuture<'_, ()> {
-        Box::pin(async move {
-            let client = self.client().await?;
-            client
-                .execute(
-                    "UPDATE uptime SET last_beat_ms = greatest(last_beat_ms, $2) WHERE id = $1",
-                    &[&session, &at.unix_millis()],
-                )
-                .await
-                .map_err(unavailable)?;
-            Ok(())
-        })
+    fn end_uptime(&self, session: i64, at: Timestamp) -> StoreFuture<'_, ()> {
+        Box::pin(self.beat(session, at, true))
     }
 
     fn downtime_windows(&self, min_gap_ms: i64) -> StoreFuture<'_, Vec<TimeRange>> {
