@@ -3,12 +3,11 @@
 //! receiver restarts with catch-up, and its export equals the simulator's ground truth.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use calleague_testkit::WatchedProcess;
 use serde_json::{json, Value};
 
 const RECEIVER: &str = env!("CARGO_BIN_EXE_calleague-receiver");
@@ -18,58 +17,18 @@ fn sim_bin() -> PathBuf {
     calleague_testkit::workspace_bin("calleague-sim", "calleague-sim")
 }
 
-struct Proc {
-    child: Child,
-    url: String,
-    stderr: mpsc::Receiver<String>,
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+type Proc = WatchedProcess;
 
 fn spawn(program: &Path, args: &[&str]) -> Proc {
-    let mut child = Command::new(program)
-        .args(args)
-        .env("CALLEAGUE_API_KEY", KEY)
-        .env_remove("CALLEAGUE_API_BASE")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let url = calleague_testkit::listening_url(&mut child).unwrap();
-    let (tx, rx) = mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    Proc { child, url, stderr: rx }
+    let mut command = Command::new(program);
+    command.args(args).env("CALLEAGUE_API_KEY", KEY).env_remove("CALLEAGUE_API_BASE");
+    WatchedProcess::spawn(command).unwrap()
 }
 
 fn stop(mut proc: Proc) {
     assert!(Command::new("kill").args(["-TERM", &proc.child.id().to_string()]).status().unwrap().success());
     let status = proc.child.wait().unwrap();
     assert!(status.success());
-}
-
-fn wait_for_line(proc: &Proc, needle: &str, limit: Duration) -> Vec<String> {
-    let begun = Instant::now();
-    let mut seen = Vec::new();
-    while begun.elapsed() < limit {
-        if let Ok(line) = proc.stderr.recv_timeout(Duration::from_millis(100)) {
-            let hit = line.contains(needle);
-            seen.push(line);
-            if hit {
-                return seen;
-            }
-        }
-    }
-    panic!("no line with {needle:?} within {limit:?}; saw {seen:?}");
 }
 
 /// With the default heartbeat (every 5 s), a downtime of about a second: shorter than
@@ -85,7 +44,7 @@ async fn a_downtime_of_a_second_is_caught_up_too() {
         spawn(Path::new(RECEIVER), &["serve", "--db", db.to_str().unwrap(), "--bind", &bind, "--api-base", &sim.url])
     };
     let first = serve_default();
-    wait_for_line(&first, "no downtime to catch up", Duration::from_secs(10));
+    first.wait_for_line("no downtime to catch up", Duration::from_secs(10));
     subscribe(&sim.url, &first.url, "call.started,call.connected,call.completed,call.failed");
     stop(first);
     let down = Instant::now();
@@ -95,7 +54,7 @@ async fn a_downtime_of_a_second_is_caught_up_too() {
     let second = serve_default();
     assert!(down.elapsed() < Duration::from_secs(15), "the downtime was short: {:?}", down.elapsed());
     // Each caught-up event is a commit synced to disk: a generous limit, for a loaded machine.
-    let lines = wait_for_line(&second, "calls merged", Duration::from_secs(120));
+    let lines = second.wait_for_line("calls merged", Duration::from_secs(120));
     assert!(lines.last().unwrap().contains("30 calls merged"), "{lines:?}");
     stop(second);
     assert_eq!(export_calls(&db).len(), 30);
@@ -110,7 +69,7 @@ async fn a_two_hour_call_that_ends_while_down_is_caught_up() {
     let port = free_port();
     let sim = spawn_sim_that_gives_up(&[]);
     let first = serve(&db, port, &sim.url);
-    wait_for_line(&first, "no downtime to catch up", Duration::from_secs(10));
+    first.wait_for_line("no downtime to catch up", Duration::from_secs(10));
     subscribe(&sim.url, &first.url, "call.started,call.connected,call.completed,call.failed");
     // Ends 1,000 simulated seconds (5 s here) after it is played, two hours after its start.
     let spec = json!({"calls": 1, "rate": 100, "startedAgoSec": 7200, "minDurationSec": 1000, "maxDurationSec": 1000,
@@ -149,7 +108,7 @@ async fn a_two_hour_call_that_ends_while_down_is_caught_up() {
 
     let second = serve(&db, port, &sim.url);
     // Each caught-up event is a commit synced to disk: a generous limit, for a loaded machine.
-    let lines = wait_for_line(&second, "calls merged", Duration::from_secs(120));
+    let lines = second.wait_for_line("calls merged", Duration::from_secs(120));
     assert!(lines.last().unwrap().contains(": 1 calls merged"), "{lines:?}");
     stop(second);
     let after = export_calls(&db);
@@ -237,7 +196,7 @@ async fn calls_missed_while_down_are_caught_up_and_equal_the_ground_truth() {
     let sim = spawn_sim_that_gives_up(&["--seed", "42"]);
 
     let first = serve(&db, port, &sim.url);
-    wait_for_line(&first, "no downtime to catch up", Duration::from_secs(10));
+    first.wait_for_line("no downtime to catch up", Duration::from_secs(10));
     subscribe(
         &sim.url,
         &first.url,
@@ -258,7 +217,7 @@ async fn calls_missed_while_down_are_caught_up_and_equal_the_ground_truth() {
 
     let second = serve(&db, port, &sim.url);
     // Each caught-up event is a commit synced to disk: a generous limit, for a loaded machine.
-    let lines = wait_for_line(&second, "calls merged", Duration::from_secs(120));
+    let lines = second.wait_for_line("calls merged", Duration::from_secs(120));
     assert!(lines.iter().any(|l| l.starts_with("catch-up: window 1/1, page")), "progress is shown: {lines:?}");
     assert!(lines.last().unwrap().contains("200 calls merged"), "{lines:?}");
     stop(second);
@@ -280,7 +239,7 @@ async fn calls_missed_while_down_are_caught_up_and_equal_the_ground_truth() {
     // Running it again changes nothing: on start (only the moment between the two runs is
     // read, and nothing is new there) and by hand.
     let third = serve(&db, port, &sim.url);
-    let lines = wait_for_line(&third, "calls merged", Duration::from_secs(10));
+    let lines = third.wait_for_line("calls merged", Duration::from_secs(10));
     assert!(lines.last().unwrap().contains(": 0 calls merged (0 events) from 1 window(s)"), "{lines:?}");
     stop(third);
     let from = "2020-01-01T00:00:00Z";

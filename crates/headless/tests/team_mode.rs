@@ -1,31 +1,31 @@
 //! Team mode end to end: real `calleague-receiver serve --database` processes on one real
 //! PostgreSQL (Debian's, started for the test), deliveries over HTTP on loopback.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use calleague_store_pg::{DatabaseUrl, PgOptions, PgStore};
-use calleague_testkit::{lifecycle_bodies, Rng, TestPostgres};
+use calleague_testkit::{lifecycle_bodies, Rng, TestPostgres, WatchedProcess};
 
 const RECEIVER: &str = env!("CARGO_BIN_EXE_calleague-receiver");
 const KEY: &str = "sk_team_mode_test_0042";
 
-struct ReceiverProc {
-    child: Child,
-    url: String,
+/// A `calleague-receiver serve` in team mode on `database`, with `extra` arguments.
+fn receiver_with(database: &str, extra: &[&str]) -> WatchedProcess {
+    let mut command = Command::new(RECEIVER);
+    command
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .args(extra)
+        .env("CALLEAGUE_DATABASE_URL", database)
+        .env("CALLEAGUE_API_KEY", KEY)
+        .env_remove("CALLEAGUE_API_BASE");
+    WatchedProcess::spawn(command).expect("the receiver listens")
 }
 
-impl Drop for ReceiverProc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn receiver(database: &str) -> ReceiverProc {
-    receiver_watched(database, &[]).0
+fn receiver(database: &str) -> WatchedProcess {
+    receiver_with(database, &[])
 }
 
 /// The bodies with every fifth sent again, shuffled.
@@ -310,52 +310,6 @@ async fn catch_up_into_postgres_brings_the_calls_once() {
     assert_eq!(store.all_calls().await.unwrap().len(), 25);
 }
 
-/// A receiver whose stderr lines come through a channel.
-fn receiver_watched(database: &str, extra: &[&str]) -> (ReceiverProc, std::sync::mpsc::Receiver<String>) {
-    use std::io::BufRead;
-    let mut child = Command::new(RECEIVER)
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .args(extra)
-        .env("CALLEAGUE_DATABASE_URL", database)
-        .env("CALLEAGUE_API_KEY", KEY)
-        .env_remove("CALLEAGUE_API_BASE")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let url = match calleague_testkit::listening_url(&mut child) {
-        Ok(url) => url,
-        Err(e) => {
-            let mut said = String::new();
-            let _ = std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut said);
-            panic!("the receiver did not listen ({e}): {said}");
-        }
-    };
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    (ReceiverProc { child, url }, rx)
-}
-
-/// The first line holding `needle` within `limit` (the lines before it are dropped).
-fn line_with(lines: &std::sync::mpsc::Receiver<String>, needle: &str, limit: Duration) -> String {
-    let deadline = std::time::Instant::now() + limit;
-    let mut seen = Vec::new();
-    while std::time::Instant::now() < deadline {
-        if let Ok(line) = lines.recv_timeout(Duration::from_millis(100)) {
-            if line.contains(needle) {
-                return line;
-            }
-            seen.push(line);
-        }
-    }
-    panic!("no line with {needle:?} within {limit:?}; saw {seen:?}");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn receivers_starting_together_after_a_downtime_catch_it_up_once() {
     let pg = TestPostgres::start().expect("a PostgreSQL server for the test");
@@ -363,24 +317,23 @@ async fn receivers_starting_together_after_a_downtime_catch_it_up_once() {
     let sim = calleague_testkit::spawn_sim(KEY, &["--time-scale", "200"]).unwrap();
     let serve_args = ["--api-base", sim.url.as_str(), "--heartbeat-interval", "5s"];
     // A first run: nothing to catch up; then the whole fleet is down.
-    let (mut first, lines) = receiver_watched(&url, &serve_args);
-    line_with(&lines, "no downtime to catch up", Duration::from_secs(20));
+    let mut first = receiver_with(&url, &serve_args);
+    first.wait_for_line("no downtime to catch up", Duration::from_secs(20));
     assert!(Command::new("kill").args(["-TERM", &first.child.id().to_string()]).status().unwrap().success());
     assert!(first.child.wait().unwrap().success());
 
     assert_eq!(sim_calls_while_down(&sim.url, 20).await.len(), 20);
 
     // Two receivers start at once: one reads the downtime back, the other finds it done.
-    let (a, a_lines) = receiver_watched(&url, &serve_args);
-    let (b, b_lines) = receiver_watched(&url, &serve_args);
+    let (a, b) = (receiver_with(&url, &serve_args), receiver_with(&url, &serve_args));
     // Each one's last line of catch-up (progress lines come before it).
-    let outcome = |lines: &std::sync::mpsc::Receiver<String>| loop {
-        let line = line_with(lines, "catch-up", Duration::from_secs(60));
+    let outcome = |receiver: &WatchedProcess| loop {
+        let line = receiver.wait_for_line("catch-up", Duration::from_secs(60)).pop().expect("a line");
         if line.contains("no downtime") || line.contains("calls merged") || line.contains("failed") {
             return line;
         }
     };
-    let mut said = [outcome(&a_lines), outcome(&b_lines)];
+    let mut said = [outcome(&a), outcome(&b)];
     said.sort();
     assert!(said[0].contains("20 calls merged"), "{said:?}");
     assert!(said[1].contains("no downtime to catch up"), "{said:?}");

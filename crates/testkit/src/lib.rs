@@ -4,12 +4,14 @@
 
 mod deliveries;
 mod postgres;
+mod watched;
 
 use std::io::{BufRead, BufReader, Error, ErrorKind, Result};
 
 pub use deliveries::{lifecycle_bodies, rfc3339_millis, Rng};
 pub use postgres::TestPostgres;
 use std::process::Child;
+pub use watched::WatchedProcess;
 
 /// Waits for a server's first line on stdout, `listening on URL`, and returns the URL.
 /// The servers print it once they accept connections, so the caller may connect at once.
