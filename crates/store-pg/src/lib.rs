@@ -15,15 +15,19 @@ mod export;
 mod ingest;
 mod live;
 mod migrate;
+mod overview;
+mod query;
 mod read;
 mod uptime;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use calleague_events::Timestamp;
 use calleague_store::{
-    DeliverySink, FeedItem, IncomingDelivery, IngestOutcome, QuarantineItem, Result, SecurityEntry, StoreError,
-    StoreFuture,
+    CallCursor, CallDetail, CallFilter, CallRow, DeliverySink, Facets, FeedItem, IncomingDelivery, IngestOutcome,
+    Overview, Page, PageRequest, QuarantineItem, QuarantineRow, Result, SecurityEntry, SecurityRow, StatusCounts,
+    StoreError, StoreFuture, TimelineReader,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio::sync::broadcast;
@@ -232,5 +236,39 @@ impl DeliverySink for PgStore {
 
     fn subscribe(&self) -> broadcast::Receiver<FeedItem> {
         PgStore::subscribe(self)
+    }
+}
+
+impl TimelineReader for PgStore {
+    fn calls_page(
+        &self,
+        filter: CallFilter,
+        page: PageRequest<CallCursor>,
+    ) -> StoreFuture<'_, Page<CallRow, CallCursor>> {
+        Box::pin(async move { PgStore::calls_page(self, &filter, &page).await })
+    }
+
+    fn call_detail(&self, call_id: String) -> StoreFuture<'_, Option<CallDetail>> {
+        Box::pin(async move { PgStore::call_detail(self, &call_id).await })
+    }
+
+    fn facets(&self) -> StoreFuture<'_, Facets> {
+        Box::pin(PgStore::facets(self))
+    }
+
+    fn counts(&self, since: Timestamp) -> StoreFuture<'_, StatusCounts> {
+        Box::pin(PgStore::counts(self, since))
+    }
+
+    fn overview(&self, from: Timestamp, to: Timestamp) -> StoreFuture<'_, Overview> {
+        Box::pin(PgStore::overview(self, from, to))
+    }
+
+    fn quarantine_page(&self, before_id: Option<i64>, limit: u32) -> StoreFuture<'_, Vec<QuarantineRow>> {
+        Box::pin(PgStore::quarantine_page(self, before_id, limit))
+    }
+
+    fn security_page(&self, before_id: Option<i64>, limit: u32) -> StoreFuture<'_, Vec<SecurityRow>> {
+        Box::pin(PgStore::security_page(self, before_id, limit))
     }
 }

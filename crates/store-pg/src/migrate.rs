@@ -10,6 +10,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_calls_fillfactor.sql")),
     (3, include_str!("../migrations/0003_uptime.sql")),
+    (4, include_str!("../migrations/0004_search.sql")),
 ];
 
 /// The schema version this program writes.
@@ -36,9 +37,14 @@ pub(crate) async fn migrate(client: &mut Client) -> Result<()> {
         return Err(StoreError::TooNew { found: current.into(), known: SCHEMA_VERSION.into() });
     }
     for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
-        tx.batch_execute(sql)
-            .await
-            .map_err(|e| StoreError::Unavailable(format!("migration {version}: {}", db_error(&e))))?;
+        tx.batch_execute(sql).await.map_err(|e| {
+            let hint = if *version == 4 && e.code() == Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) {
+                " (the search needs the pg_trgm extension: run CREATE EXTENSION pg_trgm; in this database as its owner or a superuser, as docs/team-mode.md says)"
+            } else {
+                ""
+            };
+            StoreError::Unavailable(format!("migration {version}: {}{hint}", db_error(&e)))
+        })?;
         tx.execute("INSERT INTO schema_migrations (version) VALUES ($1)", &[version]).await.map_err(failed)?;
         tracing::info!(version, "PostgreSQL schema migrated");
     }

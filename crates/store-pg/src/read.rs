@@ -1,6 +1,5 @@
-//! Reading calls and counts back. (The timeline's filters, search, details, overview and
-//! export on PostgreSQL come with team mode's viewer; these serve the receiver's checks
-//! and the tests that hold both backends to one ground truth.)
+//! Reading calls and events back by id, and the rows' mapping to the store's types (the
+//! window's reads, with filters and search, are in query.rs and overview.rs).
 
 use calleague_events::{CallPhase, CallRecord, Timestamp};
 use calleague_store::{CallRow, EventRow, Result, Source, StoreError};

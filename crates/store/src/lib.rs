@@ -14,6 +14,7 @@ mod private;
 mod projection;
 mod prune;
 mod query;
+mod reader;
 mod retention;
 mod rollup;
 mod rows;
@@ -36,10 +37,16 @@ pub use model::{
     AlertHow, CallDetail, CallRow, EventDetail, EventRow, Facets, FeedItem, IncomingDelivery, IngestOutcome, Pruned,
     QuarantineItem, QuarantineRow, SecurityEntry, SecurityRow, Source, StatusCounts,
 };
-pub use overview::{DowntimeGap, Outcomes, Overview, OverviewBar, Spread, SpreadStep, Tally, WebhookHealth};
-pub use query::{CallCursor, CallFilter, EventCursor, EventFilter, Order, Page, PageRequest, TimeRange};
+pub use overview::{
+    DowntimeGap, Outcomes, Overview, OverviewBar, OverviewCounter, Spread, SpreadStep, Tally, WebhookHealth, GAP_MIN_MS,
+};
+pub use query::{
+    like_pattern, CallCursor, CallFilter, EventCursor, EventFilter, Order, Page, PageRequest, TimeRange, Walk,
+};
+pub use reader::TimelineReader;
 pub use retention::StoreSize;
 pub use rollup::{DURATION_EDGES_MS, WAIT_EDGES_MS};
+pub use rows::headers_from_json;
 pub use schema::Durability;
 pub use sink::{dedupe_key, headers_json, new_event_row, DeliverySink, StoreFuture, UptimeLog};
 

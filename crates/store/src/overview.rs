@@ -8,13 +8,16 @@ use calleague_events::Timestamp;
 use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 
-use crate::rollup::{Measure, HOUR_MS, MINUTE_MS};
+use calleague_events::CallPhase;
+
+use crate::model::{phase_text, CallRow};
+use crate::rollup::{Contribution, Measure, HOUR_MS, MINUTE_MS};
 use crate::{Result, Store, StoreError};
 
 /// Ranges up to this long are charted per minute, longer ones per hour.
 const MINUTE_BARS_UP_TO_MS: i64 = 6 * HOUR_MS;
 /// A pause between two runs of the receiver shorter than this is a restart, not a gap.
-const GAP_MIN_MS: i64 = 15_000;
+pub const GAP_MIN_MS: i64 = 15_000;
 
 /// Calls by outcome: `in_progress` is started or connected (or nothing known yet).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -162,22 +165,143 @@ fn timestamp(ms: i64) -> Result<Timestamp> {
 impl Store {
     /// The overview of `[from, to)`, both rounded down to whole minutes.
     pub fn overview(&self, from: Timestamp, to: Timestamp) -> Result<Overview> {
+        let counter = OverviewCounter::new(from, to)?;
+        self.with_reader(|conn| read_overview(conn, counter))
+    }
+}
+
+/// The overview's numbers as they are counted, then [`OverviewCounter::finish`]ed into an
+/// [`Overview`]: SQLite counts them from its rollups, PostgreSQL from the calls and
+/// deliveries themselves. One way to add them up, so both show the same page.
+#[derive(Debug)]
+pub struct OverviewCounter {
+    from: i64,
+    to: i64,
+    bar_ms: i64,
+    bars: BTreeMap<i64, Outcomes>,
+    totals: Outcomes,
+    previous: Outcomes,
+    reasons: BTreeMap<Option<String>, Tally>,
+    agents: BTreeMap<Option<String>, Tally>,
+    /// Calls per histogram step, as in `Measure::edges`.
+    duration: Vec<i64>,
+    wait: Vec<i64>,
+    /// Filled in by the store: deliveries in the range, refusals, quarantine, downtime.
+    pub health: WebhookHealth,
+}
+
+impl OverviewCounter {
+    /// For `[from, to)`, both rounded down to whole minutes; an empty range is refused.
+    pub fn new(from: Timestamp, to: Timestamp) -> Result<Self> {
         let (from, to) = (floor_minute(from), floor_minute(to));
         if to <= from {
             return Err(StoreError::InvalidRange("the overview's range must end after it starts".into()));
         }
-        self.with_reader(|conn| read_overview(conn, from, to))
+        Ok(Self {
+            from,
+            to,
+            bar_ms: if to - from <= MINUTE_BARS_UP_TO_MS { MINUTE_MS } else { HOUR_MS },
+            bars: BTreeMap::new(),
+            totals: Outcomes::default(),
+            previous: Outcomes::default(),
+            reasons: BTreeMap::new(),
+            agents: BTreeMap::new(),
+            duration: vec![0; Measure::Duration.edges().len()],
+            wait: vec![0; Measure::Wait.edges().len()],
+            health: WebhookHealth::default(),
+        })
+    }
+
+    /// The range in Unix milliseconds, whole minutes: `[from, to)`.
+    pub fn range_ms(&self) -> (i64, i64) {
+        (self.from, self.to)
+    }
+
+    /// The period of the same length just before, compared against.
+    pub fn previous_range_ms(&self) -> (i64, i64) {
+        (self.from - (self.to - self.from), self.from)
+    }
+
+    /// A call whose place on the timeline is in the range.
+    pub fn add_call(&mut self, call: &CallRow) {
+        let c = Contribution::of(&call.record, call.sort_ms);
+        self.count_calls(c.minute_ms, c.phase, &c.ended_reason, &c.agent_id, 1);
+        for (measure, value) in [(Measure::Duration, c.duration_ms), (Measure::Wait, c.wait_ms)] {
+            if let Some(value) = value {
+                self.count_spread(measure, measure.step(value), 1);
+            }
+        }
+    }
+
+    /// `calls` calls of the period before, by their phase.
+    pub fn add_previous_calls(&mut self, phase: Option<CallPhase>, calls: i64) {
+        self.previous.add(phase_text(phase).unwrap_or(""), calls);
+    }
+
+    /// `calls` calls at `at_ms` (a minute, or an hour for hour bars) with these keys
+    /// (empty for none).
+    fn count_calls(&mut self, at_ms: i64, phase: &str, reason: &str, agent: &str, calls: i64) {
+        self.totals.add(phase, calls);
+        self.bars.entry(at_ms.div_euclid(self.bar_ms) * self.bar_ms).or_default().add(phase, calls);
+        let failed = if phase == "failed" { calls } else { 0 };
+        let ended = phase == "completed" || phase == "failed";
+        if !reason.is_empty() || ended {
+            let key = (!reason.is_empty()).then(|| reason.to_owned());
+            let tally = self.reasons.entry(key.clone()).or_insert(Tally { key, calls: 0, failed: 0 });
+            tally.calls += calls;
+            tally.failed += failed;
+        }
+        if failed > 0 {
+            let key = (!agent.is_empty()).then(|| agent.to_owned());
+            let tally = self.agents.entry(key.clone()).or_insert(Tally { key, calls: 0, failed: 0 });
+            tally.calls += calls;
+            tally.failed += failed;
+        }
+    }
+
+    fn count_spread(&mut self, measure: Measure, step: i64, calls: i64) {
+        let counts = match measure {
+            Measure::Duration => &mut self.duration,
+            Measure::Wait => &mut self.wait,
+        };
+        if let Some(count) = counts.get_mut(step as usize) {
+            *count += calls;
+        }
+    }
+
+    pub fn finish(mut self) -> Result<Overview> {
+        let mut bars = Vec::new();
+        let mut at = self.from.div_euclid(self.bar_ms) * self.bar_ms;
+        while at < self.to {
+            bars.push(OverviewBar { at: timestamp(at)?, outcomes: self.bars.remove(&at).unwrap_or_default() });
+            at += self.bar_ms;
+        }
+        let mut reasons: Vec<Tally> = self.reasons.into_values().collect();
+        reasons.sort_by(|a, b| b.calls.cmp(&a.calls).then_with(|| a.key.cmp(&b.key)));
+        let mut failures_by_agent: Vec<Tally> = self.agents.into_values().collect();
+        failures_by_agent.sort_by(|a, b| b.failed.cmp(&a.failed).then_with(|| a.key.cmp(&b.key)));
+        Ok(Overview {
+            from: timestamp(self.from)?,
+            to: timestamp(self.to)?,
+            bar_ms: self.bar_ms,
+            bars,
+            failure_rate: self.totals.failure_rate(),
+            totals: self.totals,
+            previous_failure_rate: self.previous.failure_rate(),
+            previous: self.previous,
+            reasons,
+            failures_by_agent,
+            duration: spread(Measure::Duration, &self.duration),
+            wait: spread(Measure::Wait, &self.wait),
+            health: self.health,
+        })
     }
 }
 
-fn read_overview(conn: &Connection, from: i64, to: i64) -> Result<Overview> {
-    let bar_ms = if to - from <= MINUTE_BARS_UP_TO_MS { MINUTE_MS } else { HOUR_MS };
-    let mut bars: BTreeMap<i64, Outcomes> = BTreeMap::new();
-    let mut totals = Outcomes::default();
-    let mut reasons: BTreeMap<Option<String>, Tally> = BTreeMap::new();
-    let mut agents: BTreeMap<Option<String>, Tally> = BTreeMap::new();
+fn read_overview(conn: &Connection, mut counter: OverviewCounter) -> Result<Overview> {
+    let (from, to) = counter.range_ms();
     // Minute bars need minute rows throughout; hour bars take hours where they can.
-    let read = if bar_ms == MINUTE_MS { vec![(MINUTE_MS, from, to)] } else { pieces(from, to) };
+    let read = if counter.bar_ms == MINUTE_MS { vec![(MINUTE_MS, from, to)] } else { pieces(from, to) };
     for (span, start, end) in read {
         let mut stmt = conn.prepare_cached(
             "SELECT at_ms, phase, ended_reason, agent_id, calls FROM overview_calls
@@ -188,26 +312,10 @@ fn read_overview(conn: &Connection, from: i64, to: i64) -> Result<Overview> {
         })?;
         for row in rows {
             let (at, phase, reason, agent, calls): (i64, String, String, String, i64) = row?;
-            totals.add(&phase, calls);
-            bars.entry(at.div_euclid(bar_ms) * bar_ms).or_default().add(&phase, calls);
-            let failed = if phase == "failed" { calls } else { 0 };
-            let ended = phase == "completed" || phase == "failed";
-            if !reason.is_empty() || ended {
-                let key = (!reason.is_empty()).then_some(reason);
-                let tally = reasons.entry(key.clone()).or_insert(Tally { key, calls: 0, failed: 0 });
-                tally.calls += calls;
-                tally.failed += failed;
-            }
-            if failed > 0 {
-                let key = (!agent.is_empty()).then_some(agent);
-                let tally = agents.entry(key.clone()).or_insert(Tally { key, calls: 0, failed: 0 });
-                tally.calls += calls;
-                tally.failed += failed;
-            }
+            counter.count_calls(at, &phase, &reason, &agent, calls);
         }
     }
-    let mut previous = Outcomes::default();
-    let before = from - (to - from);
+    let (before, _) = counter.previous_range_ms();
     for (span, start, end) in pieces(before, from) {
         let mut stmt = conn.prepare_cached(
             "SELECT phase, sum(calls) FROM overview_calls WHERE span = ?1 AND at_ms >= ?2 AND at_ms < ?3 GROUP BY phase",
@@ -215,55 +323,30 @@ fn read_overview(conn: &Connection, from: i64, to: i64) -> Result<Overview> {
         let rows = stmt.query_map(params![span, start, end], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
         for row in rows {
             let (phase, calls) = row?;
-            previous.add(&phase, calls);
+            counter.previous.add(&phase, calls);
         }
     }
-
-    let mut bars_out = Vec::new();
-    let mut at = from.div_euclid(bar_ms) * bar_ms;
-    while at < to {
-        bars_out.push(OverviewBar { at: timestamp(at)?, outcomes: bars.remove(&at).unwrap_or_default() });
-        at += bar_ms;
-    }
-    let mut reasons: Vec<Tally> = reasons.into_values().collect();
-    reasons.sort_by(|a, b| b.calls.cmp(&a.calls).then_with(|| a.key.cmp(&b.key)));
-    let mut failures_by_agent: Vec<Tally> = agents.into_values().collect();
-    failures_by_agent.sort_by(|a, b| b.failed.cmp(&a.failed).then_with(|| a.key.cmp(&b.key)));
-
-    Ok(Overview {
-        from: timestamp(from)?,
-        to: timestamp(to)?,
-        bar_ms,
-        bars: bars_out,
-        failure_rate: totals.failure_rate(),
-        totals,
-        previous_failure_rate: previous.failure_rate(),
-        previous,
-        reasons,
-        failures_by_agent,
-        duration: read_spread(conn, Measure::Duration, from, to)?,
-        wait: read_spread(conn, Measure::Wait, from, to)?,
-        health: read_health(conn, from, to)?,
-    })
-}
-
-fn read_spread(conn: &Connection, measure: Measure, from: i64, to: i64) -> Result<Spread> {
-    let edges = measure.edges();
-    let mut counts = vec![0_i64; edges.len()];
-    for (span, start, end) in pieces(from, to) {
-        let mut stmt = conn.prepare_cached(
-            "SELECT step, sum(calls) FROM overview_spread
-             WHERE span = ?1 AND measure = ?2 AND at_ms >= ?3 AND at_ms < ?4 GROUP BY step",
-        )?;
-        let rows =
-            stmt.query_map(params![span, measure as i64, start, end], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?)))?;
-        for row in rows {
-            let (step, calls): (i64, i64) = row?;
-            if let Some(count) = counts.get_mut(step as usize) {
-                *count += calls;
+    for measure in [Measure::Duration, Measure::Wait] {
+        for (span, start, end) in pieces(from, to) {
+            let mut stmt = conn.prepare_cached(
+                "SELECT step, sum(calls) FROM overview_spread
+                 WHERE span = ?1 AND measure = ?2 AND at_ms >= ?3 AND at_ms < ?4 GROUP BY step",
+            )?;
+            let rows =
+                stmt.query_map(params![span, measure as i64, start, end], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?)))?;
+            for row in rows {
+                let (step, calls): (i64, i64) = row?;
+                counter.count_spread(measure, step, calls);
             }
         }
     }
+    counter.health = read_health(conn, from, to)?;
+    counter.finish()
+}
+
+/// A histogram from its steps' counts, with its percentiles.
+fn spread(measure: Measure, counts: &[i64]) -> Spread {
+    let edges = measure.edges();
     let steps: Vec<SpreadStep> = edges
         .iter()
         .enumerate()
@@ -285,7 +368,7 @@ fn read_spread(conn: &Connection, measure: Measure, from: i64, to: i64) -> Resul
             })
             .copied()
     };
-    Ok(Spread { p50: percentile(0.5), p90: percentile(0.9), p99: percentile(0.99), steps, count })
+    Spread { p50: percentile(0.5), p90: percentile(0.9), p99: percentile(0.99), steps, count }
 }
 
 fn read_health(conn: &Connection, from: i64, to: i64) -> Result<WebhookHealth> {

@@ -140,40 +140,53 @@ impl Where {
     }
 }
 
-fn like_pattern(text: &str) -> Value {
+/// A LIKE pattern matching `text` anywhere, its wildcards escaped with a backslash.
+pub fn like_pattern(text: &str) -> String {
     let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    Value::Text(format!("%{escaped}%"))
+    format!("%{escaped}%")
 }
 
-/// Which way to walk the index, and whether results come back reversed.
-struct Walk {
-    descending: bool,
-    reversed: bool,
+/// How a store reads a page: which way it walks its index, and whether the rows it reads
+/// come back reversed (a page `before` a cursor is read backwards, then turned around).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Walk {
+    pub descending: bool,
+    pub reversed: bool,
 }
 
-fn walk<C>(page: &PageRequest<C>) -> Walk {
-    let newest_first = page.order == Order::NewestFirst;
-    let backwards = page.after.is_none() && page.before.is_some();
-    Walk { descending: newest_first != backwards, reversed: backwards }
-}
-
-fn finish<T, C>(
-    mut items: Vec<T>,
-    page: &PageRequest<C>,
-    limit: usize,
-    reversed: bool,
-    cursor: impl Fn(&T) -> C,
-) -> Page<T, C> {
-    let more = items.len() > limit;
-    items.truncate(limit);
-    if reversed {
-        items.reverse();
+impl<C> PageRequest<C> {
+    pub fn walk(&self) -> Walk {
+        let newest_first = self.order == Order::NewestFirst;
+        let backwards = self.after.is_none() && self.before.is_some();
+        Walk { descending: newest_first != backwards, reversed: backwards }
     }
-    let (more_after, more_before) = if reversed { (true, more) } else { (more, page.after.is_some()) };
-    Page {
-        next: if more_after { items.last().map(&cursor) } else { None },
-        prev: if more_before { items.first().map(&cursor) } else { None },
-        items,
+
+    /// The limit a store reads (it reads one row more, to know whether more follow).
+    pub fn clamped_limit(&self) -> usize {
+        self.limit.clamp(1, MAX_PAGE) as usize
+    }
+
+    /// The cursor the page starts from, whichever way it goes.
+    pub fn cursor(&self) -> Option<&C> {
+        self.after.as_ref().or(self.before.as_ref())
+    }
+}
+
+impl<T, C> Page<T, C> {
+    /// The page from up to `clamped_limit() + 1` rows read along `request.walk()`.
+    pub fn from_rows(mut items: Vec<T>, request: &PageRequest<C>, cursor: impl Fn(&T) -> C) -> Self {
+        let (limit, reversed) = (request.clamped_limit(), request.walk().reversed);
+        let more = items.len() > limit;
+        items.truncate(limit);
+        if reversed {
+            items.reverse();
+        }
+        let (more_after, more_before) = if reversed { (true, more) } else { (more, request.after.is_some()) };
+        Page {
+            next: if more_after { items.last().map(&cursor) } else { None },
+            prev: if more_before { items.first().map(&cursor) } else { None },
+            items,
+        }
     }
 }
 
@@ -196,12 +209,12 @@ impl Store {
                 w.push("rowid IN (SELECT rowid FROM calls_search WHERE calls_search MATCH ?)", [Value::Text(phrase)]);
             } else {
                 // Too short for trigrams: a scan, which stops as soon as a page is full.
-                let pattern = like_pattern(text);
+                let pattern = Value::Text(like_pattern(text));
                 w.push("(call_id LIKE ? ESCAPE '\\' OR metadata LIKE ? ESCAPE '\\')", [pattern.clone(), pattern]);
             }
         }
-        let walk = walk(page);
-        if let Some(c) = page.after.as_ref().or(page.before.as_ref()) {
+        let walk = page.walk();
+        if let Some(c) = page.cursor() {
             let op = if walk.descending { "<" } else { ">" };
             w.push(
                 format!("(sort_ms, call_id) {op} (?, ?)"),
@@ -209,7 +222,7 @@ impl Store {
             );
         }
         let dir = if walk.descending { "DESC" } else { "ASC" };
-        let limit = page.limit.clamp(1, MAX_PAGE) as usize;
+        let limit = page.clamped_limit();
         let sql = format!(
             "SELECT {CALL_COLUMNS} FROM calls {} ORDER BY sort_ms {dir}, call_id {dir} LIMIT {}",
             w.sql(),
@@ -220,7 +233,7 @@ impl Store {
             let rows = stmt.query_map(params_from_iter(w.params.iter()), call_row)?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })?;
-        Ok(finish(items, page, limit, walk.reversed, |c: &CallRow| CallCursor {
+        Ok(Page::from_rows(items, page, |c: &CallRow| CallCursor {
             sort_ms: c.first_occurred_at.unix_millis(),
             call_id: c.record.call_id.clone(),
         }))
@@ -239,13 +252,13 @@ impl Store {
         }
         w.range("e.occurred_ms", &filter.range);
         if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            w.push("e.call_id LIKE ? ESCAPE '\\'", [like_pattern(text)]);
+            w.push("e.call_id LIKE ? ESCAPE '\\'", [Value::Text(like_pattern(text))]);
         }
         if !filter.include_hidden {
             w.push("e.hidden = 0", []);
         }
-        let walk = walk(page);
-        if let Some(c) = page.after.as_ref().or(page.before.as_ref()) {
+        let walk = page.walk();
+        if let Some(c) = page.cursor() {
             let op = if walk.descending { "<" } else { ">" };
             w.push(
                 format!("(e.occurred_ms, e.tie, e.id) {op} (?, ?, ?)"),
@@ -253,7 +266,7 @@ impl Store {
             );
         }
         let dir = if walk.descending { "DESC" } else { "ASC" };
-        let limit = page.limit.clamp(1, MAX_PAGE) as usize;
+        let limit = page.clamped_limit();
         let sql = format!(
             "SELECT {EVENT_COLUMNS}, e.tie FROM events e JOIN deliveries d ON d.id = e.id {}
              ORDER BY e.occurred_ms {dir}, e.tie {dir}, e.id {dir} LIMIT {}",
@@ -266,7 +279,7 @@ impl Store {
                 .query_map(params_from_iter(w.params.iter()), |row| Ok((event_row(row)?, row.get::<_, String>(15)?)))?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })?;
-        let page = finish(items, page, limit, walk.reversed, |(e, tie): &(EventRow, String)| EventCursor {
+        let page = Page::from_rows(items, page, |(e, tie): &(EventRow, String)| EventCursor {
             occurred_ms: e.occurred_at.unix_millis(),
             tie: tie.clone(),
             id: e.id,

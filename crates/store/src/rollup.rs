@@ -57,12 +57,12 @@ impl Measure {
 /// What one call adds to the rollups.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Contribution {
-    minute_ms: i64,
-    phase: &'static str,
-    ended_reason: String,
-    agent_id: String,
-    duration_ms: Option<i64>,
-    wait_ms: Option<i64>,
+    pub(crate) minute_ms: i64,
+    pub(crate) phase: &'static str,
+    pub(crate) ended_reason: String,
+    pub(crate) agent_id: String,
+    pub(crate) duration_ms: Option<i64>,
+    pub(crate) wait_ms: Option<i64>,
 }
 
 impl Contribution {

@@ -80,6 +80,6 @@ pub(crate) fn event_row(row: &Row) -> rusqlite::Result<EventRow> {
     })
 }
 
-pub(crate) fn headers_from_json(text: &str) -> Vec<(String, String)> {
+pub fn headers_from_json(text: &str) -> Vec<(String, String)> {
     serde_json::from_str(text).unwrap_or_default()
 }
