@@ -30,6 +30,7 @@ pub struct AlertStatus {
 
 enum Command {
     Settings(AlertSettings),
+    Follow(broadcast::Receiver<FeedItem>),
     CatchUpFinished,
     Seen,
     Show(Note),
@@ -69,6 +70,13 @@ impl Alerts {
 
     pub fn set_settings(&self, settings: AlertSettings) {
         let _ = self.commands.send(Command::Settings(settings));
+    }
+
+    /// Watches another feed from now on (a team's database instead of this computer's
+    /// store, or back). Claims stay in this computer's store: a call notified on this
+    /// desktop is never notified on it again, whichever feed brought it.
+    pub fn follow(&self, feed: broadcast::Receiver<FeedItem>) {
+        let _ = self.commands.send(Command::Follow(feed));
     }
 
     /// Catch-up has merged what it found: the failures among it become one summary.
@@ -117,6 +125,7 @@ impl Watcher {
                 command = commands.recv() => match command {
                     None => break,
                     Some(Command::Settings(settings)) => self.settings = settings,
+                    Some(Command::Follow(feed)) => self.feed = feed,
                     Some(Command::CatchUpFinished) => {
                         // What catch-up merged was published before it said it was done.
                         if !self.drain_feed().await {

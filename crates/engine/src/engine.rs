@@ -44,6 +44,10 @@ pub struct AppStatus {
     pub start_at_login: bool,
     /// What the last look at the subscriptions found wrong for this computer.
     pub subscription_problem: Option<SubscriptionProblem>,
+    /// Team mode: the database watched, without its password, once connected.
+    pub team_database: Option<String>,
+    /// Team mode: why the database is not watched now (it is tried again meanwhile).
+    pub team_error: Option<AppError>,
 }
 
 /// What runs now; settings say what should run after a restart.
@@ -61,6 +65,8 @@ pub(crate) struct Running {
     pub(crate) previous_key: Option<PreviousKey>,
     /// The events the subscriptions pointing here ask for (None: all), kept over restarts.
     pub(crate) event_filter: Option<std::collections::BTreeSet<String>>,
+    /// Why the team's database is not watched now.
+    pub(crate) team_error: Option<AppError>,
 }
 
 pub struct Engine {
@@ -74,6 +80,8 @@ pub struct Engine {
     pub(crate) alerts: std::sync::OnceLock<Alerts>,
     /// Retention's background task, once started.
     pub(crate) pruner: std::sync::OnceLock<crate::retention::Pruner>,
+    /// Team mode: the team's database, once connected (see team.rs).
+    pub(crate) team: std::sync::RwLock<Option<Arc<calleague_store_pg::PgStore>>>,
 }
 
 impl Engine {
@@ -88,6 +96,7 @@ impl Engine {
             catch_up: Arc::default(),
             alerts: std::sync::OnceLock::new(),
             pruner: std::sync::OnceLock::new(),
+            team: std::sync::RwLock::new(None),
         }
     }
 
@@ -95,8 +104,9 @@ impl Engine {
         &self.store
     }
 
-    /// Picks up where the last run left off: the account's key from the keychain, or demo.
-    pub async fn resume(&self) {
+    /// Picks up where the last run left off: the account's key from the keychain, the
+    /// demo, or the team's database.
+    pub async fn resume(self: &Arc<Self>) {
         self.start_retention().await;
         let mode = self.settings.lock().await.mode;
         match mode {
@@ -125,6 +135,7 @@ impl Engine {
                     self.running.lock().await.receiver_error = Some(e);
                 }
             }
+            Some(Mode::Team) => self.resume_team().await,
             None => {}
         }
     }
@@ -151,13 +162,16 @@ impl Engine {
             alerts: self.alerts.get().map(Alerts::status).unwrap_or_default(),
             start_at_login: settings.start_at_login,
             subscription_problem: running.subscription_problem.clone(),
+            team_database: self.team_address(),
+            team_error: running.team_error.clone(),
         }
     }
 
-    /// Whether a receiver runs now. Without waiting: a change in progress counts as
-    /// receiving (for the window's close button, which must not block).
+    /// Whether the app has work to do without its window: a receiver runs, or a team's
+    /// database is watched (its failures are notified). Without waiting: a change in
+    /// progress counts as working (for the window's close button, which must not block).
     pub fn receiving(&self) -> bool {
-        self.running.try_lock().map(|r| r.service.is_some()).unwrap_or(true)
+        self.team_store().is_some() || self.running.try_lock().map(|r| r.service.is_some()).unwrap_or(true)
     }
 
     /// Checks the key against the API, stores it in the keychain, starts receiving.
@@ -349,14 +363,14 @@ impl Engine {
         crate::service::close_store(self.store.clone()).await;
     }
 
-    async fn stop_demo(&self) {
+    pub(crate) async fn stop_demo(&self) {
         let demo = self.running.lock().await.demo.take();
         if let Some(demo) = demo {
             demo.stop().await;
         }
     }
 
-    async fn stop_receiver(&self) {
+    pub(crate) async fn stop_receiver(&self) {
         let service = self.running.lock().await.service.take();
         if let Some(service) = service {
             service.shutdown().await;
@@ -381,7 +395,7 @@ impl Engine {
     }
 
     /// Keychain calls block on D-Bus: off the async workers.
-    async fn keychain<T: Send + 'static>(
+    pub(crate) async fn keychain<T: Send + 'static>(
         &self,
         call: impl FnOnce(&dyn Keychain) -> Result<T, KeychainError> + Send + 'static,
     ) -> Result<T, KeychainError> {

@@ -72,9 +72,14 @@ impl Engine {
                 );
             }
         }
-        let store = self.store().clone();
+        // From the team's database in team mode: its async reads driven from this blocking
+        // task, which writes the file.
+        let (store, team, runtime) = (self.store().clone(), self.team_store(), tokio::runtime::Handle::current());
         let work = move || -> AppResult<u64> {
-            let total = store.export_count(request.what, request.range)?;
+            let total = match &team {
+                Some(team) => runtime.block_on(team.export_count(request.what, request.range))?,
+                None => store.export_count(request.what, request.range)?,
+            };
             progress(ExportProgress { written: 0, total });
             let part = part_path(&target);
             let save_error = |e: std::io::Error| {
@@ -83,13 +88,18 @@ impl Engine {
             let file = std::fs::File::create(&part).map_err(save_error)?;
             let mut out = BufWriter::new(file);
             let mut last = Instant::now();
-            let result = store.export_with(request.what, request.format, request.range, &mut out, |written| {
+            let on_row = |written| {
                 if last.elapsed() >= REPORT_EVERY {
                     last = Instant::now();
                     progress(ExportProgress { written, total: total.max(written) });
                 }
                 !cancel.load(Ordering::Relaxed)
-            });
+            };
+            let (what, format, range) = (request.what, request.format, request.range);
+            let result = match &team {
+                Some(team) => runtime.block_on(team.export_with(what, format, range, &mut out, on_row)),
+                None => store.export_with(what, format, range, &mut out, on_row),
+            };
             let finished = result.map_err(AppError::from).and_then(|rows| {
                 let file = out.into_inner().map_err(|e| save_error(e.into_error()))?;
                 file.sync_all().map_err(save_error)?;

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use calleague_store::{FeedItem, Store};
+use calleague_store::FeedItem;
 use serde::Serialize;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::broadcast::Receiver;
@@ -21,10 +21,13 @@ pub struct FeedBatch {
     pub resync: bool,
 }
 
-/// Forwards the store's feed in batches to `send` until it returns false (the window went
-/// away) or the store closes. `send` is the window's IPC channel in the app.
-pub fn forward(store: &Store, mut send: impl FnMut(FeedBatch) -> bool + Send + 'static) -> tokio::task::JoinHandle<()> {
-    let mut feed = store.subscribe();
+/// Forwards a store's feed (`Engine::subscribe_feed`) in batches to `send` until it
+/// returns false (the window went away) or the store closes. `send` is the window's IPC
+/// channel in the app.
+pub fn forward(
+    mut feed: Receiver<FeedItem>,
+    mut send: impl FnMut(FeedBatch) -> bool + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let now = Instant::now();
         let mut last_sent = now.checked_sub(MAX_WAIT).unwrap_or(now);

@@ -16,6 +16,10 @@ const SERVICE: &str = "calleague-monitor";
 pub enum Entry {
     ApiKey,
     ApiBase,
+    /// Team mode: the database's address (never with its password) ...
+    TeamDatabase,
+    /// ... and the read-only role's password, beside it for the same reason as the key's address.
+    TeamPassword,
 }
 
 impl Entry {
@@ -23,6 +27,8 @@ impl Entry {
         match self {
             Self::ApiKey => "api-key",
             Self::ApiBase => "api-base",
+            Self::TeamDatabase => "team-database",
+            Self::TeamPassword => "team-password",
         }
     }
 }

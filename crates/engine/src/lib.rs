@@ -13,6 +13,8 @@
 //! - [`export`]: calls or events of a time range to a file, with progress and cancel.
 //! - receiver settings and retention: the Settings page's sections, each applied all or
 //!   nothing; retention prunes in the background.
+//! - team mode: the window on a team's PostgreSQL database (read-only), its address and
+//!   password in the keychain, notifications following the team's feed.
 //! - [`AppError`]: every failure as `{code, message}`, the code one of [`ErrorCode`].
 //!
 //! `docs/architecture.md` shows where this sits between the crates below and the app above.
@@ -30,6 +32,7 @@ mod retention;
 mod service;
 mod settings;
 mod subscriptions;
+mod team;
 
 pub use calleague_alerts::{AlertSettings, AlertStatus, Pause};
 pub use calleague_error_code::ErrorCode;

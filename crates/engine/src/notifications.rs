@@ -22,7 +22,11 @@ impl Engine {
     pub async fn start_notifications(&self, notifier: Arc<dyn Notifier>) {
         let settings = self.settings.lock().await.notifications.clone();
         let store = self.store().clone();
-        self.alerts.get_or_init(|| Alerts::start(store, notifier, settings));
+        let alerts = self.alerts.get_or_init(|| Alerts::start(store, notifier, settings));
+        // Team mode connected first: the notifications follow the team's feed.
+        if let Some(team) = self.team_store() {
+            alerts.follow(team.subscribe());
+        }
     }
 
     /// The watcher, for the tray's unseen count.
@@ -86,10 +90,16 @@ impl Engine {
         if self.update_settings(|s| s.background_notice_shown = true).await.is_err() {
             return;
         }
+        let team = self.team_store().is_some();
         if let Some(alerts) = self.alerts.get() {
             alerts.show(Note {
-                summary: "Calleague Monitor is still receiving".into(),
-                body: "Calls are received and failures notified while the window is closed. Quit from the tray icon's menu.".into(),
+                summary: if team { "Calleague Monitor is still watching" } else { "Calleague Monitor is still receiving" }.into(),
+                body: if team {
+                    "The team's failed calls are notified while the window is closed. Quit from the tray icon's menu."
+                } else {
+                    "Calls are received and failures notified while the window is closed. Quit from the tray icon's menu."
+                }
+                .into(),
                 open_call: None,
             });
         }

@@ -16,6 +16,8 @@ pub enum Mode {
     Account,
     /// The built-in simulator plays calls; nothing leaves the machine.
     Demo,
+    /// A team's PostgreSQL database, written by receivers on servers, watched read-only.
+    Team,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -48,6 +48,12 @@ error_codes! {
     StoreCorrupt = "store_corrupt",
     /// An export could not be written.
     StoreExport = "store_export",
+    /// The team's database address cannot be used as typed (not a connection string, a
+    /// password in it).
+    TeamDatabaseInvalid = "team_database_invalid",
+    /// The team's database cannot be reached, refused the login, or holds no Calleague
+    /// schema yet.
+    TeamDatabaseUnavailable = "team_database_unavailable",
 
     // Calleague's REST API (or the simulator standing in for it).
     /// Calleague refused the API key (401/403).

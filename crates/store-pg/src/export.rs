@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use calleague_events::Timestamp;
-use calleague_store::{ExportFormat, ExportWhat, ExportWriter, Result, TimeRange};
+use calleague_store::{ExportFormat, ExportWhat, ExportWriter, Result, StoreError, TimeRange};
 
 use crate::read::{call_row, event_row, CALL_COLUMNS, EVENT_COLUMNS};
 use crate::PgStore;
@@ -22,6 +22,32 @@ impl PgStore {
         format: ExportFormat,
         range: TimeRange,
         out: &mut impl Write,
+    ) -> Result<u64> {
+        self.export_with(what, format, range, out, |_| true).await
+    }
+
+    /// How many rows [`PgStore::export`] would write for `range`: the total for a progress bar.
+    pub async fn export_count(&self, what: ExportWhat, range: TimeRange) -> Result<u64> {
+        let from = range.from.map_or(i64::MIN, Timestamp::unix_millis);
+        let to = range.to.map_or(i64::MAX, Timestamp::unix_millis);
+        let sql = match what {
+            ExportWhat::Calls => "SELECT count(*) FROM calls WHERE event_count > 0 AND sort_ms >= $1 AND sort_ms < $2",
+            ExportWhat::Events => "SELECT count(*) FROM events WHERE occurred_ms >= $1 AND occurred_ms < $2",
+        };
+        let client = self.client().await?;
+        let row = client.query_one(sql, &[&from, &to]).await.map_err(crate::unavailable)?;
+        Ok(row.get::<_, i64>(0) as u64)
+    }
+
+    /// [`PgStore::export`], telling `on_row` how many rows are written so far after each
+    /// one; when it answers false the export stops with [`StoreError::Cancelled`].
+    pub async fn export_with(
+        &self,
+        what: ExportWhat,
+        format: ExportFormat,
+        range: TimeRange,
+        out: &mut impl Write,
+        mut on_row: impl FnMut(u64) -> bool,
     ) -> Result<u64> {
         let from = range.from.map_or(i64::MIN, Timestamp::unix_millis);
         let to = range.to.map_or(i64::MAX, Timestamp::unix_millis);
@@ -47,6 +73,9 @@ impl PgStore {
                         writer.call(&call)?;
                         after = (call.sort_ms, call.record.call_id);
                         count += 1;
+                        if !on_row(count) {
+                            return Err(StoreError::Cancelled);
+                        }
                     }
                     if (rows.len() as i64) < PAGE {
                         break;
@@ -74,6 +103,9 @@ impl PgStore {
                         writer.event(&event)?;
                         after = (event.occurred_at.unix_millis(), row.get(15), event.id);
                         count += 1;
+                        if !on_row(count) {
+                            return Err(StoreError::Cancelled);
+                        }
                     }
                     if (rows.len() as i64) < PAGE {
                         break;

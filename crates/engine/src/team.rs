@@ -1,0 +1,186 @@
+//! Team mode: the window shows a team's PostgreSQL database, which receivers on servers
+//! write (`calleague-receiver serve --database`), read with a read-only role. This
+//! computer receives nothing itself; its failure notifications follow the team's live
+//! feed and are remembered in this computer's own store, so a call is never notified twice
+//! on one desktop.
+//!
+//! The database's address and the role's password rest in the keychain, side by side (as
+//! the API key and its address do): the settings file never decides where a password goes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use calleague_error_code::ErrorCode;
+use calleague_store::{FeedItem, TimelineReader};
+use calleague_store_pg::{DatabaseUrl, PgOptions, PgStore};
+use tokio::sync::broadcast;
+
+use crate::error::{AppError, AppResult};
+use crate::keychain::Entry;
+use crate::settings::Mode;
+use crate::Engine;
+
+/// How long connecting to the team's database may take before the form says why not.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// A window reads a page at a time: a few connections are plenty.
+const VIEWER_CONNECTIONS: usize = 4;
+/// How often a database that could not be reached at start is tried again.
+const RETRY_EVERY: Duration = Duration::from_secs(5);
+
+/// The team's database as typed, checked: a connection string without a password.
+fn checked_address(database: &str) -> AppResult<DatabaseUrl> {
+    let invalid = |message: String| AppError::new(ErrorCode::TeamDatabaseInvalid, message);
+    let url: DatabaseUrl =
+        database.trim().parse().map_err(|e: String| invalid(format!("The database address: {e}.")))?;
+    if url.has_password() {
+        return Err(invalid(
+            "Leave the password out of the address and type it in the password field: the address is shown, the password is kept only in the keychain.".into(),
+        ));
+    }
+    Ok(url)
+}
+
+async fn connect(mut url: DatabaseUrl, password: &str) -> AppResult<Arc<PgStore>> {
+    if !password.is_empty() {
+        url.set_password(password);
+    }
+    let options =
+        PgOptions { max_connections: VIEWER_CONNECTIONS, connect_timeout: CONNECT_TIMEOUT, ..PgOptions::default() };
+    // The store's messages show the address without its password.
+    PgStore::connect_viewer(&url, options).await.map_err(|e| {
+        AppError::new(ErrorCode::TeamDatabaseUnavailable, format!("Cannot watch the team's database: {e}"))
+    })
+}
+
+impl Engine {
+    /// What the window reads: the team's database in team mode, else this computer's store.
+    pub fn reader(&self) -> Arc<dyn TimelineReader> {
+        match self.team_store() {
+            Some(team) => team,
+            None => Arc::new(self.store().clone()),
+        }
+    }
+
+    /// The live feed the window follows: the team's commits, or this computer's.
+    pub fn subscribe_feed(&self) -> broadcast::Receiver<FeedItem> {
+        match self.team_store() {
+            Some(team) => team.subscribe(),
+            None => self.store().subscribe(),
+        }
+    }
+
+    pub(crate) fn team_store(&self) -> Option<Arc<PgStore>> {
+        self.team.read().ok().and_then(|t| t.clone())
+    }
+
+    /// Checks the address, connects with the password (which must be able to read the
+    /// team's calls), keeps both in the keychain and switches the window to the team's
+    /// database. This computer stops receiving (and leaves the demo).
+    pub async fn connect_team(&self, database: String, password: String) -> AppResult<()> {
+        let url = checked_address(&database)?;
+        let store = connect(url, &password).await?;
+        let (address, stored_password) = (database.trim().to_owned(), password);
+        self.keychain(move |k| k.save(Entry::TeamDatabase, &address)).await?;
+        self.keychain(move |k| k.save(Entry::TeamPassword, &stored_password)).await?;
+        self.stop_demo().await;
+        self.stop_receiver().await;
+        {
+            let mut running = self.running.lock().await;
+            running.key = None;
+            running.team_error = None;
+        }
+        self.watch_team(Some(store));
+        self.update_settings(|s| s.mode = Some(Mode::Team)).await
+    }
+
+    /// Back to this computer's own store; the address and password leave the keychain.
+    pub async fn leave_team(&self) -> AppResult<()> {
+        self.keychain(|k| k.remove(Entry::TeamPassword)).await?;
+        self.keychain(|k| k.remove(Entry::TeamDatabase)).await?;
+        self.watch_team(None);
+        self.running.lock().await.team_error = None;
+        self.update_settings(|s| s.mode = None).await
+    }
+
+    /// Team mode after a restart: the address and password from the keychain. A database
+    /// that cannot be reached is tried again in the background; the status says why meanwhile.
+    pub(crate) async fn resume_team(self: &Arc<Self>) {
+        let loaded = async {
+            let address = self.keychain(|k| k.load(Entry::TeamDatabase)).await?;
+            let password = self.keychain(|k| k.load(Entry::TeamPassword)).await?;
+            Ok::<_, AppError>((address, password))
+        };
+        let (address, password) = match loaded.await {
+            Ok((Some(address), password)) => (address, password.unwrap_or_default()),
+            Ok((None, _)) => {
+                return self.running.lock().await.team_error = Some(AppError::new(
+                    ErrorCode::KeyMissing,
+                    "The team database's address was not found in the keychain. If your keychain is locked, unlock it and restart; otherwise connect to the team's database again.",
+                ))
+            }
+            Err(e) => return self.running.lock().await.team_error = Some(e),
+        };
+        let url = match checked_address(&address) {
+            Ok(url) => url,
+            Err(e) => return self.running.lock().await.team_error = Some(e),
+        };
+        let engine = self.clone();
+        tokio::spawn(async move {
+            loop {
+                match connect(url.clone(), &password).await {
+                    Ok(store) => {
+                        engine.running.lock().await.team_error = None;
+                        // Left team mode while connecting: not needed any more.
+                        if engine.settings.lock().await.mode == Some(Mode::Team) {
+                            engine.watch_team(Some(store));
+                        }
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::warn!(code = %e.code, message = %e.message, "team database: retrying");
+                        engine.running.lock().await.team_error = Some(e);
+                    }
+                }
+                tokio::time::sleep(RETRY_EVERY).await;
+                if engine.settings.lock().await.mode != Some(Mode::Team) {
+                    return;
+                }
+            }
+        });
+    }
+
+    /// Switches what the window and the notifications follow. The notifications move to
+    /// the new feed before the old store goes (its feed closing must not stop them).
+    fn watch_team(&self, store: Option<Arc<PgStore>>) {
+        let feed = match &store {
+            Some(team) => team.subscribe(),
+            None => self.store().subscribe(),
+        };
+        if let Some(alerts) = self.alerts.get() {
+            alerts.follow(feed);
+        }
+        let previous = self.team.write().map(|mut t| std::mem::replace(&mut *t, store));
+        drop(previous);
+    }
+
+    /// The team's database as the status shows it: the address, never the password.
+    pub(crate) fn team_address(&self) -> Option<String> {
+        self.team_store().map(|t| t.url().to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_with_its_password_is_refused_without_showing_it() {
+        let e = checked_address("postgres://viewer:s3cret-pw@db.internal:5432/calleague").unwrap_err();
+        assert_eq!(e.code, ErrorCode::TeamDatabaseInvalid);
+        assert!(!e.message.contains("s3cret-pw"), "{}", e.message);
+        let e = checked_address("not a database").unwrap_err();
+        assert_eq!(e.code, ErrorCode::TeamDatabaseInvalid);
+        assert!(e.message.starts_with("The database address:"), "{}", e.message);
+        assert!(checked_address(" postgres://viewer@db.internal:5432/calleague ").is_ok());
+    }
+}
