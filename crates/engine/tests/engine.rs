@@ -24,8 +24,8 @@ fn setup() -> Setup {
 }
 
 impl Setup {
-    fn engine(&self) -> Engine {
-        Engine::new(self.store.clone(), self.keychain.clone(), self.dir.path().to_path_buf())
+    fn engine(&self) -> Arc<Engine> {
+        Arc::new(Engine::new(self.store.clone(), self.keychain.clone(), self.dir.path().to_path_buf()))
     }
 }
 
@@ -82,7 +82,7 @@ async fn connecting_checks_the_key_keeps_it_in_the_keychain_and_receives() {
     assert!(edited.contains("attacker.example"));
     std::fs::write(&settings, edited).unwrap();
     let store = Store::open(s.dir.path().join("monitor.db"), StoreOptions::default()).unwrap();
-    let again = Engine::new(store, s.keychain.clone(), s.dir.path().to_path_buf());
+    let again = Arc::new(Engine::new(store, s.keychain.clone(), s.dir.path().to_path_buf()));
     again.resume().await;
     assert!(again.status().await.receiver_url.is_some(), "receiving again after a restart");
     assert_eq!(again.client().await.unwrap().config().base_url, sim.url());
@@ -336,7 +336,7 @@ async fn receiver_settings_apply_all_or_nothing_and_survive_a_restart() {
     engine.shutdown().await;
 
     let store = Store::open(s.dir.path().join("monitor.db"), StoreOptions::default()).unwrap();
-    let again = Engine::new(store, s.keychain.clone(), s.dir.path().to_path_buf());
+    let again = Arc::new(Engine::new(store, s.keychain.clone(), s.dir.path().to_path_buf()));
     assert_eq!(again.receiver_settings().await, wanted, "saved");
     again.resume().await;
     assert_eq!(again.status().await.receiver_url.as_deref(), Some(url.as_str()));

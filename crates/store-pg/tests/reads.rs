@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use calleague_events::{parse_delivery, CallPhase, Timestamp};
 use calleague_store::{
-    CallCursor, CallDetail, CallFilter, CallRow, DeliverySink, IncomingDelivery, Order, Overview, Page, PageRequest,
-    QuarantineItem, SecurityEntry, Source, Store, StoreOptions, TimeRange, TimelineReader, UptimeLog,
+    CallCursor, CallDetail, CallFilter, CallRow, DeliverySink, IncomingDelivery, IngestOutcome, Order, Overview, Page,
+    PageRequest, QuarantineItem, SecurityEntry, Source, Store, StoreOptions, TimeRange, TimelineReader, UptimeLog,
 };
 use calleague_store_pg::{DatabaseUrl, PgOptions, PgStore};
 use calleague_testkit::{rfc3339_millis, TestPostgres};
@@ -178,6 +178,8 @@ async fn feed(sink: &dyn DeliverySink, uptime: &dyn UptimeLog, plan: &Plan) {
     let second = uptime.start_uptime(at(T - 2 * MINUTE), std::time::Duration::from_secs(10)).await.unwrap();
     uptime.end_uptime(second, at(T + 200 * MINUTE)).await.unwrap();
 
+    // What each send is answered: stored the first time, a repeat after (its attempts counted).
+    let mut sent: std::collections::HashMap<Option<String>, i64> = Default::default();
     for send in &plan.sends {
         let item = IncomingDelivery {
             received_at: at(send.received_ms),
@@ -188,7 +190,16 @@ async fn feed(sink: &dyn DeliverySink, uptime: &dyn UptimeLog, plan: &Plan) {
             hidden: send.hidden,
             source: send.source,
         };
-        sink.ingest(item).await.unwrap();
+        let id = item.parsed.delivery_id.clone();
+        let outcome = sink.ingest(item).await.unwrap();
+        let attempts = sent.entry(id.clone()).and_modify(|n| *n += 1).or_insert(1);
+        match outcome {
+            IngestOutcome::Stored(event) => assert_eq!((event.delivery_id, *attempts), (id, 1)),
+            IngestOutcome::Duplicate { attempts: counted, .. } => {
+                assert_eq!((counted, *attempts > 1), (*attempts, true))
+            }
+            other => panic!("{id:?}: {other:?}"),
+        }
     }
     for (n, reason) in ["not JSON", "no event", "not JSON"].into_iter().enumerate() {
         let item = QuarantineItem {

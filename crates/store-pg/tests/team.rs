@@ -40,8 +40,12 @@ async fn a_read_only_viewer_follows_the_receivers_live_and_cannot_write() {
     let pg = TestPostgres::start().expect("a PostgreSQL server for the test");
     pg.create_database("calleague").unwrap();
     pg.psql("calleague", &roles_sql()).expect("the roles of docs/team-mode.md apply as written");
-    let as_role =
-        |role: &str| -> DatabaseUrl { format!("postgres://{role}@127.0.0.1:{}/calleague", pg.port).parse().unwrap() };
+    // The passwords the roles block sets.
+    let as_role = |role: &str| -> DatabaseUrl {
+        let mut url: DatabaseUrl = format!("postgres://{role}@127.0.0.1:{}/calleague", pg.port).parse().unwrap();
+        url.set_password(&format!("change-me-{}", role.trim_start_matches("calleague_")));
+        url
+    };
 
     // A viewer before any receiver made the schema: a clear refusal.
     let early = PgStore::connect_viewer(&as_role("calleague_viewer"), PgOptions::default()).await.err().unwrap();

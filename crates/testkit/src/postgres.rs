@@ -117,6 +117,12 @@ impl TestPostgres {
                 .arg(pg.data())
                 .output()?,
         )?;
+        // The superuser (the tests' own set-up) needs no password; every other role must
+        // give its own, as on a real server: a wrong one is refused.
+        std::fs::write(
+            pg.data().join("pg_hba.conf"),
+            "local all all trust\nhost all postgres 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 scram-sha-256\n",
+        )?;
         pg.start_server()?;
         Ok(pg)
     }

@@ -1,0 +1,171 @@
+//! The engine in team mode over a real PostgreSQL server (Debian's, started for the test):
+//! a receiver's store writes, the engine watches with the read-only role of
+//! docs/team-mode.md. Only the keychain is the in-memory fake (the real one is tested end
+//! to end under GNOME Keyring, tests/e2e/team.test.mjs).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use calleague_alerts::MemoryNotifier;
+use calleague_engine::{Engine, Entry, ErrorCode, Keychain, MemoryKeychain, Mode};
+use calleague_events::{parse_delivery, Timestamp};
+use calleague_store::{CallFilter, IncomingDelivery, Order, PageRequest, Source, Store, StoreOptions};
+use calleague_store_pg::{DatabaseUrl, PgOptions, PgStore};
+use calleague_testkit::TestPostgres;
+
+/// The roles block of docs/team-mode.md, as a reader would paste it.
+fn roles_sql() -> String {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/team-mode.md")).unwrap();
+    let marked = doc.split("<!-- roles.sql").nth(1).expect("docs/team-mode.md marks its roles block");
+    marked.split("```sql").nth(1).unwrap().split("```").next().unwrap().to_owned()
+}
+
+fn delivery(event: &str, delivery_id: &str, call_id: &str) -> IncomingDelivery {
+    let body = format!(
+        r#"{{"event":"{event}","deliveryId":"{delivery_id}","occurredAt":"{}","data":{{"callId":"{call_id}","agentId":"ag_team","endedReason":"busy"}}}}"#,
+        Timestamp::now()
+    )
+    .into_bytes();
+    IncomingDelivery {
+        received_at: Timestamp::now(),
+        peer: None,
+        headers: Vec::new(),
+        parsed: parse_delivery(&body).unwrap(),
+        body,
+        hidden: false,
+        source: Source::Webhook,
+    }
+}
+
+async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    for _ in 0..250 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{what}: not within 5 s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_engine_watches_the_team_database_and_notifies_each_failure_once_here() {
+    let pg = TestPostgres::start().expect("a PostgreSQL server for the test");
+    pg.create_database("calleague").unwrap();
+    pg.psql("calleague", &roles_sql()).unwrap();
+    let port = pg.port;
+    let mut writer_url: DatabaseUrl =
+        format!("postgres://calleague_writer@127.0.0.1:{port}/calleague").parse().unwrap();
+    writer_url.set_password("change-me-writer");
+    let receiver = PgStore::connect(&writer_url, PgOptions::default()).await.unwrap();
+    receiver.ingest(delivery("call.started", "dl_before", "cl_before")).await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let local = Store::open(dir.path().join("monitor.db"), StoreOptions::default()).unwrap();
+    let keychain = Arc::new(MemoryKeychain::default());
+    let engine = Arc::new(Engine::new(local.clone(), keychain.clone(), dir.path().to_path_buf()));
+    let notes = Arc::new(MemoryNotifier::default());
+    engine.start_notifications(notes.clone()).await;
+    let address = format!("postgres://calleague_viewer@127.0.0.1:{port}/calleague");
+
+    // A password in the address, a wrong password: refused, nothing kept, nothing shown.
+    let e = engine
+        .connect_team(format!("postgres://calleague_viewer:change-me-viewer@127.0.0.1:{port}/calleague"), String::new())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::TeamDatabaseInvalid);
+    assert!(!e.message.contains("change-me-viewer"), "{}", e.message);
+    let e = engine.connect_team(address.clone(), "wrong".into()).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::TeamDatabaseUnavailable);
+    assert!(e.message.contains("password authentication failed"), "{}", e.message);
+    assert_eq!(keychain.load(Entry::TeamPassword).unwrap(), None);
+    assert_eq!(engine.status().await.mode, None);
+
+    engine.connect_team(format!(" {address} "), "change-me-viewer".into()).await.unwrap();
+    assert_eq!(keychain.load(Entry::TeamDatabase).unwrap().as_deref(), Some(address.as_str()));
+    assert_eq!(keychain.load(Entry::TeamPassword).unwrap().as_deref(), Some("change-me-viewer"));
+    let status = engine.status().await;
+    assert_eq!(status.mode, Some(Mode::Team));
+    assert_eq!(status.team_database.as_deref(), Some(address.as_str()), "shown without a password");
+    assert!(engine.receiving(), "watching keeps the app running without its window");
+    let settings = std::fs::read_to_string(dir.path().join("settings.json")).unwrap();
+    assert!(
+        !settings.contains("change-me-viewer") && !settings.contains(&address),
+        "the settings hold neither: {settings}"
+    );
+
+    // The window reads the team's calls, and follows its commits.
+    let page =
+        engine.reader().calls_page(CallFilter::default(), PageRequest::first(Order::OldestFirst, 10)).await.unwrap();
+    assert_eq!(page.items.iter().map(|c| c.record.call_id.as_str()).collect::<Vec<_>>(), ["cl_before"]);
+    let mut feed = engine.subscribe_feed();
+    receiver.ingest(delivery("call.failed", "dl_failed", "cl_team")).await.unwrap();
+    let item = tokio::time::timeout(Duration::from_secs(5), feed.recv()).await.expect("the commit, live").unwrap();
+    assert!(
+        matches!(item, calleague_store::FeedItem::Event { ref call, .. } if call.as_ref().is_some_and(|c| c.record.call_id == "cl_team"))
+    );
+
+    // The failure is notified once, and remembered in this computer's own store.
+    eventually("the note", async || notes.shown().len() == 1).await;
+    receiver.ingest(delivery("call.failed", "dl_failed_again", "cl_team")).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(notes.shown().iter().map(|n| n.summary.as_str()).collect::<Vec<_>>(), ["Call failed: ag_team"]);
+    assert_eq!(local.alert_claimed("cl_team").unwrap().as_deref(), Some("notified"));
+    assert!(local.call("cl_team").unwrap().is_none(), "the team's calls stay in its database");
+
+    // Restarted: watching again, from the keychain, in the background.
+    let again = Arc::new(Engine::new(local.clone(), keychain.clone(), dir.path().to_path_buf()));
+    again.resume().await;
+    eventually("watching again", async || again.status().await.team_database.is_some()).await;
+    let counts = again.reader().counts(Timestamp::from_unix_millis(0).unwrap()).await.unwrap();
+    assert_eq!((counts.calls, counts.calls_failed, counts.deliveries_total), (2, 1, 3));
+
+    // Leaving: back to this computer's store; the address and password leave the keychain.
+    again.leave_team().await.unwrap();
+    assert_eq!(keychain.load(Entry::TeamDatabase).unwrap(), None);
+    assert_eq!(keychain.load(Entry::TeamPassword).unwrap(), None);
+    let status = again.status().await;
+    assert_eq!((status.mode, status.team_database), (None, None));
+    let page =
+        again.reader().calls_page(CallFilter::default(), PageRequest::first(Order::OldestFirst, 10)).await.unwrap();
+    assert!(page.items.is_empty(), "this computer's own store: empty");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_down_at_start_is_retried_and_the_status_says_why() {
+    let pg = TestPostgres::start().expect("a PostgreSQL server for the test");
+    pg.create_database("calleague").unwrap();
+    pg.psql("calleague", &roles_sql()).unwrap();
+    let port = pg.port;
+    let mut writer_url: DatabaseUrl =
+        format!("postgres://calleague_writer@127.0.0.1:{port}/calleague").parse().unwrap();
+    writer_url.set_password("change-me-writer");
+    drop(PgStore::connect(&writer_url, PgOptions::default()).await.unwrap()); // the schema
+
+    let dir = tempfile::tempdir().unwrap();
+    let local = Store::open(dir.path().join("monitor.db"), StoreOptions::default()).unwrap();
+    let keychain = Arc::new(MemoryKeychain::default());
+    let engine = Arc::new(Engine::new(local.clone(), keychain.clone(), dir.path().to_path_buf()));
+    engine
+        .connect_team(format!("postgres://calleague_viewer@127.0.0.1:{port}/calleague"), "change-me-viewer".into())
+        .await
+        .unwrap();
+
+    pg.stop().unwrap();
+    let again = Arc::new(Engine::new(local, keychain, dir.path().to_path_buf()));
+    again.resume().await;
+    eventually("the reason, in the status", async || again.status().await.team_error.is_some()).await;
+    let status = again.status().await;
+    assert_eq!(status.mode, Some(Mode::Team));
+    assert_eq!(status.team_error.unwrap().code, ErrorCode::TeamDatabaseUnavailable);
+    assert!(status.team_database.is_none());
+    pg.restart().unwrap();
+    for _ in 0..150 {
+        if again.status().await.team_database.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let status = again.status().await;
+    assert!(status.team_database.is_some(), "watching once the database is back: {:?}", status.team_error);
+    assert!(status.team_error.is_none());
+}
