@@ -5,6 +5,8 @@ const COMMANDS: &[&str] = &[
     "connect_account",
     "remove_key",
     "start_demo",
+    "connect_team",
+    "leave_team",
     "leave_demo",
     "set_port",
     "suggest_port",

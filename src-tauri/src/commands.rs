@@ -18,7 +18,7 @@ use calleague_engine::{
 use calleague_events::Timestamp;
 use calleague_store::{
     CallCursor, CallDetail, CallFilter, CallRow, Facets, Overview, Page, PageRequest, QuarantineRow, SecurityRow,
-    StatusCounts,
+    StatusCounts, StoreFuture, TimelineReader,
 };
 use tauri::ipc::Channel;
 use tauri::State;
@@ -34,19 +34,13 @@ async fn logged<T>(command: &'static str, work: impl Future<Output = AppResult<T
     result
 }
 
-/// Store reads block on SQLite; keep them off the async workers.
-async fn read<T: Send + 'static>(
-    command: &'static str,
-    engine: &Engine,
-    f: impl FnOnce(&calleague_store::Store) -> calleague_store::Result<T> + Send + 'static,
-) -> AppResult<T> {
-    let store = engine.store().clone();
-    let work = async move {
-        tauri::async_runtime::spawn_blocking(move || f(&store).map_err(AppError::from))
-            .await
-            .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))?
-    };
-    logged(command, work).await
+/// A read of what the window shows, from this computer's store or the team's database.
+async fn read<T, F>(command: &'static str, engine: &Engine, f: F) -> AppResult<T>
+where
+    F: for<'r> FnOnce(&'r dyn TimelineReader) -> StoreFuture<'r, T>,
+{
+    let reader = engine.reader();
+    logged(command, async { f(reader.as_ref()).await.map_err(AppError::from) }).await
 }
 
 /// Runs an engine action, then answers with the status it leaves.
@@ -76,6 +70,17 @@ pub async fn connect_account(
 #[tauri::command]
 pub async fn remove_key(engine: EngineState<'_>) -> AppResult<AppStatus> {
     act("remove_key", &engine, engine.remove_key()).await
+}
+
+/// Watches a team's PostgreSQL database (read-only) instead of receiving here.
+#[tauri::command]
+pub async fn connect_team(engine: EngineState<'_>, database: String, password: String) -> AppResult<AppStatus> {
+    act("connect_team", &engine, engine.connect_team(database, password)).await
+}
+
+#[tauri::command]
+pub async fn leave_team(engine: EngineState<'_>) -> AppResult<AppStatus> {
+    act("leave_team", &engine, engine.leave_team()).await
 }
 
 #[tauri::command]
@@ -115,13 +120,13 @@ pub async fn calls_page(
     filter: CallFilter,
     page: PageRequest<CallCursor>,
 ) -> AppResult<Page<CallRow, CallCursor>> {
-    read("calls_page", &engine, move |store| store.calls_page(&filter, &page)).await
+    read("calls_page", &engine, move |store| store.calls_page(filter, page)).await
 }
 
 #[tauri::command]
 pub async fn call_detail(engine: EngineState<'_>, call_id: String) -> AppResult<CallDetail> {
     let id = call_id.clone();
-    let found = read("call_detail", &engine, move |store| store.call_detail(&id)).await?;
+    let found = read("call_detail", &engine, move |store| store.call_detail(id)).await?;
     let missing = || AppError::new(ErrorCode::NotFound, format!("no call {call_id}"));
     logged("call_detail", async { found.ok_or_else(missing) }).await
 }
@@ -161,7 +166,7 @@ pub async fn security_log(engine: EngineState<'_>, before_id: Option<i64>, limit
 /// Opens the window's live feed: batches of committed deliveries until the window goes.
 #[tauri::command]
 pub async fn subscribe_feed(engine: EngineState<'_>, on_batch: Channel<FeedBatch>) -> AppResult<()> {
-    feed::forward(engine.store(), move |batch| on_batch.send(batch).is_ok());
+    feed::forward(engine.subscribe_feed(), move |batch| on_batch.send(batch).is_ok());
     Ok(())
 }
 

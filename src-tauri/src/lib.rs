@@ -48,6 +48,8 @@ pub fn commands<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool +
         commands::connect_account,
         commands::remove_key,
         commands::start_demo,
+        commands::connect_team,
+        commands::leave_team,
         commands::leave_demo,
         commands::set_port,
         commands::suggest_port,

@@ -73,6 +73,49 @@ describe("onboarding", () => {
   });
 });
 
+describe("team mode", () => {
+  it("connects with the address and password typed, and shows the team's database instead of a receiver", async () => {
+    let status: AppStatus = base;
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args });
+      if (cmd === "get_status") return status;
+      if (cmd === "connect_team") {
+        status = { ...base, mode: "team", receiverUrl: null, teamDatabase: "postgres://calleague_viewer@db.internal:5432/calleague" };
+        return status;
+      }
+      if (cmd === "calls_page") return { items: [call("cl_team", "failed", { endedReason: "busy" })], next: null, prev: null };
+      if (cmd === "counts") return counts;
+      if (cmd === "facets") return { agents: [], directions: [], endedReasons: [], languages: [] };
+      return null;
+    });
+    render(<App />);
+    fireEvent.change(await screen.findByLabelText("Database address"), { target: { value: "postgres://calleague_viewer@db.internal:5432/calleague" } });
+    fireEvent.change(screen.getByLabelText("Password"), { target: { value: "viewer-pw" } });
+    fireEvent.click(screen.getByRole("button", { name: "Watch" }));
+    expect(await screen.findByTestId("team-badge")).toBeTruthy();
+    expect(calls.find((c) => c.cmd === "connect_team")?.args).toMatchObject({
+      database: "postgres://calleague_viewer@db.internal:5432/calleague",
+      password: "viewer-pw",
+    });
+    expect(screen.getByTestId("receiver-state").textContent).toBe("Watching postgres://calleague_viewer@db.internal:5432/calleague");
+    expect(screen.queryByTestId("page-subscriptions")).toBeNull();
+    expect((await screen.findAllByTestId("call-row")).length).toBe(1);
+    expect(document.body.textContent).not.toContain("viewer-pw");
+  });
+
+  it("says why the team's database is not watched", async () => {
+    mockIPC((cmd) => {
+      if (cmd === "get_status")
+        return { ...base, mode: "team", receiverUrl: null, teamError: { code: "team_database_unavailable", message: "Cannot watch the team's database: connection refused" } };
+      if (cmd === "calls_page") return { items: [], next: null, prev: null };
+      return null;
+    });
+    render(<App />);
+    expect((await screen.findByTestId("team-problem")).textContent).toContain("connection refused");
+    expect(screen.getByTestId("receiver-state").textContent).toBe("Team database unreachable: retrying");
+  });
+});
+
 describe("timeline", () => {
   it("lists calls with their state, as text, and asks SQLite to filter", async () => {
     mockIPC((cmd, args) => {

@@ -7,11 +7,18 @@ export function Onboarding({ status, onDone }: { status: AppStatus; onDone: (s: 
   const [key, setKey] = useState("");
   const [base, setBase] = useState(status.apiBaseUrl);
   const [advanced, setAdvanced] = useState(false);
-  const { busy, error, run } = useAction<"connect" | "demo">(status.keychainError?.message ?? null);
+  const [database, setDatabase] = useState("");
+  const [password, setPassword] = useState("");
+  const { busy, error, run } = useAction<"connect" | "demo" | "team">(status.keychainError?.message ?? null);
 
   function connect(e: FormEvent) {
     e.preventDefault();
     run("connect", async () => onDone(await api.connectAccount(key, base)));
+  }
+
+  function team(e: FormEvent) {
+    e.preventDefault();
+    run("team", async () => onDone(await api.connectTeam(database, password)));
   }
 
   function demo() {
@@ -60,6 +67,30 @@ export function Onboarding({ status, onDone }: { status: AppStatus; onDone: (s: 
               {busy === "demo" ? "Starting the demo…" : "Start the demo"}
             </button>
           </div>
+          <form className="choice team" onSubmit={team} aria-label="Watch your team's database" data-testid="team-form">
+            <h2>Or watch your team's database</h2>
+            <p>Receivers on your servers write it (PostgreSQL); this computer only reads it, with a read-only role. The password is kept only in your system keychain.</p>
+            <div className="team-fields">
+              <div className="field">
+                <label htmlFor="team-database">Database address</label>
+                <input
+                  id="team-database"
+                  autoComplete="off"
+                  spellCheck={false}
+                  placeholder="postgres://calleague_viewer@db.internal:5432/calleague"
+                  value={database}
+                  onChange={(e) => setDatabase(e.target.value)}
+                />
+              </div>
+              <div className="field">
+                <label htmlFor="team-password">Password</label>
+                <input id="team-password" type="password" autoComplete="off" value={password} onChange={(e) => setPassword(e.target.value)} />
+              </div>
+              <button type="submit" className="secondary" disabled={busy !== null || database.trim() === ""}>
+                {busy === "team" ? "Connecting…" : "Watch"}
+              </button>
+            </div>
+          </form>
         </div>
         <ErrorLine error={error} />
       </div>

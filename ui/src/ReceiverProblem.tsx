@@ -9,6 +9,14 @@ export function ReceiverProblem({ status, onStatus }: { status: AppStatus; onSta
   useEffect(() => {
     if (problem?.code === "port_in_use") api.suggestPort().then(setSuggested, () => setSuggested(null));
   }, [problem?.code]);
+  if (status.mode === "team") {
+    if (!status.teamError) return null;
+    return (
+      <div className="problem" role="alert" data-testid="team-problem">
+        <strong>The team's database is not watched.</strong> {status.teamError.message}
+      </div>
+    );
+  }
   if (!problem) return null;
   return (
     <div className="problem" role="alert" data-testid="receiver-problem">

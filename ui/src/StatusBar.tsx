@@ -22,14 +22,21 @@ export function StatusBar({
   useEffect(() => {
     api.counts(startOfToday()).then(setCounts, () => setCounts(null));
   }, [tick]);
-  const up = Boolean(status.receiverUrl);
+  const team = status.mode === "team";
+  const up = team ? Boolean(status.teamDatabase) : Boolean(status.receiverUrl);
   return (
     <footer className="statusbar" data-testid="statusbar">
       <span className={`led ${up ? "up" : "down"}`} />
-      <span data-testid="receiver-state" title={status.receiverError?.message}>
-        {up ? `Receiving on ${status.receiverUrl}` : status.receiverError ? `Receiver down (port ${status.port})` : "Receiver stopped"}
-      </span>
-      <PublicUrl status={status} onStatus={onStatus} />
+      {team ? (
+        <span data-testid="receiver-state" title={status.teamError?.message}>
+          {up ? `Watching ${status.teamDatabase}` : status.teamError ? "Team database unreachable: retrying" : "Connecting to the team database…"}
+        </span>
+      ) : (
+        <span data-testid="receiver-state" title={status.receiverError?.message}>
+          {up ? `Receiving on ${status.receiverUrl}` : status.receiverError ? `Receiver down (port ${status.port})` : "Receiver stopped"}
+        </span>
+      )}
+      {!team && <PublicUrl status={status} onStatus={onStatus} />}
       {status.subscriptionProblem && status.subscriptionProblem.kind !== "noPublicUrl" && (
         <button className="count warn" onClick={onSubscriptions} data-testid="subscription-problem-status" title="Open Subscriptions to fix it">
           {problemShort(status.subscriptionProblem)}

@@ -30,7 +30,8 @@ export function TopBar({
         <span>Calleague Monitor</span>
       </div>
       <nav className="pages" aria-label="Pages">
-        {PAGES.map((p) => (
+        {/* A team's subscriptions belong to its receivers' account, not to this computer. */}
+        {PAGES.filter((p) => !(status.mode === "team" && p.id === "subscriptions")).map((p) => (
           <button key={p.id} data-testid={`page-${p.id}`} className={p.id === page ? "on" : ""} aria-current={p.id === page ? "page" : undefined} onClick={() => onPage(p.id)}>
             {p.title}
           </button>
@@ -45,6 +46,19 @@ export function TopBar({
         </span>
       )}
       {status.mode === "account" && status.keyMasked && <KeyMenu status={status} onStatus={onStatus} />}
+      {status.mode === "team" && (
+        <span className="team-badge" data-testid="team-badge">
+          Team database (read-only)
+          <button
+            className="link light"
+            onClick={async () => {
+              if (window.confirm("Stop watching the team's database? Its address and password leave the keychain.")) onStatus(await api.leaveTeam());
+            }}
+          >
+            Leave
+          </button>
+        </span>
+      )}
     </header>
   );
 }

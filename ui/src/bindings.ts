@@ -19,7 +19,15 @@ alerts: AlertStatus, startAtLogin: boolean,
 /**
  * What the last look at the subscriptions found wrong for this computer.
  */
-subscriptionProblem: SubscriptionProblem | null, };
+subscriptionProblem: SubscriptionProblem | null, 
+/**
+ * Team mode: the database watched, without its password, once connected.
+ */
+teamDatabase: string | null, 
+/**
+ * Team mode: why the database is not watched now (it is tried again meanwhile).
+ */
+teamError: AppError | null, };
 
 export type AppError = { code: ErrorCode, 
 /**
@@ -35,12 +43,12 @@ field?: string, };
 /**
  * A stable, machine-readable error code (snake_case on the wire).
  */
-export type ErrorCode = "store_open" | "store_too_new" | "store_unavailable" | "store_stopped" | "store_sqlite" | "store_corrupt" | "store_export" | "key_rejected" | "not_found" | "invalid_request" | "rate_limited" | "server_error" | "unreachable" | "timed_out" | "unexpected_reply" | "validation" | "port_in_use" | "bind_failed" | "tls" | "invalid_path" | "keychain_unavailable" | "keychain_locked" | "key_missing" | "key_empty" | "port_invalid" | "public_url_invalid" | "notification_setting_invalid" | "start_at_login_failed" | "invalid_time" | "not_connected" | "demo_failed" | "settings_write" | "save_failed" | "cancelled" | "setting_invalid" | "internal";
+export type ErrorCode = "store_open" | "store_too_new" | "store_unavailable" | "store_stopped" | "store_sqlite" | "store_corrupt" | "store_export" | "team_database_invalid" | "team_database_unavailable" | "key_rejected" | "not_found" | "invalid_request" | "rate_limited" | "server_error" | "unreachable" | "timed_out" | "unexpected_reply" | "validation" | "port_in_use" | "bind_failed" | "tls" | "invalid_path" | "keychain_unavailable" | "keychain_locked" | "key_missing" | "key_empty" | "port_invalid" | "public_url_invalid" | "notification_setting_invalid" | "start_at_login_failed" | "invalid_time" | "not_connected" | "demo_failed" | "settings_write" | "save_failed" | "cancelled" | "setting_invalid" | "internal";
 
 /**
  * How the user came in.
  */
-export type Mode = "account" | "demo";
+export type Mode = "account" | "demo" | "team";
 
 /**
  * Where a catch-up is, for a progress display.

@@ -20,6 +20,8 @@ export function statusWith(patch: Partial<AppStatus> = {}): AppStatus {
     alerts: { unseen: 0, unavailable: null },
     startAtLogin: false,
     subscriptionProblem: null,
+    teamDatabase: null,
+    teamError: null,
     ...patch,
   };
 }

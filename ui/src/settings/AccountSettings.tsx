@@ -14,6 +14,22 @@ export function AccountSettings({ status, onStatus }: { status: AppStatus; onSta
   const [apiBase, setApiBase] = useState(status.apiBaseUrl);
   const { busy, error, run } = useAction<"replace" | "remove" | "leave">();
 
+  if (status.mode === "team") {
+    return (
+      <section className="settings-section" aria-labelledby="account-title" data-testid="account-settings">
+        <h2 id="account-title">Team database</h2>
+        <p className="sub">
+          Watching {status.teamDatabase ?? "the team's database (connecting…)"}, read-only: receivers on your servers write it. Its address and
+          password are kept in your system keychain.
+        </p>
+        <button className="secondary inline" onClick={() => run("leave", async () => onStatus(await api.leaveTeam()))} disabled={busy !== null}>
+          Stop watching the team's database
+        </button>
+        <ErrorLine error={error} />
+      </section>
+    );
+  }
+
   if (status.mode === "demo") {
     return (
       <section className="settings-section" aria-labelledby="account-title" data-testid="account-settings">

@@ -5,14 +5,28 @@ import { DataSettings } from "./DataSettings";
 import { NotificationSettings } from "./NotificationSettings";
 import { ReceiverSettingsForm } from "./ReceiverSettingsForm";
 import { ErrorLine } from "../Alert";
+import { ExportData } from "./ExportData";
+
+/** In team mode the data is the team's database: its calls and events can be exported;
+ * its location and retention are the receivers' business. */
+function TeamData() {
+  return (
+    <section className="settings-section" aria-labelledby="data-title" data-testid="data-settings">
+      <h2 id="data-title">Data</h2>
+      <p className="sub">The team's database, read-only from here.</p>
+      <ExportData />
+    </section>
+  );
+}
 
 /** Every setting in one place, section by section. */
 export function SettingsPage({ status, onStatus }: { status: AppStatus; onStatus: (s: AppStatus) => void }) {
   return (
     <main className="settings-page" data-testid="settings-page">
       <AccountSettings status={status} onStatus={onStatus} />
-      <ReceiverSettingsForm status={status} onStatus={onStatus} />
-      <DataSettings />
+      {/* In team mode this computer receives nothing: the receivers' settings are on the servers. */}
+      {status.mode !== "team" && <ReceiverSettingsForm status={status} onStatus={onStatus} />}
+      {status.mode !== "team" ? <DataSettings /> : <TeamData />}
       <NotificationSettings status={status} onStatus={onStatus} />
       <StartUp status={status} onStatus={onStatus} />
     </main>
