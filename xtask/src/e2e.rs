@@ -11,8 +11,17 @@ pub fn run(tally: &mut Tally) -> Result<(), String> {
     packages::ensure(packages::E2E)?;
     ensure_tauri_driver()?;
     step(
-        "cargo build (app and simulator for the end-to-end tests)",
-        cargo().args(["build", "--locked", "-p", "calleague-monitor", "-p", "calleague-sim"]),
+        "cargo build (app, simulator and receiver for the end-to-end tests)",
+        cargo().args([
+            "build",
+            "--locked",
+            "-p",
+            "calleague-monitor",
+            "-p",
+            "calleague-sim",
+            "-p",
+            "calleague-headless",
+        ]),
     )?;
     let shots = target_dir().join("e2e-screenshots");
     let _ = std::fs::remove_dir_all(&shots);
@@ -34,6 +43,7 @@ pub fn headless(profile: &str, shots: &Path, seconds: u32) -> Command {
         .arg(workspace_root().join("tests/e2e/run.sh"))
         .env("CALLEAGUE_APP", target.join(profile).join("calleague-monitor"))
         .env("CALLEAGUE_SIM", target.join(profile).join("calleague-sim"))
+        .env("CALLEAGUE_RECEIVER", target.join(profile).join("calleague-receiver"))
         .env("SCREENSHOT_DIR", shots);
     command
 }

@@ -27,6 +27,7 @@ pub const BENCH: &[&str] = &["wrk"];
 /// What the end-to-end tests add: a virtual display, a private D-Bus session with a keyring
 /// and a notification server, and the WebDriver server for WebKitGTK.
 pub const E2E: &[&str] = &[
+    "postgresql",
     "xvfb",
     "xauth",
     "webkit2gtk-driver",

@@ -1,0 +1,261 @@
+// Team mode end to end: a real PostgreSQL server (Debian's, started here), a real
+// `calleague-receiver serve --database` writing into it, and the real app watching it with
+// the read-only role of docs/team-mode.md, its password typed into the welcome screen and
+// kept in the real keychain (gnome-keyring). A call delivered to the receiver must be on
+// the window within a second; its failure is notified once on this desktop.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Session } from "./webdriver.mjs";
+import { answerSaveDialog } from "./desktop.mjs";
+
+const DRIVER = process.env.TAURI_DRIVER_URL ?? "http://127.0.0.1:4444";
+const SHOTS = process.env.SCREENSHOT_DIR;
+const LOG = process.env.NOTIFY_LOG;
+const RECEIVER_BIN = process.env.CALLEAGUE_RECEIVER;
+const HERE = dirname(fileURLToPath(import.meta.url));
+const KEY = `sk_team_${Math.random().toString(16).slice(2)}`;
+const VIEWER_PASSWORD = "change-me-viewer"; // as docs/team-mode.md's roles block sets it
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** The SQL block of docs/team-mode.md marked roles.sql, as a reader would paste it. */
+function rolesSql() {
+  const doc = readFileSync(join(HERE, "../../docs/team-mode.md"), "utf8");
+  const marked = doc.split("<!-- roles.sql")[1];
+  assert.ok(marked, "docs/team-mode.md marks its roles block");
+  return marked.split("```sql")[1].split("```")[0];
+}
+
+async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A throwaway PostgreSQL cluster: initdb and pg_ctl as the postgres user when root
+ * (initdb refuses root), passwords required over TCP, trust on its private socket. */
+async function startPostgres() {
+  const versions = existsSync("/usr/lib/postgresql") ? readdirSync("/usr/lib/postgresql").sort((a, b) => a - b) : [];
+  const bin = versions.map((v) => `/usr/lib/postgresql/${v}/bin`).filter((d) => existsSync(`${d}/initdb`)).pop();
+  assert.ok(bin, "PostgreSQL's server is installed (Debian's postgresql package)");
+  const dir = mkdtempSync(join(tmpdir(), "e2e-team-pg-"));
+  const root = process.getuid() === 0;
+  if (root) execFileSync("chown", ["postgres:postgres", dir]);
+  chmodSync(dir, 0o700);
+  const as = (cmd, args) => (root ? execFileSync("runuser", ["-u", "postgres", "--", cmd, ...args], { encoding: "utf8" }) : execFileSync(cmd, args, { encoding: "utf8" }));
+  as(`${bin}/initdb`, ["-D", `${dir}/data`, "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8"]);
+  const port = await freePort();
+  as(`${bin}/pg_ctl`, ["-D", `${dir}/data`, "-w", "-t", "60", "-l", `${dir}/server.log`, "-o", `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, "start"]);
+  const psql = (db, sql) => as(`${bin}/psql`, ["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", dir, "-p", String(port), "-U", "postgres", "-d", db, "-c", sql]);
+  const stop = () => as(`${bin}/pg_ctl`, ["-D", `${dir}/data`, "-m", "fast", "-w", "stop"]);
+  return { bin, dir, port, psql, stop };
+}
+
+/** A receiver on the team's database as the writer role; resolves with its URL. */
+async function startReceiver(port) {
+  const child = spawn(
+    "timeout",
+    ["600", RECEIVER_BIN, "serve", "--database", `postgres://calleague_writer@127.0.0.1:${port}/calleague`, "--bind", "127.0.0.1:0"],
+    { env: { ...process.env, CALLEAGUE_API_KEY: KEY, PGPASSWORD: "change-me-writer" }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let errors = "";
+  child.stderr.on("data", (chunk) => (errors += chunk));
+  const url = await new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (chunk) => {
+      out += chunk;
+      const found = out.match(/^listening on (\S+)$/m);
+      if (found) resolve(found[1]);
+    });
+    child.once("exit", (code) => reject(new Error(`the receiver exited (${code}) before listening: ${errors}`)));
+  });
+  return { child, url };
+}
+
+/** Every Notify of this app in the notification server's log: [summary, body]. */
+function notes() {
+  let text = "";
+  try {
+    text = readFileSync(LOG, "utf8");
+  } catch {
+    return [];
+  }
+  return text
+    .split(/\n(?=\d+\.\d+ )/)
+    .filter((e) => / Notify "/.test(e))
+    .map((entry) => [...entry.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]))
+    .filter((strings) => strings[0] === "Calleague Monitor")
+    .map((strings) => ({ summary: strings[2], body: strings[3] }));
+}
+
+/** Every file under `dir` whose bytes contain `text`. */
+function filesContaining(dir, text) {
+  const found = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    const info = statSync(path);
+    if (info.isDirectory()) found.push(...filesContaining(path, text));
+    else if (info.isFile() && readFileSync(path).includes(text)) found.push(path);
+  }
+  return found;
+}
+
+describe("team mode", () => {
+  let pg;
+  let receiver;
+  let app;
+  let dataDir;
+  const address = () => `postgres://calleague_viewer@127.0.0.1:${pg.port}/calleague`;
+
+  before(async () => {
+    assert.ok(RECEIVER_BIN && existsSync(RECEIVER_BIN), `CALLEAGUE_RECEIVER names the receiver binary (${RECEIVER_BIN})`);
+    pg = await startPostgres();
+    pg.psql("postgres", "CREATE DATABASE calleague");
+    pg.psql("calleague", rolesSql());
+    receiver = await startReceiver(pg.port);
+    dataDir = mkdtempSync(join(process.env.E2E_WORK ?? tmpdir(), "team-"));
+    app = await Session.start(DRIVER, process.env.CALLEAGUE_APP, {}, ["--data-dir", dataDir]);
+  });
+
+  after(async () => {
+    await app?.close();
+    receiver?.child.kill();
+    pg?.stop();
+  });
+
+  /** A delivery to the receiver, as Calleague sends one; resolves when acknowledged. */
+  async function deliver(event, deliveryId, data) {
+    const body = { event, deliveryId, occurredAt: new Date().toISOString(), data };
+    const reply = await fetch(receiver.url, {
+      method: "POST",
+      headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    assert.equal(reply.status, 200, `${event} ${deliveryId}: ${reply.status} ${await reply.text()}`);
+  }
+
+  test("a wrong password is refused with the database's reason, and nothing is kept", async () => {
+    await app.waitFor("the team form", () => app.find("#team-database"));
+    await app.type("#team-database", address());
+    await app.type("#team-password", "not-the-password");
+    await app.click("[data-testid=team-form] button[type=submit]");
+    const said = await app.waitFor("the refusal", () => app.text("[role=alert]"));
+    assert.match(said, /Cannot watch the team's database/);
+    assert.match(said, /password authentication failed/);
+    await app.screenshot(join(SHOTS, "team-connect-refused.png"));
+  });
+
+  test("connected with the viewer's password, a delivered call is on the window within a second", async () => {
+    await app.empty("#team-password");
+    await app.type("#team-password", VIEWER_PASSWORD);
+    await app.click("[data-testid=team-form] button[type=submit]");
+    await app.waitFor("watching the team's database", async () => (await app.text("[data-testid=receiver-state]")).startsWith("Watching"));
+    assert.equal(await app.text("[data-testid=receiver-state]"), `Watching ${address()}`);
+    assert.ok(await app.find("[data-testid=team-badge]"));
+    await deliver("call.started", "dl_team_1", { callId: "cl_team_1", agentId: "ag_team", direction: "inbound" });
+    const acknowledged = Date.now();
+    let seenAfter = null;
+    for (let i = 0; i < 200 && seenAfter === null; i++) {
+      const ids = await app.exec("return [...document.querySelectorAll('[data-testid=call-row]')].map(r => r.dataset.callId)");
+      if (ids.includes("cl_team_1")) seenAfter = Date.now() - acknowledged;
+      else await sleep(20);
+    }
+    assert.notEqual(seenAfter, null, "the call reached the window");
+    console.log(`team mode: the call was on the window ${seenAfter} ms after the receiver acknowledged it`);
+    assert.ok(seenAfter < 1000, `on the window within a second (took ${seenAfter} ms)`);
+    await app.screenshot(join(SHOTS, "team-timeline.png"));
+  });
+
+  test("a failure is notified once on this desktop, however often it is delivered", async () => {
+    const from = notes().length;
+    const failed = { callId: "cl_team_1", agentId: "ag_team", endedReason: "customer-busy" };
+    await deliver("call.failed", "dl_team_2", failed);
+    for (let i = 0; i < 100 && notes().length === from; i++) await sleep(100);
+    await deliver("call.failed", "dl_team_2", failed);
+    await deliver("call.failed", "dl_team_2_again", failed);
+    await sleep(4000);
+    const got = notes().slice(from);
+    assert.deepEqual(got.map((n) => n.summary), ["Call failed: ag_team"], JSON.stringify(got));
+    await app.waitFor("the call failed on the window", async () =>
+      (await app.exec("return document.querySelector('[data-call-id=cl_team_1]')?.dataset.phase")) === "failed");
+  });
+
+  test("a call's details and the overview are read from the team's database", async () => {
+    await app.click("[data-call-id=cl_team_1]");
+    const events = await app.waitFor("the call's events", async () => {
+      const text = await app.text("[data-testid=details] [data-testid=events]").catch(() => "");
+      return text.includes("call.failed") ? text : null;
+    });
+    assert.match(events, /call\.started/);
+    await app.screenshot(join(SHOTS, "team-details.png"));
+    await app.exec("document.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' })); window.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' })); return true");
+    await app.click("[data-testid=page-overview]");
+    // Three deliveries (one of them sent twice) and one failed call, as delivered above.
+    await app.waitFor("the overview's numbers", async () =>
+      (await app.text("[data-testid=overview-total]").catch(() => "")) === "1" &&
+      (await app.text("[data-testid=health-webhooks]").catch(() => "")) === "3");
+    assert.equal(await app.text("[data-testid=overview-failed]"), "1");
+    assert.equal(await app.text("[data-testid=health-duplicates]"), "1");
+    await app.screenshot(join(SHOTS, "team-overview.png"));
+    await app.click("[data-testid=page-calls]");
+  });
+
+  test("the viewer cannot write: the database refuses it", async () => {
+    let refused = "";
+    try {
+      execFileSync(`${pg.bin}/psql`, ["-X", "-h", "127.0.0.1", "-p", String(pg.port), "-U", "calleague_viewer", "-d", "calleague", "-v", "ON_ERROR_STOP=1",
+        "-c", "DELETE FROM calls"], { env: { ...process.env, PGPASSWORD: VIEWER_PASSWORD }, encoding: "utf8", stdio: "pipe" });
+    } catch (e) {
+      refused = String(e.stderr);
+    }
+    assert.match(refused, /permission denied for table calls/);
+    assert.equal(pg.psql("calleague", "SELECT count(*) FROM calls WHERE call_id = 'cl_team_1'").trim(), "1");
+  });
+
+  test("the password is in no file and on no screen; the settings say where the data comes from", async () => {
+    await app.click("[data-testid=page-settings]");
+    const section = await app.waitFor("the team section", () => app.text("[data-testid=account-settings]"));
+    assert.match(section, /Team database/);
+    assert.ok(section.includes(address()), section);
+    assert.equal(await app.exec("return document.querySelector('[data-testid=page-subscriptions]')"), null);
+    await app.screenshot(join(SHOTS, "team-settings.png"));
+    const shown = await app.exec("return document.body.innerText");
+    assert.ok(!shown.includes(VIEWER_PASSWORD), "the password is not shown");
+    const roots = [dataDir, process.env.XDG_CONFIG_HOME, process.env.XDG_CACHE_HOME].filter(Boolean);
+    for (const root of roots) assert.deepEqual(filesContaining(root, VIEWER_PASSWORD), [], `no file under ${root} holds the password`);
+  });
+
+  test("after a restart it watches again with the password from the keychain", async () => {
+    await app.close();
+    app = await Session.start(DRIVER, process.env.CALLEAGUE_APP, {}, ["--data-dir", dataDir]);
+    await app.waitFor("watching again", async () => (await app.text("[data-testid=receiver-state]").catch(() => "")).startsWith("Watching"), 30000);
+    await app.waitFor("the call from before", async () =>
+      (await app.exec("return [...document.querySelectorAll('[data-testid=call-row]')].map(r => r.dataset.callId)")).includes("cl_team_1"));
+    await deliver("call.started", "dl_team_3", { callId: "cl_team_3", agentId: "ag_team" });
+    await app.waitFor("a new call, live", async () =>
+      (await app.exec("return [...document.querySelectorAll('[data-testid=call-row]')].map(r => r.dataset.callId)")).includes("cl_team_3"));
+  });
+
+  test("an export writes the team's calls, from its database", async () => {
+    await app.click("[data-testid=page-settings]");
+    await app.waitFor("the export form", () => app.find("[data-testid=export-start]"));
+    await app.set("[data-testid=export-format]", "ndjson");
+    const target = join(mkdtempSync(join(process.env.E2E_WORK ?? tmpdir(), "team-export-")), "calls.ndjson");
+    await app.click("[data-testid=export-start]");
+    answerSaveDialog("Export", target);
+    const done = await app.waitFor("the export", () => app.text("[data-testid=export-done]"));
+    assert.equal(done, `Exported 2 rows to ${target}`);
+    const rows = readFileSync(target, "utf8").trim().split("\n").map((line) => JSON.parse(line));
+    assert.deepEqual(rows.map((r) => [r.callId, r.phase]), [["cl_team_1", "failed"], ["cl_team_3", "started"]]);
+    const shot = await app.exec("document.querySelector('[data-testid=export]').scrollIntoView(); return true");
+    assert.ok(shot);
+    await app.screenshot(join(SHOTS, "team-export.png"));
+  });
+});
