@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { Session } from "./webdriver.mjs";
 import { connectAccount } from "./flows.mjs";
 import { settle, sim } from "./sim.mjs";
+import { listeningUrl } from "./processes.mjs";
 
 const DRIVER = process.env.TAURI_DRIVER_URL ?? "http://127.0.0.1:4444";
 const SHOTS = process.env.SCREENSHOT_DIR;
@@ -95,15 +96,7 @@ before(async () => {
   KEY = `sk_notify_${Math.random().toString(16).slice(2)}`;
   simulator = spawn("timeout", ["900", process.env.CALLEAGUE_SIM, "serve", "--bind", "127.0.0.1:0", "--key", KEY, "--allow-loopback-http",
     "--time-scale", "25", "--dup-rate", "0.2", "--reorder-rate", "0.2"], { stdio: ["ignore", "pipe", "ignore"] });
-  const url = await new Promise((resolve, reject) => {
-    let out = "";
-    simulator.stdout.on("data", (chunk) => {
-      out += chunk;
-      const found = out.match(/^listening on (\S+)$/m);
-      if (found) resolve(found[1]);
-    });
-    simulator.once("exit", (code) => reject(new Error(`the simulator exited (${code}) before listening`)));
-  });
+  const url = await listeningUrl(simulator, "the simulator");
   // sim.mjs's helpers read these: this file's process only.
   process.env.SIM_URL = url;
   process.env.SIM_KEY = KEY;

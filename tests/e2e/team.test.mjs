@@ -13,6 +13,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Session } from "./webdriver.mjs";
 import { answerSaveDialog } from "./desktop.mjs";
+import { listeningUrl } from "./processes.mjs";
 
 const DRIVER = process.env.TAURI_DRIVER_URL ?? "http://127.0.0.1:4444";
 const SHOTS = process.env.SCREENSHOT_DIR;
@@ -65,18 +66,7 @@ async function startReceiver(port) {
     ["600", RECEIVER_BIN, "serve", "--database", `postgres://calleague_writer@127.0.0.1:${port}/calleague`, "--bind", "127.0.0.1:0"],
     { env: { ...process.env, CALLEAGUE_API_KEY: KEY, PGPASSWORD: "change-me-writer" }, stdio: ["ignore", "pipe", "pipe"] },
   );
-  let errors = "";
-  child.stderr.on("data", (chunk) => (errors += chunk));
-  const url = await new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (chunk) => {
-      out += chunk;
-      const found = out.match(/^listening on (\S+)$/m);
-      if (found) resolve(found[1]);
-    });
-    child.once("exit", (code) => reject(new Error(`the receiver exited (${code}) before listening: ${errors}`)));
-  });
-  return { child, url };
+  return { child, url: await listeningUrl(child, "the receiver") };
 }
 
 /** Every Notify of this app in the notification server's log: [summary, body]. */

@@ -101,6 +101,8 @@ describe("team mode", () => {
     expect(screen.queryByTestId("page-subscriptions")).toBeNull();
     expect((await screen.findAllByTestId("call-row")).length).toBe(1);
     expect(document.body.textContent).not.toContain("viewer-pw");
+    // Nothing asks for this computer's subscriptions while watching a team's database.
+    expect(calls.filter((c) => c.cmd === "subscriptions")).toHaveLength(0);
   });
 
   it("says why the team's database is not watched", async () => {

@@ -76,12 +76,15 @@ function Frame({ status, onStatus }: { status: AppStatus; onStatus: (s: AppStatu
   const statusAgain = useCallback(() => {
     api.status().then(onStatus, () => undefined);
   }, [onStatus]);
+  // A team's database has no subscriptions of this computer's to look at.
+  const team = status.mode === "team";
   useEffect(() => {
+    if (team) return;
     const look = () => api.subscriptions().then(statusAgain, () => undefined);
     look();
     const timer = window.setInterval(look, 5 * 60_000);
     return () => window.clearInterval(timer);
-  }, [statusAgain, status.publicUrl, status.receiverUrl]);
+  }, [team, statusAgain, status.publicUrl, status.receiverUrl]);
 
   useEffect(() => {
     function onKey(e: KeyboardEvent) {

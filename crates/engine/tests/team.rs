@@ -37,6 +37,19 @@ fn delivery(event: &str, delivery_id: &str, call_id: &str) -> IncomingDelivery {
     }
 }
 
+/// A database set up as docs/team-mode.md says, and a receiver's store on it as the
+/// writer role (which made the schema).
+async fn team_database() -> (TestPostgres, Arc<PgStore>) {
+    let pg = TestPostgres::start().expect("a PostgreSQL server for the test");
+    pg.create_database("calleague").unwrap();
+    pg.psql("calleague", &roles_sql()).unwrap();
+    let mut writer: DatabaseUrl =
+        format!("postgres://calleague_writer@127.0.0.1:{}/calleague", pg.port).parse().unwrap();
+    writer.set_password("change-me-writer");
+    let receiver = PgStore::connect(&writer, PgOptions::default()).await.unwrap();
+    (pg, receiver)
+}
+
 async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
     for _ in 0..250 {
         if check().await {
@@ -49,14 +62,8 @@ async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_engine_watches_the_team_database_and_notifies_each_failure_once_here() {
-    let pg = TestPostgres::start().expect("a PostgreSQL server for the test");
-    pg.create_database("calleague").unwrap();
-    pg.psql("calleague", &roles_sql()).unwrap();
+    let (pg, receiver) = team_database().await;
     let port = pg.port;
-    let mut writer_url: DatabaseUrl =
-        format!("postgres://calleague_writer@127.0.0.1:{port}/calleague").parse().unwrap();
-    writer_url.set_password("change-me-writer");
-    let receiver = PgStore::connect(&writer_url, PgOptions::default()).await.unwrap();
     receiver.ingest(delivery("call.started", "dl_before", "cl_before")).await.unwrap();
 
     let dir = tempfile::tempdir().unwrap();
@@ -132,14 +139,9 @@ async fn the_engine_watches_the_team_database_and_notifies_each_failure_once_her
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_down_at_start_is_retried_and_the_status_says_why() {
-    let pg = TestPostgres::start().expect("a PostgreSQL server for the test");
-    pg.create_database("calleague").unwrap();
-    pg.psql("calleague", &roles_sql()).unwrap();
+    let (pg, receiver) = team_database().await;
+    drop(receiver);
     let port = pg.port;
-    let mut writer_url: DatabaseUrl =
-        format!("postgres://calleague_writer@127.0.0.1:{port}/calleague").parse().unwrap();
-    writer_url.set_password("change-me-writer");
-    drop(PgStore::connect(&writer_url, PgOptions::default()).await.unwrap()); // the schema
 
     let dir = tempfile::tempdir().unwrap();
     let local = Store::open(dir.path().join("monitor.db"), StoreOptions::default()).unwrap();

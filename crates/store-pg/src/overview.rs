@@ -10,6 +10,7 @@ use calleague_events::{CallPhase, Timestamp};
 use calleague_store::{DowntimeGap, OverviewCounter, Result, StoreError, GAP_MIN_MS};
 
 use crate::read::{call_row, CALL_COLUMNS};
+use crate::uptime::RUNS;
 use crate::{unavailable, PgStore};
 
 const MINUTE_MS: i64 = 60_000;
@@ -78,17 +79,14 @@ impl PgStore {
         // merged for it.
         let gaps = client
             .query(
-                "WITH runs AS (
-                     SELECT started_ms,
-                            max(last_beat_ms + CASE WHEN stopped THEN 0 ELSE interval_ms END) OVER (ORDER BY started_ms, id
-                                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS covered_until
-                     FROM uptime)
-                 SELECT covered_until, started_ms,
+                &format!(
+                    "{RUNS} SELECT covered_until, started_ms,
                         (SELECT sum(c.calls_merged)::bigint FROM catchup_windows c
                           WHERE c.from_ms <= runs.covered_until AND c.to_ms >= runs.started_ms)
                  FROM runs
                  WHERE started_ms - covered_until > $1 AND started_ms > $2 AND covered_until < $3
-                 ORDER BY started_ms",
+                 ORDER BY started_ms"
+                ),
                 &[&GAP_MIN_MS, &from, &to],
             )
             .await

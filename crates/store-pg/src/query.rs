@@ -195,16 +195,10 @@ impl PgStore {
 
     /// Quarantined bodies, newest first, before `before_id` when given.
     pub async fn quarantine_page(&self, before_id: Option<i64>, limit: u32) -> Result<Vec<QuarantineRow>> {
-        let client = self.client().await?;
-        let rows = client
-            .query(
-                "SELECT id, received_at, peer, reason, headers, body FROM quarantine
-                 WHERE id < $1 ORDER BY id DESC LIMIT $2",
-                &[&before_id.unwrap_or(i64::MAX), &i64::from(limit.clamp(1, 1000))],
-            )
-            .await
-            .map_err(unavailable)?;
-        rows.iter()
+        let rows =
+            self.newest_first("SELECT id, received_at, peer, reason, headers, body FROM quarantine", before_id, limit);
+        rows.await?
+            .iter()
             .map(|row| {
                 let received: String = row.get(1);
                 let headers: String = row.get(4);
@@ -224,16 +218,10 @@ impl PgStore {
 
     /// Rejected requests, newest first, before `before_id` when given.
     pub async fn security_page(&self, before_id: Option<i64>, limit: u32) -> Result<Vec<SecurityRow>> {
-        let client = self.client().await?;
-        let rows = client
-            .query(
-                "SELECT id, at_ms, peer, reason, count, last_ms FROM security_log
-                 WHERE id < $1 ORDER BY id DESC LIMIT $2",
-                &[&before_id.unwrap_or(i64::MAX), &i64::from(limit.clamp(1, 1000))],
-            )
-            .await
-            .map_err(unavailable)?;
-        rows.iter()
+        let rows =
+            self.newest_first("SELECT id, at_ms, peer, reason, count, last_ms FROM security_log", before_id, limit);
+        rows.await?
+            .iter()
             .map(|row| {
                 Ok(SecurityRow {
                     id: row.get(0),
@@ -243,5 +231,17 @@ impl PgStore {
                 })
             })
             .collect()
+    }
+
+    /// A log's rows (`select`, its id first) newest first, before `before_id` when given.
+    async fn newest_first(&self, select: &str, before_id: Option<i64>, limit: u32) -> Result<Vec<tokio_postgres::Row>> {
+        let client = self.client().await?;
+        client
+            .query(
+                &format!("{select} WHERE id < $1 ORDER BY id DESC LIMIT $2"),
+                &[&before_id.unwrap_or(i64::MAX), &i64::from(limit.clamp(1, 1000))],
+            )
+            .await
+            .map_err(unavailable)
     }
 }

@@ -12,6 +12,15 @@ use calleague_store::{Result, StoreError, StoreFuture, TimeRange, UptimeLog};
 
 use crate::{config, unavailable, PgStore};
 
+/// Each run's start, and until when the runs that started before it covered the time:
+/// their latest beat, plus one interval for a run that did not stop cleanly (its next beat
+/// was due). Where a start is later than that, no receiver was up.
+pub(crate) const RUNS: &str = "WITH runs AS (
+    SELECT started_ms,
+           max(last_beat_ms + CASE WHEN stopped THEN 0 ELSE interval_ms END) OVER (ORDER BY started_ms, id
+               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS covered_until
+    FROM uptime)";
+
 /// The key of the catch-up lock, the same in every receiver ("catchup!").
 const CATCH_UP_LOCK: i64 = 0x6361_7463_6875_7021;
 
@@ -78,16 +87,13 @@ impl UptimeLog for PgStore {
             let client = self.client().await?;
             let rows = client
                 .query(
-                    "WITH runs AS (
-                         SELECT started_ms,
-                                max(last_beat_ms + CASE WHEN stopped THEN 0 ELSE interval_ms END) OVER (ORDER BY started_ms, id
-                                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS covered_until
-                         FROM uptime)
-                     SELECT covered_until, started_ms FROM runs
+                    &format!(
+                        "{RUNS} SELECT covered_until, started_ms FROM runs
                      WHERE started_ms - covered_until > $1
                        AND NOT EXISTS (SELECT 1 FROM catchup_windows c
                                        WHERE c.from_ms <= runs.covered_until AND c.to_ms >= runs.started_ms)
-                     ORDER BY started_ms",
+                     ORDER BY started_ms"
+                    ),
                     &[&min_gap_ms],
                 )
                 .await
