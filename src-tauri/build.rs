@@ -7,6 +7,7 @@ const COMMANDS: &[&str] = &[
     "start_demo",
     "connect_team",
     "leave_team",
+    "set_team_api_key",
     "leave_demo",
     "set_port",
     "suggest_port",

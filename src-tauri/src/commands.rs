@@ -78,6 +78,16 @@ pub async fn connect_team(engine: EngineState<'_>, database: String, password: S
     act("connect_team", &engine, engine.connect_team(database, password)).await
 }
 
+/// In team mode: the account's API key for recordings and transcripts (none removes it).
+#[tauri::command]
+pub async fn set_team_api_key(
+    engine: EngineState<'_>,
+    key: Option<String>,
+    api_base_url: Option<String>,
+) -> AppResult<AppStatus> {
+    act("set_team_api_key", &engine, engine.set_team_api_key(key, api_base_url)).await
+}
+
 #[tauri::command]
 pub async fn leave_team(engine: EngineState<'_>) -> AppResult<AppStatus> {
     act("leave_team", &engine, engine.leave_team()).await

@@ -50,6 +50,7 @@ pub fn commands<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool +
         commands::start_demo,
         commands::connect_team,
         commands::leave_team,
+        commands::set_team_api_key,
         commands::leave_demo,
         commands::set_port,
         commands::suggest_port,

@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { Session } from "./webdriver.mjs";
 import { answerSaveDialog } from "./desktop.mjs";
 import { listeningUrl } from "./processes.mjs";
+import { settle, sim } from "./sim.mjs";
 
 const DRIVER = process.env.TAURI_DRIVER_URL ?? "http://127.0.0.1:4444";
 const SHOTS = process.env.SCREENSHOT_DIR;
@@ -104,8 +105,17 @@ describe("team mode", () => {
   let dataDir;
   const address = () => `postgres://calleague_viewer@127.0.0.1:${pg.port}/calleague`;
 
+  let simulator;
+
   before(async () => {
     assert.ok(RECEIVER_BIN && existsSync(RECEIVER_BIN), `CALLEAGUE_RECEIVER names the receiver binary (${RECEIVER_BIN})`);
+    // A simulator of this file's own, with the receivers' key: the account, for the calls
+    // with recordings at the end (sim.mjs's helpers read these, in this process only).
+    simulator = spawn("timeout", ["600", process.env.CALLEAGUE_SIM, "serve", "--bind", "127.0.0.1:0", "--key", KEY, "--allow-loopback-http", "--time-scale", "25"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    process.env.SIM_URL = await listeningUrl(simulator, "the simulator");
+    process.env.SIM_KEY = KEY;
     pg = await startPostgres();
     pg.psql("postgres", "CREATE DATABASE calleague");
     pg.psql("calleague", rolesSql());
@@ -116,6 +126,7 @@ describe("team mode", () => {
 
   after(async () => {
     await app?.close();
+    simulator?.kill();
     receiver?.child.kill();
     pg?.stop();
   });
@@ -178,19 +189,23 @@ describe("team mode", () => {
   });
 
   test("a call's details and the overview are read from the team's database", async () => {
+    await deliver("recording.ready", "dl_team_rec", { callId: "cl_team_1", recordingId: "rec_team_1" });
     await app.click("[data-call-id=cl_team_1]");
     const events = await app.waitFor("the call's events", async () => {
       const text = await app.text("[data-testid=details] [data-testid=events]").catch(() => "");
       return text.includes("call.failed") ? text : null;
     });
     assert.match(events, /call\.started/);
+    // The recording is Calleague's, served to the account's key: named, not fetched.
+    const media = await app.waitFor("the recording's note", () => app.text("[data-testid=media-unavailable]").catch(() => null));
+    assert.match(media, /rec_team_1/);
     await app.screenshot(join(SHOTS, "team-details.png"));
     await app.exec("document.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' })); window.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' })); return true");
     await app.click("[data-testid=page-overview]");
-    // Three deliveries (one of them sent twice) and one failed call, as delivered above.
+    // Four deliveries (one of them sent twice) and one failed call, as delivered above.
     await app.waitFor("the overview's numbers", async () =>
       (await app.text("[data-testid=overview-total]").catch(() => "")) === "1" &&
-      (await app.text("[data-testid=health-webhooks]").catch(() => "")) === "3");
+      (await app.text("[data-testid=health-webhooks]").catch(() => "")) === "4");
     assert.equal(await app.text("[data-testid=overview-failed]"), "1");
     assert.equal(await app.text("[data-testid=health-duplicates]"), "1");
     await app.screenshot(join(SHOTS, "team-overview.png"));
@@ -247,5 +262,39 @@ describe("team mode", () => {
     const shot = await app.exec("document.querySelector('[data-testid=export]').scrollIntoView(); return true");
     assert.ok(shot);
     await app.screenshot(join(SHOTS, "team-export.png"));
+  });
+
+  test("with the account's API key added, a call's recording and transcript play from Calleague", async () => {
+    // The account's calls reach the team's receiver, which writes them into the database.
+    await sim("POST", "/api/core/webhook", { url: receiver.url, events: ["call.started", "call.connected", "call.completed", "call.failed", "recording.ready", "transcript.ready"] });
+    await sim("POST", "/sim/calls", { calls: 1, rate: 1, failedShare: 0, minDurationSec: 20, maxDurationSec: 20, agents: ["ag_media"], recordings: true, transcripts: true });
+    await settle();
+    const [call] = (await sim("GET", "/sim/calls")).list.filter((c) => c.agentId === "ag_media");
+    assert.ok(call?.recordingId && call?.transcriptId, "a call with a recording and a transcript");
+    await app.click("[data-testid=page-settings]");
+    await app.waitFor("the key form", () => app.find("[data-testid=team-key-input]"));
+    await app.type("[data-testid=team-key-input]", KEY);
+    await app.click("[data-testid=team-key-form] button.link");
+    await app.waitFor("the API address field", () => app.find("[data-testid=team-api-base]"));
+    await app.empty("[data-testid=team-api-base]");
+    await app.type("[data-testid=team-api-base]", process.env.SIM_URL);
+    await app.click("[data-testid=team-key-save]");
+    const kept = await app.waitFor("the key, masked", () => app.text("[data-testid=team-key]").catch(() => null));
+    assert.ok(kept.includes(KEY.slice(-4)) && !kept.includes(KEY), kept);
+    await app.exec("document.querySelector('[data-testid=account-settings]').scrollIntoView(); return true");
+    await app.screenshot(join(SHOTS, "team-settings-key.png"));
+    await app.click("[data-testid=page-calls]");
+    await app.waitFor("the call's row", async () => (await app.findAll(`[data-call-id="${call.callId}"]`)).length === 1);
+    await app.click(`[data-call-id="${call.callId}"]`);
+    const recording = await sim("GET", `/api/core/recording/${call.recordingId}`);
+    const seconds = await app.waitFor("the recording's duration", async () => {
+      const d = await app.exec("return document.querySelector('[data-testid=audio]')?.duration");
+      return Number.isFinite(d) && d > 0 ? d : null;
+    });
+    assert.ok(Math.abs(seconds - recording.durationSec) < 0.1, `audio ${seconds} s, recording ${recording.durationSec} s`);
+    const transcript = await sim("GET", `/api/core/transcript/${call.transcriptId}`);
+    await app.waitFor("the transcript", async () => (await app.findAll("[data-testid=transcript] li")).length === transcript.segments.length);
+    await app.screenshot(join(SHOTS, "team-details-media.png"));
+    assert.equal(await app.exec("return document.querySelector('[data-testid=media-unavailable]')"), null);
   });
 });

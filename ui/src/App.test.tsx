@@ -105,6 +105,53 @@ describe("team mode", () => {
     expect(calls.filter((c) => c.cmd === "subscriptions")).toHaveLength(0);
   });
 
+  it("shows a call's details without fetching its recording or transcript, which need the account's key", async () => {
+    const asked: string[] = [];
+    mockIPC((cmd) => {
+      asked.push(cmd);
+      if (cmd === "get_status") return { ...base, mode: "team", receiverUrl: null, teamDatabase: "postgres://calleague_viewer@db/calleague" };
+      if (cmd === "calls_page") return { items: [call("cl_t", "completed", { recordingId: "rec_t", transcriptId: "tr_t" })], next: null, prev: null };
+      if (cmd === "call_detail") return { call: call("cl_t", "completed", { recordingId: "rec_t", transcriptId: "tr_t" }), events: [] };
+      return null;
+    });
+    render(<App />);
+    fireEvent.click((await screen.findAllByTestId("call-row"))[0]);
+    const note = await screen.findByTestId("media-unavailable");
+    expect(note.textContent).toContain("rec_t");
+    expect(note.textContent).toContain("tr_t");
+    expect(document.querySelector("audio")).toBeNull();
+    expect(asked.filter((c) => c === "recording_audio" || c === "transcript")).toEqual([]);
+    expect(screen.queryByRole("alert")).toBeNull();
+  });
+
+  it("with the account's key added in Settings, a call's recording and transcript are fetched", async () => {
+    let status: AppStatus = { ...base, mode: "team", receiverUrl: null, teamDatabase: "postgres://calleague_viewer@db/calleague" };
+    const asked: Array<{ cmd: string; args: unknown }> = [];
+    mockIPC((cmd, args) => {
+      asked.push({ cmd, args });
+      if (cmd === "get_status") return status;
+      if (cmd === "set_team_api_key") {
+        status = { ...status, keyMasked: "••••••…7e3a" };
+        return status;
+      }
+      if (cmd === "calls_page") return { items: [call("cl_t", "completed", { recordingId: "rec_t", transcriptId: "tr_t" })], next: null, prev: null };
+      if (cmd === "call_detail") return { call: call("cl_t", "completed", { recordingId: "rec_t", transcriptId: "tr_t" }), events: [] };
+      if (cmd === "recording_audio") return new Uint8Array([82, 73, 70, 70]).buffer;
+      if (cmd === "transcript") return { transcriptId: "tr_t", segments: [] };
+      return null;
+    });
+    render(<App />);
+    fireEvent.click(await screen.findByTestId("page-settings"));
+    fireEvent.change(await screen.findByTestId("team-key-input"), { target: { value: " sk_live_7e3a " } });
+    fireEvent.click(screen.getByTestId("team-key-save"));
+    expect((await screen.findByTestId("team-key")).textContent).toContain("7e3a");
+    expect(asked.find((c) => c.cmd === "set_team_api_key")?.args).toMatchObject({ key: " sk_live_7e3a " });
+    fireEvent.click(screen.getByTestId("page-calls"));
+    fireEvent.click((await screen.findAllByTestId("call-row"))[0]);
+    await waitFor(() => expect(asked.map((c) => c.cmd)).toEqual(expect.arrayContaining(["recording_audio", "transcript"])));
+    expect(screen.queryByTestId("media-unavailable")).toBeNull();
+  });
+
   it("says why the team's database is not watched", async () => {
     mockIPC((cmd) => {
       if (cmd === "get_status")

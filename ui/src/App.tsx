@@ -130,7 +130,7 @@ function Frame({ status, onStatus }: { status: AppStatus; onStatus: (s: AppStatu
       )}
       {page === "subscriptions" && <SubscriptionsPage status={status} onChanged={statusAgain} />}
       {page === "settings" && <SettingsPage status={status} onStatus={onStatus} />}
-      {drawer?.kind === "call" && <CallDetails callId={drawer.callId} receiverUrl={status.receiverUrl} onClose={() => setDrawer(null)} />}
+      {drawer?.kind === "call" && <CallDetails callId={drawer.callId} receiverUrl={status.receiverUrl} media={!team || Boolean(status.keyMasked)} onClose={() => setDrawer(null)} />}
       {(drawer?.kind === "rejected" || drawer?.kind === "quarantined") && <Rejections kind={drawer.kind} onClose={() => setDrawer(null)} />}
       <StatusBar status={status} onShow={(kind) => setDrawer({ kind })} onStatus={onStatus} onSubscriptions={() => setPage("subscriptions")} />
     </div>

@@ -4,8 +4,20 @@ import { clock, duration, metadataEntries } from "./format";
 import { copy, curlFor, pretty } from "./curl";
 import { Drawer } from "./Drawer";
 
-/** A call's events, raw deliveries, recording and transcript. Payload text is text. */
-export function CallDetails({ callId, receiverUrl, onClose }: { callId: string; receiverUrl: string | null; onClose: () => void }) {
+/** A call's events, raw deliveries, recording and transcript. Payload text is text.
+ * `media`: whether recordings and transcripts can be fetched (with the account's API key;
+ * a team's database is watched without one). */
+export function CallDetails({
+  callId,
+  receiverUrl,
+  media = true,
+  onClose,
+}: {
+  callId: string;
+  receiverUrl: string | null;
+  media?: boolean;
+  onClose: () => void;
+}) {
   const [detail, setDetail] = useState<CallDetail | null>(null);
   const [transcript, setTranscript] = useState<Transcript | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -23,7 +35,7 @@ export function CallDetails({ callId, receiverUrl, onClose }: { callId: string; 
   }, [callId]);
 
   // The audio comes from Rust as bytes and plays from a blob: URL.
-  const recordingId = detail?.call.recordingId;
+  const recordingId = media ? detail?.call.recordingId : undefined;
   const [audioUrl, setAudioUrl] = useState<string | null>(null);
   useEffect(() => {
     if (!recordingId) return;
@@ -43,7 +55,7 @@ export function CallDetails({ callId, receiverUrl, onClose }: { callId: string; 
     };
   }, [recordingId]);
 
-  const transcriptId = detail?.call.transcriptId;
+  const transcriptId = media ? detail?.call.transcriptId : undefined;
   useEffect(() => {
     if (transcriptId) api.transcript(transcriptId).then(setTranscript, (e) => setError(errorText(e)));
   }, [transcriptId]);
@@ -107,7 +119,17 @@ export function CallDetails({ callId, receiverUrl, onClose }: { callId: string; 
               </dl>
             </section>
           )}
-          {call.recordingId && (
+          {!media && (call.recordingId || call.transcriptId) && (
+            <section data-testid="media-unavailable">
+              <h3>Recording and transcript</h3>
+              <p className="sub">
+                Calleague serves them to the account's API key; add it in Settings → Team database to play them here.
+                {call.recordingId && <> Recording <code>{call.recordingId}</code>.</>}
+                {call.transcriptId && <> Transcript <code>{call.transcriptId}</code>.</>}
+              </p>
+            </section>
+          )}
+          {media && call.recordingId && (
             <section>
               <h3>Recording</h3>
               <audio

@@ -43,6 +43,7 @@ export const api = {
   startDemo: () => invoke<AppStatus>("start_demo"),
   connectTeam: (database: string, password: string) => invoke<AppStatus>("connect_team", { database, password }),
   leaveTeam: () => invoke<AppStatus>("leave_team"),
+  setTeamApiKey: (key: string | null, apiBaseUrl: string | null) => invoke<AppStatus>("set_team_api_key", { key, apiBaseUrl }),
   leaveDemo: () => invoke<AppStatus>("leave_demo"),
   setPort: (port: number) => invoke<AppStatus>("set_port", { port }),
   setPublicUrl: (url: string | null) => invoke<AppStatus>("set_public_url", { url }),

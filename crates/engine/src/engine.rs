@@ -55,8 +55,8 @@ pub struct AppStatus {
 pub(crate) struct Running {
     pub(crate) key: Option<String>,
     /// Where the key may be sent: from the keychain, beside the key; never from settings.
-    api_base: Option<String>,
-    keychain_error: Option<AppError>,
+    pub(crate) api_base: Option<String>,
+    pub(crate) keychain_error: Option<AppError>,
     pub(crate) service: Option<ReceiverService>,
     pub(crate) receiver_error: Option<AppError>,
     pub(crate) demo: Option<Demo>,
@@ -147,7 +147,7 @@ impl Engine {
         AppStatus {
             mode: settings.mode,
             key_masked: match settings.mode {
-                Some(Mode::Account) => running.key.as_deref().map(mask),
+                Some(Mode::Account | Mode::Team) => running.key.as_deref().map(mask),
                 _ => None,
             },
             keychain_error: running.keychain_error.clone(),
@@ -176,19 +176,7 @@ impl Engine {
 
     /// Checks the key against the API, stores it in the keychain, starts receiving.
     pub async fn connect_account(&self, key: String, api_base_url: Option<String>) -> AppResult<()> {
-        let key = key.trim().to_owned();
-        let empty = || AppError::new(ErrorCode::KeyEmpty, "Paste your Calleague API key.");
-        let secret = SecretKey::new(key.clone()).ok_or_else(empty)?;
-        let base = api_base_url
-            .map(|b| b.trim().to_owned())
-            .filter(|b| !b.is_empty())
-            .unwrap_or_else(|| calleague_client::DEFAULT_BASE_URL.into());
-        let client = Client::new(ClientConfig::with_base_url(&base), secret)?;
-        client.check_key().await?;
-        // The address first: a key never rests in the keychain without the one place it may go.
-        let (stored_key, stored_base) = (key.clone(), base.clone());
-        self.keychain(move |k| k.save(Entry::ApiBase, &stored_base)).await?;
-        self.keychain(move |k| k.save(Entry::ApiKey, &stored_key)).await?;
+        let (key, base) = self.check_and_keep_key(key, api_base_url).await?;
         let was_demo = self.running.lock().await.demo.is_some();
         self.stop_demo().await;
         let grace = self.key_grace().await;
@@ -212,6 +200,29 @@ impl Engine {
         .await?;
         self.restart_receiver().await;
         Ok(())
+    }
+
+    /// Checks the key against the API at `api_base_url` (Calleague's by default), then
+    /// keeps both in the keychain; the key and address, trimmed.
+    pub(crate) async fn check_and_keep_key(
+        &self,
+        key: String,
+        api_base_url: Option<String>,
+    ) -> AppResult<(String, String)> {
+        let key = key.trim().to_owned();
+        let empty = || AppError::new(ErrorCode::KeyEmpty, "Paste your Calleague API key.");
+        let secret = SecretKey::new(key.clone()).ok_or_else(empty)?;
+        let base = api_base_url
+            .map(|b| b.trim().to_owned())
+            .filter(|b| !b.is_empty())
+            .unwrap_or_else(|| calleague_client::DEFAULT_BASE_URL.into());
+        let client = Client::new(ClientConfig::with_base_url(&base), secret)?;
+        client.check_key().await?;
+        // The address first: a key never rests in the keychain without the one place it may go.
+        let (stored_key, stored_base) = (key.clone(), base.clone());
+        self.keychain(move |k| k.save(Entry::ApiBase, &stored_base)).await?;
+        self.keychain(move |k| k.save(Entry::ApiKey, &stored_key)).await?;
+        Ok((key, base))
     }
 
     pub async fn remove_key(&self) -> AppResult<()> {
@@ -344,7 +355,15 @@ impl Engine {
     /// A REST client for the current mode: the account's API, or the demo's simulator.
     pub async fn client(&self) -> AppResult<Client> {
         let running = self.running.lock().await;
-        let not_connected = || AppError::new(ErrorCode::NotConnected, "Connect an account or start the demo first.");
+        let team = self.team_store().is_some();
+        let not_connected = || {
+            let message = if team {
+                "Calleague's API needs the account's key, and this app watches the team's database without one."
+            } else {
+                "Connect an account or start the demo first."
+            };
+            AppError::new(ErrorCode::NotConnected, message)
+        };
         let key = running.key.clone().ok_or_else(not_connected)?;
         let base = match (&running.demo, &running.api_base) {
             (Some(demo), _) => demo.api_url(),

@@ -85,21 +85,51 @@ impl Engine {
         self.stop_demo().await;
         self.stop_receiver().await;
         {
+            // An account's key stays, for recordings and transcripts; the demo's goes.
             let mut running = self.running.lock().await;
-            running.key = None;
+            if running.api_base.is_none() {
+                running.key = None;
+            }
             running.team_error = None;
         }
         self.watch_team(Some(store));
         self.update_settings(|s| s.mode = Some(Mode::Team)).await
     }
 
-    /// Back to this computer's own store; the address and password leave the keychain.
+    /// Back to this computer's own store; the address, the password and an API key kept
+    /// for recordings leave the keychain.
     pub async fn leave_team(&self) -> AppResult<()> {
-        self.keychain(|k| k.remove(Entry::TeamPassword)).await?;
-        self.keychain(|k| k.remove(Entry::TeamDatabase)).await?;
+        for entry in [Entry::TeamPassword, Entry::TeamDatabase, Entry::ApiKey, Entry::ApiBase] {
+            self.keychain(move |k| k.remove(entry)).await?;
+        }
         self.watch_team(None);
-        self.running.lock().await.team_error = None;
+        {
+            let mut running = self.running.lock().await;
+            running.team_error = None;
+            running.key = None;
+            running.api_base = None;
+        }
         self.update_settings(|s| s.mode = None).await
+    }
+
+    /// In team mode: the account's API key (checked against the API at `api_base_url`),
+    /// kept in the keychain for recordings and transcripts, which Calleague serves to it;
+    /// `None` removes it. The team's database is watched either way; nothing is received.
+    pub async fn set_team_api_key(&self, key: Option<String>, api_base_url: Option<String>) -> AppResult<()> {
+        if self.settings.lock().await.mode != Some(Mode::Team) {
+            return Err(AppError::new(ErrorCode::NotConnected, "Watch a team's database first."));
+        }
+        let kept = match key {
+            Some(key) => Some(self.check_and_keep_key(key, api_base_url).await?),
+            None => {
+                self.keychain(|k| k.remove(Entry::ApiKey)).await?;
+                self.keychain(|k| k.remove(Entry::ApiBase)).await?;
+                None
+            }
+        };
+        let mut running = self.running.lock().await;
+        (running.key, running.api_base) = kept.unzip();
+        Ok(())
     }
 
     /// Team mode after a restart: the address and password from the keychain. A database
@@ -110,6 +140,20 @@ impl Engine {
             let password = self.keychain(|k| k.load(Entry::TeamPassword)).await?;
             Ok::<_, AppError>((address, password))
         };
+        // The account's key, when one was added for recordings.
+        let key = async {
+            let key = self.keychain(|k| k.load(Entry::ApiKey)).await?;
+            let base = self.keychain(|k| k.load(Entry::ApiBase)).await?;
+            Ok::<_, AppError>(key.zip(base))
+        };
+        match key.await {
+            Ok(Some((key, base))) => {
+                let mut running = self.running.lock().await;
+                (running.key, running.api_base) = (Some(key), Some(base));
+            }
+            Ok(None) => {}
+            Err(e) => self.running.lock().await.keychain_error = Some(e),
+        }
         let (address, password) = match loaded.await {
             Ok((Some(address), password)) => (address, password.unwrap_or_default()),
             Ok((None, _)) => {

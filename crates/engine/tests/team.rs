@@ -9,9 +9,12 @@ use std::time::Duration;
 use calleague_alerts::MemoryNotifier;
 use calleague_engine::{Engine, Entry, ErrorCode, Keychain, MemoryKeychain, Mode};
 use calleague_events::{parse_delivery, Timestamp};
+use calleague_sim::{SimConfig, Simulator};
 use calleague_store::{CallFilter, IncomingDelivery, Order, PageRequest, Source, Store, StoreOptions};
 use calleague_store_pg::{DatabaseUrl, PgOptions, PgStore};
 use calleague_testkit::TestPostgres;
+
+const API_KEY: &str = "sk_team_engine_7e3a";
 
 /// The roles block of docs/team-mode.md, as a reader would paste it.
 fn roles_sql() -> String {
@@ -94,6 +97,23 @@ async fn the_engine_watches_the_team_database_and_notifies_each_failure_once_her
     assert_eq!(status.mode, Some(Mode::Team));
     assert_eq!(status.team_database.as_deref(), Some(address.as_str()), "shown without a password");
     assert!(engine.receiving(), "watching keeps the app running without its window");
+    let Err(no_key) = engine.client().await else { panic!("no API key in team mode yet") };
+    assert_eq!(no_key.code, ErrorCode::NotConnected);
+    assert!(no_key.message.contains("team's database"), "{}", no_key.message);
+
+    // The account's key, for recordings and transcripts: checked, kept, used; no receiver.
+    let mut sim_config = SimConfig::new(API_KEY);
+    sim_config.allow_loopback_http = true;
+    let sim = Simulator::start(sim_config, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let refused = engine.set_team_api_key(Some("sk_wrong".into()), Some(sim.url())).await.unwrap_err();
+    assert_eq!(refused.code, ErrorCode::KeyRejected);
+    assert_eq!(keychain.load(Entry::ApiKey).unwrap(), None);
+    engine.set_team_api_key(Some(format!(" {API_KEY} ")), Some(sim.url())).await.unwrap();
+    assert_eq!(keychain.load(Entry::ApiKey).unwrap().as_deref(), Some(API_KEY));
+    engine.client().await.unwrap().check_key().await.unwrap();
+    let status = engine.status().await;
+    assert!(status.key_masked.as_deref().is_some_and(|m| m.ends_with("7e3a")), "{:?}", status.key_masked);
+    assert_eq!((status.mode, status.receiver_url), (Some(Mode::Team), None), "watching, not receiving");
     let settings = std::fs::read_to_string(dir.path().join("settings.json")).unwrap();
     assert!(
         !settings.contains("change-me-viewer") && !settings.contains(&address),
@@ -123,6 +143,7 @@ async fn the_engine_watches_the_team_database_and_notifies_each_failure_once_her
     let again = Arc::new(Engine::new(local.clone(), keychain.clone(), dir.path().to_path_buf()));
     again.resume().await;
     eventually("watching again", async || again.status().await.team_database.is_some()).await;
+    again.client().await.expect("the key for recordings, from the keychain").check_key().await.unwrap();
     let counts = again.reader().counts(Timestamp::from_unix_millis(0).unwrap()).await.unwrap();
     assert_eq!((counts.calls, counts.calls_failed, counts.deliveries_total), (2, 1, 3));
 
@@ -130,6 +151,7 @@ async fn the_engine_watches_the_team_database_and_notifies_each_failure_once_her
     again.leave_team().await.unwrap();
     assert_eq!(keychain.load(Entry::TeamDatabase).unwrap(), None);
     assert_eq!(keychain.load(Entry::TeamPassword).unwrap(), None);
+    assert_eq!(keychain.load(Entry::ApiKey).unwrap(), None, "the key added for recordings goes too");
     let status = again.status().await;
     assert_eq!((status.mode, status.team_database), (None, None));
     let page =

@@ -14,21 +14,7 @@ export function AccountSettings({ status, onStatus }: { status: AppStatus; onSta
   const [apiBase, setApiBase] = useState(status.apiBaseUrl);
   const { busy, error, run } = useAction<"replace" | "remove" | "leave">();
 
-  if (status.mode === "team") {
-    return (
-      <section className="settings-section" aria-labelledby="account-title" data-testid="account-settings">
-        <h2 id="account-title">Team database</h2>
-        <p className="sub">
-          Watching {status.teamDatabase ?? "the team's database (connecting…)"}, read-only: receivers on your servers write it. Its address and
-          password are kept in your system keychain.
-        </p>
-        <button className="secondary inline" onClick={() => run("leave", async () => onStatus(await api.leaveTeam()))} disabled={busy !== null}>
-          Stop watching the team's database
-        </button>
-        <ErrorLine error={error} />
-      </section>
-    );
-  }
+  if (status.mode === "team") return <TeamSettings status={status} onStatus={onStatus} />;
 
   if (status.mode === "demo") {
     return (
@@ -102,6 +88,68 @@ export function AccountSettings({ status, onStatus }: { status: AppStatus; onSta
             </button>
           )}
         </div>
+      )}
+      <ErrorLine error={error} />
+    </section>
+  );
+}
+
+/** Team mode: the database watched, the way out, and the account's API key for
+ * recordings and transcripts (optional: Calleague serves them to the key). */
+function TeamSettings({ status, onStatus }: { status: AppStatus; onStatus: (s: AppStatus) => void }) {
+  const [key, setKey] = useState("");
+  const [apiBase, setApiBase] = useState(status.apiBaseUrl);
+  const [advanced, setAdvanced] = useState(false);
+  const { busy, error, run } = useAction<"key" | "remove" | "leave">();
+
+  function addKey(e: FormEvent) {
+    e.preventDefault();
+    run("key", async () => {
+      onStatus(await api.setTeamApiKey(key, apiBase.trim() || null));
+      setKey("");
+    });
+  }
+
+  return (
+    <section className="settings-section" aria-labelledby="account-title" data-testid="account-settings">
+      <h2 id="account-title">Team database</h2>
+      <p className="sub">
+        Watching {status.teamDatabase ?? "the team's database (connecting…)"}, read-only: receivers on your servers write it. Its address and
+        password are kept in your system keychain.
+      </p>
+      <button className="secondary inline" onClick={() => run("leave", async () => onStatus(await api.leaveTeam()))} disabled={busy !== null}>
+        Stop watching the team's database
+      </button>
+      <h3>Recordings and transcripts</h3>
+      {status.keyMasked ? (
+        <div className="form-actions" data-testid="team-key">
+          <span className="sub">
+            Played with the account's API key <span className="mono">{status.keyMasked}</span>, kept in your system keychain.
+          </span>
+          <button className="link danger" onClick={() => run("remove", async () => onStatus(await api.setTeamApiKey(null, null)))} disabled={busy !== null}>
+            Remove the key
+          </button>
+        </div>
+      ) : (
+        <form className="settings-form" onSubmit={addKey} data-testid="team-key-form">
+          <Field
+            id="team-key-input"
+            type="password"
+            label="The account's API key"
+            value={key}
+            onChange={setKey}
+            hint="Calleague serves recordings and transcripts to it. Checked with Calleague, then kept only in your system keychain."
+          />
+          <button type="button" className="link" onClick={() => setAdvanced(!advanced)}>
+            {advanced ? "Hide advanced" : "Advanced"}
+          </button>
+          {advanced && <Field id="team-api-base" label="API address" value={apiBase} onChange={setApiBase} />}
+          <div className="form-actions">
+            <button className="primary" disabled={busy !== null || !key.trim()} data-testid="team-key-save">
+              {busy === "key" ? "Checking the key…" : "Add key"}
+            </button>
+          </div>
+        </form>
       )}
       <ErrorLine error={error} />
     </section>
