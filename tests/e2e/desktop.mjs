@@ -1,6 +1,8 @@
 // The native side of the desktop under Xvfb, which WebDriver cannot reach: a GTK file
-// dialog answered with xdotool (XTEST key events, as a person's keyboard).
+// dialog answered with xdotool (XTEST key events, as a person's keyboard), and the notes
+// the notification server was asked to show.
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 
 function xdotool(...args) {
   return execFileSync("timeout", ["20", "xdotool", ...args], { encoding: "utf8" }).trim();
@@ -15,4 +17,21 @@ export function answerSaveDialog(title, path) {
   xdotool("key", "--clearmodifiers", "ctrl+a");
   xdotool("type", "--delay", "8", path);
   xdotool("key", "Return");
+}
+
+/** Every Notify call in the notification server's log (python3-dbusmock's, NOTIFY_LOG),
+ * in order: {id, app, summary, body}. The server numbers notes from 1 in the order it gets
+ * them, so the index gives each one's id. */
+export function notes() {
+  let text = "";
+  try {
+    text = readFileSync(process.env.NOTIFY_LOG, "utf8");
+  } catch {
+    return [];
+  }
+  const entries = text.split(/\n(?=\d+\.\d+ )/).filter((e) => / Notify "/.test(e));
+  return entries.map((entry, i) => {
+    const strings = [...entry.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]);
+    return { id: i + 1, app: strings[0], summary: strings[2], body: strings[3] };
+  });
 }

@@ -8,6 +8,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Session } from "./webdriver.mjs";
 import { connectAccount } from "./flows.mjs";
+import { notes } from "./desktop.mjs";
 import { settle, sim } from "./sim.mjs";
 import { listeningUrl } from "./processes.mjs";
 
@@ -23,22 +24,6 @@ const EVENTS = ["call.started", "call.connected", "call.completed", "call.failed
 const HERE = dirname(fileURLToPath(import.meta.url));
 const TRAY = join(HERE, "tray.py");
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Every Notify call in the server's log, in order: {id, app, summary, body}. The server
- * numbers notes from 1 in the order it gets them, so the index gives each one's id. */
-function notes() {
-  let text = "";
-  try {
-    text = readFileSync(LOG, "utf8");
-  } catch {
-    return [];
-  }
-  const entries = text.split(/\n(?=\d+\.\d+ )/).filter((e) => / Notify "/.test(e));
-  return entries.map((entry, i) => {
-    const strings = [...entry.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]);
-    return { id: i + 1, app: strings[0], summary: strings[2], body: strings[3] };
-  });
-}
 
 /** The notes this app showed after `from` (a count of notes() taken earlier). */
 const ours = (from) => notes().slice(from).filter((n) => n.app === "Calleague Monitor");

@@ -12,13 +12,12 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Session } from "./webdriver.mjs";
-import { answerSaveDialog } from "./desktop.mjs";
+import { answerSaveDialog, notes } from "./desktop.mjs";
 import { listeningUrl } from "./processes.mjs";
 import { settle, sim } from "./sim.mjs";
 
 const DRIVER = process.env.TAURI_DRIVER_URL ?? "http://127.0.0.1:4444";
 const SHOTS = process.env.SCREENSHOT_DIR;
-const LOG = process.env.NOTIFY_LOG;
 const RECEIVER_BIN = process.env.CALLEAGUE_RECEIVER;
 const HERE = dirname(fileURLToPath(import.meta.url));
 const KEY = `sk_team_${Math.random().toString(16).slice(2)}`;
@@ -70,21 +69,8 @@ async function startReceiver(port) {
   return { child, url: await listeningUrl(child, "the receiver") };
 }
 
-/** Every Notify of this app in the notification server's log: [summary, body]. */
-function notes() {
-  let text = "";
-  try {
-    text = readFileSync(LOG, "utf8");
-  } catch {
-    return [];
-  }
-  return text
-    .split(/\n(?=\d+\.\d+ )/)
-    .filter((e) => / Notify "/.test(e))
-    .map((entry) => [...entry.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]))
-    .filter((strings) => strings[0] === "Calleague Monitor")
-    .map((strings) => ({ summary: strings[2], body: strings[3] }));
-}
+/** The notes this app showed: {summary, body}. */
+const ours = () => notes().filter((n) => n.app === "Calleague Monitor");
 
 /** Every file under `dir` whose bytes contain `text`. */
 function filesContaining(dir, text) {
@@ -175,14 +161,14 @@ describe("team mode", () => {
   });
 
   test("a failure is notified once on this desktop, however often it is delivered", async () => {
-    const from = notes().length;
+    const from = ours().length;
     const failed = { callId: "cl_team_1", agentId: "ag_team", endedReason: "customer-busy" };
     await deliver("call.failed", "dl_team_2", failed);
-    for (let i = 0; i < 100 && notes().length === from; i++) await sleep(100);
+    for (let i = 0; i < 100 && ours().length === from; i++) await sleep(100);
     await deliver("call.failed", "dl_team_2", failed);
     await deliver("call.failed", "dl_team_2_again", failed);
     await sleep(4000);
-    const got = notes().slice(from);
+    const got = ours().slice(from);
     assert.deepEqual(got.map((n) => n.summary), ["Call failed: ag_team"], JSON.stringify(got));
     await app.waitFor("the call failed on the window", async () =>
       (await app.exec("return document.querySelector('[data-call-id=cl_team_1]')?.dataset.phase")) === "failed");

@@ -176,7 +176,7 @@ impl Engine {
 
     /// Checks the key against the API, stores it in the keychain, starts receiving.
     pub async fn connect_account(&self, key: String, api_base_url: Option<String>) -> AppResult<()> {
-        let (key, base) = self.check_and_keep_key(key, api_base_url).await?;
+        let (key, base) = self.check_and_keep_key(key, api_base_url, [Entry::ApiKey, Entry::ApiBase]).await?;
         let was_demo = self.running.lock().await.demo.is_some();
         self.stop_demo().await;
         let grace = self.key_grace().await;
@@ -203,11 +203,12 @@ impl Engine {
     }
 
     /// Checks the key against the API at `api_base_url` (Calleague's by default), then
-    /// keeps both in the keychain; the key and address, trimmed.
+    /// keeps both in the keychain as `[key, address]`; the key and address, trimmed.
     pub(crate) async fn check_and_keep_key(
         &self,
         key: String,
         api_base_url: Option<String>,
+        [key_entry, base_entry]: [Entry; 2],
     ) -> AppResult<(String, String)> {
         let key = key.trim().to_owned();
         let empty = || AppError::new(ErrorCode::KeyEmpty, "Paste your Calleague API key.");
@@ -220,8 +221,8 @@ impl Engine {
         client.check_key().await?;
         // The address first: a key never rests in the keychain without the one place it may go.
         let (stored_key, stored_base) = (key.clone(), base.clone());
-        self.keychain(move |k| k.save(Entry::ApiBase, &stored_base)).await?;
-        self.keychain(move |k| k.save(Entry::ApiKey, &stored_key)).await?;
+        self.keychain(move |k| k.save(base_entry, &stored_base)).await?;
+        self.keychain(move |k| k.save(key_entry, &stored_key)).await?;
         Ok((key, base))
     }
 

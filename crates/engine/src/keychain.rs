@@ -20,6 +20,10 @@ pub enum Entry {
     TeamDatabase,
     /// ... and the read-only role's password, beside it for the same reason as the key's address.
     TeamPassword,
+    /// Team mode: the account's API key for recordings and transcripts, and its address,
+    /// apart from an account mode's key (leaving team mode removes these, not that).
+    TeamApiKey,
+    TeamApiBase,
 }
 
 impl Entry {
@@ -29,6 +33,8 @@ impl Entry {
             Self::ApiBase => "api-base",
             Self::TeamDatabase => "team-database",
             Self::TeamPassword => "team-password",
+            Self::TeamApiKey => "team-api-key",
+            Self::TeamApiBase => "team-api-base",
         }
     }
 }

@@ -85,11 +85,10 @@ impl Engine {
         self.stop_demo().await;
         self.stop_receiver().await;
         {
-            // An account's key stays, for recordings and transcripts; the demo's goes.
+            // An account's or the demo's key is not the team's: recordings in team mode use
+            // a key added for it (`set_team_api_key`).
             let mut running = self.running.lock().await;
-            if running.api_base.is_none() {
-                running.key = None;
-            }
+            (running.key, running.api_base) = (None, None);
             running.team_error = None;
         }
         self.watch_team(Some(store));
@@ -97,9 +96,9 @@ impl Engine {
     }
 
     /// Back to this computer's own store; the address, the password and an API key kept
-    /// for recordings leave the keychain.
+    /// for recordings leave the keychain (an account mode's key, if any, stays).
     pub async fn leave_team(&self) -> AppResult<()> {
-        for entry in [Entry::TeamPassword, Entry::TeamDatabase, Entry::ApiKey, Entry::ApiBase] {
+        for entry in [Entry::TeamPassword, Entry::TeamDatabase, Entry::TeamApiKey, Entry::TeamApiBase] {
             self.keychain(move |k| k.remove(entry)).await?;
         }
         self.watch_team(None);
@@ -120,10 +119,12 @@ impl Engine {
             return Err(AppError::new(ErrorCode::NotConnected, "Watch a team's database first."));
         }
         let kept = match key {
-            Some(key) => Some(self.check_and_keep_key(key, api_base_url).await?),
+            Some(key) => {
+                Some(self.check_and_keep_key(key, api_base_url, [Entry::TeamApiKey, Entry::TeamApiBase]).await?)
+            }
             None => {
-                self.keychain(|k| k.remove(Entry::ApiKey)).await?;
-                self.keychain(|k| k.remove(Entry::ApiBase)).await?;
+                self.keychain(|k| k.remove(Entry::TeamApiKey)).await?;
+                self.keychain(|k| k.remove(Entry::TeamApiBase)).await?;
                 None
             }
         };
@@ -142,8 +143,8 @@ impl Engine {
         };
         // The account's key, when one was added for recordings.
         let key = async {
-            let key = self.keychain(|k| k.load(Entry::ApiKey)).await?;
-            let base = self.keychain(|k| k.load(Entry::ApiBase)).await?;
+            let key = self.keychain(|k| k.load(Entry::TeamApiKey)).await?;
+            let base = self.keychain(|k| k.load(Entry::TeamApiBase)).await?;
             Ok::<_, AppError>(key.zip(base))
         };
         match key.await {

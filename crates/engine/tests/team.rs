@@ -90,7 +90,11 @@ async fn the_engine_watches_the_team_database_and_notifies_each_failure_once_her
     assert_eq!(keychain.load(Entry::TeamPassword).unwrap(), None);
     assert_eq!(engine.status().await.mode, None);
 
+    // An account mode's key from before is not the team's: neither used nor removed.
+    keychain.save(Entry::ApiKey, "sk_account_from_before").unwrap();
+    keychain.save(Entry::ApiBase, "https://api.example.test").unwrap();
     engine.connect_team(format!(" {address} "), "change-me-viewer".into()).await.unwrap();
+    assert_eq!(engine.status().await.key_masked, None);
     assert_eq!(keychain.load(Entry::TeamDatabase).unwrap().as_deref(), Some(address.as_str()));
     assert_eq!(keychain.load(Entry::TeamPassword).unwrap().as_deref(), Some("change-me-viewer"));
     let status = engine.status().await;
@@ -107,9 +111,10 @@ async fn the_engine_watches_the_team_database_and_notifies_each_failure_once_her
     let sim = Simulator::start(sim_config, "127.0.0.1:0".parse().unwrap()).await.unwrap();
     let refused = engine.set_team_api_key(Some("sk_wrong".into()), Some(sim.url())).await.unwrap_err();
     assert_eq!(refused.code, ErrorCode::KeyRejected);
-    assert_eq!(keychain.load(Entry::ApiKey).unwrap(), None);
+    assert_eq!(keychain.load(Entry::TeamApiKey).unwrap(), None);
     engine.set_team_api_key(Some(format!(" {API_KEY} ")), Some(sim.url())).await.unwrap();
-    assert_eq!(keychain.load(Entry::ApiKey).unwrap().as_deref(), Some(API_KEY));
+    assert_eq!(keychain.load(Entry::TeamApiKey).unwrap().as_deref(), Some(API_KEY));
+    assert_eq!(keychain.load(Entry::ApiKey).unwrap().as_deref(), Some("sk_account_from_before"), "apart from it");
     engine.client().await.unwrap().check_key().await.unwrap();
     let status = engine.status().await;
     assert!(status.key_masked.as_deref().is_some_and(|m| m.ends_with("7e3a")), "{:?}", status.key_masked);
@@ -151,7 +156,8 @@ async fn the_engine_watches_the_team_database_and_notifies_each_failure_once_her
     again.leave_team().await.unwrap();
     assert_eq!(keychain.load(Entry::TeamDatabase).unwrap(), None);
     assert_eq!(keychain.load(Entry::TeamPassword).unwrap(), None);
-    assert_eq!(keychain.load(Entry::ApiKey).unwrap(), None, "the key added for recordings goes too");
+    assert_eq!(keychain.load(Entry::TeamApiKey).unwrap(), None, "the key added for recordings goes too");
+    assert_eq!(keychain.load(Entry::ApiKey).unwrap().as_deref(), Some("sk_account_from_before"));
     let status = again.status().await;
     assert_eq!((status.mode, status.team_database), (None, None));
     let page =
