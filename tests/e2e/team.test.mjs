@@ -223,10 +223,17 @@ describe("team mode", () => {
     for (const root of roots) assert.deepEqual(filesContaining(root, VIEWER_PASSWORD), [], `no file under ${root} holds the password`);
   });
 
-  test("after a restart it watches again with the password from the keychain", async () => {
+  test("after a restart it watches again with the password from the keychain, and sums up the failures it missed", async () => {
     await app.close();
+    // While the app is closed, the receivers go on: a call fails.
+    const from = ours().length;
+    await deliver("call.failed", "dl_team_night", { callId: "cl_team_night", agentId: "ag_night", endedReason: "no-answer" });
     app = await Session.start(DRIVER, process.env.CALLEAGUE_APP, {}, ["--data-dir", dataDir]);
     await app.waitFor("watching again", async () => (await app.text("[data-testid=receiver-state]").catch(() => "")).startsWith("Watching"), 30000);
+    for (let i = 0; i < 100 && ours().length === from; i++) await sleep(100);
+    await sleep(3000);
+    const got = ours().slice(from);
+    assert.deepEqual(got.map((n) => [n.summary, n.body]), [["1 call failed while Calleague Monitor was closed", "Agents: ag_night (1)"]], JSON.stringify(got));
     await app.waitFor("the call from before", async () =>
       (await app.exec("return [...document.querySelectorAll('[data-testid=call-row]')].map(r => r.dataset.callId)")).includes("cl_team_1"));
     await deliver("call.started", "dl_team_3", { callId: "cl_team_3", agentId: "ag_team" });
@@ -242,9 +249,9 @@ describe("team mode", () => {
     await app.click("[data-testid=export-start]");
     answerSaveDialog("Export", target);
     const done = await app.waitFor("the export", () => app.text("[data-testid=export-done]"));
-    assert.equal(done, `Exported 2 rows to ${target}`);
+    assert.equal(done, `Exported 3 rows to ${target}`);
     const rows = readFileSync(target, "utf8").trim().split("\n").map((line) => JSON.parse(line));
-    assert.deepEqual(rows.map((r) => [r.callId, r.phase]), [["cl_team_1", "failed"], ["cl_team_3", "started"]]);
+    assert.deepEqual(rows.map((r) => [r.callId, r.phase]), [["cl_team_1", "failed"], ["cl_team_night", "failed"], ["cl_team_3", "started"]]);
     const shot = await app.exec("document.querySelector('[data-testid=export]').scrollIntoView(); return true");
     assert.ok(shot);
     await app.screenshot(join(SHOTS, "team-export.png"));

@@ -138,6 +138,8 @@ describe("team mode", () => {
       if (cmd === "call_detail") return { call: call("cl_t", "completed", { recordingId: "rec_t", transcriptId: "tr_t" }), events: [] };
       if (cmd === "recording_audio") return new Uint8Array([82, 73, 70, 70]).buffer;
       if (cmd === "transcript") return { transcriptId: "tr_t", segments: [] };
+      if (cmd === "facets") return { agents: [], directions: [], endedReasons: [], languages: [] };
+      if (cmd === "counts") return counts;
       return null;
     });
     render(<App />);

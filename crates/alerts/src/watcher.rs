@@ -31,6 +31,7 @@ pub struct AlertStatus {
 enum Command {
     Settings(AlertSettings),
     Follow(broadcast::Receiver<FeedItem>),
+    WhileClosed(Vec<FeedItem>),
     CatchUpFinished,
     Seen,
     Show(Note),
@@ -77,6 +78,12 @@ impl Alerts {
     /// desktop is never notified on it again, whichever feed brought it.
     pub fn follow(&self, feed: broadcast::Receiver<FeedItem>) {
         let _ = self.commands.send(Command::Follow(feed));
+    }
+
+    /// What happened while this desktop was not watching (a team's database read back on
+    /// start): its failures not claimed yet become one "while closed" summary.
+    pub fn while_closed(&self, items: Vec<FeedItem>) {
+        let _ = self.commands.send(Command::WhileClosed(items));
     }
 
     /// Catch-up has merged what it found: the failures among it become one summary.
@@ -126,6 +133,10 @@ impl Watcher {
                     None => break,
                     Some(Command::Settings(settings)) => self.settings = settings,
                     Some(Command::Follow(feed)) => self.feed = feed,
+                    Some(Command::WhileClosed(items)) => {
+                        self.take_as(items, true).await;
+                        self.summarize_catch_up().await;
+                    }
                     Some(Command::CatchUpFinished) => {
                         // What catch-up merged was published before it said it was done.
                         if !self.drain_feed().await {
@@ -192,7 +203,17 @@ impl Watcher {
     /// The failures among `items`, each call claimed once, handed to pacing or held for
     /// the catch-up summary; passed over while paused or switched off.
     async fn take(&mut self, items: Vec<FeedItem>) {
-        let failures: Vec<Failure> = items.iter().filter_map(|item| failure_of(item, &self.settings)).collect();
+        self.take_as(items, false).await;
+    }
+
+    /// [`Watcher::take`], every failure counted as caught up when `missed` (read back, not
+    /// live).
+    async fn take_as(&mut self, items: Vec<FeedItem>, missed: bool) {
+        let failures: Vec<Failure> = items
+            .iter()
+            .filter_map(|item| failure_of(item, &self.settings))
+            .map(|f| Failure { caught_up: f.caught_up || missed, ..f })
+            .collect();
         if failures.is_empty() {
             return;
         }

@@ -376,8 +376,10 @@ impl Engine {
         Ok(Client::new(ClientConfig::with_base_url(base), secret)?)
     }
 
-    /// Stops the demo and the receiver service, then lets the store commit what is queued.
+    /// Stops the demo and the receiver service (or notes when watching a team's database
+    /// stopped), then lets the store commit what is queued.
     pub async fn shutdown(&self) {
+        self.stop_watching().await;
         self.stop_demo().await;
         self.stop_receiver().await;
         crate::service::close_store(self.store.clone()).await;

@@ -48,6 +48,9 @@ pub struct Settings {
     pub key_grace_minutes: u32,
     /// How much history the database keeps.
     pub retention: Retention,
+    /// Team mode: when this desktop last watched the team's database (Unix ms), so that
+    /// the failures after it are summarized once when it watches again.
+    pub team_watched_until_ms: Option<i64>,
 }
 
 impl Default for Settings {
@@ -66,6 +69,7 @@ impl Default for Settings {
             tls: TlsChoice::Off,
             key_grace_minutes: 60,
             retention: Retention::default(),
+            team_watched_until_ms: None,
         }
     }
 }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use calleague_error_code::ErrorCode;
+use calleague_events::Timestamp;
 use calleague_store::{FeedItem, TimelineReader};
 use calleague_store_pg::{DatabaseUrl, PgOptions, PgStore};
 use tokio::sync::broadcast;
@@ -26,6 +27,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const VIEWER_CONNECTIONS: usize = 4;
 /// How often a database that could not be reached at start is tried again.
 const RETRY_EVERY: Duration = Duration::from_secs(5);
+/// The most deliveries read back for the "while closed" summary.
+const MISSED_LIMIT: u32 = 10_000;
 
 /// The team's database as typed, checked: a connection string without a password.
 fn checked_address(database: &str) -> AppResult<DatabaseUrl> {
@@ -92,7 +95,13 @@ impl Engine {
             running.team_error = None;
         }
         self.watch_team(Some(store));
-        self.update_settings(|s| s.mode = Some(Mode::Team)).await
+        // From now on, what this desktop misses while closed is summarized when it is back.
+        let now = Timestamp::now().unix_millis();
+        self.update_settings(|s| {
+            s.mode = Some(Mode::Team);
+            s.team_watched_until_ms = Some(now);
+        })
+        .await
     }
 
     /// Back to this computer's own store; the address, the password and an API key kept
@@ -108,7 +117,41 @@ impl Engine {
             running.key = None;
             running.api_base = None;
         }
-        self.update_settings(|s| s.mode = None).await
+        self.update_settings(|s| {
+            s.mode = None;
+            s.team_watched_until_ms = None;
+        })
+        .await
+    }
+
+    /// Notes when this desktop stopped watching (the app quits), for the next start's
+    /// "while closed" summary.
+    pub(crate) async fn stop_watching(&self) {
+        if self.team_store().is_none() {
+            return;
+        }
+        let now = Timestamp::now().unix_millis();
+        if let Err(e) = self.update_settings(|s| s.team_watched_until_ms = Some(now)).await {
+            tracing::warn!(code = %e.code, message = %e.message, "team database: cannot note when watching stopped");
+        }
+    }
+
+    /// The team's failures since this desktop last watched, as one "while closed" note
+    /// (each call claimed, so never notified again here); then watching counts from now.
+    async fn summarize_missed(&self, store: &PgStore) {
+        let since = self.settings.lock().await.team_watched_until_ms;
+        if let (Some(since), Some(alerts)) =
+            (since.and_then(|ms| Timestamp::from_unix_millis(ms).ok()), self.alerts.get())
+        {
+            match store.feed_since(since, MISSED_LIMIT).await {
+                Ok(items) => alerts.while_closed(items),
+                Err(e) => tracing::warn!(error = %e, "team database: cannot read what happened while closed"),
+            }
+        }
+        let now = Timestamp::now().unix_millis();
+        if let Err(e) = self.update_settings(|s| s.team_watched_until_ms = Some(now)).await {
+            tracing::warn!(code = %e.code, message = %e.message, "team database: cannot note when watching started");
+        }
     }
 
     /// In team mode: the account's API key (checked against the API at `api_base_url`),
@@ -177,7 +220,9 @@ impl Engine {
                         engine.running.lock().await.team_error = None;
                         // Left team mode while connecting: not needed any more.
                         if engine.settings.lock().await.mode == Some(Mode::Team) {
-                            engine.watch_team(Some(store));
+                            // Live first, then what was missed: a call in both is claimed once.
+                            engine.watch_team(Some(store.clone()));
+                            engine.summarize_missed(&store).await;
                         }
                         return;
                     }

@@ -199,3 +199,50 @@ async fn a_database_down_at_start_is_retried_and_the_status_says_why() {
     assert!(status.team_database.is_some(), "watching once the database is back: {:?}", status.team_error);
     assert!(status.team_error.is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_while_closed_are_one_summary_at_the_next_start_and_never_again() {
+    let (pg, receiver) = team_database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let keychain = Arc::new(MemoryKeychain::default());
+    let open = || {
+        let store = Store::open(dir.path().join("monitor.db"), StoreOptions::default()).unwrap();
+        Arc::new(Engine::new(store, keychain.clone(), dir.path().to_path_buf()))
+    };
+    // History from before this desktop ever watched is not "missed".
+    receiver.ingest(delivery("call.failed", "dl_history", "cl_history")).await.unwrap();
+    let engine = open();
+    let notes = Arc::new(MemoryNotifier::default());
+    engine.start_notifications(notes.clone()).await;
+    let address = format!("postgres://calleague_viewer@127.0.0.1:{}/calleague", pg.port);
+    engine.connect_team(address, "change-me-viewer".into()).await.unwrap();
+    engine.shutdown().await;
+    drop(engine);
+
+    // Closed: two calls fail, one of them delivered twice.
+    for (delivery_id, call_id) in
+        [("dl_night_1", "cl_night_1"), ("dl_night_2", "cl_night_2"), ("dl_night_2b", "cl_night_2")]
+    {
+        receiver.ingest(delivery("call.failed", delivery_id, call_id)).await.unwrap();
+    }
+
+    let again = open();
+    let notes = Arc::new(MemoryNotifier::default());
+    again.start_notifications(notes.clone()).await;
+    again.resume().await;
+    eventually("the summary", async || !notes.shown().is_empty()).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let shown: Vec<String> = notes.shown().iter().map(|n| n.summary.clone()).collect();
+    assert_eq!(shown, ["2 calls failed while Calleague Monitor was closed"]);
+    again.shutdown().await;
+    drop(again);
+
+    // Started again: nothing new happened, nothing is shown.
+    let third = open();
+    let notes = Arc::new(MemoryNotifier::default());
+    third.start_notifications(notes.clone()).await;
+    third.resume().await;
+    eventually("watching", async || third.status().await.team_database.is_some()).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(notes.shown().is_empty(), "{:?}", notes.shown());
+}

@@ -11,6 +11,7 @@
 use std::sync::Weak;
 use std::time::Duration;
 
+use calleague_events::Timestamp;
 use calleague_store::FeedItem;
 use tokio::sync::mpsc;
 use tokio_postgres::tls::MakeTlsConnect;
@@ -130,27 +131,47 @@ async fn receive(store: &Weak<PgStore>, mut ids: mpsc::UnboundedReceiver<i64>, l
 
 /// Reads these deliveries' events and their calls, and sends them to the feed.
 async fn forward(store: &PgStore, ids: &[i64], last_seen: &mut Option<i64>) {
-    let events = match store.events_by_id(ids).await {
-        Ok(events) => events,
+    let items = match store.feed_items(ids).await {
+        Ok(items) => items,
         Err(e) => {
             tracing::warn!(error = %e, "live updates: cannot read the announced deliveries");
             return;
         }
     };
-    // The batch's calls in one query (not one per event: a busy fleet sends hundreds).
-    let mut call_ids: Vec<&str> = events.iter().filter(|e| !e.hidden).filter_map(|e| e.call_id.as_deref()).collect();
-    call_ids.sort_unstable();
-    call_ids.dedup();
-    let calls = store.calls_by_id(&call_ids).await.unwrap_or_else(|e| {
-        tracing::warn!(error = %e, "live updates: cannot read the announced deliveries' calls");
-        Default::default()
-    });
-    for event in events {
-        *last_seen = Some(last_seen.map_or(event.id, |seen| seen.max(event.id)));
-        let call = match &event.call_id {
-            Some(call_id) if !event.hidden => calls.get(call_id).cloned().map(Box::new),
-            _ => None,
-        };
-        let _ = store.feed.send(FeedItem::Event { event: Box::new(event), call });
+    for item in items {
+        if let FeedItem::Event { event, .. } = &item {
+            *last_seen = Some(last_seen.map_or(event.id, |seen| seen.max(event.id)));
+        }
+        let _ = store.feed.send(item);
+    }
+}
+
+impl PgStore {
+    /// These deliveries' events, each with its call as it now is, as the feed carries them.
+    async fn feed_items(&self, ids: &[i64]) -> calleague_store::Result<Vec<FeedItem>> {
+        let events = self.events_by_id(ids).await?;
+        // The batch's calls in one query (not one per event: a busy fleet sends hundreds).
+        let mut call_ids: Vec<&str> =
+            events.iter().filter(|e| !e.hidden).filter_map(|e| e.call_id.as_deref()).collect();
+        call_ids.sort_unstable();
+        call_ids.dedup();
+        let calls = self.calls_by_id(&call_ids).await?;
+        Ok(events
+            .into_iter()
+            .map(|event| {
+                let call = match &event.call_id {
+                    Some(call_id) if !event.hidden => calls.get(call_id).cloned().map(Box::new),
+                    _ => None,
+                };
+                FeedItem::Event { event: Box::new(event), call }
+            })
+            .collect())
+    }
+
+    /// The feed again for what was received from `since` on (at most `limit` deliveries,
+    /// oldest first): for a desktop that was not watching meanwhile.
+    pub async fn feed_since(&self, since: Timestamp, limit: u32) -> calleague_store::Result<Vec<FeedItem>> {
+        let ids = self.delivery_ids_since(since.unix_millis(), limit).await?;
+        self.feed_items(&ids).await
     }
 }

@@ -84,6 +84,19 @@ impl PgStore {
         Ok(rows.iter().map(|row| row.get(0)).collect())
     }
 
+    /// The ids of deliveries received from `since_ms` on, oldest first, at most `limit`.
+    pub(crate) async fn delivery_ids_since(&self, since_ms: i64, limit: u32) -> Result<Vec<i64>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT id FROM deliveries WHERE received_ms >= $1 ORDER BY received_ms, id LIMIT $2",
+                &[&since_ms, &i64::from(limit)],
+            )
+            .await
+            .map_err(crate::unavailable)?;
+        Ok(rows.iter().map(|row| row.get(0)).collect())
+    }
+
     pub(crate) async fn newest_event_id(&self) -> Result<i64> {
         let client = self.client().await?;
         let row = client.query_one("SELECT coalesce(max(id), 0) FROM events", &[]).await.map_err(crate::unavailable)?;
