@@ -290,6 +290,11 @@ impl Engine {
     pub async fn restart_receiver(&self) {
         self.stop_receiver().await;
         let settings = self.settings.lock().await.clone();
+        // A desktop watching a team's database receives nothing (its key, if any, is for
+        // recordings).
+        if settings.mode == Some(Mode::Team) {
+            return;
+        }
         let mut running = self.running.lock().await;
         let Some(key) = running.key.as_deref().and_then(ApiKey::new) else { return };
         let mut config = self.receiver_config(&settings, key, running.previous_key.as_ref());

@@ -127,12 +127,16 @@ impl Engine {
     /// Notes when this desktop stopped watching (the app quits), for the next start's
     /// "while closed" summary.
     pub(crate) async fn stop_watching(&self) {
-        if self.team_store().is_none() {
-            return;
+        if self.team_store().is_some() {
+            self.note_watched_until_now().await;
         }
+    }
+
+    /// What this desktop has seen of the team's database reaches until now.
+    async fn note_watched_until_now(&self) {
         let now = Timestamp::now().unix_millis();
         if let Err(e) = self.update_settings(|s| s.team_watched_until_ms = Some(now)).await {
-            tracing::warn!(code = %e.code, message = %e.message, "team database: cannot note when watching stopped");
+            tracing::warn!(code = %e.code, message = %e.message, "team database: cannot note what was watched");
         }
     }
 
@@ -148,10 +152,7 @@ impl Engine {
                 Err(e) => tracing::warn!(error = %e, "team database: cannot read what happened while closed"),
             }
         }
-        let now = Timestamp::now().unix_millis();
-        if let Err(e) = self.update_settings(|s| s.team_watched_until_ms = Some(now)).await {
-            tracing::warn!(code = %e.code, message = %e.message, "team database: cannot note when watching started");
-        }
+        self.note_watched_until_now().await;
     }
 
     /// In team mode: the account's API key (checked against the API at `api_base_url`),
@@ -180,27 +181,20 @@ impl Engine {
     /// that cannot be reached is tried again in the background; the status says why meanwhile.
     pub(crate) async fn resume_team(self: &Arc<Self>) {
         let loaded = async {
-            let address = self.keychain(|k| k.load(Entry::TeamDatabase)).await?;
-            let password = self.keychain(|k| k.load(Entry::TeamPassword)).await?;
-            Ok::<_, AppError>((address, password))
+            let load = |entry| self.keychain(move |k| k.load(entry));
+            let address = load(Entry::TeamDatabase).await?;
+            let password = load(Entry::TeamPassword).await?;
+            // The account's key, when one was added for recordings.
+            let key = load(Entry::TeamApiKey).await?.zip(load(Entry::TeamApiBase).await?);
+            Ok::<_, AppError>((address, password, key))
         };
-        // The account's key, when one was added for recordings.
-        let key = async {
-            let key = self.keychain(|k| k.load(Entry::TeamApiKey)).await?;
-            let base = self.keychain(|k| k.load(Entry::TeamApiBase)).await?;
-            Ok::<_, AppError>(key.zip(base))
-        };
-        match key.await {
-            Ok(Some((key, base))) => {
-                let mut running = self.running.lock().await;
-                (running.key, running.api_base) = (Some(key), Some(base));
-            }
-            Ok(None) => {}
-            Err(e) => self.running.lock().await.keychain_error = Some(e),
-        }
         let (address, password) = match loaded.await {
-            Ok((Some(address), password)) => (address, password.unwrap_or_default()),
-            Ok((None, _)) => {
+            Ok((Some(address), password, key)) => {
+                let mut running = self.running.lock().await;
+                (running.key, running.api_base) = key.unzip();
+                (address, password.unwrap_or_default())
+            }
+            Ok((None, ..)) => {
                 return self.running.lock().await.team_error = Some(AppError::new(
                     ErrorCode::KeyMissing,
                     "The team database's address was not found in the keychain. If your keychain is locked, unlock it and restart; otherwise connect to the team's database again.",

@@ -116,6 +116,9 @@ async fn the_engine_watches_the_team_database_and_notifies_each_failure_once_her
     assert_eq!(keychain.load(Entry::TeamApiKey).unwrap().as_deref(), Some(API_KEY));
     assert_eq!(keychain.load(Entry::ApiKey).unwrap().as_deref(), Some("sk_account_from_before"), "apart from it");
     engine.client().await.unwrap().check_key().await.unwrap();
+    // With a key in hand, a receiver setting changed (say, over IPC) still starts none.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    engine.set_port(port).await.unwrap();
     let status = engine.status().await;
     assert!(status.key_masked.as_deref().is_some_and(|m| m.ends_with("7e3a")), "{:?}", status.key_masked);
     assert_eq!((status.mode, status.receiver_url), (Some(Mode::Team), None), "watching, not receiving");
