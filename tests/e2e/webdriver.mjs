@@ -42,6 +42,11 @@ export class Session {
     const el = await this.find(css);
     await this.cmd("POST", `/element/${el}/clear`, {});
     await this.cmd("POST", `/element/${el}/value`, { text });
+    // WebKitWebDriver can answer before the page has handled every key press, and a click
+    // (dispatched another way) may then overtake the last keys: wait until the field
+    // holds what was typed.
+    await this.waitFor(`${css} to hold what was typed`, () =>
+      this.exec("return document.querySelector(arguments[0])?.value === arguments[1]", [css, text]), 5000);
   }
 
   /** Empties a field the way React notices: the native setter, then an input event. */

@@ -33,7 +33,7 @@ export function DataSettings() {
   }, [setError]);
 
   const change = (patch: Partial<Draft>) => {
-    if (draft) setDraft({ ...draft, ...patch });
+    setDraft((d) => (d ? { ...d, ...patch } : d));
     setFieldError(null);
     setApplied(false);
   };

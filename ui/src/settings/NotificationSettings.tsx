@@ -20,7 +20,7 @@ export function NotificationSettings({ status, onStatus }: { status: AppStatus; 
   }, []);
 
   const change = (patch: Partial<Draft>) => {
-    setDraft({ ...draft, ...patch });
+    setDraft((d) => ({ ...d, ...patch }));
     setFieldError(null);
     setApplied(false);
   };

@@ -33,7 +33,8 @@ export function ReceiverSettingsForm({ status, onStatus }: { status: AppStatus; 
   if (!draft || !saved) return <section className="settings-section"><h2>Receiver</h2><p className="sub">Loading…</p></section>;
 
   const change = (patch: Partial<Draft>) => {
-    setDraft({ ...draft, ...patch });
+    // From the latest draft, not this render's: key presses can come faster than renders.
+    setDraft((d) => (d ? { ...d, ...patch } : d));
     setFieldError(null);
     setResult(null);
   };

@@ -27,7 +27,7 @@ export function SubscriptionForm({
   const [fieldError, setFieldError] = useState<FieldError | null>(null);
   const { busy, error, setError, run } = useAction<"save">();
   const change = (patch: Partial<Draft>) => {
-    setDraft({ ...draft, ...patch });
+    setDraft((d) => ({ ...d, ...patch }));
     setFieldError(null);
   };
   const toggle = (event: string, on: boolean) =>
