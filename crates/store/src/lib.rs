@@ -5,6 +5,7 @@
 //! (pragmas, WAL) stay inside, so another backend could stand behind the same interface.
 
 mod alerts;
+mod checkpoint;
 mod error;
 mod export;
 mod ingest;
@@ -110,12 +111,15 @@ impl Store {
         // older install may have made them with the default one.
         private::restrict(&path).map_err(|e| open_error(e.to_string()))?;
 
+        checkpoint::disable_automatic(&conn).map_err(|e| open_error(e.to_string()))?;
+        let checkpointer = checkpoint::Checkpointer::start(&path, busy_ms).map_err(|e| open_error(e.to_string()))?;
+
         let (feed, _) = broadcast::channel(options.feed_capacity.max(16));
         let (tx, rx) = mpsc::channel();
         let writer_feed = feed.clone();
         let writer_thread = std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || writer::run(conn, rx, writer_feed))
+            .spawn(move || writer::run(conn, rx, writer_feed, checkpointer))
             .map_err(|e| open_error(e.to_string()))?;
         Ok(Arc::new(Self {
             path,
