@@ -27,6 +27,10 @@ const BATCH: usize = 256;
 pub(crate) async fn watch(store: Weak<PgStore>, url: DatabaseUrl, ready: tokio::sync::oneshot::Sender<()>) {
     let mut ready = Some(ready);
     let mut last_seen: Option<i64> = None;
+    // The newest event when listening began: a receiver announces its commits a moment
+    // after them, so an announcement heard now may be of one committed before; that is
+    // history (a desktop that was closed reads it back with `feed_since`), not news.
+    let mut before_listening: Option<i64> = None;
     let mut failures = 0u32;
     loop {
         let listening = match url.connector() {
@@ -56,6 +60,7 @@ pub(crate) async fn watch(store: Weak<PgStore>, url: DatabaseUrl, ready: tokio::
         if let Some(ready) = ready.take() {
             if let Some(store) = store.upgrade() {
                 last_seen = store.newest_event_id().await.ok();
+                before_listening = last_seen;
             }
             let _ = ready.send(());
         } else if let (Some(after), Some(store)) = (last_seen, store.upgrade()) {
@@ -64,7 +69,7 @@ pub(crate) async fn watch(store: Weak<PgStore>, url: DatabaseUrl, ready: tokio::
                 forward(&store, &missed, &mut last_seen).await;
             }
         }
-        if !receive(&store, ids, &mut last_seen).await {
+        if !receive(&store, ids, &mut last_seen, before_listening).await {
             connection_task.abort();
             return;
         }
@@ -112,9 +117,14 @@ where
     Ok((client, rx, task))
 }
 
-/// Forwards notified deliveries until the connection ends (`true`) or the store is
-/// dropped (`false`).
-async fn receive(store: &Weak<PgStore>, mut ids: mpsc::UnboundedReceiver<i64>, last_seen: &mut Option<i64>) -> bool {
+/// Forwards notified deliveries newer than `before_listening` until the connection ends
+/// (`true`) or the store is dropped (`false`).
+async fn receive(
+    store: &Weak<PgStore>,
+    mut ids: mpsc::UnboundedReceiver<i64>,
+    last_seen: &mut Option<i64>,
+    before_listening: Option<i64>,
+) -> bool {
     loop {
         let Some(first) = ids.recv().await else { return store.upgrade().is_some() };
         let mut batch = vec![first];
@@ -123,6 +133,10 @@ async fn receive(store: &Weak<PgStore>, mut ids: mpsc::UnboundedReceiver<i64>, l
                 Ok(id) => batch.push(id),
                 Err(_) => break,
             }
+        }
+        batch.retain(|id| before_listening.is_none_or(|before| *id > before));
+        if batch.is_empty() {
+            continue;
         }
         let Some(store) = store.upgrade() else { return false };
         forward(&store, &batch, last_seen).await;
