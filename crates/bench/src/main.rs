@@ -9,6 +9,11 @@ mod scale;
 mod team;
 mod wrk;
 
+/// The allocator the receiver ships with (`calleague-receiver`, the app), so the receiver
+/// measured here allocates as it does there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
