@@ -4,9 +4,10 @@
 //! commit copies the log's pages into the database and syncs the database file before it
 //! returns. perf and strace on the receiver under load showed such commits taking 60–170 ms
 //! (the database file's sync), during which no delivery was acknowledged. So the writer's
-//! connection runs with `wal_autocheckpoint=0` and this thread, on its own connection,
-//! checkpoints in `PASSIVE` mode a moment after commits: it never waits for the writer and
-//! the writer never waits for it. Durability does not change: a commit is durable once the
+//! connection runs with `wal_autocheckpoint=0` (a log hook counts the log's frames after
+//! each commit instead) and this thread, on its own connection, checkpoints in `PASSIVE`
+//! mode once the log passes [`CHECKPOINT_AT`] frames: it never waits for the writer and the
+//! writer never waits for it. Durability does not change: a commit is durable once the
 //! log is synced, which the writer still does at every commit (`synchronous=FULL`).
 //!
 //! The log restarts from its beginning only when a write transaction begins with every
