@@ -45,7 +45,7 @@ fn delivery(call: usize, step: usize, base: i64) -> IncomingDelivery {
 }
 
 /// Fills `store` with `calls` calls ending about now, six events each, through the ingest
-/// writer; the ingest rate of each twentieth of the work.
+/// writer; the ingest rate of each twentieth of the work, on the timeline.
 pub fn fill(store: &std::sync::Arc<Store>, calls: usize) -> anyhow::Result<Vec<f64>> {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let total = calls * EVENTS.len();
@@ -57,12 +57,20 @@ pub fn fill(store: &std::sync::Arc<Store>, calls: usize) -> anyhow::Result<Vec<f
         let mut window_start = Instant::now();
         for i in 0..total {
             let item = delivery(i / EVENTS.len(), i % EVENTS.len(), base);
-            let store = store.clone();
-            set.spawn(async move { store.ingest(item).await });
+            let writer = store.clone();
+            set.spawn(async move { writer.ingest(item).await });
             while set.len() >= IN_FLIGHT {
                 set.join_next().await.expect("a task")??;
             }
             if (i + 1) % window == 0 {
+                // Each twentieth's rate counts its projection too: a burst is acknowledged
+                // ahead of its projection (up to a backlog), so rates of acknowledgements
+                // alone would compare the log's speed at the start with the projection's
+                // later, not an empty store with a full one.
+                while let Some(r) = set.join_next().await {
+                    r??;
+                }
+                store.settle().await?;
                 rates.push(window as f64 / window_start.elapsed().as_secs_f64());
                 window_start = Instant::now();
                 if rates.len() % 4 == 0 {
@@ -120,7 +128,7 @@ pub fn run(calls: usize) -> anyhow::Result<()> {
     println!("| fill time | {:.0} s ({:.0} events/s) | |", fill.as_secs_f64(), total as f64 / fill.as_secs_f64());
     println!("| database file | {:.0} MB | |", size as f64 / 1e6);
     println!(
-        "| ingest rate, first 5% vs last 5% | {first:.0}/s vs {last:.0}/s ({:+.0}%) | no more than 30% slower -> {} |",
+        "| ingest rate onto the timeline, first 5% vs last 5% | {first:.0}/s vs {last:.0}/s ({:+.0}%) | no more than 30% slower -> {} |",
         (last / first - 1.0) * 100.0,
         if last >= first * 0.7 { "met" } else { "MISSED" }
     );
