@@ -163,9 +163,7 @@ fn sustained(rt: &tokio::runtime::Runtime, store: &Store, url: &str, scripts: &s
 /// Waits for the projection to take everything in, says how long that took, and checks
 /// the store against what was acknowledged: each delivery once, and each on the timeline.
 fn check_stored(rt: &tokio::runtime::Runtime, store: &Store, at_least: i64, at_most: i64) -> anyhow::Result<()> {
-    let started = std::time::Instant::now();
-    rt.block_on(store.settle())?;
-    let caught_up = started.elapsed();
+    let caught_up = settle(rt, store)?;
     let logged = store.counts(calleague_events::Timestamp::from_unix_millis(0)?)?.deliveries_total;
     let on_timeline =
         store.export_count(calleague_store::ExportWhat::Events, calleague_store::TimeRange::default())? as i64;
