@@ -151,6 +151,10 @@ pub struct ServeArgs {
     /// How often the receiver records that it is up (for finding downtime); for tests.
     #[arg(long, default_value = "5s", value_parser = parse_duration, hide = true)]
     pub heartbeat_interval: Duration,
+    /// Deliveries per second above which a burst is appended to the inbox first and taken
+    /// into the log between acknowledgements; for tests on a slow build.
+    #[arg(long, default_value_t = calleague_store::StoreOptions::default().burst_rate, hide = true)]
+    pub burst_rate: u32,
     /// The longest a call may last: catch-up reads calls that started this long before a
     /// downtime, to find long calls that ended inside it.
     #[arg(long, default_value = "4h", value_parser = parse_duration)]

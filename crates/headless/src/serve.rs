@@ -62,7 +62,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     let db = args.db.clone().context("--db or --database is required")?;
     runtime.block_on(async move {
-        let store = Store::open(&db, StoreOptions::default())?;
+        let store = Store::open(&db, StoreOptions { burst_rate: args.burst_rate, ..StoreOptions::default() })?;
         let mut service = ReceiverService::start(store.clone(), config, args.heartbeat_interval).await?;
         let stop = StopSignals::watch()?;
         if args.tls_self_signed {

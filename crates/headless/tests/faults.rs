@@ -181,6 +181,129 @@ fn kill_9_at_random_moments_loses_nothing_acknowledged() {
     assert!(acked.len() > 100, "the test sent too little to mean anything: {}", acked.len());
 }
 
+/// One keep-alive connection that sends deliveries one after another, as a sender under load.
+struct KeepAlive {
+    stream: TcpStream,
+    host: String,
+}
+
+impl KeepAlive {
+    fn connect(host: &str) -> Option<Self> {
+        let stream = TcpStream::connect(host).ok()?;
+        stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+        stream.set_nodelay(true).ok()?;
+        Some(Self { stream, host: host.to_owned() })
+    }
+
+    /// The reply's status and body, or None if the connection ended first.
+    fn post(&mut self, body: &str) -> Option<(u16, String)> {
+        let request = format!(
+            "POST /hooks/calleague HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {KEY}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            self.host,
+            body.len()
+        );
+        self.stream.write_all(request.as_bytes()).ok()?;
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            if self.stream.read(&mut byte).ok()? == 0 {
+                return None;
+            }
+            head.push(byte[0]);
+        }
+        let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+        let status = head.split_whitespace().nth(1)?.parse().ok()?;
+        let length: usize = head.lines().find_map(|l| l.strip_prefix("content-length:"))?.trim().parse().ok()?;
+        let mut body = vec![0; length];
+        self.stream.read_exact(&mut body).ok()?;
+        Some((status, String::from_utf8_lossy(&body).into_owned()))
+    }
+}
+
+#[test]
+fn kill_9_during_a_burst_loses_nothing_acknowledged_from_the_inbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("m.db");
+    let acked: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut unacked: Vec<String> = Vec::new();
+    let mut seed: u64 = std::env::var("CALLEAGUE_KILL_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+    });
+    println!("kill moments from CALLEAGUE_KILL_SEED={seed}");
+    let mut next = 0u64;
+    let mut killed_with_inbox = 0;
+    // Rounds until four kills found deliveries in the inbox, at most twenty.
+    for round in 0..20 {
+        if killed_with_inbox == 4 {
+            break;
+        }
+        // A burst from 1,000 deliveries/s (5,000 by default): a debug build on a loaded
+        // machine may not reach the default.
+        let (mut child, url) = serve_with(&db, "127.0.0.1:0", &["--read-timeout", "2s", "--burst-rate", "1000"]);
+        let host = host_of(&url);
+        // 32 keep-alive senders, a burst; what was not acknowledged last round is sent again.
+        let queue = Arc::new(Mutex::new(std::mem::take(&mut unacked)));
+        let fresh = Arc::new(std::sync::atomic::AtomicU64::new(next));
+        let not_acked: Arc<Mutex<Vec<String>>> = Arc::default();
+        let senders: Vec<_> = (0..32)
+            .map(|_| {
+                let (queue, acked, not_acked, host, fresh, accepted) =
+                    (queue.clone(), acked.clone(), not_acked.clone(), host.clone(), fresh.clone(), accepted.clone());
+                std::thread::spawn(move || {
+                    let Some(mut connection) = KeepAlive::connect(&host) else { return };
+                    loop {
+                        let retry = queue.lock().unwrap().pop();
+                        let id = retry.unwrap_or_else(|| {
+                            format!("dl_{}", fresh.fetch_add(1, std::sync::atomic::Ordering::SeqCst))
+                        });
+                        let n: i64 = id[3..].parse().unwrap();
+                        match connection.post(&delivery(&id, &format!("c{}", n / 4), "call.started", n, 200)) {
+                            Some((200, reply)) => {
+                                if reply.contains("\"accepted\"") {
+                                    accepted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                                }
+                                acked.lock().unwrap().insert(id);
+                            }
+                            _ => {
+                                not_acked.lock().unwrap().push(id);
+                                break; // the server is gone
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        std::thread::sleep(Duration::from_millis(400 + (seed >> 33) % 800));
+        kill9(&mut child);
+        for s in senders {
+            s.join().unwrap();
+        }
+        unacked = not_acked.lock().unwrap().clone();
+        unacked.extend(queue.lock().unwrap().drain(..));
+        next = fresh.load(std::sync::atomic::Ordering::SeqCst);
+        // What the kill left in the inbox: acknowledged, not yet in the log.
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let in_inbox: i64 = conn.query_row("SELECT count(*) FROM inbox", [], |r| r.get(0)).unwrap();
+        drop(conn);
+        killed_with_inbox += usize::from(in_inbox > 0);
+        println!(
+            "round {round}: {in_inbox} in the inbox at the kill, {} acknowledged so far",
+            acked.lock().unwrap().len()
+        );
+    }
+    // The kills must land while the inbox holds deliveries, or the test proves nothing.
+    assert!(killed_with_inbox >= 4, "only {killed_with_inbox} of 20 kills found deliveries in the inbox");
+    assert!(accepted.load(std::sync::atomic::Ordering::SeqCst) > 1_000, "the burst never went to the inbox");
+    let ids = exported_ids(&db);
+    let unique: HashSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "a delivery was stored twice");
+    let acked = acked.lock().unwrap();
+    let missing: Vec<&String> = acked.iter().filter(|id| !unique.contains(id)).collect();
+    assert!(missing.is_empty(), "acknowledged but lost: {} of {}", missing.len(), acked.len());
+}
+
 /// Runs `body` in a private mount namespace (as a mapped root when not root), so the test
 /// can mount a tiny filesystem without touching the machine's mounts.
 fn in_private_mount_namespace(test: &str, body: impl FnOnce()) {

@@ -149,6 +149,8 @@ pub(crate) async fn receive(
                 .into_response())
         }
         _ if hidden => Ok(accepted("stored_hidden")),
+        // Stored in a burst's inbox: whether it repeats an earlier delivery is known a moment later.
+        IngestOutcome::Accepted => Ok(accepted("accepted")),
         _ => Ok(accepted("stored")),
     }
 }

@@ -8,6 +8,7 @@ mod alerts;
 mod checkpoint;
 mod error;
 mod export;
+mod inbox;
 mod ingest;
 mod model;
 mod overview;
@@ -60,11 +61,14 @@ pub struct StoreOptions {
     pub busy_timeout: Duration,
     /// How many live-feed items a slow subscriber may fall behind before it must resync.
     pub feed_capacity: usize,
+    /// Deliveries per second above which the writer takes a burst into the inbox first
+    /// (`docs/ingest.md`); a test lowers it to be sure of a burst on a slow build.
+    pub burst_rate: u32,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        Self { busy_timeout: Duration::from_secs(5), feed_capacity: 8192 }
+        Self { busy_timeout: Duration::from_secs(5), feed_capacity: 8192, burst_rate: writer::BURST_RATE }
     }
 }
 
@@ -117,9 +121,10 @@ impl Store {
         let (feed, _) = broadcast::channel(options.feed_capacity.max(16));
         let (tx, rx) = mpsc::channel();
         let writer_feed = feed.clone();
+        let burst_rate = f64::from(options.burst_rate.max(1));
         let writer_thread = std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || writer::run(conn, rx, writer_feed, checkpointer))
+            .spawn(move || writer::run(conn, rx, writer_feed, checkpointer, burst_rate))
             .map_err(|e| open_error(e.to_string()))?;
         Ok(Arc::new(Self {
             path,

@@ -57,6 +57,9 @@ pub struct SecurityEntry {
 pub enum IngestOutcome {
     /// A new event, committed.
     Stored(Box<EventRow>),
+    /// Stored in a burst's inbox (committed and synced): deduplicated and projected moments
+    /// later (`inbox.rs`).
+    Accepted,
     /// Seen before: its attempt count is now `attempts`.
     Duplicate {
         id: i64,

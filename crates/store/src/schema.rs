@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0008_retention.sql"),
     include_str!("../migrations/0009_projection.sql"),
     include_str!("../migrations/0010_overview.sql"),
+    include_str!("../migrations/0011_inbox.sql"),
 ];
 
 /// Pragmas for every connection. `synchronous=FULL` because a delivery we acknowledged

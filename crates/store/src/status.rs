@@ -50,7 +50,16 @@ fn status_counts(conn: &Connection, since_ms: i64) -> Result<Option<StatusCounts
         [projected_to, since_ms],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
-    counts.deliveries_total = projected + unprojected;
+    // A burst's deliveries in the inbox, not yet in the log (repeats among them counted
+    // as deliveries until then).
+    let (queued, queued_since, queued_last_ms): (i64, i64, Option<i64>) = conn.query_row(
+        "SELECT count(*), coalesce(sum(received_ms >= ?1), 0), max(received_ms) FROM inbox",
+        [since_ms],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let last_ms = last_ms.max(queued_last_ms);
+    let unprojected_since = unprojected_since + queued_since;
+    counts.deliveries_total = projected + unprojected + queued;
     counts.repeats = repeats;
     counts.last_delivery_at = last_ms.and_then(|ms| Timestamp::from_unix_millis(ms).ok());
     // "Today" to the end of time: whole hours and the minutes before the first of them.

@@ -596,7 +596,7 @@ async fn calls_that_failed_before_the_upgrade_are_never_notified_late() {
     conn.execute_batch(
         "DROP TABLE alerted_calls; DROP INDEX events_confirmed_by; DROP TABLE projection;
          ALTER TABLE deliveries DROP COLUMN hidden; DROP TABLE overview_calls; DROP TABLE overview_spread;
-         DROP TABLE overview_deliveries; DROP TABLE overview_built; DROP INDEX quarantine_received;
+         DROP TABLE overview_deliveries; DROP TABLE overview_built; DROP INDEX quarantine_received; DROP TABLE inbox;
          PRAGMA user_version = 6;",
     )
     .unwrap();

@@ -1,0 +1,178 @@
+//! A burst's first stage: each webhook delivery appended to the inbox as it came, and
+//! acknowledged once that commit is synced. The inbox has no index but its row id, so a
+//! commit writes its last page and little else; the log's own insert (deduplicated on a
+//! text key, with an index by arrival) writes a few scattered pages per commit, which cost
+//! a third of the receiver's time under load (measured: `docs/ingest.md`).
+//!
+//! Between acknowledgements, the writer takes inbox rows into the log in id order, deleting
+//! them in the same transaction, so a delivery is in exactly one of the two whatever
+//! moment a crash comes; from the log the projection takes them as before. A repeat is
+//! recognised there: its reply already went out as "accepted" (it was stored), and its
+//! attempt is counted on the delivery it repeats.
+//!
+//! Like the projection, what is in the inbox is held parsed in memory while it is little;
+//! beyond that, and after a restart, it is read back from the table.
+
+use std::collections::VecDeque;
+
+use calleague_events::{parse_delivery, Timestamp};
+use rusqlite::{params, Connection, TransactionBehavior};
+use tokio::sync::broadcast;
+
+use crate::ingest::{headers_json, log_delivery, write_quarantine, Logged};
+use crate::model::{FeedItem, IncomingDelivery, QuarantineItem, Source};
+use crate::projection::Projection;
+use crate::Result;
+
+/// The most inbox rows held parsed in memory; more are read back from the table.
+const HELD: usize = 4_096;
+
+/// A row as read back: id, received_at, peer, headers, body, hidden.
+type InboxRow = (i64, String, Option<String>, String, Vec<u8>, bool);
+
+pub(crate) struct Inbox {
+    /// In id order: a cache of the table's first rows.
+    held: VecDeque<(i64, Box<IncomingDelivery>)>,
+    /// The table holds rows that are not in `held`.
+    in_table_only: bool,
+    /// Rows in the table.
+    len: usize,
+}
+
+impl Inbox {
+    pub fn open(conn: &Connection) -> Result<Self> {
+        let len: i64 = conn.query_row("SELECT count(*) FROM inbox", [], |r| r.get(0))?;
+        Ok(Self { held: VecDeque::new(), in_table_only: len > 0, len: len as usize })
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Appends a delivery inside the caller's transaction; [`Inbox::appended`] once it commits.
+    pub fn append(conn: &Connection, item: &IncomingDelivery) -> Result<i64> {
+        conn.prepare_cached(
+            "INSERT INTO inbox (received_at, received_ms, peer, headers, body, hidden) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![
+            item.received_at.to_string(),
+            item.received_at.unix_millis(),
+            item.peer,
+            headers_json(&item.headers),
+            item.body,
+            item.hidden,
+        ])?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    /// A delivery whose append committed as `id` (ids grow with the table's order).
+    pub fn appended(&mut self, id: i64, item: Box<IncomingDelivery>) {
+        self.len += 1;
+        if self.held.len() < HELD && !self.in_table_only {
+            self.held.push_back((id, item));
+        } else {
+            self.in_table_only = true;
+        }
+    }
+
+    /// Takes up to `limit` deliveries into the log, in one transaction; hands each new one to
+    /// the projection and announces each repeat. Returns how many it took.
+    pub fn take_into_log(
+        &mut self,
+        conn: &mut Connection,
+        limit: usize,
+        projection: &mut Projection,
+        feed: &broadcast::Sender<FeedItem>,
+    ) -> Result<usize> {
+        if self.held.is_empty() && self.in_table_only {
+            self.read_back(conn, limit)?;
+        }
+        let take = self.held.len().min(limit);
+        if take == 0 {
+            // Nothing held and nothing more in the table: the count was off (it cannot be).
+            self.len = 0;
+            return Ok(0);
+        }
+        // Everything here can be done again from the inbox, so, as for the projection, the
+        // commit needs no sync of its own (see projection.rs).
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let result = self.take_chunk(conn, take);
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        let logged = result?;
+        for ((_, item), outcome) in self.held.drain(..take).zip(logged) {
+            match outcome {
+                Logged::New(id) => projection.logged(id, item),
+                Logged::Repeat { id, attempts } => {
+                    let _ = feed.send(FeedItem::Repeat { id, attempts });
+                }
+            }
+        }
+        self.len = self.len.saturating_sub(take);
+        Ok(take)
+    }
+
+    fn take_chunk(&self, conn: &mut Connection, take: usize) -> Result<Vec<Logged>> {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut logged = Vec::with_capacity(take);
+        let mut last = 0;
+        for (id, item) in self.held.iter().take(take) {
+            logged.push(log_delivery(&tx, item)?);
+            last = *id;
+        }
+        tx.prepare_cached("DELETE FROM inbox WHERE id <= ?1")?.execute([last])?;
+        tx.commit()?;
+        Ok(logged)
+    }
+
+    /// Loads the next `limit` rows of the table. A row that no longer reads as a delivery
+    /// (it did when it was acknowledged) goes to the quarantine, never lost.
+    fn read_back(&mut self, conn: &mut Connection, limit: usize) -> Result<()> {
+        let after = self.held.back().map_or(0, |(id, _)| *id);
+        let rows: Vec<InboxRow> = conn
+            .prepare_cached(
+                "SELECT id, received_at, peer, headers, body, hidden FROM inbox WHERE id > ?1 ORDER BY id LIMIT ?2",
+            )?
+            .query_map(params![after, limit as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+            })?
+            .collect::<std::result::Result<_, _>>()?;
+        if rows.len() < limit {
+            self.in_table_only = false;
+        }
+        for (id, received_at, peer, headers, body, hidden) in rows {
+            let headers: Vec<(String, String)> = serde_json::from_str(&headers).unwrap_or_default();
+            let received = Timestamp::parse(&received_at);
+            match (received, parse_delivery(&body)) {
+                (Ok(received_at), Ok(parsed)) => {
+                    let item =
+                        IncomingDelivery { received_at, peer, headers, body, parsed, hidden, source: Source::Webhook };
+                    self.held.push_back((id, Box::new(item)));
+                }
+                (received, parsed) => {
+                    tracing::error!(row = id, "an inbox row cannot be read back; it goes to the quarantine");
+                    let reason = match parsed {
+                        Err(e) => format!("could not be read back from the inbox: {e}"),
+                        Ok(_) => format!("could not be read back from the inbox: bad time {received_at:?}"),
+                    };
+                    let item = QuarantineItem {
+                        received_at: received.unwrap_or_else(|_| Timestamp::now()),
+                        peer,
+                        headers,
+                        body,
+                        reason,
+                    };
+                    let tx = conn.transaction()?;
+                    write_quarantine(&tx, &item)?;
+                    tx.execute("DELETE FROM inbox WHERE id = ?1", [id])?;
+                    tx.commit()?;
+                    self.len = self.len.saturating_sub(1);
+                }
+            }
+        }
+        Ok(())
+    }
+}
