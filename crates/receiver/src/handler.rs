@@ -96,8 +96,27 @@ impl IntoResponse for Rejection {
     }
 }
 
-fn accepted(status: &str) -> Response {
-    (StatusCode::OK, Json(json!({ "received": true, "status": status }))).into_response()
+/// What a 200 says became of a delivery.
+#[derive(Debug, Clone, Copy)]
+enum Kept {
+    /// In the log (and, unless in a burst, on the timeline).
+    Stored,
+    /// In a burst's inbox: stored; whether it repeats an earlier delivery is known a moment later.
+    Accepted,
+    StoredHidden,
+    Quarantined,
+}
+
+/// A 200 with `{"received":true,"status":…}`. The body is written out, not built as a
+/// `Value` and serialized: on the hot path that was a tenth of the handler's own work.
+fn accepted(kept: Kept) -> Response {
+    let body = match kept {
+        Kept::Stored => r#"{"received":true,"status":"stored"}"#,
+        Kept::Accepted => r#"{"received":true,"status":"accepted"}"#,
+        Kept::StoredHidden => r#"{"received":true,"status":"stored_hidden"}"#,
+        Kept::Quarantined => r#"{"received":true,"status":"quarantined"}"#,
+    };
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
 }
 
 /// POST on the webhook path: verify, read within limits, then store or quarantine.
@@ -124,7 +143,7 @@ pub(crate) async fn receive(
                 reason: parse_error.to_string(),
             };
             endpoint.store.quarantine(item).await.map_err(Rejection::StoreUnavailable)?;
-            return Ok(accepted("quarantined"));
+            return Ok(accepted(Kept::Quarantined));
         }
     };
     let hidden = endpoint
@@ -148,10 +167,9 @@ pub(crate) async fn receive(
             Ok((StatusCode::OK, Json(json!({ "received": true, "status": "duplicate", "attempts": attempts })))
                 .into_response())
         }
-        _ if hidden => Ok(accepted("stored_hidden")),
-        // Stored in a burst's inbox: whether it repeats an earlier delivery is known a moment later.
-        IngestOutcome::Accepted => Ok(accepted("accepted")),
-        _ => Ok(accepted("stored")),
+        _ if hidden => Ok(accepted(Kept::StoredHidden)),
+        IngestOutcome::Accepted => Ok(accepted(Kept::Accepted)),
+        _ => Ok(accepted(Kept::Stored)),
     }
 }
 

@@ -4,8 +4,7 @@
 -- them in the same transaction: a delivery is in exactly one of the two at any moment.
 CREATE TABLE inbox (
     id          INTEGER PRIMARY KEY,
-    received_at TEXT    NOT NULL,
-    received_ms INTEGER NOT NULL,
+    received_ms INTEGER NOT NULL,          -- the receipt time exactly (Timestamp holds milliseconds)
     peer        TEXT,
     headers     TEXT    NOT NULL,          -- JSON, as in deliveries
     body        BLOB    NOT NULL,

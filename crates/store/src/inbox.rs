@@ -27,8 +27,8 @@ use crate::Result;
 /// The most inbox rows held parsed in memory; more are read back from the table.
 const HELD: usize = 4_096;
 
-/// A row as read back: id, received_at, peer, headers, body, hidden.
-type InboxRow = (i64, String, Option<String>, String, Vec<u8>, bool);
+/// A row as read back: id, received_ms, peer, headers, body, hidden.
+type InboxRow = (i64, i64, Option<String>, String, Vec<u8>, bool);
 
 pub(crate) struct Inbox {
     /// In id order: a cache of the table's first rows.
@@ -56,10 +56,10 @@ impl Inbox {
     /// Appends a delivery inside the caller's transaction; [`Inbox::appended`] once it commits.
     pub fn append(conn: &Connection, item: &IncomingDelivery) -> Result<i64> {
         conn.prepare_cached(
-            "INSERT INTO inbox (received_at, received_ms, peer, headers, body, hidden) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            // The time as milliseconds, not text: formatting it was a fifth of this insert's cost.
+            "INSERT INTO inbox (received_ms, peer, headers, body, hidden) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
         .execute(params![
-            item.received_at.to_string(),
             item.received_at.unix_millis(),
             item.peer,
             headers_json(&item.headers),
@@ -134,7 +134,7 @@ impl Inbox {
         let after = self.held.back().map_or(0, |(id, _)| *id);
         let rows: Vec<InboxRow> = conn
             .prepare_cached(
-                "SELECT id, received_at, peer, headers, body, hidden FROM inbox WHERE id > ?1 ORDER BY id LIMIT ?2",
+                "SELECT id, received_ms, peer, headers, body, hidden FROM inbox WHERE id > ?1 ORDER BY id LIMIT ?2",
             )?
             .query_map(params![after, limit as i64], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
@@ -143,9 +143,9 @@ impl Inbox {
         if rows.len() < limit {
             self.in_table_only = false;
         }
-        for (id, received_at, peer, headers, body, hidden) in rows {
+        for (id, received_ms, peer, headers, body, hidden) in rows {
             let headers: Vec<(String, String)> = serde_json::from_str(&headers).unwrap_or_default();
-            let received = Timestamp::parse(&received_at);
+            let received = Timestamp::from_unix_millis(received_ms);
             match (received, parse_delivery(&body)) {
                 (Ok(received_at), Ok(parsed)) => {
                     let item =
@@ -156,7 +156,7 @@ impl Inbox {
                     tracing::error!(row = id, "an inbox row cannot be read back; it goes to the quarantine");
                     let reason = match parsed {
                         Err(e) => format!("could not be read back from the inbox: {e}"),
-                        Ok(_) => format!("could not be read back from the inbox: bad time {received_at:?}"),
+                        Ok(_) => format!("could not be read back from the inbox: bad time {received_ms}"),
                     };
                     let item = QuarantineItem {
                         received_at: received.unwrap_or_else(|_| Timestamp::now()),

@@ -146,8 +146,8 @@ async fn deliveries_in_the_inbox_at_a_crash_are_logged_once_and_projected_on_sta
     ];
     for raw in &rows {
         conn.execute(
-            "INSERT INTO inbox (received_at, received_ms, peer, headers, body, hidden) VALUES (?1, 0, NULL, '[]', ?2, 0)",
-            rusqlite::params![Timestamp::now().to_string(), raw],
+            "INSERT INTO inbox (received_ms, peer, headers, body, hidden) VALUES (?1, NULL, '[]', ?2, 0)",
+            rusqlite::params![Timestamp::now().unix_millis(), raw],
         )
         .unwrap();
     }
