@@ -443,28 +443,7 @@ mod reference {
         if top.is_empty() {
             return;
         }
-        let flat = read_call_data(top);
-        macro_rules! fill {
-        ($($field:ident),*) => { $( if data.$field.is_none() { data.$field = flat.$field; } )* };
-    }
-        fill!(
-            call_id,
-            agent_id,
-            direction,
-            phase,
-            duration_sec,
-            ended_reason,
-            language,
-            metadata,
-            recording_id,
-            transcript_id,
-            connected_at,
-            started_at,
-            ended_at
-        );
-        for (key, value) in flat.extra {
-            data.extra.entry(key).or_insert(value);
-        }
+        super::fill_from_flat(data, read_call_data(top));
     }
 
     /// Ids may arrive as strings or numbers; both are read as text.

@@ -101,6 +101,34 @@ fn exported_ids(db: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Kills the receiver after `wait`, waits for the senders to notice, and returns what must
+/// be sent again: what was not acknowledged and what was still queued.
+fn kill_and_collect(
+    child: &mut Child,
+    wait: Duration,
+    senders: Vec<std::thread::JoinHandle<()>>,
+    not_acked: &Mutex<Vec<String>>,
+    queue: &Mutex<Vec<String>>,
+) -> Vec<String> {
+    std::thread::sleep(wait);
+    kill9(child);
+    for s in senders {
+        s.join().unwrap();
+    }
+    let mut again = not_acked.lock().unwrap().clone();
+    again.extend(queue.lock().unwrap().drain(..));
+    again
+}
+
+/// Every acknowledged delivery on the timeline, and none twice.
+fn assert_every_acknowledged_kept_once(db: &Path, acked: &HashSet<String>) {
+    let ids = exported_ids(db);
+    let unique: HashSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "a delivery was stored twice");
+    let missing: Vec<&String> = acked.iter().filter(|id| !unique.contains(id)).collect();
+    assert!(missing.is_empty(), "acknowledged but lost: {} of {}: {missing:?}", missing.len(), acked.len());
+}
+
 fn kill9(child: &mut Child) {
     assert!(Command::new("kill").args(["-KILL", &child.id().to_string()]).status().unwrap().success());
     let _ = child.wait();
@@ -155,13 +183,8 @@ fn kill_9_at_random_moments_loses_nothing_acknowledged() {
             })
             .collect();
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        std::thread::sleep(Duration::from_millis(30 + (seed >> 33) % 250));
-        kill9(&mut child);
-        for s in senders {
-            s.join().unwrap();
-        }
-        unacked = not_acked.lock().unwrap().clone();
-        unacked.extend(queue.lock().unwrap().drain(..));
+        let wait = Duration::from_millis(30 + (seed >> 33) % 250);
+        unacked = kill_and_collect(&mut child, wait, senders, &not_acked, &queue);
         next = fresh.load(std::sync::atomic::Ordering::SeqCst);
         let cut = cut_off.load(std::sync::atomic::Ordering::SeqCst);
         rounds_cut_in_flight += usize::from(cut > 0);
@@ -172,12 +195,8 @@ fn kill_9_at_random_moments_loses_nothing_acknowledged() {
     }
     // The kills must land while deliveries are in flight, or the test proves nothing.
     assert!(rounds_cut_in_flight >= 15, "only {rounds_cut_in_flight} of 20 kills cut a request off in flight");
-    let ids = exported_ids(&db);
-    let unique: HashSet<&String> = ids.iter().collect();
-    assert_eq!(unique.len(), ids.len(), "a delivery was stored twice");
     let acked = acked.lock().unwrap();
-    let missing: Vec<&String> = acked.iter().filter(|id| !unique.contains(id)).collect();
-    assert!(missing.is_empty(), "acknowledged but lost: {missing:?}");
+    assert_every_acknowledged_kept_once(&db, &acked);
     assert!(acked.len() > 100, "the test sent too little to mean anything: {}", acked.len());
 }
 
@@ -275,13 +294,8 @@ fn kill_9_during_a_burst_loses_nothing_acknowledged_from_the_inbox() {
             })
             .collect();
         seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        std::thread::sleep(Duration::from_millis(400 + (seed >> 33) % 800));
-        kill9(&mut child);
-        for s in senders {
-            s.join().unwrap();
-        }
-        unacked = not_acked.lock().unwrap().clone();
-        unacked.extend(queue.lock().unwrap().drain(..));
+        let wait = Duration::from_millis(400 + (seed >> 33) % 800);
+        unacked = kill_and_collect(&mut child, wait, senders, &not_acked, &queue);
         next = fresh.load(std::sync::atomic::Ordering::SeqCst);
         // What the kill left in the inbox: acknowledged, not yet in the log.
         let conn = rusqlite::Connection::open(&db).unwrap();
@@ -296,12 +310,8 @@ fn kill_9_during_a_burst_loses_nothing_acknowledged_from_the_inbox() {
     // The kills must land while the inbox holds deliveries, or the test proves nothing.
     assert!(killed_with_inbox >= 4, "only {killed_with_inbox} of 20 kills found deliveries in the inbox");
     assert!(accepted.load(std::sync::atomic::Ordering::SeqCst) > 1_000, "the burst never went to the inbox");
-    let ids = exported_ids(&db);
-    let unique: HashSet<&String> = ids.iter().collect();
-    assert_eq!(unique.len(), ids.len(), "a delivery was stored twice");
     let acked = acked.lock().unwrap();
-    let missing: Vec<&String> = acked.iter().filter(|id| !unique.contains(id)).collect();
-    assert!(missing.is_empty(), "acknowledged but lost: {} of {}", missing.len(), acked.len());
+    assert_every_acknowledged_kept_once(&db, &acked);
 }
 
 /// Runs `body` in a private mount namespace (as a mapped root when not root), so the test
