@@ -10,31 +10,25 @@
 //! recognised there: its reply already went out as "accepted" (it was stored), and its
 //! attempt is counted on the delivery it repeats.
 //!
-//! Like the projection, what is in the inbox is held parsed in memory while it is little;
-//! beyond that, and after a restart, it is read back from the table.
-
-use std::collections::VecDeque;
+//! Like the projection's, what is in the inbox is held parsed in memory while it is little
+//! (`held.rs`); beyond that, and after a restart, it is read back from the table.
 
 use calleague_events::{parse_delivery, Timestamp};
 use rusqlite::{params, Connection, TransactionBehavior};
 use tokio::sync::broadcast;
 
+use crate::held::Held;
 use crate::ingest::{headers_json, log_delivery, write_quarantine, Logged};
 use crate::model::{FeedItem, IncomingDelivery, QuarantineItem, Source};
 use crate::projection::Projection;
 use crate::Result;
-
-/// The most inbox rows held parsed in memory; more are read back from the table.
-const HELD: usize = 4_096;
 
 /// A row as read back: id, received_ms, peer, headers, body, hidden.
 type InboxRow = (i64, i64, Option<String>, String, Vec<u8>, bool);
 
 pub(crate) struct Inbox {
     /// In id order: a cache of the table's first rows.
-    held: VecDeque<(i64, Box<IncomingDelivery>)>,
-    /// The table holds rows that are not in `held`.
-    in_table_only: bool,
+    held: Held,
     /// Rows in the table.
     len: usize,
 }
@@ -42,7 +36,7 @@ pub(crate) struct Inbox {
 impl Inbox {
     pub fn open(conn: &Connection) -> Result<Self> {
         let len: i64 = conn.query_row("SELECT count(*) FROM inbox", [], |r| r.get(0))?;
-        Ok(Self { held: VecDeque::new(), in_table_only: len > 0, len: len as usize })
+        Ok(Self { held: Held::new(len > 0), len: len as usize })
     }
 
     pub fn len(&self) -> usize {
@@ -72,11 +66,7 @@ impl Inbox {
     /// A delivery whose append committed as `id` (ids grow with the table's order).
     pub fn appended(&mut self, id: i64, item: Box<IncomingDelivery>) {
         self.len += 1;
-        if self.held.len() < HELD && !self.in_table_only {
-            self.held.push_back((id, item));
-        } else {
-            self.in_table_only = true;
-        }
+        self.held.push(id, item);
     }
 
     /// Takes up to `limit` deliveries into the log, in one transaction; hands each new one to
@@ -88,7 +78,7 @@ impl Inbox {
         projection: &mut Projection,
         feed: &broadcast::Sender<FeedItem>,
     ) -> Result<usize> {
-        if self.held.is_empty() && self.in_table_only {
+        if self.held.needs_read_back() {
             self.read_back(conn, limit)?;
         }
         let take = self.held.len().min(limit);
@@ -103,7 +93,7 @@ impl Inbox {
         let result = self.take_chunk(conn, take);
         conn.pragma_update(None, "synchronous", "FULL")?;
         let logged = result?;
-        for ((_, item), outcome) in self.held.drain(..take).zip(logged) {
+        for ((_, item), outcome) in self.held.take(take).zip(logged) {
             match outcome {
                 Logged::New(id) => projection.logged(id, item),
                 Logged::Repeat { id, attempts } => {
@@ -119,7 +109,7 @@ impl Inbox {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut logged = Vec::with_capacity(take);
         let mut last = 0;
-        for (id, item) in self.held.iter().take(take) {
+        for (id, item) in self.held.first(take) {
             logged.push(log_delivery(&tx, item)?);
             last = *id;
         }
@@ -128,20 +118,16 @@ impl Inbox {
         Ok(logged)
     }
 
-    /// Loads the next `limit` rows of the table. A row that no longer reads as a delivery
-    /// (it did when it was acknowledged) goes to the quarantine, never lost.
+    /// Loads the table's first `limit` rows (called with nothing held: taken rows are gone
+    /// from it). A row that no longer reads as a delivery (it did when it was acknowledged)
+    /// goes to the quarantine, never lost.
     fn read_back(&mut self, conn: &mut Connection, limit: usize) -> Result<()> {
-        let after = self.held.back().map_or(0, |(id, _)| *id);
         let rows: Vec<InboxRow> = conn
-            .prepare_cached(
-                "SELECT id, received_ms, peer, headers, body, hidden FROM inbox WHERE id > ?1 ORDER BY id LIMIT ?2",
-            )?
-            .query_map(params![after, limit as i64], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
-            })?
+            .prepare_cached("SELECT id, received_ms, peer, headers, body, hidden FROM inbox ORDER BY id LIMIT ?1")?
+            .query_map([limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?
             .collect::<std::result::Result<_, _>>()?;
         if rows.len() < limit {
-            self.in_table_only = false;
+            self.held.read_through();
         }
         for (id, received_ms, peer, headers, body, hidden) in rows {
             let headers: Vec<(String, String)> = serde_json::from_str(&headers).unwrap_or_default();
@@ -150,7 +136,7 @@ impl Inbox {
                 (Ok(received_at), Ok(parsed)) => {
                     let item =
                         IncomingDelivery { received_at, peer, headers, body, parsed, hidden, source: Source::Webhook };
-                    self.held.push_back((id, Box::new(item)));
+                    self.held.push_read_back(id, Box::new(item));
                 }
                 (received, parsed) => {
                     tracing::error!(row = id, "an inbox row cannot be read back; it goes to the quarantine");

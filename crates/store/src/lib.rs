@@ -5,9 +5,11 @@
 //! (pragmas, WAL) stay inside, so another backend could stand behind the same interface.
 
 mod alerts;
+mod backlog;
 mod checkpoint;
 mod error;
 mod export;
+mod held;
 mod inbox;
 mod ingest;
 mod model;

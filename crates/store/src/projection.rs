@@ -12,12 +12,11 @@
 //! write-ahead log is reused (the fsync test in `crates/headless/tests/faults.rs` saw an
 //! acknowledgement go out with no sync before it).
 
-use std::collections::VecDeque;
-
 use calleague_events::{parse_delivery, Timestamp};
 use rusqlite::{params, Connection, TransactionBehavior};
 use tokio::sync::broadcast;
 
+use crate::held::Held;
 use crate::ingest::{project_delivery, Pending};
 use crate::model::{EventRow, FeedItem, IncomingDelivery, Source};
 use crate::Result;
@@ -26,16 +25,12 @@ use crate::Result;
 /// step, that step).
 pub(crate) type Projected = Vec<(i64, Box<EventRow>)>;
 
-/// The most logged deliveries held parsed in memory; more are read back from the log.
-const HELD: usize = 4_096;
 /// How many deliveries one projection transaction takes.
 pub(crate) const CHUNK: usize = 2_048;
 
 pub(crate) struct Projection {
     /// Logged, not projected, in log order: a cache of the log after `projected_to`.
-    held: VecDeque<(i64, Box<IncomingDelivery>)>,
-    /// The log holds entries after `projected_to` that are not in `held`.
-    in_log_only: bool,
+    held: Held,
     projected_to: i64,
     /// The newest log id this writer knows of.
     last_logged: i64,
@@ -46,24 +41,20 @@ impl Projection {
     pub fn open(conn: &Connection) -> Result<Self> {
         let projected_to: i64 = conn.query_row("SELECT projected_to FROM projection WHERE id = 1", [], |r| r.get(0))?;
         let last: i64 = conn.query_row("SELECT coalesce(max(id), 0) FROM deliveries", [], |r| r.get(0))?;
-        Ok(Self { held: VecDeque::new(), in_log_only: last > projected_to, projected_to, last_logged: last })
+        Ok(Self { held: Held::new(last > projected_to), projected_to, last_logged: last })
     }
 
     /// A delivery just logged as `id` (ids grow with the log's order).
     pub fn logged(&mut self, id: i64, item: Box<IncomingDelivery>) {
         self.last_logged = self.last_logged.max(id);
-        if self.held.len() < HELD && !self.in_log_only {
-            self.held.push_back((id, item));
-        } else {
-            self.in_log_only = true;
-        }
+        self.held.push(id, item);
     }
 
     /// How many logged deliveries the projection is behind: exact while they are held;
     /// when some are in the log only, estimated from log ids (which catch-up's own writes,
     /// projected at once, also take: at most a little over).
     pub fn behind(&self) -> usize {
-        if self.in_log_only {
+        if self.held.in_table_only() {
             usize::try_from(self.last_logged - self.projected_to).unwrap_or(0).max(self.held.len())
         } else {
             self.held.len()
@@ -71,7 +62,7 @@ impl Projection {
     }
 
     pub fn is_done(&self) -> bool {
-        self.held.is_empty() && !self.in_log_only
+        self.held.is_done()
     }
 
     /// Projects up to `limit` deliveries in one transaction and announces them on the feed.
@@ -81,7 +72,7 @@ impl Projection {
         limit: usize,
         feed: &broadcast::Sender<FeedItem>,
     ) -> Result<Projected> {
-        if self.held.is_empty() && self.in_log_only {
+        if self.held.needs_read_back() {
             self.read_back(conn, limit)?;
         }
         let take = self.held.len().min(limit);
@@ -105,7 +96,7 @@ impl Projection {
             let step = self.step(conn, CHUNK, feed)?;
             if step.is_empty() && self.held.is_empty() {
                 // The log has nothing more after projected_to after all.
-                self.in_log_only = false;
+                self.held.read_through();
             }
             all.extend(step);
         }
@@ -137,7 +128,7 @@ impl Projection {
         let mut projected = Vec::with_capacity(take);
         let mut last = self.projected_to;
         let mut pending = Pending::default();
-        for (id, item) in self.held.iter().take(take) {
+        for (id, item) in self.held.first(take) {
             let result = if isolated {
                 // A delivery that cannot be projected is logged and passed over, never a
                 // projection stuck behind it; its raw delivery stays in the log.
@@ -162,7 +153,7 @@ impl Projection {
         pending.apply(&tx)?;
         tx.prepare_cached("UPDATE projection SET projected_to = ?1 WHERE id = 1")?.execute([last])?;
         tx.commit()?;
-        self.held.drain(..take);
+        self.held.take(take).for_each(drop);
         self.projected_to = last;
         Ok((items, projected))
     }
@@ -206,10 +197,10 @@ impl Projection {
                 hidden,
                 source: if source == "catchup" { Source::Catchup } else { Source::Webhook },
             };
-            self.held.push_back((id, Box::new(item)));
+            self.held.push_read_back(id, Box::new(item));
         }
         if count < limit {
-            self.in_log_only = false;
+            self.held.read_through();
         }
         Ok(())
     }
