@@ -21,6 +21,7 @@ use crate::held::Held;
 use crate::ingest::{headers_json, log_delivery, write_quarantine, Logged};
 use crate::model::{FeedItem, IncomingDelivery, QuarantineItem, Source};
 use crate::projection::Projection;
+use crate::schema;
 use crate::Result;
 
 /// A row as read back: id, received_ms, peer, headers, body, hidden.
@@ -87,12 +88,8 @@ impl Inbox {
             self.len = 0;
             return Ok(0);
         }
-        // Everything here can be done again from the inbox, so, as for the projection, the
-        // commit needs no sync of its own (see projection.rs).
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        let result = self.take_chunk(conn, take);
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        let logged = result?;
+        // Everything here can be done again from the inbox: no sync of its own.
+        let logged = schema::unsynced(conn, |conn| self.take_chunk(conn, take))?;
         for ((_, item), outcome) in self.held.take(take).zip(logged) {
             match outcome {
                 Logged::New(id) => projection.logged(id, item),

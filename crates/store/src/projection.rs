@@ -19,6 +19,7 @@ use tokio::sync::broadcast;
 use crate::held::Held;
 use crate::ingest::{project_delivery, Pending};
 use crate::model::{EventRow, FeedItem, IncomingDelivery, Source};
+use crate::schema;
 use crate::Result;
 
 /// Each projected delivery's id with its event (for a webhook that confirmed a caught-up
@@ -79,10 +80,7 @@ impl Projection {
         if take == 0 {
             return Ok(Vec::new());
         }
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        let result = self.project(conn, take);
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        let (items, projected) = result?;
+        let (items, projected) = schema::unsynced(conn, |conn| self.project(conn, take))?;
         for item in items {
             let _ = feed.send(item);
         }

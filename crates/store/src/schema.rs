@@ -28,6 +28,18 @@ pub(crate) fn configure(conn: &Connection, busy_timeout_ms: u64) -> Result<()> {
     Ok(())
 }
 
+/// Runs `step` with its commits unsynced (`synchronous=NORMAL`), then back to `FULL`
+/// whatever it returned. For the writer's catch-up steps (taking the inbox into the log,
+/// the projection): what they write can be done again from what was synced before them,
+/// so a sync of their own would only delay the next acknowledgement. In WAL mode a NORMAL
+/// commit survives a crash of the process; only a power loss can take it back.
+pub(crate) fn unsynced<T>(conn: &mut Connection, step: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    let result = step(conn);
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    result
+}
+
 /// How durable the writer's commits are, as SQLite reports it for one connection.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Durability {
