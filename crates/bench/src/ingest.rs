@@ -1,6 +1,8 @@
 //! Ingest: a bare axum handler that only answers 200, then the real receiver with durable
 //! commits, under the same load; then the receiver at a steady 2,000 deliveries/s.
 
+use std::time::Duration;
+
 use axum::routing::post;
 use calleague_receiver::{ApiKey, KeySet, Receiver, ReceiverConfig};
 use calleague_store::{Store, StoreOptions};
@@ -77,7 +79,11 @@ pub fn run() -> anyhow::Result<()> {
     check_stored(&server_rt, &store, (2_000 + DELIVERIES) as i64, (2_000 + DELIVERIES) as i64)?;
 
     let count = (STEADY_RATE * STEADY_SECONDS) as usize;
-    let steady_bare = load_rt.block_on(steady(&bare_url, KEY, deliveries(count, "steady_bare"), STEADY_RATE));
+    // The disk's own syncs are measured during the bare run (which writes nothing), as the
+    // baseline the receiver's p99 is read against.
+    let (steady_bare, disk) = crate::disk::probe_while(dir.path(), Duration::from_millis(1), || {
+        load_rt.block_on(steady(&bare_url, KEY, deliveries(count, "steady_bare"), STEADY_RATE))
+    })?;
     let steady_real = load_rt.block_on(steady(&receiver_url, KEY, deliveries(count, "steady"), STEADY_RATE));
     println!("\nSteady {STEADY_RATE:.0} deliveries/s for {STEADY_SECONDS:.0} s:\n");
     header();
@@ -88,6 +94,14 @@ pub fn run() -> anyhow::Result<()> {
         "\nreceiver p99 at {STEADY_RATE:.0}/s: {} (target: under 10 ms) -> {}",
         ms(p99),
         verdict(p99.as_millis() < 10)
+    );
+    println!(
+        "the disk alone during the bare run, a 600-byte append synced every millisecond: p50 {}, p99 {}, max {}; {} of {} syncs over 20 ms",
+        ms(percentile(&disk.latencies, 0.50)),
+        ms(percentile(&disk.latencies, 0.99)),
+        ms(*disk.latencies.last().expect("probe_while returns at least one")),
+        disk.over(Duration::from_millis(20)),
+        disk.latencies.len()
     );
     let acknowledged = (2_000 + DELIVERIES + count) as i64;
     check_stored(&server_rt, &store, acknowledged, acknowledged)?;

@@ -3,6 +3,7 @@
 //! These machines are noisy, so every number is printed beside a baseline measured in the
 //! same run, and targets are judged on ratios and percentiles, never by a timed assertion.
 
+mod disk;
 mod ingest;
 mod load;
 mod scale;
