@@ -35,6 +35,14 @@ fn delivery(id: &str, event: &str, call: &str, ms: i64) -> IncomingDelivery {
     }
 }
 
+/// A store that took one delivery (d0, call c0 started) and was closed: the state a crash
+/// test then adds to behind the store's back.
+async fn one_delivery_then_closed(dir: &tempfile::TempDir) {
+    let store = open(dir);
+    store.ingest(delivery("d0", "call.started", "c0", 0)).await.unwrap();
+    store.close();
+}
+
 fn calls(store: &Store) -> Vec<(String, String)> {
     let page = store.calls_page(&CallFilter::default(), &PageRequest::first(Order::OldestFirst, 10_000)).unwrap();
     page.items.into_iter().map(|c| (c.record.call_id, format!("{:?}", c.record.phase))).collect()
@@ -43,10 +51,7 @@ fn calls(store: &Store) -> Vec<(String, String)> {
 #[tokio::test]
 async fn deliveries_logged_but_not_projected_before_a_crash_are_projected_on_start() {
     let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
-    store.ingest(delivery("d0", "call.started", "c0", 0)).await.unwrap();
-    store.close();
-    drop(store);
+    one_delivery_then_closed(&dir).await;
     // What a kill -9 between the two stages leaves: deliveries committed to the log (as the
     // first stage writes them, acknowledged) that the projection never reached.
     let conn = rusqlite::Connection::open(dir.path().join("monitor.db")).unwrap();
@@ -127,10 +132,7 @@ async fn under_load_acknowledgements_go_out_from_the_inbox_before_the_log_and_th
 #[tokio::test]
 async fn deliveries_in_the_inbox_at_a_crash_are_logged_once_and_projected_on_start() {
     let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
-    store.ingest(delivery("d0", "call.started", "c0", 0)).await.unwrap();
-    store.close();
-    drop(store);
+    one_delivery_then_closed(&dir).await;
     // What a kill -9 during a burst leaves: deliveries appended to the inbox (as the burst's
     // first stage writes them, acknowledged) that were never taken into the log. Among them
     // a repeat of a logged delivery, a repeat of one in the inbox, and a body that no longer
