@@ -35,3 +35,14 @@ export async function rowsOnScreen(app) {
   await app.exec("document.querySelector('[data-testid=timeline]').scrollTop = 0");
   return seen;
 }
+
+/** Waits until every `data-testid` in `expected` shows its text at once; on time-out the
+ *  error names what was on screen. */
+export async function onScreen(app, what, expected, ms) {
+  await app.waitFor(what, async () => {
+    const seen = {};
+    for (const id of Object.keys(expected)) seen[id] = await app.text(`[data-testid=${id}]`);
+    if (JSON.stringify(seen) !== JSON.stringify(expected)) throw new Error(`on screen ${JSON.stringify(seen)}, expected ${JSON.stringify(expected)}`);
+    return true;
+  }, ms);
+}

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Session } from "./webdriver.mjs";
+import { onScreen } from "./flows.mjs";
 import { answerSaveDialog, notes } from "./desktop.mjs";
 import { listeningUrl } from "./processes.mjs";
 import { settle, sim } from "./sim.mjs";
@@ -189,11 +190,12 @@ describe("team mode", () => {
     await app.exec("document.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' })); window.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' })); return true");
     await app.click("[data-testid=page-overview]");
     // Four deliveries (one of them sent twice) and one failed call, as delivered above.
-    await app.waitFor("the overview's numbers", async () =>
-      (await app.text("[data-testid=overview-total]").catch(() => "")) === "1" &&
-      (await app.text("[data-testid=health-webhooks]").catch(() => "")) === "4");
-    assert.equal(await app.text("[data-testid=overview-failed]"), "1");
-    assert.equal(await app.text("[data-testid=health-duplicates]"), "1");
+    await onScreen(app, "the overview's numbers", {
+      "overview-total": "1",
+      "overview-failed": "1",
+      "health-webhooks": "4",
+      "health-duplicates": "1",
+    });
     await app.screenshot(join(SHOTS, "team-overview.png"));
     await app.click("[data-testid=page-calls]");
   });
