@@ -39,14 +39,29 @@ export class Session {
   /** Replaces the field's text: typed as key presses, so the page's own handlers run. */
   async type(css, text) {
     if (text === "") return this.empty(css);
-    const el = await this.find(css);
-    await this.cmd("POST", `/element/${el}/clear`, {});
-    await this.cmd("POST", `/element/${el}/value`, { text });
-    // WebKitWebDriver can answer before the page has handled every key press, and a click
-    // (dispatched another way) may then overtake the last keys: wait until the field
-    // holds what was typed.
-    await this.waitFor(`${css} to hold what was typed`, () =>
-      this.exec("return document.querySelector(arguments[0])?.value === arguments[1]", [css, text]), 5000);
+    // Emptied the way React notices, not with WebDriver's clear: that sets the value in a
+    // way React's value tracker may not see as a change, and React then puts the old text
+    // back before the keys arrive (a field held "878733431" after "33431" was typed into
+    // its "8787"; a CI run's field never held its "512").
+    // WebKitWebDriver can also answer before the page has handled every key press, and a
+    // click (dispatched another way) may then overtake the last keys: wait until the field
+    // holds what was typed. Typed again once if it does not, said on stderr, then a
+    // failure that names what the field held.
+    let held;
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const el = await this.find(css);
+      await this.empty(css);
+      await this.waitFor(`${css} to be empty`, () => this.exec("return document.querySelector(arguments[0])?.value === ''", [css]), 5000);
+      await this.cmd("POST", `/element/${el}/value`, { text });
+      const until = Date.now() + 5000;
+      while (Date.now() < until) {
+        held = await this.exec("return document.querySelector(arguments[0])?.value ?? null", [css]);
+        if (held === text) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      if (attempt === 1) console.error(`e2e: ${css} held ${JSON.stringify(held)} after typing ${JSON.stringify(text)}; typing it again`);
+    }
+    throw new Error(`${css} held ${JSON.stringify(held)}, not the ${JSON.stringify(text)} typed twice`);
   }
 
   /** Empties a field the way React notices: the native setter, then an input event. */
