@@ -111,9 +111,15 @@ describe("the overview", () => {
     const chart = await app.waitFor("minute bars with the calls", async () => {
       const info = await app.exec(`
         const chart = document.querySelector('[data-testid=overview-chart]');
-        return chart && chart.dataset.barX ? { xs: JSON.parse(chart.dataset.barX), bars: Number(chart.dataset.bars) } : null;
+        return {
+          range: document.querySelector('[data-testid=overview-range]')?.value,
+          loading: document.querySelector('[data-testid=overview]')?.dataset.loading,
+          bars: chart ? Number(chart.dataset.bars) : null,
+          xs: chart && chart.dataset.barX ? JSON.parse(chart.dataset.barX) : [],
+        };
       `);
-      return info && info.bars === 60 && info.xs.length === 60 ? info : null;
+      if (info.bars === 60 && info.xs.length === 60) return info;
+      throw new Error(`range ${info.range}, loading ${info.loading}, ${info.bars} bars, ${info.xs.length} drawn`);
     });
     assert.equal(chart.xs.length, 60);
     await app.waitFor("the last hour's total", async () => (await app.text("[data-testid=overview-total]")) === "50");

@@ -134,7 +134,28 @@ export class Session {
       }
       await new Promise((r) => setTimeout(r, 200));
     }
-    throw new Error(`timed out waiting for ${what} (last: ${last})`);
+    throw new Error(`timed out waiting for ${what} (last: ${last})${await this.scene(what)}`);
+  }
+
+  /** What the window showed when a wait timed out, for the failure's message (CI keeps
+   *  only the log): the start of the page's text, and a screenshot beside the others. */
+  async scene(what) {
+    // At most ten seconds each; a late failure is swallowed, not left unhandled.
+    const bounded = (promise) => Promise.race([promise.catch(() => null), new Promise((r) => setTimeout(() => r(null), 10000))]);
+    let said = "";
+    try {
+      const text = await bounded(this.exec("return document.body.innerText.replace(/\\s+/g, ' ').slice(0, 600)"));
+      if (text) said += `\n  the window read: ${text}`;
+      const dir = process.env.SCREENSHOT_DIR;
+      if (dir) {
+        const { join } = await import("node:path");
+        const file = join(dir, `timed-out-${what.replace(/[^a-z0-9]+/gi, "-").slice(0, 60)}.png`);
+        if ((await bounded(this.screenshot(file).then(() => true))) === true) said += `\n  screen: ${file}`;
+      }
+    } catch {
+      // The window may be gone: the time-out says enough then.
+    }
+    return said;
   }
 
   /** Ends the session, then waits until the app has let go of the receiver's default port,
