@@ -53,6 +53,23 @@ fn is_root() -> bool {
     Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
 }
 
+/// A directory no other cluster uses. Named by the process and a counter, and created with
+/// `create_dir`, which fails on one that exists: two tests of one process once got the
+/// same name from the clock (same nanosecond) and the second initdb found the first's data.
+fn fresh_dir() -> Result<PathBuf> {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    loop {
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("calleague-pg-{}-{n}", std::process::id()));
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            // Left by an earlier process that had this one's id.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 fn free_port() -> Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
@@ -84,12 +101,7 @@ impl TestPostgres {
     fn start_with(tls: Option<(&str, &str)>) -> Result<Self> {
         let bin = server_bin()?;
         let as_postgres = is_root();
-        let base = std::env::temp_dir().join(format!(
-            "calleague-pg-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos()
-        ));
-        std::fs::create_dir_all(&base)?;
+        let base = fresh_dir()?;
         let mut pg = Self { bin, dir: base, port: free_port()?, as_postgres, extra: String::new() };
         if let Some((cert, key)) = tls {
             use std::os::unix::fs::PermissionsExt;
