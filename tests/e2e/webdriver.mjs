@@ -43,25 +43,19 @@ export class Session {
     // way React's value tracker may not see as a change, and React then puts the old text
     // back before the keys arrive (a field held "878733431" after "33431" was typed into
     // its "8787"; a CI run's field never held its "512").
-    // WebKitWebDriver can also answer before the page has handled every key press, and a
-    // click (dispatched another way) may then overtake the last keys: wait until the field
-    // holds what was typed. Typed again once if it does not, said on stderr, then a
-    // failure that names what the field held.
-    let held;
-    for (let attempt = 1; attempt <= 2; attempt++) {
-      const el = await this.find(css);
-      await this.empty(css);
-      await this.waitFor(`${css} to be empty`, () => this.exec("return document.querySelector(arguments[0])?.value === ''", [css]), 5000);
-      await this.cmd("POST", `/element/${el}/value`, { text });
-      const until = Date.now() + 5000;
-      while (Date.now() < until) {
-        held = await this.exec("return document.querySelector(arguments[0])?.value ?? null", [css]);
-        if (held === text) return;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      if (attempt === 1) console.error(`e2e: ${css} held ${JSON.stringify(held)} after typing ${JSON.stringify(text)}; typing it again`);
-    }
-    throw new Error(`${css} held ${JSON.stringify(held)}, not the ${JSON.stringify(text)} typed twice`);
+    const el = await this.find(css);
+    await this.empty(css);
+    await this.waitFor(`${css} to be empty`, () => this.exec("return document.querySelector(arguments[0])?.value === ''", [css]), 5000);
+    await this.cmd("POST", `/element/${el}/value`, { text });
+    // WebKitWebDriver can answer before the page has handled every key press, and a click
+    // (dispatched another way) may then overtake the last keys: wait until the field
+    // holds what was typed, and say what it held if it does not (a password field's
+    // length only: a key is never written to the log).
+    await this.waitFor(`${css} to hold what was typed`, async () => {
+      const [held, secret] = await this.exec("const el = document.querySelector(arguments[0]); return [el?.value ?? null, el?.type === 'password']", [css]);
+      if (held === text) return true;
+      throw new Error(secret ? `it held ${held?.length} characters of ${text.length}` : `it held ${JSON.stringify(held)}, not ${JSON.stringify(text)}`);
+    }, 5000);
   }
 
   /** Empties a field the way React notices: the native setter, then an input event. */
