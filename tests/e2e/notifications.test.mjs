@@ -279,6 +279,17 @@ describe("closed to the tray", () => {
         await sleep(100);
       }
     }
+    // These tests count the app's windows on the screen: the test before may still be
+    // taking its window down (once, two were counted), so none is left when this one starts.
+    for (let i = 0; ; i++) {
+      try {
+        execFileSync("xdotool", ["search", "--onlyvisible", "--name", "^Calleague Monitor$"], { stdio: "ignore" });
+      } catch {
+        break; // xdotool exits 1 when no window matches
+      }
+      if (i === 100) throw new Error("an earlier test's window is still on the screen after 20 s");
+      await sleep(200);
+    }
     dataDir = mkdtempSync(join(process.env.E2E_WORK ?? "/tmp", "tray-"));
     app = await Session.start(DRIVER, process.env.CALLEAGUE_APP, {}, ["--data-dir", dataDir]);
     await connectAccount(app, KEY, process.env.SIM_URL);
