@@ -5,7 +5,9 @@ use reqwest::{header, Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::{Call, ClientConfig, ClientError, Recording, SecretKey, Transcript, Webhook, WebhookDraft};
+use std::sync::Arc;
+
+use crate::{Call, ClientConfig, ClientError, Recording, RequestBudget, SecretKey, Transcript, Webhook, WebhookDraft};
 
 /// Progress while walking a paged list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +26,8 @@ pub struct Client {
     media: reqwest::Client,
     config: ClientConfig,
     key: SecretKey,
+    /// Shared with the other clients that read for the same purpose (the REST source).
+    budget: Option<Arc<RequestBudget>>,
 }
 
 /// The most pages one list walk reads, against a server that never says "last page".
@@ -67,7 +71,13 @@ impl Client {
         let http = builder().redirect(same_origin).build().map_err(unexpected)?;
         // Recording links carry no key and may redirect to a storage host.
         let media = builder().build().map_err(unexpected)?;
-        Ok(Self { http, media, config, key })
+        Ok(Self { http, media, config, key, budget: None })
+    }
+
+    /// Every request of this client first waits for `budget`, and a 429 holds the budget.
+    pub fn with_budget(mut self, budget: Arc<RequestBudget>) -> Self {
+        self.budget = Some(budget);
+        self
     }
 
     pub fn config(&self) -> &ClientConfig {
@@ -246,6 +256,9 @@ impl Client {
         query: &[(&str, String)],
         body: Option<Value>,
     ) -> Result<Value, ClientError> {
+        if let Some(budget) = &self.budget {
+            budget.acquire().await;
+        }
         let mut request = self.http.request(method, url).bearer_auth(self.key.expose()).query(query);
         if let Some(body) = body {
             request = request.header(header::CONTENT_TYPE, "application/json").body(body.to_string());
@@ -253,6 +266,9 @@ impl Client {
         let response = request.send().await.map_err(|e| network(url, e))?;
         let status = response.status();
         let retry_after = retry_after(response.headers());
+        if let (Some(budget), StatusCode::TOO_MANY_REQUESTS) = (&self.budget, status) {
+            budget.hold_for(retry_after.unwrap_or(self.config.retry.first_delay));
+        }
         let text = response.text().await.map_err(|e| network(url, e))?;
         if !status.is_success() {
             return Err(classify(status, &text, retry_after));
