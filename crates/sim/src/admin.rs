@@ -1,5 +1,6 @@
 //! `/sim`: start scenarios and read the ground truth.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
@@ -20,6 +21,8 @@ pub(crate) fn router(inner: Arc<Platform>) -> Router {
         .route("/sim/calls", get(calls).post(start_scenario))
         .route("/sim/deliveries", get(deliveries))
         .route("/sim/status", get(get_status))
+        .route("/sim/delivery", get(delivery_state).post(set_delivery))
+        .route("/sim/requests", get(api_requests))
         .route_layer(middleware::from_fn_with_state(inner.clone(), require_key))
         .with_state(inner)
 }
@@ -64,6 +67,36 @@ async fn deliveries(State(inner): State<Arc<Platform>>, Query(q): Query<Delivery
         .filter(|a| q.delivery_id.as_ref().is_none_or(|d| &a.delivery_id == d))
         .filter(|a| q.call_id.as_ref().is_none_or(|c| &a.call_id == c))
         .collect();
+    Json(json!({"total": list.len(), "list": list})).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeliverySwitch {
+    /// True stops every delivery (each recorded as lost); false resumes them.
+    stopped: bool,
+}
+
+async fn set_delivery(State(inner): State<Arc<Platform>>, body: axum::body::Bytes) -> Response {
+    match serde_json::from_slice::<DeliverySwitch>(&body) {
+        Ok(switch) => {
+            inner.delivery_stopped.store(switch.stopped, Ordering::SeqCst);
+            delivery_state(State(inner)).await
+        }
+        Err(e) => error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+            format!("expected {{\"stopped\": true|false}}: {e}"),
+        ),
+    }
+}
+
+async fn delivery_state(State(inner): State<Arc<Platform>>) -> Response {
+    Json(json!({"stopped": inner.delivery_stopped.load(Ordering::SeqCst)})).into_response()
+}
+
+async fn api_requests(State(inner): State<Arc<Platform>>) -> Response {
+    let list = inner.api_requests.lock().map(|r| r.clone()).unwrap_or_default();
     Json(json!({"total": list.len(), "list": list})).into_response()
 }
 

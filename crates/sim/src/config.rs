@@ -15,6 +15,11 @@ pub struct SimConfig {
     pub dup_rate: f64,
     pub reorder_rate: f64,
     pub drop_rate: f64,
+    /// Share of deliveries never sent and never retried: lost silently, as behind a tunnel
+    /// that died (unlike `drop_rate`, whose first attempt is lost and then retried).
+    pub lose_rate: f64,
+    /// Start with deliveries stopped (`POST /sim/delivery` resumes them).
+    pub start_delivery_stopped: bool,
     /// Share of deliveries that use the older spellings `call.ended` and `assistantId`.
     pub legacy_rate: f64,
     /// Allow `http://127.0.0.1` and `http://localhost` webhook URLs (for local receivers).
@@ -38,6 +43,8 @@ impl SimConfig {
             dup_rate: 0.0,
             reorder_rate: 0.0,
             drop_rate: 0.0,
+            lose_rate: 0.0,
+            start_delivery_stopped: false,
             legacy_rate: 0.0,
             allow_loopback_http: false,
             rate_limit: None,

@@ -82,12 +82,21 @@ async fn deliver(inner: &Platform, webhook_id: &str, url: &str, outgoing: &Outgo
     // From the seed, the delivery and the webhook (whose id the seed makes too), not the
     // URL: a receiver on a random port must not change what the same seed plays.
     let mut rng = SimRng::derive(config.seed, &format!("{}|{webhook_id}", outgoing.delivery_id));
+    // Its own stream, so that a lose rate leaves what a seed plays otherwise unchanged.
+    let lose =
+        SimRng::derive(config.seed, &format!("lose|{}|{webhook_id}", outgoing.delivery_id)).chance(config.lose_rate);
     let drop_first = rng.chance(config.drop_rate);
     let send_twice = rng.chance(config.dup_rate);
     let window = inner.clock.real(config.retry_window);
     let started = Instant::now();
     let mut wait = Duration::from_secs(1);
     for attempt in 1u32.. {
+        if inner.delivery_stopped.load(Ordering::SeqCst) {
+            return push_lost(inner, outgoing, url, attempt, "not sent: deliveries are stopped");
+        }
+        if attempt == 1 && lose {
+            return push_lost(inner, outgoing, url, attempt, "lost (chaos: never sent, never retried)");
+        }
         let mut record = if attempt == 1 && drop_first {
             attempt_record(outgoing, url, attempt, None, Some("dropped (chaos: the first attempt was lost)".into()), 0)
         } else {
@@ -164,7 +173,14 @@ fn attempt_record(
         duplicate: false,
         reordered: outgoing.reordered,
         gave_up: false,
+        lost: false,
     }
+}
+
+fn push_lost(inner: &Platform, outgoing: &Outgoing, url: &str, attempt: u32, why: &str) {
+    let mut record = attempt_record(outgoing, url, attempt, None, Some(why.into()), 0);
+    record.lost = true;
+    push(inner, record);
 }
 
 fn push(inner: &Platform, record: DeliveryAttempt) {

@@ -25,4 +25,4 @@ pub use config::SimConfig;
 pub use model::{Call, DeliveryAttempt, Recording, Segment, Transcript, Webhook};
 pub use scenario::{trigger_payload, ScenarioSpec};
 pub use server::{SimError, SimPlayer, Simulator};
-pub use state::Status;
+pub use state::{ApiRequest, Status};

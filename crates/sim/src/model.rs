@@ -70,6 +70,10 @@ pub struct DeliveryAttempt {
     pub reordered: bool,
     /// The last attempt before the retry window ended, with no success.
     pub gave_up: bool,
+    /// Never sent and never retried (`lose_rate`, or deliveries stopped): only the REST
+    /// API can tell the receiver about it.
+    #[serde(default)]
+    pub lost: bool,
 }
 
 impl DeliveryAttempt {

@@ -19,7 +19,7 @@ use crate::audio::synthesize_wav;
 use crate::http::{error, require_key};
 use crate::model::Recording;
 use crate::scenario::{self, ScenarioSpec};
-use crate::state::{Platform, RateWindow};
+use crate::state::{ApiRequest, Platform, RateWindow};
 
 pub(crate) fn router(inner: Arc<Platform>) -> Router {
     let api = Router::new()
@@ -60,6 +60,12 @@ fn not_found(what: &str, id: &str) -> ApiError {
 }
 
 async fn rate_limit(State(inner): State<Arc<Platform>>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let log = |limited: bool| {
+        if let Ok(mut requests) = inner.api_requests.lock() {
+            requests.push(ApiRequest { at: Timestamp::now(), path: path.clone(), limited });
+        }
+    };
     if let Some(limit) = inner.config.rate_limit {
         let retry_after = {
             let mut window = inner.rate_window.lock().unwrap_or_else(|p| p.into_inner());
@@ -77,9 +83,11 @@ async fn rate_limit(State(inner): State<Arc<Platform>>, request: Request, next: 
                 format!("more than {limit} requests per second; retry after {seconds} s"),
             );
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            log(true);
             return response;
         }
     }
+    log(false);
     next.run(request).await
 }
 

@@ -2,7 +2,7 @@
 //! together, started and stopped.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -11,7 +11,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::model::{Call, DeliveryAttempt, Webhook};
-use crate::state::{Platform, RateWindow};
+use crate::state::{ApiRequest, Platform, RateWindow};
 use crate::{admin, rest, scenario, Clock, ScenarioSpec, SimConfig};
 
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +84,8 @@ impl Simulator {
             planned_calls: AtomicUsize::new(0),
             sequence: AtomicU64::new(0),
             rate_window: Mutex::new(RateWindow { started: Instant::now(), requests: 0 }),
+            api_requests: Mutex::default(),
+            delivery_stopped: AtomicBool::new(config.start_delivery_stopped),
             url_secret,
             config,
         });
@@ -138,6 +140,16 @@ impl Simulator {
 
     pub fn attempts(&self) -> Vec<DeliveryAttempt> {
         self.platform.attempts.lock().map(|a| a.clone()).unwrap_or_default()
+    }
+
+    /// Every request the REST API served or refused, in order.
+    pub fn api_requests(&self) -> Vec<ApiRequest> {
+        self.platform.api_requests.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    /// Stops (or resumes) every delivery, as a dead tunnel would; calls go on.
+    pub fn set_delivery_stopped(&self, stopped: bool) {
+        self.platform.delivery_stopped.store(stopped, Ordering::SeqCst);
     }
 
     /// True when no call is playing and no delivery is waiting.

@@ -3,7 +3,7 @@
 //! the other way round.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -46,7 +46,20 @@ pub(crate) struct Platform {
     pub planned_calls: AtomicUsize,
     pub sequence: AtomicU64,
     pub rate_window: Mutex<RateWindow>,
+    /// Every request to `/api`, as the rate limit saw it: when, and whether it was refused.
+    pub api_requests: Mutex<Vec<ApiRequest>>,
+    /// While true, no delivery is sent (each is recorded as lost): webhooks stopped.
+    pub delivery_stopped: AtomicBool,
     pub url_secret: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiRequest {
+    pub at: Timestamp,
+    pub path: String,
+    /// Refused with 429.
+    pub limited: bool,
 }
 
 impl Platform {
@@ -89,6 +102,8 @@ impl Platform {
             duplicates: attempts.iter().filter(|a| a.duplicate).count(),
             reordered: attempts.iter().filter(|a| a.reordered && a.attempt == 1).count(),
             gave_up: attempts.iter().filter(|a| a.gave_up).count(),
+            lost: attempts.iter().filter(|a| a.lost).count(),
+            delivery_stopped: self.delivery_stopped.load(Ordering::SeqCst),
             idle: calls_live == 0 && deliveries_pending == 0,
         }
     }
@@ -123,6 +138,11 @@ pub struct Status {
     pub duplicates: usize,
     pub reordered: usize,
     pub gave_up: usize,
+    /// Deliveries never sent (lost, or sent while deliveries were stopped).
+    #[serde(default)]
+    pub lost: usize,
+    #[serde(default)]
+    pub delivery_stopped: bool,
     /// No call is playing and no delivery is waiting.
     pub idle: bool,
 }

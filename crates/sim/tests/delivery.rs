@@ -190,6 +190,52 @@ async fn chaos_at_the_configured_rates_and_the_receiver_ends_with_the_ground_tru
 }
 
 #[tokio::test]
+async fn lost_deliveries_and_stopped_ones_are_never_sent_nor_retried() {
+    let target = receiver().await;
+    let sim = spawn_sim(&["--time-scale", "400", "--seed", "5", "--lose-rate", "0.3", "--delivery-stopped"]);
+    register(&sim, target.receiver.url(), &["call.started", "call.connected", "call.completed", "call.failed"]).await;
+    assert_eq!(sim.get("/sim/delivery").await, json!({"stopped": true}));
+    let calls = |n: u32| json!({"calls": n, "rate": 50, "recordings": false, "transcripts": false, "gapScale": 0.001});
+    assert_eq!(sim.call(Method::POST, "/sim/calls", Some(calls(4))).await.0, 202);
+    sim.wait_idle(Duration::from_secs(20)).await;
+    let stopped = sim.get("/sim/deliveries").await["list"].as_array().unwrap().clone();
+    assert!(stopped.len() >= 8, "four calls' steps were due: {}", stopped.len());
+    assert!(stopped.iter().all(|a| a["lost"] == true && a["error"] == "not sent: deliveries are stopped"));
+    assert_eq!(target.export(ExportWhat::Events).len(), 0, "nothing reached the receiver");
+
+    let (status, bad) = sim.call(Method::POST, "/sim/delivery", Some(json!({"stop": 1}))).await;
+    assert_eq!(status, 422, "{bad}");
+    let (status, resumed) = sim.call(Method::POST, "/sim/delivery", Some(json!({"stopped": false}))).await;
+    assert_eq!((status, resumed), (200, json!({"stopped": false})));
+    assert_eq!(sim.call(Method::POST, "/sim/calls", Some(calls(40))).await.0, 202);
+    sim.wait_idle(Duration::from_secs(30)).await;
+
+    let attempts = sim.get("/sim/deliveries").await["list"].as_array().unwrap()[stopped.len()..].to_vec();
+    let mut by_delivery: HashMap<&str, Vec<&Value>> = HashMap::new();
+    for a in &attempts {
+        by_delivery.entry(a["deliveryId"].as_str().unwrap()).or_default().push(a);
+    }
+    let lost: Vec<&str> =
+        by_delivery.iter().filter(|(_, v)| v.iter().any(|a| a["lost"] == true)).map(|(id, _)| *id).collect();
+    let share = lost.len() as f64 / by_delivery.len() as f64;
+    assert!((share - 0.3).abs() < 0.08, "lost share {share} of {}", by_delivery.len());
+    for id in &lost {
+        assert_eq!(by_delivery[id].len(), 1, "a lost delivery is never retried: {:?}", by_delivery[id]);
+    }
+    let status = sim.get("/sim/status").await;
+    assert_eq!(status["lost"].as_u64(), Some((stopped.len() + lost.len()) as u64));
+    // The receiver heard exactly the deliveries that were not lost.
+    assert_eq!(target.export(ExportWhat::Events).len(), by_delivery.len() - lost.len());
+    // Every REST request is in the request log, the registration among them.
+    let requests = sim.get("/sim/requests").await;
+    assert!(requests["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["path"] == "/api/core/webhook" && r["limited"] == false));
+}
+
+#[tokio::test]
 async fn the_same_seed_plays_the_same_calls() {
     let plan = |seed: &str| {
         let seed = seed.to_owned();

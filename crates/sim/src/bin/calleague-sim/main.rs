@@ -53,6 +53,12 @@ struct ServeArgs {
     reorder_rate: f64,
     #[arg(long, default_value_t = 0.0, value_parser = share)]
     drop_rate: f64,
+    /// Share of deliveries never sent and never retried (lost silently, unlike --drop-rate).
+    #[arg(long, default_value_t = 0.0, value_parser = share)]
+    lose_rate: f64,
+    /// Start with deliveries stopped; `POST /sim/delivery {"stopped": false}` resumes them.
+    #[arg(long)]
+    delivery_stopped: bool,
     /// Share of deliveries using the older spellings call.ended and assistantId.
     #[arg(long, default_value_t = 0.0, value_parser = share)]
     legacy_rate: f64,
@@ -169,6 +175,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     config.dup_rate = args.dup_rate;
     config.reorder_rate = args.reorder_rate;
     config.drop_rate = args.drop_rate;
+    config.lose_rate = args.lose_rate;
+    config.start_delivery_stopped = args.delivery_stopped;
     config.legacy_rate = args.legacy_rate;
     config.allow_loopback_http = args.allow_loopback_http;
     config.rate_limit = args.rate_limit;
