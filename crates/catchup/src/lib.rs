@@ -14,10 +14,10 @@ use std::time::Duration;
 use calleague_client::{Client, ClientError};
 use calleague_error_code::ErrorCode;
 use calleague_events::Timestamp;
-use calleague_store::{DeliverySink, IngestOutcome, StoreError, UptimeLog};
+use calleague_store::{DeliverySink, StoreError, UptimeLog};
 use serde::Serialize;
 
-pub use merge::call_events;
+pub use merge::{active_within, call_events, merge_calls, Merged, ReadBy};
 pub use uptime::{Uptime, HEARTBEAT_INTERVAL};
 
 #[derive(Debug, thiserror::Error)]
@@ -131,7 +131,6 @@ async fn read_window(
 ) -> Result<(), CatchUpError> {
     tracing::info!(%from, %to, "catching up");
     let listed_from = from.saturating_add_millis(-(look_back.as_millis() as i64));
-    let inside = |t: Option<Timestamp>| t.is_some_and(|t| from <= t && t < to);
     let calls = client
         .list_calls(listed_from, to, |page| {
             state.page = page.page;
@@ -139,26 +138,18 @@ async fn read_window(
             progress(*state);
         })
         .await?;
-    let received_at = Timestamp::now();
     // A call that started before the window counts only if something happened inside it.
-    let calls: Vec<_> =
-        calls.into_iter().filter(|c| inside(c.started_at) || inside(c.connected_at) || inside(c.ended_at)).collect();
-    for call in &calls {
-        let mut added = 0;
-        for event in call_events(call, received_at) {
-            if let IngestOutcome::Stored(_) = store.ingest(event).await? {
-                added += 1;
-            }
-        }
-        state.calls_read += 1;
-        state.events_added += added;
-        if added > 0 {
-            state.calls_merged += 1;
-        }
-        if state.calls_read % 50 == 0 {
+    let calls: Vec<_> = calls.into_iter().filter(|c| active_within(c, from, to)).collect();
+    let before = *state;
+    merge_calls(store, &calls, ReadBy::CatchUp, |merged| {
+        state.calls_read = before.calls_read + merged.calls_read;
+        state.calls_merged = before.calls_merged + merged.merged.len();
+        state.events_added = before.events_added + merged.events_added;
+        if merged.calls_read % 50 == 0 {
             progress(*state);
         }
-    }
+    })
+    .await?;
     progress(*state);
     Ok(())
 }

@@ -2,12 +2,77 @@
 
 use calleague_client::Call;
 use calleague_events::{CallData, Delivery, EventKind, Timestamp};
-use calleague_store::{IncomingDelivery, Source};
+use calleague_store::{DeliverySink, IncomingDelivery, IngestOutcome, Source, StoreError};
+
+/// Why a call was read from the REST API; each event it implies keeps this in its
+/// `x-calleague-monitor-source` header, so a person can tell how it came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadBy {
+    /// After a downtime of the receiver's own.
+    CatchUp,
+    /// The REST-only source, every few seconds.
+    Poll,
+    /// The continuous check of what webhooks brought.
+    Reconciliation,
+}
+
+impl ReadBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CatchUp => "rest-catch-up",
+            Self::Poll => "rest-poll",
+            Self::Reconciliation => "rest-reconciliation",
+        }
+    }
+}
+
+/// What merging a list of calls added.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Merged {
+    pub calls_read: usize,
+    /// Calls that gained at least one event, by id.
+    pub merged: Vec<String>,
+    pub events_added: usize,
+}
+
+/// Merges each call's implied events through the store's fold (idempotent: an event the
+/// store has, from a webhook or an earlier read, is not added again). `each` sees the
+/// running count after every call.
+pub async fn merge_calls(
+    store: &(impl DeliverySink + ?Sized),
+    calls: &[Call],
+    read_by: ReadBy,
+    mut each: impl FnMut(&Merged),
+) -> Result<Merged, StoreError> {
+    let received_at = Timestamp::now();
+    let mut merged = Merged::default();
+    for call in calls {
+        let mut added = 0;
+        for event in call_events(call, received_at, read_by) {
+            if let IngestOutcome::Stored(_) = store.ingest(event).await? {
+                added += 1;
+            }
+        }
+        merged.calls_read += 1;
+        merged.events_added += added;
+        if added > 0 {
+            merged.merged.push(call.call_id.clone());
+        }
+        each(&merged);
+    }
+    Ok(merged)
+}
+
+/// True when the call started, connected or ended inside `from..to`.
+pub fn active_within(call: &Call, from: Timestamp, to: Timestamp) -> bool {
+    let inside = |t: Option<Timestamp>| t.is_some_and(|t| from <= t && t < to);
+    inside(call.started_at) || inside(call.connected_at) || inside(call.ended_at)
+}
 
 /// The events a call's REST record implies, each with every field the record has, so that
 /// the call fold gives the same state it would from the webhooks. Events without a time
 /// of their own (recording and transcript) take the call's end.
-pub fn call_events(call: &Call, received_at: Timestamp) -> Vec<IncomingDelivery> {
+pub fn call_events(call: &Call, received_at: Timestamp, read_by: ReadBy) -> Vec<IncomingDelivery> {
     let data = CallData {
         call_id: Some(call.call_id.clone()),
         agent_id: call.agent_id.clone(),
@@ -55,7 +120,7 @@ pub fn call_events(call: &Call, received_at: Timestamp) -> Vec<IncomingDelivery>
             Some(IncomingDelivery {
                 received_at,
                 peer: None,
-                headers: vec![("x-calleague-monitor-source".into(), "rest-catch-up".into())],
+                headers: vec![("x-calleague-monitor-source".into(), read_by.as_str().into())],
                 body: body.clone(),
                 parsed: Delivery {
                     event_name: kind.as_str().to_owned(),
@@ -100,7 +165,7 @@ mod tests {
 
     #[test]
     fn a_completed_call_implies_its_lifecycle() {
-        let events = call_events(&call("completed"), Timestamp::now());
+        let events = call_events(&call("completed"), Timestamp::now(), ReadBy::CatchUp);
         let names: Vec<&str> = events.iter().map(|e| e.parsed.event.as_str()).collect();
         assert_eq!(names, ["call.started", "call.connected", "call.completed", "recording.ready"]);
         assert!(events.iter().all(|e| e.source == Source::Catchup && e.parsed.delivery_id.is_none()));
@@ -111,13 +176,15 @@ mod tests {
     fn a_failed_call_and_one_in_progress() {
         let mut failed = call("failed");
         failed.connected_at = None;
-        let names: Vec<String> =
-            call_events(&failed, Timestamp::now()).iter().map(|e| e.parsed.event.as_str().to_owned()).collect();
+        let names: Vec<String> = call_events(&failed, Timestamp::now(), ReadBy::Poll)
+            .iter()
+            .map(|e| e.parsed.event.as_str().to_owned())
+            .collect();
         assert_eq!(names, ["call.started", "call.failed", "recording.ready"]);
         let mut live = call("started");
         live.connected_at = None;
         live.ended_at = None;
         live.recording_id = None;
-        assert_eq!(call_events(&live, Timestamp::now()).len(), 1);
+        assert_eq!(call_events(&live, Timestamp::now(), ReadBy::Reconciliation).len(), 1);
     }
 }

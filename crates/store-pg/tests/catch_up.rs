@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use calleague_catchup::call_events;
+use calleague_catchup::{call_events, ReadBy};
 use calleague_client::Call;
 use calleague_events::{parse_delivery, Timestamp};
 use calleague_store::{
@@ -85,7 +85,7 @@ async fn catch_up_and_the_webhooks_after_it_end_as_in_sqlite() {
     // receivers went down.
     let (before, after): (Vec<_>, Vec<_>) = bodies.iter().enumerate().partition(|(i, _)| i / 5 < 30 || i % 5 < 2);
     let caught_up: Vec<IncomingDelivery> =
-        rest_calls(&bodies).iter().flat_map(|call| call_events(call, Timestamp::now())).collect();
+        rest_calls(&bodies).iter().flat_map(|call| call_events(call, Timestamp::now(), ReadBy::CatchUp)).collect();
 
     let mut outcomes = (Vec::new(), Vec::new());
     for item in before.iter().map(|(_, b)| webhook(b)).chain(caught_up).chain(after.iter().map(|(_, b)| webhook(b))) {
