@@ -228,7 +228,7 @@ impl SourceStatus {
 
 impl Worker {
     async fn run(mut self, mut mode: watch::Receiver<SourceMode>, mut stop: watch::Receiver<bool>, now: Arc<Notify>) {
-        let mut due = Instant::now();
+        let mut due = self.first_round(*mode.borrow());
         let mut failures = 0u32;
         loop {
             let current = *mode.borrow_and_update();
@@ -244,7 +244,7 @@ impl Worker {
                         return;
                     }
                     self.switched(*mode.borrow());
-                    due = Instant::now();
+                    due = self.first_round(*mode.borrow());
                     failures = 0;
                     continue;
                 }
@@ -252,7 +252,12 @@ impl Worker {
                 _ = tokio::time::sleep_until(due), if every.is_some() => {}
             }
             let Some(every) = every else { continue };
-            match self.round(current).await {
+            // A round waits for the request budget: stopping must not wait for it.
+            let result = tokio::select! {
+                _ = stop.changed() => return,
+                result = self.round(current) => result,
+            };
+            match result {
                 Ok(()) => {
                     failures = 0;
                     due = Instant::now() + every;
@@ -270,6 +275,15 @@ impl Worker {
                     });
                 }
             }
+        }
+    }
+
+    /// REST only reads at once, so calls show from the first minute; a reconciliation
+    /// waits one interval (catch-up reads the time before the start).
+    fn first_round(&self, mode: SourceMode) -> Instant {
+        match mode {
+            SourceMode::Both => Instant::now() + self.options.reconcile_every,
+            _ => Instant::now(),
         }
     }
 
@@ -361,7 +375,7 @@ impl Worker {
                     quiet_minutes: *quiet_minutes,
                     causes: Vec::new(),
                 };
-                tracing::warn!(calls_listed, quiet_minutes, "webhooks are not arriving");
+                tracing::info!(calls_listed, quiet_minutes, "webhooks are not arriving");
                 self.status.send_modify(|s| s.not_arriving = Some(notice));
             }
             WatchChange::Cleared { at } => {

@@ -152,9 +152,12 @@ async fn one_reconciliation_finds_every_delivery_lost_silently_and_counts_its_ca
     assert!(lost.len() >= 5, "the lose rate lost something to find ({} lost)", lost.len());
     assert!(!differences(&sim, &store).is_empty(), "before reconciling, the store lacks what was lost");
 
-    // Starting in "both" reads at once: one round.
+    // Reconciliation waits its interval (an hour here), or is asked to read now.
     let source = RestSource::start(store.clone(), client(&sim, 7), options(), SourceMode::Both, None, |_| {});
     let mut status = source.status();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(status.borrow().rounds, 0, "no round before the interval");
+    source.read_now();
     until(&mut status, "one reconciliation", |s| s.rounds == 1).await;
     store.settle().await.unwrap();
 

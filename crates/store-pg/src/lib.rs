@@ -35,7 +35,7 @@ use tokio::sync::broadcast;
 pub use config::DatabaseUrl;
 pub use migrate::SCHEMA_VERSION;
 pub use read::DeliveryTotals;
-pub use uptime::CatchUpLock;
+pub use uptime::FleetLock;
 
 /// The channel committed deliveries are announced on (`NOTIFY`, see `announce.rs`), its
 /// payload their ids, comma-separated: what a viewer's `LISTEN` wakes on.

@@ -23,21 +23,34 @@ pub(crate) const RUNS: &str = "WITH runs AS (
 
 /// The key of the catch-up lock, the same in every receiver ("catchup!").
 const CATCH_UP_LOCK: i64 = 0x6361_7463_6875_7021;
+/// The key of the REST source's lock: one receiver of the fleet reads the calls list
+/// ("restsrc!").
+const REST_SOURCE_LOCK: i64 = 0x7265_7374_7372_6321;
 
-/// Held while one receiver catches up; released when dropped (its connection closes, so
-/// a receiver that dies mid catch-up releases it too).
-pub struct CatchUpLock {
+/// A lock one receiver of the fleet holds at a time; released when dropped (its
+/// connection closes, so a receiver that dies holding it releases it too).
+pub struct FleetLock {
     _client: deadpool_postgres::ClientWrapper,
 }
 
 impl PgStore {
     /// Waits until no other receiver is catching up, then holds the lock.
-    pub async fn lock_catch_up(&self) -> Result<CatchUpLock> {
+    pub async fn lock_catch_up(&self) -> Result<FleetLock> {
+        self.session_lock(CATCH_UP_LOCK).await
+    }
+
+    /// Waits until no other receiver runs the REST source, then holds the lock: the
+    /// receiver that holds it reconciles (or polls) for the fleet until it stops.
+    pub async fn lock_rest_source(&self) -> Result<FleetLock> {
+        self.session_lock(REST_SOURCE_LOCK).await
+    }
+
+    async fn session_lock(&self, key: i64) -> Result<FleetLock> {
         let pooled = self.pool.get().await.map_err(|e| StoreError::Unavailable(config::pool_error(&e)))?;
         // Out of the pool: a session lock must never go back to it with the connection.
         let client = deadpool_postgres::Object::take(pooled);
-        client.execute("SELECT pg_advisory_lock($1)", &[&CATCH_UP_LOCK]).await.map_err(unavailable)?;
-        Ok(CatchUpLock { _client: client })
+        client.execute("SELECT pg_advisory_lock($1)", &[&key]).await.map_err(unavailable)?;
+        Ok(FleetLock { _client: client })
     }
 
     /// Moves a run's last beat forward; `stopped` when it ends cleanly.
