@@ -145,9 +145,32 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = DEFAULT_MAX_CONNECTIONS)]
     pub max_connections: usize,
     /// Calleague's REST API: when given, the calls missed while the receiver was down are
-    /// read from it on start.
+    /// read from it on start, and it is read beside webhooks (--reconcile-every) or
+    /// instead of them (--poll-every).
     #[arg(long, env = "CALLEAGUE_API_BASE")]
     pub api_base: Option<String>,
+    /// With --api-base: read the calls list this often instead of waiting for webhooks
+    /// (REST only: for a receiver no webhook can reach), e.g. 15s; 0 is off.
+    #[arg(long, default_value = "0", value_parser = parse_duration, requires = "api_base")]
+    pub poll_every: Duration,
+    /// With --api-base: merge what webhooks missed from the calls list this often, and warn
+    /// when the list shows calls no webhook brought; 0 turns it off.
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub reconcile_every: Duration,
+    /// With --api-base: at most this many REST requests in any minute, whatever reads them.
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..))]
+    pub api_requests_per_minute: u32,
+    /// How long the calls list may show calls that no webhook brought before the receiver
+    /// says webhooks are not arriving.
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    pub quiet_after: Duration,
+    /// The public address Calleague posts to (e.g. a tunnel's), so that when webhooks stop
+    /// the receiver can check the subscription still points there.
+    #[arg(long)]
+    pub public_url: Option<String>,
+    /// How long a call's deliveries may take before they count as missing; for tests.
+    #[arg(long, default_value = "60s", value_parser = parse_duration, hide = true)]
+    pub settle: Duration,
     /// How often the receiver records that it is up (for finding downtime); for tests.
     #[arg(long, default_value = "5s", value_parser = parse_duration, hide = true)]
     pub heartbeat_interval: Duration,

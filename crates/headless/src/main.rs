@@ -6,6 +6,7 @@ mod catch_up;
 mod database;
 mod export;
 mod key;
+mod rest_source;
 mod serve;
 mod webhooks;
 

@@ -10,11 +10,12 @@ use calleague_catchup::{catch_up_downtime, CatchUpOptions, Uptime};
 use calleague_engine::{close_store, ReceiverService};
 use calleague_events::EventKind;
 use calleague_receiver::{ApiKey, KeySet, Receiver, ReceiverConfig, TlsSettings};
+use calleague_rest_source::RestSourceOptions;
 use calleague_store::{Store, StoreOptions};
 use calleague_store_pg::{DatabaseUrl, PgOptions, PgStore};
 
 use crate::args::ServeArgs;
-use crate::key;
+use crate::{key, rest_source};
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     refuse_plaintext_on_the_network(&args)?;
@@ -53,12 +54,17 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
-    let catch_up_client =
-        args.api_base.as_deref().map(|base| key::client(base, args.key_file.as_deref())).transpose()?;
+    let rest = rest_source::clients(&args)?;
+    let rest_options = rest_source::options(&args);
+    let catch_up_options = CatchUpOptions { longest_call: args.longest_call, ..CatchUpOptions::default() };
     if let Some(database) = database {
-        let catch_up = catch_up_client
-            .map(|client| (client, CatchUpOptions { longest_call: args.longest_call, ..CatchUpOptions::default() }));
-        return runtime.block_on(serve_team(database, config, args.heartbeat_interval, catch_up));
+        let rest = rest.map(|clients| TeamRest {
+            clients,
+            catch_up: catch_up_options,
+            source: rest_options,
+            public_url: args.public_url.clone(),
+        });
+        return runtime.block_on(serve_team(database, config, args.heartbeat_interval, rest));
     }
     let db = args.db.clone().context("--db or --database is required")?;
     runtime.block_on(async move {
@@ -71,16 +77,23 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let mut stdout = std::io::stdout();
         writeln!(stdout, "listening on {}", service.url())?;
         stdout.flush()?;
-        if let Some(client) = catch_up_client {
+        let mut source = None;
+        if let Some(clients) = rest {
             // Every gap since the last run, however short (see CatchUpOptions::min_gap).
             service.catch_up(
-                client,
-                CatchUpOptions { longest_call: args.longest_call, ..CatchUpOptions::default() },
+                clients.catch_up,
+                catch_up_options,
                 crate::catch_up::reporter(),
                 crate::catch_up::report_outcome,
             );
+            source = clients.source.map(|(client, mode)| {
+                rest_source::start(store.clone(), client, mode, rest_options, args.public_url.clone())
+            });
         }
         stop.wait().await;
+        if let Some(source) = source {
+            source.stop().await;
+        }
         service.shutdown().await;
         // Let the writer commit whatever is still queued before we exit.
         close_store(store).await;
@@ -88,15 +101,24 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     })
 }
 
+/// What a team receiver reads from the REST API.
+struct TeamRest {
+    clients: rest_source::RestClients,
+    catch_up: CatchUpOptions,
+    source: RestSourceOptions,
+    public_url: Option<String>,
+}
+
 /// Team mode: the receiver over PostgreSQL, acknowledging after its COMMIT, recording its
 /// runs in the fleet's uptime and, with `--api-base`, catching up the fleet's downtime
 /// (one receiver at a time: see `store-pg/src/uptime.rs`). Several such receivers may
-/// share the database (docs/team-mode.md).
+/// share the database (docs/team-mode.md). The receiver that catches up keeps the lock and
+/// runs the fleet's one REST source; when it stops, the next receiver waiting takes over.
 async fn serve_team(
     database: DatabaseUrl,
     config: ReceiverConfig,
     heartbeat: std::time::Duration,
-    catch_up: Option<(calleague_client::Client, CatchUpOptions)>,
+    rest: Option<TeamRest>,
 ) -> anyhow::Result<()> {
     let store = PgStore::connect(&database, PgOptions::default()).await?;
     let receiver = Receiver::start(config, store.clone()).await?;
@@ -107,22 +129,46 @@ async fn serve_team(
     let mut stdout = std::io::stdout();
     writeln!(stdout, "listening on {}", receiver.url())?;
     stdout.flush()?;
-    let catching = catch_up.map(|(client, options)| {
+    let (stop_source, mut source_stopped) = tokio::sync::watch::channel(false);
+    let catching = rest.map(|rest| {
         let store = store.clone();
         tokio::spawn(async move {
-            let result = async {
-                let _one_at_a_time = store.lock_catch_up().await?;
-                catch_up_downtime(&store, &client, options, crate::catch_up::reporter()).await
+            let leading = async {
+                let result = async {
+                    let _one_at_a_time = store.lock_catch_up().await?;
+                    catch_up_downtime(&store, &rest.clients.catch_up, rest.catch_up, crate::catch_up::reporter()).await
+                }
+                .await;
+                crate::catch_up::report_outcome(result);
+                let (client, mode) = rest.clients.source?;
+                // One receiver of the fleet reads the calls list; the others wait their turn.
+                match store.lock_rest_source().await {
+                    Ok(lock) => {
+                        Some((lock, rest_source::start(store.clone(), client, mode, rest.source, rest.public_url)))
+                    }
+                    Err(e) => {
+                        eprintln!("REST source not started ({}): {e}", e.code());
+                        None
+                    }
+                }
+            };
+            // A stop ends a catch-up where it is (its window is recorded only once read
+            // whole, so it is done again) and a wait for the lock.
+            let leader = tokio::select! {
+                _ = source_stopped.changed() => return,
+                leader = leading => leader,
+            };
+            if let Some((_lock, source)) = leader {
+                let _ = source_stopped.changed().await;
+                source.stop().await;
             }
-            .await;
-            crate::catch_up::report_outcome(result);
         })
     });
     stop.wait().await;
     receiver.shutdown().await;
     if let Some(task) = catching {
-        // The window is recorded only once read whole: a stopped catch-up is done again.
-        task.abort();
+        let _ = stop_source.send(true);
+        let _ = task.await;
     }
     uptime.stop().await;
     Ok(())

@@ -2,34 +2,14 @@
 //! The receiver runs, is stopped, the simulator makes 200 calls while it is down, the
 //! receiver restarts with catch-up, and its export equals the simulator's ground truth.
 
+mod common;
+
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use calleague_testkit::WatchedProcess;
+use common::*;
 use serde_json::{json, Value};
-
-const RECEIVER: &str = env!("CARGO_BIN_EXE_calleague-receiver");
-const KEY: &str = "sk_catchup_test_d00d";
-
-fn sim_bin() -> PathBuf {
-    calleague_testkit::workspace_bin("calleague-sim", "calleague-sim")
-}
-
-type Proc = WatchedProcess;
-
-fn spawn(program: &Path, args: &[&str]) -> Proc {
-    let mut command = Command::new(program);
-    command.args(args).env("CALLEAGUE_API_KEY", KEY).env_remove("CALLEAGUE_API_BASE");
-    WatchedProcess::spawn(command).unwrap()
-}
-
-fn stop(mut proc: Proc) {
-    assert!(Command::new("kill").args(["-TERM", &proc.child.id().to_string()]).status().unwrap().success());
-    let status = proc.child.wait().unwrap();
-    assert!(status.success());
-}
 
 /// With the default heartbeat (every 5 s), a downtime of about a second: shorter than
 /// three heartbeats, which used to pass for a restart and was never caught up.
@@ -123,67 +103,6 @@ fn serve(db: &Path, port: u16, sim: &str) -> Proc {
         Path::new(RECEIVER),
         &["serve", "--db", db, "--bind", &bind, "--api-base", sim, "--heartbeat-interval", "200ms"],
     )
-}
-
-fn receiver_cli(args: &[&str]) -> std::process::Output {
-    Command::new(RECEIVER).args(args).env("CALLEAGUE_API_KEY", KEY).env_remove("CALLEAGUE_API_BASE").output().unwrap()
-}
-
-async fn sim_get(sim: &str, path: &str) -> Value {
-    reqwest::Client::new().get(format!("{sim}{path}")).bearer_auth(KEY).send().await.unwrap().json().await.unwrap()
-}
-
-async fn play(sim: &str, calls: u32) {
-    let reply = reqwest::Client::new()
-        .post(format!("{sim}/sim/calls"))
-        .bearer_auth(KEY)
-        .json(&json!({"calls": calls, "rate": 100}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reply.status().as_u16(), 202);
-    for _ in 0..600 {
-        if sim_get(sim, "/sim/status").await["idle"] == true {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the simulator did not settle");
-}
-
-fn export_calls(db: &Path) -> Vec<Value> {
-    let out = receiver_cli(&["export", "--db", db.to_str().unwrap(), "--what", "calls"]);
-    assert!(out.status.success());
-    String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
-}
-
-/// The simulator at 200 times speed, giving a delivery up after 2 simulated seconds: only
-/// catch-up can bring the calls made while the receiver is down.
-fn spawn_sim_that_gives_up(extra: &[&str]) -> Proc {
-    let mut args = vec!["serve", "--bind", "127.0.0.1:0", "--key", KEY, "--allow-loopback-http"];
-    args.extend(["--time-scale", "200", "--retry-window", "2"]);
-    args.extend(extra);
-    spawn(&sim_bin(), &args)
-}
-
-/// Registers `receiver` for `events` with the simulator, through the CLI.
-fn subscribe(sim: &str, receiver: &str, events: &str) {
-    let created = receiver_cli(&[
-        "webhooks",
-        "create",
-        "--api-base",
-        sim,
-        "--allow-loopback-http",
-        "--url",
-        receiver,
-        "--events",
-        events,
-    ]);
-    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 #[tokio::test]

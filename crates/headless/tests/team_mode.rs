@@ -342,6 +342,31 @@ async fn receivers_starting_together_after_a_downtime_catch_it_up_once() {
     drop((a, b));
 }
 
+#[tokio::test]
+async fn one_receiver_of_the_fleet_reconciles_and_another_takes_over_when_it_stops() {
+    let pg = TestPostgres::start().expect("a PostgreSQL server for the test");
+    let url = pg.create_database("fleet_reconcile").unwrap();
+    let sim = calleague_testkit::spawn_sim(KEY, &["--time-scale", "200"]).unwrap();
+    let serve_args = ["--api-base", sim.url.as_str(), "--reconcile-every", "300ms"];
+    let reading = "REST source: reconciling webhooks with the calls list";
+    let mut a = receiver_with(&url, &serve_args);
+    a.wait_for_line(reading, Duration::from_secs(20));
+    let b = receiver_with(&url, &serve_args);
+    b.wait_for_line("catch-up", Duration::from_secs(20));
+    // Calls that no webhook delivers: `a`, which holds the fleet's lock, finds them; `b`
+    // waits and reads nothing.
+    sim_calls_while_down(&sim.url, 5).await;
+    let found = a.wait_for_line("rest-reconciliation:", Duration::from_secs(20));
+    assert!(found.last().unwrap().contains("5 gained steps"), "{found:?}");
+    assert!(Command::new("kill").args(["-TERM", &a.child.id().to_string()]).status().unwrap().success());
+    assert!(a.child.wait().unwrap().success());
+    let lines = b.wait_for_line(reading, Duration::from_secs(20));
+    assert!(lines.iter().all(|l| !l.contains("rest-reconciliation:")), "b read nothing while a led: {lines:?}");
+    let store = pg_store(&url).await;
+    assert_eq!(store.all_calls().await.unwrap().len(), 5);
+    drop(b);
+}
+
 /// The simulator makes `calls` calls (with no webhook to deliver them to: as while every
 /// receiver is down) and settles; returns its list of calls.
 async fn sim_calls_while_down(sim: &str, calls: u32) -> Vec<serde_json::Value> {
