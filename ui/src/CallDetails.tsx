@@ -86,6 +86,11 @@ export function CallDetails({
                     <span className="sub">received {clock(e.receivedAt)}</span>
                     {e.attempts > 1 && <span className="badge late">×{e.attempts}</span>}
                     {e.late && <span className="badge late">late</span>}
+                    {e.source === "rest" && (
+                      <span className="badge caught" title={e.confirmedByWebhook ? "Read from the REST API while running; its webhook arrived too" : "Read from the REST API while running: no webhook brought it"}>
+                        {e.confirmedByWebhook ? "REST + webhook" : "from REST"}
+                      </span>
+                    )}
                     {e.source === "catchup" && (
                       <span className="badge caught" title={e.confirmedByWebhook ? "Read from the REST API after downtime; its webhook arrived later too (shown below)" : "Read from the REST API after downtime"}>
                         {e.confirmedByWebhook ? "caught up + webhook" : "caught up"}

@@ -201,6 +201,8 @@ mod tests {
         event.confirmed_by_webhook = true;
         assert!(failure_of(&confirming, &settings).is_none());
         assert!(failure_of(&item("call.failed", None, Source::Catchup), &settings).unwrap().caught_up);
+        // Read by the REST source while running: as live as a webhook.
+        assert!(!failure_of(&item("call.failed", None, Source::Rest), &settings).unwrap().caught_up);
         assert!(failure_of(&FeedItem::Repeat { id: 1, attempts: 2 }, &settings).is_none());
     }
 

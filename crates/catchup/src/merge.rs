@@ -17,6 +17,14 @@ pub enum ReadBy {
 }
 
 impl ReadBy {
+    /// Catch-up's events are held for its one summary; the REST source's are live.
+    pub fn source(self) -> Source {
+        match self {
+            Self::CatchUp => Source::Catchup,
+            Self::Poll | Self::Reconciliation => Source::Rest,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::CatchUp => "rest-catch-up",
@@ -131,7 +139,7 @@ pub fn call_events(call: &Call, received_at: Timestamp, read_by: ReadBy) -> Vec<
                     data: data.clone(),
                 },
                 hidden: false,
-                source: Source::Catchup,
+                source: read_by.source(),
             })
         })
         .collect()
@@ -176,10 +184,9 @@ mod tests {
     fn a_failed_call_and_one_in_progress() {
         let mut failed = call("failed");
         failed.connected_at = None;
-        let names: Vec<String> = call_events(&failed, Timestamp::now(), ReadBy::Poll)
-            .iter()
-            .map(|e| e.parsed.event.as_str().to_owned())
-            .collect();
+        let polled = call_events(&failed, Timestamp::now(), ReadBy::Poll);
+        assert!(polled.iter().all(|e| e.source == Source::Rest), "read while running: live, not caught up");
+        let names: Vec<String> = polled.iter().map(|e| e.parsed.event.as_str().to_owned()).collect();
         assert_eq!(names, ["call.started", "call.failed", "recording.ready"]);
         let mut live = call("started");
         live.connected_at = None;

@@ -72,7 +72,7 @@ async fn in_transaction(
         .await?;
     // A caught-up step the store already has (from a webhook, or an earlier catch-up) adds
     // nothing, as in the SQLite store; checked again under the call's lock below.
-    if item.source == Source::Catchup && has_step(client, item).await? {
+    if item.source.is_from_api() && has_step(client, item).await? {
         return Ok((IngestOutcome::AlreadyKnown, None));
     }
     let key = dedupe_key(item);
@@ -119,7 +119,7 @@ async fn in_transaction(
     let (late, call) = match (&parsed.data.call_id, item.hidden) {
         (Some(call_id), false) => {
             let fold = lock_call(client, call_id, item, &stamp).await?;
-            if item.source == Source::Catchup && has_step(client, item).await? {
+            if item.source.is_from_api() && has_step(client, item).await? {
                 // A webhook brought the step while this waited for the call.
                 client.batch_execute("ROLLBACK").await?;
                 return Ok((IngestOutcome::AlreadyKnown, None));
@@ -201,7 +201,7 @@ async fn caught_up_step(client: &Object, call_id: &str, event: &str) -> Result<O
     let query = client
         .prepare_cached(
             "SELECT e.id FROM events e JOIN deliveries d ON d.id = e.id
-             WHERE e.call_id = $1 AND e.event = $2 AND d.source = 'catchup' AND e.confirmed_by IS NULL
+             WHERE e.call_id = $1 AND e.event = $2 AND d.source <> 'webhook' AND e.confirmed_by IS NULL
              ORDER BY e.id LIMIT 1",
         )
         .await?;
@@ -317,7 +317,7 @@ async fn lock_call(
         received: item.received_at.to_string(),
         late,
         late_count: i64::from(late),
-        caught_up: item.source == Source::Catchup,
+        caught_up: item.source.is_from_api(),
         was_caught_up,
         record,
     })

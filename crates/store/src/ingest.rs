@@ -46,7 +46,7 @@ pub(crate) enum Logged {
 
 /// A delivery whole, as catch-up writes it: logged and projected in one transaction.
 pub(crate) fn write_delivery(conn: &Connection, item: &IncomingDelivery) -> Result<DeliveryWrite> {
-    if item.source == crate::Source::Catchup && already_has_event(conn, item)? {
+    if item.source.is_from_api() && already_has_event(conn, item)? {
         return Ok(DeliveryWrite::Known);
     }
     match log_delivery(conn, item)? {
@@ -168,7 +168,7 @@ pub(crate) fn project_delivery(
 
     let counts = DeliveryCounts {
         webhooks: i64::from(item.source == crate::Source::Webhook),
-        caught_up: i64::from(item.source == crate::Source::Catchup),
+        caught_up: i64::from(item.source.is_from_api()),
         // Late as the timeline marks it: on the event this delivery adds.
         late: i64::from(late && confirms.is_none()),
         duplicates: 0,
@@ -237,7 +237,7 @@ fn caught_up_step(conn: &Connection, call_id: &str, event: &str) -> Result<Optio
             // By the call's own events: left to itself, SQLite walks every event of this
             // name (events_by_name), which costs more as the store grows.
             "SELECT e.id FROM events e INDEXED BY events_by_call JOIN deliveries d ON d.id = e.id
-             WHERE e.call_id = ?1 AND e.event = ?2 AND d.source = 'catchup' AND e.confirmed_by IS NULL
+             WHERE e.call_id = ?1 AND e.event = ?2 AND d.source <> 'webhook' AND e.confirmed_by IS NULL
              LIMIT 1",
         )?
         .query_row(params![call_id, event], |row| row.get(0))
@@ -348,7 +348,7 @@ fn upsert_call(
             last_ms,
             item.received_at.to_string(),
             i64::from(late),
-            item.source == crate::Source::Catchup,
+            item.source.is_from_api(),
             fold,
         ],
         call_row,

@@ -3,12 +3,14 @@
 use calleague_events::{CallPhase, CallRecord, Delivery, Timestamp};
 use serde::{Deserialize, Serialize};
 
-/// Where an event came from: a webhook delivery, or the REST catch-up after downtime.
+/// Where an event came from: a webhook delivery, the REST catch-up after downtime, or
+/// the REST source while running (REST-only polling, or a reconciliation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
     Webhook,
     Catchup,
+    Rest,
 }
 
 impl Source {
@@ -16,7 +18,23 @@ impl Source {
         match self {
             Self::Webhook => "webhook",
             Self::Catchup => "catchup",
+            Self::Rest => "rest",
         }
+    }
+
+    /// As stored; anything unknown reads as a webhook (the rows from before these words).
+    pub fn parse(text: &str) -> Self {
+        match text {
+            "catchup" => Self::Catchup,
+            "rest" => Self::Rest,
+            _ => Self::Webhook,
+        }
+    }
+
+    /// Read from the REST API: implied by a call's record, with no delivery id, so it is
+    /// deduplicated by its step and a webhook arriving later confirms it.
+    pub fn is_from_api(self) -> bool {
+        self != Self::Webhook
     }
 }
 

@@ -193,7 +193,7 @@ impl Projection {
                 body,
                 parsed,
                 hidden,
-                source: if source == "catchup" { Source::Catchup } else { Source::Webhook },
+                source: Source::parse(&source),
             };
             self.held.push_read_back(id, Box::new(item));
         }

@@ -75,7 +75,7 @@ pub(crate) fn event_row(row: &Row) -> rusqlite::Result<EventRow> {
         attempts: row.get(10)?,
         late: row.get(11)?,
         hidden: row.get(12)?,
-        source: if source == "catchup" { Source::Catchup } else { Source::Webhook },
+        source: Source::parse(&source),
         confirmed_by_webhook: row.get(14)?,
     })
 }

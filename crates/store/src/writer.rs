@@ -71,7 +71,7 @@ impl Write {
     /// Reads what the projection holds, so it must be complete first.
     fn needs_projection(&self) -> bool {
         match self {
-            Write::Delivery(item) => item.source == Source::Catchup,
+            Write::Delivery(item) => item.source.is_from_api(),
             Write::Prune { .. } | Write::Settle => true,
             _ => false,
         }
