@@ -21,6 +21,7 @@ use crate::receiver_settings::{check_port, checked_public_url, PreviousKey};
 use crate::service::{CatchUpState, ReceiverService};
 use crate::settings::{self, Mode, Settings};
 use crate::subscriptions::SubscriptionProblem;
+use calleague_rest_source::SourceStatus;
 
 /// What the UI shows about the app's state.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
@@ -48,6 +49,8 @@ pub struct AppStatus {
     pub team_database: Option<String>,
     /// Team mode: why the database is not watched now (it is tried again meanwhile).
     pub team_error: Option<AppError>,
+    /// Where calls come from now, and what the REST source last did (account mode).
+    pub source: Option<SourceStatus>,
 }
 
 /// What runs now; settings say what should run after a restart.
@@ -82,6 +85,8 @@ pub struct Engine {
     pub(crate) pruner: std::sync::OnceLock<crate::retention::Pruner>,
     /// Team mode: the team's database, once connected (see team.rs).
     pub(crate) team: std::sync::RwLock<Option<Arc<calleague_store_pg::PgStore>>>,
+    /// The request budget of background REST reads, made on first use (see sources.rs).
+    pub(crate) rest_budget: std::sync::Mutex<Option<Arc<calleague_client::RequestBudget>>>,
 }
 
 impl Engine {
@@ -97,6 +102,7 @@ impl Engine {
             alerts: std::sync::OnceLock::new(),
             pruner: std::sync::OnceLock::new(),
             team: std::sync::RwLock::new(None),
+            rest_budget: std::sync::Mutex::new(None),
         }
     }
 
@@ -164,6 +170,7 @@ impl Engine {
             subscription_problem: running.subscription_problem.clone(),
             team_database: self.team_address(),
             team_error: running.team_error.clone(),
+            source: running.service.as_ref().and_then(|s| s.rest_source()).map(|r| r.current()),
         }
     }
 
@@ -259,7 +266,9 @@ impl Engine {
 
     pub async fn set_public_url(&self, url: Option<String>) -> AppResult<()> {
         let url = checked_public_url(url)?;
-        self.update_settings(|s| s.public_url = url).await
+        self.update_settings(|s| s.public_url = url).await?;
+        self.follow_source_mode().await;
+        Ok(())
     }
 
     /// Starts the simulator in this process and receives its calls. A receiver that cannot
@@ -312,13 +321,14 @@ impl Engine {
         drop(running);
         if self.settings.lock().await.mode == Some(Mode::Account) {
             self.spawn_catch_up().await;
+            self.start_rest_source().await;
         }
     }
 
     /// Reads the calls missed while the app was not receiving from the REST API, in the
     /// background; progress shows in the status. Running it again adds nothing.
     pub async fn spawn_catch_up(&self) {
-        let client = match self.client().await {
+        let client = match self.reading_client().await {
             Ok(client) => client,
             Err(e) => return self.set_catch_up(|c| c.error = Some(e)),
         };

@@ -6,6 +6,8 @@
 //! - [`ReceiverService`]: the receiver, its uptime heartbeat and catch-up after downtime,
 //!   started and stopped as one. The headless `calleague-receiver serve` runs the same
 //!   service, so the app and the server cannot drift apart.
+//! - sources: the REST API read beside webhooks or instead of them, its mode following the
+//!   subscriptions, and the "webhooks are not arriving" notification.
 //! - [`feed`]: the live feed cut into batches for a window.
 //! - [`recording`]: recordings downloaded through the REST client, and safe file names.
 //! - subscriptions: the account's webhooks managed from the app, checked against this
@@ -31,16 +33,18 @@ pub mod recording;
 mod retention;
 mod service;
 mod settings;
+mod sources;
 mod subscriptions;
 mod team;
 
 pub use calleague_alerts::{AlertSettings, AlertStatus, Pause};
 pub use calleague_error_code::ErrorCode;
+pub use calleague_rest_source::{SourceMode, SourceStatus};
 pub use engine::{AppStatus, Engine};
 pub use error::{AppError, AppResult};
 pub use keychain::{mask, Entry, Keychain, KeychainError, MemoryKeychain, OsKeychain};
 pub use receiver_settings::ReceiverSettings;
 pub use retention::{DataInfo, PruneReport, Retention};
 pub use service::{close_store, ReceiverService};
-pub use settings::{own_private_dir, Mode, Settings, TlsChoice};
+pub use settings::{own_private_dir, Mode, Settings, SourceSettings, TlsChoice};
 pub use subscriptions::{webhook_url, Subscription, SubscriptionDraft, SubscriptionProblem, Subscriptions};

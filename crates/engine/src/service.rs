@@ -1,6 +1,7 @@
-//! The receiver service: the receiver, the heartbeat that records when it was up, and the
-//! catch-up that reads from the REST API what it missed while it was down, started and
-//! stopped as one. The desktop app and `calleague-receiver serve` both run it.
+//! The receiver service: the receiver, the heartbeat that records when it was up, the
+//! catch-up that reads from the REST API what it missed while it was down, and the REST
+//! source beside it, started and stopped as one. The desktop app and
+//! `calleague-receiver serve` both run it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,6 +9,7 @@ use std::time::Duration;
 use calleague_catchup::{catch_up_downtime, CatchUpError, CatchUpOptions, Progress, Uptime};
 use calleague_client::Client;
 use calleague_receiver::{Receiver, ReceiverConfig};
+use calleague_rest_source::{RestSource, RestSourceOptions, SourceMode, SourceNotice};
 use calleague_store::Store;
 use tokio::task::JoinHandle;
 
@@ -26,6 +28,8 @@ pub struct ReceiverService {
     uptime: Uptime,
     store: Arc<Store>,
     catch_up: Option<JoinHandle<()>>,
+    /// The REST API read beside the receiver, or instead of it (docs/sources.md).
+    rest: Option<RestSource>,
 }
 
 impl ReceiverService {
@@ -40,7 +44,7 @@ impl ReceiverService {
                 return Err(e.into());
             }
         };
-        Ok(Self { receiver, uptime, store, catch_up: None })
+        Ok(Self { receiver, uptime, store, catch_up: None, rest: None })
     }
 
     /// Where deliveries go, e.g. `http://127.0.0.1:8787/hooks/calleague`.
@@ -75,9 +79,33 @@ impl ReceiverService {
         }));
     }
 
+    /// Reads the calls list beside the receiver (or instead of it, in REST-only mode),
+    /// replacing a source already running.
+    pub async fn start_rest_source(
+        &mut self,
+        client: Client,
+        options: RestSourceOptions,
+        mode: SourceMode,
+        public_url: Option<String>,
+        notice: impl Fn(SourceNotice) + Send + Sync + 'static,
+    ) {
+        if let Some(running) = self.rest.take() {
+            running.stop().await;
+        }
+        self.rest = Some(RestSource::start(self.store.clone(), client, options, mode, public_url, notice));
+    }
+
+    /// The REST source, while one runs.
+    pub fn rest_source(&self) -> Option<&RestSource> {
+        self.rest.as_ref()
+    }
+
     /// Stops a catch-up still running (an unfinished window is read again next time),
     /// drains the deliveries in flight, then writes the last heartbeat.
     pub async fn shutdown(mut self) {
+        if let Some(rest) = self.rest.take() {
+            rest.stop().await;
+        }
         if let Some(running) = self.catch_up.take() {
             running.abort();
             let _ = running.await;

@@ -51,6 +51,37 @@ pub struct Settings {
     /// Team mode: when this desktop last watched the team's database (Unix ms), so that
     /// the failures after it are summarized once when it watches again.
     pub team_watched_until_ms: Option<i64>,
+    /// The REST API as a second source (docs/sources.md).
+    pub sources: SourceSettings,
+}
+
+/// How the calls list is read beside webhooks, or instead of them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SourceSettings {
+    /// REST only (no subscription points here): seconds between reads, at least 5.
+    pub poll_every_secs: u32,
+    /// Beside webhooks: minutes between reconciliations; 0 turns them off.
+    pub reconcile_every_minutes: u32,
+    /// At most this many REST requests in any minute, for catch-up and the source
+    /// together; at least 1.
+    pub requests_per_minute: u32,
+}
+
+impl Default for SourceSettings {
+    fn default() -> Self {
+        Self { poll_every_secs: 15, reconcile_every_minutes: 5, requests_per_minute: 12 }
+    }
+}
+
+impl SourceSettings {
+    pub fn poll_every(&self) -> Duration {
+        Duration::from_secs(u64::from(self.poll_every_secs.max(5)))
+    }
+
+    pub fn reconcile_every(&self) -> Duration {
+        Duration::from_secs(u64::from(self.reconcile_every_minutes) * 60)
+    }
 }
 
 impl Default for Settings {
@@ -70,6 +101,7 @@ impl Default for Settings {
             key_grace_minutes: 60,
             retention: Retention::default(),
             team_watched_until_ms: None,
+            sources: SourceSettings::default(),
         }
     }
 }

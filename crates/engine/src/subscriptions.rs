@@ -182,6 +182,7 @@ impl Engine {
         running.subscription_problem = problem.clone();
         running.event_filter = receiving.clone();
         drop(running);
+        self.follow_source_mode().await;
         Subscriptions {
             webhooks: webhooks.into_iter().map(|h| Subscription::from_webhook(h, here.as_deref())).collect(),
             this_computer: here,
@@ -192,7 +193,7 @@ impl Engine {
 
     /// Where deliveries to this computer go: in demo mode the receiver itself, else the
     /// public address with the receiver's path.
-    async fn this_computer(&self) -> Option<String> {
+    pub(crate) async fn this_computer(&self) -> Option<String> {
         let (public_url, path) = {
             let settings = self.settings.lock().await;
             (settings.public_url.clone(), settings.receiver_path.clone())

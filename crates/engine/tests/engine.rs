@@ -566,3 +566,69 @@ async fn in_demo_mode_the_subscriptions_are_the_simulators_and_point_at_this_rec
     assert_eq!(created.webhooks.len(), 2);
     engine.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_public_address_calls_come_from_the_rest_api_and_each_failure_is_notified_once() {
+    use calleague_engine::SourceMode;
+    use calleague_sim::ScenarioSpec;
+    let s = setup();
+    // The shortest poll the settings allow, so that two polls take seconds.
+    std::fs::write(s.dir.path().join("settings.json"), r#"{"sources": {"pollEverySecs": 5}}"#).unwrap();
+    let sim = simulator().await;
+    let engine = s.engine();
+    let notes = Arc::new(calleague_alerts::MemoryNotifier::default());
+    engine.start_notifications(notes.clone()).await;
+    engine.set_port(free_port()).await.unwrap();
+    engine.connect_account(KEY.into(), Some(sim.url())).await.unwrap();
+    let source = |status: calleague_engine::AppStatus| status.source.expect("a REST source in account mode");
+    assert_eq!(source(engine.status().await).mode, SourceMode::RestOnly, "no public address: REST only");
+
+    sim.play(ScenarioSpec { calls: 6, rate: 20.0, failed_share: 0.5, gap_scale: 0.01, ..ScenarioSpec::default() });
+    while !sim.is_idle() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let rounds = source(engine.status().await).rounds;
+    let mut polls = 0;
+    for _ in 0..300 {
+        polls = source(engine.status().await).rounds - rounds;
+        if polls >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(polls >= 2, "two polls since the calls ended");
+    s.store.settle().await.unwrap();
+    let calls = sim.calls();
+    let failed: Vec<_> = calls.iter().filter(|c| c.phase == "failed").collect();
+    assert!(!failed.is_empty() && failed.len() < calls.len(), "both outcomes among {} calls", calls.len());
+    for call in &calls {
+        let stored = s.store.call_detail(&call.call_id).unwrap().expect("on the timeline");
+        assert_eq!(stored.call.record.phase.map(|p| p.as_str()), Some(call.phase.as_str()), "{}", call.call_id);
+        let claimed = s.store.alert_claimed(&call.call_id).unwrap();
+        let expected = (call.phase == "failed").then(|| "notified".to_owned());
+        assert_eq!(claimed, expected, "{} ({})", call.call_id, call.phase);
+    }
+    for _ in 0..100 {
+        if !notes.shown().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!notes.shown().is_empty(), "the failures were shown");
+    assert_eq!(engine.status().await.alerts.unseen as usize, failed.len());
+
+    // More polls read the same calls again: nothing is notified twice.
+    let (shown, rounds) = (notes.shown().len(), source(engine.status().await).rounds);
+    while source(engine.status().await).rounds < rounds + 1 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!((notes.shown().len(), engine.status().await.alerts.unseen as usize), (shown, failed.len()));
+
+    // A subscription pointing here: both sources, without a restart.
+    engine.set_public_url(Some("https://tunnel.example".into())).await.unwrap();
+    let listed = engine.subscriptions().await.unwrap();
+    assert_eq!(source(engine.status().await).mode, SourceMode::RestOnly, "none points here yet: {listed:?}");
+    engine.fix_subscriptions().await.unwrap();
+    assert_eq!(source(engine.status().await).mode, SourceMode::Both);
+    engine.shutdown().await;
+}

@@ -195,8 +195,14 @@ impl RestSource {
         *self.mode.borrow()
     }
 
+    /// Changes of the status, as the task makes them.
     pub fn status(&self) -> watch::Receiver<SourceStatus> {
         self.status.clone()
+    }
+
+    /// The status now, in the mode last set (the task takes a switch a moment later).
+    pub fn current(&self) -> SourceStatus {
+        SourceStatus { mode: self.mode(), ..self.status.borrow().clone() }
     }
 
     /// Reads now rather than at the next round (after a resume from sleep, or when the
