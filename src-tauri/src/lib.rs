@@ -153,6 +153,11 @@ pub fn run() {
             tauri::async_runtime::spawn(async move {
                 notifications::start(&handle, &engine).await;
                 engine.resume().await;
+                // A resume from sleep or the network coming back catches up at once; with no
+                // system bus there are no such events to hear.
+                if let Err(e) = engine.follow_wakes(None).await {
+                    tracing::info!(error = %e, "not following sleep and network changes");
+                }
             });
             Ok(())
         })

@@ -19,7 +19,13 @@ pub const BUILD: &[&str] = &[
 
 /// What the Rust tests add: strace, with which a fault test counts the fsyncs before each
 /// acknowledgement; PostgreSQL's server, which team mode's tests start a throwaway cluster of.
-pub const TEST: &[&str] = &["strace", "postgresql"];
+pub const TEST: &[&str] = &[
+    "strace",
+    "postgresql",
+    // dbus-daemon and dbus-send: the engine's wake test sends logind's and NetworkManager's
+    // signals on a bus of its own.
+    "dbus",
+];
 
 /// What the benchmarks add: wrk, the external HTTP load generator of `bench ingest`.
 pub const BENCH: &[&str] = &["wrk"];

@@ -8,6 +8,7 @@
 //!   service, so the app and the server cannot drift apart.
 //! - sources: the REST API read beside webhooks or instead of them, its mode following the
 //!   subscriptions, and the "webhooks are not arriving" notification.
+//! - wake: resume from sleep and the network coming back (D-Bus), which catch up at once.
 //! - [`feed`]: the live feed cut into batches for a window.
 //! - [`recording`]: recordings downloaded through the REST client, and safe file names.
 //! - subscriptions: the account's webhooks managed from the app, checked against this
@@ -36,10 +37,11 @@ mod settings;
 mod sources;
 mod subscriptions;
 mod team;
+mod wake;
 
 pub use calleague_alerts::{AlertSettings, AlertStatus, Pause};
 pub use calleague_error_code::ErrorCode;
-pub use calleague_rest_source::{SourceMode, SourceStatus};
+pub use calleague_rest_source::{CauseCheck, NotArriving, ReadFailure, RoundSummary, SourceMode, SourceStatus};
 pub use engine::{AppStatus, Engine};
 pub use error::{AppError, AppResult};
 pub use keychain::{mask, Entry, Keychain, KeychainError, MemoryKeychain, OsKeychain};
@@ -48,3 +50,4 @@ pub use retention::{DataInfo, PruneReport, Retention};
 pub use service::{close_store, ReceiverService};
 pub use settings::{own_private_dir, Mode, Settings, SourceSettings, TlsChoice};
 pub use subscriptions::{webhook_url, Subscription, SubscriptionDraft, SubscriptionProblem, Subscriptions};
+pub use wake::{watch_wakes, Wake};

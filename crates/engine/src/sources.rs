@@ -93,6 +93,21 @@ impl Engine {
         }
     }
 
+    /// Catches up at once after each wake (see wake.rs): on the system bus, or on the bus
+    /// at `address` (tests). An error means no such bus: nothing listens, nothing else
+    /// changes.
+    pub async fn follow_wakes(self: &Arc<Self>, address: Option<&str>) -> zbus::Result<()> {
+        let engine = Arc::downgrade(self);
+        // Detached: it ends with the bus connection, at exit.
+        let _listening = crate::wake::watch_wakes(address, move |_| {
+            if let Some(engine) = engine.upgrade() {
+                tokio::spawn(async move { engine.woke().await });
+            }
+        })
+        .await?;
+        Ok(())
+    }
+
     /// The computer woke from sleep or its network came back: catch up the gap now rather
     /// than at the next round.
     pub async fn woke(&self) {

@@ -632,3 +632,88 @@ async fn without_a_public_address_calls_come_from_the_rest_api_and_each_failure_
     assert_eq!(source(engine.status().await).mode, SourceMode::Both);
     engine.shutdown().await;
 }
+
+/// A D-Bus daemon of the test's own, so that signals sent on it reach only this test.
+struct PrivateBus {
+    daemon: std::process::Child,
+    address: String,
+}
+
+impl PrivateBus {
+    fn start() -> Self {
+        use std::io::BufRead;
+        let mut daemon = std::process::Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("dbus-daemon (package dbus) for the wake test");
+        let mut address = String::new();
+        std::io::BufReader::new(daemon.stdout.take().unwrap()).read_line(&mut address).unwrap();
+        assert!(address.starts_with("unix:"), "dbus-daemon printed {address:?}");
+        Self { daemon, address: address.trim().to_owned() }
+    }
+
+    fn signal(&self, path: &str, member: &str, arg: &str) {
+        let sent = std::process::Command::new("dbus-send")
+            .args([&format!("--bus={}", self.address), "--type=signal", path, member, arg])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+    }
+}
+
+impl Drop for PrivateBus {
+    fn drop(&mut self) {
+        let _ = self.daemon.kill();
+        let _ = self.daemon.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resuming_from_sleep_or_coming_back_online_reads_at_once() {
+    let bus = PrivateBus::start();
+    let s = setup();
+    // Polls an hour apart: any read after the first comes from a wake.
+    std::fs::write(s.dir.path().join("settings.json"), r#"{"sources": {"pollEverySecs": 3600}}"#).unwrap();
+    let sim = simulator().await;
+    let engine = s.engine();
+    engine.set_port(free_port()).await.unwrap();
+    engine.connect_account(KEY.into(), Some(sim.url())).await.unwrap();
+    engine.follow_wakes(Some(&bus.address)).await.unwrap();
+    let rounds = || {
+        let engine = engine.clone();
+        async move { engine.status().await.source.map_or(0, |s| s.rounds) }
+    };
+    let calls_read = || sim.api_requests().iter().filter(|r| r.path == "/api/core/voice/agent/call").count();
+    let settled = |want: u64| {
+        let rounds = rounds.clone();
+        async move {
+            for _ in 0..100 {
+                if rounds().await >= want {
+                    return true;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            false
+        }
+    };
+    assert!(settled(1).await, "the first poll, at start");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = calls_read();
+
+    bus.signal("/org/freedesktop/login1", "org.freedesktop.login1.Manager.PrepareForSleep", "boolean:true");
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!((rounds().await, calls_read()), (1, before), "going to sleep reads nothing");
+
+    bus.signal("/org/freedesktop/login1", "org.freedesktop.login1.Manager.PrepareForSleep", "boolean:false");
+    assert!(settled(2).await, "a read on resume");
+    assert!(calls_read() > before, "the calls list was read");
+
+    let network = ("/org/freedesktop/NetworkManager", "org.freedesktop.NetworkManager.StateChanged");
+    bus.signal(network.0, network.1, "uint32:20"); // offline
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(rounds().await, 2, "going offline reads nothing");
+    bus.signal(network.0, network.1, "uint32:70"); // online again
+    assert!(settled(3).await, "a read when the network is back");
+    engine.shutdown().await;
+}
