@@ -33,6 +33,12 @@ pub fn typescript() -> String {
     declare::<calleague_engine::ErrorCode>(&mut out, &cfg);
     declare::<calleague_engine::Mode>(&mut out, &cfg);
     declare::<calleague_catchup::Progress>(&mut out, &cfg);
+    declare::<calleague_engine::SourceStatus>(&mut out, &cfg);
+    declare::<calleague_engine::SourceMode>(&mut out, &cfg);
+    declare::<calleague_engine::RoundSummary>(&mut out, &cfg);
+    declare::<calleague_engine::ReadFailure>(&mut out, &cfg);
+    declare::<calleague_engine::NotArriving>(&mut out, &cfg);
+    declare::<calleague_engine::CauseCheck>(&mut out, &cfg);
     declare::<calleague_events::CallPhase>(&mut out, &cfg);
     declare::<calleague_events::CallRecord>(&mut out, &cfg);
     declare::<CallRow>(&mut out, &cfg);

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { App } from "./App";
-import type { AppStatus, CallRow } from "./ipc";
+import type { AppStatus, CallRow, SourceStatus } from "./ipc";
 import { statusWith } from "./testing";
 
 // The welcome screen's status: no mode yet, nothing receiving.
@@ -454,6 +454,38 @@ describe("receiver and key problems", () => {
     });
     render(<App />);
     expect((await screen.findByTestId("catch-up")).textContent).toBe("Catching up: window 1/2, page 3/5, 240 calls merged");
+  });
+
+  it("says where calls come from, and when webhooks stop arriving, in the status bar", async () => {
+    const source: SourceStatus = {
+      mode: "restOnly", rounds: 3, callsFound: 0, eventsFound: 0, error: null, retryAt: null, notArriving: null,
+      lastRound: { readBy: "rest-poll", at: "2026-01-01T12:00:00.000Z", from: "2026-01-01T11:45:00.000Z", to: "2026-01-01T12:00:00.000Z", callsListed: 7, callsFound: 2, eventsAdded: 6 },
+    };
+    let status: AppStatus = { ...base, mode: "account", keyMasked: "••••••…abcd", receiverUrl: "http://127.0.0.1:8787/hooks/calleague", source };
+    mockIPC((cmd) => {
+      if (cmd === "get_status") return status;
+      if (cmd === "calls_page") return { items: [], next: null, prev: null };
+      if (cmd === "counts") return counts;
+    });
+    const { unmount } = render(<App />);
+    const shown = await screen.findByTestId("source-state");
+    expect(shown.textContent).toBe("Source: REST only");
+    expect(shown.getAttribute("title")).toContain("No subscription sends to this computer");
+    expect(shown.getAttribute("title")).toContain("7 calls listed, 2 with steps webhooks had not brought");
+    unmount();
+
+    const causes = [
+      { what: "The API key", fine: true, detail: "Calleague accepts it" },
+      { what: "The subscription", fine: false, detail: "no webhook of the account sends to https://t.example/hooks/calleague any more" },
+    ];
+    const notArriving = { since: "2026-01-01T11:50:00.000Z", raisedAt: "2026-01-01T12:00:00.000Z", callsListed: 12, quietMinutes: 10, causes };
+    status = { ...status, source: { ...source, mode: "both", notArriving } };
+    render(<App />);
+    const warned = await screen.findByTestId("source-state");
+    expect(warned.textContent).toBe("Webhooks not arriving");
+    expect(warned.getAttribute("title")).toContain("Calleague listed 12 calls in the last 10 minutes and none was delivered here.");
+    expect(warned.getAttribute("title")).toContain("The subscription: no webhook of the account sends to");
+    expect(warned.getAttribute("title")).not.toContain("The API key");
   });
 
   it("shows the key masked, and replaces it through the API check", async () => {

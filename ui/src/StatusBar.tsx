@@ -4,6 +4,7 @@ import { clock, startOfToday } from "./format";
 import { PublicUrl } from "./PublicUrl";
 import { useFeedTick } from "./feed";
 import { problemShort } from "./subscriptions/subscriptionDraft";
+import { SourceState } from "./SourceState";
 
 export function StatusBar({
   status,
@@ -42,6 +43,7 @@ export function StatusBar({
           {problemShort(status.subscriptionProblem)}
         </button>
       )}
+      <SourceState status={status} onSubscriptions={onSubscriptions} />
       <CatchUpState status={status} />
       <NotificationState status={status} />
       <span className="spacer" />

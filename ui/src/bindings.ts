@@ -27,7 +27,11 @@ teamDatabase: string | null,
 /**
  * Team mode: why the database is not watched now (it is tried again meanwhile).
  */
-teamError: AppError | null, };
+teamError: AppError | null, 
+/**
+ * Where calls come from now, and what the REST source last did (account mode).
+ */
+source: SourceStatus | null, };
 
 export type AppError = { code: ErrorCode, 
 /**
@@ -62,6 +66,62 @@ window: number, windows: number, page: number, pages: number | null, callsRead: 
  * Calls that gained at least one event.
  */
 callsMerged: number, eventsAdded: number, done: boolean, };
+
+export type SourceStatus = { mode: SourceMode, rounds: number, lastRound: RoundSummary | null, 
+/**
+ * Calls found by reconciliation since the source started, and their steps.
+ */
+callsFound: number, eventsFound: number, 
+/**
+ * The last read's failure, until a read succeeds.
+ */
+error: ReadFailure | null, 
+/**
+ * When the next read is due after a failure.
+ */
+retryAt: string | null, notArriving: NotArriving | null, };
+
+/**
+ * Where calls come from.
+ */
+export type SourceMode = "webhooks" | "restOnly" | "both";
+
+/**
+ * One read of the calls list.
+ */
+export type RoundSummary = { readBy: string, at: string, 
+/**
+ * Calls that started in `[from, to)` were listed.
+ */
+from: string, to: string, callsListed: number, 
+/**
+ * Calls that gained a step no webhook (or earlier read) had brought.
+ */
+callsFound: number, eventsAdded: number, };
+
+export type ReadFailure = { code: ErrorCode, message: string, };
+
+/**
+ * "Webhooks are not arriving", while it stands.
+ */
+export type NotArriving = { 
+/**
+ * When the last delivery came (or the start of the quiet window).
+ */
+since: string, raisedAt: string, 
+/**
+ * Calls the API listed in the quiet window, none of them delivered here.
+ */
+callsListed: number, quietMinutes: number, causes: Array<CauseCheck>, };
+
+/**
+ * One likely cause, checked.
+ */
+export type CauseCheck = { what: string, 
+/**
+ * True when this is not the cause; None when it could not be checked.
+ */
+fine: boolean | null, detail: string, };
 
 export type CallPhase = "started" | "connected" | "completed" | "failed";
 
@@ -128,9 +188,10 @@ export type TimeRange = { from?: string | null, to?: string | null, };
 export type StatusCounts = { deliveriesTotal: number, deliveriesSince: number, repeats: number, calls: number, callsStarted: number, callsConnected: number, callsCompleted: number, callsFailed: number, rejected: number, quarantined: number, lastDeliveryAt: string | null, };
 
 /**
- * Where an event came from: a webhook delivery, or the REST catch-up after downtime.
+ * Where an event came from: a webhook delivery, the REST catch-up after downtime, or
+ * the REST source while running (REST-only polling, or a reconciliation).
  */
-export type Source = "webhook" | "catchup";
+export type Source = "webhook" | "catchup" | "rest";
 
 /**
  * One event on the timeline.

@@ -22,6 +22,7 @@ export function statusWith(patch: Partial<AppStatus> = {}): AppStatus {
     subscriptionProblem: null,
     teamDatabase: null,
     teamError: null,
+    source: null,
     ...patch,
   };
 }

@@ -1,0 +1,52 @@
+// A new user with a key and no public address: no webhook can reach this computer, so the
+// calls come from Calleague's REST API, and the status bar says so.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Session } from "./webdriver.mjs";
+import { connectAccount, rowsOnScreen } from "./flows.mjs";
+import { settle, sim } from "./sim.mjs";
+
+const DRIVER = process.env.TAURI_DRIVER_URL ?? "http://127.0.0.1:4444";
+const SHOTS = process.env.SCREENSHOT_DIR;
+
+describe("REST only", () => {
+  let app;
+
+  before(async () => {
+    const dir = mkdtempSync(join(process.env.E2E_WORK ?? "/tmp", "rest-only-"));
+    // A port no webhook of the shared simulator sends to, and the shortest poll allowed.
+    writeFileSync(join(dir, "settings.json"), JSON.stringify({ port: 8797, sources: { pollEverySecs: 5 } }));
+    app = await Session.start(DRIVER, process.env.CALLEAGUE_APP, {}, ["--data-dir", dir]);
+    await connectAccount(app, process.env.SIM_KEY, process.env.SIM_URL);
+  });
+
+  after(async () => {
+    await app?.close();
+  });
+
+  test("calls read from the REST API reach the timeline in their final phase, and the status bar names the source", async () => {
+    await app.waitFor("the source in the status bar", async () => (await app.text("[data-testid=source-state]")) === "Source: REST only");
+    const { callIds } = await sim("POST", "/sim/calls", { calls: 6, rate: 20, failedShare: 0.5 });
+    await settle();
+    const truth = (await sim("GET", "/sim/calls")).list.filter((c) => callIds.includes(c.callId));
+    assert.equal(truth.length, 6);
+    await app.waitFor("the six calls in their final phase", async () => {
+      const rows = await rowsOnScreen(app);
+      const wrong = truth.filter((c) => rows[c.callId] !== c.status);
+      if (wrong.length) throw new Error(`not yet: ${wrong.map((c) => `${c.callId} ${rows[c.callId]} (${c.status})`).join(", ")}`);
+      return true;
+    }, 40000);
+    // Nothing was delivered to this app's receiver: each step says it came from the API.
+    const call = truth[0];
+    await app.click(`[data-call-id="${call.callId}"]`);
+    await app.waitFor("the call's steps, read from REST", async () => (await app.findAll("[data-testid=events] .badge.caught")).length >= 2);
+    const badges = await app.exec("return [...document.querySelectorAll('[data-testid=events] .event-line')].map(l => l.querySelector('.badge.caught')?.textContent ?? '')");
+    assert.ok(badges.every((b) => b === "from REST"), `every step from REST: ${JSON.stringify(badges)}`);
+    await app.click("button.close");
+    const title = await app.exec("return document.querySelector('[data-testid=source-state]').title");
+    assert.match(title, /No subscription sends to this computer/);
+    await app.screenshot(join(SHOTS, "rest-only.png"));
+  });
+});
