@@ -47,7 +47,7 @@ pub use error::{AppError, AppResult};
 pub use keychain::{mask, Entry, Keychain, KeychainError, MemoryKeychain, OsKeychain};
 pub use receiver_settings::ReceiverSettings;
 pub use retention::{DataInfo, PruneReport, Retention};
-pub use service::{close_store, ReceiverService};
+pub use service::{close_store, public_address, ReceiverService};
 pub use settings::{own_private_dir, Mode, Settings, SourceSettings, TlsChoice};
 pub use subscriptions::{webhook_url, Subscription, SubscriptionDraft, SubscriptionProblem, Subscriptions};
 pub use wake::{watch_wakes, Wake};

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use calleague_catchup::{catch_up_downtime, CatchUpError, CatchUpOptions, Progress, Uptime};
 use calleague_client::Client;
-use calleague_receiver::{Receiver, ReceiverConfig};
-use calleague_rest_source::{RestSource, RestSourceOptions, SourceMode, SourceNotice};
+use calleague_receiver::{ProbeLog, Receiver, ReceiverConfig};
+use calleague_rest_source::{PublicAddress, RestSource, RestSourceOptions, SourceMode, SourceNotice};
 use calleague_store::Store;
 use tokio::task::JoinHandle;
 
@@ -92,7 +92,13 @@ impl ReceiverService {
         if let Some(running) = self.rest.take() {
             running.stop().await;
         }
-        self.rest = Some(RestSource::start(self.store.clone(), client, options, mode, public_url, notice));
+        let public = public_url.map(|url| public_address(url, self.receiver.probes()));
+        self.rest = Some(RestSource::start(self.store.clone(), client, options, mode, public, notice));
+    }
+
+    /// The probes of the public address that reached this receiver.
+    pub fn probes(&self) -> Arc<ProbeLog> {
+        self.receiver.probes()
     }
 
     /// The REST source, while one runs.
@@ -113,6 +119,11 @@ impl ReceiverService {
         self.receiver.shutdown().await;
         self.uptime.stop().await;
     }
+}
+
+/// `url`, checked against a receiver's `probes`: a probe sent there must reach it.
+pub fn public_address(url: String, probes: Arc<ProbeLog>) -> PublicAddress {
+    PublicAddress { url, reached_here: Arc::new(move |nonce: &str| probes.saw(nonce)) }
 }
 
 /// Lets the store's writer commit what is queued and stop. After the service's shutdown,

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use calleague_client::{Client, RequestBudget};
-use calleague_rest_source::{RestSource, RestSourceOptions, SourceMode, SourceNotice};
+use calleague_rest_source::{PublicAddress, RestSource, RestSourceOptions, SourceMode, SourceNotice};
 use calleague_store::DeliverySink;
 
 use crate::args::ServeArgs;
@@ -48,9 +48,9 @@ pub fn start(
     client: Client,
     mode: SourceMode,
     options: RestSourceOptions,
-    public_url: Option<String>,
+    public: Option<PublicAddress>,
 ) -> RestSource {
-    let source = RestSource::start(store, client, options, mode, public_url, say);
+    let source = RestSource::start(store, client, options, mode, public, say);
     let mut status = source.status();
     tokio::spawn(async move {
         let mut last_rounds = 0;

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use anyhow::Context;
 use calleague_catchup::{catch_up_downtime, CatchUpOptions, Uptime};
-use calleague_engine::{close_store, ReceiverService};
+use calleague_engine::{close_store, public_address, ReceiverService};
 use calleague_events::EventKind;
 use calleague_receiver::{ApiKey, KeySet, Receiver, ReceiverConfig, TlsSettings};
 use calleague_rest_source::RestSourceOptions;
@@ -86,9 +86,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
                 crate::catch_up::reporter(),
                 crate::catch_up::report_outcome,
             );
-            source = clients.source.map(|(client, mode)| {
-                rest_source::start(store.clone(), client, mode, rest_options, args.public_url.clone())
-            });
+            let public = args.public_url.clone().map(|url| public_address(url, service.probes()));
+            source = clients
+                .source
+                .map(|(client, mode)| rest_source::start(store.clone(), client, mode, rest_options, public));
         }
         stop.wait().await;
         if let Some(source) = source {
@@ -131,7 +132,7 @@ async fn serve_team(
     stdout.flush()?;
     let (stop_source, mut source_stopped) = tokio::sync::watch::channel(false);
     let catching = rest.map(|rest| {
-        let store = store.clone();
+        let (store, probes) = (store.clone(), receiver.probes());
         tokio::spawn(async move {
             let leading = async {
                 let result = async {
@@ -144,7 +145,8 @@ async fn serve_team(
                 // One receiver of the fleet reads the calls list; the others wait their turn.
                 match store.lock_rest_source().await {
                     Ok(lock) => {
-                        Some((lock, rest_source::start(store.clone(), client, mode, rest.source, rest.public_url)))
+                        let public = rest.public_url.map(|url| public_address(url, probes));
+                        Some((lock, rest_source::start(store.clone(), client, mode, rest.source, public)))
                     }
                     Err(e) => {
                         eprintln!("REST source not started ({}): {e}", e.code());

@@ -34,6 +34,8 @@ pub(crate) struct Endpoint {
     pub subscriptions: RwLock<Option<BTreeSet<String>>>,
     pub body_limit: usize,
     pub read_timeout: Duration,
+    /// The public address's probes that reached this receiver (probe.rs).
+    pub probes: Arc<crate::probe::ProbeLog>,
 }
 
 /// The headers kept with a delivery: what describes it, and Calleague's own. Everything

@@ -7,6 +7,7 @@
 mod auth;
 mod config;
 mod handler;
+mod probe;
 mod server;
 mod shared_stream;
 mod tls;
@@ -16,4 +17,5 @@ pub use config::{
     ReceiverConfig, TlsSettings, DEFAULT_BIND, DEFAULT_BODY_LIMIT, DEFAULT_MAX_CONNECTIONS, DEFAULT_PATH,
     DEFAULT_READ_TIMEOUT,
 };
+pub use probe::{ProbeLog, PROBE_HEADER};
 pub use server::{Receiver, ReceiverError};

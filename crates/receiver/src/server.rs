@@ -23,6 +23,7 @@ use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use crate::handler::{self, Endpoint, Peer};
+use crate::probe::ProbeLog;
 use crate::shared_stream::SharedStream;
 use crate::{tls, KeySet, ReceiverConfig};
 
@@ -83,9 +84,10 @@ impl Receiver {
             subscriptions: RwLock::new(config.subscriptions),
             body_limit: config.body_limit,
             read_timeout: config.read_timeout,
+            probes: Arc::default(),
         });
         let router = Router::new()
-            .route(&config.path, post(handler::receive))
+            .route(&config.path, post(handler::receive).get(crate::probe::answer))
             .fallback(handler::not_found)
             .with_state(endpoint.clone());
         let (stop, stopped) = watch::channel(false);
@@ -120,6 +122,11 @@ impl Receiver {
         if let Ok(mut current) = self.endpoint.subscriptions.write() {
             *current = subscriptions;
         }
+    }
+
+    /// The probes of the public address that reached this receiver.
+    pub fn probes(&self) -> Arc<ProbeLog> {
+        self.endpoint.probes.clone()
     }
 
     /// The live feed of committed deliveries.

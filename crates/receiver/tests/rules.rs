@@ -255,6 +255,20 @@ async fn rule_other_method_is_405_and_other_path_is_404() {
     assert_eq!(h.counts(), Default::default());
 }
 
+#[tokio::test]
+async fn rule_a_probe_of_the_public_address_is_204_and_noted_and_stores_nothing() {
+    let h = start().await;
+    let probe = |nonce: &str| h.client.get(h.url()).header(calleague_receiver::PROBE_HEADER, nonce).send();
+    assert_eq!(probe("probe-1a2b").await.unwrap().status().as_u16(), 204);
+    assert!(h.receiver.probes().saw("probe-1a2b"));
+    assert!(!h.receiver.probes().saw("probe-other"));
+    // Not a nonce: a GET as any other.
+    assert_eq!(probe("no spaces; or other signs").await.unwrap().status().as_u16(), 405);
+    assert_eq!(probe(&"x".repeat(65)).await.unwrap().status().as_u16(), 405);
+    assert!(!h.receiver.probes().saw("no spaces; or other signs"));
+    assert_eq!(h.counts(), Default::default());
+}
+
 fn read_reply(stream: &mut TcpStream) -> String {
     stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let mut reply = Vec::new();

@@ -1,7 +1,30 @@
-//! When webhooks stop arriving, the likely causes, each checked: the key, the subscription.
+//! When webhooks stop arriving, the likely causes, each checked: the key, the subscription,
+//! and whether the public address still reaches this receiver.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use calleague_client::{pointing_at, Client, ClientError};
 use serde::Serialize;
+
+/// Where Calleague posts (the tunnel's address with the receiver's path), and how to ask
+/// this receiver whether a probe reached it.
+#[derive(Clone)]
+pub struct PublicAddress {
+    pub url: String,
+    /// True when a probe with this nonce reached this receiver (`calleague_receiver::ProbeLog`).
+    pub reached_here: Arc<dyn Fn(&str) -> bool + Send + Sync>,
+}
+
+impl std::fmt::Debug for PublicAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PublicAddress").field("url", &self.url).finish_non_exhaustive()
+    }
+}
+
+/// The receivers' probe header (`calleague_receiver::PROBE_HEADER`).
+const PROBE_HEADER: &str = "x-calleague-monitor-probe";
 
 /// One likely cause, checked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -13,8 +36,9 @@ pub struct CauseCheck {
     pub detail: String,
 }
 
-/// Checks what can stop deliveries to `public_url` (the address Calleague posts to).
-pub async fn check_causes(client: &Client, public_url: Option<&str>) -> Vec<CauseCheck> {
+/// Checks what can stop deliveries to the public address (where Calleague posts).
+pub async fn check_causes(client: &Client, public: Option<&PublicAddress>) -> Vec<CauseCheck> {
+    let public_url = public.map(|p| p.url.as_str());
     let key = match client.check_key().await {
         Ok(()) => CauseCheck { what: "The API key".into(), fine: Some(true), detail: "Calleague accepts it".into() },
         Err(e @ ClientError::KeyRejected { .. }) => CauseCheck {
@@ -51,5 +75,40 @@ pub async fn check_causes(client: &Client, public_url: Option<&str>) -> Vec<Caus
             CauseCheck { what: "The subscription".into(), fine: None, detail: format!("not checked: {e}") }
         }
     };
-    vec![key, subscription]
+    let mut checks = vec![key, subscription];
+    if let Some(public) = public {
+        checks.push(probe(public).await);
+    }
+    checks
+}
+
+/// Sends a nonce to the public address and asks the receiver whether it came in.
+async fn probe(public: &PublicAddress) -> CauseCheck {
+    static SENT: AtomicU64 = AtomicU64::new(0);
+    let what = "The public address".to_owned();
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
+    let nonce = format!("probe-{nanos:x}-{}", SENT.fetch_add(1, Ordering::Relaxed));
+    let http = match reqwest::Client::builder().timeout(Duration::from_secs(10)).build() {
+        Ok(http) => http,
+        Err(e) => return CauseCheck { what, fine: None, detail: format!("not checked: {e}") },
+    };
+    match http.get(&public.url).header(PROBE_HEADER, &nonce).send().await {
+        Err(e) => CauseCheck {
+            what,
+            fine: Some(false),
+            detail: format!("{} does not answer ({e}): is the tunnel running?", public.url),
+        },
+        Ok(_) if (public.reached_here)(&nonce) => {
+            CauseCheck { what, fine: Some(true), detail: format!("{} reaches this receiver", public.url) }
+        }
+        Ok(reply) => CauseCheck {
+            what,
+            fine: Some(false),
+            detail: format!(
+                "{} answered ({}) but not from this receiver: the tunnel points somewhere else",
+                public.url,
+                reply.status()
+            ),
+        },
+    }
 }

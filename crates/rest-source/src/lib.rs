@@ -18,7 +18,7 @@ mod cursor;
 mod source;
 mod watch;
 
-pub use causes::{check_causes, CauseCheck};
+pub use causes::{check_causes, CauseCheck, PublicAddress};
 pub use source::{
     NotArriving, ReadFailure, RestSource, RestSourceOptions, RoundSummary, SourceMode, SourceNotice, SourceStatus,
 };

@@ -17,7 +17,7 @@ use tokio::time::Instant;
 
 use crate::cursor::{ReadCursor, Span};
 use crate::watch::{FeedWatch, LastWebhook, RoundFacts, WatchChange};
-use crate::{check_causes, CauseCheck};
+use crate::{check_causes, CauseCheck, PublicAddress};
 
 /// Where calls come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -139,7 +139,7 @@ struct Worker {
     store: Arc<dyn DeliverySink>,
     client: Client,
     options: RestSourceOptions,
-    public_url: Option<String>,
+    public: Option<PublicAddress>,
     poll: ReadCursor,
     reconcile: ReadCursor,
     watch: FeedWatch,
@@ -152,14 +152,14 @@ struct Worker {
 }
 
 impl RestSource {
-    /// Starts reading in `mode`. `public_url` is where the subscription should send (for
-    /// the causes checked when webhooks stop); `notice` hears "not arriving" and its end.
+    /// Starts reading in `mode`. `public` is where the subscription should send, checked
+    /// with the other causes when webhooks stop; `notice` hears "not arriving" and its end.
     pub fn start(
         store: Arc<dyn DeliverySink>,
         client: Client,
         options: RestSourceOptions,
         mode: SourceMode,
-        public_url: Option<String>,
+        public: Option<PublicAddress>,
         notice: impl Fn(SourceNotice) + Send + Sync + 'static,
     ) -> Self {
         let (mode_tx, mode_rx) = watch::channel(mode);
@@ -172,7 +172,7 @@ impl RestSource {
             store,
             client,
             options,
-            public_url,
+            public,
             poll: ReadCursor::default(),
             reconcile: ReadCursor::default(),
             watch: FeedWatch::new(options.quiet_after),
@@ -395,7 +395,7 @@ impl Worker {
 
     /// Fills in the causes of a notice just raised, then tells it.
     async fn check_causes(&mut self) {
-        let causes = check_causes(&self.client, self.public_url.as_deref()).await;
+        let causes = check_causes(&self.client, self.public.as_ref()).await;
         let mut raised = None;
         self.status.send_modify(|s| {
             if let Some(notice) = &mut s.not_arriving {

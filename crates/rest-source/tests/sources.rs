@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use calleague_client::{Client, ClientConfig, RequestBudget, SecretKey};
 use calleague_receiver::{ApiKey, KeySet, Receiver, ReceiverConfig};
-use calleague_rest_source::{RestSource, RestSourceOptions, SourceMode, SourceNotice, SourceStatus};
+use calleague_rest_source::{
+    check_causes, PublicAddress, RestSource, RestSourceOptions, SourceMode, SourceNotice, SourceStatus,
+};
 use calleague_sim::{ScenarioSpec, SimConfig, Simulator};
 use calleague_store::{Store, StoreOptions};
 use tokio::sync::mpsc;
@@ -182,16 +184,12 @@ async fn when_deliveries_stop_while_calls_go_on_one_notice_is_raised_and_it_clea
         settle: Duration::from_millis(200),
         ..options()
     };
-    let source = RestSource::start(
-        store.clone(),
-        client(&sim, 100),
-        options,
-        SourceMode::Both,
-        Some(receiver.url().to_owned()),
-        move |n| {
+    let probes = receiver.probes();
+    let public = PublicAddress { url: receiver.url().to_owned(), reached_here: Arc::new(move |n: &str| probes.saw(n)) };
+    let source =
+        RestSource::start(store.clone(), client(&sim, 100), options, SourceMode::Both, Some(public), move |n| {
             let _ = tx.send(n);
-        },
-    );
+        });
     let mut status = source.status();
 
     // Calls all along; deliveries stop a second in.
@@ -203,8 +201,13 @@ async fn when_deliveries_stop_while_calls_go_on_one_notice_is_raised_and_it_clea
     let raised = tokio::time::timeout(Duration::from_secs(20), notices.recv()).await.expect("a notice").unwrap();
     let SourceNotice::NotArriving(notice) = raised else { panic!("expected 'not arriving', got {raised:?}") };
     assert!(notice.calls_listed > 0);
-    assert_eq!(notice.causes.len(), 2);
-    assert!(notice.causes.iter().all(|c| c.fine == Some(true)), "key and subscription are fine: {:?}", notice.causes);
+    let checked: Vec<&str> = notice.causes.iter().map(|c| c.what.as_str()).collect();
+    assert_eq!(checked, ["The API key", "The subscription", "The public address"]);
+    assert!(
+        notice.causes.iter().all(|c| c.fine == Some(true)),
+        "all fine, the feed simply stopped: {:?}",
+        notice.causes
+    );
     assert!(status.borrow().not_arriving.is_some(), "the status says so too");
 
     // Rounds go on; the notice is not said again.
@@ -255,4 +258,38 @@ async fn reads_stay_within_the_request_budget_and_wait_out_a_429_as_the_server_a
     }
     store.settle().await.unwrap();
     assert_eq!(store.call_detail(&sim.calls()[0].call_id).unwrap().map(|d| d.call.caught_up), Some(true));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_causes_name_a_tunnel_to_elsewhere_a_removed_subscription_and_a_rejected_key() {
+    let sim = simulator(|_| {}).await;
+    let (_dir, _store, receiver) = receiving(&sim).await;
+    // Another receiver answers at the public address: the tunnel points elsewhere.
+    let (_other_dir, _other_store, elsewhere) = receiving(&sim).await;
+    let probes = receiver.probes();
+    let public =
+        PublicAddress { url: elsewhere.url().to_owned(), reached_here: Arc::new(move |n: &str| probes.saw(n)) };
+    let causes = check_causes(&client(&sim, 100), Some(&public)).await;
+    assert_eq!(causes[1].fine, Some(true), "a webhook sends to that address: {:?}", causes[1]);
+    assert_eq!(causes[2].fine, Some(false));
+    assert!(causes[2].detail.contains("not from this receiver"), "{}", causes[2].detail);
+
+    // Nothing listens there, and no webhook sends there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let public = PublicAddress {
+        url: format!("http://127.0.0.1:{port}/hooks/calleague"),
+        reached_here: Arc::new(|_: &str| false),
+    };
+    let causes = check_causes(&client(&sim, 100), Some(&public)).await;
+    assert_eq!(causes[1].fine, Some(false));
+    assert!(causes[1].detail.contains("no webhook of the account sends to"), "{}", causes[1].detail);
+    assert!(causes[2].detail.contains("does not answer"), "{}", causes[2].detail);
+
+    let wrong_key = Client::new(ClientConfig::with_base_url(sim.url()), SecretKey::new("sk_rotated").unwrap()).unwrap();
+    let causes = check_causes(&wrong_key, None).await;
+    assert_eq!(causes.len(), 2, "no public address: nothing to probe");
+    assert_eq!(causes[0].fine, Some(false));
+    assert!(causes[0].detail.contains("rotated or revoked"), "{}", causes[0].detail);
+    receiver.shutdown().await;
+    elsewhere.shutdown().await;
 }
