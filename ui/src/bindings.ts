@@ -316,7 +316,12 @@ export type SpreadStep = { fromMs: number, toMs?: number | null, calls: number, 
  * How deliveries went: received in the range (webhook and catch-up), repeats of them,
  * late ones, requests refused, bodies quarantined, and the receiver's downtime.
  */
-export type WebhookHealth = { webhooks: number, duplicates: number, late: number, caughtUp: number, rejected: number, quarantined: number, gaps: Array<DowntimeGap>, };
+export type WebhookHealth = { webhooks: number, duplicates: number, late: number, caughtUp: number, 
+/**
+ * Steps the REST source read while running (REST-only polling, reconciliation): what
+ * webhooks did not bring.
+ */
+fromRest: number, rejected: number, quarantined: number, gaps: Array<DowntimeGap>, };
 
 /**
  * A time the receiver was not running, and whether catch-up read it back.

@@ -52,7 +52,8 @@ impl PgStore {
         let health = client
             .query_one(
                 "SELECT count(*) FILTER (WHERE d.source = 'webhook'), coalesce(sum(d.attempts - 1), 0)::bigint,
-                        count(*) FILTER (WHERE e.late), count(*) FILTER (WHERE d.source <> 'webhook'),
+                        count(*) FILTER (WHERE e.late), count(*) FILTER (WHERE d.source = 'catchup'),
+                        count(*) FILTER (WHERE d.source = 'rest'),
                         (SELECT coalesce(sum(count), 0)::bigint FROM security_log WHERE minute >= $3 AND minute < $4),
                         (SELECT count(*) FROM quarantine
                           WHERE received_at COLLATE \"C\" >= $5 AND received_at COLLATE \"C\" < $6)
@@ -73,8 +74,9 @@ impl PgStore {
         counter.health.duplicates = health.get(1);
         counter.health.late = health.get(2);
         counter.health.caught_up = health.get(3);
-        counter.health.rejected = health.get(4);
-        counter.health.quarantined = health.get(5);
+        counter.health.from_rest = health.get(4);
+        counter.health.rejected = health.get(5);
+        counter.health.quarantined = health.get(6);
         // The fleet's downtime (see uptime.rs) that touches the range, with what catch-up
         // merged for it.
         let gaps = client

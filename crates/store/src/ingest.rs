@@ -167,11 +167,9 @@ pub(crate) fn project_delivery(
     }
 
     let counts = DeliveryCounts {
-        webhooks: i64::from(item.source == crate::Source::Webhook),
-        caught_up: i64::from(item.source.is_from_api()),
         // Late as the timeline marks it: on the event this delivery adds.
         late: i64::from(late && confirms.is_none()),
-        duplicates: 0,
+        ..DeliveryCounts::of_source(item.source)
     };
     pending.rollup.add_deliveries(item.received_at.unix_millis(), counts, 1);
 

@@ -106,6 +106,9 @@ pub struct WebhookHealth {
     pub duplicates: i64,
     pub late: i64,
     pub caught_up: i64,
+    /// Steps the REST source read while running (REST-only polling, reconciliation): what
+    /// webhooks did not bring.
+    pub from_rest: i64,
     pub rejected: i64,
     pub quarantined: i64,
     pub gaps: Vec<DowntimeGap>,
@@ -374,17 +377,18 @@ fn spread(measure: Measure, counts: &[i64]) -> Spread {
 fn read_health(conn: &Connection, from: i64, to: i64) -> Result<WebhookHealth> {
     let mut health = WebhookHealth::default();
     for (span, start, end) in pieces(from, to) {
-        let (webhooks, duplicates, late, caught_up): (i64, i64, i64, i64) = conn
+        let (webhooks, duplicates, late, caught_up, from_rest): (i64, i64, i64, i64, i64) = conn
             .prepare_cached(
                 "SELECT coalesce(sum(webhooks), 0), coalesce(sum(duplicates), 0), coalesce(sum(late), 0),
-                        coalesce(sum(caught_up), 0)
+                        coalesce(sum(caught_up), 0), coalesce(sum(from_rest), 0)
                  FROM overview_deliveries WHERE span = ?1 AND at_ms >= ?2 AND at_ms < ?3",
             )?
-            .query_row(params![span, start, end], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+            .query_row(params![span, start, end], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
         health.webhooks += webhooks;
         health.duplicates += duplicates;
         health.late += late;
         health.caught_up += caught_up;
+        health.from_rest += from_rest;
     }
     // The security log keeps one row per source, reason and minute, and only the newest.
     health.rejected = conn

@@ -88,14 +88,27 @@ pub(crate) struct DeliveryCounts {
     pub duplicates: i64,
     pub late: i64,
     pub caught_up: i64,
+    /// Read by the REST source while running.
+    pub from_rest: i64,
 }
 
 impl DeliveryCounts {
+    /// One delivery's counts by where it came from.
+    pub fn of_source(source: crate::Source) -> Self {
+        Self {
+            webhooks: i64::from(source == crate::Source::Webhook),
+            caught_up: i64::from(source == crate::Source::Catchup),
+            from_rest: i64::from(source == crate::Source::Rest),
+            ..Self::default()
+        }
+    }
+
     fn add(&mut self, other: DeliveryCounts, sign: i64) {
         self.webhooks += sign * other.webhooks;
         self.duplicates += sign * other.duplicates;
         self.late += sign * other.late;
         self.caught_up += sign * other.caught_up;
+        self.from_rest += sign * other.from_rest;
     }
 
     fn is_zero(&self) -> bool {
@@ -196,11 +209,11 @@ impl Rollup {
             for span in SPANS {
                 let at = minute.div_euclid(span) * span;
                 conn.prepare_cached(
-                    "INSERT INTO overview_deliveries (span, at_ms, webhooks, duplicates, late, caught_up)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                    "INSERT INTO overview_deliveries (span, at_ms, webhooks, duplicates, late, caught_up, from_rest)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                      ON CONFLICT DO UPDATE SET webhooks = webhooks + excluded.webhooks,
                         duplicates = duplicates + excluded.duplicates, late = late + excluded.late,
-                        caught_up = caught_up + excluded.caught_up",
+                        caught_up = caught_up + excluded.caught_up, from_rest = from_rest + excluded.from_rest",
                 )?
                 .execute(params![
                     span,
@@ -208,7 +221,8 @@ impl Rollup {
                     counts.webhooks,
                     counts.duplicates,
                     counts.late,
-                    counts.caught_up
+                    counts.caught_up,
+                    counts.from_rest
                 ])?;
             }
         }
@@ -242,14 +256,12 @@ fn delivery_counts(row: &rusqlite::Row) -> rusqlite::Result<(i64, DeliveryCounts
     let source: String = row.get(1)?;
     let attempts: i64 = row.get(2)?;
     let late: bool = row.get(3)?;
-    let webhook = source == crate::Source::Webhook.as_str();
     Ok((
         row.get(0)?,
         DeliveryCounts {
-            webhooks: i64::from(webhook),
             duplicates: attempts - 1,
             late: i64::from(late),
-            caught_up: i64::from(!webhook),
+            ..DeliveryCounts::of_source(crate::Source::parse(&source))
         },
     ))
 }

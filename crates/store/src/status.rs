@@ -39,7 +39,7 @@ fn status_counts(conn: &Connection, since_ms: i64) -> Result<Option<StatusCounts
     let mut counts = StatusCounts::default();
     let projected_to: i64 = conn.query_row("SELECT projected_to FROM projection", [], |r| r.get(0))?;
     let (projected, repeats): (i64, i64) = conn.query_row(
-        "SELECT coalesce(sum(webhooks + caught_up), 0), coalesce(sum(duplicates), 0)
+        "SELECT coalesce(sum(webhooks + caught_up + from_rest), 0), coalesce(sum(duplicates), 0)
          FROM overview_deliveries WHERE span = ?1",
         [HOUR_MS],
         |r| Ok((r.get(0)?, r.get(1)?)),
@@ -69,7 +69,7 @@ fn status_counts(conn: &Connection, since_ms: i64) -> Result<Option<StatusCounts
     for (span, start, end) in pieces(since, until) {
         counts.deliveries_since += conn
             .prepare_cached(
-                "SELECT coalesce(sum(webhooks + caught_up), 0) FROM overview_deliveries
+                "SELECT coalesce(sum(webhooks + caught_up + from_rest), 0) FROM overview_deliveries
                  WHERE span = ?1 AND at_ms >= ?2 AND at_ms < ?3",
             )?
             .query_row(params![span, start, end], |r| r.get::<_, i64>(0))?;

@@ -48,7 +48,7 @@ export function CallRowView({ call, selected, onOpen }: { call: CallRow; selecte
         {call.recordingId && <span className="badge rec">rec</span>}
         {call.transcriptId && <span className="badge tr">transcript</span>}
         {call.lateCount > 0 && <span className="badge late" title="an event arrived after a later one">late</span>}
-        {call.caughtUp && <span className="badge caught" title="read back from the REST API after downtime">caught up</span>}
+        {call.caughtUp && <span className="badge caught" title="Some of its steps were read from the REST API (after downtime, in REST-only mode, or by a reconciliation), not brought by webhooks">via REST</span>}
       </div>
       <div className="id" title={call.callId}>{call.callId}</div>
     </div>

@@ -9,6 +9,7 @@ export function HealthPanel({ health }: { health: WebhookHealth }) {
     ["Repeats", health.duplicates, "duplicates", "The same delivery sent again: stored once, counted here"],
     ["Late", health.late, "late", "Arrived after a later step of their call"],
     ["Caught up", health.caughtUp, "caught-up", "Read back from the REST API after downtime"],
+    ["Found via REST", health.fromRest, "from-rest", "Steps the REST API listed and no webhook had brought, read while running (REST-only mode or a reconciliation)"],
     ["Rejected", health.rejected, "rejected", "Refused: wrong token, too large, not allowed"],
     ["Quarantined", health.quarantined, "quarantined", "Verified, but not an event we could read"],
   ];

@@ -39,7 +39,7 @@ function overview(patch: Partial<Overview> = {}): Overview {
     ],
     duration: { steps: duration, count: 10, p50: duration[1], p90: duration[2], p99: duration[3] },
     wait: { steps: [], count: 0, p50: null, p90: null, p99: null },
-    health: { webhooks: 31, duplicates: 2, late: 1, caughtUp: 4, rejected: 5, quarantined: 0, gaps: [{ from: FROM, to: "2026-11-27T16:10:00.000Z", caughtUpCalls: 4 }] },
+    health: { webhooks: 31, duplicates: 2, late: 1, caughtUp: 4, fromRest: 9, rejected: 5, quarantined: 0, gaps: [{ from: FROM, to: "2026-11-27T16:10:00.000Z", caughtUpCalls: 4 }] },
     ...patch,
   };
 }
@@ -89,6 +89,7 @@ describe("Overview", () => {
     expect(within(page).getByTestId("overview-wait").textContent).toContain("No call was connected");
     expect(screen.getByTestId("health-webhooks").textContent).toBe("31");
     expect(screen.getByTestId("health-rejected").textContent).toBe("5");
+    expect(screen.getByTestId("health-from-rest").textContent).toBe("9");
     expect(screen.getByTestId("health-gaps").textContent).toContain("caught up: 4 calls");
     // The default range: the last 24 hours, in whole minutes, the current one included.
     const { fromMs, toMs } = asked("overview")[0].args as { fromMs: number; toMs: number };
