@@ -25,6 +25,7 @@ const COMMANDS: &[&str] = &[
     "recording_audio",
     "save_recording",
     "set_notifications",
+    "set_source_settings",
     "pause_notifications",
     "set_start_at_login",
     "subscribe_open_requests",

@@ -35,6 +35,7 @@ pub fn typescript() -> String {
     declare::<calleague_catchup::Progress>(&mut out, &cfg);
     declare::<calleague_engine::SourceStatus>(&mut out, &cfg);
     declare::<calleague_engine::SourceMode>(&mut out, &cfg);
+    declare::<calleague_engine::SourceSettings>(&mut out, &cfg);
     declare::<calleague_engine::RoundSummary>(&mut out, &cfg);
     declare::<calleague_engine::ReadFailure>(&mut out, &cfg);
     declare::<calleague_engine::NotArriving>(&mut out, &cfg);

@@ -13,7 +13,7 @@ use calleague_engine::export::{ExportProgress, ExportRequest};
 use calleague_engine::feed::{self, FeedBatch};
 use calleague_engine::{
     AlertSettings, AppError, AppResult, AppStatus, DataInfo, Engine, ErrorCode, ReceiverSettings, Retention,
-    SubscriptionDraft, Subscriptions,
+    SourceSettings, SubscriptionDraft, Subscriptions,
 };
 use calleague_events::Timestamp;
 use calleague_store::{
@@ -205,6 +205,12 @@ pub async fn save_recording<R: tauri::Runtime>(
     let saved =
         logged("save_recording", crate::save_dialog::save_recording(&app, &engine, &recording_id, &call_id)).await?;
     Ok(saved.map(|p| p.display().to_string()))
+}
+
+/// How the REST API is read beside webhooks or instead of them (docs/sources.md).
+#[tauri::command]
+pub async fn set_source_settings(engine: EngineState<'_>, settings: SourceSettings) -> AppResult<AppStatus> {
+    act("set_source_settings", &engine, engine.set_source_settings(settings)).await
 }
 
 #[tauri::command]

@@ -68,6 +68,7 @@ pub fn commands<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool +
         commands::recording_audio,
         commands::save_recording,
         commands::set_notifications,
+        commands::set_source_settings,
         commands::pause_notifications,
         commands::set_start_at_login,
         commands::subscribe_open_requests,

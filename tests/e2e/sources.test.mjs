@@ -49,4 +49,20 @@ describe("REST only", () => {
     assert.match(title, /No subscription sends to this computer/);
     await app.screenshot(join(SHOTS, "rest-only.png"));
   });
+
+  test("the Sources settings are checked and applied without a restart", async () => {
+    await app.click("[data-testid=page-settings]");
+    await app.waitFor("the Sources section", () => app.find("[data-testid=source-settings]"));
+    await app.type("[data-testid=poll-every]", "2");
+    await app.click("[data-testid=sources-apply]");
+    await app.waitFor("the refusal under its field", async () => (await app.text("[data-testid=poll-every-error]")) === "Read every 5 seconds to an hour.");
+    await app.type("[data-testid=poll-every]", "10");
+    await app.click("[data-testid=sources-apply]");
+    await app.waitFor("applied", () => app.find("[data-testid=sources-applied]"));
+    const receiving = await app.text("[data-testid=receiver-state]");
+    assert.ok(receiving.startsWith("Receiving on"), `the receiver kept running: ${receiving}`);
+    assert.equal(await app.text("[data-testid=source-state]"), "Source: REST only");
+    await app.exec("document.querySelector('[data-testid=source-settings]').scrollIntoView()");
+    await app.screenshot(join(SHOTS, "settings-sources.png"));
+  });
 });

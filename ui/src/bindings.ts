@@ -31,7 +31,11 @@ teamError: AppError | null,
 /**
  * Where calls come from now, and what the REST source last did (account mode).
  */
-source: SourceStatus | null, };
+source: SourceStatus | null, 
+/**
+ * How the REST API is read (the settings).
+ */
+sourceSettings: SourceSettings, };
 
 export type AppError = { code: ErrorCode, 
 /**
@@ -85,6 +89,24 @@ retryAt: string | null, notArriving: NotArriving | null, };
  * Where calls come from.
  */
 export type SourceMode = "webhooks" | "restOnly" | "both";
+
+/**
+ * How the calls list is read beside webhooks, or instead of them.
+ */
+export type SourceSettings = { 
+/**
+ * REST only (no subscription points here): seconds between reads, at least 5.
+ */
+pollEverySecs: number, 
+/**
+ * Beside webhooks: minutes between reconciliations; 0 turns them off.
+ */
+reconcileEveryMinutes: number, 
+/**
+ * At most this many REST requests in any minute, for catch-up and the source
+ * together; at least 1.
+ */
+requestsPerMinute: number, };
 
 /**
  * One read of the calls list.

@@ -29,6 +29,7 @@ import type {
   ExportRequest,
   ReceiverSettings,
   Retention,
+  SourceSettings,
   Transcript,
 } from "./bindings";
 
@@ -62,6 +63,7 @@ export const api = {
   /** Opens a native save dialog; the saved path, or null when cancelled. */
   saveRecording: (recordingId: string, callId: string) => invoke<string | null>("save_recording", { recordingId, callId }),
   setNotifications: (settings: AlertSettings) => invoke<AppStatus>("set_notifications", { settings }),
+  setSourceSettings: (settings: SourceSettings) => invoke<AppStatus>("set_source_settings", { settings }),
   /** Minutes to pause; null pauses until resumed, 0 resumes. */
   pauseNotifications: (minutes: number | null) => invoke<AppStatus>("pause_notifications", { minutes }),
   setStartAtLogin: (on: boolean) => invoke<AppStatus>("set_start_at_login", { on }),

@@ -23,6 +23,7 @@ export function statusWith(patch: Partial<AppStatus> = {}): AppStatus {
     teamDatabase: null,
     teamError: null,
     source: null,
+    sourceSettings: { pollEverySecs: 15, reconcileEveryMinutes: 5, requestsPerMinute: 12 },
     ...patch,
   };
 }

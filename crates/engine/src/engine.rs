@@ -51,6 +51,8 @@ pub struct AppStatus {
     pub team_error: Option<AppError>,
     /// Where calls come from now, and what the REST source last did (account mode).
     pub source: Option<SourceStatus>,
+    /// How the REST API is read (the settings).
+    pub source_settings: crate::settings::SourceSettings,
 }
 
 /// What runs now; settings say what should run after a restart.
@@ -171,6 +173,7 @@ impl Engine {
             team_database: self.team_address(),
             team_error: running.team_error.clone(),
             source: running.service.as_ref().and_then(|s| s.rest_source()).map(|r| r.current()),
+            source_settings: settings.sources,
         }
     }
 

@@ -9,9 +9,12 @@ use calleague_alerts::{Alerts, Note};
 use calleague_client::{Client, RequestBudget};
 use calleague_rest_source::{RestSourceOptions, SourceMode, SourceNotice};
 
-use crate::settings::{Mode, Settings};
+use calleague_error_code::ErrorCode;
+
+use crate::settings::{Mode, Settings, SourceSettings};
 use crate::subscriptions::SubscriptionProblem;
 use crate::Engine;
+use crate::{AppError, AppResult};
 
 /// REST only while no subscription can send here (no public address, or none pointing at
 /// it); both when one does, unless reconciliation is turned off.
@@ -47,7 +50,33 @@ pub(crate) fn note_for(notice: &SourceNotice) -> Option<Note> {
     Some(Note { summary: "Webhooks are not arriving".into(), body, open_call: None })
 }
 
+/// Each field within its bounds, or an error on the first that is not.
+fn checked(sources: SourceSettings) -> AppResult<SourceSettings> {
+    let bad = |field: &str, message: &str| Err(AppError::new(ErrorCode::SettingInvalid, message).on_field(field));
+    if !(5..=3600).contains(&sources.poll_every_secs) {
+        return bad("pollEverySecs", "Read every 5 seconds to an hour.");
+    }
+    if sources.reconcile_every_minutes > 1440 {
+        return bad("reconcileEveryMinutes", "Reconcile every 1 to 1,440 minutes (a day), or 0 for never.");
+    }
+    if !(1..=600).contains(&sources.requests_per_minute) {
+        return bad("requestsPerMinute", "Allow 1 to 600 requests a minute.");
+    }
+    Ok(sources)
+}
+
 impl Engine {
+    /// Checks and saves how the REST API is read; the source starts over with them (the
+    /// receiver keeps running).
+    pub async fn set_source_settings(&self, sources: SourceSettings) -> AppResult<()> {
+        let sources = checked(sources)?;
+        self.update_settings(|s| s.sources = sources).await?;
+        // A new budget at the new rate, from the next reader on.
+        *self.rest_budget.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        self.start_rest_source().await;
+        Ok(())
+    }
+
     /// A REST client for reading calls in the background (catch-up and the source), under
     /// the request budget of this run.
     pub(crate) async fn reading_client(&self) -> crate::AppResult<Client> {
@@ -138,6 +167,19 @@ mod tests {
         assert_eq!(source_mode(&settings, None), SourceMode::Both);
         settings.sources.reconcile_every_minutes = 0;
         assert_eq!(source_mode(&settings, None), SourceMode::Webhooks);
+    }
+
+    #[test]
+    fn source_settings_are_checked_field_by_field() {
+        let fine = SourceSettings { poll_every_secs: 5, reconcile_every_minutes: 0, requests_per_minute: 600 };
+        assert_eq!(checked(fine.clone()).unwrap(), fine);
+        let field = |s: SourceSettings| checked(s).unwrap_err().field;
+        assert_eq!(field(SourceSettings { poll_every_secs: 4, ..fine.clone() }).as_deref(), Some("pollEverySecs"));
+        assert_eq!(
+            field(SourceSettings { reconcile_every_minutes: 1441, ..fine.clone() }).as_deref(),
+            Some("reconcileEveryMinutes")
+        );
+        assert_eq!(field(SourceSettings { requests_per_minute: 0, ..fine }).as_deref(), Some("requestsPerMinute"));
     }
 
     #[test]

@@ -8,6 +8,7 @@ import { mockCommands as mock, statusWith } from "../testing";
 import { AccountSettings } from "./AccountSettings";
 import { DataSettings, bytes } from "./DataSettings";
 import { ReceiverSettingsForm } from "./ReceiverSettingsForm";
+import { SourceSettingsForm } from "./SourceSettingsForm";
 import { checkDraft, draftOf, restarts, settingsOf } from "./receiverDraft";
 
 const status = statusWith({ mode: "account", keyMasked: "••••••…4d2a" });
@@ -153,5 +154,38 @@ describe("account", () => {
     expect(calls.some((c) => c.cmd === "remove_key")).toBe(false);
     fireEvent.click(screen.getByTestId("remove-key-yes"));
     await waitFor(() => expect(latest.mode).toBeNull());
+  });
+});
+
+describe("source settings", () => {
+  it("sends whole numbers, shows the engine's refusal under its field, and says when applied", async () => {
+    let refuse = true;
+    const calls = mock(({ cmd }) => {
+      if (cmd !== "set_source_settings") return undefined;
+      if (refuse) throw { code: "setting_invalid", message: "Read every 5 seconds to an hour.", field: "pollEverySecs" };
+      return statusWith({ mode: "account", sourceSettings: { pollEverySecs: 30, reconcileEveryMinutes: 0, requestsPerMinute: 20 } });
+    });
+    let shown = status;
+    render(<SourceSettingsForm status={status} onStatus={(s) => (shown = s)} />);
+    expect((screen.getByTestId("poll-every") as HTMLInputElement).value).toBe("15");
+
+    fireEvent.change(screen.getByTestId("requests-per-minute"), { target: { value: "2.5" } });
+    fireEvent.click(screen.getByTestId("sources-apply"));
+    expect(screen.getByTestId("requests-per-minute-error").textContent).toBe("A whole number, please.");
+    expect(calls).toEqual([]); // nothing sent while a field is not a number
+
+    fireEvent.change(screen.getByTestId("requests-per-minute"), { target: { value: "20" } });
+    fireEvent.change(screen.getByTestId("poll-every"), { target: { value: "2" } });
+    fireEvent.click(screen.getByTestId("sources-apply"));
+    await waitFor(() => expect(screen.getByTestId("poll-every-error").textContent).toBe("Read every 5 seconds to an hour."));
+    expect(calls[0]).toEqual({ cmd: "set_source_settings", args: { settings: { pollEverySecs: 2, reconcileEveryMinutes: 5, requestsPerMinute: 20 } } });
+
+    refuse = false;
+    fireEvent.change(screen.getByTestId("poll-every"), { target: { value: "30" } });
+    fireEvent.change(screen.getByTestId("reconcile-every"), { target: { value: "0" } });
+    fireEvent.click(screen.getByTestId("sources-apply"));
+    await screen.findByTestId("sources-applied");
+    expect(calls[1].args).toEqual({ settings: { pollEverySecs: 30, reconcileEveryMinutes: 0, requestsPerMinute: 20 } });
+    expect(shown.sourceSettings.pollEverySecs).toBe(30);
   });
 });

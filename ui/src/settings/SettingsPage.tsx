@@ -4,6 +4,7 @@ import { AccountSettings } from "./AccountSettings";
 import { DataSettings } from "./DataSettings";
 import { NotificationSettings } from "./NotificationSettings";
 import { ReceiverSettingsForm } from "./ReceiverSettingsForm";
+import { SourceSettingsForm } from "./SourceSettingsForm";
 import { ErrorLine } from "../Alert";
 import { ExportData } from "./ExportData";
 
@@ -26,6 +27,8 @@ export function SettingsPage({ status, onStatus }: { status: AppStatus; onStatus
       <AccountSettings status={status} onStatus={onStatus} />
       {/* In team mode this computer receives nothing: the receivers' settings are on the servers. */}
       {status.mode !== "team" && <ReceiverSettingsForm status={status} onStatus={onStatus} />}
+      {/* The REST source reads the account's calls: not the demo's, not a team's. */}
+      {status.mode === "account" && <SourceSettingsForm status={status} onStatus={onStatus} />}
       {status.mode !== "team" ? <DataSettings /> : <TeamData />}
       <NotificationSettings status={status} onStatus={onStatus} />
       <StartUp status={status} onStatus={onStatus} />
