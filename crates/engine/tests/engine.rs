@@ -686,7 +686,6 @@ async fn resuming_from_sleep_or_coming_back_online_reads_at_once() {
     };
     let calls_read = || sim.api_requests().iter().filter(|r| r.path == "/api/core/voice/agent/call").count();
     let settled = |want: u64| {
-        let rounds = rounds.clone();
         async move {
             for _ in 0..100 {
                 if rounds().await >= want {
