@@ -685,16 +685,14 @@ async fn resuming_from_sleep_or_coming_back_online_reads_at_once() {
         async move { engine.status().await.source.map_or(0, |s| s.rounds) }
     };
     let calls_read = || sim.api_requests().iter().filter(|r| r.path == "/api/core/voice/agent/call").count();
-    let settled = |want: u64| {
-        async move {
-            for _ in 0..100 {
-                if rounds().await >= want {
-                    return true;
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
+    let settled = |want: u64| async move {
+        for _ in 0..100 {
+            if rounds().await >= want {
+                return true;
             }
-            false
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        false
     };
     assert!(settled(1).await, "the first poll, at start");
     tokio::time::sleep(Duration::from_millis(300)).await;
