@@ -10,6 +10,13 @@ use std::time::{Duration, Instant};
 use common::*;
 use serde_json::{json, Value};
 
+/// `calleague-receiver serve` on `db` and `bind`, reading `sim`'s REST API, with `extra`.
+fn serve(db: &Path, bind: &str, sim: &str, extra: &[&str]) -> Proc {
+    let mut args = vec!["serve", "--db", db.to_str().unwrap(), "--bind", bind, "--api-base", sim];
+    args.extend(extra);
+    spawn(Path::new(RECEIVER), &args)
+}
+
 fn millis(v: &Value) -> i64 {
     calleague_events::Timestamp::parse(v.as_str().unwrap()).unwrap().unix_millis()
 }
@@ -23,21 +30,7 @@ async fn rest_only_brings_every_call_without_webhooks_and_within_the_request_bud
     let truth = sim_get(&sim.url, "/sim/calls").await["list"].as_array().unwrap().clone();
     let started = Instant::now();
     let bind = format!("127.0.0.1:{}", free_port());
-    let db_arg = db.to_str().unwrap();
-    let serve_args = [
-        "serve",
-        "--db",
-        db_arg,
-        "--bind",
-        &bind,
-        "--api-base",
-        &sim.url,
-        "--poll-every",
-        "300ms",
-        "--api-requests-per-minute",
-        "5",
-    ];
-    let receiver = spawn(Path::new(RECEIVER), &serve_args);
+    let receiver = serve(&db, &bind, &sim.url, &["--poll-every", "300ms", "--api-requests-per-minute", "5"]);
     let lines = receiver.wait_for_line("rest-poll:", Duration::from_secs(30));
     assert!(lines.iter().any(|l| l.contains("REST source: reading the calls list instead of webhooks")), "{lines:?}");
     // Let it go on polling against its budget for a while.
@@ -67,27 +60,23 @@ async fn a_receiver_whose_webhooks_stop_says_so_once_and_again_when_they_are_bac
     let sim = spawn(&sim_bin(), &["serve", "--bind", "127.0.0.1:0", "--key", KEY, "--allow-loopback-http"]);
     let bind = format!("127.0.0.1:{}", free_port());
     let url = format!("http://{bind}/hooks/calleague");
-    let db_arg = db.to_str().unwrap();
-    let serve_args = [
-        "serve",
-        "--db",
-        db_arg,
-        "--bind",
+    let receiver = serve(
+        &db,
         &bind,
-        "--api-base",
         &sim.url,
-        "--reconcile-every",
-        "300ms",
-        "--quiet-after",
-        "3s",
-        "--settle",
-        "200ms",
-        "--api-requests-per-minute",
-        "1000",
-        "--public-url",
-        &url,
-    ];
-    let receiver = spawn(Path::new(RECEIVER), &serve_args);
+        &[
+            "--reconcile-every",
+            "300ms",
+            "--quiet-after",
+            "3s",
+            "--settle",
+            "200ms",
+            "--api-requests-per-minute",
+            "1000",
+            "--public-url",
+            &url,
+        ],
+    );
     receiver.wait_for_line("reconciling webhooks with the calls list", Duration::from_secs(10));
     subscribe(&sim.url, &url, "call.started,call.connected,call.completed,call.failed");
     let admin = reqwest::Client::new();
