@@ -176,6 +176,19 @@ pub(crate) async fn receive(
 }
 
 /// Any other path: 404.
+/// `GET` on the webhook path: a probe of the public address (probe.rs) gets 204 and its
+/// nonce noted; anything else keeps the 405 a GET always had. It needs no key and tells
+/// nothing.
+pub(crate) async fn probe(State(endpoint): State<Arc<Endpoint>>, headers: HeaderMap) -> Response {
+    match crate::probe::nonce(&headers) {
+        Some(nonce) => {
+            endpoint.probes.record(nonce);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        None => StatusCode::METHOD_NOT_ALLOWED.into_response(),
+    }
+}
+
 pub(crate) async fn not_found() -> Response {
     let body = json!({ "code": "not_found", "message": "no such path: deliveries go to the configured webhook path" });
     (StatusCode::NOT_FOUND, Json(body)).into_response()

@@ -4,13 +4,9 @@
 //! answer alone proves nothing; the nonce seen here does.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-
-use crate::handler::Endpoint;
+use axum::http::HeaderMap;
 
 /// The header a probe carries its nonce in.
 pub const PROBE_HEADER: &str = "x-calleague-monitor-probe";
@@ -27,7 +23,7 @@ impl ProbeLog {
         self.0.lock().map(|seen| seen.iter().any(|n| n == nonce)).unwrap_or(false)
     }
 
-    fn record(&self, nonce: &str) {
+    pub(crate) fn record(&self, nonce: &str) {
         if let Ok(mut seen) = self.0.lock() {
             if seen.len() == KEPT {
                 seen.pop_front();
@@ -37,20 +33,11 @@ impl ProbeLog {
     }
 }
 
-/// `GET` on the webhook path: with a probe's nonce (at most 64 letters, digits, `-` or
-/// `_`), 204 and the nonce noted; anything else keeps the 405 a GET always had. It needs
-/// no key and tells nothing.
-pub(crate) async fn answer(State(endpoint): State<Arc<Endpoint>>, headers: HeaderMap) -> Response {
-    let nonce = headers.get(PROBE_HEADER).and_then(|v| v.to_str().ok()).filter(|n| {
+/// A probe's nonce: at most 64 letters, digits, `-` or `_`; anything else is no probe.
+pub(crate) fn nonce(headers: &HeaderMap) -> Option<&str> {
+    headers.get(PROBE_HEADER).and_then(|v| v.to_str().ok()).filter(|n| {
         (1..=64).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    });
-    match nonce {
-        Some(nonce) => {
-            endpoint.probes.record(nonce);
-            StatusCode::NO_CONTENT.into_response()
-        }
-        None => StatusCode::METHOD_NOT_ALLOWED.into_response(),
-    }
+    })
 }
 
 #[cfg(test)]

@@ -87,7 +87,7 @@ impl Receiver {
             probes: Arc::default(),
         });
         let router = Router::new()
-            .route(&config.path, post(handler::receive).get(crate::probe::answer))
+            .route(&config.path, post(handler::receive).get(handler::probe))
             .fallback(handler::not_found)
             .with_state(endpoint.clone());
         let (stop, stopped) = watch::channel(false);

@@ -132,6 +132,8 @@ pub struct RestSource {
     read_now: Arc<Notify>,
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
+    /// Follows the store's feed for the last webhook's time.
+    listening: JoinHandle<()>,
 }
 
 /// What a round needs; owned by the task.
@@ -167,7 +169,7 @@ impl RestSource {
         let (stop, stop_rx) = watch::channel(false);
         let read_now = Arc::new(Notify::new());
         let last_webhook = LastWebhook::default();
-        tokio::spawn(last_webhook.clone().follow(store.subscribe()));
+        let listening = tokio::spawn(last_webhook.clone().follow(store.subscribe()));
         let worker = Worker {
             store,
             client,
@@ -183,7 +185,7 @@ impl RestSource {
             notice: Box::new(notice),
         };
         let task = tokio::spawn(worker.run(mode_rx, stop_rx, read_now.clone()));
-        Self { mode: mode_tx, status: status_rx, read_now, stop, task }
+        Self { mode: mode_tx, status: status_rx, read_now, stop, task, listening }
     }
 
     /// Switches the mode; the new mode reads at once.
@@ -214,6 +216,7 @@ impl RestSource {
     pub async fn stop(self) {
         let _ = self.stop.send(true);
         let _ = self.task.await;
+        self.listening.abort();
     }
 }
 
