@@ -55,7 +55,7 @@ describe("REST only", () => {
     await app.waitFor("the Sources section", () => app.find("[data-testid=source-settings]"));
     await app.type("[data-testid=poll-every]", "2");
     await app.click("[data-testid=sources-apply]");
-    await app.waitFor("the refusal under its field", async () => (await app.text("[data-testid=poll-every-error]")) === "Read every 5 seconds to an hour.");
+    await app.waitFor("the refusal under its field", async () => (await app.text("[data-testid=poll-every-error]")) === "Read every 5 seconds to an hour, or 0 for never.");
     await app.type("[data-testid=poll-every]", "10");
     await app.click("[data-testid=sources-apply]");
     await app.waitFor("applied", () => app.find("[data-testid=sources-applied]"));

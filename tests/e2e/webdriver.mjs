@@ -1,6 +1,9 @@
 // A small W3C WebDriver client over fetch: enough to drive the app through tauri-driver
 // without pulling a browser-automation framework (and its Node.js version demands) in.
 
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
 export class Session {
   constructor(base, id) {
     this.base = base;
@@ -8,6 +11,7 @@ export class Session {
   }
 
   static async start(base, application, _env = {}, args = []) {
+    webhooksOnlyUnlessSaid(args);
     const body = {
       capabilities: {
         alwaysMatch: { "tauri:options": { application, args }, browserName: "wry" },
@@ -189,4 +193,16 @@ async function call(base, method, path, body) {
     throw new Error(`${method} ${path}: ${JSON.stringify(json.value ?? json).slice(0, 400)}`);
   }
   return json;
+}
+
+/**
+ * The profile in `args`' `--data-dir`, unless the test wrote settings of its own, reads no
+ * calls from the REST API: every test's app shares the simulator's one account, and the REST
+ * source would show each app every test's calls (sources.test.mjs tests the REST source).
+ */
+function webhooksOnlyUnlessSaid(args) {
+  const at = args.indexOf("--data-dir");
+  if (at < 0) return;
+  const settings = join(args[at + 1], "settings.json");
+  if (!existsSync(settings)) writeFileSync(settings, JSON.stringify({ sources: { pollEverySecs: 0, reconcileEveryMinutes: 0 } }));
 }

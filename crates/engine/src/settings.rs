@@ -59,7 +59,8 @@ pub struct Settings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase", default)]
 pub struct SourceSettings {
-    /// REST only (no subscription points here): seconds between reads, at least 5.
+    /// REST only (no subscription points here): seconds between reads, at least 5; 0
+    /// never reads without webhooks (a tunnel the app does not know of delivers anyway).
     pub poll_every_secs: u32,
     /// Beside webhooks: minutes between reconciliations; 0 turns them off.
     pub reconcile_every_minutes: u32,

@@ -17,14 +17,15 @@ use crate::Engine;
 use crate::{AppError, AppResult};
 
 /// REST only while no subscription can send here (no public address, or none pointing at
-/// it); both when one does, unless reconciliation is turned off.
+/// it); both when one does. A setting of 0 turns either off.
 pub(crate) fn source_mode(settings: &Settings, problem: Option<&SubscriptionProblem>) -> SourceMode {
     let reachable = settings.public_url.is_some()
         && !matches!(problem, Some(SubscriptionProblem::NoPublicUrl | SubscriptionProblem::NoneHere { .. }));
-    match (reachable, settings.sources.reconcile_every_minutes) {
-        (false, _) => SourceMode::RestOnly,
-        (true, 0) => SourceMode::Webhooks,
-        (true, _) => SourceMode::Both,
+    let sources = &settings.sources;
+    match reachable {
+        false if sources.poll_every_secs > 0 => SourceMode::RestOnly,
+        true if sources.reconcile_every_minutes > 0 => SourceMode::Both,
+        _ => SourceMode::Webhooks,
     }
 }
 
@@ -53,8 +54,8 @@ pub(crate) fn note_for(notice: &SourceNotice) -> Option<Note> {
 /// Each field within its bounds, or an error on the first that is not.
 fn checked(sources: SourceSettings) -> AppResult<SourceSettings> {
     let bad = |field: &str, message: &str| Err(AppError::new(ErrorCode::SettingInvalid, message).on_field(field));
-    if !(5..=3600).contains(&sources.poll_every_secs) {
-        return bad("pollEverySecs", "Read every 5 seconds to an hour.");
+    if sources.poll_every_secs != 0 && !(5..=3600).contains(&sources.poll_every_secs) {
+        return bad("pollEverySecs", "Read every 5 seconds to an hour, or 0 for never.");
     }
     if sources.reconcile_every_minutes > 1440 {
         return bad("reconcileEveryMinutes", "Reconcile every 1 to 1,440 minutes (a day), or 0 for never.");
@@ -167,6 +168,10 @@ mod tests {
         assert_eq!(source_mode(&settings, None), SourceMode::Both);
         settings.sources.reconcile_every_minutes = 0;
         assert_eq!(source_mode(&settings, None), SourceMode::Webhooks);
+        settings.public_url = None;
+        assert_eq!(source_mode(&settings, None), SourceMode::RestOnly, "a poll setting of its own");
+        settings.sources.poll_every_secs = 0;
+        assert_eq!(source_mode(&settings, None), SourceMode::Webhooks, "never read without webhooks");
     }
 
     #[test]
@@ -175,6 +180,7 @@ mod tests {
         assert_eq!(checked(fine.clone()).unwrap(), fine);
         let field = |s: SourceSettings| checked(s).unwrap_err().field;
         assert_eq!(field(SourceSettings { poll_every_secs: 4, ..fine.clone() }).as_deref(), Some("pollEverySecs"));
+        assert!(checked(SourceSettings { poll_every_secs: 0, ..fine.clone() }).is_ok(), "0: never");
         assert_eq!(
             field(SourceSettings { reconcile_every_minutes: 1441, ..fine.clone() }).as_deref(),
             Some("reconcileEveryMinutes")

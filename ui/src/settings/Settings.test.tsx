@@ -162,7 +162,7 @@ describe("source settings", () => {
     let refuse = true;
     const calls = mock(({ cmd }) => {
       if (cmd !== "set_source_settings") return undefined;
-      if (refuse) throw { code: "setting_invalid", message: "Read every 5 seconds to an hour.", field: "pollEverySecs" };
+      if (refuse) throw { code: "setting_invalid", message: "Read every 5 seconds to an hour, or 0 for never.", field: "pollEverySecs" };
       return statusWith({ mode: "account", sourceSettings: { pollEverySecs: 30, reconcileEveryMinutes: 0, requestsPerMinute: 20 } });
     });
     let shown = status;
@@ -177,7 +177,7 @@ describe("source settings", () => {
     fireEvent.change(screen.getByTestId("requests-per-minute"), { target: { value: "20" } });
     fireEvent.change(screen.getByTestId("poll-every"), { target: { value: "2" } });
     fireEvent.click(screen.getByTestId("sources-apply"));
-    await waitFor(() => expect(screen.getByTestId("poll-every-error").textContent).toBe("Read every 5 seconds to an hour."));
+    await waitFor(() => expect(screen.getByTestId("poll-every-error").textContent).toBe("Read every 5 seconds to an hour, or 0 for never."));
     expect(calls[0]).toEqual({ cmd: "set_source_settings", args: { settings: { pollEverySecs: 2, reconcileEveryMinutes: 5, requestsPerMinute: 20 } } });
 
     refuse = false;

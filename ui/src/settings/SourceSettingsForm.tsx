@@ -61,7 +61,7 @@ export function SourceSettingsForm({ status, onStatus }: { status: AppStatus; on
         the REST API is read now and then to find what webhooks missed and to tell you when they stop arriving.
       </p>
       <form className="settings-form" onSubmit={apply}>
-        <Field id="poll-every" label="Without webhooks, read the calls every" value={draft.pollEverySecs} onChange={change("pollEverySecs")} error={errorOf("pollEverySecs")} suffix={<span className="unit">seconds</span>} hint="5 seconds to an hour." />
+        <Field id="poll-every" label="Without webhooks, read the calls every" value={draft.pollEverySecs} onChange={change("pollEverySecs")} error={errorOf("pollEverySecs")} suffix={<span className="unit">seconds</span>} hint="5 seconds to an hour; 0 never reads without webhooks (when a tunnel this app does not know of delivers anyway)." />
         <Field id="reconcile-every" label="Beside webhooks, reconcile every" value={draft.reconcileEveryMinutes} onChange={change("reconcileEveryMinutes")} error={errorOf("reconcileEveryMinutes")} suffix={<span className="unit">minutes</span>} hint="0 turns it off (and the warning when webhooks stop)." />
         <Field id="requests-per-minute" label="At most" value={draft.requestsPerMinute} onChange={change("requestsPerMinute")} error={errorOf("requestsPerMinute")} suffix={<span className="unit">requests a minute</span>} hint="For catch-up and these reads together; each read is one request per 100 calls." />
         <div className="form-actions">
