@@ -95,7 +95,8 @@ export type SourceMode = "webhooks" | "restOnly" | "both";
  */
 export type SourceSettings = { 
 /**
- * REST only (no subscription points here): seconds between reads, at least 5.
+ * REST only (no subscription points here): seconds between reads, at least 5; 0
+ * never reads without webhooks (a tunnel the app does not know of delivers anyway).
  */
 pollEverySecs: number, 
 /**
