@@ -70,6 +70,8 @@ async fn connecting_checks_the_key_keeps_it_in_the_keychain_and_receives() {
         .await
         .unwrap();
     assert_eq!(reply.status(), 200);
+    // On the timeline before the test reads it (the reply may come before the projection).
+    s.store.settle().await.unwrap();
     assert!(s.store.call_detail("cl_1").unwrap().is_some());
 
     engine.shutdown().await;
@@ -277,6 +279,8 @@ async fn subscriptions_are_managed_diagnosed_and_followed_by_the_receivers_filte
     };
     assert_eq!(post("call.failed", "d_fail").send().await.unwrap().status(), 200);
     assert_eq!(post("recording.ready", "d_rec").send().await.unwrap().status(), 200);
+    // On the timeline before the test reads it (the reply may come before the projection).
+    s.store.settle().await.unwrap();
     let detail = s.store.call_detail("cl_f").unwrap().unwrap();
     let hidden: Vec<(&str, bool)> = detail.events.iter().map(|e| (e.event.event.as_str(), e.event.hidden)).collect();
     assert_eq!(hidden, [("call.failed", false), ("recording.ready", true)], "outside the subscriptions: kept, hidden");
@@ -521,6 +525,8 @@ async fn tls_from_the_settings_self_signed_or_pem_files_and_a_bad_key_is_rolled_
     let written = std::fs::read_to_string(engine.self_signed_cert_path()).unwrap();
     assert!(written.contains("BEGIN CERTIFICATE") && !written.contains("PRIVATE KEY"));
     assert_eq!(deliver(url, written, "d_self").await, 200);
+    // On the timeline before the test reads it (the reply may come before the projection).
+    s.store.settle().await.unwrap();
     assert!(s.store.call("d_self").unwrap().is_some());
 
     // PEM files the person chose.
