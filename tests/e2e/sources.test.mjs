@@ -49,6 +49,7 @@ describe("REST only", () => {
     await app.waitFor("the call's steps, read from REST", async () => (await app.findAll("[data-testid=events] .badge.caught")).length >= 2);
     const badges = await app.exec("return [...document.querySelectorAll('[data-testid=events] .event-line')].map(l => l.querySelector('.badge.caught')?.textContent ?? '')");
     assert.ok(badges.every((b) => b === "from REST"), `every step from REST: ${JSON.stringify(badges)}`);
+    await app.screenshot(join(SHOTS, "call-details-from-rest.png"));
     await app.click("button.close");
     const title = await app.exec("return document.querySelector('[data-testid=source-state]').title");
     assert.match(title, /No subscription sends to this computer/);
