@@ -141,6 +141,11 @@ impl Engine {
     /// The computer woke from sleep or its network came back: catch up the gap now rather
     /// than at the next round.
     pub async fn woke(&self) {
+        // Only an account misses deliveries while asleep: the demo plays on, a team's
+        // receivers run elsewhere.
+        if self.settings.lock().await.mode != Some(Mode::Account) {
+            return;
+        }
         tracing::info!("awake again: catching up");
         self.spawn_catch_up().await;
         if let Some(source) = self.running.lock().await.service.as_ref().and_then(|s| s.rest_source()) {

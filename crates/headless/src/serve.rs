@@ -113,8 +113,9 @@ struct TeamRest {
 /// Team mode: the receiver over PostgreSQL, acknowledging after its COMMIT, recording its
 /// runs in the fleet's uptime and, with `--api-base`, catching up the fleet's downtime
 /// (one receiver at a time: see `store-pg/src/uptime.rs`). Several such receivers may
-/// share the database (docs/team-mode.md). The receiver that catches up keeps the lock and
-/// runs the fleet's one REST source; when it stops, the next receiver waiting takes over.
+/// share the database (docs/team-mode.md). After its catch-up, one receiver of the fleet
+/// (the one holding the REST source's lock) runs the REST source; when it stops, the next
+/// receiver waiting takes over.
 async fn serve_team(
     database: DatabaseUrl,
     config: ReceiverConfig,
