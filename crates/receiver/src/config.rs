@@ -1,7 +1,10 @@
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
+
+use calleague_metrics::ServiceMetrics;
 
 use crate::KeySet;
 
@@ -9,6 +12,9 @@ pub const DEFAULT_BIND: &str = "127.0.0.1:8787";
 pub const DEFAULT_PATH: &str = "/hooks/calleague";
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_LIVE_PATH: &str = "/livez";
+pub const DEFAULT_READY_PATH: &str = "/readyz";
+pub const DEFAULT_METRICS_PATH: &str = "/metrics";
 
 #[derive(Debug, Clone)]
 pub enum TlsSettings {
@@ -41,6 +47,19 @@ pub struct ReceiverConfig {
     /// once, so idle or slow clients cannot use up the process's file descriptors (which
     /// the store, the REST client and the keychain need too).
     pub max_connections: usize,
+    /// Where a load balancer or systemd asks whether the process answers, and whether it
+    /// takes deliveries now (`health.rs`). Never behind the key; they tell nothing of calls.
+    pub live_path: String,
+    pub ready_path: String,
+    /// The metrics this receiver records into; `None` records nothing and serves no
+    /// `/metrics`.
+    pub metrics: Option<Arc<ServiceMetrics>>,
+    pub metrics_path: String,
+    /// `/metrics` on a listener of its own (e.g. a private interface) instead of this one.
+    pub metrics_bind: Option<SocketAddr>,
+    /// At shutdown, how long `/readyz` answers 503 `draining` while deliveries are still
+    /// taken, before the listener closes: time for a load balancer to take this receiver out.
+    pub shutdown_delay: Duration,
 }
 
 impl ReceiverConfig {
@@ -55,6 +74,12 @@ impl ReceiverConfig {
             subscriptions: None,
             drain_timeout: Duration::from_secs(10),
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            live_path: DEFAULT_LIVE_PATH.to_owned(),
+            ready_path: DEFAULT_READY_PATH.to_owned(),
+            metrics: None,
+            metrics_path: DEFAULT_METRICS_PATH.to_owned(),
+            metrics_bind: None,
+            shutdown_delay: Duration::ZERO,
         }
     }
 }

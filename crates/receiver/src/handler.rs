@@ -19,6 +19,8 @@ use calleague_store::{
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::json;
 
+use calleague_metrics::{Outcome, RejectReason, ServiceMetrics};
+
 use crate::auth::{bearer, Credentials};
 use crate::KeySet;
 
@@ -36,6 +38,8 @@ pub(crate) struct Endpoint {
     pub read_timeout: Duration,
     /// The public address's probes that reached this receiver (probe.rs).
     pub probes: Arc<crate::probe::ProbeLog>,
+    /// Where outcomes and latencies are counted, when metrics are on.
+    pub metrics: Option<Arc<ServiceMetrics>>,
 }
 
 /// The headers kept with a delivery: what describes it, and Calleague's own. Everything
@@ -121,16 +125,48 @@ fn accepted(kept: Kept) -> Response {
     ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
 }
 
-/// POST on the webhook path: verify, read within limits, then store or quarantine.
+impl Rejection {
+    /// The `reason` label this rejection is counted under.
+    fn reason(&self) -> RejectReason {
+        match self {
+            Self::Unauthenticated(_) => RejectReason::unauthenticated,
+            Self::WrongToken => RejectReason::wrong_token,
+            Self::TooLarge { .. } => RejectReason::too_large,
+            Self::BodyTimedOut => RejectReason::timed_out,
+            Self::BodyAborted(_) => RejectReason::aborted,
+            Self::StoreUnavailable(_) => RejectReason::store_unavailable,
+        }
+    }
+}
+
+/// POST on the webhook path: verify, read within limits, then store or quarantine; each
+/// outcome counted when metrics are on.
 pub(crate) async fn receive(
     State(endpoint): State<Arc<Endpoint>>,
     Extension(Peer(peer)): Extension<Peer>,
     request: Request,
 ) -> Result<Response, Rejection> {
+    let Some(metrics) = endpoint.metrics.clone() else {
+        return store_delivery(&endpoint, peer, request).await.map(|(response, _)| response);
+    };
+    let arrived = std::time::Instant::now();
+    match store_delivery(&endpoint, peer, request).await {
+        Ok((response, outcome)) => {
+            metrics.delivery(outcome, arrived.elapsed());
+            Ok(response)
+        }
+        Err(rejection) => {
+            metrics.rejected(rejection.reason());
+            Err(rejection)
+        }
+    }
+}
+
+async fn store_delivery(endpoint: &Endpoint, peer: SocketAddr, request: Request) -> Result<(Response, Outcome), Rejection> {
     let received_at = Timestamp::now();
     let (parts, body) = request.into_parts();
-    verify(&endpoint, peer, &parts.headers).await?;
-    let body = read_body(&endpoint, peer, &parts.headers, body).await?;
+    verify(endpoint, peer, &parts.headers).await?;
+    let body = read_body(endpoint, peer, &parts.headers, body).await?;
     let headers = kept_headers(&parts.headers);
     let peer_text = Some(peer.to_string());
     let parsed = match parse_delivery(&body) {
@@ -144,8 +180,10 @@ pub(crate) async fn receive(
                 body: body.to_vec(),
                 reason: parse_error.to_string(),
             };
+            let committing = std::time::Instant::now();
             endpoint.store.quarantine(item).await.map_err(Rejection::StoreUnavailable)?;
-            return Ok(accepted(Kept::Quarantined));
+            endpoint.committed(committing);
+            return Ok((accepted(Kept::Quarantined), Outcome::quarantined));
         }
     };
     let hidden = endpoint
@@ -164,14 +202,27 @@ pub(crate) async fn receive(
         hidden,
         source: Source::Webhook,
     };
-    match endpoint.store.ingest(item).await.map_err(Rejection::StoreUnavailable)? {
-        IngestOutcome::Duplicate { attempts, .. } => {
-            Ok((StatusCode::OK, Json(json!({ "received": true, "status": "duplicate", "attempts": attempts })))
-                .into_response())
+    let committing = std::time::Instant::now();
+    let outcome = endpoint.store.ingest(item).await.map_err(Rejection::StoreUnavailable)?;
+    endpoint.committed(committing);
+    match outcome {
+        IngestOutcome::Duplicate { attempts, .. } => Ok((
+            (StatusCode::OK, Json(json!({ "received": true, "status": "duplicate", "attempts": attempts })))
+                .into_response(),
+            Outcome::duplicate,
+        )),
+        _ if hidden => Ok((accepted(Kept::StoredHidden), Outcome::stored)),
+        IngestOutcome::Accepted => Ok((accepted(Kept::Accepted), Outcome::stored)),
+        _ => Ok((accepted(Kept::Stored), Outcome::stored)),
+    }
+}
+
+impl Endpoint {
+    /// A commit that began at `began` has returned.
+    fn committed(&self, began: std::time::Instant) {
+        if let Some(metrics) = &self.metrics {
+            metrics.committed(began.elapsed());
         }
-        _ if hidden => Ok(accepted(Kept::StoredHidden)),
-        IngestOutcome::Accepted => Ok(accepted(Kept::Accepted)),
-        _ => Ok(accepted(Kept::Stored)),
     }
 }
 

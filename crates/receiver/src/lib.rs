@@ -7,15 +7,18 @@
 mod auth;
 mod config;
 mod handler;
+mod health;
 mod probe;
 mod server;
 mod shared_stream;
 mod tls;
 
 pub use auth::{ApiKey, KeySet};
+pub use calleague_metrics::ServiceMetrics;
 pub use config::{
-    ReceiverConfig, TlsSettings, DEFAULT_BIND, DEFAULT_BODY_LIMIT, DEFAULT_MAX_CONNECTIONS, DEFAULT_PATH,
-    DEFAULT_READ_TIMEOUT,
+    ReceiverConfig, TlsSettings, DEFAULT_BIND, DEFAULT_BODY_LIMIT, DEFAULT_LIVE_PATH, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_METRICS_PATH, DEFAULT_PATH, DEFAULT_READ_TIMEOUT, DEFAULT_READY_PATH,
 };
+pub use health::Unready;
 pub use probe::{ProbeLog, PROBE_HEADER};
 pub use server::{Receiver, ReceiverError};

@@ -2,12 +2,14 @@
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use axum::extract::Request;
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::Router;
+use calleague_metrics::{RejectReason, ServiceMetrics};
 use calleague_error_code::ErrorCode;
 use calleague_store::{DeliverySink, FeedItem};
 use hyper::body::Incoming;
@@ -23,6 +25,7 @@ use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use crate::handler::{self, Endpoint, Peer};
+use crate::health::{self, Health, Readiness, Unready};
 use crate::probe::ProbeLog;
 use crate::shared_stream::SharedStream;
 use crate::{tls, KeySet, ReceiverConfig};
@@ -37,6 +40,8 @@ pub enum ReceiverError {
     Tls(String),
     #[error("invalid webhook path \"{0}\": it must start with / and hold no spaces")]
     InvalidPath(String),
+    #[error("the webhook path \"{path}\" is also the {what} path: give them different paths")]
+    PathTaken { path: String, what: &'static str },
 }
 
 impl ReceiverError {
@@ -45,7 +50,7 @@ impl ReceiverError {
             Self::AddrInUse { .. } => ErrorCode::PortInUse,
             Self::Bind { .. } => ErrorCode::BindFailed,
             Self::Tls(_) => ErrorCode::Tls,
-            Self::InvalidPath(_) => ErrorCode::InvalidPath,
+            Self::InvalidPath(_) | Self::PathTaken { .. } => ErrorCode::InvalidPath,
         }
     }
 }
@@ -59,22 +64,25 @@ pub struct Receiver {
     local_addr: SocketAddr,
     url: String,
     endpoint: Arc<Endpoint>,
+    health: Arc<Health>,
+    shutdown_delay: Duration,
+    /// When the accept loop last went round (it ticks every second when idle): the
+    /// watchdog's proof that the serving loop is alive.
+    alive: Arc<AtomicU64>,
+    metrics_url: Option<String>,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
+    metrics_task: Option<JoinHandle<()>>,
 }
+
+/// How often the accept loop stamps that it is alive when no connection comes.
+const ALIVE_TICK: Duration = Duration::from_secs(1);
 
 impl Receiver {
     pub async fn start(config: ReceiverConfig, store: Arc<dyn DeliverySink>) -> Result<Self, ReceiverError> {
-        if !config.path.starts_with('/') || config.path.contains(char::is_whitespace) {
-            return Err(ReceiverError::InvalidPath(config.path));
-        }
+        check_paths(&config)?;
         let tls = config.tls.as_ref().map(tls::server_config).transpose()?.map(TlsAcceptor::from);
-        let listener = TcpListener::bind(config.bind).await.map_err(|e| match e.kind() {
-            std::io::ErrorKind::AddrInUse => ReceiverError::AddrInUse { addr: config.bind },
-            _ => ReceiverError::Bind { addr: config.bind, reason: e.to_string() },
-        })?;
-        let local_addr =
-            listener.local_addr().map_err(|e| ReceiverError::Bind { addr: config.bind, reason: e.to_string() })?;
+        let (listener, local_addr) = bind(config.bind).await?;
         let scheme = if tls.is_some() { "https" } else { "http" };
         let url = format!("{scheme}://{local_addr}{}", config.path);
 
@@ -85,20 +93,89 @@ impl Receiver {
             body_limit: config.body_limit,
             read_timeout: config.read_timeout,
             probes: Arc::default(),
+            metrics: config.metrics.clone(),
         });
+        let health = Arc::new(Health { readiness: Readiness::new(endpoint.store.clone()), metrics: config.metrics.clone() });
+        let mut health_routes = Router::new()
+            .route(&config.live_path, get(health::live))
+            .route(&config.ready_path, get(health::ready));
+        let (stop, stopped) = watch::channel(false);
+        // /metrics on its own listener when asked, else beside the webhook path.
+        let mut metrics_url = None;
+        let mut metrics_task = None;
+        if config.metrics.is_some() {
+            let metrics_routes = Router::new().route(&config.metrics_path, get(health::metrics));
+            match config.metrics_bind {
+                Some(addr) => {
+                    let (listener, local) = bind(addr).await?;
+                    metrics_url = Some(format!("http://{local}{}", config.metrics_path));
+                    let router = metrics_routes.fallback(handler::not_found).with_state(health.clone());
+                    let mut stopped = stopped.clone();
+                    metrics_task = Some(tokio::spawn(async move {
+                        let served = axum::serve(listener, router).with_graceful_shutdown(async move {
+                            let _ = stopped.changed().await;
+                        });
+                        if let Err(e) = served.await {
+                            tracing::warn!(error = %e, "the metrics listener stopped");
+                        }
+                    }));
+                }
+                None => {
+                    metrics_url = Some(format!("{scheme}://{local_addr}{}", config.metrics_path));
+                    health_routes = health_routes.merge(metrics_routes);
+                }
+            }
+        }
         let router = Router::new()
             .route(&config.path, post(handler::receive).get(handler::probe))
-            .fallback(handler::not_found)
-            .with_state(endpoint.clone());
-        let (stop, stopped) = watch::channel(false);
+            .with_state(endpoint.clone())
+            .merge(health_routes.with_state(health.clone()))
+            .fallback(handler::not_found);
         let limits = Limits {
             read_timeout: config.read_timeout,
             drain_timeout: config.drain_timeout,
             max_connections: config.max_connections.max(1),
         };
-        let task = tokio::spawn(accept_loop(listener, router, tls, limits, stopped));
+        let alive = Arc::new(AtomicU64::new(now_ms()));
+        let task = tokio::spawn(accept_loop(
+            listener,
+            router,
+            tls,
+            limits,
+            stopped,
+            config.metrics.clone(),
+            alive.clone(),
+        ));
         tracing::info!(%url, "receiver listening");
-        Ok(Self { local_addr, url, endpoint, stop, task: Some(task) })
+        Ok(Self {
+            local_addr,
+            url,
+            endpoint,
+            health,
+            shutdown_delay: config.shutdown_delay,
+            alive,
+            metrics_url,
+            stop,
+            task: Some(task),
+            metrics_task,
+        })
+    }
+
+    /// Where `/metrics` is served, when metrics are on.
+    pub fn metrics_url(&self) -> Option<&str> {
+        self.metrics_url.as_deref()
+    }
+
+    /// What `/readyz` would answer now.
+    pub async fn readiness(&self) -> Result<(), Unready> {
+        self.health.readiness.check().await
+    }
+
+    /// True when the accept loop went round within `within` (it does every second when
+    /// idle): what a watchdog feeds on.
+    pub fn serving_within(&self, within: Duration) -> bool {
+        let alive = self.task.as_ref().is_some_and(|t| !t.is_finished());
+        alive && now_ms().saturating_sub(self.alive.load(Ordering::Relaxed)) <= within.as_millis() as u64
     }
 
     /// Where deliveries go, e.g. `http://127.0.0.1:8787/hooks/calleague`.
@@ -134,18 +211,69 @@ impl Receiver {
         self.endpoint.store.subscribe()
     }
 
-    /// Stops accepting, lets in-flight deliveries finish (up to the drain timeout), returns.
+    /// Stops: `/readyz` answers 503 `draining` at once, deliveries are still taken for the
+    /// shutdown delay (a load balancer's time to notice), then the listener closes and the
+    /// deliveries in flight finish (up to the drain timeout).
     pub async fn shutdown(mut self) {
+        self.health.readiness.start_draining();
+        if let Some(metrics) = &self.health.metrics {
+            metrics.set_ready(false);
+        }
+        if !self.shutdown_delay.is_zero() {
+            tracing::info!(delay = ?self.shutdown_delay, "draining: /readyz answers 503 before the listener closes");
+            tokio::time::sleep(self.shutdown_delay).await;
+        }
         let _ = self.stop.send(true);
         if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        if let Some(task) = self.metrics_task.take() {
             let _ = task.await;
         }
     }
 }
 
+/// Every path must be one of its own: a health or metrics path that is also the webhook
+/// path would answer Calleague's deliveries.
+fn check_paths(config: &ReceiverConfig) -> Result<(), ReceiverError> {
+    let valid = |path: &str| path.starts_with('/') && !path.contains(char::is_whitespace);
+    if !valid(&config.path) {
+        return Err(ReceiverError::InvalidPath(config.path.clone()));
+    }
+    let mut others = vec![(&config.live_path, "liveness"), (&config.ready_path, "readiness")];
+    if config.metrics.is_some() && config.metrics_bind.is_none() {
+        others.push((&config.metrics_path, "metrics"));
+    }
+    for (path, what) in &others {
+        if !valid(path) {
+            return Err(ReceiverError::InvalidPath((*path).clone()));
+        }
+        if **path == config.path {
+            return Err(ReceiverError::PathTaken { path: config.path.clone(), what });
+        }
+    }
+    Ok(())
+}
+
+async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), ReceiverError> {
+    let listener = TcpListener::bind(addr).await.map_err(|e| match e.kind() {
+        std::io::ErrorKind::AddrInUse => ReceiverError::AddrInUse { addr },
+        _ => ReceiverError::Bind { addr, reason: e.to_string() },
+    })?;
+    let local = listener.local_addr().map_err(|e| ReceiverError::Bind { addr, reason: e.to_string() })?;
+    Ok((listener, local))
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
 impl Drop for Receiver {
     fn drop(&mut self) {
         if let Some(task) = self.task.take() {
+            task.abort();
+        }
+        if let Some(task) = self.metrics_task.take() {
             task.abort();
         }
     }
@@ -167,12 +295,18 @@ async fn accept_loop(
     tls: Option<TlsAcceptor>,
     limits: Limits,
     mut stopped: watch::Receiver<bool>,
+    metrics: Option<Arc<ServiceMetrics>>,
+    alive: Arc<AtomicU64>,
 ) {
     let graceful = GracefulShutdown::new();
     let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let mut tick = tokio::time::interval(ALIVE_TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
+        alive.store(now_ms(), Ordering::Relaxed);
         let (stream, peer) = tokio::select! {
             _ = stopped.changed() => break,
+            _ = tick.tick() => continue,
             accepted = listener.accept() => match accepted {
                 Ok(pair) => pair,
                 Err(e) => {
@@ -187,6 +321,9 @@ async fn accept_loop(
         let Ok(permit) = permits.clone().try_acquire_owned() else {
             tracing::debug!(%peer, "too many connections: refused one");
             SharedStream(Arc::new(stream)).reply_and_close(BUSY_REPLY);
+            if let Some(metrics) = &metrics {
+                metrics.rejected(RejectReason::too_many_connections);
+            }
             continue;
         };
         let service = router.clone().map_request(move |mut request: Request<Incoming>| {
@@ -195,7 +332,7 @@ async fn accept_loop(
         });
         let watcher = graceful.watcher();
         match &tls {
-            None => serve_plain(stream, service, limits, watcher, permit),
+            None => serve_plain(stream, service, limits, watcher, permit, metrics.clone()),
             Some(acceptor) => {
                 let acceptor = acceptor.clone();
                 tokio::spawn(async move {
@@ -220,8 +357,14 @@ async fn accept_loop(
     }
 }
 
-fn serve_plain<S>(stream: TcpStream, service: S, limits: Limits, watcher: Watcher, permit: OwnedSemaphorePermit)
-where
+fn serve_plain<S>(
+    stream: TcpStream,
+    service: S,
+    limits: Limits,
+    watcher: Watcher,
+    permit: OwnedSemaphorePermit,
+    metrics: Option<Arc<ServiceMetrics>>,
+) where
     S: tower::Service<Request<Incoming>, Response = axum::response::Response, Error = std::convert::Infallible>
         + Clone
         + Send
@@ -235,6 +378,9 @@ where
         if let Err(e) = serve(stream, service, limits, watcher).await {
             if e.is_timeout() {
                 spare.reply_and_close(REQUEST_TIMEOUT_REPLY);
+                if let Some(metrics) = &metrics {
+                    metrics.rejected(RejectReason::timed_out);
+                }
             } else {
                 tracing::debug!(error = %e, "connection ended with an error");
             }

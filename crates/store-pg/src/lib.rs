@@ -166,6 +166,23 @@ impl PgStore {
     pub fn subscribe(&self) -> broadcast::Receiver<FeedItem> {
         self.feed.subscribe()
     }
+
+    /// Ok when a delivery would commit now: a pooled connection answers, and its server
+    /// takes writes (not a standby in recovery). Bounded by the pool's timeouts.
+    pub async fn check_ready(&self) -> Result<()> {
+        let client = self.client().await?;
+        let row = client.query_one("SELECT pg_is_in_recovery()", &[]).await.map_err(unavailable)?;
+        if row.get::<_, bool>(0) {
+            return Err(StoreError::Unavailable("the database is a standby in recovery: it takes no writes".into()));
+        }
+        Ok(())
+    }
+
+    /// The pool's connections: (idle, in use).
+    pub fn connections(&self) -> (usize, usize) {
+        let status = self.pool.status();
+        (status.available, status.size.saturating_sub(status.available))
+    }
 }
 
 impl Drop for PgStore {
@@ -236,6 +253,10 @@ impl DeliverySink for PgStore {
 
     fn subscribe(&self) -> broadcast::Receiver<FeedItem> {
         PgStore::subscribe(self)
+    }
+
+    fn check_ready(&self) -> StoreFuture<'_, ()> {
+        Box::pin(PgStore::check_ready(self))
     }
 }
 

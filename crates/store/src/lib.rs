@@ -18,6 +18,7 @@ mod private;
 mod projection;
 mod prune;
 mod query;
+mod readiness;
 mod reader;
 mod retention;
 mod rollup;
@@ -84,6 +85,8 @@ pub struct Store {
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     feed: broadcast::Sender<model::FeedItem>,
     readers: Mutex<Vec<Connection>>,
+    /// How many deliveries the writer has acknowledged but not projected (as of its last pass).
+    behind: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Store {
@@ -124,9 +127,11 @@ impl Store {
         let (tx, rx) = mpsc::channel();
         let writer_feed = feed.clone();
         let burst_rate = f64::from(options.burst_rate.max(1));
+        let behind = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let writer_behind = behind.clone();
         let writer_thread = std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || writer::run(conn, rx, writer_feed, checkpointer, burst_rate))
+            .spawn(move || writer::run(conn, rx, writer_feed, checkpointer, burst_rate, writer_behind))
             .map_err(|e| open_error(e.to_string()))?;
         Ok(Arc::new(Self {
             path,
@@ -136,7 +141,14 @@ impl Store {
             writer_thread: Mutex::new(Some(writer_thread)),
             feed,
             readers: Mutex::new(Vec::new()),
+            behind,
         }))
+    }
+
+    /// Deliveries acknowledged but not yet on the timeline (a burst's inbox and the
+    /// projection's lag), as of the writer's last pass.
+    pub fn backlog(&self) -> usize {
+        self.behind.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Opens an existing database for reading only (export, viewers). Never migrates.
@@ -153,6 +165,7 @@ impl Store {
             writer_thread: Mutex::new(None),
             feed: broadcast::channel(16).0,
             readers: Mutex::new(Vec::new()),
+            behind: Arc::default(),
         };
         // Fail now, with the path in the message, if it is not a readable database.
         store

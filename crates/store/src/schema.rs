@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0010_overview.sql"),
     include_str!("../migrations/0011_inbox.sql"),
     include_str!("../migrations/0012_from_rest.sql"),
+    include_str!("../migrations/0013_readiness.sql"),
 ];
 
 /// Pragmas for every connection. `synchronous=FULL` because a delivery we acknowledged

@@ -30,6 +30,15 @@ pub trait DeliverySink: Send + Sync {
     fn log_security(&self, entry: SecurityEntry) -> StoreFuture<'_, IngestOutcome>;
     /// What this process committed, as it commits it.
     fn subscribe(&self) -> broadcast::Receiver<FeedItem>;
+    /// Ok when a delivery would commit now (the receiver's `/readyz`): SQLite writes a row
+    /// through its writer with room to spare on the disk; PostgreSQL asks its pool for a
+    /// working connection.
+    fn check_ready(&self) -> StoreFuture<'_, ()>;
+    /// Deliveries acknowledged but not yet on the timeline (0 where each is projected in
+    /// the transaction that stores it).
+    fn backlog(&self) -> usize {
+        0
+    }
 }
 
 impl DeliverySink for Store {
@@ -47,6 +56,14 @@ impl DeliverySink for Store {
 
     fn subscribe(&self) -> broadcast::Receiver<FeedItem> {
         Store::subscribe(self)
+    }
+
+    fn check_ready(&self) -> StoreFuture<'_, ()> {
+        Box::pin(Store::check_ready(self))
+    }
+
+    fn backlog(&self) -> usize {
+        Store::backlog(self)
     }
 }
 
@@ -125,6 +142,14 @@ impl<T: DeliverySink + ?Sized> DeliverySink for std::sync::Arc<T> {
 
     fn subscribe(&self) -> broadcast::Receiver<FeedItem> {
         (**self).subscribe()
+    }
+
+    fn check_ready(&self) -> StoreFuture<'_, ()> {
+        (**self).check_ready()
+    }
+
+    fn backlog(&self) -> usize {
+        (**self).backlog()
     }
 }
 

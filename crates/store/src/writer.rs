@@ -61,6 +61,8 @@ pub(crate) enum Write {
     },
     /// Answers once everything logged before it is projected.
     Settle,
+    /// A small synced write, for the readiness check (`readiness.rs`).
+    CheckReady,
 }
 
 impl Write {
@@ -138,6 +140,7 @@ pub(crate) fn run(
     feed: broadcast::Sender<FeedItem>,
     checkpointer: Checkpointer,
     burst_rate: f64,
+    behind: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 ) {
     let mut backlog = match Backlog::open(&conn) {
         Ok(backlog) => backlog,
@@ -153,6 +156,8 @@ pub(crate) fn run(
         // looks at the log shortly after; it may ask for a checkpoint here, between two
         // batches, so that the log can start over (see checkpoint.rs).
         checkpointer.committed();
+        // For the metrics' backlog gauge: a relaxed store per pass costs nothing.
+        behind.store(backlog.behind(), std::sync::atomic::Ordering::Relaxed);
         if checkpointer.take_restart_request() {
             if let Err(e) = checkpoint::passive(&conn) {
                 tracing::warn!(error = %e, "the writer's checkpoint failed");
@@ -349,6 +354,12 @@ fn apply(conn: &Connection, write: &Write) -> Result<Applied> {
         }
         Write::Prune { before_ms, limit } => done(IngestOutcome::Pruned(write_prune(conn, *before_ms, *limit)?), None),
         Write::Settle => done(IngestOutcome::Settled, None),
+        Write::CheckReady => done(
+            IngestOutcome::Logged {
+                id: crate::readiness::write_check(conn, calleague_events::Timestamp::now().unix_millis())?,
+            },
+            None,
+        ),
         Write::Quarantine(item) => {
             let id = write_quarantine(conn, item)?;
             done(IngestOutcome::Quarantined { id }, Some(FeedItem::Quarantined { id }))
