@@ -96,6 +96,11 @@ impl ReceiverService {
         self.rest = Some(RestSource::start(self.store.clone(), client, options, mode, public, notice));
     }
 
+    /// The receiver itself: its readiness, liveness and metrics address.
+    pub fn receiver(&self) -> &Receiver {
+        &self.receiver
+    }
+
     /// The probes of the public address that reached this receiver.
     pub fn probes(&self) -> Arc<ProbeLog> {
         self.receiver.probes()
@@ -109,6 +114,8 @@ impl ReceiverService {
     /// Stops a catch-up still running (an unfinished window is read again next time),
     /// drains the deliveries in flight, then writes the last heartbeat.
     pub async fn shutdown(mut self) {
+        // First of all, so that a load balancer stops sending while the rest winds down.
+        self.receiver.start_draining();
         if let Some(rest) = self.rest.take() {
             rest.stop().await;
         }

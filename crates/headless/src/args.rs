@@ -4,7 +4,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use calleague_events::Timestamp;
-use calleague_receiver::{DEFAULT_BIND, DEFAULT_BODY_LIMIT, DEFAULT_MAX_CONNECTIONS, DEFAULT_PATH};
+use calleague_receiver::{
+    DEFAULT_BIND, DEFAULT_BODY_LIMIT, DEFAULT_LIVE_PATH, DEFAULT_MAX_CONNECTIONS, DEFAULT_METRICS_PATH, DEFAULT_PATH,
+    DEFAULT_READY_PATH,
+};
 use calleague_store::{ExportFormat, ExportWhat};
 use clap::{Args, Parser, Subcommand};
 
@@ -17,6 +20,11 @@ use clap::{Args, Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Logs on stderr as text for a person, or as one JSON object a line (level, target,
+    /// message, fields) for a log pipeline. The level from RUST_LOG (default: warn for
+    /// text, info for JSON).
+    #[arg(long, global = true, value_enum, default_value = "text", env = "CALLEAGUE_LOG_FORMAT")]
+    pub log_format: crate::log::LogFormat,
 }
 
 #[derive(Debug, Subcommand)]
@@ -144,6 +152,29 @@ pub struct ServeArgs {
     /// Connections served at once; more get a 503 and are closed.
     #[arg(long, default_value_t = DEFAULT_MAX_CONNECTIONS)]
     pub max_connections: usize,
+    /// Where a load balancer asks whether the process answers: 200 `ok`. No key needed;
+    /// it tells nothing of calls.
+    #[arg(long, default_value = DEFAULT_LIVE_PATH)]
+    pub live_path: String,
+    /// Where a load balancer asks whether the receiver takes deliveries now: 200 `ok`, or
+    /// 503 `draining` (stopping) or `store` (the store cannot commit).
+    #[arg(long, default_value = DEFAULT_READY_PATH)]
+    pub ready_path: String,
+    /// Where Prometheus scrapes the receiver's metrics (docs/operations.md lists them).
+    #[arg(long, default_value = DEFAULT_METRICS_PATH)]
+    pub metrics_path: String,
+    /// Serve the metrics on this address instead of the receiver's own (e.g. a private
+    /// interface, when the receiver's port is reachable from the internet).
+    #[arg(long, conflicts_with = "no_metrics")]
+    pub metrics_bind: Option<SocketAddr>,
+    /// Count nothing and serve no metrics.
+    #[arg(long)]
+    pub no_metrics: bool,
+    /// At a stop, how long /readyz answers 503 `draining` while deliveries are still
+    /// taken, before the listener closes: a load balancer's time to take this receiver out
+    /// (its check interval times its failure threshold), e.g. 15s.
+    #[arg(long, default_value = "0s", value_parser = parse_duration)]
+    pub shutdown_delay: Duration,
     /// Calleague's REST API: when given, the calls missed while the receiver was down are
     /// read from it on start, and it is read beside webhooks (--reconcile-every) or
     /// instead of them (--poll-every).

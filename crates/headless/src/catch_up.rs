@@ -1,6 +1,9 @@
 //! `catch-up`, and the catch-up `serve --api-base` runs on start.
 
+use std::sync::Arc;
+
 use anyhow::Context;
+use calleague_metrics::{RunResult, ServiceMetrics};
 use calleague_catchup::{catch_up_window, CatchUpError, Progress};
 use calleague_store::{Store, StoreOptions};
 use calleague_store_pg::{PgOptions, PgStore};
@@ -15,7 +18,7 @@ pub fn reporter() -> impl FnMut(Progress) + Send + 'static {
         if p.done || (p.window, p.page) != last {
             last = (p.window, p.page);
             let pages = p.pages.map(|n| format!("/{n}")).unwrap_or_default();
-            eprintln!(
+            say!(
                 "catch-up: window {}/{}, page {}{pages}, {} calls read, {} merged{}",
                 p.window,
                 p.windows,
@@ -28,15 +31,27 @@ pub fn reporter() -> impl FnMut(Progress) + Send + 'static {
     }
 }
 
-/// The last line of `serve`'s catch-up.
-pub fn report_outcome(result: Result<Progress, CatchUpError>) {
+/// The last line of `serve`'s catch-up, and its count in the metrics.
+pub fn outcome_reporter(metrics: Option<Arc<ServiceMetrics>>) -> impl FnOnce(Result<Progress, CatchUpError>) {
+    move |result| {
+        if let Some(metrics) = metrics {
+            match &result {
+                Ok(p) => metrics.catch_up_finished(RunResult::ok, p.calls_merged as u64),
+                Err(_) => metrics.catch_up_finished(RunResult::failed, 0),
+            }
+        }
+        report_outcome(result)
+    }
+}
+
+fn report_outcome(result: Result<Progress, CatchUpError>) {
     match result {
-        Ok(p) if p.windows == 0 => eprintln!("catch-up: no downtime to catch up"),
-        Ok(p) => eprintln!(
+        Ok(p) if p.windows == 0 => say!("catch-up: no downtime to catch up"),
+        Ok(p) => say!(
             "catch-up: {} calls merged ({} events) from {} window(s)",
             p.calls_merged, p.events_added, p.windows
         ),
-        Err(e) => eprintln!("catch-up failed ({}): {e}", e.code()),
+        Err(e) => say!("catch-up failed ({}): {e}", e.code()),
     }
 }
 

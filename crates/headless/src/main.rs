@@ -1,6 +1,9 @@
 //! `calleague-receiver`: the engine without a window — the webhook receiver as a service,
 //! export, catch-up, and the account's webhook subscriptions.
 
+#[macro_use]
+mod log;
+
 mod args;
 mod catch_up;
 mod database;
@@ -8,6 +11,7 @@ mod export;
 mod key;
 mod rest_source;
 mod serve;
+mod service_manager;
 mod webhooks;
 
 use std::process::ExitCode;
@@ -26,14 +30,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return args::report_usage_error(e),
     };
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .init();
+    log::init(cli.log_format);
     let result = match cli.command {
         Command::Serve(args) => serve::run(*args),
         Command::Export(args) => export::run(args),
@@ -44,7 +41,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // One line, the whole chain of causes.
-            eprintln!("error: {}", format!("{e:#}").replace('\n', " "));
+            let line = format!("{e:#}").replace('\n', " ");
+            match cli.log_format {
+                log::LogFormat::Text => eprintln!("error: {line}"),
+                log::LogFormat::Json => tracing::error!(target: "calleague_receiver", "{line}"),
+            }
             ExitCode::FAILURE
         }
     }

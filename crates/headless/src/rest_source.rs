@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use calleague_client::{Client, RequestBudget};
+use calleague_metrics::{Notice, RunResult, ServiceMetrics};
 use calleague_rest_source::{PublicAddress, RestSource, RestSourceOptions, SourceMode, SourceNotice};
 use calleague_store::DeliverySink;
 
@@ -42,22 +43,48 @@ pub fn options(args: &ServeArgs) -> RestSourceOptions {
     }
 }
 
-/// Starts the source; its notices and every round that merged something go to stderr.
+/// Starts the source; its notices and every round that merged something go to stderr,
+/// and its rounds and notices are counted in the metrics.
 pub fn start(
     store: Arc<dyn DeliverySink>,
     client: Client,
     mode: SourceMode,
     options: RestSourceOptions,
     public: Option<PublicAddress>,
+    metrics: Option<Arc<ServiceMetrics>>,
 ) -> RestSource {
-    let source = RestSource::start(store, client, options, mode, public, say);
+    let counted = metrics.clone();
+    let source = RestSource::start(store, client, options, mode, public, move |notice| {
+        if let Some(metrics) = &counted {
+            metrics.notice(match notice {
+                SourceNotice::NotArriving(_) => Notice::webhooks_not_arriving,
+                SourceNotice::Cleared { .. } => Notice::webhooks_arriving_again,
+            });
+        }
+        say(notice)
+    });
     let mut status = source.status();
     tokio::spawn(async move {
         let mut last_rounds = 0;
+        let (mut last_found, mut last_retry) = (0, None);
         while status.changed().await.is_ok() {
             let now = status.borrow_and_update().clone();
+            if let Some(metrics) = &metrics {
+                // Rounds that read the list, and each failed read (it sets a new retry time).
+                if now.rounds > last_rounds {
+                    for _ in last_rounds..now.rounds - 1 {
+                        metrics.rest_round(RunResult::ok, 0);
+                    }
+                    metrics.rest_round(RunResult::ok, now.calls_found.saturating_sub(last_found));
+                }
+                if now.error.is_some() && now.retry_at.is_some() && now.retry_at != last_retry {
+                    metrics.rest_round(RunResult::failed, 0);
+                }
+                last_found = now.calls_found;
+                last_retry = now.retry_at;
+            }
             if let Some(round) = now.last_round.filter(|r| now.rounds != last_rounds && r.events_added > 0) {
-                eprintln!(
+                say!(
                     "{}: {} calls listed, {} gained steps ({} events) no webhook had brought",
                     round.read_by, round.calls_listed, round.calls_found, round.events_added
                 );
@@ -65,7 +92,7 @@ pub fn start(
             last_rounds = now.rounds;
         }
     });
-    eprintln!(
+    say!(
         "REST source: {} (every {:?})",
         match mode {
             SourceMode::RestOnly => "reading the calls list instead of webhooks",
@@ -80,7 +107,7 @@ pub fn start(
 fn say(notice: SourceNotice) {
     match notice {
         SourceNotice::NotArriving(n) => {
-            eprintln!(
+            say!(
                 "webhooks are not arriving: Calleague listed {} calls in the last {} minutes and none was delivered here",
                 n.calls_listed, n.quiet_minutes
             );
@@ -90,9 +117,9 @@ fn say(notice: SourceNotice) {
                     Some(false) => "PROBLEM",
                     None => "unknown",
                 };
-                eprintln!("  {}: {verdict}: {}", cause.what, cause.detail);
+                say!("  {}: {verdict}: {}", cause.what, cause.detail);
             }
         }
-        SourceNotice::Cleared { .. } => eprintln!("webhooks are arriving again"),
+        SourceNotice::Cleared { .. } => say!("webhooks are arriving again"),
     }
 }

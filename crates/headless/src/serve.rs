@@ -9,13 +9,13 @@ use anyhow::Context;
 use calleague_catchup::{catch_up_downtime, CatchUpOptions, Uptime};
 use calleague_engine::{close_store, public_address, ReceiverService};
 use calleague_events::EventKind;
-use calleague_receiver::{ApiKey, KeySet, Receiver, ReceiverConfig, TlsSettings};
+use calleague_receiver::{ApiKey, KeySet, Receiver, ReceiverConfig, ServiceMetrics, TlsSettings};
 use calleague_rest_source::RestSourceOptions;
 use calleague_store::{Store, StoreOptions};
 use calleague_store_pg::{DatabaseUrl, PgOptions, PgStore};
 
 use crate::args::ServeArgs;
-use crate::{key, rest_source};
+use crate::{key, rest_source, service_manager};
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     refuse_plaintext_on_the_network(&args)?;
@@ -46,6 +46,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     config.body_limit = args.body_limit;
     config.read_timeout = args.read_timeout;
     config.max_connections = args.max_connections;
+    config.live_path = args.live_path.clone();
+    config.ready_path = args.ready_path.clone();
+    config.metrics_path = args.metrics_path.clone();
+    config.metrics_bind = args.metrics_bind;
+    config.metrics = (!args.no_metrics).then(ServiceMetrics::new);
+    config.shutdown_delay = args.shutdown_delay;
     config.tls = tls;
     config.subscriptions = args
         .events
@@ -66,17 +72,17 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         });
         return runtime.block_on(serve_team(database, config, args.heartbeat_interval, rest));
     }
+    let metrics = config.metrics.clone();
     let db = args.db.clone().context("--db or --database is required")?;
     runtime.block_on(async move {
         let store = Store::open(&db, StoreOptions { burst_rate: args.burst_rate, ..StoreOptions::default() })?;
         let mut service = ReceiverService::start(store.clone(), config, args.heartbeat_interval).await?;
         let stop = StopSignals::watch()?;
         if args.tls_self_signed {
-            eprintln!("self-signed certificate written to {}", db.with_extension("tls-cert.pem").display());
+            say!("self-signed certificate written to {}", db.with_extension("tls-cert.pem").display());
         }
-        let mut stdout = std::io::stdout();
-        writeln!(stdout, "listening on {}", service.url())?;
-        stdout.flush()?;
+        announce_listening(service.receiver())?;
+        let watchdog = service_manager::feed_watchdog(service.receiver().liveness());
         let mut source = None;
         if let Some(clients) = rest {
             // Every gap since the last run, however short (see CatchUpOptions::min_gap).
@@ -84,14 +90,19 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
                 clients.catch_up,
                 catch_up_options,
                 crate::catch_up::reporter(),
-                crate::catch_up::report_outcome,
+                crate::catch_up::outcome_reporter(metrics.clone()),
             );
             let public = args.public_url.clone().map(|url| public_address(url, service.probes()));
-            source = clients
-                .source
-                .map(|(client, mode)| rest_source::start(store.clone(), client, mode, rest_options, public));
+            source = clients.source.map(|(client, mode)| {
+                rest_source::start(store.clone(), client, mode, rest_options, public, metrics.clone())
+            });
         }
         stop.wait().await;
+        service_manager::stopping();
+        service.receiver().start_draining();
+        if let Some(watchdog) = watchdog {
+            watchdog.abort();
+        }
         if let Some(source) = source {
             source.stop().await;
         }
@@ -123,14 +134,21 @@ async fn serve_team(
     rest: Option<TeamRest>,
 ) -> anyhow::Result<()> {
     let store = PgStore::connect(&database, PgOptions::default()).await?;
+    let metrics = config.metrics.clone();
+    if let Some(metrics) = &metrics {
+        let pool = store.clone();
+        metrics.on_scrape(Box::new(move |m| {
+            let (idle, in_use) = pool.connections();
+            m.set_pool(idle, in_use);
+        }));
+    }
     let receiver = Receiver::start(config, store.clone()).await?;
     // Before any catch-up: this run's start closes the gap it is to fetch.
     let uptime = Uptime::start(store.clone(), heartbeat).await?;
     let stop = StopSignals::watch()?;
-    eprintln!("team mode: deliveries go to {database}");
-    let mut stdout = std::io::stdout();
-    writeln!(stdout, "listening on {}", receiver.url())?;
-    stdout.flush()?;
+    say!("team mode: deliveries go to {database}");
+    announce_listening(&receiver)?;
+    let watchdog = service_manager::feed_watchdog(receiver.liveness());
     let (stop_source, mut source_stopped) = tokio::sync::watch::channel(false);
     let catching = rest.map(|rest| {
         let (store, probes) = (store.clone(), receiver.probes());
@@ -141,16 +159,17 @@ async fn serve_team(
                     catch_up_downtime(&store, &rest.clients.catch_up, rest.catch_up, crate::catch_up::reporter()).await
                 }
                 .await;
-                crate::catch_up::report_outcome(result);
+                crate::catch_up::outcome_reporter(metrics.clone())(result);
                 let (client, mode) = rest.clients.source?;
                 // One receiver of the fleet reads the calls list; the others wait their turn.
                 match store.lock_rest_source().await {
                     Ok(lock) => {
                         let public = rest.public_url.map(|url| public_address(url, probes));
-                        Some((lock, rest_source::start(store.clone(), client, mode, rest.source, public)))
+                        let source = rest_source::start(store.clone(), client, mode, rest.source, public, metrics);
+                        Some((lock, source))
                     }
                     Err(e) => {
-                        eprintln!("REST source not started ({}): {e}", e.code());
+                        say!("REST source not started ({}): {e}", e.code());
                         None
                     }
                 }
@@ -168,12 +187,29 @@ async fn serve_team(
         })
     });
     stop.wait().await;
+    service_manager::stopping();
+    if let Some(watchdog) = watchdog {
+        watchdog.abort();
+    }
     receiver.shutdown().await;
     if let Some(task) = catching {
         let _ = stop_source.send(true);
         let _ = task.await;
     }
     uptime.stop().await;
+    Ok(())
+}
+
+/// `listening on URL` on stdout (what scripts and tests wait for), then READY=1 to systemd:
+/// the listener is bound and the store open.
+fn announce_listening(receiver: &Receiver) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout();
+    writeln!(stdout, "listening on {}", receiver.url())?;
+    stdout.flush()?;
+    if let Some(metrics) = receiver.metrics_url() {
+        say!("metrics at {metrics}");
+    }
+    service_manager::ready(receiver.url());
     Ok(())
 }
 

@@ -21,4 +21,4 @@ pub use config::{
 };
 pub use health::Unready;
 pub use probe::{ProbeLog, PROBE_HEADER};
-pub use server::{Receiver, ReceiverError};
+pub use server::{Liveness, Receiver, ReceiverError};

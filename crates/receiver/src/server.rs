@@ -75,6 +75,18 @@ pub struct Receiver {
     metrics_task: Option<JoinHandle<()>>,
 }
 
+/// When the accept loop last went round, shared with a watchdog.
+#[derive(Clone)]
+pub struct Liveness(Arc<AtomicU64>);
+
+impl Liveness {
+    /// True when the accept loop went round within `within` (it does at least every second
+    /// while it runs; not at all once it has stopped).
+    pub fn serving_within(&self, within: Duration) -> bool {
+        now_ms().saturating_sub(self.0.load(Ordering::Relaxed)) <= within.as_millis() as u64
+    }
+}
+
 /// How often the accept loop stamps that it is alive when no connection comes.
 const ALIVE_TICK: Duration = Duration::from_secs(1);
 
@@ -171,11 +183,17 @@ impl Receiver {
         self.health.readiness.check().await
     }
 
-    /// True when the accept loop went round within `within` (it does every second when
-    /// idle): what a watchdog feeds on.
-    pub fn serving_within(&self, within: Duration) -> bool {
-        let alive = self.task.as_ref().is_some_and(|t| !t.is_finished());
-        alive && now_ms().saturating_sub(self.alive.load(Ordering::Relaxed)) <= within.as_millis() as u64
+    /// Whether the accept loop keeps going round: what a watchdog feeds on.
+    pub fn liveness(&self) -> Liveness {
+        Liveness(self.alive.clone())
+    }
+
+    /// `/readyz` answers 503 `draining` from now on (a stop is coming).
+    pub fn start_draining(&self) {
+        self.health.readiness.start_draining();
+        if let Some(metrics) = &self.health.metrics {
+            metrics.set_ready(false);
+        }
     }
 
     /// Where deliveries go, e.g. `http://127.0.0.1:8787/hooks/calleague`.
@@ -215,10 +233,7 @@ impl Receiver {
     /// shutdown delay (a load balancer's time to notice), then the listener closes and the
     /// deliveries in flight finish (up to the drain timeout).
     pub async fn shutdown(mut self) {
-        self.health.readiness.start_draining();
-        if let Some(metrics) = &self.health.metrics {
-            metrics.set_ready(false);
-        }
+        self.start_draining();
         if !self.shutdown_delay.is_zero() {
             tracing::info!(delay = ?self.shutdown_delay, "draining: /readyz answers 503 before the listener closes");
             tokio::time::sleep(self.shutdown_delay).await;
@@ -300,6 +315,7 @@ async fn accept_loop(
 ) {
     let graceful = GracefulShutdown::new();
     let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let connections = Connections { router, tls, limits, permits, metrics };
     let mut tick = tokio::time::interval(ALIVE_TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -317,43 +333,79 @@ async fn accept_loop(
                 }
             },
         };
+        connections.take(stream, peer, Lifetime::UntilShutdown(graceful.watcher()));
+    }
+    // Connections the kernel completed before the close would be reset with the listener:
+    // each is served its one request instead (a delivery sent in that instant is answered).
+    let mut last = Vec::new();
+    while let Ok(Ok((stream, peer))) = tokio::time::timeout(Duration::ZERO, listener.accept()).await {
+        last.extend(connections.take(stream, peer, Lifetime::OneRequest));
+    }
+    drop(listener);
+    let drained = async {
+        graceful.shutdown().await;
+        for task in last {
+            let _ = task.await;
+        }
+    };
+    tokio::select! {
+        _ = drained => tracing::debug!("all connections drained"),
+        _ = tokio::time::sleep(limits.drain_timeout) => tracing::warn!("some connections were still open at shutdown"),
+    }
+}
+
+/// How long a connection is served.
+enum Lifetime {
+    /// Until the graceful shutdown asks it to close (after its request in progress).
+    UntilShutdown(Watcher),
+    /// For one request, without keep-alive: a connection taken from the backlog at the close.
+    OneRequest,
+}
+
+/// What every accepted connection goes through: the cap, then HTTP (over TLS when set).
+struct Connections {
+    router: Router,
+    tls: Option<TlsAcceptor>,
+    limits: Limits,
+    permits: Arc<tokio::sync::Semaphore>,
+    metrics: Option<Arc<ServiceMetrics>>,
+}
+
+impl Connections {
+    /// Serves `stream` on a task of its own; None when it was refused (over the cap).
+    fn take(&self, stream: TcpStream, peer: SocketAddr, lifetime: Lifetime) -> Option<JoinHandle<()>> {
         // Each connection holds a permit until it ends; beyond the cap, a 503 and close.
-        let Ok(permit) = permits.clone().try_acquire_owned() else {
+        let Ok(permit) = self.permits.clone().try_acquire_owned() else {
             tracing::debug!(%peer, "too many connections: refused one");
             SharedStream(Arc::new(stream)).reply_and_close(BUSY_REPLY);
-            if let Some(metrics) = &metrics {
+            if let Some(metrics) = &self.metrics {
                 metrics.rejected(RejectReason::too_many_connections);
             }
-            continue;
+            return None;
         };
-        let service = router.clone().map_request(move |mut request: Request<Incoming>| {
+        let service = self.router.clone().map_request(move |mut request: Request<Incoming>| {
             request.extensions_mut().insert(Peer(peer));
             request
         });
-        let watcher = graceful.watcher();
-        match &tls {
-            None => serve_plain(stream, service, limits, watcher, permit, metrics.clone()),
+        let limits = self.limits;
+        Some(match &self.tls {
+            None => serve_plain(stream, service, limits, lifetime, permit, self.metrics.clone()),
             Some(acceptor) => {
                 let acceptor = acceptor.clone();
                 tokio::spawn(async move {
                     let _permit = permit;
                     match tokio::time::timeout(limits.read_timeout, acceptor.accept(stream)).await {
                         Ok(Ok(stream)) => {
-                            if let Err(e) = serve(stream, service, limits, watcher).await {
+                            if let Err(e) = serve(stream, service, limits, lifetime).await {
                                 tracing::debug!(%peer, error = %e, "connection ended with an error");
                             }
                         }
                         Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                     }
-                });
+                })
             }
-        }
-    }
-    drop(listener);
-    tokio::select! {
-        _ = graceful.shutdown() => tracing::debug!("all connections drained"),
-        _ = tokio::time::sleep(limits.drain_timeout) => tracing::warn!("some connections were still open at shutdown"),
+        })
     }
 }
 
@@ -361,10 +413,11 @@ fn serve_plain<S>(
     stream: TcpStream,
     service: S,
     limits: Limits,
-    watcher: Watcher,
+    lifetime: Lifetime,
     permit: OwnedSemaphorePermit,
     metrics: Option<Arc<ServiceMetrics>>,
-) where
+) -> JoinHandle<()>
+where
     S: tower::Service<Request<Incoming>, Response = axum::response::Response, Error = std::convert::Infallible>
         + Clone
         + Send
@@ -375,7 +428,7 @@ fn serve_plain<S>(
     let spare = stream.clone();
     tokio::spawn(async move {
         let _permit = permit;
-        if let Err(e) = serve(stream, service, limits, watcher).await {
+        if let Err(e) = serve(stream, service, limits, lifetime).await {
             if e.is_timeout() {
                 spare.reply_and_close(REQUEST_TIMEOUT_REPLY);
                 if let Some(metrics) = &metrics {
@@ -385,10 +438,10 @@ fn serve_plain<S>(
                 tracing::debug!(error = %e, "connection ended with an error");
             }
         }
-    });
+    })
 }
 
-async fn serve<I, S>(io: I, service: S, limits: Limits, watcher: Watcher) -> Result<(), hyper::Error>
+async fn serve<I, S>(io: I, service: S, limits: Limits, lifetime: Lifetime) -> Result<(), hyper::Error>
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     S: tower::Service<Request<Incoming>, Response = axum::response::Response, Error = std::convert::Infallible>
@@ -397,10 +450,14 @@ where
         + 'static,
     S::Future: Send + 'static,
 {
-    let connection = http1::Builder::new()
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.read_timeout)
-        .keep_alive(true)
-        .serve_connection(TokioIo::new(io), TowerToHyperService::new(service));
-    watcher.watch(connection).await
+    let mut builder = http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(limits.read_timeout);
+    match lifetime {
+        Lifetime::UntilShutdown(watcher) => {
+            watcher.watch(builder.keep_alive(true).serve_connection(TokioIo::new(io), TowerToHyperService::new(service))).await
+        }
+        Lifetime::OneRequest => {
+            builder.keep_alive(false).serve_connection(TokioIo::new(io), TowerToHyperService::new(service)).await
+        }
+    }
 }
