@@ -43,6 +43,12 @@ async fn post(client: &reqwest::Client, url: &str, body: &[u8]) -> Option<u16> {
     reply.ok().map(|r| r.status().as_u16())
 }
 
+/// `/readyz`'s status and word.
+async fn readiness(url: &str) -> (u16, String) {
+    let reply = reqwest::get(url).await.unwrap();
+    (reply.status().as_u16(), reply.text().await.unwrap())
+}
+
 async fn pg_store(url: &str) -> Arc<PgStore> {
     let url: DatabaseUrl = url.parse().unwrap();
     PgStore::connect(&url, PgOptions::default()).await.unwrap()
@@ -212,9 +218,23 @@ async fn postgres_restarted_during_load_gives_503s_then_recovers_with_nothing_lo
     pg.stop().unwrap();
     tokio::time::sleep(Duration::from_secs(2)).await;
     let during = acked.load(Ordering::SeqCst);
+    // A load balancer would take this receiver out now, and see it still alive.
+    let readyz = a.url.replace("/hooks/calleague", "/readyz");
+    assert_eq!(readiness(&readyz).await, (503, "store".to_owned()));
+    let livez = reqwest::get(a.url.replace("/hooks/calleague", "/livez")).await.unwrap();
+    assert_eq!(livez.status(), 200);
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(acked.load(Ordering::SeqCst), during, "nothing is acknowledged while the database is down");
     pg.restart().unwrap();
+    let mut back = (0, String::new());
+    for _ in 0..50 {
+        back = readiness(&readyz).await;
+        if back.0 == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(back, (200, "ok".to_owned()), "/readyz did not recover with the database");
     let unavailable = load.await.unwrap();
     assert!(unavailable > 0, "the receiver answered 503 while the database was down");
     assert_eq!(acked.load(Ordering::SeqCst), bodies.len());
@@ -223,6 +243,24 @@ async fn postgres_restarted_during_load_gives_503s_then_recovers_with_nothing_lo
     let totals = store.totals().await.unwrap();
     assert_eq!(totals.deliveries, bodies.len() as i64, "every acknowledged delivery stored, once");
     assert_ground_truth(&store, 400).await;
+
+    // The receiver's own count of the same: each body stored once, each 503 counted.
+    let text = reqwest::get(a.url.replace("/hooks/calleague", "/metrics")).await.unwrap().text().await.unwrap();
+    let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).unwrap();
+    let sample = |name: &str, label: Option<(&str, &str)>| {
+        let found = scrape.samples.iter().find(|s| {
+            s.metric == name && label.is_none_or(|(k, v)| s.labels.get(k) == Some(v))
+        });
+        match found.map(|s| &s.value) {
+            Some(prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Gauge(v) | prometheus_parse::Value::Untyped(v)) => *v,
+            other => panic!("{name} {label:?}: {other:?} in {text}"),
+        }
+    };
+    assert_eq!(sample("calleague_deliveries_total", Some(("outcome", "stored"))), bodies.len() as f64);
+    assert_eq!(sample("calleague_deliveries_total", Some(("reason", "store_unavailable"))), unavailable as f64);
+    let pool = sample("calleague_database_connections", Some(("state", "idle")))
+        + sample("calleague_database_connections", Some(("state", "in_use")));
+    assert!((1.0..=16.0).contains(&pool), "the pool holds {pool} connections");
 }
 
 #[test]

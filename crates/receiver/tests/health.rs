@@ -149,3 +149,15 @@ async fn a_stop_turns_readyz_to_draining_while_deliveries_are_still_taken() {
     assert!(reqwest::get(format!("{root}/livez")).await.is_err(), "still listening after the stop");
     assert!(h.store.call("cl_late").unwrap().is_some(), "the delivery taken while draining is not stored");
 }
+
+#[tokio::test]
+async fn liveness_goes_stale_once_the_serving_loop_stops() {
+    let h = start_with(config(), StoreOptions::default()).await;
+    let liveness = h.receiver.liveness();
+    // Idle: the loop still goes round every second.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(liveness.serving_within(Duration::from_millis(1500)));
+    h.receiver.shutdown().await;
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    assert!(!liveness.serving_within(Duration::from_millis(1500)), "a stopped loop still looks alive");
+}
