@@ -9,6 +9,7 @@ mod fuzz;
 mod package;
 mod packages;
 mod run;
+mod systemd;
 mod tally;
 mod test;
 mod ui;
@@ -24,6 +25,8 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("bundle") => package::bundle().map(drop),
         Some("package-test") => package::test(),
+        // The package test's service check alone, on what is installed (root).
+        Some("service-check") => systemd::check_installed_service(),
         Some("icons") => {
             step("render every icon from icons/icon.svg", cargo().args(["run", "--quiet", "-p", "calleague-icons"]))
         }
@@ -41,6 +44,9 @@ fn main() -> ExitCode {
             eprintln!("       cargo xtask bundle                           the release .deb package");
             eprintln!(
                 "       cargo xtask package-test                     install the .deb, open it, remove it (root)"
+            );
+            eprintln!(
+                "       cargo xtask service-check                    the installed unit under a real systemd (root)"
             );
             return ExitCode::from(2);
         }

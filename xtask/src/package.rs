@@ -2,8 +2,8 @@
 //! simulator, a systemd unit, icons), built with Tauri's bundler.
 //!
 //! `cargo xtask package-test`: installs that package on this machine with apt-get, opens
-//! the installed app under Xvfb over WebDriver, runs the installed `calleague-receiver`,
-//! removes the package and checks that nothing of it is left in /usr. Root only: it
+//! the installed app under Xvfb over WebDriver, runs the installed `calleague-receiver`
+//! (and its systemd unit under a real systemd: `systemd.rs`), removes the package and checks that nothing of it is left in /usr. Root only: it
 //! installs into the system. `.ci/run` runs it after the tests.
 
 use std::path::{Path, PathBuf};
@@ -137,6 +137,7 @@ fn check_installed(installed: &[PathBuf]) -> Result<(), String> {
         return Err(format!("calleague-receiver --version said {version:?}"));
     }
     eprintln!("\n==> /usr/bin/calleague-receiver --version: {version}");
+    crate::systemd::check_installed_service()?;
     let shots = target_dir().join("package-screenshots");
     let _ = std::fs::remove_dir_all(&shots);
     let mut command = crate::e2e::headless("release", &shots, 600);
