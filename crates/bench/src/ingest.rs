@@ -1,10 +1,12 @@
 //! Ingest: a bare axum handler that only answers 200, then the real receiver with durable
-//! commits, under the same load; then the receiver at a steady 2,000 deliveries/s.
+//! commits (and its metrics, on as in `calleague-receiver serve`), under the same load;
+//! then the receiver at a steady 2,000 deliveries/s; then what the metrics cost: the
+//! receiver with them against the receiver without, alternated.
 
 use std::time::Duration;
 
 use axum::routing::post;
-use calleague_receiver::{ApiKey, KeySet, Receiver, ReceiverConfig};
+use calleague_receiver::{ApiKey, KeySet, Receiver, ReceiverConfig, ServiceMetrics};
 use calleague_store::{Store, StoreOptions};
 
 use crate::load::{closed_loop, deliveries, steady, LoadResult, CONNECTIONS};
@@ -16,6 +18,10 @@ const STEADY_RATE: f64 = 2_000.0;
 const STEADY_SECONDS: f64 = 60.0;
 const WRK_SECONDS: u32 = 5;
 const SUSTAINED_SECONDS: u32 = 30;
+/// Metrics on against off: rounds of each, alternated, and their length under wrk.
+const METRICS_ROUNDS: usize = 6;
+const METRICS_WRK_SECONDS: u32 = 5;
+const METRICS_DELIVERIES: usize = 20_000;
 
 pub(crate) fn header() {
     println!("| {:<34} | {:>10} | {:>9} | {:>9} | {:>9} | {:>6} |", "server", "rate", "p50", "p99", "max", "failed");
@@ -55,15 +61,7 @@ pub fn run() -> anyhow::Result<()> {
     })?;
 
     let dir = tempfile::tempdir()?;
-    let (receiver_url, store) = server_rt.block_on(async {
-        let store = Store::open(dir.path().join("bench.db"), StoreOptions::default())?;
-        let mut config = ReceiverConfig::new(KeySet::single(ApiKey::new(KEY).expect("a key")));
-        config.bind = "127.0.0.1:0".parse()?;
-        let receiver = Receiver::start(config, store.clone()).await?;
-        let url = receiver.url().to_owned();
-        std::mem::forget(receiver); // lives for the whole run
-        anyhow::Ok((url, store))
-    })?;
+    let (receiver_url, store) = server_rt.block_on(start_receiver(&dir.path().join("bench.db"), true))?;
 
     println!("\nIngest: {DELIVERIES} realistic deliveries, HTTP/1.1 keep-alive, {CONNECTIONS} connections\n");
     header();
@@ -145,7 +143,120 @@ pub fn run() -> anyhow::Result<()> {
         before + real_requests as i64,
         before + real_requests as i64 + 3 * CONNECTIONS as i64,
     )?;
+    metrics_cost(&server_rt, &load_rt, scripts.path())
+}
+
+/// Only the metrics' cost (`calleague-bench ingest metrics`).
+pub fn run_metrics_cost() -> anyhow::Result<()> {
+    let server_rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let load_rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let scripts = tempfile::tempdir()?;
+    metrics_cost(&server_rt, &load_rt, scripts.path())
+}
+
+/// A receiver on its own store at `db`, with or without metrics; it lives for the run.
+async fn start_receiver(db: &std::path::Path, metrics: bool) -> anyhow::Result<(String, std::sync::Arc<Store>)> {
+    let store = Store::open(db, StoreOptions::default())?;
+    let mut config = ReceiverConfig::new(KeySet::single(ApiKey::new(KEY).expect("a key")));
+    config.bind = "127.0.0.1:0".parse()?;
+    config.metrics = metrics.then(ServiceMetrics::new);
+    let receiver = Receiver::start(config, store.clone()).await?;
+    let url = receiver.url().to_owned();
+    std::mem::forget(receiver); // lives for the whole run
+    Ok((url, store))
+}
+
+/// What counting every delivery costs: two receivers, each on a store of its own, one
+/// with metrics and one without, under the same load in turns, by our generator and by
+/// wrk. Both are warmed up first (a fresh database is faster than one that has grown);
+/// the order alternates A B B A, so that a drift of the machine over the run weighs on
+/// both alike; each store's backlog is settled before the next run.
+fn metrics_cost(
+    server_rt: &tokio::runtime::Runtime,
+    load_rt: &tokio::runtime::Runtime,
+    scripts: &std::path::Path,
+) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (on_url, on_store) = server_rt.block_on(start_receiver(&dir.path().join("on.db"), true))?;
+    let (off_url, off_store) = server_rt.block_on(start_receiver(&dir.path().join("off.db"), false))?;
+    let on = Side { url: &on_url, store: &on_store, name: "metrics on" };
+    let off = Side { url: &off_url, store: &off_store, name: "metrics off (baseline)" };
+    println!("\nMetrics cost: the receiver with metrics against the receiver without, {METRICS_ROUNDS} rounds each, A B B A\n");
+    header();
+    for side in [&off, &on] {
+        load_rt.block_on(closed_loop(side.url, KEY, deliveries(METRICS_DELIVERIES, &format!("warm_{}", side.name))));
+        settle(server_rt, side.store)?;
+    }
+    let mut ours = Pairs::default();
+    for round in 0..METRICS_ROUNDS {
+        for side in if round % 2 == 0 { [&off, &on] } else { [&on, &off] } {
+            let prefix = format!("{}{round}", side.name);
+            let result = load_rt.block_on(closed_loop(side.url, KEY, deliveries(METRICS_DELIVERIES, &prefix)));
+            row(&format!("receiver, {}", side.name), &result);
+            anyhow::ensure!(result.failed == 0, "deliveries failed while measuring the metrics' cost");
+            settle(server_rt, side.store)?;
+            ours.add(std::ptr::eq(side, &on), result.rate());
+        }
+    }
+    if !crate::wrk::available() {
+        println!("\nmetrics on / off, our generator: {}; wrk is not installed: not measured under wrk", ours.summary());
+        return Ok(());
+    }
+    println!();
+    let mut under_wrk = Pairs::default();
+    for side in [&off, &on] {
+        crate::wrk::run(side.url, KEY, &format!("wrk_warm_{}", side.name.len()), 3, CONNECTIONS, scripts)?;
+        settle(server_rt, side.store)?;
+    }
+    for round in 0..METRICS_ROUNDS {
+        for side in if round % 2 == 0 { [&off, &on] } else { [&on, &off] } {
+            let script = format!("wrk_{}_{round}", side.name.len());
+            let result = crate::wrk::run(side.url, KEY, &script, METRICS_WRK_SECONDS, CONNECTIONS, scripts)?;
+            wrk_row(&format!("receiver, {}, wrk", side.name), &result);
+            settle(server_rt, side.store)?;
+            under_wrk.add(std::ptr::eq(side, &on), result.rate);
+        }
+    }
+    let ratio = under_wrk.ratio();
+    println!(
+        "\nmetrics on / off rate, our generator: {}; under wrk: {} (target: at least 0.97 under wrk) -> {}",
+        ours.summary(),
+        under_wrk.summary(),
+        verdict(ratio >= 0.97)
+    );
     Ok(())
+}
+
+/// One receiver of a comparison.
+struct Side<'a> {
+    url: &'a str,
+    store: &'a Store,
+    name: &'static str,
+}
+
+/// The rates of the runs with metrics and without.
+#[derive(Default)]
+struct Pairs {
+    on: Vec<f64>,
+    off: Vec<f64>,
+}
+
+impl Pairs {
+    fn add(&mut self, on: bool, rate: f64) {
+        if on { self.on.push(rate) } else { self.off.push(rate) }
+    }
+
+    /// All runs with metrics over all runs without.
+    fn ratio(&self) -> f64 {
+        self.on.iter().sum::<f64>() / self.off.iter().sum::<f64>()
+    }
+
+    fn summary(&self) -> String {
+        let mut each: Vec<f64> = self.on.iter().zip(&self.off).map(|(on, off)| on / off).collect();
+        each.sort_by(f64::total_cmp);
+        let median = each.get(each.len() / 2).copied().unwrap_or(f64::NAN);
+        format!("{:.3} (round by round {median:.3} median, {:.3} to {:.3})", self.ratio(), each[0], each[each.len() - 1])
+    }
 }
 
 /// How long the projection takes to catch up with what was acknowledged.

@@ -18,6 +18,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
+        // `ingest metrics`: only what the metrics cost.
+        Some("ingest") if args.get(1).map(String::as_str) == Some("metrics") => ingest::run_metrics_cost(),
         Some("ingest") => ingest::run(),
         Some("scale") => {
             let calls = args.get(1).map(|n| n.parse()).transpose()?.unwrap_or(1_000_000);
@@ -29,7 +31,7 @@ fn main() -> anyhow::Result<()> {
             _ => anyhow::bail!("usage: calleague-bench seed DB CALLS"),
         },
         _ => {
-            eprintln!("usage: calleague-bench ingest | scale [CALLS] | team | seed DB CALLS");
+            eprintln!("usage: calleague-bench ingest [metrics] | scale [CALLS] | team | seed DB CALLS");
             std::process::exit(2);
         }
     }

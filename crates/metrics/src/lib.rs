@@ -345,3 +345,56 @@ mod tests {
         assert!(metrics.encode().contains("calleague_projection_backlog_deliveries 0"));
     }
 }
+
+#[cfg(test)]
+mod docs {
+    use super::*;
+
+    /// Every `calleague_…` name in a text.
+    fn names(text: &str) -> std::collections::BTreeSet<String> {
+        text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|word| word.starts_with("calleague_") && word.len() > "calleague_".len())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The metric families exposed, as a scrape names their samples (`_total`, `_bucket`…).
+    fn exposed() -> (String, std::collections::BTreeSet<String>) {
+        let metrics = ServiceMetrics::new();
+        metrics.set_pool(1, 0);
+        metrics.catch_up_finished(RunResult::ok, 0);
+        metrics.rest_round(RunResult::ok, 0);
+        metrics.notice(Notice::webhooks_not_arriving);
+        let text = metrics.encode();
+        let samples = text.lines().filter(|l| !l.starts_with('#')).map(|l| l.split(['{', ' ']).next().unwrap_or("").to_owned());
+        (text.clone(), samples.collect())
+    }
+
+    #[test]
+    fn the_operations_page_lists_every_metric_and_no_other() {
+        let page = include_str!("../../../docs/operations.md");
+        let (_, samples) = exposed();
+        let documented = names(page);
+        for sample in &samples {
+            let family = ["_bucket", "_count", "_sum"].iter().fold(sample.as_str(), |s, end| s.strip_suffix(end).unwrap_or(s));
+            assert!(documented.contains(family), "{family} is exposed but not in docs/operations.md");
+        }
+        for name in documented.iter().filter(|n| !n.ends_with("_bucket") && *n != "calleague_receiver") {
+            assert!(
+                samples.iter().any(|s| s == name || s.starts_with(&format!("{name}_"))),
+                "docs/operations.md names {name}, which is not exposed"
+            );
+        }
+    }
+
+    #[test]
+    fn the_grafana_dashboard_asks_only_for_exposed_metrics() {
+        let dashboard = include_str!("../../../docs/grafana-dashboard.json");
+        let (_, samples) = exposed();
+        let asked = names(dashboard);
+        assert!(asked.len() >= 10, "the dashboard shows only {asked:?}");
+        for name in asked.iter().filter(|n| *n != "calleague_receivers") {
+            assert!(samples.contains(name), "the dashboard asks for {name}, which is not exposed");
+        }
+    }
+}
