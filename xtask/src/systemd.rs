@@ -10,9 +10,10 @@
 //!   boot-time clean-up of `/tmp` would otherwise empty the machine's own), and
 //! - every unit that any target pulls in (whatever the machine has in a `.wants` or
 //!   `.requires` folder: udev, tmpfiles, timers, getty, the machine's own services) is
-//!   masked in `/run/systemd/system.control`, the journal's sockets excepted;
-//! and it boots into an empty target. Killing its PID 1 ends the namespace, its processes
-//! and its mounts.
+//!   masked in `/run/systemd/system.control`, the journal's sockets excepted.
+//!
+//! It boots into an empty target. Killing its PID 1 ends the namespace, its processes and
+//! its mounts.
 
 use std::net::TcpStream;
 use std::path::Path;
@@ -61,7 +62,8 @@ exec /lib/systemd/systemd --system --unit=package-test.target --log-target=null
         // Its forked child is PID 1 of the namespace.
         let deadline = Instant::now() + Duration::from_secs(20);
         let pid = loop {
-            let children = std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", unshare.id())).unwrap_or_default();
+            let children =
+                std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", unshare.id())).unwrap_or_default();
             if let Some(pid) = children.split_whitespace().next().and_then(|p| p.parse().ok()) {
                 break pid;
             }
@@ -136,7 +138,10 @@ pub fn check_installed_service() -> Result<(), String> {
     let state = Path::new("/var/lib/private/calleague-receiver");
     for real in [config, state] {
         if real.exists() {
-            return Err(format!("{} exists: the package test will not touch a real installation's files", real.display()));
+            return Err(format!(
+                "{} exists: the package test will not touch a real installation's files",
+                real.display()
+            ));
         }
     }
     let result = (|| {
@@ -178,9 +183,13 @@ pub fn check_installed_service() -> Result<(), String> {
         let ready = request(port, "GET", "/readyz", "", "");
         eprintln!("==> systemctl start returned after {:?}; /readyz then: {ready:?}", began.elapsed());
         if ready != Some((200, "ok".to_owned())) {
-            return Err(format!("/readyz did not answer 200 ok as systemctl start returned: {ready:?}\n{}", journal(&systemd)));
+            return Err(format!(
+                "/readyz did not answer 200 ok as systemctl start returned: {ready:?}\n{}",
+                journal(&systemd)
+            ));
         }
-        let running = systemd.systemctl(&["show", UNIT, "-p", "ActiveState", "-p", "WatchdogUSec", "-p", "StatusText"])?;
+        let running =
+            systemd.systemctl(&["show", UNIT, "-p", "ActiveState", "-p", "WatchdogUSec", "-p", "StatusText"])?;
         eprintln!("==> running: {}", running.trim().replace('\n', "; "));
         if !running.contains("WatchdogUSec=30s") || !running.contains("StatusText=listening on http://127.0.0.1:") {
             return Err(format!("the running service has no watchdog or no status: {running}"));

@@ -19,8 +19,8 @@ const STEADY_SECONDS: f64 = 60.0;
 const WRK_SECONDS: u32 = 5;
 const SUSTAINED_SECONDS: u32 = 30;
 /// Metrics on against off: rounds of each, alternated, and their length under wrk.
-const METRICS_ROUNDS: usize = 6;
-const METRICS_WRK_SECONDS: u32 = 5;
+const METRICS_ROUNDS: usize = 10;
+const METRICS_WRK_SECONDS: u32 = 2;
 const METRICS_DELIVERIES: usize = 20_000;
 
 pub(crate) fn header() {
@@ -224,7 +224,40 @@ fn metrics_cost(
         under_wrk.summary(),
         verdict(ratio >= 0.97)
     );
+    // The rates above swing by a quarter from run to run on this machine; the metrics'
+    // own work, timed alone, says how much of a delivery's CPU they can take at most.
+    let rate = under_wrk.off.iter().sum::<f64>() / under_wrk.off.len() as f64;
+    let work = metrics_work_per_delivery();
+    let budget = 2.0e9 / rate; // ns of CPU per delivery, two cores at the baseline's rate
+    println!(
+        "the metrics' own work per delivery (a counter, two histograms, two clock reads; 2 threads at once): {:.0} ns, {:.2}% of the {:.0} ns of CPU a delivery takes at {rate:.0}/s on 2 cores",
+        work,
+        100.0 * work / budget,
+        budget
+    );
     Ok(())
+}
+
+/// Nanoseconds of CPU the receiver's per-delivery metrics work takes, two threads recording
+/// into one registry at once as the handlers do.
+fn metrics_work_per_delivery() -> f64 {
+    const ROUNDS: u32 = 2_000_000;
+    let metrics = ServiceMetrics::new();
+    let started = std::time::Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            let metrics = &metrics;
+            scope.spawn(move || {
+                for _ in 0..ROUNDS {
+                    let arrived = std::time::Instant::now();
+                    metrics.committed(arrived.elapsed());
+                    metrics.delivery(calleague_metrics::Outcome::stored, arrived.elapsed());
+                }
+            });
+        }
+    });
+    // Two threads for this long: that much CPU over 2 × ROUNDS deliveries.
+    started.elapsed().as_nanos() as f64 * 2.0 / (2.0 * f64::from(ROUNDS))
 }
 
 /// One receiver of a comparison.
@@ -243,7 +276,11 @@ struct Pairs {
 
 impl Pairs {
     fn add(&mut self, on: bool, rate: f64) {
-        if on { self.on.push(rate) } else { self.off.push(rate) }
+        if on {
+            self.on.push(rate)
+        } else {
+            self.off.push(rate)
+        }
     }
 
     /// All runs with metrics over all runs without.
@@ -255,7 +292,12 @@ impl Pairs {
         let mut each: Vec<f64> = self.on.iter().zip(&self.off).map(|(on, off)| on / off).collect();
         each.sort_by(f64::total_cmp);
         let median = each.get(each.len() / 2).copied().unwrap_or(f64::NAN);
-        format!("{:.3} (round by round {median:.3} median, {:.3} to {:.3})", self.ratio(), each[0], each[each.len() - 1])
+        format!(
+            "{:.3} (round by round {median:.3} median, {:.3} to {:.3})",
+            self.ratio(),
+            each[0],
+            each[each.len() - 1]
+        )
     }
 }
 

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use calleague_metrics::{RunResult, ServiceMetrics};
 use calleague_catchup::{catch_up_window, CatchUpError, Progress};
+use calleague_metrics::{RunResult, ServiceMetrics};
 use calleague_store::{Store, StoreOptions};
 use calleague_store_pg::{PgOptions, PgStore};
 
@@ -47,10 +47,9 @@ pub fn outcome_reporter(metrics: Option<Arc<ServiceMetrics>>) -> impl FnOnce(Res
 fn report_outcome(result: Result<Progress, CatchUpError>) {
     match result {
         Ok(p) if p.windows == 0 => say!("catch-up: no downtime to catch up"),
-        Ok(p) => say!(
-            "catch-up: {} calls merged ({} events) from {} window(s)",
-            p.calls_merged, p.events_added, p.windows
-        ),
+        Ok(p) => {
+            say!("catch-up: {} calls merged ({} events) from {} window(s)", p.calls_merged, p.events_added, p.windows)
+        }
         Err(e) => say!("catch-up failed ({}): {e}", e.code()),
     }
 }

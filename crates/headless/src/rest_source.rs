@@ -86,7 +86,10 @@ pub fn start(
             if let Some(round) = now.last_round.filter(|r| now.rounds != last_rounds && r.events_added > 0) {
                 say!(
                     "{}: {} calls listed, {} gained steps ({} events) no webhook had brought",
-                    round.read_by, round.calls_listed, round.calls_found, round.events_added
+                    round.read_by,
+                    round.calls_listed,
+                    round.calls_found,
+                    round.events_added
                 );
             }
             last_rounds = now.rounds;

@@ -33,7 +33,9 @@ pub fn feed_watchdog(liveness: Liveness) -> Option<tokio::task::JoinHandle<()>> 
             if liveness.serving_within(stale_after) {
                 notify(&[NotifyState::Watchdog]);
             } else {
-                tracing::error!("the receiver's serving loop has not gone round for {stale_after:?}: not feeding the watchdog");
+                tracing::error!(
+                    "the receiver's serving loop has not gone round for {stale_after:?}: not feeding the watchdog"
+                );
             }
         }
     }))

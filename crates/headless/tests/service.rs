@@ -31,7 +31,8 @@ async fn scrape(url: &str) -> HashMap<String, f64> {
             };
             let mut labels: Vec<String> = sample.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
             labels.sort();
-            let name = if labels.is_empty() { sample.metric } else { format!("{}{{{}}}", sample.metric, labels.join(",")) };
+            let name =
+                if labels.is_empty() { sample.metric } else { format!("{}{{{}}}", sample.metric, labels.join(",")) };
             Some((name, value))
         })
         .collect()
@@ -104,7 +105,10 @@ fn stop_and_collect(mut child: std::process::Child, stderr_path: &std::path::Pat
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_logs_of_a_whole_run_at_trace_level_hold_no_key_and_no_body() {
-    let sim = spawn(&sim_bin(), &["serve", "--bind", "127.0.0.1:0", "--key", KEY, "--allow-loopback-http", "--time-scale", "200"]);
+    let sim = spawn(
+        &sim_bin(),
+        &["serve", "--bind", "127.0.0.1:0", "--key", KEY, "--allow-loopback-http", "--time-scale", "200"],
+    );
     let dir = tempfile::tempdir().unwrap();
     let stderr_path = dir.path().join("stderr.log");
     let port = free_port();
@@ -210,7 +214,15 @@ async fn metrics_bind_and_no_metrics_from_the_command_line() {
     stop(off);
 
     // A health path on the webhook path is refused with a clear line.
-    let out = common::receiver_cli(&["serve", "--db", dir.path().join("c.db").to_str().unwrap(), "--bind", "127.0.0.1:0", "--live-path", "/hooks/calleague"]);
+    let out = common::receiver_cli(&[
+        "serve",
+        "--db",
+        dir.path().join("c.db").to_str().unwrap(),
+        "--bind",
+        "127.0.0.1:0",
+        "--live-path",
+        "/hooks/calleague",
+    ]);
     assert!(!out.status.success());
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("is also the liveness path"), "{said}");

@@ -248,11 +248,14 @@ async fn postgres_restarted_during_load_gives_503s_then_recovers_with_nothing_lo
     let text = reqwest::get(a.url.replace("/hooks/calleague", "/metrics")).await.unwrap().text().await.unwrap();
     let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).unwrap();
     let sample = |name: &str, label: Option<(&str, &str)>| {
-        let found = scrape.samples.iter().find(|s| {
-            s.metric == name && label.is_none_or(|(k, v)| s.labels.get(k) == Some(v))
-        });
+        let found =
+            scrape.samples.iter().find(|s| s.metric == name && label.is_none_or(|(k, v)| s.labels.get(k) == Some(v)));
         match found.map(|s| &s.value) {
-            Some(prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Gauge(v) | prometheus_parse::Value::Untyped(v)) => *v,
+            Some(
+                prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Untyped(v),
+            ) => *v,
             other => panic!("{name} {label:?}: {other:?} in {text}"),
         }
     };
@@ -428,4 +431,51 @@ async fn sim_calls_while_down(sim: &str, calls: u32) -> Vec<serde_json::Value> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     get("/sim/calls").await["list"].as_array().unwrap().clone()
+}
+
+/// A team receiver's JSON logs at trace level, with the database's password in its URL
+/// (a role that needs it: SCRAM), the key in every request, and a body of our own: none
+/// of the three in any line.
+#[tokio::test]
+async fn team_logs_at_trace_level_hold_no_password_no_key_and_no_body() {
+    let pg = TestPostgres::start().expect("a PostgreSQL server for the test");
+    let url = pg.create_database("logs").unwrap();
+    let password = "pw-never-logged-7731";
+    pg.psql("postgres", &format!("CREATE ROLE writer LOGIN PASSWORD '{password}'")).unwrap();
+    pg.psql("postgres", "ALTER DATABASE logs OWNER TO writer").unwrap();
+    let url = url.replace("postgres://postgres@", &format!("postgres://writer:{password}@"));
+    let dir = tempfile::tempdir().unwrap();
+    let stderr_path = dir.path().join("stderr.log");
+    let mut child = Command::new(RECEIVER)
+        .args(["--log-format", "json", "serve", "--bind", "127.0.0.1:0"])
+        .env("CALLEAGUE_DATABASE_URL", &url)
+        .env("CALLEAGUE_API_KEY", KEY)
+        .env("RUST_LOG", "trace")
+        .env_remove("CALLEAGUE_API_BASE")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&stderr_path).unwrap())
+        .spawn()
+        .unwrap();
+    let receiver = calleague_testkit::listening_url(&mut child).unwrap();
+    let marker = "team-body-marker-19fe";
+    let client = reqwest::Client::new();
+    for i in 0..5 {
+        let body = serde_json::json!({"event": "call.started", "deliveryId": format!("dl_{i}"),
+            "occurredAt": "2026-01-01T12:00:00Z", "data": {"callId": format!("cl_{i}"), "metadata": {"note": marker}}});
+        assert_eq!(post(&client, &receiver, body.to_string().as_bytes()).await, Some(200));
+    }
+    let wrong = client.post(&receiver).bearer_auth("sk_wrong").body(marker).send().await.unwrap();
+    assert_eq!(wrong.status(), 200);
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    assert!(child.wait().unwrap().success());
+    let said = std::fs::read_to_string(&stderr_path).unwrap();
+    let lines: Vec<&str> = said.lines().collect();
+    assert!(lines.iter().any(|l| l.contains("calleague_store_pg")), "the store said nothing: {said}");
+    assert!(lines.iter().any(|l| l.contains("team mode: deliveries go to")), "{said}");
+    for line in lines {
+        assert!(serde_json::from_str::<serde_json::Value>(line).is_ok(), "not JSON: {line}");
+        assert!(!line.contains(password), "the database password in a log line: {line}");
+        assert!(!line.contains(KEY), "the API key in a log line: {line}");
+        assert!(!line.contains(marker), "a delivery's body in a log line: {line}");
+    }
 }

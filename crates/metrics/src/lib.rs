@@ -164,7 +164,8 @@ impl std::fmt::Debug for ServiceMetrics {
 
 /// Latency buckets from 0.5 ms to 10 s: an acknowledgement is a few milliseconds when all
 /// is well, seconds when the disk or the database struggles.
-const LATENCY_BUCKETS: [f64; 14] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+const LATENCY_BUCKETS: [f64; 14] =
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
 impl ServiceMetrics {
     pub fn new() -> Arc<Self> {
@@ -215,7 +216,11 @@ impl ServiceMetrics {
             catch_up_calls.clone(),
         );
         let rest_rounds = Family::<ResultLabels, Counter>::default();
-        registry.register("rest_source_rounds", "Reads of the calls list by the REST source, by result", rest_rounds.clone());
+        registry.register(
+            "rest_source_rounds",
+            "Reads of the calls list by the REST source, by result",
+            rest_rounds.clone(),
+        );
         let rest_calls_found = Counter::default();
         registry.register(
             "rest_source_calls_found",
@@ -225,7 +230,11 @@ impl ServiceMetrics {
         let notices = Family::<NoticeLabels, Counter>::default();
         registry.register("notices", "What the receiver told its operator, by notice", notices.clone());
         let pool = Family::<PoolLabels, Gauge>::default();
-        registry.register("database_connections", "Team mode: the PostgreSQL pool's open connections, by state", pool.clone());
+        registry.register(
+            "database_connections",
+            "Team mode: the PostgreSQL pool's open connections, by state",
+            pool.clone(),
+        );
         Arc::new(Self {
             registry,
             stored,
@@ -366,7 +375,8 @@ mod docs {
         metrics.rest_round(RunResult::ok, 0);
         metrics.notice(Notice::webhooks_not_arriving);
         let text = metrics.encode();
-        let samples = text.lines().filter(|l| !l.starts_with('#')).map(|l| l.split(['{', ' ']).next().unwrap_or("").to_owned());
+        let samples =
+            text.lines().filter(|l| !l.starts_with('#')).map(|l| l.split(['{', ' ']).next().unwrap_or("").to_owned());
         (text.clone(), samples.collect())
     }
 
@@ -376,7 +386,8 @@ mod docs {
         let (_, samples) = exposed();
         let documented = names(page);
         for sample in &samples {
-            let family = ["_bucket", "_count", "_sum"].iter().fold(sample.as_str(), |s, end| s.strip_suffix(end).unwrap_or(s));
+            let family =
+                ["_bucket", "_count", "_sum"].iter().fold(sample.as_str(), |s, end| s.strip_suffix(end).unwrap_or(s));
             assert!(documented.contains(family), "{family} is exposed but not in docs/operations.md");
         }
         for name in documented.iter().filter(|n| !n.ends_with("_bucket") && *n != "calleague_receiver") {

@@ -162,7 +162,11 @@ pub(crate) async fn receive(
     }
 }
 
-async fn store_delivery(endpoint: &Endpoint, peer: SocketAddr, request: Request) -> Result<(Response, Outcome), Rejection> {
+async fn store_delivery(
+    endpoint: &Endpoint,
+    peer: SocketAddr,
+    request: Request,
+) -> Result<(Response, Outcome), Rejection> {
     let received_at = Timestamp::now();
     let (parts, body) = request.into_parts();
     verify(endpoint, peer, &parts.headers).await?;

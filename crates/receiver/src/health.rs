@@ -66,17 +66,23 @@ impl Readiness {
         let commits = match *last {
             Some((at, commits)) if at.elapsed() < CHECK_FOR => commits,
             _ => {
+                let was = last.map(|(_, commits)| commits).unwrap_or(true);
                 let commits = match tokio::time::timeout(CHECK_TIMEOUT, self.store.check_ready()).await {
                     Ok(Ok(())) => true,
-                    Ok(Err(e)) => {
+                    // Said once as it happens, not at every check while it lasts.
+                    Ok(Err(e)) if was => {
                         tracing::warn!(error = %e, "not ready: the store cannot commit");
                         false
                     }
-                    Err(_) => {
+                    Err(_) if was => {
                         tracing::warn!("not ready: the store's check took over {CHECK_TIMEOUT:?}");
                         false
                     }
+                    _ => false,
                 };
+                if commits && !was {
+                    tracing::warn!("ready again: the store commits");
+                }
                 *last = Some((Instant::now(), commits));
                 commits
             }

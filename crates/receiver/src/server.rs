@@ -9,8 +9,8 @@ use std::time::Duration;
 use axum::extract::Request;
 use axum::routing::{get, post};
 use axum::Router;
-use calleague_metrics::{RejectReason, ServiceMetrics};
 use calleague_error_code::ErrorCode;
+use calleague_metrics::{RejectReason, ServiceMetrics};
 use calleague_store::{DeliverySink, FeedItem};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -107,10 +107,10 @@ impl Receiver {
             probes: Arc::default(),
             metrics: config.metrics.clone(),
         });
-        let health = Arc::new(Health { readiness: Readiness::new(endpoint.store.clone()), metrics: config.metrics.clone() });
-        let mut health_routes = Router::new()
-            .route(&config.live_path, get(health::live))
-            .route(&config.ready_path, get(health::ready));
+        let health =
+            Arc::new(Health { readiness: Readiness::new(endpoint.store.clone()), metrics: config.metrics.clone() });
+        let mut health_routes =
+            Router::new().route(&config.live_path, get(health::live)).route(&config.ready_path, get(health::ready));
         let (stop, stopped) = watch::channel(false);
         // /metrics on its own listener when asked, else beside the webhook path.
         let mut metrics_url = None;
@@ -149,15 +149,8 @@ impl Receiver {
             max_connections: config.max_connections.max(1),
         };
         let alive = Arc::new(AtomicU64::new(now_ms()));
-        let task = tokio::spawn(accept_loop(
-            listener,
-            router,
-            tls,
-            limits,
-            stopped,
-            config.metrics.clone(),
-            alive.clone(),
-        ));
+        let task =
+            tokio::spawn(accept_loop(listener, router, tls, limits, stopped, config.metrics.clone(), alive.clone()));
         tracing::info!(%url, "receiver listening");
         Ok(Self {
             local_addr,
@@ -454,7 +447,9 @@ where
     builder.timer(TokioTimer::new()).header_read_timeout(limits.read_timeout);
     match lifetime {
         Lifetime::UntilShutdown(watcher) => {
-            watcher.watch(builder.keep_alive(true).serve_connection(TokioIo::new(io), TowerToHyperService::new(service))).await
+            watcher
+                .watch(builder.keep_alive(true).serve_connection(TokioIo::new(io), TowerToHyperService::new(service)))
+                .await
         }
         Lifetime::OneRequest => {
             builder.keep_alive(false).serve_connection(TokioIo::new(io), TowerToHyperService::new(service)).await
