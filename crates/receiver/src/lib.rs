@@ -4,6 +4,7 @@
 //! the response rules of docs/architecture.md: a 2xx only once a delivery is committed to the store
 //! (or deliberately discarded), 503 when the store cannot commit so that Calleague retries.
 
+mod accept;
 mod auth;
 mod config;
 mod handler;
@@ -13,6 +14,7 @@ mod server;
 mod shared_stream;
 mod tls;
 
+pub use accept::Liveness;
 pub use auth::{ApiKey, KeySet};
 pub use calleague_metrics::ServiceMetrics;
 pub use config::{
@@ -21,4 +23,4 @@ pub use config::{
 };
 pub use health::Unready;
 pub use probe::{ProbeLog, PROBE_HEADER};
-pub use server::{Liveness, Receiver, ReceiverError};
+pub use server::{Receiver, ReceiverError};
