@@ -399,6 +399,16 @@ pub(crate) fn write_security(conn: &Connection, entry: &SecurityEntry) -> Result
     Ok((id, true))
 }
 
+/// The readiness check's one row (`readiness.rs`): a commit synced like a delivery's.
+pub(crate) fn write_check(conn: &Connection, at_ms: i64) -> Result<i64> {
+    conn.execute(
+        "INSERT INTO readiness (id, checked_ms) VALUES (1, ?1)
+         ON CONFLICT (id) DO UPDATE SET checked_ms = excluded.checked_ms",
+        params![at_ms],
+    )?;
+    Ok(1)
+}
+
 pub(crate) fn write_heartbeat(conn: &Connection, session: Option<i64>, at: Timestamp) -> Result<i64> {
     let ms = at.unix_millis();
     match session {

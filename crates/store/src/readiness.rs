@@ -3,8 +3,6 @@
 //! delivery's. A full disk is told by the space alone: a small write may still fit in the
 //! write-ahead log's old frames while a delivery no longer does.
 
-use rusqlite::{params, Connection};
-
 use crate::writer::Write;
 use crate::{Result, Store, StoreError};
 
@@ -22,15 +20,6 @@ impl Store {
         }
         self.submit(Write::CheckReady).await.map(|_| ())
     }
-}
-
-pub(crate) fn write_check(conn: &Connection, at_ms: i64) -> Result<i64> {
-    conn.execute(
-        "INSERT INTO readiness (id, checked_ms) VALUES (1, ?1)
-         ON CONFLICT (id) DO UPDATE SET checked_ms = excluded.checked_ms",
-        params![at_ms],
-    )?;
-    Ok(1)
 }
 
 /// Free space for an unprivileged writer on the database's file system.

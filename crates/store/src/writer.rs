@@ -23,8 +23,8 @@ use crate::backlog::Backlog;
 use crate::checkpoint::{self, Checkpointer};
 use crate::inbox::Inbox;
 use crate::ingest::{
-    log_delivery, write_catchup, write_claims, write_delivery, write_heartbeat, write_quarantine, write_security,
-    DeliveryWrite, Logged,
+    log_delivery, write_catchup, write_check, write_claims, write_delivery, write_heartbeat, write_quarantine,
+    write_security, DeliveryWrite, Logged,
 };
 use crate::model::{
     AlertHow, EventRow, FeedItem, IncomingDelivery, IngestOutcome, QuarantineItem, SecurityEntry, Source,
@@ -355,9 +355,7 @@ fn apply(conn: &Connection, write: &Write) -> Result<Applied> {
         Write::Prune { before_ms, limit } => done(IngestOutcome::Pruned(write_prune(conn, *before_ms, *limit)?), None),
         Write::Settle => done(IngestOutcome::Settled, None),
         Write::CheckReady => done(
-            IngestOutcome::Logged {
-                id: crate::readiness::write_check(conn, calleague_events::Timestamp::now().unix_millis())?,
-            },
+            IngestOutcome::Logged { id: write_check(conn, calleague_events::Timestamp::now().unix_millis())? },
             None,
         ),
         Write::Quarantine(item) => {
