@@ -99,8 +99,10 @@ pub(crate) async fn accept_loop(
     }
     // Connections the kernel completed before the close would be reset with the listener:
     // each is served its one request instead (a delivery sent in that instant is answered).
+    // At most a cap's worth, so that a flood at the close cannot hold the stop up.
     let mut last = Vec::new();
-    while let Ok(Ok((stream, peer))) = tokio::time::timeout(Duration::ZERO, listener.accept()).await {
+    for _ in 0..limits.max_connections {
+        let Ok(Ok((stream, peer))) = tokio::time::timeout(Duration::ZERO, listener.accept()).await else { break };
         last.extend(connections.take(stream, peer, Lifetime::OneRequest));
     }
     drop(listener);
