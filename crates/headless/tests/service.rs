@@ -225,5 +225,5 @@ async fn metrics_bind_and_no_metrics_from_the_command_line() {
     ]);
     assert!(!out.status.success());
     let said = String::from_utf8_lossy(&out.stderr);
-    assert!(said.contains("is also the liveness path"), "{said}");
+    assert!(said.contains("\"/hooks/calleague\" is both the webhook path and the liveness path"), "{said}");
 }

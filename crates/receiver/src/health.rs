@@ -25,7 +25,7 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Why the receiver is not ready.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unready {
+pub(crate) enum Unready {
     /// Stopping: deliveries still in flight are finishing; no new ones should come.
     Draining,
     /// The store cannot commit.

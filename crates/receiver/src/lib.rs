@@ -21,6 +21,5 @@ pub use config::{
     ReceiverConfig, TlsSettings, DEFAULT_BIND, DEFAULT_BODY_LIMIT, DEFAULT_LIVE_PATH, DEFAULT_MAX_CONNECTIONS,
     DEFAULT_METRICS_PATH, DEFAULT_PATH, DEFAULT_READY_PATH, DEFAULT_READ_TIMEOUT,
 };
-pub use health::Unready;
 pub use probe::{ProbeLog, PROBE_HEADER};
 pub use server::{Receiver, ReceiverError};

@@ -18,7 +18,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::accept::{accept_loop, Limits, Liveness};
 use crate::handler::{self, Endpoint};
-use crate::health::{self, Health, Readiness, Unready};
+use crate::health::{self, Health, Readiness};
 use crate::probe::ProbeLog;
 use crate::{tls, KeySet, ReceiverConfig};
 
@@ -32,8 +32,8 @@ pub enum ReceiverError {
     Tls(String),
     #[error("invalid webhook path \"{0}\": it must start with / and hold no spaces")]
     InvalidPath(String),
-    #[error("the webhook path \"{path}\" is also the {what} path: give them different paths")]
-    PathTaken { path: String, what: &'static str },
+    #[error("\"{path}\" is both the {first} path and the {then} path: give them different paths")]
+    PathTaken { path: String, first: &'static str, then: &'static str },
 }
 
 impl ReceiverError {
@@ -144,11 +144,6 @@ impl Receiver {
         self.metrics_url.as_deref()
     }
 
-    /// What `/readyz` would answer now.
-    pub async fn readiness(&self) -> Result<(), Unready> {
-        self.health.readiness.check().await
-    }
-
     /// Whether the accept loop keeps going round: what a watchdog feeds on.
     pub fn liveness(&self) -> Liveness {
         self.alive.clone()
@@ -215,22 +210,18 @@ impl Receiver {
 }
 
 /// Every path must be one of its own: a health or metrics path that is also the webhook
-/// path would answer Calleague's deliveries.
+/// path would answer Calleague's deliveries, and two routes on one path make axum panic.
 fn check_paths(config: &ReceiverConfig) -> Result<(), ReceiverError> {
-    let valid = |path: &str| path.starts_with('/') && !path.contains(char::is_whitespace);
-    if !valid(&config.path) {
-        return Err(ReceiverError::InvalidPath(config.path.clone()));
-    }
-    let mut others = vec![(&config.live_path, "liveness"), (&config.ready_path, "readiness")];
+    let mut paths = vec![(&config.path, "webhook"), (&config.live_path, "liveness"), (&config.ready_path, "readiness")];
     if config.metrics.is_some() && config.metrics_bind.is_none() {
-        others.push((&config.metrics_path, "metrics"));
+        paths.push((&config.metrics_path, "metrics"));
     }
-    for (path, what) in &others {
-        if !valid(path) {
+    for (i, (path, what)) in paths.iter().enumerate() {
+        if !path.starts_with('/') || path.contains(char::is_whitespace) {
             return Err(ReceiverError::InvalidPath((*path).clone()));
         }
-        if **path == config.path {
-            return Err(ReceiverError::PathTaken { path: config.path.clone(), what });
+        if let Some((_, first)) = paths[..i].iter().find(|(earlier, _)| earlier == path) {
+            return Err(ReceiverError::PathTaken { path: (*path).clone(), first, then: what });
         }
     }
     Ok(())

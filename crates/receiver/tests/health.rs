@@ -56,18 +56,28 @@ async fn health_answers_without_the_key_and_tells_nothing_else() {
 }
 
 #[tokio::test]
-async fn a_health_path_cannot_be_the_webhook_path() {
+async fn each_path_is_one_of_its_own() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path().join("m.db"), StoreOptions::default()).unwrap();
     let mut taken = config();
     taken.ready_path = taken.path.clone();
     match Receiver::start(taken, store.clone()).await {
-        Err(ReceiverError::PathTaken { what, .. }) => assert_eq!(what, "readiness"),
+        Err(ReceiverError::PathTaken { first, then, .. }) => assert_eq!((first, then), ("webhook", "readiness")),
         other => panic!("expected PathTaken, got {:?}", other.map(|r| r.url().to_owned())),
     }
     let mut bad = config();
     bad.live_path = "livez".into();
-    assert!(matches!(Receiver::start(bad, store).await, Err(ReceiverError::InvalidPath(_))));
+    assert!(matches!(Receiver::start(bad, store.clone()).await, Err(ReceiverError::InvalidPath(_))));
+    // Two health paths alike would be two routes on one path (axum panics on that).
+    let mut twice = config();
+    twice.metrics = Some(ServiceMetrics::new());
+    twice.metrics_path = twice.ready_path.clone();
+    match Receiver::start(twice, store).await {
+        Err(ReceiverError::PathTaken { path, first, then }) => {
+            assert_eq!((path.as_str(), first, then), ("/readyz", "readiness", "metrics"))
+        }
+        other => panic!("expected PathTaken, got {:?}", other.map(|r| r.url().to_owned())),
+    }
 }
 
 #[tokio::test]
