@@ -71,14 +71,10 @@ pub fn start(
             let now = status.borrow_and_update().clone();
             if let Some(metrics) = &metrics {
                 // Rounds that read the list, and each failed read (it sets a new retry time).
-                if now.rounds > last_rounds {
-                    for _ in last_rounds..now.rounds - 1 {
-                        metrics.rest_round(RunResult::ok, 0);
-                    }
-                    metrics.rest_round(RunResult::ok, now.calls_found.saturating_sub(last_found));
-                }
+                let found = now.calls_found.saturating_sub(last_found);
+                metrics.rest_rounds(RunResult::ok, now.rounds.saturating_sub(last_rounds), found);
                 if now.error.is_some() && now.retry_at.is_some() && now.retry_at != last_retry {
-                    metrics.rest_round(RunResult::failed, 0);
+                    metrics.rest_rounds(RunResult::failed, 1, 0);
                 }
                 last_found = now.calls_found;
                 last_retry = now.retry_at;

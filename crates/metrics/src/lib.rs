@@ -285,8 +285,9 @@ impl ServiceMetrics {
         self.catch_up_calls.inc_by(calls_merged);
     }
 
-    pub fn rest_round(&self, result: RunResult, calls_found: u64) {
-        self.rest_rounds.get_or_create(&ResultLabels { result }).inc();
+    /// `rounds` reads of the calls list that ended with `result`, and the calls they found.
+    pub fn rest_rounds(&self, result: RunResult, rounds: u64, calls_found: u64) {
+        self.rest_rounds.get_or_create(&ResultLabels { result }).inc_by(rounds);
         self.rest_calls_found.inc_by(calls_found);
     }
 
@@ -372,7 +373,7 @@ mod docs {
         let metrics = ServiceMetrics::new();
         metrics.set_pool(1, 0);
         metrics.catch_up_finished(RunResult::ok, 0);
-        metrics.rest_round(RunResult::ok, 0);
+        metrics.rest_rounds(RunResult::ok, 1, 0);
         metrics.notice(Notice::webhooks_not_arriving);
         let text = metrics.encode();
         let samples =
