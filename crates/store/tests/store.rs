@@ -185,6 +185,49 @@ async fn call_pages_walk_both_ways_in_both_orders() {
     }
 }
 
+/// Calls that share their `occurredAt` in fours, so that pages of 10 end inside a group:
+/// the ties are broken by call id, the same way in both directions and on both sides of a
+/// page's edge (a page that broke them otherwise would skip or repeat a call).
+#[tokio::test]
+async fn ties_on_occurred_at_across_page_edges_go_by_call_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    // Ids out of step with the times' order, so that neither arrival nor id order alone is right.
+    let ids = ["q", "c", "x", "a", "m", "z", "b", "k", "d", "y", "e", "p", "f", "w", "g", "n", "h", "v", "i", "o", "j", "u"];
+    for (i, id) in ids.iter().enumerate() {
+        let at = (i as i64 / 4) * 1000;
+        store.ingest(event("call.started", &format!("s-{id}"), id, at, json!({}))).await.unwrap();
+    }
+    let mut oldest: Vec<(i64, &str)> = ids.iter().enumerate().map(|(i, id)| ((i as i64 / 4) * 1000, *id)).collect();
+    oldest.sort();
+    let oldest: Vec<String> = oldest.into_iter().map(|(_, id)| id.to_string()).collect();
+    for order in [Order::NewestFirst, Order::OldestFirst] {
+        let mut expected = oldest.clone();
+        if order == Order::NewestFirst {
+            expected.reverse();
+        }
+        let mut seen = Vec::new();
+        let mut pages = Vec::new();
+        let mut request = PageRequest::first(order, 10);
+        loop {
+            let page = store.calls_page(&CallFilter::default(), &request).unwrap();
+            seen.extend(page.items.iter().map(|c| c.record.call_id.clone()));
+            pages.push(page.clone());
+            match page.next {
+                Some(next) => request.after = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(seen, expected, "{order:?}");
+        assert_eq!(pages.len(), 3);
+        // And back: the page before the last one, read from the last one's start.
+        let back = PageRequest { order, after: None, before: pages[2].prev.clone(), limit: 10 };
+        let previous = store.calls_page(&CallFilter::default(), &back).unwrap();
+        let got: Vec<String> = previous.items.iter().map(|c| c.record.call_id.clone()).collect();
+        assert_eq!(got, expected[10..20].to_vec(), "{order:?} backwards");
+    }
+}
+
 #[tokio::test]
 async fn filters_and_search_narrow_the_calls() {
     let dir = tempfile::tempdir().unwrap();

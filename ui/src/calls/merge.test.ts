@@ -5,9 +5,24 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import type { CallCursor, CallRow, Order } from "../bindings";
-import { compareKeys, mergeCalls } from "./merge";
+import { mergeCalls } from "./merge";
 
 type Delivery = { callId: string; at: number };
+type Key = { sortMs: number; callId: string };
+
+/**
+ * The store's `ORDER BY sort_ms DESC, call_id DESC` (or both ascending), written apart from the
+ * merge's own comparison: a model that borrowed it would agree with any mistake in it.
+ */
+function storeOrder(a: Key, b: Key, order: Order): number {
+  let byTime = Math.sign(a.sortMs - b.sortMs);
+  let byId = a.callId === b.callId ? 0 : a.callId < b.callId ? -1 : 1;
+  if (order === "newestFirst") {
+    byTime = -byTime;
+    byId = -byId;
+  }
+  return byTime !== 0 ? byTime : byId;
+}
 
 /** The store: each call's earliest event time and its number of distinct events. */
 class Store {
@@ -28,11 +43,11 @@ class Store {
     };
   }
   ordered(order: Order): CallRow[] {
-    return [...this.calls.keys()].map((id) => this.row(id)).sort((a, b) => compareKeys(a, b, order));
+    return [...this.calls.keys()].map((id) => this.row(id)).sort((a, b) => storeOrder(a, b, order));
   }
   /** calls_page: up to `limit` calls after `after`, and the cursor of the last one. */
   page(order: Order, after: CallCursor | null, limit: number): { items: CallRow[]; next: CallCursor | null } {
-    const all = this.ordered(order).filter((c) => after === null || compareKeys(c, after, order) > 0);
+    const all = this.ordered(order).filter((c) => after === null || storeOrder(c, after, order) > 0);
     const items = all.slice(0, limit);
     const last = items[items.length - 1];
     return { items, next: all.length > limit && last ? { sortMs: last.sortMs, callId: last.callId } : null };
@@ -66,7 +81,7 @@ describe("the live merge", () => {
         for (const d of deliveries.slice(0, start)) store.ingest(d);
         let { items: rows, next } = store.page(order, null, pageSize);
         const check = () => {
-          const expected = store.ordered(order).filter((c) => next === null || compareKeys(c, next, order) <= 0);
+          const expected = store.ordered(order).filter((c) => next === null || storeOrder(c, next, order) <= 0);
           expect(rows.map((r) => [r.callId, r.sortMs, r.eventCount])).toEqual(expected.map((r) => [r.callId, r.sortMs, r.eventCount]));
         };
         check();
@@ -96,6 +111,20 @@ describe("the live merge", () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it("breaks ties on occurredAt by call id on both sides of a page's edge", () => {
+    const row = (id: string, sortMs: number, eventCount = 1): CallRow => ({ callId: id, sortMs, eventCount, firstOccurredAt: "", lastOccurredAt: "", lastReceivedAt: "", lateCount: 0, caughtUp: false, metadata: null });
+    // The store's first page of three, newest first: the page ends inside the group at 20.
+    const rows = [row("m", 30), row("k", 20), row("h", 20)];
+    const boundary = { sortMs: 20, callId: "h" };
+    // New calls at the same time: "j" sorts inside the page (between k and h), "b" beyond its
+    // edge (the next page brings it), "z" first of the group.
+    const merged = mergeCalls(rows, [row("b", 20), row("j", 20), row("z", 20)], "newestFirst", boundary);
+    expect(merged.rows.map((r) => r.callId)).toEqual(["m", "z", "k", "j", "h"]);
+    // Oldest first, the same ties go the other way round.
+    const oldest = mergeCalls([row("a", 10), row("b", 20), row("h", 20)], [row("k", 20), row("c", 20), row("g", 20)], "oldestFirst", { sortMs: 20, callId: "h" });
+    expect(oldest.rows.map((r) => r.callId)).toEqual(["a", "b", "c", "g", "h"]);
   });
 
   it("never turns a row back to an older version of its call", () => {
