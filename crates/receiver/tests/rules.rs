@@ -316,8 +316,21 @@ async fn rule_store_that_cannot_commit_gets_503_and_calleague_can_retry() {
     let h = start_with(common::config(), options).await;
     let locker = rusqlite_lock(&h.dir.path().join("monitor.db"));
     let body = event("call.completed", "dl_503", "cl_1", T0);
-    let (status, reply) = h.deliver(&body).await;
-    assert_eq!(status, 503);
+    let response = h
+        .client
+        .post(h.url())
+        .header("authorization", format!("Bearer {KEY}"))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 503);
+    // Calleague's retry waits at least what the 503 asks for: a whole number of seconds.
+    let retry_after = response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
+    let seconds: u64 = retry_after.as_deref().expect("a 503 says when to retry").parse().expect("Retry-After in seconds");
+    assert!((1..=60).contains(&seconds), "Retry-After {seconds}");
+    let reply: serde_json::Value = response.json().await.unwrap();
     assert_eq!(reply["code"], "store_unavailable");
     assert_eq!(h.counts().deliveries_total, 0, "nothing is kept from a failed commit");
     drop(locker);
