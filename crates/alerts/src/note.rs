@@ -15,16 +15,22 @@ pub struct Note {
     pub open_call: Option<String>,
 }
 
+/// The most characters of one value from the network (an agent id, a reason, a metadata
+/// field or value) that a note shows; longer ones end in "…".
+pub const FIELD_CHARS: usize = 120;
+
 impl Note {
+    /// A note is plain text: every value that came over the network is made one line of at
+    /// most [`FIELD_CHARS`] characters (see [`one_line`]); the notifier escapes markup.
     pub fn single(failure: &Failure) -> Self {
-        let agent = failure.agent.as_deref().unwrap_or("an unknown agent");
+        let agent = failure.agent.as_deref().map_or_else(|| "an unknown agent".to_owned(), one_line);
         let mut lines = vec![format!(
             "{} · {}",
-            failure.ended_reason.as_deref().unwrap_or("no reason given"),
+            failure.ended_reason.as_deref().map_or_else(|| "no reason given".to_owned(), one_line),
             local_time(failure.occurred_at)
         )];
         if let Some((field, value)) = &failure.detail {
-            lines.push(format!("{field}: {value}"));
+            lines.push(format!("{}: {}", one_line(field), one_line(value)));
         }
         Self {
             summary: format!("Call failed: {agent}"),
@@ -55,17 +61,48 @@ impl Note {
 
 /// "Agents: sales_bot (4), support (2)", the most failures first, at most five named.
 fn agents_line(failures: &[Failure]) -> String {
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for f in failures {
-        *counts.entry(f.agent.as_deref().unwrap_or("unknown agent")).or_default() += 1;
+        *counts.entry(f.agent.as_deref().map_or_else(|| "unknown agent".to_owned(), one_line)).or_default() += 1;
     }
-    let mut agents: Vec<(&str, usize)> = counts.into_iter().collect();
-    agents.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let mut agents: Vec<(String, usize)> = counts.into_iter().collect();
+    agents.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let mut named: Vec<String> = agents.iter().take(5).map(|(a, n)| format!("{a} ({n})")).collect();
     if agents.len() > 5 {
         named.push(format!("and {} more", agents.len() - 5));
     }
     format!("Agents: {}", named.join(", "))
+}
+
+/// `text` as one line a note can show: control characters (newlines, tabs, escapes) and the
+/// invisible characters that reorder text (bidirectional overrides) become spaces, runs of
+/// spaces one, and it is cut to [`FIELD_CHARS`] characters. A caller's name in metadata can
+/// then neither fake extra lines nor flood the note.
+pub fn one_line(text: &str) -> String {
+    let breaks = |c: char| c.is_control() || c.is_whitespace() || is_reordering(c);
+    let mut out = String::new();
+    let mut chars = 0;
+    for word in text.split(breaks).filter(|w| !w.is_empty()) {
+        if chars > FIELD_CHARS {
+            break;
+        }
+        if chars > 0 {
+            out.push(' ');
+            chars += 1;
+        }
+        out.push_str(word);
+        chars += word.chars().count();
+    }
+    if chars > FIELD_CHARS {
+        out = out.chars().take(FIELD_CHARS - 1).collect::<String>().trim_end().to_owned();
+        out.push('…');
+    }
+    out
+}
+
+/// Unicode's bidirectional embeddings, overrides and isolates, and the zero-width marks.
+fn is_reordering(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// The time of day on this computer's clock, e.g. "14:03:12".
@@ -113,6 +150,26 @@ mod tests {
         assert_eq!(note.open_call, None);
         assert_eq!(Note::while_closed(&failures).summary, "4 calls failed while Calleague Monitor was closed");
         assert_eq!(Note::while_closed(&failures[..1]).summary, "1 call failed while Calleague Monitor was closed");
+    }
+
+    #[test]
+    fn values_from_the_network_are_one_short_line() {
+        let hostile = Failure {
+            agent: Some("ag\n<b>fake</b>\u{202E}txt".into()),
+            ended_reason: Some("busy\r\n\nCall completed: all fine\t".into()),
+            detail: Some(("caller\n".into(), "x".repeat(10_000))),
+            ..failure("c1", None)
+        };
+        let note = Note::single(&hostile);
+        assert_eq!(note.summary, "Call failed: ag <b>fake</b> txt", "markup is the notifier's to escape");
+        let lines: Vec<&str> = note.body.lines().collect();
+        assert_eq!(lines.len(), 2, "no line of the network's own: {lines:?}");
+        assert!(lines[0].starts_with("busy Call completed: all fine · "), "{lines:?}");
+        assert!(lines[1].starts_with("caller: xxx"));
+        assert_eq!(lines[1].chars().count(), "caller: ".len() + FIELD_CHARS);
+        assert!(lines[1].ends_with("x…"));
+        assert_eq!(one_line(&"y".repeat(FIELD_CHARS)), "y".repeat(FIELD_CHARS), "cut only when longer");
+        assert_eq!(one_line("  a \u{0007} b  "), "a b");
     }
 
     #[test]

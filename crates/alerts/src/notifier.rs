@@ -78,11 +78,34 @@ impl Notifier for DesktopNotifier {
 }
 
 fn notification(note: &Note) -> notify_rust::Notification {
+    // The body is markup on servers that say so (KDE renders links, dunst and mako Pango
+    // spans, GNOME b/i/u); a caller's name in metadata must show as the text it is. Where
+    // the server cannot be asked, escaped too: an "&amp;" shown is better than a link.
+    let markup = notify_rust::get_capabilities().map_or(true, |caps| caps.iter().any(|c| c == "body-markup"));
+    let body = if markup { escape_markup(&note.body) } else { note.body.clone() };
     let mut notification = notify_rust::Notification::new();
-    notification.appname(APP_NAME).summary(&note.summary).body(&note.body).icon("calleague-monitor");
+    // The summary is plain text by the specification: never markup.
+    notification.appname(APP_NAME).summary(&note.summary).body(&body).icon("calleague-monitor");
     // "default" is a click on the note itself; "open" its button where actions show.
     notification.action("default", "Open").action("open", "Open");
     notification
+}
+
+/// `text` as the markup notification servers read (a subset of XML): `&`, `<`, `>`, and the
+/// quotes escaped.
+pub fn escape_markup(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Keeps every note in memory; fails while told to. For tests only: the real notifier is
@@ -112,5 +135,19 @@ impl Notifier for MemoryNotifier {
         }
         self.shown.lock().map_err(|e| NotifyError(e.to_string()))?.push(note.clone());
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_markup;
+
+    #[test]
+    fn markup_is_escaped_whole() {
+        assert_eq!(
+            escape_markup(r#"<a href="https://x">A & 'B'</a>"#),
+            "&lt;a href=&quot;https://x&quot;&gt;A &amp; &apos;B&apos;&lt;/a&gt;"
+        );
+        assert_eq!(escape_markup("plain · 12:00"), "plain · 12:00");
     }
 }

@@ -50,6 +50,9 @@ const SHOW_TIMEOUT: Duration = Duration::from_secs(5);
 const CLAIM_BATCH: usize = 512;
 /// How far back a watcher that fell behind looks again.
 const REPLAY_LOOKBACK_MS: i64 = 10 * 60 * 1000;
+/// After a claim could not be written (the database busy or full), how long until the
+/// unclaimed failures are read back from the store and tried again.
+const CLAIM_RETRY: Duration = Duration::from_secs(2);
 
 impl Alerts {
     /// Starts watching the store's feed. Must run inside a tokio runtime.
@@ -63,6 +66,7 @@ impl Alerts {
             settings,
             pacing: Pacing::default(),
             caught_up: Vec::new(),
+            retry_claims_at: None,
             status: status_tx,
         };
         tokio::spawn(watcher.run(rx));
@@ -119,6 +123,8 @@ struct Watcher {
     pacing: Pacing,
     /// Failures merged by catch-up, held for its summary.
     caught_up: Vec<Failure>,
+    /// Set when a claim failed: the store is read back for unclaimed failures then.
+    retry_claims_at: Option<Instant>,
     status: watch::Sender<AlertStatus>,
 }
 
@@ -159,6 +165,10 @@ impl Watcher {
                     Err(RecvError::Lagged(missed)) => self.replay(missed).await,
                     Err(RecvError::Closed) => break,
                 },
+                _ = tokio::time::sleep_until(self.retry_claims_at.unwrap_or_else(Instant::now)), if self.retry_claims_at.is_some() => {
+                    self.retry_claims_at = None;
+                    self.read_back("claims that failed").await;
+                }
                 _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
                     for out in self.pacing.due(Instant::now()) {
                         let note = match &out {
@@ -232,7 +242,9 @@ impl Watcher {
                 Ok(claimed) => claimed,
                 Err(e) => {
                     // Unclaimed, so not shown: a call is never notified without its claim.
-                    tracing::warn!(code = %e.code(), error = %e, "failures could not be claimed");
+                    // Nor lost: the store still has them unclaimed, read back in a moment.
+                    tracing::warn!(code = %e.code(), error = %e, "failures could not be claimed; trying again shortly");
+                    self.retry_claims_at.get_or_insert(Instant::now() + CLAIM_RETRY);
                     continue;
                 }
             };
@@ -263,13 +275,21 @@ impl Watcher {
     /// The feed dropped items: read the recent ones of unclaimed calls back from the store.
     async fn replay(&mut self, missed: u64) {
         tracing::warn!(missed, "the alerts watcher fell behind the feed; reading back from the store");
+        self.read_back("what the feed dropped").await;
+    }
+
+    /// Takes the recent events of calls not claimed yet from the store, as if live.
+    async fn read_back(&mut self, what: &str) {
         let since = Timestamp::from_unix_millis(Timestamp::now().unix_millis() - REPLAY_LOOKBACK_MS)
             .unwrap_or_else(|_| Timestamp::now());
         let store = self.store.clone();
         match tokio::task::spawn_blocking(move || store.unclaimed_since(since, 10_000)).await {
             Ok(Ok(items)) => self.take(items).await,
-            Ok(Err(e)) => tracing::warn!(code = %e.code(), error = %e, "cannot read back what the feed dropped"),
-            Err(e) => tracing::warn!(error = %e, "cannot read back what the feed dropped"),
+            Ok(Err(e)) => {
+                tracing::warn!(code = %e.code(), error = %e, what, "cannot read back from the store; trying again shortly");
+                self.retry_claims_at.get_or_insert(Instant::now() + CLAIM_RETRY);
+            }
+            Err(e) => tracing::warn!(error = %e, what, "cannot read back from the store"),
         }
     }
 

@@ -186,3 +186,89 @@ async fn no_notification_server_is_reported_and_the_watcher_goes_on() {
     s.alerts.show(Note { summary: "still running".into(), body: String::new(), open_call: None });
     until("the app's note", || s.notes.shown().len() == 2).await;
 }
+
+/// Holds an exclusive lock on the database from another process until dropped.
+fn lock_database(path: &std::path::Path) -> impl Drop {
+    struct Lock(std::process::Child);
+    impl Drop for Lock {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", "import sqlite3,sys,time; c=sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(60)"])
+        .arg(path)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.as_mut().unwrap()), &mut line).unwrap();
+    assert_eq!(line.trim(), "locked");
+    Lock(child)
+}
+
+/// Stores failures of `calls` while the watcher listens elsewhere, and returns their feed items.
+async fn stored_unwatched(store: &Store, calls: &[&str]) -> Vec<calleague_store::FeedItem> {
+    let mut feed = store.subscribe();
+    for call in calls {
+        store.ingest(failed(call, &format!("d-{call}"), "sales", Source::Webhook)).await.unwrap();
+    }
+    let mut items = Vec::new();
+    while items.len() < calls.len() {
+        items.push(tokio::time::timeout(Duration::from_secs(5), feed.recv()).await.unwrap().unwrap());
+    }
+    items
+}
+
+/// A claim that cannot be written (the database locked by another program) shows nothing:
+/// a call is never notified without its claim. Once the database can be written again, the
+/// failure is read back from the store and notified, once.
+#[tokio::test]
+async fn a_failure_whose_claim_failed_is_notified_once_the_claim_can_be_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("monitor.db");
+    let store = Store::open(&path, StoreOptions { busy_timeout: Duration::from_millis(100), ..Default::default() }).unwrap();
+    let notes = Arc::new(MemoryNotifier::default());
+    let alerts = Alerts::start(store.clone(), notes.clone(), AlertSettings::default());
+    let (feed, watched) = tokio::sync::broadcast::channel(16);
+    alerts.follow(watched);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let items = stored_unwatched(&store, &["c-locked"]).await;
+
+    let lock = lock_database(&path);
+    feed.send(items[0].clone()).unwrap();
+    quiet().await;
+    assert!(notes.shown().is_empty(), "shown without a claim: {:?}", notes.shown());
+    drop(lock);
+    assert_eq!(store.alert_claimed("c-locked").unwrap(), None, "not claimed while locked");
+
+    until("the note, once the claim is written", || !notes.shown().is_empty()).await;
+    quiet().await;
+    assert_eq!(summaries(&notes.shown()), ["Call failed: sales"]);
+    assert_eq!(notes.shown()[0].open_call.as_deref(), Some("c-locked"));
+    assert_eq!(store.alert_claimed("c-locked").unwrap().as_deref(), Some("notified"));
+}
+
+/// The feed is a bounded channel: a watcher that fell behind loses items from it, and reads
+/// the failures of unclaimed calls back from the store instead. None is lost, none twice.
+#[tokio::test]
+async fn a_watcher_that_fell_behind_the_feed_notifies_what_it_dropped() {
+    let s = start(AlertSettings::default());
+    let (feed, watched) = tokio::sync::broadcast::channel(2);
+    s.alerts.follow(watched);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let calls = ["c1", "c2", "c3", "c4", "c5", "c6"];
+    let items = stored_unwatched(&s.store, &calls).await;
+    // All at once on this thread, before the watcher runs again: four of six fall out.
+    for item in items {
+        feed.send(item).unwrap();
+    }
+    until("the notes", || !s.notes.shown().is_empty()).await;
+    quiet().await;
+    for call in calls {
+        assert_eq!(s.store.alert_claimed(call).unwrap().as_deref(), Some("notified"), "{call}");
+    }
+    assert_eq!(summaries(&s.notes.shown()), ["6 calls failed within seconds"]);
+    assert_eq!(s.alerts.status().unseen, 6);
+}

@@ -53,6 +53,12 @@ async fn team_database() -> (TestPostgres, Arc<PgStore>) {
     (pg, receiver)
 }
 
+/// Lets the notifications' gathering moment pass, and a margin: a second note held in the
+/// gathering would show only after it, so "nothing more" is a real observation only now.
+async fn past_the_gathering() {
+    tokio::time::sleep(calleague_alerts::pacing::GATHER + Duration::from_millis(700)).await;
+}
+
 async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
     for _ in 0..250 {
         if check().await {
@@ -142,7 +148,7 @@ async fn the_engine_watches_the_team_database_and_notifies_each_failure_once_her
     // The failure is notified once, and remembered in this computer's own store.
     eventually("the note", async || notes.shown().len() == 1).await;
     receiver.ingest(delivery("call.failed", "dl_failed_again", "cl_team")).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    past_the_gathering().await;
     assert_eq!(notes.shown().iter().map(|n| n.summary.as_str()).collect::<Vec<_>>(), ["Call failed: ag_team"]);
     assert_eq!(local.alert_claimed("cl_team").unwrap().as_deref(), Some("notified"));
     assert!(local.call("cl_team").unwrap().is_none(), "the team's calls stay in its database");
@@ -234,7 +240,7 @@ async fn failures_while_closed_are_one_summary_at_the_next_start_and_never_again
     again.start_notifications(notes.clone()).await;
     again.resume().await;
     eventually("the summary", async || !notes.shown().is_empty()).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    past_the_gathering().await;
     let shown: Vec<String> = notes.shown().iter().map(|n| n.summary.clone()).collect();
     assert_eq!(shown, ["2 calls failed while Calleague Monitor was closed"]);
     again.shutdown().await;
@@ -246,6 +252,6 @@ async fn failures_while_closed_are_one_summary_at_the_next_start_and_never_again
     third.start_notifications(notes.clone()).await;
     third.resume().await;
     eventually("watching", async || third.status().await.team_database.is_some()).await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    past_the_gathering().await;
     assert!(notes.shown().is_empty(), "{:?}", notes.shown());
 }
