@@ -15,6 +15,7 @@ mod export;
 mod ingest;
 mod live;
 mod migrate;
+mod nul;
 mod overview;
 mod query;
 mod read;
@@ -130,6 +131,7 @@ impl PgStore {
     /// delivery's COMMIT would commit its first half. Committed but not acknowledged is
     /// then what it is in the SQLite store: Calleague's retry counts an attempt.
     pub async fn ingest(&self, item: IncomingDelivery) -> Result<IngestOutcome> {
+        let item = nul::storable(item);
         let pool = self.pool.clone();
         let (outcome, feed) = tokio::spawn(async move {
             let mut client = pool.get().await.map_err(|e| StoreError::Unavailable(config::pool_error(&e)))?;
