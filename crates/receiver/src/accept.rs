@@ -24,6 +24,7 @@ use tower::ServiceExt;
 
 use crate::handler::Peer;
 use crate::shared_stream::SharedStream;
+use crate::shedding::{OpenConnections, Registered};
 
 /// The reply to a client that took too long to send its headers. hyper closes such a
 /// connection silently, so we answer on the socket's second handle (plain TCP only).
@@ -77,7 +78,7 @@ pub(crate) async fn accept_loop(
 ) {
     let graceful = GracefulShutdown::new();
     let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
-    let connections = Connections { router, tls, limits, permits, metrics };
+    let connections = Connections { router, tls, limits, permits, metrics, open: Arc::default() };
     let mut tick = tokio::time::interval(ALIVE_TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -133,43 +134,86 @@ struct Connections {
     limits: Limits,
     permits: Arc<tokio::sync::Semaphore>,
     metrics: Option<Arc<ServiceMetrics>>,
+    /// The open connections, oldest first, for making room at the cap (`shedding.rs`).
+    open: Arc<OpenConnections>,
 }
 
 impl Connections {
     /// Serves `stream` on a task of its own; None when it was refused (over the cap).
     fn take(&self, stream: TcpStream, peer: SocketAddr, lifetime: Lifetime) -> Option<JoinHandle<()>> {
-        // Each connection holds a permit until it ends; beyond the cap, a 503 and close.
-        let Ok(permit) = self.permits.clone().try_acquire_owned() else {
-            tracing::debug!(%peer, "too many connections: refused one");
-            SharedStream(Arc::new(stream)).reply_and_close(BUSY_REPLY);
-            if let Some(metrics) = &self.metrics {
-                metrics.rejected(RejectReason::too_many_connections);
-            }
-            return None;
+        // Each connection holds a permit until it ends. At the cap, the oldest connection
+        // that has not finished sending a request is closed to make room; when every one
+        // is in the middle of a request, a 503 and close.
+        let permit = match self.permits.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => match self.open.shed_oldest_idle() {
+                Some(permit) => {
+                    tracing::debug!(%peer, "at the connection cap: closed the oldest idle connection for a new one");
+                    permit
+                }
+                None => {
+                    self.refuse(stream, peer);
+                    return None;
+                }
+            },
         };
-        let service = self.router.clone().map_request(move |mut request: Request<Incoming>| {
-            request.extensions_mut().insert(Peer(peer));
-            request
-        });
+        Some(self.serve_with(stream, peer, lifetime, permit))
+    }
+
+    fn refuse(&self, stream: TcpStream, peer: SocketAddr) {
+        tracing::debug!(%peer, "too many connections, each in the middle of a request: refused one");
+        SharedStream(Arc::new(stream)).reply_and_close(BUSY_REPLY);
+        if let Some(metrics) = &self.metrics {
+            metrics.rejected(RejectReason::too_many_connections);
+        }
+    }
+
+    fn serve_with(
+        &self,
+        stream: TcpStream,
+        peer: SocketAddr,
+        lifetime: Lifetime,
+        permit: OwnedSemaphorePermit,
+    ) -> JoinHandle<()> {
+        // The registry holds the permit: released when the connection ends, handed on if shed.
+        let registered = self.open.register(permit);
+        let (started, answered) = (registered.slot(), registered.slot());
+        let service = self
+            .router
+            .clone()
+            .map_request(move |mut request: Request<Incoming>| {
+                started.request_started();
+                request.extensions_mut().insert(Peer(peer));
+                request
+            })
+            .map_response(move |response| {
+                answered.request_answered();
+                response
+            });
         let limits = self.limits;
-        Some(match &self.tls {
-            None => serve_plain(stream, service, limits, lifetime, permit, self.metrics.clone()),
+        match &self.tls {
+            None => serve_plain(stream, service, limits, lifetime, registered, self.metrics.clone()),
             Some(acceptor) => {
                 let acceptor = acceptor.clone();
                 tokio::spawn(async move {
-                    let _permit = permit;
-                    match tokio::time::timeout(limits.read_timeout, acceptor.accept(stream)).await {
-                        Ok(Ok(stream)) => {
-                            if let Err(e) = serve(stream, service, limits, lifetime).await {
-                                tracing::debug!(%peer, error = %e, "connection ended with an error");
+                    let handshake_and_serve = async {
+                        match tokio::time::timeout(limits.read_timeout, acceptor.accept(stream)).await {
+                            Ok(Ok(stream)) => {
+                                if let Err(e) = serve(stream, service, limits, lifetime).await {
+                                    tracing::debug!(%peer, error = %e, "connection ended with an error");
+                                }
                             }
+                            Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                            Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                         }
-                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
-                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    };
+                    tokio::select! {
+                        _ = handshake_and_serve => {}
+                        _ = registered.until_shed() => tracing::debug!(%peer, "closed to make room at the cap"),
                     }
                 })
             }
-        })
+        }
     }
 }
 
@@ -178,7 +222,7 @@ fn serve_plain<S>(
     service: S,
     limits: Limits,
     lifetime: Lifetime,
-    permit: OwnedSemaphorePermit,
+    registered: Registered,
     metrics: Option<Arc<ServiceMetrics>>,
 ) -> JoinHandle<()>
 where
@@ -191,8 +235,14 @@ where
     let stream = SharedStream(Arc::new(stream));
     let spare = stream.clone();
     tokio::spawn(async move {
-        let _permit = permit;
-        if let Err(e) = serve(stream, service, limits, lifetime).await {
+        let served = tokio::select! {
+            served = serve(stream, service, limits, lifetime) => served,
+            _ = registered.until_shed() => {
+                tracing::debug!("closed to make room at the cap");
+                return;
+            }
+        };
+        if let Err(e) = served {
             if e.is_timeout() {
                 spare.reply_and_close(REQUEST_TIMEOUT_REPLY);
                 if let Some(metrics) = &metrics {

@@ -43,9 +43,10 @@ pub struct ReceiverConfig {
     pub subscriptions: Option<BTreeSet<String>>,
     /// How long shutdown waits for in-flight deliveries.
     pub drain_timeout: Duration,
-    /// Connections served at once. Beyond it a new connection gets a 503 and is closed at
-    /// once, so idle or slow clients cannot use up the process's file descriptors (which
-    /// the store, the REST client and the keychain need too).
+    /// Connections served at once, so idle or slow clients cannot use up the process's file
+    /// descriptors (which the store, the REST client and the keychain need too). At the cap
+    /// the oldest connection that has not finished sending a request is closed for a new
+    /// one; only when every one is in the middle of a request does a new one get a 503.
     pub max_connections: usize,
     /// Where a load balancer or systemd asks whether the process answers, and whether it
     /// takes deliveries now (`health.rs`). Never behind the key; they tell nothing of calls.

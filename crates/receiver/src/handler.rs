@@ -13,9 +13,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use calleague_events::{parse_delivery, Timestamp};
-use calleague_store::{
-    DeliverySink, IncomingDelivery, IngestOutcome, QuarantineItem, SecurityEntry, Source, StoreError,
-};
+use calleague_store::{DeliverySink, IncomingDelivery, IngestOutcome, QuarantineItem, Source, StoreError};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::json;
 
@@ -40,6 +38,8 @@ pub(crate) struct Endpoint {
     pub probes: Arc<crate::probe::ProbeLog>,
     /// Where outcomes and latencies are counted, when metrics are on.
     pub metrics: Option<Arc<ServiceMetrics>>,
+    /// Rejected requests, counted until the security log is written.
+    pub rejections: Arc<crate::rejections::RejectionLog>,
 }
 
 /// The headers kept with a delivery: what describes it, and Calleague's own. Everything
@@ -265,7 +265,7 @@ async fn verify(endpoint: &Endpoint, peer: SocketAddr, headers: &HeaderMap) -> R
         Rejection::Unauthenticated(reason) => reason,
         _ => "wrong token",
     };
-    log_rejection(endpoint, peer, reason).await;
+    log_rejection(endpoint, peer, reason);
     Err(rejection)
 }
 
@@ -284,7 +284,7 @@ async fn read_body(endpoint: &Endpoint, peer: SocketAddr, headers: &HeaderMap, b
         }
     };
     if let Err(Rejection::TooLarge { limit }) = &read {
-        log_rejection(endpoint, peer, &format!("body over the size limit of {limit} bytes")).await;
+        log_rejection(endpoint, peer, &format!("body over the size limit of {limit} bytes"));
     }
     read
 }
@@ -302,10 +302,7 @@ fn kept_headers(headers: &HeaderMap) -> Vec<(String, String)> {
 }
 
 /// Records a rejection: time, peer, reason. Never the body, never the token.
-async fn log_rejection(endpoint: &Endpoint, peer: SocketAddr, reason: &str) {
-    tracing::warn!(%peer, reason, "rejected a delivery");
-    let entry = SecurityEntry { at: Timestamp::now(), peer: Some(peer.to_string()), reason: reason.to_owned() };
-    if let Err(e) = endpoint.store.log_security(entry).await {
-        tracing::error!(error = %e, "could not write the security log");
-    }
+/// Counted in memory, written within a second (`rejections.rs`): never a write per request.
+fn log_rejection(endpoint: &Endpoint, peer: SocketAddr, reason: &str) {
+    endpoint.rejections.note(peer, reason);
 }

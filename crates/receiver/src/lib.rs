@@ -10,8 +10,10 @@ mod config;
 mod handler;
 mod health;
 mod probe;
+mod rejections;
 mod server;
 mod shared_stream;
+mod shedding;
 mod tls;
 
 pub use accept::Liveness;

@@ -61,6 +61,8 @@ pub struct Receiver {
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
     metrics_task: Option<JoinHandle<()>>,
+    /// Writes the security log gathered in memory; stopped after the last connection.
+    rejections_task: Option<(watch::Sender<bool>, JoinHandle<()>)>,
 }
 
 impl Receiver {
@@ -79,7 +81,10 @@ impl Receiver {
             read_timeout: config.read_timeout,
             probes: Arc::default(),
             metrics: config.metrics.clone(),
+            rejections: Arc::default(),
         });
+        let (rejections_stop, rejections_stopped) = watch::channel(false);
+        let rejections_writer = endpoint.rejections.spawn_writer(endpoint.store.clone(), rejections_stopped);
         let health =
             Arc::new(Health { readiness: Readiness::new(endpoint.store.clone()), metrics: config.metrics.clone() });
         let mut health_routes =
@@ -136,7 +141,14 @@ impl Receiver {
             stop,
             task: Some(task),
             metrics_task,
+            rejections_task: Some((rejections_stop, rejections_writer)),
         })
+    }
+
+    /// Writes the rejections counted so far to the security log now, instead of within the
+    /// second.
+    pub async fn flush_security_log(&self) {
+        self.endpoint.rejections.flush(self.endpoint.store.as_ref()).await;
     }
 
     /// Where `/metrics` is served, when metrics are on.
@@ -206,6 +218,11 @@ impl Receiver {
         if let Some(task) = self.metrics_task.take() {
             let _ = task.await;
         }
+        // Every connection has ended: what they rejected is written once more, then it stops.
+        if let Some((stop, task)) = self.rejections_task.take() {
+            let _ = stop.send(true);
+            let _ = task.await;
+        }
     }
 }
 
@@ -242,6 +259,9 @@ impl Drop for Receiver {
             task.abort();
         }
         if let Some(task) = self.metrics_task.take() {
+            task.abort();
+        }
+        if let Some((_, task)) = self.rejections_task.take() {
             task.abort();
         }
     }

@@ -175,3 +175,47 @@ fn delivery(id: &str, call: &str, event: &str, at_ms: i64) -> String {
     let at = json!(at);
     common::event(event, id, call, at.as_str().unwrap()).to_string()
 }
+
+/// 2,000 idle connections (half of them dribbling an unfinished request) against a cap of
+/// 256, held open while real deliveries arrive at 10 a second: each delivery is acknowledged
+/// within a second, none refused; the idle ones pay with their own connections.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_connection_flood_at_the_cap_does_not_refuse_real_deliveries() {
+    use tokio::io::AsyncWriteExt;
+    let mut config = common::config();
+    // Long enough that the idle connections stay for the whole test unless shed.
+    config.read_timeout = Duration::from_secs(30);
+    let h = common::start_with(config, calleague_store::StoreOptions::default()).await;
+    let addr = h.receiver.local_addr();
+    let mut idle = Vec::new();
+    for i in 0..2_000 {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        if i % 2 == 1 {
+            stream.write_all(b"POST /hooks/calleague HTTP/1.1\r\nhost: x\r\n").await.unwrap();
+        }
+        idle.push(stream);
+    }
+    let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+    let mut slowest = Duration::ZERO;
+    for i in 0..30 {
+        let started = Instant::now();
+        let body =
+            common::event("call.started", &format!("dl_flood_{i}"), &format!("cl_flood_{i}"), "2026-01-01T12:00:00Z");
+        let reply = client
+            .post(h.url())
+            .bearer_auth(common::KEY)
+            .json(&body)
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), 200, "delivery {i} during the flood");
+        slowest = slowest.max(started.elapsed());
+        tokio::time::sleep(Duration::from_millis(100).saturating_sub(started.elapsed())).await;
+    }
+    // Within a second by construction: a new connection waits at most that long for the
+    // place of the one closed for it, else it gets a 503 (which the status above refuses).
+    println!("slowest acknowledgement during the flood: {slowest:?}");
+    assert_eq!(h.counts().deliveries_total, 30);
+    drop(idle);
+}

@@ -139,6 +139,7 @@ async fn hostile_and_odd_requests_get_their_reply_and_keep_what_they_should() {
         let raw = case.request.clone();
         let status = tokio::task::spawn_blocking(move || send(addr, &raw)).await.unwrap();
         assert_eq!(status, case.status, "{}", case.name);
+        h.receiver.flush_security_log().await;
         let after = (h.counts(), all_events(&h));
         let new_events = after.1 - before.1;
         let new_quarantine = after.0.quarantined - before.0.quarantined;
