@@ -3,7 +3,7 @@
 use calleague_events::{CallFold, CallRecord, FoldInput, Stamp, Timestamp};
 use calleague_store::StoreError;
 use calleague_store::{dedupe_key, headers_json, new_event_row, CallRow, FeedItem, IncomingDelivery, IngestOutcome};
-use calleague_store::{QuarantineItem, SecurityEntry, Source};
+use calleague_store::{QuarantineItem, RejectionTally, Source};
 use deadpool_postgres::Object;
 
 use crate::config::db_error;
@@ -381,7 +381,9 @@ pub(crate) async fn quarantine(client: &Object, item: &QuarantineItem) -> Result
 }
 
 /// One row per address, reason and minute, counting its requests; `true` when new.
-pub(crate) async fn security(client: &Object, entry: &SecurityEntry) -> Result<(i64, bool), tokio_postgres::Error> {
+pub(crate) async fn security(client: &Object, tally: &RejectionTally) -> Result<(i64, bool), tokio_postgres::Error> {
+    let entry = &tally.entry;
+    let (count, last_ms) = (i64::from(tally.count), tally.last.unix_millis());
     let at_ms = entry.at.unix_millis();
     let minute = at_ms.div_euclid(60_000);
     // The address without its port: each connection has a port of its own.
@@ -392,12 +394,13 @@ pub(crate) async fn security(client: &Object, entry: &SecurityEntry) -> Result<(
         .unwrap_or_default();
     let row = client
         .query_one(
-            "INSERT INTO security_log (at, at_ms, peer, reason, source, minute, last_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $2)
+            "INSERT INTO security_log (at, at_ms, peer, reason, source, minute, last_ms, count)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (minute, source, reason) DO UPDATE
-                SET count = security_log.count + 1, last_ms = greatest(security_log.last_ms, excluded.last_ms)
-             RETURNING id, count = 1",
-            &[&entry.at.to_string(), &at_ms, &entry.peer, &entry.reason, &source, &minute],
+                SET count = security_log.count + excluded.count,
+                    last_ms = greatest(security_log.last_ms, excluded.last_ms)
+             RETURNING id, xmax = 0", // xmax is 0 only on a row this statement inserted
+            &[&entry.at.to_string(), &at_ms, &entry.peer, &entry.reason, &source, &minute, &last_ms, &count],
         )
         .await?;
     let (id, new): (i64, bool) = (row.get(0), row.get(1));

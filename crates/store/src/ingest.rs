@@ -4,7 +4,7 @@ use calleague_events::{CallFold, FoldInput, Stamp, Timestamp};
 use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
-use crate::model::{phase_text, AlertHow, CallRow, EventRow, IncomingDelivery, QuarantineItem, SecurityEntry};
+use crate::model::{phase_text, AlertHow, CallRow, EventRow, IncomingDelivery, QuarantineItem, RejectionTally};
 use crate::rollup::{Contribution, DeliveryCounts, Rollup};
 use crate::rows::{call_row, event_row, CALL_COLUMNS, EVENT_COLUMNS};
 use crate::{Result, StoreError};
@@ -371,9 +371,11 @@ pub(crate) fn write_quarantine(conn: &Connection, item: &QuarantineItem) -> Resu
 /// The most rows the security log keeps; the oldest go first.
 pub(crate) const SECURITY_LOG_ROWS: i64 = 10_000;
 
-/// Logs a rejection. A repeat from the same address for the same reason in the same minute
-/// counts on its row; returns the row and whether it is new.
-pub(crate) fn write_security(conn: &Connection, entry: &SecurityEntry) -> Result<(i64, bool)> {
+/// Logs rejections. Repeats from the same address for the same reason in the same minute
+/// count on one row; returns the row and whether it is new.
+pub(crate) fn write_security(conn: &Connection, tally: &RejectionTally) -> Result<(i64, bool)> {
+    let entry = &tally.entry;
+    let (count, last_ms) = (i64::from(tally.count), tally.last.unix_millis());
     let at_ms = entry.at.unix_millis();
     let minute = at_ms.div_euclid(60_000);
     // The address without its port: each connection has a port of its own.
@@ -381,19 +383,19 @@ pub(crate) fn write_security(conn: &Connection, entry: &SecurityEntry) -> Result
         entry.peer.as_deref().map(|p| p.parse::<std::net::SocketAddr>().map_or(p.to_owned(), |a| a.ip().to_string()));
     let repeat: Option<i64> = conn
         .prepare_cached(
-            "UPDATE security_log SET count = count + 1, last_ms = max(last_ms, ?1)
+            "UPDATE security_log SET count = count + ?5, last_ms = max(last_ms, ?1)
              WHERE minute = ?2 AND source IS ?3 AND reason = ?4 RETURNING id",
         )?
-        .query_row(params![at_ms, minute, source, entry.reason], |r| r.get(0))
+        .query_row(params![last_ms, minute, source, entry.reason, count], |r| r.get(0))
         .optional()?;
     if let Some(id) = repeat {
         return Ok((id, false));
     }
     conn.prepare_cached(
         "INSERT INTO security_log (at, at_ms, peer, reason, count, last_ms, source, minute)
-         VALUES (?1, ?2, ?3, ?4, 1, ?2, ?5, ?6)",
+         VALUES (?1, ?2, ?3, ?4, ?7, ?8, ?5, ?6)",
     )?
-    .execute(params![entry.at.to_string(), at_ms, entry.peer, entry.reason, source, minute])?;
+    .execute(params![entry.at.to_string(), at_ms, entry.peer, entry.reason, source, minute, count, last_ms])?;
     let id = conn.last_insert_rowid();
     conn.prepare_cached("DELETE FROM security_log WHERE id <= ?1")?.execute([id - SECURITY_LOG_ROWS])?;
     Ok((id, true))

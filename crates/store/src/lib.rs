@@ -40,7 +40,7 @@ pub use error::{Result, StoreError};
 pub use export::{ExportFormat, ExportWhat, ExportWriter};
 pub use model::{
     AlertHow, CallDetail, CallRow, EventDetail, EventRow, Facets, FeedItem, IncomingDelivery, IngestOutcome, Pruned,
-    QuarantineItem, QuarantineRow, SecurityEntry, SecurityRow, Source, StatusCounts,
+    QuarantineItem, QuarantineRow, RejectionTally, SecurityEntry, SecurityRow, Source, StatusCounts,
 };
 pub use overview::{
     DowntimeGap, Outcomes, Overview, OverviewBar, OverviewCounter, Spread, SpreadStep, Tally, WebhookHealth, GAP_MIN_MS,
@@ -207,8 +207,9 @@ impl Store {
         self.submit(Write::Quarantine(item)).await
     }
 
-    pub async fn log_security(&self, entry: SecurityEntry) -> Result<IngestOutcome> {
-        self.submit(Write::Security(entry)).await
+    /// Records rejected requests (never a body or token): one address, reason and minute.
+    pub async fn log_security(&self, tally: RejectionTally) -> Result<IngestOutcome> {
+        self.submit(Write::Security(tally)).await
     }
 
     pub(crate) async fn submit(&self, write: Write) -> Result<IngestOutcome> {

@@ -71,6 +71,22 @@ pub struct SecurityEntry {
     pub reason: String,
 }
 
+/// Rejections gathered in memory before they are written (a flood of wrong tokens must not
+/// cost a write each): `count` of them for one address, reason and minute, the first as
+/// `entry`, the last at `last`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectionTally {
+    pub entry: SecurityEntry,
+    pub count: u32,
+    pub last: Timestamp,
+}
+
+impl From<SecurityEntry> for RejectionTally {
+    fn from(entry: SecurityEntry) -> Self {
+        Self { last: entry.at, entry, count: 1 }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum IngestOutcome {
     /// A new event, committed.

@@ -1,5 +1,6 @@
 //! The SQL of pruning, run by the writer: whole calls (their events, the deliveries they
-//! came in, their search entry and alert claim) and events that belong to no call.
+//! came in, their search entry and alert claim), events that belong to no call, and events
+//! of calls that have no row (only hidden events).
 
 use rusqlite::{params, Connection};
 
@@ -31,6 +32,26 @@ pub(crate) fn write_prune(conn: &Connection, before_ms: i64, limit: usize) -> Re
         "INSERT OR IGNORE INTO prune_events (id)
          SELECT id FROM events WHERE call_id IS NULL AND occurred_ms < ?1 ORDER BY occurred_ms LIMIT ?2",
         params![before_ms, limit],
+    )?;
+    // Events of a call that has no row: a call that only ever got hidden events (not
+    // subscribed to, so never folded). Pruned by their own time. By size (no cut-off), only
+    // those older than the oldest call that stays, so that the walk reads old events only.
+    let orphans_before = if before_ms == i64::MAX {
+        conn.query_row(
+            "SELECT coalesce(min(sort_ms), ?1) FROM calls WHERE call_id NOT IN (SELECT call_id FROM prune_calls)",
+            [before_ms],
+            |r| r.get(0),
+        )?
+    } else {
+        before_ms
+    };
+    conn.execute(
+        "INSERT OR IGNORE INTO prune_events (id)
+         SELECT e.id FROM events e
+         WHERE e.occurred_ms < ?1 AND e.call_id IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.call_id = e.call_id)
+         ORDER BY e.occurred_ms LIMIT ?2",
+        params![orphans_before, limit],
     )?;
     // A webhook that confirmed a caught-up step is a delivery without an event of its own,
     // named by the step's `confirmed_by`: it goes with the step. Children before parents.

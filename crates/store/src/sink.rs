@@ -13,7 +13,7 @@ use tokio::sync::broadcast;
 
 use calleague_events::Timestamp;
 
-use crate::model::{FeedItem, IncomingDelivery, IngestOutcome, QuarantineItem, SecurityEntry};
+use crate::model::{FeedItem, IncomingDelivery, IngestOutcome, QuarantineItem, RejectionTally};
 use crate::query::TimeRange;
 use crate::{Result, Store};
 
@@ -26,8 +26,9 @@ pub trait DeliverySink: Send + Sync {
     fn ingest(&self, item: IncomingDelivery) -> StoreFuture<'_, IngestOutcome>;
     /// Keeps a verified body that is not an event, raw, for a person to look at.
     fn quarantine(&self, item: QuarantineItem) -> StoreFuture<'_, IngestOutcome>;
-    /// Records a rejected request (never its body or token).
-    fn log_security(&self, entry: SecurityEntry) -> StoreFuture<'_, IngestOutcome>;
+    /// Records rejected requests (never a body or token), gathered by address, reason and
+    /// minute.
+    fn log_security(&self, tally: RejectionTally) -> StoreFuture<'_, IngestOutcome>;
     /// What this process committed, as it commits it.
     fn subscribe(&self) -> broadcast::Receiver<FeedItem>;
     /// Ok when a delivery would commit now (the receiver's `/readyz`): SQLite writes a row
@@ -50,8 +51,8 @@ impl DeliverySink for Store {
         Box::pin(Store::quarantine(self, item))
     }
 
-    fn log_security(&self, entry: SecurityEntry) -> StoreFuture<'_, IngestOutcome> {
-        Box::pin(Store::log_security(self, entry))
+    fn log_security(&self, tally: RejectionTally) -> StoreFuture<'_, IngestOutcome> {
+        Box::pin(Store::log_security(self, tally))
     }
 
     fn subscribe(&self) -> broadcast::Receiver<FeedItem> {
@@ -136,8 +137,8 @@ impl<T: DeliverySink + ?Sized> DeliverySink for std::sync::Arc<T> {
         (**self).quarantine(item)
     }
 
-    fn log_security(&self, entry: SecurityEntry) -> StoreFuture<'_, IngestOutcome> {
-        (**self).log_security(entry)
+    fn log_security(&self, tally: RejectionTally) -> StoreFuture<'_, IngestOutcome> {
+        (**self).log_security(tally)
     }
 
     fn subscribe(&self) -> broadcast::Receiver<FeedItem> {

@@ -27,7 +27,7 @@ use crate::ingest::{
     write_security, DeliveryWrite, Logged,
 };
 use crate::model::{
-    AlertHow, EventRow, FeedItem, IncomingDelivery, IngestOutcome, QuarantineItem, SecurityEntry, Source,
+    AlertHow, EventRow, FeedItem, IncomingDelivery, IngestOutcome, QuarantineItem, RejectionTally, Source,
 };
 use crate::projection::Projected;
 use crate::prune::write_prune;
@@ -39,7 +39,7 @@ const MAX_BATCH: usize = 512;
 pub(crate) enum Write {
     Delivery(Box<IncomingDelivery>),
     Quarantine(QuarantineItem),
-    Security(SecurityEntry),
+    Security(RejectionTally),
     Heartbeat {
         session: Option<i64>,
         at: calleague_events::Timestamp,
@@ -362,10 +362,10 @@ fn apply(conn: &Connection, write: &Write) -> Result<Applied> {
             let id = write_quarantine(conn, item)?;
             done(IngestOutcome::Quarantined { id }, Some(FeedItem::Quarantined { id }))
         }
-        Write::Security(entry) => {
+        Write::Security(tally) => {
             // Only a new row is news for a window; a repeat only counts.
-            let (id, new) = write_security(conn, entry)?;
-            done(IngestOutcome::Logged { id }, new.then(|| FeedItem::Rejected { entry: entry.clone() }))
+            let (id, new) = write_security(conn, tally)?;
+            done(IngestOutcome::Logged { id }, new.then(|| FeedItem::Rejected { entry: tally.entry.clone() }))
         }
     }
 }

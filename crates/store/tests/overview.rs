@@ -392,7 +392,7 @@ async fn webhook_health_counts_refusals_quarantine_and_downtime() {
     for n in 0..3 {
         let entry =
             SecurityEntry { at: at(now - n * 1000), peer: Some("10.0.0.9".into()), reason: format!("bad token {n}") };
-        store.log_security(entry).await.unwrap();
+        store.log_security(entry.into()).await.unwrap();
     }
     store
         .quarantine(QuarantineItem {

@@ -196,3 +196,74 @@ async fn a_delivery_after_pruning_the_newest_one_gets_an_id_past_the_projection(
     assert_eq!(projected, id);
     assert_eq!(call_ids(&store), vec!["recent".to_string(), "next".to_string()]);
 }
+
+/// A hidden delivery's event names its call but is never folded into it: a call that only
+/// ever got hidden events has events and no row. Pruning by age and by size removes them
+/// by their own time, with their deliveries; a call with a row keeps its hidden events.
+#[tokio::test]
+async fn events_of_calls_that_only_got_hidden_events_are_pruned_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let now = Timestamp::now().unix_millis();
+    let hidden = |id: &str, call: &str, ms: i64| IncomingDelivery {
+        hidden: true,
+        ..event("recording.ready", Some(id), Some(call), ms, json!({"recordingId": format!("rec_{id}")}))
+    };
+    store.ingest(hidden("h_old", "only_hidden_old", now - 3 * DAY)).await.unwrap();
+    store.ingest(hidden("h_new", "only_hidden_new", now - 1_000)).await.unwrap();
+    call(&store, "kept", now - 60_000, now - 30_000, "kept").await;
+    store.ingest(hidden("h_kept", "kept", now - 3 * DAY)).await.unwrap();
+    assert_eq!(rows(&store, ExportWhat::Events), 5);
+
+    let pruned = store.prune_before(at(now - DAY)).await.unwrap();
+    assert_eq!(pruned, Pruned { calls: 0, events: 1 }, "the old hidden-only call's event");
+    assert_eq!(rows(&store, ExportWhat::Events), 4);
+    let deliveries = store.counts(at(0)).unwrap().deliveries_total;
+    assert_eq!(deliveries, 4, "its delivery went with it");
+    assert_eq!(store.call_detail("kept").unwrap().unwrap().events.len(), 3, "a call's own hidden event stays with it");
+
+    // By size: the hidden-only events older than the oldest call that stays go with the calls.
+    store.ingest(hidden("h_old_2", "only_hidden_old_2", now - 2 * DAY)).await.unwrap();
+    let pruned = store.prune_to_size(0).await.unwrap();
+    assert_eq!(pruned.calls, 1);
+    assert_eq!(rows(&store, ExportWhat::Events), 0, "nothing left: {pruned:?}");
+    store.integrity_check().unwrap();
+}
+
+/// Pruning while a burst's deliveries are acknowledged (in the inbox) but not yet on the
+/// timeline: the old calls go, every call of the burst arrives whole, and the counts (from
+/// the rollups) equal the rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pruning_while_a_burst_waits_to_be_projected_loses_none_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let now = Timestamp::now().unix_millis();
+    for i in 0..200 {
+        call(&store, &format!("old{i:03}"), now - 3 * DAY + i, now - 3 * DAY + 500 + i, "old").await;
+    }
+    let mut sent = Vec::new();
+    for i in 0..8_000i64 {
+        let store = store.clone();
+        let name = if i % 2 == 0 { "call.started" } else { "call.completed" };
+        let delivery =
+            event(name, Some(&format!("b{i}")), Some(&format!("burst{:04}", i / 2)), now - 60_000 + i, json!({}));
+        sent.push(tokio::spawn(async move { store.ingest(delivery).await.unwrap() }));
+    }
+    // Pruning starts while the burst is still arriving and being projected.
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let pruned = store.prune_before(at(now - DAY)).await.unwrap();
+    let mut accepted = 0;
+    for s in sent {
+        accepted += usize::from(matches!(s.await.unwrap(), IngestOutcome::Accepted));
+    }
+    store.settle().await.unwrap();
+    println!("pruned {pruned:?}; {accepted} of the burst acknowledged from the inbox");
+    assert_eq!(pruned.calls, 200);
+    // Oldest first, the first call is the burst's: no old call is left.
+    let ids = call_ids(&store);
+    assert!(ids.iter().all(|id| id.starts_with("burst")), "{:?}", &ids[..3]);
+    let counts = store.counts(at(0)).unwrap();
+    assert_eq!((counts.deliveries_total, counts.calls, counts.calls_completed), (8_000, 4_000, 4_000));
+    assert_eq!(rows(&store, ExportWhat::Events), 8_000);
+    store.integrity_check().unwrap();
+}

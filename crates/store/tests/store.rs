@@ -193,7 +193,8 @@ async fn ties_on_occurred_at_across_page_edges_go_by_call_id() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
     // Ids out of step with the times' order, so that neither arrival nor id order alone is right.
-    let ids = ["q", "c", "x", "a", "m", "z", "b", "k", "d", "y", "e", "p", "f", "w", "g", "n", "h", "v", "i", "o", "j", "u"];
+    let ids =
+        ["q", "c", "x", "a", "m", "z", "b", "k", "d", "y", "e", "p", "f", "w", "g", "n", "h", "v", "i", "o", "j", "u"];
     for (i, id) in ids.iter().enumerate() {
         let at = (i as i64 / 4) * 1000;
         store.ingest(event("call.started", &format!("s-{id}"), id, at, json!({}))).await.unwrap();
@@ -291,11 +292,10 @@ async fn quarantine_security_log_and_counts() {
         .await
         .unwrap();
     store
-        .log_security(SecurityEntry {
-            at: Timestamp::now(),
-            peer: Some("10.0.0.9:1".into()),
-            reason: "wrong token".into(),
-        })
+        .log_security(
+            SecurityEntry { at: Timestamp::now(), peer: Some("10.0.0.9:1".into()), reason: "wrong token".into() }
+                .into(),
+        )
         .await
         .unwrap();
     let counts = store.counts(ts(0)).unwrap();
@@ -522,10 +522,8 @@ async fn the_database_and_a_folder_it_creates_are_the_owner_s_only() {
 async fn repeated_rejections_count_on_one_row_and_the_log_keeps_only_the_newest_rows() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
-    let reject = |peer: &str, reason: &str, ms: i64| SecurityEntry {
-        at: ts(ms),
-        peer: Some(peer.to_owned()),
-        reason: reason.to_owned(),
+    let reject = |peer: &str, reason: &str, ms: i64| -> calleague_store::RejectionTally {
+        SecurityEntry { at: ts(ms), peer: Some(peer.to_owned()), reason: reason.to_owned() }.into()
     };
     // Same address (other ports), reason and minute: one row. Another minute, reason or
     // address: rows of their own.
@@ -540,6 +538,17 @@ async fn repeated_rejections_count_on_one_row_and_the_log_keeps_only_the_newest_
     assert_eq!(counts, [50, 1, 1, 1]);
     assert_eq!(rows.last().unwrap().last_at, ts(1_049));
     assert_eq!(store.counts(ts(0)).unwrap().rejected, 53, "the total still says how many arrived");
+    // A tally gathered in memory adds its count to the row, and moves its last moment.
+    let gathered = calleague_store::RejectionTally {
+        count: 700,
+        last: ts(59_000),
+        ..reject("203.0.113.9:7", "wrong token", 3_000)
+    };
+    store.log_security(gathered).await.unwrap();
+    let rows = store.security_page(None, 100).unwrap();
+    let row = rows.iter().find(|r| r.entry.reason == "wrong token" && r.count > 1).unwrap();
+    assert_eq!((row.count, row.last_at), (750, ts(59_000)));
+    assert_eq!(store.counts(ts(0)).unwrap().rejected, 753);
 
     // Beyond the cap, the oldest rows go first.
     for i in 0..10_010 {
