@@ -15,9 +15,12 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 ///
 /// TLS: `sslmode=verify-full` (and `require` and `verify-ca`, which are checked the same
 /// way: rustls always checks the certificate's chain and name) encrypts and verifies the
-/// server against the public roots, or against `sslrootcert=FILE` when given; `prefer`
-/// (the default) and `disable` connect unencrypted, for a database on the same host or a
-/// private network.
+/// server against the public roots, or against `sslrootcert=FILE` when given. To another
+/// computer that is also what no `sslmode`, `prefer` and `allow` mean: without TLS the
+/// driver answers a server's request for the password in clear, so anyone on the path
+/// would read it. `sslmode=disable` to another computer is refused unless parsed with
+/// [`DatabaseUrl::parse_allowing_plaintext`]. A database on this computer (loopback,
+/// `localhost`, a Unix socket) is reached unencrypted unless TLS is asked for.
 #[derive(Clone)]
 pub struct DatabaseUrl {
     config: tokio_postgres::Config,
@@ -69,6 +72,14 @@ impl DatabaseUrl {
         Ok(Some(MakeRustlsConnect::new(config)))
     }
 
+    /// The same database, every session opened read-only (a viewer's).
+    pub(crate) fn read_only(&self) -> DatabaseUrl {
+        let mut url = self.clone();
+        let options = self.config.get_options().unwrap_or_default();
+        url.config.options(format!("{options} -c default_transaction_read_only=on").trim());
+        url
+    }
+
     pub fn has_password(&self) -> bool {
         self.config.get_password().is_some()
     }
@@ -82,85 +93,207 @@ impl DatabaseUrl {
 impl FromStr for DatabaseUrl {
     type Err = String;
 
+    /// Parses and checks the string; `sslmode=disable` to another computer is refused (see
+    /// [`DatabaseUrl::parse_allowing_plaintext`]).
     fn from_str(text: &str) -> Result<Self, String> {
+        Self::parse(text, false)
+    }
+}
+
+impl DatabaseUrl {
+    /// Like `parse`, but `sslmode=disable` to another computer is taken: the user opted out
+    /// of encryption in so many words (`--database-allow-plaintext`, the welcome form's box).
+    /// Without TLS the password travels in clear when the server asks for it so.
+    pub fn parse_allowing_plaintext(text: &str) -> Result<Self, String> {
+        Self::parse(text, true)
+    }
+
+    fn parse(text: &str, allow_plaintext: bool) -> Result<Self, String> {
         let text = text.trim();
         if text.is_empty() {
             return Err("the database URL is empty (expected postgres://user@host:port/database)".into());
         }
-        // libpq's TLS options that tokio-postgres does not read: taken out here.
-        let (text, ssl_mode, root_cert) = take_tls_options(text);
-        let mut config = tokio_postgres::Config::from_str(&text)
+        // libpq's TLS options that tokio-postgres does not read (or reads differently) are
+        // taken out here, found the way the driver finds every option (keys percent-decoded
+        // too); the driver reads the rest.
+        let TlsOptions { rest, mode, root_cert } = take_tls_options(text);
+        let mut config = tokio_postgres::Config::from_str(&rest)
             // tokio-postgres's message can quote the string, password included: not shown.
             .map_err(|_| {
                 "not a PostgreSQL connection string (expected postgres://user@host:port/database)".to_owned()
             })?;
+        // Parsed once: had the driver found a TLS option this reading did not, it would now
+        // hold a mode of its own. Refused rather than guessed.
+        if config.get_ssl_mode() != SslMode::Prefer {
+            return Err("the TLS options of the database URL read two ways (an sslmode written in an unusual form): write it as sslmode=verify-full".into());
+        }
         if config.get_dbname().is_none() {
             return Err("the database URL names no database (postgres://user@host:port/DATABASE)".into());
         }
         if config.get_user().is_none() {
             return Err("the database URL names no user (postgres://USER@host:port/database)".into());
         }
-        let verified = match ssl_mode.as_deref() {
-            None | Some("prefer") | Some("disable") | Some("allow") => false,
+        let this_computer = on_this_computer(&config);
+        let encrypted = match mode.as_deref() {
             Some("require") | Some("verify-ca") | Some("verify-full") => true,
+            // Another computer: verified TLS unless opted out in so many words.
+            None | Some("prefer") | Some("allow") => !this_computer,
+            Some("disable") if this_computer || allow_plaintext => false,
+            Some("disable") => {
+                return Err(format!(
+                    "sslmode=disable to {} would send the password and every call unencrypted over the network: use TLS (sslmode=verify-full), or opt out of encryption explicitly",
+                    host_of(&config)
+                ))
+            }
             Some(other) => {
                 return Err(format!("sslmode={other} is not one of disable, prefer, require, verify-ca, verify-full"))
             }
         };
-        if root_cert.is_some() && !verified {
+        if root_cert.is_some() && !encrypted {
             return Err("sslrootcert is given but sslmode does not ask for TLS: add sslmode=verify-full".into());
         }
-        config.ssl_mode(if verified { SslMode::Require } else { SslMode::Disable });
-        let tls = verified.then(|| Tls { root_cert: root_cert.map(PathBuf::from) });
+        config.ssl_mode(if encrypted { SslMode::Require } else { SslMode::Disable });
+        let tls = encrypted.then(|| Tls { root_cert: root_cert.map(PathBuf::from) });
         Ok(Self { config, tls })
     }
 }
 
-/// Takes `sslmode` and `sslrootcert` out of a URL's query or a key=value string.
-fn take_tls_options(text: &str) -> (String, Option<String>, Option<String>) {
-    let (mut mode, mut root) = (None, None);
-    let mut take = |key: &str, value: &str| match key {
+/// Every host is this computer: a loopback address, `localhost` or a Unix socket.
+fn on_this_computer(config: &tokio_postgres::Config) -> bool {
+    let hosts = config.get_hosts();
+    // No host: libpq's default, the local socket.
+    hosts.iter().all(|host| match host {
+        Host::Tcp(name) => {
+            let name = name.trim_start_matches('[').trim_end_matches(']');
+            name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        }
+        #[cfg(unix)]
+        Host::Unix(_) => true,
+    })
+}
+
+fn host_of(config: &tokio_postgres::Config) -> String {
+    match config.get_hosts().first() {
+        Some(Host::Tcp(host)) => host.clone(),
+        #[cfg(unix)]
+        Some(Host::Unix(path)) => path.display().to_string(),
+        None => "localhost".into(),
+    }
+}
+
+struct TlsOptions {
+    /// The string without them, for the driver.
+    rest: String,
+    mode: Option<String>,
+    root_cert: Option<String>,
+}
+
+/// Takes `sslmode` and `sslrootcert` out of a URL's query or a key=value string. The query
+/// is found where the driver finds it (after the credentials, which end at the first `@`),
+/// and keys and values are percent-decoded as it decodes them; key=value strings are split
+/// by libpq's rules (quoted values, backslash escapes).
+fn take_tls_options(text: &str) -> TlsOptions {
+    let mut found = TlsOptions { rest: String::new(), mode: None, root_cert: None };
+    let mut take = |key: &str, value: String| match key {
         "sslmode" => {
-            mode = Some(value.to_owned());
+            found.mode = Some(value);
             true
         }
         "sslrootcert" => {
-            root = Some(value.to_owned());
+            found.root_cert = Some(value);
             true
         }
         _ => false,
     };
-    let rest = if text.starts_with("postgres://") || text.starts_with("postgresql://") {
-        match text.split_once('?') {
-            Some((base, query)) => {
-                let kept: Vec<&str> = query
-                    .split('&')
-                    .filter(|pair| {
-                        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-                        !take(key, &percent_decoded(value))
-                    })
-                    .collect();
-                if kept.is_empty() {
-                    base.to_owned()
-                } else {
-                    format!("{base}?{}", kept.join("&"))
+    let prefix = ["postgres://", "postgresql://"].into_iter().find(|p| text.starts_with(p));
+    let rest = match prefix {
+        Some(prefix) => {
+            let after = &text[prefix.len()..];
+            let credentials = after.find('@').map_or(0, |at| at + 1);
+            match after[credentials..].find('?') {
+                Some(q) => {
+                    let (base, query) = text.split_at(prefix.len() + credentials + q);
+                    let kept: Vec<&str> = query[1..]
+                        .split('&')
+                        .filter(|pair| {
+                            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+                            !take(&percent_decoded(key), percent_decoded(value))
+                        })
+                        .collect();
+                    if kept.is_empty() {
+                        base.to_owned()
+                    } else {
+                        format!("{base}?{}", kept.join("&"))
+                    }
+                }
+                None => text.to_owned(),
+            }
+        }
+        None => {
+            let mut kept = Vec::new();
+            for (key, value, raw) in key_values(text) {
+                if !take(key, value) {
+                    kept.push(raw);
                 }
             }
-            None => text.to_owned(),
+            kept.join(" ")
         }
-    } else {
-        text.split_whitespace()
-            .filter(|pair| {
-                let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-                !take(key.trim(), value.trim().trim_matches('\''))
-            })
-            .collect::<Vec<_>>()
-            .join(" ")
     };
-    (rest, mode, root)
+    TlsOptions { rest, ..found }
 }
 
-/// `%2F` and the like in a URL's query value (a file path, typically).
+/// A key=value connection string's parameters: each key, its value unquoted and unescaped,
+/// and its text as written. What does not parse is kept whole for the driver to refuse.
+fn key_values(text: &str) -> Vec<(&str, String, &str)> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let skip_ws = |i: &mut usize| {
+        while *i < bytes.len() && bytes[*i].is_ascii_whitespace() {
+            *i += 1;
+        }
+    };
+    loop {
+        skip_ws(&mut i);
+        if i >= bytes.len() {
+            return out;
+        }
+        let start = i;
+        while i < bytes.len() && !bytes[i].is_ascii_whitespace() && bytes[i] != b'=' {
+            i += 1;
+        }
+        let key = &text[start..i];
+        skip_ws(&mut i);
+        if i >= bytes.len() || bytes[i] != b'=' {
+            out.push((key, String::new(), &text[start..]));
+            return out;
+        }
+        i += 1;
+        skip_ws(&mut i);
+        let mut value = Vec::new();
+        let quoted = i < bytes.len() && bytes[i] == b'\'';
+        if quoted {
+            i += 1;
+        }
+        while i < bytes.len() {
+            let b = bytes[i];
+            if (quoted && b == b'\'') || (!quoted && b.is_ascii_whitespace()) {
+                break;
+            }
+            if b == b'\\' && i + 1 < bytes.len() {
+                i += 1;
+            }
+            value.push(bytes[i]);
+            i += 1;
+        }
+        if quoted && i < bytes.len() {
+            i += 1;
+        }
+        out.push((key, String::from_utf8_lossy(&value).into_owned(), &text[start..i]));
+    }
+}
+
+/// `%2F` and the like in a URL's query key or value, decoded as the driver decodes them.
 fn percent_decoded(value: &str) -> String {
     let bytes = value.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -241,7 +374,7 @@ mod tests {
         assert!(bad.contains("not a PostgreSQL connection string") && !bad.contains("pw-secret"), "{bad}");
         let mode = err("postgres://u:pw-secret@h/db?sslmode=sometimes");
         assert!(mode.contains("sslmode=sometimes") && !mode.contains("pw-secret"), "{mode}");
-        let root = err("postgres://u@h/db?sslrootcert=/etc/ca.pem");
+        let root = err("postgres://u@localhost/db?sslrootcert=/etc/ca.pem");
         assert!(root.contains("sslmode=verify-full"), "{root}");
 
         let tls: DatabaseUrl =
@@ -252,11 +385,69 @@ mod tests {
         assert_eq!(tls.to_string(), "postgres://u@h:5432/db?sslmode=verify-full");
         let kv: DatabaseUrl = "host=h user=u dbname=db sslmode=require sslrootcert=/ca.pem".parse().unwrap();
         assert!(kv.uses_tls());
-        let plain: DatabaseUrl = "postgres://u@h/db".parse().unwrap();
-        assert!(!plain.uses_tls());
-        let url: DatabaseUrl = "postgres://u:pw-secret@db.internal:6543/calleague".parse().unwrap();
-        assert_eq!(url.to_string(), "postgres://u@db.internal:6543/calleague");
-        assert_eq!(format!("{url:?}"), "DatabaseUrl(postgres://u@db.internal:6543/calleague)");
+        let local: DatabaseUrl = "postgres://u@127.0.0.1/db".parse().unwrap();
+        assert!(!local.uses_tls(), "this computer: unencrypted unless asked");
+        let url: DatabaseUrl = "postgres://u:pw-secret@db.internal:6543/calleague?sslmode=verify-full".parse().unwrap();
+        assert_eq!(url.to_string(), "postgres://u@db.internal:6543/calleague?sslmode=verify-full");
+        assert_eq!(format!("{url:?}"), "DatabaseUrl(postgres://u@db.internal:6543/calleague?sslmode=verify-full)");
         assert!(url.has_password());
+    }
+
+    /// One reading of the string: keys and values percent-decoded as the driver decodes
+    /// them, passwords holding what a URL must encode, quoted key=value values.
+    #[test]
+    fn the_tls_options_are_read_as_the_driver_reads_the_rest() {
+        let tls = |text: &str| text.parse::<DatabaseUrl>().map(|u| u.uses_tls());
+        // A percent-encoded key or value is the same option.
+        for text in [
+            "postgres://u@127.0.0.1/db?ssl%6Dode=require",
+            "postgres://u@127.0.0.1/db?%73slmode=%72equire",
+            "postgres://u@127.0.0.1/db?application_name=a&sslmode=require",
+            "host=127.0.0.1 user=u dbname=db sslmode = 'require'",
+        ] {
+            assert_eq!(tls(text), Ok(true), "{text}");
+        }
+        // Passwords with ?, @, # and % (percent-encoded, as a URL requires): the query is
+        // where the driver finds it, and the password reaches the driver whole.
+        let url: DatabaseUrl = "postgres://u:p%3Fw%40r%23d%25x@127.0.0.1:5433/db?sslmode=require".parse().unwrap();
+        assert!(url.uses_tls());
+        assert_eq!(url.config().get_password(), Some("p?w@r#d%x".as_bytes()));
+        assert_eq!(url.config().get_ports(), [5433]);
+        // A raw ? inside the password (before the @): still the driver's reading.
+        let raw: DatabaseUrl = "postgres://u:p?w@127.0.0.1/db?sslmode=require".parse().unwrap();
+        assert_eq!((raw.uses_tls(), raw.config().get_password()), (true, Some("p?w".as_bytes())));
+        let quoted: DatabaseUrl =
+            r"host=127.0.0.1 user=u dbname=db password='it\'s a secret' sslmode=require".parse().unwrap();
+        assert_eq!(quoted.config().get_password(), Some("it's a secret".as_bytes()));
+        assert!(quoted.uses_tls());
+        // An sslrootcert the driver would read but this reading did not is never silently
+        // dropped: the driver refuses an option it does not know.
+        assert!("postgres://u@127.0.0.1/db?sslrootcert%=x".parse::<DatabaseUrl>().is_err());
+    }
+
+    /// To another computer: verified TLS by default; plaintext only when opted out of.
+    #[test]
+    fn another_computer_gets_verified_tls_unless_the_user_opts_out() {
+        for text in [
+            "postgres://u@db.example.com/db",
+            "postgres://u@db.example.com/db?sslmode=prefer",
+            "postgres://u@10.0.0.5/db?sslmode=allow",
+            "host=db.example.com user=u dbname=db",
+        ] {
+            let url: DatabaseUrl = text.parse().unwrap();
+            assert!(url.uses_tls(), "{text}");
+            assert!(url.to_string().ends_with("?sslmode=verify-full"), "shown as it is: {url}");
+        }
+        let refused = "postgres://u:pw-secret@db.example.com/db?sslmode=disable".parse::<DatabaseUrl>().unwrap_err();
+        assert!(refused.contains("db.example.com") && refused.contains("unencrypted"), "{refused}");
+        assert!(!refused.contains("pw-secret"));
+        let opted_out =
+            DatabaseUrl::parse_allowing_plaintext("postgres://u@db.example.com/db?sslmode=disable").unwrap();
+        assert!(!opted_out.uses_tls());
+        // This computer: plaintext by default, TLS when asked.
+        for text in ["postgres://u@localhost/db", "postgres://u@[::1]/db", "host=/run/postgresql user=u dbname=db"] {
+            assert!(!text.parse::<DatabaseUrl>().unwrap().uses_tls(), "{text}");
+        }
+        assert!("postgres://u@localhost/db?sslmode=verify-full".parse::<DatabaseUrl>().unwrap().uses_tls());
     }
 }

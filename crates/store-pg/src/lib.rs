@@ -14,6 +14,7 @@ mod config;
 mod export;
 mod ingest;
 mod live;
+mod locks;
 mod migrate;
 mod nul;
 mod overview;
@@ -27,7 +28,7 @@ use std::time::Duration;
 use calleague_events::Timestamp;
 use calleague_store::{
     CallCursor, CallDetail, CallFilter, CallRow, DeliverySink, Facets, FeedItem, IncomingDelivery, IngestOutcome,
-    Overview, Page, PageRequest, QuarantineItem, QuarantineRow, Result, SecurityEntry, SecurityRow, StatusCounts,
+    Overview, Page, PageRequest, QuarantineItem, QuarantineRow, RejectionTally, Result, SecurityRow, StatusCounts,
     StoreError, StoreFuture, TimelineReader,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
@@ -36,7 +37,7 @@ use tokio::sync::broadcast;
 pub use config::DatabaseUrl;
 pub use migrate::SCHEMA_VERSION;
 pub use read::DeliveryTotals;
-pub use uptime::FleetLock;
+pub use uptime::{FleetLock, CATCH_UP_LOCK_WAIT};
 
 /// The channel committed deliveries are announced on (`NOTIFY`, see `announce.rs`), its
 /// payload their ids, comma-separated: what a viewer's `LISTEN` wakes on.
@@ -51,11 +52,19 @@ pub struct PgOptions {
     pub connect_timeout: Duration,
     /// How many live-feed items a slow subscriber may fall behind.
     pub feed_capacity: usize,
+    /// How long a receiver waits at start for another session's migration lock (any role
+    /// can take it: a bound, and the holder named, rather than a silent wait).
+    pub migration_lock_wait: Duration,
 }
 
 impl Default for PgOptions {
     fn default() -> Self {
-        Self { max_connections: 16, connect_timeout: Duration::from_secs(5), feed_capacity: 8192 }
+        Self {
+            max_connections: 16,
+            connect_timeout: Duration::from_secs(5),
+            feed_capacity: 8192,
+            migration_lock_wait: Duration::from_secs(30),
+        }
     }
 }
 
@@ -77,7 +86,7 @@ impl PgStore {
         let pool = pool(url, &options)?;
         {
             let mut client = pool.get().await.map_err(|e| open_error(url, config::pool_error(&e)))?;
-            migrate::migrate(&mut client).await.map_err(|e| opening(url, e))?;
+            migrate::migrate(&mut client, options.migration_lock_wait).await.map_err(|e| opening(url, e))?;
         }
         let (feed, _) = broadcast::channel(options.feed_capacity.max(16));
         let announce = Some(announce::start(pool.clone()));
@@ -92,11 +101,15 @@ impl PgStore {
         Ok(Arc::new(Self { pool, url: url.clone(), feed, announce: None, live: None }))
     }
 
-    /// Connects as a viewer (team mode's desktop app, typically with a read-only role):
-    /// never migrates, and follows what every receiver commits through `LISTEN`, on
-    /// [`PgStore::subscribe`]. Writing through it fails as the database's grants say.
+    /// Connects as a viewer (team mode's desktop app): never migrates, and follows what
+    /// every receiver commits through `LISTEN`, on [`PgStore::subscribe`]. Read-only twice
+    /// over: every session is opened with `default_transaction_read_only`, and a role that
+    /// could write the team's tables (a writer's, a superuser's) is refused, so that the
+    /// password every desktop keeps cannot change or delete calls.
     pub async fn connect_viewer(url: &DatabaseUrl, options: PgOptions) -> Result<Arc<Self>> {
+        let url = &url.read_only();
         let pool = checked_pool(url, &options).await?;
+        refuse_a_writer(url, &pool).await?;
         let (feed, _) = broadcast::channel(options.feed_capacity.max(16));
         let (ready, listening) = tokio::sync::oneshot::channel();
         let watched = url.clone();
@@ -156,11 +169,11 @@ impl PgStore {
         Ok(IngestOutcome::Quarantined { id })
     }
 
-    pub async fn log_security(&self, entry: SecurityEntry) -> Result<IngestOutcome> {
+    pub async fn log_security(&self, tally: RejectionTally) -> Result<IngestOutcome> {
         let client = self.client().await?;
-        let (id, new) = ingest::security(&client, &entry).await.map_err(unavailable)?;
+        let (id, new) = ingest::security(&client, &tally).await.map_err(unavailable)?;
         if new {
-            let _ = self.feed.send(FeedItem::Rejected { entry });
+            let _ = self.feed.send(FeedItem::Rejected { entry: tally.entry });
         }
         Ok(IngestOutcome::Logged { id })
     }
@@ -202,6 +215,31 @@ async fn checked_pool(url: &DatabaseUrl, options: &PgOptions) -> Result<Pool> {
     migrate::check(&client).await.map_err(|e| opening(url, e))?;
     drop(client);
     Ok(pool)
+}
+
+/// A viewer's role must not be able to write: the role the docs set up for desktops is
+/// `calleague_viewer`, with SELECT only.
+async fn refuse_a_writer(url: &DatabaseUrl, pool: &Pool) -> Result<()> {
+    let client = pool.get().await.map_err(|e| open_error(url, config::pool_error(&e)))?;
+    let row = client
+        .query_one(
+            "SELECT current_user::text,
+                    (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+                    OR EXISTS (SELECT 1 FROM unnest(ARRAY['deliveries', 'events', 'calls', 'quarantine', 'security_log', 'uptime']) t
+                               WHERE to_regclass(t) IS NOT NULL
+                                 AND has_table_privilege(t, 'INSERT, UPDATE, DELETE, TRUNCATE'))",
+            &[],
+        )
+        .await
+        .map_err(|e| open_error(url, config::db_error(&e)))?;
+    let (role, writes): (String, bool) = (row.get(0), row.get(1));
+    if writes {
+        return Err(open_error(
+            url,
+            format!("the role {role} can change the team's calls; a desktop watches with a read-only role (calleague_viewer in docs/team-mode.md), whose password every desktop can keep safely"),
+        ));
+    }
+    Ok(())
 }
 
 fn open_error(url: &DatabaseUrl, reason: String) -> StoreError {
@@ -249,8 +287,8 @@ impl DeliverySink for PgStore {
         Box::pin(PgStore::quarantine(self, item))
     }
 
-    fn log_security(&self, entry: SecurityEntry) -> StoreFuture<'_, IngestOutcome> {
-        Box::pin(PgStore::log_security(self, entry))
+    fn log_security(&self, tally: RejectionTally) -> StoreFuture<'_, IngestOutcome> {
+        Box::pin(PgStore::log_security(self, tally))
     }
 
     fn subscribe(&self) -> broadcast::Receiver<FeedItem> {

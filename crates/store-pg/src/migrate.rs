@@ -19,10 +19,19 @@ pub const SCHEMA_VERSION: i32 = MIGRATIONS[MIGRATIONS.len() - 1].0;
 /// Any number, the same in every receiver: the key of the migration lock.
 const MIGRATION_LOCK: i64 = 0x6361_6c6c_6561_6775; // "calleagu"
 
-pub(crate) async fn migrate(client: &mut Client) -> Result<()> {
+/// Applies what is missing; waits at most `lock_wait` for another session's migration lock.
+pub(crate) async fn migrate(client: &mut Client, lock_wait: std::time::Duration) -> Result<()> {
     let failed = |e: tokio_postgres::Error| StoreError::Unavailable(db_error(&e));
     let tx = client.transaction().await.map_err(failed)?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await.map_err(failed)?;
+    // Bounded: any role can take an advisory lock, and a session holding this one would
+    // otherwise keep every receiver from starting, with nothing said.
+    tx.batch_execute(&format!("SET LOCAL lock_timeout = {}", lock_wait.as_millis().max(1))).await.map_err(failed)?;
+    if let Err(e) = tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await {
+        // Asked outside the failed transaction: who holds the lock.
+        drop(tx.rollback().await);
+        return Err(crate::locks::waited_too_long(client, e, MIGRATION_LOCK, "migration", Some(lock_wait)).await);
+    }
+    tx.batch_execute("SET LOCAL lock_timeout = 0").await.map_err(failed)?;
     tx.batch_execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
              version    INTEGER PRIMARY KEY,

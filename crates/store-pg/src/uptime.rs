@@ -33,23 +33,35 @@ pub struct FleetLock {
     _client: deadpool_postgres::ClientWrapper,
 }
 
+/// The longest a receiver waits for the catch-up lock. Any role can take an advisory lock
+/// (no privilege is needed), so the wait is bounded: past it, catch-up is left to the lock's
+/// holder (a receiver catching the same window up records it; anything else is named in
+/// the error) and tried again at the next start.
+pub const CATCH_UP_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
+
 impl PgStore {
-    /// Waits until no other receiver is catching up, then holds the lock.
-    pub async fn lock_catch_up(&self) -> Result<FleetLock> {
-        self.session_lock(CATCH_UP_LOCK).await
+    /// Waits (at most `wait`) until no other receiver is catching up, then holds the lock.
+    pub async fn lock_catch_up(&self, wait: std::time::Duration) -> Result<FleetLock> {
+        self.session_lock(CATCH_UP_LOCK, "catch-up", Some(wait)).await
     }
 
     /// Waits until no other receiver runs the REST source, then holds the lock: the
-    /// receiver that holds it reconciles (or polls) for the fleet until it stops.
+    /// receiver that holds it reconciles (or polls) for the fleet until it stops. Waiting
+    /// is the point here (the next receiver takes over when the holder stops): no bound.
     pub async fn lock_rest_source(&self) -> Result<FleetLock> {
-        self.session_lock(REST_SOURCE_LOCK).await
+        self.session_lock(REST_SOURCE_LOCK, "REST source", None).await
     }
 
-    async fn session_lock(&self, key: i64) -> Result<FleetLock> {
+    async fn session_lock(&self, key: i64, what: &str, wait: Option<std::time::Duration>) -> Result<FleetLock> {
         let pooled = self.pool.get().await.map_err(|e| StoreError::Unavailable(config::pool_error(&e)))?;
         // Out of the pool: a session lock must never go back to it with the connection.
         let client = deadpool_postgres::Object::take(pooled);
-        client.execute("SELECT pg_advisory_lock($1)", &[&key]).await.map_err(unavailable)?;
+        let timeout_ms = wait.map_or(0, |w| w.as_millis().max(1) as i64);
+        client.batch_execute(&format!("SET lock_timeout = {timeout_ms}")).await.map_err(unavailable)?;
+        if let Err(e) = client.execute("SELECT pg_advisory_lock($1)", &[&key]).await {
+            return Err(crate::locks::waited_too_long(&client, e, key, what, wait).await);
+        }
+        client.batch_execute("SET lock_timeout = 0").await.map_err(unavailable)?;
         Ok(FleetLock { _client: client })
     }
 

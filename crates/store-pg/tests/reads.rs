@@ -215,7 +215,7 @@ async fn feed(sink: &dyn DeliverySink, uptime: &dyn UptimeLog, plan: &Plan) {
         sink.quarantine(item).await.unwrap();
     }
     for entry in refusals() {
-        sink.log_security(entry).await.unwrap();
+        sink.log_security(entry.into()).await.unwrap();
     }
 }
 

@@ -15,11 +15,12 @@ async fn verify_full_encrypts_and_refuses_a_server_it_cannot_verify() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root.pem");
     std::fs::write(&root, server.cert.pem()).unwrap();
-    let url = |host: &str, root: &std::path::Path| -> DatabaseUrl {
-        format!("postgres://postgres@{host}:{}/tls?sslmode=verify-full&sslrootcert={}", pg.port, root.display())
+    let url_as = |role: &str, host: &str, root: &std::path::Path| -> DatabaseUrl {
+        format!("postgres://{role}@{host}:{}/tls?sslmode=verify-full&sslrootcert={}", pg.port, root.display())
             .parse()
             .unwrap()
     };
+    let url = |host: &str, root: &std::path::Path| url_as("postgres", host, root);
 
     // The certificate's name and a root that signed it: encrypted, as the server says.
     let store = PgStore::connect(&url("localhost", &root), PgOptions::default()).await.unwrap();
@@ -61,8 +62,12 @@ async fn verify_full_encrypts_and_refuses_a_server_it_cannot_verify() {
     assert!(count(false) >= 1);
     drop(plain);
 
-    // A viewer over TLS too (its LISTEN connection included).
-    let viewer = PgStore::connect_viewer(&url("localhost", &root), PgOptions::default()).await.unwrap();
+    // A viewer over TLS too (its LISTEN connection included), with a role that only reads.
+    pg.psql("tls", "CREATE ROLE tls_viewer LOGIN PASSWORD 'tls-viewer-pw'; GRANT SELECT ON ALL TABLES IN SCHEMA public TO tls_viewer;")
+        .unwrap();
+    let mut viewer_url = url_as("tls_viewer", "localhost", &root);
+    viewer_url.set_password("tls-viewer-pw");
+    let viewer = PgStore::connect_viewer(&viewer_url, PgOptions::default()).await.unwrap();
     assert_eq!(viewer.all_calls().await.unwrap().len(), 1);
 
     // Another name than the certificate's: refused, not connected unverified.
