@@ -228,7 +228,8 @@ async fn stored_unwatched(store: &Store, calls: &[&str]) -> Vec<calleague_store:
 async fn a_failure_whose_claim_failed_is_notified_once_the_claim_can_be_written() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("monitor.db");
-    let store = Store::open(&path, StoreOptions { busy_timeout: Duration::from_millis(100), ..Default::default() }).unwrap();
+    let store =
+        Store::open(&path, StoreOptions { busy_timeout: Duration::from_millis(100), ..Default::default() }).unwrap();
     let notes = Arc::new(MemoryNotifier::default());
     let alerts = Alerts::start(store.clone(), notes.clone(), AlertSettings::default());
     let (feed, watched) = tokio::sync::broadcast::channel(16);

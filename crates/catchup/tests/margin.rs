@@ -51,7 +51,8 @@ async fn caught_up_calls(sim: &Simulator, call: &calleague_sim::Call, margin: Du
     let done = catch_up_downtime(&*store, &client, options, |_| {}).await.unwrap();
     assert_eq!((done.windows, done.done), (1, true));
     store.settle().await.unwrap();
-    let calls = store.calls_page(&CallFilter::default(), &PageRequest::first(Order::NewestFirst, 10)).unwrap().items.len();
+    let calls =
+        store.calls_page(&CallFilter::default(), &PageRequest::first(Order::NewestFirst, 10)).unwrap().items.len();
     assert_eq!(calls, done.calls_merged);
     calls
 }
