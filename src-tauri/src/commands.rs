@@ -74,8 +74,13 @@ pub async fn remove_key(engine: EngineState<'_>) -> AppResult<AppStatus> {
 
 /// Watches a team's PostgreSQL database (read-only) instead of receiving here.
 #[tauri::command]
-pub async fn connect_team(engine: EngineState<'_>, database: String, password: String) -> AppResult<AppStatus> {
-    act("connect_team", &engine, engine.connect_team(database, password)).await
+pub async fn connect_team(
+    engine: EngineState<'_>,
+    database: String,
+    password: String,
+    allow_plaintext: Option<bool>,
+) -> AppResult<AppStatus> {
+    act("connect_team", &engine, engine.connect_team(database, password, allow_plaintext.unwrap_or(false))).await
 }
 
 /// In team mode: the account's API key for recordings and transcripts (none removes it).

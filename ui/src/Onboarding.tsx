@@ -9,6 +9,7 @@ export function Onboarding({ status, onDone }: { status: AppStatus; onDone: (s: 
   const [advanced, setAdvanced] = useState(false);
   const [database, setDatabase] = useState("");
   const [password, setPassword] = useState("");
+  const [plaintext, setPlaintext] = useState(false);
   const { busy, error, run } = useAction<"connect" | "demo" | "team">(status.keychainError?.message ?? null);
 
   function connect(e: FormEvent) {
@@ -18,7 +19,7 @@ export function Onboarding({ status, onDone }: { status: AppStatus; onDone: (s: 
 
   function team(e: FormEvent) {
     e.preventDefault();
-    run("team", async () => onDone(await api.connectTeam(database, password)));
+    run("team", async () => onDone(await api.connectTeam(database, password, plaintext)));
   }
 
   function demo() {
@@ -77,7 +78,7 @@ export function Onboarding({ status, onDone }: { status: AppStatus; onDone: (s: 
                   id="team-database"
                   autoComplete="off"
                   spellCheck={false}
-                  placeholder="postgres://calleague_viewer@db.internal:5432/calleague"
+                  placeholder="postgres://calleague_viewer@db.internal:5432/calleague?sslmode=verify-full"
                   value={database}
                   onChange={(e) => setDatabase(e.target.value)}
                 />
@@ -90,6 +91,11 @@ export function Onboarding({ status, onDone }: { status: AppStatus; onDone: (s: 
                 {busy === "team" ? "Connecting…" : "Watch"}
               </button>
             </div>
+            <p className="hint">To another computer the link is encrypted and the server's certificate checked (sslmode=verify-full; sslrootcert=FILE for your own CA).</p>
+            <label className="check">
+              <input type="checkbox" checked={plaintext} onChange={(e) => setPlaintext(e.target.checked)} data-testid="team-plaintext" />
+              Connect without encryption (sslmode=disable): the password and every call cross the network in clear
+            </label>
           </form>
         </div>
         <ErrorLine error={error} />

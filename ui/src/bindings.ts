@@ -451,7 +451,12 @@ pointsHere: boolean, };
 /**
  * What a create or an edit sends; checked in Rust before anything goes out.
  */
-export type SubscriptionDraft = { url: string, events: Array<string>, };
+export type SubscriptionDraft = { url: string, events: Array<string>, 
+/**
+ * The user confirmed a private, link-local or loopback host (the form asks when the
+ * check refuses one on the field `confirmPrivate`).
+ */
+confirmPrivate: boolean, };
 
 /**
  * Why deliveries may not reach this computer, with what the one-click fix does.

@@ -42,7 +42,8 @@ export const api = {
   connectAccount: (key: string, apiBaseUrl: string | null) => invoke<AppStatus>("connect_account", { key, apiBaseUrl }),
   removeKey: () => invoke<AppStatus>("remove_key"),
   startDemo: () => invoke<AppStatus>("start_demo"),
-  connectTeam: (database: string, password: string) => invoke<AppStatus>("connect_team", { database, password }),
+  connectTeam: (database: string, password: string, allowPlaintext = false) =>
+    invoke<AppStatus>("connect_team", { database, password, allowPlaintext }),
   leaveTeam: () => invoke<AppStatus>("leave_team"),
   setTeamApiKey: (key: string | null, apiBaseUrl: string | null) => invoke<AppStatus>("set_team_api_key", { key, apiBaseUrl }),
   leaveDemo: () => invoke<AppStatus>("leave_demo"),

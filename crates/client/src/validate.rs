@@ -10,7 +10,13 @@ use crate::{ClientError, Webhook, WebhookDraft};
 pub struct UrlPolicy {
     /// Allow `http://` to loopback addresses: only against the simulator.
     pub allow_loopback_http: bool,
+    /// The user confirmed a private, link-local or loopback host (see [`private_host`]):
+    /// every delivery carries the account's key to it.
+    pub allow_private_host: bool,
 }
+
+/// The field of a refusal that asks for [`UrlPolicy::allow_private_host`].
+pub const CONFIRM_PRIVATE_FIELD: &str = "confirmPrivate";
 
 fn invalid(field: &'static str, message: impl Into<String>) -> ClientError {
     ClientError::Validation { field, message: message.into() }
@@ -32,6 +38,40 @@ pub(crate) fn is_loopback(url: &Url) -> bool {
     let Some(host) = url.host_str() else { return false };
     let host = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Why `url`'s host is one that needs the user's confirmation: an address of this computer
+/// or of a private network (RFC 1918, unique-local, carrier-grade NAT), a link-local one
+/// (cloud metadata services live at 169.254.169.254), or a name only a local network
+/// resolves (`localhost`, `.local`, `.internal`, `.lan`, `.home.arpa`). Calleague's servers
+/// either cannot reach it or, worse, reach something of their own with the key attached.
+/// A public name that resolves to a private address is not caught here: that needs a lookup.
+pub fn private_host(url: &Url) -> Option<&'static str> {
+    use std::net::IpAddr;
+    let host = url.host_str()?.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+    let ip = match host.parse::<IpAddr>() {
+        Ok(IpAddr::V6(v6)) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        Ok(ip) => ip,
+        Err(_) => {
+            let host = host.trim_end_matches('.');
+            if host == "localhost" || host.ends_with(".localhost") {
+                return Some("an address of this computer");
+            }
+            let local = [".local", ".internal", ".lan", ".home.arpa", ".intranet", ".corp"];
+            return local.iter().any(|end| host.ends_with(end)).then_some("a name only a local network knows");
+        }
+    };
+    match ip {
+        IpAddr::V4(v4) if v4.is_loopback() || v4.is_unspecified() => Some("an address of this computer"),
+        IpAddr::V4(v4) if v4.is_link_local() => Some("a link-local address"),
+        IpAddr::V4(v4) if v4.is_private() || (v4.octets()[0] == 100 && v4.octets()[1] & 0xC0 == 64) => {
+            Some("a private network's address")
+        }
+        IpAddr::V6(v6) if v6.is_loopback() || v6.is_unspecified() => Some("an address of this computer"),
+        IpAddr::V6(v6) if v6.segments()[0] & 0xFFC0 == 0xFE80 => Some("a link-local address"),
+        IpAddr::V6(v6) if v6.segments()[0] & 0xFE00 == 0xFC00 => Some("a private network's address"),
+        _ => None,
+    }
 }
 
 /// Returns the draft cleaned up (trimmed URL, canonical event names, no repeats), or what
@@ -56,6 +96,21 @@ pub fn validate_draft(
             return Err(invalid("url", "Calleague delivers only over https: use your tunnel's https address"))
         }
         _ => return Err(invalid("url", "the address must start with https://")),
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(invalid(
+            "url",
+            "take the user name and password out of the address: Calleague would send them, with your account's key, on every delivery",
+        ));
+    }
+    let simulator = loopback && policy.allow_loopback_http;
+    if let Some(kind) = private_host(&parsed).filter(|_| !policy.allow_private_host && !simulator) {
+        return Err(invalid(
+            CONFIRM_PRIVATE_FIELD,
+            format!(
+                "{host} is {kind}: Calleague's servers cannot deliver there from the internet, and every delivery would carry your account's key to whatever answers there. Confirm to subscribe it anyway."
+            ),
+        ));
     }
 
     let mut events: Vec<String> = Vec::new();
@@ -139,7 +194,7 @@ mod tests {
         assert!(code(draft("http://127.0.0.1:8787/h", &["call.started"]), strict).contains("tunnel"));
         assert!(validate_draft(
             &draft("http://127.0.0.1:8787/h", &["call.started"]),
-            UrlPolicy { allow_loopback_http: true },
+            UrlPolicy { allow_loopback_http: true, ..UrlPolicy::default() },
             &[],
             None
         )
@@ -149,6 +204,58 @@ mod tests {
         assert!(code(draft("https://x.example", &[]), strict).contains("at least one"));
         assert!(code(draft("https://x.example", &["  "]), strict).contains("at least one"));
         assert!(code(draft("https://x.example", &["call started"]), strict).contains("not an event name"));
+    }
+
+    #[test]
+    fn refuses_credentials_in_the_address() {
+        for url in ["https://user:pass@x.example/h", "https://user@x.example/h", "https://:secret@x.example/h"] {
+            let err = validate_draft(&draft(url, &["call.started"]), UrlPolicy::default(), &[], None).unwrap_err();
+            assert!(matches!(&err, ClientError::Validation { field: "url", .. }), "{url}: {err}");
+            assert!(err.to_string().contains("user name and password"), "{err}");
+        }
+    }
+
+    #[test]
+    fn private_hosts_need_a_confirmation() {
+        let private = [
+            "https://10.1.2.3/h",
+            "https://172.20.0.1/h",
+            "https://192.168.1.10:8443/h",
+            "https://169.254.169.254/latest",
+            "https://100.64.0.1/h",
+            "https://127.0.0.1/h",
+            "https://0.0.0.0/h",
+            "https://[::1]/h",
+            "https://[fd12:3456::1]/h",
+            "https://[fe80::1]/h",
+            "https://[::ffff:10.0.0.1]/h",
+            "https://localhost/h",
+            "https://printer.local/h",
+            "https://db.internal/h",
+            "https://nas.home.arpa/h",
+        ];
+        for url in private {
+            let err = validate_draft(&draft(url, &["call.started"]), UrlPolicy::default(), &[], None).unwrap_err();
+            assert!(
+                matches!(&err, ClientError::Validation { field, .. } if *field == CONFIRM_PRIVATE_FIELD),
+                "{url}: {err}"
+            );
+            assert!(err.to_string().contains("account's key"), "{err}");
+            let confirmed = UrlPolicy { allow_private_host: true, ..UrlPolicy::default() };
+            assert!(validate_draft(&draft(url, &["call.started"]), confirmed, &[], None).is_ok(), "{url} confirmed");
+        }
+        for url in [
+            "https://x.example/h",
+            "https://8.8.8.8/h",
+            "https://172.32.0.1/h",
+            "https://[2001:db8::1]/h",
+            "https://100.128.0.1/h",
+        ] {
+            assert!(validate_draft(&draft(url, &["call.started"]), UrlPolicy::default(), &[], None).is_ok(), "{url}");
+        }
+        // The simulator on this computer needs none.
+        let simulator = UrlPolicy { allow_loopback_http: true, ..UrlPolicy::default() };
+        assert!(validate_draft(&draft("http://127.0.0.1:8787/h", &["call.started"]), simulator, &[], None).is_ok());
     }
 
     #[test]

@@ -42,7 +42,7 @@ async fn webhooks_round_trip_through_the_simulator() {
     assert!(api.list_webhooks().await.unwrap().is_empty());
 
     let receiver = "http://127.0.0.1:8787/hooks/calleague";
-    let policy = UrlPolicy { allow_loopback_http: true };
+    let policy = UrlPolicy { allow_loopback_http: true, ..UrlPolicy::default() };
     let checked = validate_draft(&draft(receiver, &["call.started", "call.ended"]), policy, &[], None).unwrap();
     let created = api.create_webhook(&checked).await.unwrap();
     assert_eq!(created.events, ["call.started", "call.completed"]);

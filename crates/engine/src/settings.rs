@@ -51,6 +51,9 @@ pub struct Settings {
     /// Team mode: when this desktop last watched the team's database (Unix ms), so that
     /// the failures after it are summarized once when it watches again.
     pub team_watched_until_ms: Option<i64>,
+    /// Team mode: the user ticked "Connect without encryption" for a database on another
+    /// computer (sslmode=disable).
+    pub team_allow_plaintext: bool,
     /// The REST API as a second source (docs/sources.md).
     pub sources: SourceSettings,
 }
@@ -102,6 +105,7 @@ impl Default for Settings {
             key_grace_minutes: 60,
             retention: Retention::default(),
             team_watched_until_ms: None,
+            team_allow_plaintext: false,
             sources: SourceSettings::default(),
         }
     }

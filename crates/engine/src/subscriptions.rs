@@ -35,6 +35,11 @@ pub struct Subscription {
 pub struct SubscriptionDraft {
     pub url: String,
     pub events: Vec<String>,
+    /// The user confirmed a private, link-local or loopback host (the form asks when the
+    /// check refuses one on the field `confirmPrivate`).
+    #[serde(rename = "confirmPrivate", default)]
+    #[ts(rename = "confirmPrivate")]
+    pub confirm_private: bool,
 }
 
 /// Why deliveries may not reach this computer, with what the one-click fix does.
@@ -123,7 +128,8 @@ impl Engine {
     pub async fn create_subscription(&self, draft: SubscriptionDraft) -> AppResult<Subscriptions> {
         let client = self.client().await?;
         let existing = client.list_webhooks().await?;
-        let draft = validate_draft(&draft.into(), self.url_policy().await, &existing, None)?;
+        let policy = self.url_policy(draft.confirm_private).await;
+        let draft = validate_draft(&draft.into(), policy, &existing, None)?;
         client.create_webhook(&draft).await?;
         self.subscriptions().await
     }
@@ -134,7 +140,8 @@ impl Engine {
         if !existing.iter().any(|h| h.webhook_id == webhook_id) {
             return Err(AppError::new(ErrorCode::NotFound, format!("Webhook {webhook_id} no longer exists.")));
         }
-        let draft = validate_draft(&draft.into(), self.url_policy().await, &existing, Some(&webhook_id))?;
+        let policy = self.url_policy(draft.confirm_private).await;
+        let draft = validate_draft(&draft.into(), policy, &existing, Some(&webhook_id))?;
         client.update_webhook(&webhook_id, &draft).await?;
         self.subscriptions().await
     }
@@ -158,14 +165,15 @@ impl Engine {
             )
             .on_field("publicUrl")),
             Some(SubscriptionProblem::NoneHere { url, events }) => {
-                self.create_subscription(SubscriptionDraft { url, events }).await
+                // The address the user gave as this computer's own: confirmed by that.
+                self.create_subscription(SubscriptionDraft { url, events, confirm_private: true }).await
             }
             Some(SubscriptionProblem::MissingEvents { webhook_id, missing }) => {
                 let hook = current.webhooks.iter().find(|h| h.webhook_id == webhook_id);
                 let mut events = hook.map(|h| h.events.clone()).unwrap_or_default();
                 events.extend(missing);
                 let url = hook.map(|h| h.url.clone()).unwrap_or_default();
-                self.update_subscription(webhook_id, SubscriptionDraft { url, events }).await
+                self.update_subscription(webhook_id, SubscriptionDraft { url, events, confirm_private: true }).await
             }
         }
     }
@@ -215,9 +223,13 @@ impl Engine {
         watched
     }
 
-    /// Plain http to this computer only against the demo's simulator.
-    async fn url_policy(&self) -> UrlPolicy {
-        UrlPolicy { allow_loopback_http: self.settings.lock().await.mode == Some(Mode::Demo) }
+    /// Plain http to this computer only against the demo's simulator; a private host only
+    /// once the user confirmed it.
+    async fn url_policy(&self, confirm_private: bool) -> UrlPolicy {
+        UrlPolicy {
+            allow_loopback_http: self.settings.lock().await.mode == Some(Mode::Demo),
+            allow_private_host: confirm_private,
+        }
     }
 }
 

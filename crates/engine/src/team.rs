@@ -30,11 +30,16 @@ const RETRY_EVERY: Duration = Duration::from_secs(5);
 /// The most deliveries read back for the "while closed" summary.
 const MISSED_LIMIT: u32 = 10_000;
 
-/// The team's database as typed, checked: a connection string without a password.
-fn checked_address(database: &str) -> AppResult<DatabaseUrl> {
+/// The team's database as typed, checked: a connection string without a password; to
+/// another computer encrypted, unless the user ticked "without encryption".
+fn checked_address(database: &str, allow_plaintext: bool) -> AppResult<DatabaseUrl> {
     let invalid = |message: String| AppError::new(ErrorCode::TeamDatabaseInvalid, message);
-    let url: DatabaseUrl =
-        database.trim().parse().map_err(|e: String| invalid(format!("The database address: {e}.")))?;
+    let parsed =
+        if allow_plaintext { DatabaseUrl::parse_allowing_plaintext(database.trim()) } else { database.trim().parse() };
+    let url = parsed.map_err(|e: String| {
+        let hint = if e.contains("unencrypted") { " (tick \"Connect without encryption\" if you mean it)" } else { "" };
+        invalid(format!("The database address: {e}{hint}."))
+    })?;
     if url.has_password() {
         return Err(invalid(
             "Leave the password out of the address and type it in the password field: the address is shown, the password is kept only in the keychain.".into(),
@@ -79,8 +84,8 @@ impl Engine {
     /// Checks the address, connects with the password (which must be able to read the
     /// team's calls), keeps both in the keychain and switches the window to the team's
     /// database. This computer stops receiving (and leaves the demo).
-    pub async fn connect_team(&self, database: String, password: String) -> AppResult<()> {
-        let url = checked_address(&database)?;
+    pub async fn connect_team(&self, database: String, password: String, allow_plaintext: bool) -> AppResult<()> {
+        let url = checked_address(&database, allow_plaintext)?;
         let store = connect(url, &password).await?;
         let (address, stored_password) = (database.trim().to_owned(), password);
         self.keychain(move |k| k.save(Entry::TeamDatabase, &address)).await?;
@@ -100,6 +105,7 @@ impl Engine {
         self.update_settings(|s| {
             s.mode = Some(Mode::Team);
             s.team_watched_until_ms = Some(now);
+            s.team_allow_plaintext = allow_plaintext;
         })
         .await
     }
@@ -120,6 +126,7 @@ impl Engine {
         self.update_settings(|s| {
             s.mode = None;
             s.team_watched_until_ms = None;
+            s.team_allow_plaintext = false;
         })
         .await
     }
@@ -202,7 +209,8 @@ impl Engine {
             }
             Err(e) => return self.running.lock().await.team_error = Some(e),
         };
-        let url = match checked_address(&address) {
+        let allow_plaintext = self.settings.lock().await.team_allow_plaintext;
+        let url = match checked_address(&address, allow_plaintext) {
             Ok(url) => url,
             Err(e) => return self.running.lock().await.team_error = Some(e),
         };
@@ -259,12 +267,20 @@ mod tests {
 
     #[test]
     fn an_address_with_its_password_is_refused_without_showing_it() {
-        let e = checked_address("postgres://viewer:s3cret-pw@db.internal:5432/calleague").unwrap_err();
+        let e = checked_address("postgres://viewer:s3cret-pw@db.internal:5432/calleague", false).unwrap_err();
         assert_eq!(e.code, ErrorCode::TeamDatabaseInvalid);
         assert!(!e.message.contains("s3cret-pw"), "{}", e.message);
-        let e = checked_address("not a database").unwrap_err();
+        let e = checked_address("not a database", false).unwrap_err();
         assert_eq!(e.code, ErrorCode::TeamDatabaseInvalid);
         assert!(e.message.starts_with("The database address:"), "{}", e.message);
-        assert!(checked_address(" postgres://viewer@db.internal:5432/calleague ").is_ok());
+        assert!(checked_address(" postgres://viewer@db.internal:5432/calleague ", false).is_ok());
+        let plain = "postgres://viewer@db.internal:5432/calleague?sslmode=disable";
+        let refused = checked_address(plain, false).unwrap_err();
+        assert!(
+            refused.message.contains("unencrypted") && refused.message.contains("without encryption"),
+            "{}",
+            refused.message
+        );
+        assert!(checked_address(plain, true).is_ok_and(|url| !url.uses_tls()));
     }
 }

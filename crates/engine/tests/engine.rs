@@ -228,6 +228,7 @@ async fn subscriptions_are_managed_diagnosed_and_followed_by_the_receivers_filte
     let draft = |url: &str, events: &[&str]| SubscriptionDraft {
         url: url.into(),
         events: events.iter().map(|e| e.to_string()).collect(),
+        confirm_private: false,
     };
 
     // Without a public address nothing can point here.
@@ -248,7 +249,19 @@ async fn subscriptions_are_managed_diagnosed_and_followed_by_the_receivers_filte
     let refused = engine.create_subscription(draft("https://x.nowhere.invalid/h", &["call.failed"])).await.unwrap_err();
     assert_eq!((refused.code, refused.field.as_deref()), (ErrorCode::InvalidRequest, Some("url")));
     assert!(refused.message.contains("does not resolve"), "{}", refused.message);
+    // Credentials in the address, refused; a private host only once confirmed.
+    let refused =
+        engine.create_subscription(draft("https://u:p@tunnel.example/x", &["call.failed"])).await.unwrap_err();
+    assert_eq!((refused.code, refused.field.as_deref()), (ErrorCode::Validation, Some("url")));
+    let private = draft("https://192.168.1.20/hooks", &["call.failed"]);
+    let refused = engine.create_subscription(private.clone()).await.unwrap_err();
+    assert_eq!((refused.code, refused.field.as_deref()), (ErrorCode::Validation, Some("confirmPrivate")));
+    assert!(refused.message.contains("192.168.1.20 is a private network's address"), "{}", refused.message);
     assert_eq!(engine.subscriptions().await.unwrap().webhooks.len(), before, "nothing half-saved");
+    let confirmed = engine.create_subscription(SubscriptionDraft { confirm_private: true, ..private }).await.unwrap();
+    let private_hook =
+        confirmed.webhooks.iter().find(|w| w.url == "https://192.168.1.20/hooks").expect("created").clone();
+    engine.delete_subscription(private_hook.webhook_id).await.unwrap();
 
     // Created pointing here without call.failed: the problem names it, the filter follows.
     let created = engine.create_subscription(draft(here, &["call.started", "call.connected", "call.completed"])).await;
@@ -284,6 +297,42 @@ async fn subscriptions_are_managed_diagnosed_and_followed_by_the_receivers_filte
     let detail = s.store.call_detail("cl_f").unwrap().unwrap();
     let hidden: Vec<(&str, bool)> = detail.events.iter().map(|e| (e.event.event.as_str(), e.event.hidden)).collect();
     assert_eq!(hidden, [("call.failed", false), ("recording.ready", true)], "outside the subscriptions: kept, hidden");
+
+    // The filter outlives a restart of the receiver (here: a new port).
+    engine.set_port(free_port()).await.unwrap();
+    let before_restart = url;
+    let url = engine.status().await.receiver_url.unwrap();
+    assert_ne!(url, before_restart, "restarted on the new port");
+    let reply = reqwest::Client::new()
+        .post(&url)
+        .bearer_auth(KEY)
+        .json(&serde_json::json!({"event": "transcript.ready",
+        "deliveryId": "d_tr", "occurredAt": "2026-01-01T12:00:01.000Z", "data": {"callId": "cl_f"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    s.store.settle().await.unwrap();
+    let detail = s.store.call_detail("cl_f").unwrap().unwrap();
+    let transcript = detail.events.iter().find(|e| e.event.event == "transcript.ready").expect("kept");
+    assert!(transcript.event.hidden, "still outside the subscriptions after the restart");
+
+    // Events chosen for notifications are part of what this computer needs: a subscription
+    // without one of them is a problem, and the filter lets it through.
+    let mut alerts = engine.status().await.notifications;
+    alerts.events.push("call.transferred".into());
+    engine.set_notifications(alerts).await.unwrap();
+    let diagnosed = engine.subscriptions().await.unwrap();
+    assert_eq!(
+        diagnosed.problem,
+        Some(SubscriptionProblem::MissingEvents {
+            webhook_id: ours.webhook_id.clone(),
+            missing: vec!["call.transferred".into()]
+        })
+    );
+    let fixed = engine.fix_subscriptions().await.unwrap();
+    assert_eq!(fixed.problem, None);
+    assert!(fixed.receiving.as_ref().unwrap().contains(&"call.transferred".to_string()), "{:?}", fixed.receiving);
 
     // Editing keeps the id; deleting removes it at the API; a vanished id is "not found".
     let edited = engine.update_subscription(ours.webhook_id.clone(), draft(here, &["call.failed"])).await.unwrap();
@@ -567,7 +616,11 @@ async fn in_demo_mode_the_subscriptions_are_the_simulators_and_point_at_this_rec
     assert_eq!(listed.webhooks.len(), 1);
     assert!(listed.webhooks[0].points_here);
     // Plain http to this computer is allowed against the simulator, as the demo delivers.
-    let draft = SubscriptionDraft { url: "http://127.0.0.1:9/elsewhere".into(), events: vec!["call.failed".into()] };
+    let draft = SubscriptionDraft {
+        url: "http://127.0.0.1:9/elsewhere".into(),
+        events: vec!["call.failed".into()],
+        confirm_private: false,
+    };
     let created = engine.create_subscription(draft).await.unwrap();
     assert_eq!(created.webhooks.len(), 2);
     engine.shutdown().await;
@@ -649,7 +702,9 @@ impl PrivateBus {
     fn start() -> Self {
         use std::io::BufRead;
         let mut daemon = std::process::Command::new("dbus-daemon")
-            .args(["--session", "--nofork", "--print-address=1"])
+            // The tests' session configuration: nothing installed is started by activation.
+            .arg(concat!("--config-file=", env!("CARGO_MANIFEST_DIR"), "/../../tests/e2e/session-bus.conf"))
+            .args(["--nofork", "--print-address=1"])
             .stdout(std::process::Stdio::piped())
             .spawn()
             .expect("dbus-daemon (package dbus) for the wake test");

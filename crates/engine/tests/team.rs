@@ -85,12 +85,16 @@ async fn the_engine_watches_the_team_database_and_notifies_each_failure_once_her
 
     // A password in the address, a wrong password: refused, nothing kept, nothing shown.
     let e = engine
-        .connect_team(format!("postgres://calleague_viewer:change-me-viewer@127.0.0.1:{port}/calleague"), String::new())
+        .connect_team(
+            format!("postgres://calleague_viewer:change-me-viewer@127.0.0.1:{port}/calleague"),
+            String::new(),
+            false,
+        )
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::TeamDatabaseInvalid);
     assert!(!e.message.contains("change-me-viewer"), "{}", e.message);
-    let e = engine.connect_team(address.clone(), "wrong".into()).await.unwrap_err();
+    let e = engine.connect_team(address.clone(), "wrong".into(), false).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::TeamDatabaseUnavailable);
     assert!(e.message.contains("password authentication failed"), "{}", e.message);
     assert_eq!(keychain.load(Entry::TeamPassword).unwrap(), None);
@@ -99,7 +103,7 @@ async fn the_engine_watches_the_team_database_and_notifies_each_failure_once_her
     // An account mode's key from before is not the team's: neither used nor removed.
     keychain.save(Entry::ApiKey, "sk_account_from_before").unwrap();
     keychain.save(Entry::ApiBase, "https://api.example.test").unwrap();
-    engine.connect_team(format!(" {address} "), "change-me-viewer".into()).await.unwrap();
+    engine.connect_team(format!(" {address} "), "change-me-viewer".into(), false).await.unwrap();
     assert_eq!(engine.status().await.key_masked, None);
     assert_eq!(keychain.load(Entry::TeamDatabase).unwrap().as_deref(), Some(address.as_str()));
     assert_eq!(keychain.load(Entry::TeamPassword).unwrap().as_deref(), Some("change-me-viewer"));
@@ -185,7 +189,11 @@ async fn a_database_down_at_start_is_retried_and_the_status_says_why() {
     let keychain = Arc::new(MemoryKeychain::default());
     let engine = Arc::new(Engine::new(local.clone(), keychain.clone(), dir.path().to_path_buf()));
     engine
-        .connect_team(format!("postgres://calleague_viewer@127.0.0.1:{port}/calleague"), "change-me-viewer".into())
+        .connect_team(
+            format!("postgres://calleague_viewer@127.0.0.1:{port}/calleague"),
+            "change-me-viewer".into(),
+            false,
+        )
         .await
         .unwrap();
 
@@ -224,7 +232,7 @@ async fn failures_while_closed_are_one_summary_at_the_next_start_and_never_again
     let notes = Arc::new(MemoryNotifier::default());
     engine.start_notifications(notes.clone()).await;
     let address = format!("postgres://calleague_viewer@127.0.0.1:{}/calleague", pg.port);
-    engine.connect_team(address, "change-me-viewer".into()).await.unwrap();
+    engine.connect_team(address, "change-me-viewer".into(), false).await.unwrap();
     engine.shutdown().await;
     drop(engine);
 

@@ -48,6 +48,10 @@ pub struct CatchUpArgs {
     /// CALLEAGUE_DATABASE_URL or PGPASSWORD, never from this argument.
     #[arg(long, env = "CALLEAGUE_DATABASE_URL", hide_env_values = true)]
     pub database: Option<String>,
+    /// Team mode over an unencrypted link to another computer (with sslmode=disable): the
+    /// database password and every call cross the network in clear. Refused without this.
+    #[arg(long)]
+    pub database_allow_plaintext: bool,
     /// Calls that started at or after this RFC 3339 time.
     #[arg(long, value_parser = parse_time)]
     pub from: Timestamp,
@@ -71,6 +75,10 @@ pub struct WebhooksArgs {
     /// Allow http:// to loopback addresses (only the simulator accepts them).
     #[arg(long, global = true)]
     pub allow_loopback_http: bool,
+    /// Subscribe a private, link-local or loopback host (refused without this: every
+    /// delivery carries the account's key to it).
+    #[arg(long, global = true)]
+    pub allow_private_host: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,6 +118,10 @@ pub struct ServeArgs {
     /// user of the machine).
     #[arg(long, env = "CALLEAGUE_DATABASE_URL", hide_env_values = true)]
     pub database: Option<String>,
+    /// Team mode over an unencrypted link to another computer (with sslmode=disable): the
+    /// database password and every call cross the network in clear. Refused without this.
+    #[arg(long)]
+    pub database_allow_plaintext: bool,
     /// Address to listen on. Anything but loopback is reachable from the network.
     #[arg(long, default_value = DEFAULT_BIND)]
     pub bind: SocketAddr,
@@ -225,6 +237,10 @@ pub struct ExportArgs {
     /// argument.
     #[arg(long, env = "CALLEAGUE_DATABASE_URL", hide_env_values = true)]
     pub database: Option<String>,
+    /// Team mode over an unencrypted link to another computer (with sslmode=disable): the
+    /// database password and every call cross the network in clear. Refused without this.
+    #[arg(long)]
+    pub database_allow_plaintext: bool,
     /// calls or events.
     #[arg(long)]
     pub what: ExportWhat,

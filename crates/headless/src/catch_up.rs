@@ -57,7 +57,7 @@ fn report_outcome(result: Result<Progress, CatchUpError>) {
 pub fn run(args: CatchUpArgs) -> anyhow::Result<()> {
     let client = key::client(&args.api_base, args.key_file.as_deref())?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    if let Some(url) = crate::database::from_argument(args.database.as_deref())? {
+    if let Some(url) = crate::database::from_argument(args.database.as_deref(), args.database_allow_plaintext)? {
         return runtime.block_on(async move {
             let store = PgStore::connect(&url, PgOptions::default()).await?;
             let p = catch_up_window(&store, &client, args.from, args.to, reporter()).await?;

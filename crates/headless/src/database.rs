@@ -4,9 +4,14 @@ use calleague_store_pg::DatabaseUrl;
 
 /// The connection string, checked: a password only from the environment, never from an
 /// argument (visible to every user of the machine); PGPASSWORD fills in a missing one.
-pub fn from_argument(text: Option<&str>) -> anyhow::Result<Option<DatabaseUrl>> {
+/// `sslmode=disable` to another computer only with `allow_plaintext`.
+pub fn from_argument(text: Option<&str>, allow_plaintext: bool) -> anyhow::Result<Option<DatabaseUrl>> {
     let Some(text) = text else { return Ok(None) };
-    let mut url: DatabaseUrl = text.parse().map_err(|e: String| anyhow::anyhow!("--database: {e}"))?;
+    let parsed = if allow_plaintext { DatabaseUrl::parse_allowing_plaintext(text) } else { text.parse() };
+    let mut url = parsed.map_err(|e: String| {
+        let hint = if e.contains("unencrypted") { " (--database-allow-plaintext if you mean it)" } else { "" };
+        anyhow::anyhow!("--database: {e}{hint}")
+    })?;
     let from_environment = std::env::var("CALLEAGUE_DATABASE_URL").is_ok_and(|env| env == text);
     if url.has_password() && !from_environment {
         anyhow::bail!(

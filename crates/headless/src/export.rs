@@ -10,7 +10,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let range = TimeRange { from: args.from, to: args.to };
-    match crate::database::from_argument(args.database.as_deref())? {
+    match crate::database::from_argument(args.database.as_deref(), args.database_allow_plaintext)? {
         Some(url) => {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()

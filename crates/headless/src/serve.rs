@@ -27,7 +27,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             }
         }
     }
-    let database = crate::database::from_argument(args.database.as_deref())?;
+    let database = crate::database::from_argument(args.database.as_deref(), args.database_allow_plaintext)?;
     let tls = if args.tls_self_signed {
         let Some(db) = &args.db else {
             anyhow::bail!("--tls-self-signed writes its certificate next to --db; in team mode give the receivers a certificate with --tls-cert and --tls-key")
@@ -155,7 +155,7 @@ async fn serve_team(
         tokio::spawn(async move {
             let leading = async {
                 let result = async {
-                    let _one_at_a_time = store.lock_catch_up().await?;
+                    let _one_at_a_time = store.lock_catch_up(calleague_store_pg::CATCH_UP_LOCK_WAIT).await?;
                     catch_up_downtime(&store, &rest.clients.catch_up, rest.catch_up, crate::catch_up::reporter()).await
                 }
                 .await;

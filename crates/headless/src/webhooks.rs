@@ -7,7 +7,8 @@ use crate::key;
 
 pub fn run(args: WebhooksArgs) -> anyhow::Result<()> {
     let client = key::client(&args.api_base, args.key_file.as_deref())?;
-    let policy = UrlPolicy { allow_loopback_http: args.allow_loopback_http };
+    let policy =
+        UrlPolicy { allow_loopback_http: args.allow_loopback_http, allow_private_host: args.allow_private_host };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         match args.command {

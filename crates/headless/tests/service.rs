@@ -176,7 +176,7 @@ async fn json_logs_of_a_whole_run_at_trace_level_hold_no_key_and_no_body() {
         assert!(targets.keys().any(|t| t.starts_with(prefix)), "nothing from {prefix}: {targets:?}");
     }
     assert!(
-        lines.iter().any(|l| l.contains("\"message\":\"rejected a delivery\"") && l.contains("wrong token")),
+        lines.iter().any(|l| l.contains("\"message\":\"rejected deliveries\"") && l.contains("wrong token")),
         "the wrong token's rejection is logged (without the token)"
     );
 }

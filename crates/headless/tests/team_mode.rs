@@ -483,3 +483,61 @@ async fn team_logs_at_trace_level_hold_no_password_no_key_and_no_body() {
         assert!(!line.contains(marker), "a delivery's body in a log line: {line}");
     }
 }
+
+/// A flood of wrong tokens costs no database write each (they are counted in memory and
+/// written once a second): 20,000 of them, 128 at a time, while real deliveries arrive at a
+/// steady 100 a second; not one of those gets a 503, and the security log counts them all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_wrong_tokens_does_not_hold_real_deliveries_up() {
+    let pg = TestPostgres::start().expect("a PostgreSQL server for the test");
+    let url = pg.create_database("wrong_token_flood").unwrap();
+    let receiver = receiver(&url);
+    let client = reqwest::Client::builder().pool_max_idle_per_host(256).build().unwrap();
+    let mut flood = tokio::task::JoinSet::new();
+    let flooders = 128;
+    for i in 0..flooders {
+        let (client, target) = (client.clone(), receiver.url.clone());
+        let requests = 20_000 / flooders + usize::from(i < 20_000 % flooders);
+        flood.spawn(async move {
+            for _ in 0..requests {
+                let reply = client.post(&target).bearer_auth("sk_not_the_key").body("{}").send().await.unwrap();
+                assert_eq!(reply.status(), 200, "a wrong token is acknowledged and discarded");
+            }
+        });
+    }
+    // The real deliveries: one every 10 ms, each on its own task, while the flood lasts.
+    let bodies = lifecycle_bodies(2_000, &mut Rng(0xf100d));
+    let mut real = tokio::task::JoinSet::new();
+    let mut tick = tokio::time::interval(Duration::from_millis(10));
+    let mut sent = 0;
+    while !flood.is_empty() && sent < bodies.len() {
+        tick.tick().await;
+        let (client, target, body) = (client.clone(), receiver.url.clone(), bodies[sent].clone());
+        real.spawn(async move { post(&client, &target, &body).await });
+        sent += 1;
+        while let Some(done) = flood.try_join_next() {
+            done.unwrap();
+        }
+    }
+    while let Some(done) = flood.join_next().await {
+        done.unwrap();
+    }
+    let mut statuses = std::collections::BTreeMap::new();
+    while let Some(status) = real.join_next().await {
+        *statuses.entry(status.unwrap()).or_insert(0) += 1;
+    }
+    assert!(sent >= 100, "the flood lasted a second at least: {sent} deliveries during it");
+    assert_eq!(statuses, [(Some(200), sent)].into(), "every real delivery acknowledged during the flood");
+    let store = pg_store(&url).await;
+    assert_eq!(store.totals().await.unwrap().deliveries, sent as i64);
+    // Written within a second, without a stop.
+    let mut rejected = 0;
+    for _ in 0..50 {
+        rejected = store.counts(calleague_events::Timestamp::from_unix_millis(0).unwrap()).await.unwrap().rejected;
+        if rejected == 20_000 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(rejected, 20_000, "the security log counts every wrong token");
+}

@@ -59,7 +59,7 @@ export function SubscriptionForm({
           id="subscription-url"
           label="Deliver to"
           value={draft.url}
-          onChange={(url) => change({ url })}
+          onChange={(url) => change({ url, confirmPrivate: false })}
           placeholder="https://your-tunnel.example/hooks/calleague"
           invalid={at("url")}
         />
@@ -68,13 +68,27 @@ export function SubscriptionForm({
           className="secondary"
           disabled={!thisComputer}
           title={thisComputer ? `Fill in ${thisComputer}` : "Set this computer's public address first (in the status bar)"}
-          onClick={() => thisComputer && change({ url: thisComputer })}
+          onClick={() => thisComputer && change({ url: thisComputer, confirmPrivate: false })}
           data-testid="this-computer"
         >
           This computer
         </button>
       </div>
       <FieldMessage message={at("url") ? fieldError?.message : null} testId="url-error" />
+      {(at("confirmPrivate") || draft.confirmPrivate) && (
+        <div className="confirm-private" role="group" aria-label="A private address">
+          <FieldMessage message={at("confirmPrivate") ? fieldError?.message : null} testId="confirm-private-error" />
+          <label className="check">
+            <input
+              type="checkbox"
+              checked={draft.confirmPrivate}
+              onChange={(e) => setDraft((d) => ({ ...d, confirmPrivate: e.target.checked }))}
+              data-testid="subscription-confirm-private"
+            />
+            Deliver to this private address, with the account's key
+          </label>
+        </div>
+      )}
       <fieldset aria-invalid={at("events")}>
         <legend>Events</legend>
         <div className="checks">

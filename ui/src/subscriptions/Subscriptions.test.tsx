@@ -89,7 +89,37 @@ describe("subscriptions page", () => {
     expect(sent[0].args.draft).toEqual({
       url: "https://x.invalid/hooks",
       events: ["call.failed", "call.completed", "call.started", "call.connected", "recording.ready"],
+      confirmPrivate: false,
     });
+  });
+
+  it("asks for a confirmation of a private address, says why, and sends it once ticked", async () => {
+    let created: Subscription[] = [];
+    const calls = mock(({ cmd, args }) => {
+      if (cmd === "subscriptions") return list(created);
+      if (cmd === "create_subscription") {
+        const draft = (args as { draft: { url: string; events: string[]; confirmPrivate: boolean } }).draft;
+        if (!draft.confirmPrivate) {
+          throw { code: "validation", field: "confirmPrivate",
+            message: "192.168.1.20 is a private network's address: Calleague's servers cannot deliver there from the internet, and every delivery would carry your account's key to whatever answers there. Confirm to subscribe it anyway." };
+        }
+        created = [hook("wh_p", draft.url, draft.events)];
+        return list(created);
+      }
+    });
+    page();
+    fireEvent.click(await screen.findByTestId("new-subscription"));
+    fireEvent.change(screen.getByTestId("subscription-url"), { target: { value: "https://192.168.1.20/hooks" } });
+    fireEvent.click(screen.getByTestId("subscription-save"));
+    expect((await screen.findByTestId("confirm-private-error")).textContent).toContain("account's key");
+    const box = screen.getByTestId("subscription-confirm-private") as HTMLInputElement;
+    expect(box.checked).toBe(false);
+    fireEvent.click(box);
+    fireEvent.click(screen.getByTestId("subscription-save"));
+    await waitFor(() => expect(screen.queryByTestId("subscription-form")).toBeNull());
+    const sent = calls.filter((c) => c.cmd === "create_subscription").map((c) => (c.args as { draft: { confirmPrivate: boolean } }).draft.confirmPrivate);
+    expect(sent).toEqual([false, true]);
+    expect(screen.getAllByTestId("subscription-row").map((r) => r.getAttribute("data-id"))).toEqual(["wh_p"]);
   });
 
   it("fills in this computer's address, and edits keeping the webhook's id", async () => {
@@ -103,7 +133,7 @@ describe("subscriptions page", () => {
     expect((screen.getByTestId("subscription-url") as HTMLInputElement).value).toBe(HERE);
     fireEvent.click(screen.getByTestId("subscription-save"));
     await waitFor(() => expect(screen.queryByTestId("subscription-form")).toBeNull());
-    expect(calls.find((c) => c.cmd === "update_subscription")?.args).toEqual({ webhookId: "wh_9", draft: { url: HERE, events: ["call.failed"] } });
+    expect(calls.find((c) => c.cmd === "update_subscription")?.args).toEqual({ webhookId: "wh_9", draft: { url: HERE, events: ["call.failed"], confirmPrivate: false } });
     expect(screen.getByText("this computer")).toBeTruthy();
   });
 

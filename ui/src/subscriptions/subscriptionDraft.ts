@@ -7,23 +7,26 @@ import { KNOWN_EVENTS, list } from "../settings/notificationDraft";
 
 export { KNOWN_EVENTS };
 
-export type Draft = { url: string; events: string[]; otherEvents: string };
-export type Field = "url" | "events" | "otherEvents";
+/** `confirmPrivate`: the user confirmed a private, link-local or loopback host, which the
+ * engine refuses until then (its refusal names the field `confirmPrivate`). */
+export type Draft = { url: string; events: string[]; otherEvents: string; confirmPrivate: boolean };
+export type Field = "url" | "events" | "otherEvents" | "confirmPrivate";
 export type FieldError = { field: Field | null; message: string };
 
 /** A new subscription: every event the timeline and notifications use. */
-export const EMPTY: Draft = { url: "", events: [...KNOWN_EVENTS], otherEvents: "" };
+export const EMPTY: Draft = { url: "", events: [...KNOWN_EVENTS], otherEvents: "", confirmPrivate: false };
 
 export function draftOf(s: Subscription): Draft {
   return {
     url: s.url,
     events: s.events.filter((e) => KNOWN_EVENTS.includes(e)),
     otherEvents: s.events.filter((e) => !KNOWN_EVENTS.includes(e)).join(", "),
+    confirmPrivate: false,
   };
 }
 
 export function draftToSend(d: Draft): SubscriptionDraft {
-  return { url: d.url.trim(), events: [...d.events, ...list(d.otherEvents)] };
+  return { url: d.url.trim(), events: [...d.events, ...list(d.otherEvents)], confirmPrivate: d.confirmPrivate };
 }
 
 /** The first thing wrong that can be seen without asking anyone. */
@@ -42,6 +45,7 @@ export function fieldErrorOf(e: unknown, d: Draft): FieldError | null {
   if (!isAppError(e)) return null;
   const err = e as AppError;
   if (err.field === "url") return { field: "url", message: err.message };
+  if (err.field === "confirmPrivate") return { field: "confirmPrivate", message: err.message };
   if (err.field === "events") return { field: list(d.otherEvents).length ? "otherEvents" : "events", message: err.message };
   return null;
 }
