@@ -151,6 +151,34 @@ describe("notifications for failed calls", () => {
     assert.equal(note.body, "Agents: ag_north (6), ag_south (4)");
   });
 
+  test("text from the network shows as text: each value one line, capped, its markup escaped", async () => {
+    await sleep(11000);
+    await app.click("[data-testid=page-settings]");
+    await app.waitFor("the settings page", () => app.find("[data-testid=notify-field]"));
+    await app.type("[data-testid=notify-field]", "caller");
+    await app.click("[data-testid=notify-apply]");
+    await app.waitFor("applied", () => app.find("[data-testid=notify-applied]"));
+    const from = notes().length;
+    // No double quotes: the server's log writes strings between them unescaped.
+    await deliver("call.failed", "dl_hostile", {
+      callId: "cl_hostile",
+      agentId: "<a href='https://evil.example/'>Support</a>\nCall completed",
+      endedReason: "busy & <span foreground='red'>OK</span>\r\nCall completed: all fine",
+      metadata: { caller: `${"x".repeat(10000)}<b>` },
+    });
+    const [note] = await expectNotes(from, 1);
+    // The summary is plain text to every server: only made one line.
+    assert.equal(note.summary, "Call failed: <a href='https://evil.example/'>Support</a> Call completed");
+    const lines = note.body.split("\n");
+    assert.equal(lines.length, 2, `no line of the network's own: ${JSON.stringify(lines)}`);
+    assert.match(lines[0], /^busy &amp; &lt;span foreground=&apos;red&apos;&gt;OK&lt;\/span&gt; Call completed: all fine · \d\d:\d\d:\d\d$/);
+    assert.equal(lines[1], `caller: ${"x".repeat(119)}…`);
+    // Restore: no metadata field in the notes of the tests after this one.
+    await app.empty("[data-testid=notify-field]");
+    await app.click("[data-testid=notify-apply]");
+    await app.waitFor("applied", () => app.find("[data-testid=notify-applied]"));
+  });
+
   test("paused gives none; the settings say so and resuming brings none of them back", async () => {
     await sleep(11000);
     await app.click("[data-testid=page-settings]");

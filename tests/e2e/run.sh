@@ -30,6 +30,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The session must start nothing of the machine's own: an installed notification daemon
+# started by activation would take the notes these tests read from dbusmock's log.
+activatable=$(dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+  org.freedesktop.DBus.ListActivatableNames | grep -o 'string "[^"]*"' | grep -v '"org.freedesktop.DBus"' || true)
+if [ -n "$activatable" ]; then
+  echo "e2e: this D-Bus session can start the machine's own services by activation:" >&2
+  echo "$activatable" >&2
+  echo "e2e: run it with dbus-run-session --config-file=tests/e2e/session-bus.conf (cargo xtask test does)" >&2
+  exit 1
+fi
+
 has_name() {
   dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
     org.freedesktop.DBus.NameHasOwner "string:$1" 2>/dev/null | grep -q "boolean true"

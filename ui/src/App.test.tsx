@@ -165,6 +165,19 @@ describe("team mode", () => {
     expect((await screen.findByTestId("team-problem")).textContent).toContain("connection refused");
     expect(screen.getByTestId("receiver-state").textContent).toBe("Team database unreachable: retrying");
   });
+
+  it("says so when the watched team database stops answering", async () => {
+    const teamDatabase = "postgres://calleague_viewer@db.internal:5432/calleague";
+    mockIPC((cmd) => {
+      if (cmd === "get_status")
+        return { ...base, mode: "team", receiverUrl: null, teamDatabase, teamError: { code: "team_database_unavailable", message: "The team database stopped answering: live updates and failure notifications wait until it answers again (retrying)." } };
+      if (cmd === "calls_page") return { items: [], next: null, prev: null };
+      return null;
+    });
+    render(<App />);
+    await waitFor(() => expect(screen.getByTestId("receiver-state").textContent).toBe("Team database unreachable: retrying"));
+    expect(screen.getByTestId("receiver-state").getAttribute("title")).toContain("stopped answering");
+  });
 });
 
 describe("timeline", () => {

@@ -24,7 +24,8 @@ export function StatusBar({
     api.counts(startOfToday()).then(setCounts, () => setCounts(null));
   }, [tick]);
   const team = status.mode === "team";
-  const up = team ? Boolean(status.teamDatabase) : Boolean(status.receiverUrl);
+  // Watching a team's database that stopped answering is not up: the error says so.
+  const up = team ? Boolean(status.teamDatabase) && !status.teamError : Boolean(status.receiverUrl);
   return (
     <footer className="statusbar" data-testid="statusbar">
       <span className={`led ${up ? "up" : "down"}`} />

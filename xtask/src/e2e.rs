@@ -32,14 +32,18 @@ pub fn run(tally: &mut Tally) -> Result<(), String> {
     result
 }
 
-/// `tests/e2e/run.sh` in a virtual display and a private D-Bus session, with the app and
+/// `tests/e2e/run.sh` in a virtual display and a private D-Bus session (its own configuration:
+/// no service activation), with the app and
 /// the simulator of a build `profile` ("debug" or "release"), stopped after `seconds`.
 pub fn headless(profile: &str, shots: &Path, seconds: u32) -> Command {
     let target = target_dir();
     let mut command = Command::new("timeout");
     command
         .arg(seconds.to_string())
-        .args(["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", "dbus-run-session", "--", "bash"])
+        .args(["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", "dbus-run-session"])
+        // A session of the tests' own: nothing installed can be started by activation.
+        .arg(format!("--config-file={}", workspace_root().join("tests/e2e/session-bus.conf").display()))
+        .args(["--", "bash"])
         .arg(workspace_root().join("tests/e2e/run.sh"))
         .env("CALLEAGUE_APP", target.join(profile).join("calleague-monitor"))
         .env("CALLEAGUE_SIM", target.join(profile).join("calleague-sim"))

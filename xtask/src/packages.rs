@@ -27,6 +27,10 @@ pub const TEST: &[&str] = &[
     "dbus",
 ];
 
+/// What the package test's service check adds: openssl makes the service's TLS
+/// certificate, curl sends it https requests.
+pub const SERVICE_CHECK: &[&str] = &["openssl", "curl"];
+
 /// What the benchmarks add: wrk, the external HTTP load generator of `bench ingest`.
 pub const BENCH: &[&str] = &["wrk"];
 

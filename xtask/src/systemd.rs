@@ -15,7 +15,6 @@
 //! It boots into an empty target. Killing its PID 1 ends the namespace, its processes and
 //! its mounts.
 
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -115,25 +114,59 @@ impl Drop for Systemd {
     }
 }
 
-/// One plain HTTP/1.1 request on loopback: the status and the body.
-fn request(port: u16, method: &str, path: &str, headers: &str, body: &str) -> Option<(u16, String)> {
-    use std::io::{Read, Write};
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n{headers}\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).ok()?;
-    stream.write_all(body.as_bytes()).ok()?;
-    let mut reply = String::new();
-    let _ = stream.read_to_string(&mut reply);
-    let status = reply.split_whitespace().nth(1)?.parse().ok()?;
-    Some((status, reply.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned()))
+/// One https request to the service on `localhost`, its certificate checked against `ca`
+/// (curl): the status and the body.
+fn request(port: u16, ca: &Path, method: &str, path: &str, headers: &[&str], body: &str) -> Option<(u16, String)> {
+    let mut curl = Command::new("curl");
+    curl.args(["-sS", "--max-time", "10", "-w", "\n%{http_code}", "-X", method, "--cacert"])
+        .arg(ca)
+        .arg(format!("https://localhost:{port}{path}"));
+    for header in headers {
+        curl.args(["-H", header]);
+    }
+    if !body.is_empty() {
+        curl.args(["--data-binary", body]);
+    }
+    let out = curl.output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, status) = text.rsplit_once('\n')?;
+    Some((status.trim().parse().ok()?, body.to_owned()))
+}
+
+/// A certificate for `localhost` and its key, made with openssl, in `dir`.
+fn certificate(dir: &Path) -> Result<(), String> {
+    let made = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2"])
+        .args(["-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"])
+        .arg("-keyout")
+        .arg(dir.join("key.pem"))
+        .arg("-out")
+        .arg(dir.join("cert.pem"))
+        .output()
+        .map_err(|e| format!("openssl: {e}"))?;
+    if !made.status.success() {
+        return Err(format!("openssl req: {}", String::from_utf8_lossy(&made.stderr)));
+    }
+    Ok(())
+}
+
+/// `systemd-analyze security`'s overall exposure for the unit (0 best, 10 worst).
+fn exposure(systemd: &Systemd) -> Result<f64, String> {
+    let report = systemd.run("systemd-analyze", &["security", "--no-pager", UNIT])?;
+    let line = report
+        .lines()
+        .find(|l| l.contains("Overall exposure level"))
+        .ok_or_else(|| format!("no overall exposure in:\n{report}"))?;
+    line.split(':')
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| format!("cannot read the exposure in {line:?}"))
 }
 
 /// Starts the installed unit under a real systemd and checks what an operator relies on.
 pub fn check_installed_service() -> Result<(), String> {
+    crate::packages::ensure(crate::packages::SERVICE_CHECK)?;
     let config = Path::new("/etc/calleague-receiver");
     let state = Path::new("/var/lib/private/calleague-receiver");
     for real in [config, state] {
@@ -144,35 +177,67 @@ pub fn check_installed_service() -> Result<(), String> {
             ));
         }
     }
+    let ca = std::env::temp_dir().join(format!("calleague-package-test-ca-{}.pem", std::process::id()));
     let result = (|| {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .map_err(|e| e.to_string())?;
-        std::fs::create_dir_all(config).map_err(|e| e.to_string())?;
+        std::fs::create_dir_all(config.join("tls")).map_err(|e| e.to_string())?;
         std::fs::write(config.join("api-key"), KEY).map_err(|e| e.to_string())?;
+        // TLS as the unit's comment says: root's files, handed over as credentials.
+        certificate(&config.join("tls"))?;
+        std::fs::copy(config.join("tls/cert.pem"), &ca).map_err(|e| e.to_string())?;
+        for secret in ["api-key", "tls/key.pem", "tls/cert.pem"] {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(config.join(secret), std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| e.to_string())?;
+        }
         std::fs::write(
             config.join("receiver.env"),
             format!("CALLEAGUE_RECEIVER_ARGS=\"--bind 127.0.0.1:{port} --log-format json\"\n"),
         )
         .map_err(|e| e.to_string())?;
         let systemd = Systemd::boot()?;
+        let score = exposure(&systemd)?;
+        eprintln!("==> systemd-analyze security {UNIT}: overall exposure {score:.1} (2.0 or lower is \"OK\")");
+        if score > 2.0 {
+            return Err(format!(
+                "the unit's exposure is {score:.1}, over 2.0:\n{}",
+                systemd.run("systemd-analyze", &["security", "--no-pager", UNIT]).unwrap_or_else(|e| e)
+            ));
+        }
         let shown = systemd.systemctl(&["show", UNIT, "-p", "Type", "-p", "NotifyAccess"])?;
         eprintln!("==> {UNIT}: {}", shown.split_whitespace().collect::<Vec<_>>().join(" "));
         if !shown.contains("Type=notify") {
             return Err(format!("the installed unit is not Type=notify: {shown}"));
         }
         let mut began = Instant::now();
+        let mut tls_from = "its credentials";
         if let Err(e) = systemd.systemctl(&["start", UNIT]) {
             let said = journal(&systemd);
             if !said.contains("cannot read the key file /run/credentials/") {
                 return Err(format!("{e}\n{said}"));
             }
-            // Seen in this sandbox: its systemd gives no non-root service its credentials
-            // (User=nobody fails the same way), however the unit is written. The rest of
-            // the unit is still checked, with the key from the environment instead.
-            eprintln!("==> this systemd cannot hand a non-root service its credentials here; the key goes in the environment for this check");
-            systemd.run("sh", &["-c", &format!("mkdir -p /run/systemd/system.control/{UNIT}.d && printf '%s\\n' '[Service]' 'Environment=CALLEAGUE_API_KEY={KEY}' 'ExecStart=' 'ExecStart=/usr/bin/calleague-receiver serve --db ${{STATE_DIRECTORY}}/monitor.db $CALLEAGUE_RECEIVER_ARGS' > /run/systemd/system.control/{UNIT}.d/key.conf")])?;
+            // Seen in this sandbox: its systemd hands a service no readable credentials (a
+            // non-root one gets "permission denied", root an empty folder), however the
+            // unit is written. The rest of the unit (its hardening included) is still
+            // checked: run as root, the key from the environment, the certificate and key
+            // named as files. The credentials' own path is tested by the receiver's tests
+            // (crates/headless/tests/cli.rs, with a $CREDENTIALS_DIRECTORY of its own).
+            eprintln!("==> this systemd hands a service no credentials here; key and TLS files are given directly for this check");
+            tls_from = "files named in a drop-in";
+            let drop_in = [
+                "[Service]",
+                "DynamicUser=no",
+                "PrivateUsers=no",
+                &format!("Environment=CALLEAGUE_API_KEY={KEY}"),
+                "ExecStart=",
+                "ExecStart=/usr/bin/calleague-receiver serve --db ${STATE_DIRECTORY}/monitor.db --tls-cert /etc/calleague-receiver/tls/cert.pem --tls-key /etc/calleague-receiver/tls/key.pem $CALLEAGUE_RECEIVER_ARGS",
+            ]
+            .map(|line| format!("'{line}'"))
+            .join(" ");
+            systemd.run("sh", &["-c", &format!("mkdir -p /run/systemd/system.control/{UNIT}.d && printf '%s\\n' {drop_in} > /run/systemd/system.control/{UNIT}.d/direct.conf")])?;
             // Its automatic restart (RestartSec=) would be waited for: stopped first.
             systemd.systemctl(&["stop", UNIT])?;
             systemd.systemctl(&["daemon-reload"])?;
@@ -180,7 +245,7 @@ pub fn check_installed_service() -> Result<(), String> {
             systemd.systemctl(&["start", UNIT]).map_err(|e| format!("{e}\n{}", journal(&systemd)))?;
         }
         // The moment `systemctl start` returns, a load balancer may ask.
-        let ready = request(port, "GET", "/readyz", "", "");
+        let ready = request(port, &ca, "GET", "/readyz", &[], "");
         eprintln!("==> systemctl start returned after {:?}; /readyz then: {ready:?}", began.elapsed());
         if ready != Some((200, "ok".to_owned())) {
             return Err(format!(
@@ -191,20 +256,22 @@ pub fn check_installed_service() -> Result<(), String> {
         let running =
             systemd.systemctl(&["show", UNIT, "-p", "ActiveState", "-p", "WatchdogUSec", "-p", "StatusText"])?;
         eprintln!("==> running: {}", running.trim().replace('\n', "; "));
-        if !running.contains("WatchdogUSec=30s") || !running.contains("StatusText=listening on http://127.0.0.1:") {
+        if !running.contains("WatchdogUSec=30s") || !running.contains("StatusText=listening on https://127.0.0.1:") {
             return Err(format!("the running service has no watchdog or no status: {running}"));
         }
         let body = r#"{"event":"call.started","deliveryId":"dl_pkg","occurredAt":"2026-01-01T12:00:00Z","data":{"callId":"cl_pkg"}}"#;
-        let auth = format!("Authorization: Bearer {KEY}\r\nContent-Type: application/json\r\n");
-        let stored = request(port, "POST", "/hooks/calleague", &auth, body);
+        let auth = format!("Authorization: Bearer {KEY}");
+        let stored = request(port, &ca, "POST", "/hooks/calleague", &[&auth, "Content-Type: application/json"], body);
         if stored.as_ref().map(|(s, b)| *s == 200 && b.contains("stored")) != Some(true) {
             return Err(format!("a delivery to the service got {stored:?}"));
         }
-        let metrics = request(port, "GET", "/metrics", "", "").unwrap_or_default();
+        let metrics = request(port, &ca, "GET", "/metrics", &[], "").unwrap_or_default();
         if !metrics.1.contains("calleague_deliveries_total{outcome=\"stored\"} 1") {
             return Err(format!("the service's metrics do not count the delivery: {}", metrics.1));
         }
-        eprintln!("==> the service stored a delivery and counted it in /metrics");
+        eprintln!(
+            "==> the service stored a delivery sent over https (its TLS from {tls_from}) and counted it in /metrics"
+        );
         systemd.systemctl(&["stop", UNIT])?;
         let after = systemd.systemctl(&["show", UNIT, "-p", "ActiveState", "-p", "Result"])?;
         if !after.contains("ActiveState=inactive") || !after.contains("Result=success") {
@@ -218,8 +285,11 @@ pub fn check_installed_service() -> Result<(), String> {
         Ok(())
     })();
     let _ = std::fs::remove_dir_all(config);
+    let _ = std::fs::remove_file(&ca);
     let _ = std::fs::remove_dir_all(state);
+    // A symlink to the private folder under its dynamic user; a folder when run as root.
     let _ = std::fs::remove_file("/var/lib/calleague-receiver");
+    let _ = std::fs::remove_dir_all("/var/lib/calleague-receiver");
     result
 }
 

@@ -171,7 +171,7 @@ impl Engine {
             start_at_login: settings.start_at_login,
             subscription_problem: running.subscription_problem.clone(),
             team_database: self.team_address(),
-            team_error: running.team_error.clone(),
+            team_error: running.team_error.clone().or_else(|| self.team_link_down()),
             source: running.service.as_ref().and_then(|s| s.rest_source()).map(|r| r.current()),
             source_settings: settings.sources,
         }

@@ -81,6 +81,19 @@ impl Engine {
         self.team.read().ok().and_then(|t| t.clone())
     }
 
+    /// The team's database watched, but its live link down (it stopped answering): live
+    /// updates and failure notifications wait for it, which the status bar says.
+    pub(crate) fn team_link_down(&self) -> Option<AppError> {
+        let team = self.team_store()?;
+        let up = *team.live_link().borrow();
+        (!up).then(|| {
+            AppError::new(
+                ErrorCode::TeamDatabaseUnavailable,
+                "The team database stopped answering: live updates and failure notifications wait until it answers again (retrying).",
+            )
+        })
+    }
+
     /// Checks the address, connects with the password (which must be able to read the
     /// team's calls), keeps both in the keychain and switches the window to the team's
     /// database. This computer stops receiving (and leaves the demo).

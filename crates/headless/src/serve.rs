@@ -37,7 +37,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     } else {
         match (&args.tls_cert, &args.tls_key) {
             (Some(cert), Some(key)) => Some(TlsSettings::Pem { cert: cert.clone(), key: key.clone() }),
-            _ => None,
+            _ => credential_tls_files()?.map(|(cert, key)| {
+                say!("TLS certificate and key from the service's credentials");
+                TlsSettings::Pem { cert, key }
+            }),
         }
     };
     let mut config = ReceiverConfig::new(keys);
@@ -239,7 +242,7 @@ impl StopSignals {
 
 /// Calleague's deliveries carry the API key: plain HTTP only on loopback, unless asked.
 fn refuse_plaintext_on_the_network(args: &ServeArgs) -> anyhow::Result<()> {
-    let tls = args.tls_self_signed || args.tls_cert.is_some();
+    let tls = args.tls_self_signed || args.tls_cert.is_some() || matches!(credential_tls_files(), Ok(Some(_)));
     if !args.bind.ip().is_loopback() && !tls && !args.allow_plaintext {
         anyhow::bail!(
             "refusing to listen on {} without TLS: deliveries carry your API key as their Bearer token, readable by anyone on the network. Use --tls-cert/--tls-key or --tls-self-signed, keep the default loopback address behind a tunnel, or pass --allow-plaintext if a TLS proxy on this host fronts the receiver",
@@ -258,4 +261,20 @@ fn load_keys(args: &ServeArgs) -> anyhow::Result<KeySet> {
         keys = keys.with_previous(previous, until);
     }
     Ok(keys)
+}
+
+/// Under systemd, the certificate and key handed over as credentials (the packaged unit's
+/// `LoadCredential=tls:/etc/calleague-receiver/tls` makes `cert.pem` and `key.pem` there
+/// `tls_cert.pem` and `tls_key.pem`): the files stay root's, readable by the service alone,
+/// with no permission to loosen.
+fn credential_tls_files() -> anyhow::Result<Option<(std::path::PathBuf, std::path::PathBuf)>> {
+    let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY").map(std::path::PathBuf::from) else { return Ok(None) };
+    let (cert, key) = (dir.join("tls_cert.pem"), dir.join("tls_key.pem"));
+    match (cert.exists(), key.exists()) {
+        (true, true) => Ok(Some((cert, key))),
+        (false, false) => Ok(None),
+        _ => anyhow::bail!(
+            "the service's credentials hold only one of tls_cert.pem and tls_key.pem: put both cert.pem and key.pem in /etc/calleague-receiver/tls"
+        ),
+    }
 }

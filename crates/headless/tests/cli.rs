@@ -288,3 +288,46 @@ fn listening_on_the_network_without_tls_is_refused_unless_asked() {
         assert!(status.success(), "{extra:?}: {stderr}");
     }
 }
+
+/// Under systemd the certificate and key arrive as credentials (the packaged unit's
+/// `LoadCredential=tls:/etc/calleague-receiver/tls`): with both in $CREDENTIALS_DIRECTORY
+/// the receiver serves https, counts as TLS for a network address, and refuses half a pair.
+#[tokio::test]
+async fn tls_from_the_service_s_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let credentials = dir.path().join("credentials");
+    std::fs::create_dir(&credentials).unwrap();
+    let pair = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    std::fs::write(credentials.join("tls_cert.pem"), pair.cert.pem()).unwrap();
+    let serve = |bind: &str| {
+        let mut command = Command::new(BIN);
+        command
+            .args(["serve", "--db"])
+            .arg(dir.path().join("m.db"))
+            .args(["--bind", bind])
+            .env("CALLEAGUE_API_KEY", KEY)
+            .env("CREDENTIALS_DIRECTORY", &credentials)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    };
+    let half = serve("127.0.0.1:0").output().unwrap();
+    assert!(!half.status.success());
+    assert!(String::from_utf8_lossy(&half.stderr).contains("only one of tls_cert.pem and tls_key.pem"));
+
+    std::fs::write(credentials.join("tls_key.pem"), pair.signing_key.serialize_pem()).unwrap();
+    // A network address is fine: the credentials are TLS.
+    let mut child = serve("0.0.0.0:0").spawn().unwrap();
+    let url = calleague_testkit::listening_url(&mut child).unwrap();
+    assert!(url.starts_with("https://0.0.0.0:"), "{url}");
+    let port = url.rsplit(':').next().unwrap().split('/').next().unwrap().to_owned();
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(pair.cert.pem().as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let live = client.get(format!("https://localhost:{port}/livez")).send().await.unwrap();
+    assert_eq!((live.status().as_u16(), live.text().await.unwrap()), (200, "ok".to_owned()));
+    signal(&child, "TERM");
+    let (status, stderr) = wait(child);
+    assert!(status.success(), "{stderr}");
+}

@@ -153,6 +153,21 @@ impl DatabaseUrl {
             return Err("sslrootcert is given but sslmode does not ask for TLS: add sslmode=verify-full".into());
         }
         config.ssl_mode(if encrypted { SslMode::Require } else { SslMode::Disable });
+        // A link that dies without a word (a NAT's table, a dropped route) is noticed:
+        // TCP keepalives after 30 s idle, then every 10 s, three tries (the driver's default
+        // waits two hours); connecting gives up after 10 s. The string's own values win.
+        if !text.contains("keepalives_idle") {
+            config.keepalives_idle(std::time::Duration::from_secs(30));
+        }
+        if !text.contains("keepalives_interval") {
+            config.keepalives_interval(std::time::Duration::from_secs(10));
+        }
+        if !text.contains("keepalives_retries") {
+            config.keepalives_retries(3);
+        }
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(std::time::Duration::from_secs(10));
+        }
         let tls = encrypted.then(|| Tls { root_cert: root_cert.map(PathBuf::from) });
         Ok(Self { config, tls })
     }

@@ -55,6 +55,9 @@ pub struct PgOptions {
     /// How long a receiver waits at start for another session's migration lock (any role
     /// can take it: a bound, and the holder named, rather than a silent wait).
     pub migration_lock_wait: Duration,
+    /// A viewer asks its listening connection a question this often and counts the link
+    /// down when it is not answered within as long again.
+    pub live_check_every: Duration,
 }
 
 impl Default for PgOptions {
@@ -64,6 +67,7 @@ impl Default for PgOptions {
             connect_timeout: Duration::from_secs(5),
             feed_capacity: 8192,
             migration_lock_wait: Duration::from_secs(30),
+            live_check_every: Duration::from_secs(15),
         }
     }
 }
@@ -77,6 +81,8 @@ pub struct PgStore {
     announce: Option<tokio::sync::mpsc::UnboundedSender<i64>>,
     /// A viewer's watcher of what every receiver commits (see `live.rs`).
     live: Option<tokio::task::JoinHandle<()>>,
+    /// A viewer's live link: up and answering (always true for a receiver's store).
+    link: tokio::sync::watch::Receiver<bool>,
 }
 
 impl PgStore {
@@ -90,7 +96,7 @@ impl PgStore {
         }
         let (feed, _) = broadcast::channel(options.feed_capacity.max(16));
         let announce = Some(announce::start(pool.clone()));
-        Ok(Arc::new(Self { pool, url: url.clone(), feed, announce, live: None }))
+        Ok(Arc::new(Self { pool, url: url.clone(), feed, announce, live: None, link: always_up() }))
     }
 
     /// Connects to read only (an export, a check): never migrates; the schema must be
@@ -98,7 +104,7 @@ impl PgStore {
     pub async fn connect_reader(url: &DatabaseUrl, options: PgOptions) -> Result<Arc<Self>> {
         let pool = checked_pool(url, &options).await?;
         let (feed, _) = broadcast::channel(16);
-        Ok(Arc::new(Self { pool, url: url.clone(), feed, announce: None, live: None }))
+        Ok(Arc::new(Self { pool, url: url.clone(), feed, announce: None, live: None, link: always_up() }))
     }
 
     /// Connects as a viewer (team mode's desktop app): never migrates, and follows what
@@ -112,19 +118,28 @@ impl PgStore {
         refuse_a_writer(url, &pool).await?;
         let (feed, _) = broadcast::channel(options.feed_capacity.max(16));
         let (ready, listening) = tokio::sync::oneshot::channel();
+        let (link_tx, link) = tokio::sync::watch::channel(false);
         let watched = url.clone();
         let store = Arc::new_cyclic(|store| Self {
             pool,
             url: url.clone(),
             feed,
             announce: None,
-            live: Some(tokio::spawn(live::watch(store.clone(), watched, ready))),
+            live: Some(tokio::spawn(live::watch(store.clone(), watched, ready, link_tx, options.live_check_every))),
+            link,
         });
         // Returned once LISTEN is in place, so that nothing committed after this is missed.
         match tokio::time::timeout(options.connect_timeout, listening).await {
             Ok(Ok(())) => Ok(store),
             _ => Err(open_error(url, "cannot LISTEN for live updates".into())),
         }
+    }
+
+    /// A viewer's live link to the database: true while its listening connection is up and
+    /// answers within the check's time (see [`PgOptions::live_check_every`]); changes as
+    /// the link goes down and comes back.
+    pub fn live_link(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.link.clone()
     }
 
     /// Where this store is, without its password.
@@ -240,6 +255,11 @@ async fn refuse_a_writer(url: &DatabaseUrl, pool: &Pool) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// The link of a store that does not listen: up for as long as the store is.
+fn always_up() -> tokio::sync::watch::Receiver<bool> {
+    tokio::sync::watch::channel(true).1
 }
 
 fn open_error(url: &DatabaseUrl, reason: String) -> StoreError {

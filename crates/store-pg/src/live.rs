@@ -7,13 +7,19 @@
 //! viewer misses nothing that committed in order. (Two receivers can commit ids out of
 //! order; a delivery whose transaction began before and committed after a reconnect is
 //! still on the timeline, which reads the database, but may not come through the feed.)
+//!
+//! NOTIFY needs no privilege: any role on the database can send the channel anything, as
+//! often as it likes. What is heard is therefore kept bounded and coalesced ([`Heard`]):
+//! at most [`MAX_HEARD`] ids wait to be read; past that, only "something after the last
+//! delivery seen changed" is kept, and the database is asked what that was.
 
-use std::sync::Weak;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use calleague_events::Timestamp;
 use calleague_store::FeedItem;
-use tokio::sync::mpsc;
+use tokio::sync::Notify;
 use tokio_postgres::tls::MakeTlsConnect;
 use tokio_postgres::{AsyncMessage, Socket};
 
@@ -21,10 +27,61 @@ use crate::{DatabaseUrl, PgStore, FEED_CHANNEL};
 
 /// The most deliveries read back in one query.
 const BATCH: usize = 256;
+/// The most announced ids that wait to be read back; beyond them a flood is coalesced.
+pub(crate) const MAX_HEARD: usize = 4096;
+
+/// What the listening connection heard and the watcher has not read yet: bounded, whatever
+/// is sent to the channel.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct Heard {
+    pub ids: BTreeSet<i64>,
+    /// More was announced than [`MAX_HEARD`] holds: read everything after the last seen.
+    pub overflowed: bool,
+    /// The connection ended.
+    pub closed: bool,
+}
+
+impl Heard {
+    pub(crate) fn hear(&mut self, id: i64) {
+        if self.ids.len() < MAX_HEARD || self.ids.contains(&id) {
+            self.ids.insert(id);
+        } else {
+            self.overflowed = true;
+        }
+    }
+}
+
+/// The heard ids, shared between the connection's task and the watcher.
+#[derive(Default)]
+struct Hearing {
+    heard: Mutex<Heard>,
+    wake: Notify,
+}
+
+impl Hearing {
+    fn update(&self, f: impl FnOnce(&mut Heard)) {
+        if let Ok(mut heard) = self.heard.lock() {
+            f(&mut heard);
+        }
+        self.wake.notify_one();
+    }
+
+    fn take(&self) -> Heard {
+        self.heard.lock().map(|mut heard| std::mem::take(&mut *heard)).unwrap_or_default()
+    }
+}
 
 /// Runs until the store is dropped. `ready` is told once the first LISTEN is in place,
-/// with the newest event id then: later commits all come through.
-pub(crate) async fn watch(store: Weak<PgStore>, url: DatabaseUrl, ready: tokio::sync::oneshot::Sender<()>) {
+/// with the newest event id then: later commits all come through. `link` says whether the
+/// listening connection is up and answering; it is asked every `check_every` (a half-open
+/// link sends nothing and fails nothing: only a question with a time limit finds it).
+pub(crate) async fn watch(
+    store: Weak<PgStore>,
+    url: DatabaseUrl,
+    ready: tokio::sync::oneshot::Sender<()>,
+    link: tokio::sync::watch::Sender<bool>,
+    check_every: Duration,
+) {
     let mut ready = Some(ready);
     let mut last_seen: Option<i64> = None;
     // The newest event when listening began: a receiver announces its commits a moment
@@ -39,9 +96,10 @@ pub(crate) async fn watch(store: Weak<PgStore>, url: DatabaseUrl, ready: tokio::
             // Checked when the store connected; a file changed since is reported here.
             Err(reason) => Err(reason),
         };
-        let (_client, ids, connection_task) = match listening {
+        let (client, ids, connection_task) = match listening {
             Ok(listening) => listening,
             Err(reason) => {
+                link.send_replace(false);
                 if failures == 0 {
                     tracing::warn!(error = %reason, "live updates: cannot listen; retrying");
                 }
@@ -57,6 +115,7 @@ pub(crate) async fn watch(store: Weak<PgStore>, url: DatabaseUrl, ready: tokio::
             tracing::info!("live updates: listening again");
         }
         failures = 0;
+        link.send_replace(true);
         if let Some(ready) = ready.take() {
             if let Some(store) = store.upgrade() {
                 last_seen = store.newest_event_id().await.ok();
@@ -69,20 +128,39 @@ pub(crate) async fn watch(store: Weak<PgStore>, url: DatabaseUrl, ready: tokio::
                 forward(&store, &missed, &mut last_seen).await;
             }
         }
-        if !receive(&store, ids, &mut last_seen, before_listening).await {
-            connection_task.abort();
+        let received = tokio::select! {
+            received = receive(&store, ids, &mut last_seen, before_listening) => received,
+            () = unanswered(&client, check_every) => {
+                tracing::warn!("live updates: the team database stopped answering; reconnecting");
+                true
+            }
+        };
+        link.send_replace(false);
+        connection_task.abort();
+        if !received {
             return;
         }
-        connection_task.abort();
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
-type Listening = (tokio_postgres::Client, mpsc::UnboundedReceiver<i64>, tokio::task::JoinHandle<()>);
+/// Asks the listening connection a question every `every`; returns when one was not
+/// answered within `every` (or failed).
+async fn unanswered(client: &tokio_postgres::Client, every: Duration) {
+    loop {
+        tokio::time::sleep(every).await;
+        match tokio::time::timeout(every, client.simple_query("SELECT 1")).await {
+            Ok(Ok(_)) => {}
+            _ => return,
+        }
+    }
+}
+
+type Listening = (tokio_postgres::Client, Arc<Hearing>, tokio::task::JoinHandle<()>);
 
 /// A connection of its own that listens (kept open while its client is held); its
-/// notifications' payloads (delivery ids) come through the channel, which closes when the
-/// connection does.
+/// notifications' payloads (delivery ids) are gathered in the [`Hearing`], which says
+/// `closed` when the connection ends.
 async fn listen<T>(config: &tokio_postgres::Config, tls: T) -> Result<Listening, String>
 where
     T: MakeTlsConnect<Socket>,
@@ -90,56 +168,63 @@ where
 {
     let failed = |e: tokio_postgres::Error| crate::config::db_error(&e);
     let (client, mut connection) = config.connect(tls).await.map_err(failed)?;
-    let (tx, rx) = mpsc::unbounded_channel();
+    let hearing = Arc::new(Hearing::default());
+    let heard = hearing.clone();
     // The client's own statements go through this loop too, so it runs from the start.
     let task = tokio::spawn(async move {
         while let Some(message) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {
             match message {
                 Ok(AsyncMessage::Notification(note)) => {
-                    for id in crate::announce::parse(note.payload()) {
-                        if tx.send(id).is_err() {
-                            return;
-                        }
-                    }
+                    let ids = crate::announce::parse(note.payload());
+                    heard.update(|heard| ids.into_iter().for_each(|id| heard.hear(id)));
                 }
                 Ok(_) => {}
                 Err(e) => {
                     tracing::warn!(error = %crate::config::db_error(&e), "live updates: the connection failed");
-                    return;
+                    break;
                 }
             }
         }
+        heard.update(|heard| heard.closed = true);
     });
     if let Err(e) = client.batch_execute(&format!("LISTEN {FEED_CHANNEL}")).await {
         task.abort();
         return Err(failed(e));
     }
-    Ok((client, rx, task))
+    Ok((client, hearing, task))
 }
 
 /// Forwards notified deliveries newer than `before_listening` until the connection ends
 /// (`true`) or the store is dropped (`false`).
 async fn receive(
     store: &Weak<PgStore>,
-    mut ids: mpsc::UnboundedReceiver<i64>,
+    hearing: Arc<Hearing>,
     last_seen: &mut Option<i64>,
     before_listening: Option<i64>,
 ) -> bool {
     loop {
-        let Some(first) = ids.recv().await else { return store.upgrade().is_some() };
-        let mut batch = vec![first];
-        while batch.len() < BATCH {
-            match ids.try_recv() {
-                Ok(id) => batch.push(id),
-                Err(_) => break,
-            }
-        }
-        batch.retain(|id| before_listening.is_none_or(|before| *id > before));
-        if batch.is_empty() {
-            continue;
-        }
+        hearing.wake.notified().await;
+        let heard = hearing.take();
         let Some(store) = store.upgrade() else { return false };
-        forward(&store, &batch, last_seen).await;
+        let mut ids: Vec<i64> =
+            heard.ids.into_iter().filter(|id| before_listening.is_none_or(|before| *id > before)).collect();
+        if heard.overflowed {
+            // A flood (or a very busy fleet): what committed after the last seen, from the
+            // database itself rather than from what was heard.
+            if let Some(after) = *last_seen {
+                if let Ok(newer) = store.event_ids_after(after).await {
+                    ids.extend(newer);
+                }
+            }
+            ids.sort_unstable();
+            ids.dedup();
+        }
+        for batch in ids.chunks(BATCH) {
+            forward(&store, batch, last_seen).await;
+        }
+        if heard.closed {
+            return true;
+        }
     }
 }
 
@@ -187,5 +272,26 @@ impl PgStore {
     pub async fn feed_since(&self, since: Timestamp, limit: u32) -> calleague_store::Result<Vec<FeedItem>> {
         let ids = self.delivery_ids_since(since.unix_millis(), limit).await?;
         self.feed_items(&ids).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flood_of_announcements_is_held_in_bounded_memory() {
+        let mut heard = Heard::default();
+        for id in 0..1_000_000 {
+            heard.hear(id);
+        }
+        assert_eq!(heard.ids.len(), MAX_HEARD);
+        assert!(heard.overflowed, "the rest is only 'something changed'");
+        // Repeats of an id already held are no overflow.
+        let mut repeats = Heard::default();
+        for _ in 0..100_000 {
+            repeats.hear(7);
+        }
+        assert_eq!((repeats.ids.len(), repeats.overflowed), (1, false));
     }
 }

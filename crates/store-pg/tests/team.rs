@@ -132,4 +132,130 @@ async fn a_read_only_viewer_follows_the_receivers_live_and_cannot_write() {
     }
     seen.sort();
     assert_eq!(seen, written, "every delivery committed around the restart reached the viewer");
+
+    // NOTIFY needs no privilege: a flood on the channel (here 3.5 million made-up ids, sent
+    // by the viewer's own role) is held in bounded memory, and a real commit right after it
+    // still comes through promptly.
+    let flood = "SELECT pg_notify('calleague_feed', (SELECT string_agg((900000000000 + n * 1000 + k)::text, ',')
+                                                       FROM generate_series(1, 700) k))
+                 FROM generate_series(1, 5000) n";
+    let mut as_viewer = std::process::Command::new("psql");
+    as_viewer
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &pg.port.to_string(),
+            "-U",
+            "calleague_viewer",
+            "-d",
+            "calleague",
+            "-q",
+            "-c",
+            flood,
+        ])
+        .env("PGPASSWORD", "change-me-viewer")
+        .stdout(std::process::Stdio::null());
+    assert!(as_viewer.status().unwrap().success(), "the viewer's role may NOTIFY");
+    let real = br#"{"event":"call.failed","deliveryId":"dl_after_flood","occurredAt":"2026-11-26T10:00:00.000Z","data":{"callId":"call_after_flood"}}"#;
+    let IngestOutcome::Stored(stored) = writer.ingest(incoming(real)).await.unwrap() else { panic!("stored") };
+    loop {
+        if let FeedItem::Event { event, .. } = next_event(&mut feed, Duration::from_secs(10)).await {
+            if event.id == stored.id {
+                break;
+            }
+        }
+    }
+}
+
+/// A TCP relay to the server that can go silent without closing anything: a half-open link,
+/// as a NAT that forgot the connection leaves it.
+struct Relay {
+    port: u16,
+    silent: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Relay {
+    async fn start(upstream: u16) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let silent = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let quiet = silent.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(server) = tokio::net::TcpStream::connect(("127.0.0.1", upstream)).await else { continue };
+                let (client_read, client_write) = client.into_split();
+                let (server_read, server_write) = server.into_split();
+                tokio::spawn(pipe(client_read, server_write, quiet.clone()));
+                tokio::spawn(pipe(server_read, client_write, quiet.clone()));
+            }
+        });
+        Self { port, silent }
+    }
+}
+
+/// Copies `from` to `to`; while `quiet`, holds what arrives: nothing sent, nothing closed.
+async fn pipe(
+    mut from: impl tokio::io::AsyncRead + Unpin,
+    mut to: impl tokio::io::AsyncWrite + Unpin,
+    quiet: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let Ok(n) = from.read(&mut buf).await else { return };
+        if n == 0 {
+            return;
+        }
+        while quiet.load(std::sync::atomic::Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        if to.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// A link that goes silent (half-open: no error, no close) is found by the viewer's own
+/// question within its check's time and said to be down; once the server answers again
+/// the viewer listens again, says so, and commits come through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_link_is_reported_down_and_comes_back() {
+    let pg = TestPostgres::start().expect("a PostgreSQL server for the test");
+    pg.create_database("calleague").unwrap();
+    pg.psql("calleague", &roles_sql()).unwrap();
+    let mut writer_url: DatabaseUrl =
+        format!("postgres://calleague_writer@127.0.0.1:{}/calleague", pg.port).parse().unwrap();
+    writer_url.set_password("change-me-writer");
+    let writer = PgStore::connect(&writer_url, PgOptions::default()).await.unwrap();
+    let relay = Relay::start(pg.port).await;
+    let mut viewer_url: DatabaseUrl =
+        format!("postgres://calleague_viewer@127.0.0.1:{}/calleague", relay.port).parse().unwrap();
+    viewer_url.set_password("change-me-viewer");
+    let options = PgOptions {
+        live_check_every: Duration::from_millis(500),
+        connect_timeout: Duration::from_secs(2),
+        ..PgOptions::default()
+    };
+    let viewer = PgStore::connect_viewer(&viewer_url, options).await.unwrap();
+    let mut link = viewer.live_link();
+    tokio::time::timeout(Duration::from_secs(5), link.wait_for(|up| *up)).await.expect("up").unwrap();
+
+    relay.silent.store(true, std::sync::atomic::Ordering::SeqCst);
+    let went_silent = Instant::now();
+    tokio::time::timeout(Duration::from_secs(10), link.wait_for(|up| !*up)).await.expect("reported down").unwrap();
+    println!("a silent link reported down after {:?}", went_silent.elapsed());
+
+    relay.silent.store(false, std::sync::atomic::Ordering::SeqCst);
+    tokio::time::timeout(Duration::from_secs(15), link.wait_for(|up| *up)).await.expect("up again").unwrap();
+    let mut feed = viewer.subscribe();
+    let body = br#"{"event":"call.failed","deliveryId":"dl_after_silence","occurredAt":"2026-11-26T11:00:00.000Z","data":{"callId":"call_after_silence"}}"#;
+    let IngestOutcome::Stored(stored) = writer.ingest(incoming(body)).await.unwrap() else { panic!("stored") };
+    loop {
+        if let FeedItem::Event { event, .. } = next_event(&mut feed, Duration::from_secs(10)).await {
+            if event.id == stored.id {
+                break;
+            }
+        }
+    }
 }
