@@ -133,12 +133,12 @@ async fn a_read_only_viewer_follows_the_receivers_live_and_cannot_write() {
     seen.sort();
     assert_eq!(seen, written, "every delivery committed around the restart reached the viewer");
 
-    // NOTIFY needs no privilege: a flood on the channel (here 3.5 million made-up ids, sent
+    // NOTIFY needs no privilege: a flood on the channel (here 3.6 million made-up ids, sent
     // by the viewer's own role) is held in bounded memory, and a real commit right after it
     // still comes through promptly.
     let flood = "SELECT pg_notify('calleague_feed', (SELECT string_agg((900000000000 + n * 1000 + k)::text, ',')
-                                                       FROM generate_series(1, 700) k))
-                 FROM generate_series(1, 5000) n";
+                                                       FROM generate_series(1, 450) k))
+                 FROM generate_series(1, 8000) n";
     let mut as_viewer = std::process::Command::new("psql");
     as_viewer
         .args([
@@ -151,12 +151,16 @@ async fn a_read_only_viewer_follows_the_receivers_live_and_cannot_write() {
             "-d",
             "calleague",
             "-q",
+            // The role's read-only default is no barrier: any session may turn it off.
+            "-c",
+            "SET default_transaction_read_only = off",
             "-c",
             flood,
         ])
         .env("PGPASSWORD", "change-me-viewer")
         .stdout(std::process::Stdio::null());
-    assert!(as_viewer.status().unwrap().success(), "the viewer's role may NOTIFY");
+    let flooded = as_viewer.output().unwrap();
+    assert!(flooded.status.success(), "the viewer's role may NOTIFY: {}", String::from_utf8_lossy(&flooded.stderr));
     let real = br#"{"event":"call.failed","deliveryId":"dl_after_flood","occurredAt":"2026-11-26T10:00:00.000Z","data":{"callId":"call_after_flood"}}"#;
     let IngestOutcome::Stored(stored) = writer.ingest(incoming(real)).await.unwrap() else { panic!("stored") };
     loop {
