@@ -59,6 +59,16 @@ describe("subscriptions page", () => {
     assert.equal(typed, "https://hooks.nowhere.invalid/calleague", "what was typed stays");
     assert.deepEqual((await webhooks()).map((h) => h.webhookId).sort(), before_ids, "nothing was created");
     await app.screenshot(join(SHOTS, "subscriptions-form-error.png"));
+
+    // A private address: the form says why, and asks; nothing is sent until confirmed.
+    await app.type("[data-testid=subscription-url]", "https://192.168.1.20/hooks/calleague");
+    await app.click("[data-testid=subscription-save]");
+    const asked = await app.waitFor("the question about a private address", () => app.text("[data-testid=confirm-private-error]"));
+    assert.match(asked, /192\.168\.1\.20 is a private network's address/);
+    assert.match(asked, /account's key/);
+    assert.equal(await app.exec(`return document.querySelector("[data-testid=subscription-confirm-private]").checked`), false);
+    assert.deepEqual((await webhooks()).map((h) => h.webhookId).sort(), before_ids, "nothing was created");
+    await app.screenshot(join(SHOTS, "subscriptions-form-private.png"));
   });
 
   test("'This computer' and save create it at the API; the banner and the status notice go", async () => {

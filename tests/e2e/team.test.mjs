@@ -131,6 +131,13 @@ describe("team mode", () => {
 
   test("a wrong password is refused with the database's reason, and nothing is kept", async () => {
     await app.waitFor("the team form", () => app.find("#team-database"));
+    // Unencrypted to another computer: refused before anything is sent, the way out named.
+    await app.type("#team-database", "postgres://calleague_viewer@db.example.com:5432/calleague?sslmode=disable");
+    await app.click("[data-testid=team-form] button[type=submit]");
+    const plain = await app.waitFor("the refusal of plaintext", () => app.text("[role=alert]"));
+    assert.match(plain, /unencrypted/);
+    assert.match(plain, /Connect without encryption/);
+    await app.screenshot(join(SHOTS, "team-connect-plaintext-refused.png"));
     await app.type("#team-database", address());
     await app.type("#team-password", "not-the-password");
     await app.click("[data-testid=team-form] button[type=submit]");
@@ -201,14 +208,19 @@ describe("team mode", () => {
   });
 
   test("the viewer cannot write: the database refuses it", async () => {
-    let refused = "";
-    try {
-      execFileSync(`${pg.bin}/psql`, ["-X", "-h", "127.0.0.1", "-p", String(pg.port), "-U", "calleague_viewer", "-d", "calleague", "-v", "ON_ERROR_STOP=1",
-        "-c", "DELETE FROM calls"], { env: { ...process.env, PGPASSWORD: VIEWER_PASSWORD }, encoding: "utf8", stdio: "pipe" });
-    } catch (e) {
-      refused = String(e.stderr);
-    }
-    assert.match(refused, /permission denied for table calls/);
+    const asViewer = (...sql) => {
+      try {
+        execFileSync(`${pg.bin}/psql`, ["-X", "-h", "127.0.0.1", "-p", String(pg.port), "-U", "calleague_viewer", "-d", "calleague", "-v", "ON_ERROR_STOP=1",
+          ...sql.flatMap((s) => ["-c", s])], { env: { ...process.env, PGPASSWORD: VIEWER_PASSWORD }, encoding: "utf8", stdio: "pipe" });
+        return "";
+      } catch (e) {
+        return String(e.stderr);
+      }
+    };
+    // Its sessions are read-only by the role's default; and with that turned off (any
+    // session may), the grants refuse it.
+    assert.match(asViewer("DELETE FROM calls"), /read-only transaction/);
+    assert.match(asViewer("SET default_transaction_read_only = off", "DELETE FROM calls"), /permission denied for table calls/);
     assert.equal(pg.psql("calleague", "SELECT count(*) FROM calls WHERE call_id = 'cl_team_1'").trim(), "1");
   });
 

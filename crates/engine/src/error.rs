@@ -62,8 +62,24 @@ impl From<calleague_client::ClientError> for AppError {
                 .map(str::to_owned),
             _ => None,
         };
-        Self { code: e.code(), message: e.to_string(), field }
+        // The field goes beside the message (the form shows it by that field): not in it.
+        let message = match &e {
+            ClientError::Validation { message, .. } => sentence(message),
+            other => other.to_string(),
+        };
+        Self { code: e.code(), message, field }
     }
+}
+
+/// "the address must start with https://" as a sentence: capitalized, with a full stop.
+fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    let mut out: String = chars.next().map(|c| c.to_uppercase().collect::<String>()).unwrap_or_default();
+    out.push_str(chars.as_str());
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
 }
 
 #[cfg(test)]
@@ -87,6 +103,7 @@ mod tests {
         assert_eq!(serde_json::to_value(&refused).unwrap()["field"], "url");
         let checked: AppError = ClientError::Validation { field: "events", message: "choose one".into() }.into();
         assert_eq!(checked.field.as_deref(), Some("events"));
+        assert_eq!(checked.message, "Choose one.", "the field beside the message, not in it");
         let other: AppError = ClientError::Invalid { message: "urls are fine".into() }.into();
         assert_eq!(other.field, None);
     }
