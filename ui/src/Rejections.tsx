@@ -64,6 +64,7 @@ export function Rejections({ kind, onClose }: { kind: "rejected" | "quarantined"
 }
 
 const PAGE = 200;
+const REFRESH_MS = 1000;
 
 /** A list read newest first, a page at a time: these lists can hold far more than a screen. */
 function OlderPages<T extends { id: number }>({
@@ -96,6 +97,22 @@ function OlderPages<T extends { id: number }>({
     [fetch],
   );
   useEffect(() => load([]), [load]);
+  // Live while open: rejections are written a second after they arrive, and a row's count
+  // grows; the newest page is read again, the older pages already shown kept below it.
+  useEffect(() => {
+    const timer = window.setInterval(() => {
+      fetch(null, PAGE).then(
+        (page) =>
+          setRows((shown) => {
+            if (!shown) return page;
+            const oldest = page.length ? Math.min(...page.map((r) => r.id)) : Infinity;
+            return [...page, ...shown.filter((r) => r.id < oldest)];
+          }),
+        () => undefined,
+      );
+    }, REFRESH_MS);
+    return () => window.clearInterval(timer);
+  }, [fetch]);
 
   return (
     <>

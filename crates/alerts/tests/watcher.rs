@@ -187,27 +187,6 @@ async fn no_notification_server_is_reported_and_the_watcher_goes_on() {
     until("the app's note", || s.notes.shown().len() == 2).await;
 }
 
-/// Holds an exclusive lock on the database from another process until dropped.
-fn lock_database(path: &std::path::Path) -> impl Drop {
-    struct Lock(std::process::Child);
-    impl Drop for Lock {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let mut child = std::process::Command::new("python3")
-        .args(["-c", "import sqlite3,sys,time; c=sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(60)"])
-        .arg(path)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("python3 runs");
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.as_mut().unwrap()), &mut line).unwrap();
-    assert_eq!(line.trim(), "locked");
-    Lock(child)
-}
-
 /// Stores failures of `calls` while the watcher listens elsewhere, and returns their feed items.
 async fn stored_unwatched(store: &Store, calls: &[&str]) -> Vec<calleague_store::FeedItem> {
     let mut feed = store.subscribe();
@@ -237,7 +216,7 @@ async fn a_failure_whose_claim_failed_is_notified_once_the_claim_can_be_written(
     tokio::time::sleep(Duration::from_millis(100)).await;
     let items = stored_unwatched(&store, &["c-locked"]).await;
 
-    let lock = lock_database(&path);
+    let lock = calleague_testkit::lock_sqlite(&path);
     feed.send(items[0].clone()).unwrap();
     quiet().await;
     assert!(notes.shown().is_empty(), "shown without a claim: {:?}", notes.shown());

@@ -325,7 +325,7 @@ async fn rule_slow_body_gets_408_and_the_connection_closes() {
 async fn rule_store_that_cannot_commit_gets_503_and_calleague_can_retry() {
     let options = StoreOptions { busy_timeout: Duration::from_millis(150), ..Default::default() };
     let h = start_with(common::config(), options).await;
-    let locker = rusqlite_lock(&h.dir.path().join("monitor.db"));
+    let locker = calleague_testkit::lock_sqlite(&h.dir.path().join("monitor.db"));
     let body = event("call.completed", "dl_503", "cl_1", T0);
     let response = h
         .client
@@ -349,28 +349,6 @@ async fn rule_store_that_cannot_commit_gets_503_and_calleague_can_retry() {
     let (status, reply) = h.deliver(&body).await;
     assert_eq!((status, reply["status"].as_str()), (200, Some("stored")));
     assert_eq!(h.export_events()[0]["attempts"], 1);
-}
-
-/// Holds an exclusive lock on the database from another connection until dropped.
-fn rusqlite_lock(path: &std::path::Path) -> impl Drop {
-    struct Lock(std::process::Child);
-    impl Drop for Lock {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    // A separate process, as another program holding the lock would be.
-    let mut child = std::process::Command::new("python3")
-        .args(["-c", "import sqlite3,sys,time; c=sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(60)"])
-        .arg(path)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("python3 runs");
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.as_mut().unwrap()), &mut line).unwrap();
-    assert_eq!(line.trim(), "locked");
-    Lock(child)
 }
 
 #[tokio::test]

@@ -30,6 +30,17 @@ fn incoming(body: &[u8]) -> IncomingDelivery {
     }
 }
 
+/// Reads the feed until the event `id` comes (each within 10 s).
+async fn until_event(feed: &mut broadcast::Receiver<FeedItem>, id: i64) {
+    loop {
+        if let FeedItem::Event { event, .. } = next_event(feed, Duration::from_secs(10)).await {
+            if event.id == id {
+                return;
+            }
+        }
+    }
+}
+
 /// The next event on the feed, within `limit`.
 async fn next_event(feed: &mut broadcast::Receiver<FeedItem>, limit: Duration) -> FeedItem {
     tokio::time::timeout(limit, feed.recv()).await.expect("a live update in time").expect("the feed is open")
@@ -163,13 +174,7 @@ async fn a_read_only_viewer_follows_the_receivers_live_and_cannot_write() {
     assert!(flooded.status.success(), "the viewer's role may NOTIFY: {}", String::from_utf8_lossy(&flooded.stderr));
     let real = br#"{"event":"call.failed","deliveryId":"dl_after_flood","occurredAt":"2026-11-26T10:00:00.000Z","data":{"callId":"call_after_flood"}}"#;
     let IngestOutcome::Stored(stored) = writer.ingest(incoming(real)).await.unwrap() else { panic!("stored") };
-    loop {
-        if let FeedItem::Event { event, .. } = next_event(&mut feed, Duration::from_secs(10)).await {
-            if event.id == stored.id {
-                break;
-            }
-        }
-    }
+    until_event(&mut feed, stored.id).await;
 }
 
 /// A TCP relay to the server that can go silent without closing anything: a half-open link,
@@ -255,11 +260,5 @@ async fn a_silent_link_is_reported_down_and_comes_back() {
     let mut feed = viewer.subscribe();
     let body = br#"{"event":"call.failed","deliveryId":"dl_after_silence","occurredAt":"2026-11-26T11:00:00.000Z","data":{"callId":"call_after_silence"}}"#;
     let IngestOutcome::Stored(stored) = writer.ingest(incoming(body)).await.unwrap() else { panic!("stored") };
-    loop {
-        if let FeedItem::Event { event, .. } = next_event(&mut feed, Duration::from_secs(10)).await {
-            if event.id == stored.id {
-                break;
-            }
-        }
-    }
+    until_event(&mut feed, stored.id).await;
 }

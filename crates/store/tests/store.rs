@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use calleague_events::{parse_delivery, CallPhase, Timestamp};
 use calleague_store::{
-    AlertHow, CallFilter, EventFilter, ExportFormat, ExportWhat, FeedItem, IncomingDelivery, IngestOutcome, Order,
-    PageRequest, QuarantineItem, SecurityEntry, Source, Store, StoreError, StoreOptions, TimeRange,
+    AlertHow, CallCursor, CallFilter, CallRow, EventFilter, ExportFormat, ExportWhat, FeedItem, IncomingDelivery,
+    IngestOutcome, Order, Page, PageRequest, QuarantineItem, SecurityEntry, Source, Store, StoreError, StoreOptions,
+    TimeRange,
 };
 use serde_json::{json, Value};
 
@@ -152,24 +153,29 @@ async fn fill_calls(store: &Store, n: i64) {
     }
 }
 
+/// Every page of calls in `order`, `limit` at a time, following `next`: the ids in the order
+/// read, and the pages.
+fn walk_pages(store: &Store, order: Order, limit: u32) -> (Vec<String>, Vec<Page<CallRow, CallCursor>>) {
+    let (mut seen, mut pages) = (Vec::new(), Vec::new());
+    let mut request = PageRequest::first(order, limit);
+    loop {
+        let page = store.calls_page(&CallFilter::default(), &request).unwrap();
+        seen.extend(page.items.iter().map(|c| c.record.call_id.clone()));
+        pages.push(page.clone());
+        match page.next {
+            Some(next) => request.after = Some(next),
+            None => return (seen, pages),
+        }
+    }
+}
+
 #[tokio::test]
 async fn call_pages_walk_both_ways_in_both_orders() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
     fill_calls(&store, 25).await;
     for order in [Order::NewestFirst, Order::OldestFirst] {
-        let mut seen = Vec::new();
-        let mut request = PageRequest::first(order, 10);
-        let mut pages = Vec::new();
-        loop {
-            let page = store.calls_page(&CallFilter::default(), &request).unwrap();
-            seen.extend(page.items.iter().map(|c| c.record.call_id.clone()));
-            pages.push(page.clone());
-            match page.next {
-                Some(next) => request.after = Some(next),
-                None => break,
-            }
-        }
+        let (seen, pages) = walk_pages(&store, order, 10);
         let mut expected: Vec<String> = (0..25).map(|i| format!("c{i:03}")).collect();
         if order == Order::NewestFirst {
             expected.reverse();
@@ -207,18 +213,7 @@ async fn ties_on_occurred_at_across_page_edges_go_by_call_id() {
         if order == Order::NewestFirst {
             expected.reverse();
         }
-        let mut seen = Vec::new();
-        let mut pages = Vec::new();
-        let mut request = PageRequest::first(order, 10);
-        loop {
-            let page = store.calls_page(&CallFilter::default(), &request).unwrap();
-            seen.extend(page.items.iter().map(|c| c.record.call_id.clone()));
-            pages.push(page.clone());
-            match page.next {
-                Some(next) => request.after = Some(next),
-                None => break,
-            }
-        }
+        let (seen, pages) = walk_pages(&store, order, 10);
         assert_eq!(seen, expected, "{order:?}");
         assert_eq!(pages.len(), 3);
         // And back: the page before the last one, read from the last one's start.

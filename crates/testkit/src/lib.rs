@@ -4,12 +4,14 @@
 
 mod deliveries;
 mod postgres;
+mod sqlite_lock;
 mod watched;
 
 use std::io::{BufRead, BufReader, Error, ErrorKind, Result};
 
 pub use deliveries::{lifecycle_bodies, rfc3339_millis, Rng};
 pub use postgres::TestPostgres;
+pub use sqlite_lock::{lock_sqlite, SqliteLock};
 use std::process::Child;
 pub use watched::WatchedProcess;
 
