@@ -20,6 +20,7 @@ mod nul;
 mod overview;
 mod query;
 mod read;
+mod tls_options;
 mod uptime;
 
 use std::sync::Arc;
