@@ -29,6 +29,9 @@ pub struct DatabaseUrl {
     tls: Option<Tls>,
 }
 
+/// tokio-postgres's own keepalive idle time, left in place when a string names none.
+const DRIVER_KEEPALIVES_IDLE: std::time::Duration = std::time::Duration::from_secs(2 * 60 * 60);
+
 /// How the server's certificate is checked.
 #[derive(Clone)]
 struct Tls {
@@ -157,14 +160,15 @@ impl DatabaseUrl {
         config.ssl_mode(if encrypted { SslMode::Require } else { SslMode::Disable });
         // A link that dies without a word (a NAT's table, a dropped route) is noticed:
         // TCP keepalives after 30 s idle, then every 10 s, three tries (the driver's default
-        // waits two hours); connecting gives up after 10 s. The string's own values win.
-        if !text.contains("keepalives_idle") {
+        // waits two hours); connecting gives up after 10 s. The string's own values (as the
+        // driver read them) win.
+        if config.get_keepalives_idle() == DRIVER_KEEPALIVES_IDLE {
             config.keepalives_idle(std::time::Duration::from_secs(30));
         }
-        if !text.contains("keepalives_interval") {
+        if config.get_keepalives_interval().is_none() {
             config.keepalives_interval(std::time::Duration::from_secs(10));
         }
-        if !text.contains("keepalives_retries") {
+        if config.get_keepalives_retries().is_none() {
             config.keepalives_retries(3);
         }
         if config.get_connect_timeout().is_none() {
@@ -333,5 +337,26 @@ mod tests {
             assert!(!text.parse::<DatabaseUrl>().unwrap().uses_tls(), "{text}");
         }
         assert!("postgres://u@localhost/db?sslmode=verify-full".parse::<DatabaseUrl>().unwrap().uses_tls());
+    }
+
+    /// A link that dies silently is noticed in about a minute, not the driver's two hours;
+    /// the string's own keepalive settings win.
+    #[test]
+    fn keepalives_and_a_connect_timeout_by_default() {
+        let url: DatabaseUrl = "postgres://u@127.0.0.1/db".parse().unwrap();
+        let config = url.config();
+        assert_eq!(config.get_keepalives_idle(), std::time::Duration::from_secs(30));
+        assert_eq!(config.get_keepalives_interval(), Some(std::time::Duration::from_secs(10)));
+        assert_eq!(config.get_keepalives_retries(), Some(3));
+        assert_eq!(config.get_connect_timeout(), Some(&std::time::Duration::from_secs(10)));
+        let own: DatabaseUrl =
+            "postgres://u@127.0.0.1/db?keepalives_idle=5&keepalives_interval=2&keepalives_retries=9&connect_timeout=3"
+                .parse()
+                .unwrap();
+        let config = own.config();
+        assert_eq!(config.get_keepalives_idle(), std::time::Duration::from_secs(5));
+        assert_eq!(config.get_keepalives_interval(), Some(std::time::Duration::from_secs(2)));
+        assert_eq!(config.get_keepalives_retries(), Some(9));
+        assert_eq!(config.get_connect_timeout(), Some(&std::time::Duration::from_secs(3)));
     }
 }

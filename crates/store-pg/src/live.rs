@@ -210,11 +210,10 @@ async fn receive(
             heard.ids.into_iter().filter(|id| before_listening.is_none_or(|before| *id > before)).collect();
         if heard.overflowed {
             // A flood (or a very busy fleet): what committed after the last seen, from the
-            // database itself rather than from what was heard.
-            if let Some(after) = *last_seen {
-                if let Ok(newer) = store.event_ids_after(after).await {
-                    ids.extend(newer);
-                }
+            // database itself rather than from what was heard (from the start when nothing
+            // was there to see yet).
+            if let Ok(newer) = store.event_ids_after(last_seen.unwrap_or(0)).await {
+                ids.extend(newer);
             }
             ids.sort_unstable();
             ids.dedup();
