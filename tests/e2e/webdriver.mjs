@@ -73,14 +73,32 @@ export class Session {
    * `<select>` and `datetime-local`.
    */
   async set(css, value) {
-    await this.exec(
-      `const el = document.querySelector(arguments[0]);
-       const proto = el instanceof HTMLSelectElement ? HTMLSelectElement.prototype : HTMLInputElement.prototype;
-       Object.getOwnPropertyDescriptor(proto, "value").set.call(el, arguments[1]);
-       el.dispatchEvent(new Event("input", { bubbles: true }));
-       el.dispatchEvent(new Event("change", { bubbles: true }));`,
-      [css, value],
-    );
+    // Read back after React has rendered: a controlled field that did not take the change
+    // shows its old value again (a CI run's overview range stayed "24h" after "1h" was set
+    // once), and is set again, a few times, before the wait says what it held.
+    let held;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await this.exec(
+        `const el = document.querySelector(arguments[0]);
+         const proto = el instanceof HTMLSelectElement ? HTMLSelectElement.prototype : HTMLInputElement.prototype;
+         Object.getOwnPropertyDescriptor(proto, "value").set.call(el, arguments[1]);
+         el.dispatchEvent(new Event("input", { bubbles: true }));
+         el.dispatchEvent(new Event("change", { bubbles: true }));`,
+        [css, value],
+      );
+      await new Promise((r) => setTimeout(r, 150 * (attempt + 1)));
+      // A date-time may read back in another spelling of the same minute ("…T10:00" for "…T10:00:00").
+      const [now, same] = await this.exec(
+        `const el = document.querySelector(arguments[0]);
+         if (!el) return [null, false];
+         const same = el.value === arguments[1] || (el.type === "datetime-local" && el.value !== "" && new Date(el.value).getTime() === new Date(arguments[1]).getTime());
+         return [el.value, same];`,
+        [css, value],
+      );
+      held = now;
+      if (same) return;
+    }
+    throw new Error(`${css} held ${JSON.stringify(held)} after ${JSON.stringify(value)} was set five times`);
   }
 
   async text(css) {
