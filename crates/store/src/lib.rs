@@ -9,6 +9,7 @@ mod backlog;
 mod checkpoint;
 mod error;
 mod export;
+mod forwarding;
 mod held;
 mod inbox;
 mod ingest;
@@ -39,8 +40,9 @@ use tokio::sync::{broadcast, oneshot};
 pub use error::{Result, StoreError};
 pub use export::{ExportFormat, ExportWhat, ExportWriter};
 pub use model::{
-    AlertHow, CallDetail, CallRow, EventDetail, EventRow, Facets, FeedItem, IncomingDelivery, IngestOutcome, Pruned,
-    QuarantineItem, QuarantineRow, RejectionTally, SecurityEntry, SecurityRow, Source, StatusCounts,
+    AfterAttempt, AlertHow, CallDetail, CallRow, EventDetail, EventRow, Facets, FeedItem, ForwardAttempt,
+    ForwardAttemptRow, ForwardDelivery, ForwardStep, ForwardedBatch, IncomingDelivery, IngestOutcome, Pruned,
+    QuarantineItem, QuarantineRow, RejectionTally, RetryState, SecurityEntry, SecurityRow, Source, StatusCounts,
 };
 pub use overview::{
     DowntimeGap, Outcomes, Overview, OverviewBar, OverviewCounter, Spread, SpreadStep, Tally, WebhookHealth, GAP_MIN_MS,

@@ -275,3 +275,84 @@ pub struct Pruned {
     pub calls: u64,
     pub events: u64,
 }
+
+/// A delivery of the log as a forward target gets it: its log id, when it came, the
+/// headers kept from Calleague's request and the body byte for byte.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForwardDelivery {
+    pub id: i64,
+    pub received_ms: i64,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// One read of the log for forwarding: the deliveries a target may get, and how far the
+/// read went (skipped entries, hidden or from the REST API, included).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ForwardedBatch {
+    pub deliveries: Vec<ForwardDelivery>,
+    pub read_to: i64,
+}
+
+/// A retry a target owes: how many attempts it has had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryState {
+    pub attempts: u32,
+}
+
+/// What an attempt leaves owed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterAttempt {
+    /// Answered 2xx: nothing owed.
+    Settled,
+    /// Not answered 2xx: tried again at this time (Unix milliseconds).
+    RetryAt(i64),
+    /// Not answered 2xx, and the retry window is over.
+    GaveUp,
+}
+
+/// One attempt to send a delivery to a target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForwardAttempt {
+    /// The delivery's log id.
+    pub delivery: i64,
+    /// 1 for the first.
+    pub attempt: u32,
+    /// Sent by a person (a replay), outside the retries.
+    pub replay: bool,
+    pub at_ms: i64,
+    pub latency_ms: i64,
+    /// The HTTP status; None when no response came.
+    pub status: Option<u16>,
+    /// Why no response came: connection refused, timed out, TLS…
+    pub error: Option<String>,
+    pub response_headers: Vec<(String, String)>,
+    /// The start of the response's body (the forward crate bounds it).
+    pub response_body: Vec<u8>,
+    pub then: AfterAttempt,
+}
+
+/// What one round of forwarding to a target did, recorded in one transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForwardStep {
+    pub target: String,
+    pub attempts: Vec<ForwardAttempt>,
+    /// How far along the log the target's first attempts have now gone, when they moved.
+    pub forwarded_to: Option<i64>,
+}
+
+/// A recorded attempt, as read back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForwardAttemptRow {
+    pub id: i64,
+    pub target: String,
+    pub delivery: i64,
+    pub attempt: u32,
+    pub replay: bool,
+    pub at_ms: i64,
+    pub latency_ms: i64,
+    pub status: Option<u16>,
+    pub error: Option<String>,
+    pub response_headers: Vec<(String, String)>,
+    pub response_body: Vec<u8>,
+}

@@ -59,6 +59,13 @@ pub(crate) enum Write {
         before_ms: i64,
         limit: usize,
     },
+    /// What a round of forwarding did (`forwarding.rs`).
+    Forwarded(Box<crate::model::ForwardStep>),
+    /// A person's retry of what a target gave up on.
+    ForwardRetryGivenUp {
+        target: String,
+        now_ms: i64,
+    },
     /// Answers once everything logged before it is projected.
     Settle,
     /// A small synced write, for the readiness check (`readiness.rs`).
@@ -354,6 +361,13 @@ fn apply(conn: &Connection, write: &Write) -> Result<Applied> {
         }
         Write::Prune { before_ms, limit } => done(IngestOutcome::Pruned(write_prune(conn, *before_ms, *limit)?), None),
         Write::Settle => done(IngestOutcome::Settled, None),
+        Write::Forwarded(step) => {
+            crate::forwarding::write_forwarded(conn, step)?;
+            done(IngestOutcome::Logged { id: 0 }, None)
+        }
+        Write::ForwardRetryGivenUp { target, now_ms } => {
+            done(IngestOutcome::Logged { id: crate::forwarding::write_retry_given_up(conn, target, *now_ms)? }, None)
+        }
         Write::CheckReady => done(
             IngestOutcome::Logged { id: write_check(conn, calleague_events::Timestamp::now().unix_millis())? },
             None,

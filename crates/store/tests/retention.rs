@@ -267,3 +267,59 @@ async fn pruning_while_a_burst_waits_to_be_projected_loses_none_of_it() {
     assert_eq!(rows(&store, ExportWhat::Events), 8_000);
     store.integrity_check().unwrap();
 }
+
+#[tokio::test]
+async fn pruning_takes_forwarding_rows_with_their_deliveries_and_holds_positions_at_the_log_end() {
+    use calleague_store::{AfterAttempt, ForwardAttempt, ForwardStep};
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let now = Timestamp::now().unix_millis();
+    call(&store, "c_old", now - 40 * DAY, now - 40 * DAY + 1_000, "old").await;
+    let end = store.log_end().unwrap();
+    assert_eq!(end, 2);
+    // A REST-sourced event and a hidden one are in the log, but no target gets them.
+    store.ingest(event("call.started", None, Some("c_rest"), now - 40 * DAY, json!({}))).await.unwrap();
+    let mut hidden = event("transcript.ready", Some("dl_hidden"), Some("c_old"), now - 40 * DAY, json!({}));
+    hidden.hidden = true;
+    store.ingest(hidden).await.unwrap();
+    let batch = store.forward_candidates(0, 100).unwrap();
+    assert_eq!(batch.deliveries.iter().map(|d| d.id).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(batch.read_to, store.log_end().unwrap(), "the read went past what no target gets");
+
+    let attempt = |delivery, then| ForwardAttempt {
+        delivery,
+        attempt: 1,
+        replay: false,
+        at_ms: now,
+        latency_ms: 3,
+        status: Some(500),
+        error: None,
+        response_headers: vec![("content-type".into(), "text/plain".into())],
+        response_body: b"no".to_vec(),
+        then,
+    };
+    let target = "http://localhost:3000/hooks";
+    store
+        .record_forwarding(ForwardStep {
+            target: target.into(),
+            attempts: vec![attempt(1, AfterAttempt::GaveUp), attempt(2, AfterAttempt::RetryAt(now + 1_000))],
+            forwarded_to: Some(batch.read_to),
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.forward_owed(target).unwrap(), (1, 1));
+    assert_eq!(store.forward_attempts(1).unwrap()[0].response_body, b"no");
+    assert_eq!(store.forward_due(target, now + 1_000, 10).unwrap().len(), 1);
+    assert_eq!(store.forward_due(target, now + 999, 10).unwrap().len(), 0);
+
+    // Everything is old: pruned whole, forwarding rows with it, and the position comes
+    // back to the log's end so that the next delivery (which reuses an id) is sent.
+    store.prune_before(at(now - DAY)).await.unwrap();
+    assert_eq!(store.log_end().unwrap(), 0);
+    assert!(store.forward_attempts(1).unwrap().is_empty());
+    assert_eq!(store.forward_owed(target).unwrap(), (0, 0));
+    assert_eq!(store.forward_position(target).unwrap(), Some(0));
+    call(&store, "c_new", now, now + 1_000, "new").await;
+    let next = store.forward_candidates(0, 100).unwrap();
+    assert_eq!(next.deliveries.len(), 2, "the new call's deliveries are after the position");
+}

@@ -1,0 +1,19 @@
+use calleague_error_code::ErrorCode;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ForwardError {
+    /// A target's field refused, with the sentence to show beside it.
+    #[error("{message}")]
+    Invalid { field: &'static str, message: String },
+    #[error(transparent)]
+    Store(#[from] calleague_store::StoreError),
+}
+
+impl ForwardError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Invalid { .. } => ErrorCode::Validation,
+            Self::Store(e) => e.code(),
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! The SQL of forwarding (docs/forwarding.md): which deliveries of the log a target has
+//! still to get, the retries it owes, and every attempt with its response. What is sent,
+//! when, and how often is the forward crate's; this module only reads and writes.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::model::{ForwardAttempt, ForwardAttemptRow, ForwardDelivery, ForwardStep, ForwardedBatch, RetryState};
+use crate::rows::headers_from_json;
+use crate::writer::Write;
+use crate::{IngestOutcome, Result, Store, StoreError};
+
+/// The columns a forwarded delivery is read with, `d` being `deliveries`.
+const DELIVERY_COLUMNS: &str = "d.id, d.received_ms, d.headers, d.body";
+
+fn delivery_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ForwardDelivery> {
+    Ok(ForwardDelivery {
+        id: row.get(0)?,
+        received_ms: row.get(1)?,
+        headers: headers_from_json(&row.get::<_, String>(2)?),
+        body: row.get(3)?,
+    })
+}
+
+impl Store {
+    /// How far along the log `target`'s first attempts have gone; None for a target never
+    /// seen (it starts at [`Store::log_end`]: history is for replay, not for a new target).
+    pub fn forward_position(&self, target: &str) -> Result<Option<i64>> {
+        self.with_reader(|conn| {
+            Ok(conn
+                .prepare_cached("SELECT forwarded_to FROM forward_targets WHERE target = ?1")?
+                .query_row([target], |r| r.get(0))
+                .optional()?)
+        })
+    }
+
+    /// The last id in the log (0 when empty).
+    pub fn log_end(&self) -> Result<i64> {
+        self.with_reader(|conn| Ok(conn.query_row("SELECT coalesce(max(id), 0) FROM deliveries", [], |r| r.get(0))?))
+    }
+
+    /// Up to `limit` log entries after `after`: the webhook deliveries that are not hidden
+    /// (the ones a target may get) and the id the read went up to, skipped ones included.
+    pub fn forward_candidates(&self, after: i64, limit: u32) -> Result<ForwardedBatch> {
+        self.with_reader(|conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {DELIVERY_COLUMNS}, d.hidden = 0 AND d.source = 'webhook'
+                 FROM deliveries d WHERE d.id > ?1 ORDER BY d.id LIMIT ?2"
+            ))?;
+            let mut batch = ForwardedBatch { deliveries: Vec::new(), read_to: after };
+            let mut rows = stmt.query(params![after, limit])?;
+            while let Some(row) = rows.next()? {
+                let delivery = delivery_row(row)?;
+                batch.read_to = delivery.id;
+                if row.get::<_, bool>(4)? {
+                    batch.deliveries.push(delivery);
+                }
+            }
+            Ok(batch)
+        })
+    }
+
+    /// Deliveries `target` owes a retry that is due at `now_ms`, oldest delivery first.
+    pub fn forward_due(&self, target: &str, now_ms: i64, limit: u32) -> Result<Vec<(ForwardDelivery, RetryState)>> {
+        self.with_reader(|conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {DELIVERY_COLUMNS}, r.attempts
+                 FROM forward_retries r JOIN deliveries d ON d.id = r.delivery
+                 WHERE r.target = ?1 AND r.gave_up = 0 AND r.next_ms <= ?2
+                 ORDER BY r.delivery LIMIT ?3"
+            ))?;
+            let rows = stmt.query_map(params![target, now_ms, limit], |row| {
+                Ok((delivery_row(row)?, RetryState { attempts: row.get(4)? }))
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    /// When `target`'s next retry is due, if one is waiting.
+    pub fn forward_next_due(&self, target: &str) -> Result<Option<i64>> {
+        self.with_reader(|conn| {
+            Ok(conn
+                .prepare_cached("SELECT min(next_ms) FROM forward_retries WHERE target = ?1 AND gave_up = 0")?
+                .query_row([target], |r| r.get(0))?)
+        })
+    }
+
+    /// How many deliveries `target` owes a retry, and how many it gave up on.
+    pub fn forward_owed(&self, target: &str) -> Result<(u64, u64)> {
+        self.with_reader(|conn| {
+            Ok(conn.query_row(
+                "SELECT count(*) FILTER (WHERE gave_up = 0), count(*) FILTER (WHERE gave_up = 1)
+                 FROM forward_retries WHERE target = ?1",
+                [target],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?)
+        })
+    }
+
+    /// Every attempt to forward one delivery (its log id), oldest first.
+    pub fn forward_attempts(&self, delivery: i64) -> Result<Vec<ForwardAttemptRow>> {
+        self.with_reader(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, target, delivery, attempt, replay, at_ms, latency_ms, status, error,
+                        response_headers, response_body
+                 FROM forward_attempts WHERE delivery = ?1 ORDER BY id",
+            )?;
+            let rows = stmt.query_map([delivery], |row| {
+                Ok(ForwardAttemptRow {
+                    id: row.get(0)?,
+                    target: row.get(1)?,
+                    delivery: row.get(2)?,
+                    attempt: row.get(3)?,
+                    replay: row.get(4)?,
+                    at_ms: row.get(5)?,
+                    latency_ms: row.get(6)?,
+                    status: row.get(7)?,
+                    error: row.get(8)?,
+                    response_headers: headers_from_json(&row.get::<_, String>(9)?),
+                    response_body: row.get(10)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    /// Records what one round of forwarding did, in one transaction through the writer:
+    /// its attempts, the retries they leave owed or settle, and how far the target's first
+    /// attempts have gone.
+    pub async fn record_forwarding(&self, step: ForwardStep) -> Result<()> {
+        match self.submit(Write::Forwarded(Box::new(step))).await? {
+            IngestOutcome::Logged { .. } => Ok(()),
+            other => Err(StoreError::Corrupt(format!("unexpected outcome {other:?}"))),
+        }
+    }
+
+    /// Makes every delivery `target` gave up on due again now (a person's "retry").
+    /// Returns how many.
+    pub async fn forward_retry_given_up(&self, target: &str, now_ms: i64) -> Result<u64> {
+        match self.submit(Write::ForwardRetryGivenUp { target: target.to_owned(), now_ms }).await? {
+            IngestOutcome::Logged { id } => Ok(id as u64),
+            other => Err(StoreError::Corrupt(format!("unexpected outcome {other:?}"))),
+        }
+    }
+}
+
+/// The writer's half of [`Store::record_forwarding`].
+pub(crate) fn write_forwarded(conn: &Connection, step: &ForwardStep) -> Result<()> {
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO forward_attempts
+           (target, delivery, attempt, replay, at_ms, latency_ms, status, error, response_headers, response_body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?;
+    for attempt in &step.attempts {
+        let ForwardAttempt { delivery, attempt: n, replay, at_ms, latency_ms, status, error, .. } = attempt;
+        insert.execute(params![
+            step.target,
+            delivery,
+            n,
+            replay,
+            at_ms,
+            latency_ms,
+            status,
+            error,
+            crate::ingest::headers_json(&attempt.response_headers),
+            attempt.response_body,
+        ])?;
+        if *replay {
+            // A replay is a person's extra attempt: it neither settles nor owes a retry.
+            continue;
+        }
+        match attempt.then {
+            crate::model::AfterAttempt::Settled => {
+                conn.prepare_cached("DELETE FROM forward_retries WHERE target = ?1 AND delivery = ?2")?
+                    .execute(params![step.target, delivery])?;
+            }
+            crate::model::AfterAttempt::RetryAt(next_ms) => {
+                conn.prepare_cached(
+                    "INSERT INTO forward_retries (target, delivery, attempts, next_ms, gave_up) VALUES (?1, ?2, ?3, ?4, 0)
+                     ON CONFLICT (target, delivery) DO UPDATE SET attempts = ?3, next_ms = ?4, gave_up = 0",
+                )?
+                .execute(params![step.target, delivery, n, next_ms])?;
+            }
+            crate::model::AfterAttempt::GaveUp => {
+                conn.prepare_cached(
+                    "INSERT INTO forward_retries (target, delivery, attempts, next_ms, gave_up) VALUES (?1, ?2, ?3, ?4, 1)
+                     ON CONFLICT (target, delivery) DO UPDATE SET attempts = ?3, gave_up = 1",
+                )?
+                .execute(params![step.target, delivery, n, at_ms])?;
+            }
+        }
+    }
+    if let Some(to) = step.forwarded_to {
+        conn.prepare_cached(
+            "INSERT INTO forward_targets (target, forwarded_to) VALUES (?1, ?2)
+             ON CONFLICT (target) DO UPDATE SET forwarded_to = max(forwarded_to, ?2)",
+        )?
+        .execute(params![step.target, to])?;
+    }
+    Ok(())
+}
+
+/// The writer's half of [`Store::forward_retry_given_up`].
+pub(crate) fn write_retry_given_up(conn: &Connection, target: &str, now_ms: i64) -> Result<i64> {
+    Ok(conn.execute(
+        "UPDATE forward_retries SET gave_up = 0, next_ms = ?2 WHERE target = ?1 AND gave_up = 1",
+        params![target, now_ms],
+    )? as i64)
+}
+
+/// Pruning's part: the forwarding rows of the deliveries in `prune_deliveries` go with
+/// them, and no target's position stays past the end of the log. SQLite gives a new row
+/// the largest id plus one, so once the newest deliveries are pruned the next one may get
+/// an id a position already passed; held at the log's end, the position lets it through.
+pub(crate) fn prune_forwarding(conn: &Connection) -> Result<()> {
+    conn.execute("DELETE FROM forward_attempts WHERE delivery IN (SELECT id FROM prune_deliveries)", [])?;
+    conn.execute("DELETE FROM forward_retries WHERE delivery IN (SELECT id FROM prune_deliveries)", [])?;
+    conn.execute(
+        "UPDATE forward_targets SET forwarded_to = (SELECT coalesce(max(id), 0) FROM deliveries)
+         WHERE forwarded_to > (SELECT coalesce(max(id), 0) FROM deliveries)",
+        [],
+    )?;
+    Ok(())
+}
