@@ -4,6 +4,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use calleague_events::Timestamp;
+use calleague_forward::ForwardTarget;
 use calleague_receiver::{
     DEFAULT_BIND, DEFAULT_BODY_LIMIT, DEFAULT_LIVE_PATH, DEFAULT_MAX_CONNECTIONS, DEFAULT_METRICS_PATH, DEFAULT_PATH,
     DEFAULT_READY_PATH,
@@ -225,6 +226,27 @@ pub struct ServeArgs {
     /// downtime, to find long calls that ended inside it.
     #[arg(long, default_value = "4h", value_parser = parse_duration)]
     pub longest_call: Duration,
+    /// Send each delivery on to your own handler once it is stored (repeatable): URL, or
+    /// EVENT,EVENT=URL for some events only, e.g.
+    /// 'call.failed,call.completed=http://localhost:3000/webhooks'. Plain http only to
+    /// this computer; the request carries the API key as Calleague sends it
+    /// (docs/forwarding.md).
+    #[arg(long = "forward-to", value_name = "[EVENTS=]URL", value_parser = parse_forward_target, conflicts_with = "database")]
+    pub forward_to: Vec<ForwardTarget>,
+    /// How long after its receipt a delivery a handler has not answered 2xx is retried.
+    #[arg(long, default_value = "24h", value_parser = parse_duration)]
+    pub forward_retry_window: Duration,
+    /// How long one forwarded request may take.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub forward_timeout: Duration,
+    /// Requests in flight to one handler at once (sent in the log's order; with more than
+    /// one, answered in any).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub forward_in_flight: u16,
+}
+
+fn parse_forward_target(text: &str) -> Result<ForwardTarget, String> {
+    ForwardTarget::parse_spec(text).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Args)]

@@ -3,12 +3,14 @@
 
 use std::collections::BTreeSet;
 use std::io::Write;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use anyhow::Context;
 use calleague_catchup::{catch_up_downtime, CatchUpOptions, Uptime};
 use calleague_engine::{close_store, public_address, ReceiverService};
 use calleague_events::EventKind;
+use calleague_forward::{ForwardOptions, Forwarder};
 use calleague_receiver::{ApiKey, KeySet, Receiver, ReceiverConfig, ServiceMetrics, TlsSettings};
 use calleague_rest_source::RestSourceOptions;
 use calleague_store::{Store, StoreOptions};
@@ -19,7 +21,7 @@ use crate::{key, rest_source, service_manager};
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     refuse_plaintext_on_the_network(&args)?;
-    let keys = load_keys(&args)?;
+    let (keys, forward_key) = load_keys(&args)?;
     if let Some(events) = &args.events {
         for name in events {
             if !EventKind::parse(name).is_known() {
@@ -86,6 +88,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
         announce_listening(service.receiver())?;
         let watchdog = service_manager::feed_watchdog(service.receiver().liveness());
+        let forwarder = forwarding(&args, store.clone(), forward_key);
         let mut source = None;
         if let Some(clients) = rest {
             // Every gap since the last run, however short (see CatchUpOptions::min_gap).
@@ -110,10 +113,36 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             source.stop().await;
         }
         service.shutdown().await;
+        if let Some(forwarder) = forwarder {
+            // A round in flight is dropped: sent again on the next start (at least once).
+            forwarder.stop().await;
+        }
         // Let the writer commit whatever is still queued before we exit.
         close_store(store).await;
         Ok(())
     })
+}
+
+/// With `--forward-to`: every stored delivery sent on to the user's handlers.
+fn forwarding(args: &ServeArgs, store: Arc<Store>, key: calleague_forward::ApiKey) -> Option<Forwarder> {
+    if args.forward_to.is_empty() {
+        return None;
+    }
+    for target in &args.forward_to {
+        let events = if target.events.is_empty() {
+            "every event".to_owned()
+        } else {
+            target.events.iter().cloned().collect::<Vec<_>>().join(", ")
+        };
+        say!("forwarding {events} to {}", target.url);
+    }
+    let options = ForwardOptions {
+        timeout: args.forward_timeout,
+        in_flight: args.forward_in_flight.into(),
+        retry_window: args.forward_retry_window,
+        ..ForwardOptions::default()
+    };
+    Some(Forwarder::start(store, args.forward_to.clone(), Some(key), options))
 }
 
 /// What a team receiver reads from the REST API.
@@ -252,15 +281,18 @@ fn refuse_plaintext_on_the_network(args: &ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn load_keys(args: &ServeArgs) -> anyhow::Result<KeySet> {
-    let current = ApiKey::new(&key::read(args.key_file.as_deref())?).context("the API key is empty")?;
+/// The keys deliveries are checked against, and the current one for forwarded requests.
+fn load_keys(args: &ServeArgs) -> anyhow::Result<(KeySet, calleague_forward::ApiKey)> {
+    let text = key::read(args.key_file.as_deref())?;
+    let current = ApiKey::new(&text).context("the API key is empty")?;
+    let forward_key = calleague_forward::ApiKey::new(text);
     let mut keys = KeySet::single(current);
     if let Some(previous) = &args.previous_key_file {
         let until = SystemTime::now() + args.key_grace;
         let previous = ApiKey::new(&key::read(Some(previous))?).context("the previous key is empty")?;
         keys = keys.with_previous(previous, until);
     }
-    Ok(keys)
+    Ok((keys, forward_key))
 }
 
 /// Under systemd, the certificate and key handed over as credentials (the packaged unit's

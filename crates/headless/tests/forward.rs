@@ -1,0 +1,185 @@
+//! `calleague-receiver serve --forward-to`: the process forwards what it stores, and a
+//! kill -9 with requests in flight loses none of them (they are sent again after the
+//! restart: at least once).
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{KEY, RECEIVER};
+
+/// A handler on a loopback port: records each request's body and headers and answers 200,
+/// or, while `hang` is set, reads the request and never answers.
+struct Handler {
+    port: u16,
+    hang: Arc<AtomicBool>,
+    received: Arc<Mutex<Vec<(Vec<(String, String)>, Vec<u8>)>>>,
+}
+
+impl Handler {
+    fn start(hang: bool) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let hang = Arc::new(AtomicBool::new(hang));
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let (h, r) = (hang.clone(), received.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (h, r) = (h.clone(), r.clone());
+                std::thread::spawn(move || serve_connection(stream, &h, &r));
+            }
+        });
+        Self { port, hang, received }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/hooks", self.port)
+    }
+
+    fn delivery_ids(&self) -> Vec<String> {
+        let received = self.received.lock().unwrap();
+        received
+            .iter()
+            .map(|(_, body)| {
+                let value: serde_json::Value = serde_json::from_slice(body).unwrap();
+                value["deliveryId"].as_str().unwrap().to_owned()
+            })
+            .collect()
+    }
+}
+
+fn serve_connection(stream: TcpStream, hang: &AtomicBool, received: &Mutex<Vec<(Vec<(String, String)>, Vec<u8>)>>) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut writer = stream;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut headers = Vec::new();
+        loop {
+            let mut header = String::new();
+            if reader.read_line(&mut header).unwrap_or(0) == 0 {
+                return;
+            }
+            let header = header.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':') {
+                headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
+            }
+        }
+        let length: usize =
+            headers.iter().find(|(n, _)| n == "content-length").map(|(_, v)| v.parse().unwrap()).unwrap_or(0);
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        if hang.load(Ordering::SeqCst) {
+            // Held until the client goes away (or the test ends).
+            let mut rest = Vec::new();
+            let _ = reader.read_to_end(&mut rest);
+            return;
+        }
+        received.lock().unwrap().push((headers, body));
+        if writer.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok").is_err() {
+            return;
+        }
+    }
+}
+
+fn serve(db: &std::path::Path, forward_to: &str) -> (Child, String) {
+    let mut child = Command::new(RECEIVER)
+        .args(["serve", "--db"])
+        .arg(db)
+        .args(["--bind", "127.0.0.1:0", "--forward-to", forward_to, "--forward-timeout", "60s"])
+        .env("CALLEAGUE_API_KEY", KEY)
+        .env_remove("CALLEAGUE_API_BASE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = calleague_testkit::listening_url(&mut child).unwrap();
+    (child, url)
+}
+
+/// One POST as Calleague sends it, on a connection of its own; the reply's status.
+fn deliver(url: &str, id: &str) -> u16 {
+    let host = url.trim_start_matches("http://").split('/').next().unwrap();
+    let body = format!(
+        r#"{{"event":"call.completed","deliveryId":"{id}","occurredAt":"2026-12-02T10:00:00Z","data":{{"callId":"c_{id}"}}}}"#
+    );
+    let mut stream = TcpStream::connect(host).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let request = format!(
+        "POST /hooks/calleague HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {KEY}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut reply = String::new();
+    let _ = stream.read_to_string(&mut reply);
+    reply.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+}
+
+#[test]
+fn kill_9_with_requests_in_flight_then_a_restart_forwards_every_acknowledged_delivery() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("monitor.db");
+    let handler = Handler::start(true);
+    let (mut child, url) = serve(&db, &handler.url());
+    let sent: Vec<String> = (0..40).map(|i| format!("dl_kill_{i:02}")).collect();
+    for id in &sent {
+        // The handler holds every request it gets: acknowledgements do not wait for it.
+        assert_eq!(deliver(&url, id), 200, "{id}");
+    }
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(handler.delivery_ids().is_empty(), "a hanging handler answered nothing");
+    assert!(Command::new("kill").args(["-KILL", &child.id().to_string()]).status().unwrap().success());
+    let _ = child.wait();
+
+    // The handler answers now; a new process on the same database sends what was owed.
+    handler.hang.store(false, Ordering::SeqCst);
+    let (mut child, _url) = serve(&db, &handler.url());
+    let until = Instant::now() + Duration::from_secs(60);
+    loop {
+        let got: BTreeSet<String> = handler.delivery_ids().into_iter().collect();
+        if got.len() == sent.len() {
+            assert_eq!(got, sent.iter().cloned().collect::<BTreeSet<_>>());
+            break;
+        }
+        assert!(Instant::now() < until, "after the restart the handler got {} of {}", got.len(), sent.len());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // As Calleague sends them: the key as Bearer token, the attempt numbered.
+    let received = handler.received.lock().unwrap().clone();
+    let header =
+        |headers: &[(String, String)], name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+    assert!(received.iter().all(|(h, _)| header(h, "authorization") == Some(format!("Bearer {KEY}"))));
+    assert!(received.iter().all(|(h, _)| header(h, "calleague-monitor-attempt") == Some("1".into())));
+    assert!(received.iter().all(|(h, _)| header(h, "host") == Some(format!("127.0.0.1:{}", handler.port))));
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn a_forward_target_over_plain_http_to_another_computer_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("monitor.db");
+    for (target, says) in [
+        ("http://example.com/hooks", "Plain http is only for this computer"),
+        ("call.faild=http://localhost:3000/hooks", "call.faild"),
+    ] {
+        let out = common::receiver_cli(&["serve", "--db", db.to_str().unwrap(), "--forward-to", target]);
+        assert!(!out.status.success(), "{target} was accepted");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{target}: {stderr}");
+    }
+    assert!(!db.exists(), "nothing was started");
+}
