@@ -2,14 +2,14 @@
 //! sending, and recording each round (see the crate's documentation for the guarantees).
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use calleague_store::{AfterAttempt, ForwardAttempt, ForwardDelivery, ForwardStep, Store};
 use tokio::sync::{broadcast, watch, Semaphore};
 use tokio::task::JoinHandle;
 
 use crate::attempt::{Answer, Sender};
-use crate::{ApiKey, ForwardTarget};
+use crate::{now_ms, ApiKey, ForwardTarget};
 
 /// The first retry's wait; each further one doubles it, up to [`LONGEST_WAIT`].
 const FIRST_WAIT: Duration = Duration::from_secs(1);
@@ -50,6 +50,22 @@ pub fn retry_wait(attempts: u32) -> Duration {
 pub struct Forwarder {
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    health: Arc<std::sync::Mutex<Vec<TargetHealth>>>,
+}
+
+/// How a target is doing now, as its task last saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetHealth {
+    /// The target's key (its address).
+    pub target: String,
+    /// No answer at all since `since_ms`: only probes go out.
+    pub down: bool,
+    /// Rounds in a row where nothing was answered 2xx.
+    pub failing_rounds: u32,
+    /// The last failure's status or error, e.g. "500" or "connection refused".
+    pub last_failure: Option<String>,
+    /// When it started failing (Unix milliseconds).
+    pub since_ms: Option<i64>,
 }
 
 impl Forwarder {
@@ -57,12 +73,25 @@ impl Forwarder {
     /// token, as Calleague sends it.
     pub fn start(store: Arc<Store>, targets: Vec<ForwardTarget>, key: Option<ApiKey>, options: ForwardOptions) -> Self {
         let (stop, stopped) = watch::channel(false);
+        let health = Arc::new(std::sync::Mutex::new(Vec::new()));
         let sender = Sender::new(key, options.timeout);
         let tasks = targets
             .into_iter()
             .filter(|t| t.enabled)
-            .map(|target| {
+            .enumerate()
+            .map(|(slot, target)| {
+                if let Ok(mut health) = health.lock() {
+                    health.push(TargetHealth {
+                        target: target.key().to_owned(),
+                        down: false,
+                        failing_rounds: 0,
+                        last_failure: None,
+                        since_ms: None,
+                    });
+                }
                 let lane = Lane {
+                    health: health.clone(),
+                    slot,
                     store: store.clone(),
                     target: Arc::new(target),
                     options: options.clone(),
@@ -73,7 +102,12 @@ impl Forwarder {
                 tokio::spawn(lane.run(stopped.clone()))
             })
             .collect();
-        Self { stop, tasks }
+        Self { stop, tasks, health }
+    }
+
+    /// Each enabled target's health, in the order given.
+    pub fn health(&self) -> Vec<TargetHealth> {
+        self.health.lock().map(|h| h.clone()).unwrap_or_default()
     }
 
     /// Stops every target's task. A round in flight is dropped unrecorded: its deliveries
@@ -88,6 +122,8 @@ impl Forwarder {
 
 /// One target's task.
 struct Lane {
+    health: Arc<std::sync::Mutex<Vec<TargetHealth>>>,
+    slot: usize,
     store: Arc<Store>,
     target: Arc<ForwardTarget>,
     options: ForwardOptions,
@@ -253,6 +289,7 @@ impl Lane {
             any_answered |= !answer.is_unreachable();
             attempts.push(self.attempt(&delivery, attempt, at_ms, answer));
         }
+        self.note_health(&attempts);
         let name = self.target.short_name();
         match (self.down, any_answered) {
             (None, true) => {}
@@ -271,6 +308,31 @@ impl Lane {
             }
         }
         attempts
+    }
+
+    /// A round's outcome in the shared health: failing while nothing is answered 2xx.
+    fn note_health(&self, attempts: &[ForwardAttempt]) {
+        let ok = attempts.iter().any(|a| a.status.is_some_and(|s| (200..300).contains(&s)));
+        let Ok(mut health) = self.health.lock() else { return };
+        let Some(h) = health.get_mut(self.slot) else { return };
+        if ok {
+            *h = TargetHealth {
+                target: h.target.clone(),
+                down: false,
+                failing_rounds: 0,
+                last_failure: None,
+                since_ms: None,
+            };
+            return;
+        }
+        h.failing_rounds += 1;
+        h.down = attempts.iter().all(|a| a.status.is_none());
+        h.since_ms = h.since_ms.or(attempts.first().map(|a| a.at_ms));
+        h.last_failure = attempts.last().map(|a| match (a.status, &a.error) {
+            (Some(status), _) => status.to_string(),
+            (None, Some(error)) => error.clone(),
+            (None, None) => "no answer".to_owned(),
+        });
     }
 
     /// The record of one attempt and what it leaves owed.
@@ -314,10 +376,6 @@ async fn news(feed: &mut broadcast::Receiver<calleague_store::FeedItem>) {
         // The store is closing: nothing more will come.
         Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 #[cfg(test)]

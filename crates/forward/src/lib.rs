@@ -14,12 +14,16 @@
 mod attempt;
 mod error;
 mod forwarder;
+mod replay;
 mod target;
+mod trigger;
 
 pub use attempt::{Answer, Sender, ATTEMPT_HEADER, REPLAY_HEADER, RESPONSE_BODY_LIMIT};
 pub use error::ForwardError;
-pub use forwarder::{retry_wait, ForwardOptions, Forwarder};
+pub use forwarder::{retry_wait, ForwardOptions, Forwarder, TargetHealth};
+pub use replay::{check_json, replay, replay_all, ReplayProgress};
 pub use target::{check_url, ForwardTarget};
+pub use trigger::{made_up, parse_set};
 
 use std::sync::Arc;
 
@@ -42,4 +46,8 @@ impl std::fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("ApiKey(…)")
     }
+}
+
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }

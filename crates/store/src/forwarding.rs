@@ -4,7 +4,10 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::model::{ForwardAttempt, ForwardAttemptRow, ForwardDelivery, ForwardStep, ForwardedBatch, RetryState};
+use crate::model::{
+    AttemptFilter, ForwardAttempt, ForwardAttemptRow, ForwardDelivery, ForwardStep, ForwardTargetStats, ForwardedBatch,
+    ListedAttempt, ReplaySelection, RetryState,
+};
 use crate::rows::headers_from_json;
 use crate::writer::Write;
 use crate::{IngestOutcome, Result, Store, StoreError};
@@ -99,26 +102,10 @@ impl Store {
     /// Every attempt to forward one delivery (its log id), oldest first.
     pub fn forward_attempts(&self, delivery: i64) -> Result<Vec<ForwardAttemptRow>> {
         self.with_reader(|conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT id, target, delivery, attempt, replay, at_ms, latency_ms, status, error,
-                        response_headers, response_body
-                 FROM forward_attempts WHERE delivery = ?1 ORDER BY id",
-            )?;
-            let rows = stmt.query_map([delivery], |row| {
-                Ok(ForwardAttemptRow {
-                    id: row.get(0)?,
-                    target: row.get(1)?,
-                    delivery: row.get(2)?,
-                    attempt: row.get(3)?,
-                    replay: row.get(4)?,
-                    at_ms: row.get(5)?,
-                    latency_ms: row.get(6)?,
-                    status: row.get(7)?,
-                    error: row.get(8)?,
-                    response_headers: headers_from_json(&row.get::<_, String>(9)?),
-                    response_body: row.get(10)?,
-                })
-            })?;
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {ATTEMPT_COLUMNS} FROM forward_attempts a WHERE a.delivery = ?1 ORDER BY a.id"
+            ))?;
+            let rows = stmt.query_map([delivery], |row| attempt_row(row, true))?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
     }
@@ -141,6 +128,159 @@ impl Store {
             other => Err(StoreError::Corrupt(format!("unexpected outcome {other:?}"))),
         }
     }
+}
+
+impl Store {
+    /// One delivery of the log, as a target would get it (for a replay).
+    pub fn forward_delivery(&self, id: i64) -> Result<Option<ForwardDelivery>> {
+        self.with_reader(|conn| {
+            Ok(conn
+                .prepare_cached(&format!("SELECT {DELIVERY_COLUMNS} FROM deliveries d WHERE d.id = ?1"))?
+                .query_row([id], delivery_row)
+                .optional()?)
+        })
+    }
+
+    /// The newest webhook delivery of `event` (canonical name), for a made-up delivery's
+    /// defaults.
+    pub fn latest_delivery_of(&self, event: &str) -> Result<Option<ForwardDelivery>> {
+        self.with_reader(|conn| {
+            Ok(conn
+                .prepare_cached(&format!(
+                    "SELECT {DELIVERY_COLUMNS} FROM events e JOIN deliveries d ON d.id = e.id
+                     WHERE e.event = ?1 AND d.source = 'webhook' ORDER BY e.id DESC LIMIT 1"
+                ))?
+                .query_row([event], delivery_row)
+                .optional()?)
+        })
+    }
+
+    /// How many attempts `target` has had at a delivery.
+    pub fn forward_attempt_count(&self, target: &str, delivery: i64) -> Result<u32> {
+        self.with_reader(|conn| {
+            Ok(conn
+                .prepare_cached("SELECT count(*) FROM forward_attempts WHERE target = ?1 AND delivery = ?2")?
+                .query_row(params![target, delivery], |r| r.get(0))?)
+        })
+    }
+
+    /// Every attempt at the deliveries of one call, oldest first.
+    pub fn forward_attempts_of_call(&self, call_id: &str) -> Result<Vec<ForwardAttemptRow>> {
+        self.with_reader(|conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {ATTEMPT_COLUMNS} FROM events e JOIN forward_attempts a ON a.delivery = e.id
+                 WHERE e.call_id = ?1 ORDER BY a.id"
+            ))?;
+            let rows = stmt.query_map([call_id], |row| attempt_row(row, true))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    /// Attempts newest first, by target and outcome, before the attempt id `before` (a
+    /// page's cursor); each with its call and event, without the response's body.
+    pub fn forward_attempt_list(&self, filter: &AttemptFilter) -> Result<Vec<ListedAttempt>> {
+        self.with_reader(|conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {ATTEMPT_COLUMNS}, e.call_id, e.event
+                 FROM forward_attempts a LEFT JOIN events e ON e.id = a.delivery
+                 WHERE a.id < ?1 AND (?2 IS NULL OR a.target = ?2)
+                   AND (?3 IS NULL OR (?3 = 1) = (a.status IS NULL OR a.status NOT BETWEEN 200 AND 299))
+                 ORDER BY a.id DESC LIMIT ?4"
+            ))?;
+            let rows = stmt.query_map(
+                params![filter.before.unwrap_or(i64::MAX), filter.target, filter.failed, filter.limit],
+                |row| {
+                    Ok(ListedAttempt {
+                        attempt: attempt_row(row, false)?,
+                        call_id: row.get(ATTEMPT_FIELDS)?,
+                        event: row.get(ATTEMPT_FIELDS + 1)?,
+                    })
+                },
+            )?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    /// A target's attempts since `since_ms`: how many, how many failed, their latencies,
+    /// and the last one (without its body).
+    pub fn forward_target_stats(&self, target: &str, since_ms: i64) -> Result<ForwardTargetStats> {
+        self.with_reader(|conn| {
+            let mut stats = ForwardTargetStats::default();
+            let mut stmt = conn.prepare_cached(
+                "SELECT latency_ms, status FROM forward_attempts WHERE target = ?1 AND at_ms >= ?2 ORDER BY id DESC LIMIT 100000",
+            )?;
+            let mut rows = stmt.query(params![target, since_ms])?;
+            while let Some(row) = rows.next()? {
+                let status: Option<u16> = row.get(1)?;
+                stats.attempts += 1;
+                if !status.is_some_and(|s| (200..300).contains(&s)) {
+                    stats.failures += 1;
+                }
+                stats.latencies_ms.push(row.get(0)?);
+            }
+            stats.last = conn
+                .prepare_cached(&format!(
+                    "SELECT {ATTEMPT_COLUMNS} FROM forward_attempts a WHERE a.target = ?1 ORDER BY a.id DESC LIMIT 1"
+                ))?
+                .query_row([target], |row| attempt_row(row, false))
+                .optional()?;
+            Ok(stats)
+        })
+    }
+
+    /// The log ids a replay of `selection` sends, oldest first, at most `limit`.
+    pub fn forward_selection(&self, selection: &ReplaySelection, limit: u32) -> Result<Vec<i64>> {
+        self.with_reader(|conn| {
+            let ids = match selection {
+                ReplaySelection::Received { from_ms, to_ms, events } => {
+                    let events = serde_json::to_string(events).unwrap_or_else(|_| "[]".into());
+                    let mut stmt = conn.prepare_cached(
+                        "SELECT d.id FROM deliveries d JOIN events e ON e.id = d.id
+                         WHERE d.received_ms >= ?1 AND d.received_ms < ?2 AND d.hidden = 0 AND d.source = 'webhook'
+                           AND (json_array_length(?3) = 0 OR e.event IN (SELECT value FROM json_each(?3)))
+                         ORDER BY d.id LIMIT ?4",
+                    )?;
+                    let rows = stmt.query_map(params![from_ms, to_ms, events, limit], |r| r.get(0))?;
+                    rows.collect::<rusqlite::Result<Vec<i64>>>()?
+                }
+                ReplaySelection::NotAnswered { target, since_ms } => {
+                    let mut stmt = conn.prepare_cached(
+                        "SELECT DISTINCT a.delivery FROM forward_attempts a
+                         WHERE a.target = ?1 AND a.at_ms >= ?2
+                           AND NOT EXISTS (SELECT 1 FROM forward_attempts b
+                                           WHERE b.delivery = a.delivery AND b.target = a.target
+                                             AND b.status BETWEEN 200 AND 299)
+                         ORDER BY a.delivery LIMIT ?3",
+                    )?;
+                    let rows = stmt.query_map(params![target, since_ms, limit], |r| r.get(0))?;
+                    rows.collect::<rusqlite::Result<Vec<i64>>>()?
+                }
+            };
+            Ok(ids)
+        })
+    }
+}
+
+/// The columns an attempt is read with, `a` being `forward_attempts`.
+const ATTEMPT_COLUMNS: &str =
+    "a.id, a.target, a.delivery, a.attempt, a.replay, a.at_ms, a.latency_ms, a.status, a.error,
+     a.response_headers, a.response_body";
+const ATTEMPT_FIELDS: usize = 11;
+
+fn attempt_row(row: &rusqlite::Row<'_>, with_body: bool) -> rusqlite::Result<ForwardAttemptRow> {
+    Ok(ForwardAttemptRow {
+        id: row.get(0)?,
+        target: row.get(1)?,
+        delivery: row.get(2)?,
+        attempt: row.get(3)?,
+        replay: row.get(4)?,
+        at_ms: row.get(5)?,
+        latency_ms: row.get(6)?,
+        status: row.get(7)?,
+        error: row.get(8)?,
+        response_headers: headers_from_json(&row.get::<_, String>(9)?),
+        response_body: if with_body { row.get(10)? } else { Vec::new() },
+    })
 }
 
 /// The writer's half of [`Store::record_forwarding`].

@@ -40,9 +40,10 @@ use tokio::sync::{broadcast, oneshot};
 pub use error::{Result, StoreError};
 pub use export::{ExportFormat, ExportWhat, ExportWriter};
 pub use model::{
-    AfterAttempt, AlertHow, CallDetail, CallRow, EventDetail, EventRow, Facets, FeedItem, ForwardAttempt,
-    ForwardAttemptRow, ForwardDelivery, ForwardStep, ForwardedBatch, IncomingDelivery, IngestOutcome, Pruned,
-    QuarantineItem, QuarantineRow, RejectionTally, RetryState, SecurityEntry, SecurityRow, Source, StatusCounts,
+    AfterAttempt, AlertHow, AttemptFilter, CallDetail, CallRow, EventDetail, EventRow, Facets, FeedItem,
+    ForwardAttempt, ForwardAttemptRow, ForwardDelivery, ForwardStep, ForwardTargetStats, ForwardedBatch,
+    IncomingDelivery, IngestOutcome, ListedAttempt, Pruned, QuarantineItem, QuarantineRow, RejectionTally,
+    ReplaySelection, RetryState, SecurityEntry, SecurityRow, Source, StatusCounts,
 };
 pub use overview::{
     DowntimeGap, Outcomes, Overview, OverviewBar, OverviewCounter, Spread, SpreadStep, Tally, WebhookHealth, GAP_MIN_MS,

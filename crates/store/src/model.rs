@@ -356,3 +356,42 @@ pub struct ForwardAttemptRow {
     pub response_headers: Vec<(String, String)>,
     pub response_body: Vec<u8>,
 }
+
+/// Which attempts a list shows: newest first, before the attempt id `before`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AttemptFilter {
+    pub target: Option<String>,
+    /// Some(true): only those not answered 2xx; Some(false): only those answered 2xx.
+    pub failed: Option<bool>,
+    pub before: Option<i64>,
+    pub limit: u32,
+}
+
+/// An attempt in a list, with the call and event of its delivery.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedAttempt {
+    pub attempt: ForwardAttemptRow,
+    pub call_id: Option<String>,
+    pub event: Option<String>,
+}
+
+/// A target's attempts over a span of time.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ForwardTargetStats {
+    pub attempts: u64,
+    /// Not answered 2xx.
+    pub failures: u64,
+    /// Newest first.
+    pub latencies_ms: Vec<i64>,
+    pub last: Option<ForwardAttemptRow>,
+}
+
+/// What a replay of many deliveries sends.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReplaySelection {
+    /// Webhook deliveries received in `[from_ms, to_ms)`, of these events (canonical
+    /// names; empty: all), hidden ones left out.
+    Received { from_ms: i64, to_ms: i64, events: Vec<String> },
+    /// Deliveries `target` was sent since `since_ms` and never answered 2xx.
+    NotAnswered { target: String, since_ms: i64 },
+}
