@@ -13,8 +13,9 @@ const TOP_LEVEL: [&str; 2] = ["deliveryId", "occurredAt"];
 
 /// A delivery of `event` with `sets` applied (`agentId=ag_9`, `durationSec=12`,
 /// `metadata.campaign=spring`; a value that reads as JSON is taken as JSON, else as text).
+/// Without a store, or with none of that event in it, the event's plain example.
 /// It has a fresh `deliveryId` and call id, and `occurredAt` now, unless set.
-pub fn made_up(store: &Store, event: &str, sets: &[(String, String)]) -> Result<ForwardDelivery, ForwardError> {
+pub fn made_up(store: Option<&Store>, event: &str, sets: &[(String, String)]) -> Result<ForwardDelivery, ForwardError> {
     let kind = EventKind::parse(event);
     if !kind.is_known() {
         return Err(ForwardError::Invalid {
@@ -22,7 +23,10 @@ pub fn made_up(store: &Store, event: &str, sets: &[(String, String)]) -> Result<
             message: format!("{event:?} is not an event Calleague sends (call.started, call.connected, call.completed, call.failed, recording.ready, transcript.ready)."),
         });
     }
-    let stored = store.latest_delivery_of(kind.as_str())?;
+    let stored = match store {
+        Some(store) => store.latest_delivery_of(kind.as_str())?,
+        None => None,
+    };
     let mut body = stored
         .as_ref()
         .and_then(|d| serde_json::from_slice::<Value>(&d.body).ok())

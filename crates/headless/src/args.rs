@@ -38,6 +38,62 @@ pub enum Command {
     CatchUp(CatchUpArgs),
     /// List, create, update or delete the account's webhook subscriptions.
     Webhooks(WebhooksArgs),
+    /// Send stored deliveries again to a handler: one, those received since a time, or
+    /// those a handler has not answered 2xx. One line per delivery with its answer; exits
+    /// 1 when any was not answered 2xx.
+    Replay(ReplayArgs),
+    /// Send a made-up delivery of an event to a handler (or to a receiver), its values
+    /// from the newest real one in --db, with fields set by --set.
+    Trigger(TriggerArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The SQLite database the deliveries are in.
+    #[arg(long)]
+    pub db: PathBuf,
+    /// Where to send them (plain http only to this computer).
+    #[arg(long)]
+    pub to: String,
+    /// One delivery: its deliveryId (dl_…) or its number in the log (repeatable).
+    #[arg(long, required_unless_present = "since", conflicts_with = "since")]
+    pub delivery: Vec<String>,
+    /// Every delivery received within this long, e.g. 1h, 7d.
+    #[arg(long, value_parser = parse_duration)]
+    pub since: Option<Duration>,
+    /// With --since: only these events (comma-separated).
+    #[arg(long, value_delimiter = ',', requires = "since")]
+    pub event: Vec<String>,
+    /// With --since: only the deliveries --to was sent in that time and never answered 2xx.
+    #[arg(long, requires = "since")]
+    pub not_answered: bool,
+    /// A file holding the API key (instead of CALLEAGUE_API_KEY): the Bearer token sent.
+    #[arg(long)]
+    pub key_file: Option<PathBuf>,
+    /// How long one request may take.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct TriggerArgs {
+    /// call.started, call.connected, call.completed, call.failed, recording.ready or
+    /// transcript.ready.
+    pub event: String,
+    /// Where to send it: a handler, or a receiver's webhook address.
+    #[arg(long)]
+    pub to: String,
+    /// A field of the delivery's data, e.g. endedReason=no-answer, durationSec=12,
+    /// metadata.campaign=spring (repeatable; JSON values are read as JSON).
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    pub sets: Vec<String>,
+    /// A database to take the other values from (the newest delivery of the event).
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+    #[arg(long)]
+    pub key_file: Option<PathBuf>,
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Args)]

@@ -9,9 +9,11 @@ mod catch_up;
 mod database;
 mod export;
 mod key;
+mod replay;
 mod rest_source;
 mod serve;
 mod service_manager;
+mod trigger;
 mod webhooks;
 
 use std::process::ExitCode;
@@ -36,6 +38,8 @@ fn main() -> ExitCode {
         Command::Export(args) => export::run(args),
         Command::CatchUp(args) => catch_up::run(args),
         Command::Webhooks(args) => webhooks::run(args),
+        Command::Replay(args) => replay::run(args),
+        Command::Trigger(args) => trigger::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,6 +19,8 @@ use common::{KEY, RECEIVER};
 struct Handler {
     port: u16,
     hang: Arc<AtomicBool>,
+    /// The status answered (200 unless a test says otherwise).
+    status: Arc<AtomicU16>,
     received: Arc<Mutex<Vec<(Vec<(String, String)>, Vec<u8>)>>>,
 }
 
@@ -28,14 +30,15 @@ impl Handler {
         let port = listener.local_addr().unwrap().port();
         let hang = Arc::new(AtomicBool::new(hang));
         let received = Arc::new(Mutex::new(Vec::new()));
-        let (h, r) = (hang.clone(), received.clone());
+        let status = Arc::new(AtomicU16::new(200));
+        let (h, r, st) = (hang.clone(), received.clone(), status.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (h, r) = (h.clone(), r.clone());
-                std::thread::spawn(move || serve_connection(stream, &h, &r));
+                let (h, r, st) = (h.clone(), r.clone(), st.clone());
+                std::thread::spawn(move || serve_connection(stream, &h, &st, &r));
             }
         });
-        Self { port, hang, received }
+        Self { port, hang, status, received }
     }
 
     fn url(&self) -> String {
@@ -54,7 +57,12 @@ impl Handler {
     }
 }
 
-fn serve_connection(stream: TcpStream, hang: &AtomicBool, received: &Mutex<Vec<(Vec<(String, String)>, Vec<u8>)>>) {
+fn serve_connection(
+    stream: TcpStream,
+    hang: &AtomicBool,
+    status: &AtomicU16,
+    received: &Mutex<Vec<(Vec<(String, String)>, Vec<u8>)>>,
+) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut writer = stream;
     loop {
@@ -89,7 +97,11 @@ fn serve_connection(stream: TcpStream, hang: &AtomicBool, received: &Mutex<Vec<(
             return;
         }
         received.lock().unwrap().push((headers, body));
-        if writer.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok").is_err() {
+        let reply = format!(
+            "HTTP/1.1 {} X\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok",
+            status.load(Ordering::SeqCst)
+        );
+        if writer.write_all(reply.as_bytes()).is_err() {
             return;
         }
     }
@@ -112,10 +124,14 @@ fn serve(db: &std::path::Path, forward_to: &str) -> (Child, String) {
 
 /// One POST as Calleague sends it, on a connection of its own; the reply's status.
 fn deliver(url: &str, id: &str) -> u16 {
-    let host = url.trim_start_matches("http://").split('/').next().unwrap();
     let body = format!(
         r#"{{"event":"call.completed","deliveryId":"{id}","occurredAt":"2026-12-02T10:00:00Z","data":{{"callId":"c_{id}"}}}}"#
     );
+    post(url, &body)
+}
+
+fn post(url: &str, body: &str) -> u16 {
+    let host = url.trim_start_matches("http://").split('/').next().unwrap();
     let mut stream = TcpStream::connect(host).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let request = format!(
@@ -182,4 +198,97 @@ fn a_forward_target_over_plain_http_to_another_computer_is_refused() {
         assert!(stderr.contains(says), "{target}: {stderr}");
     }
     assert!(!db.exists(), "nothing was started");
+}
+
+fn cli(args: &[&str]) -> (bool, String, String) {
+    let out = common::receiver_cli(args);
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn replay_and_trigger_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("monitor.db");
+    let db_arg = db.to_str().unwrap();
+    let mut child = Command::new(RECEIVER)
+        .args(["serve", "--db", db_arg, "--bind", "127.0.0.1:0"])
+        .env("CALLEAGUE_API_KEY", KEY)
+        .env_remove("CALLEAGUE_API_BASE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = calleague_testkit::listening_url(&mut child).unwrap();
+    let failed = r#"{"event":"call.failed","deliveryId":"dl_cli_failed","occurredAt":"2026-12-02T10:00:00Z","data":{"callId":"c_cli","agentId":"ag_cli","endedReason":"no-answer"}}"#;
+    assert_eq!(post(&url, failed), 200);
+    assert_eq!(deliver(&url, "dl_cli_done"), 200);
+
+    // trigger, to this receiver: stored like any delivery.
+    let (ok, made, stderr) = cli(&["trigger", "call.completed", "--to", &url, "--set", "endedReason=voicemail"]);
+    assert!(ok, "{stderr}");
+    let made: serde_json::Value = serde_json::from_str(made.trim()).unwrap();
+    assert_eq!(made["data"]["endedReason"], "voicemail");
+    assert!(stderr.contains("200"), "{stderr}");
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    assert!(child.wait().unwrap().success());
+    let exported = common::export_calls(&db);
+    assert_eq!(exported.len(), 3, "the made-up call is stored: {exported:?}");
+
+    let handler = Handler::start(false);
+    // One delivery by its deliveryId.
+    let (ok, out, stderr) = cli(&["replay", "--db", db_arg, "--to", &handler.url(), "--delivery", "dl_cli_failed"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        out.trim(),
+        format!(
+            "dl_cli_failed call.failed → 127.0.0.1:{} 200 in {} ms",
+            handler.port,
+            out.trim().rsplit(' ').nth(1).unwrap()
+        )
+    );
+    assert_eq!(handler.delivery_ids(), ["dl_cli_failed"]);
+    let received = handler.received.lock().unwrap().clone();
+    assert_eq!(received[0].1, failed.as_bytes(), "the stored body");
+    assert!(received[0].0.contains(&("calleague-monitor-replay".into(), "1".into())));
+
+    // Everything received in the last hour of one event; the handler refusing: exit 1.
+    handler.status.store(500, Ordering::SeqCst);
+    let (ok, out, stderr) =
+        cli(&["replay", "--db", db_arg, "--to", &handler.url(), "--since", "1h", "--event", "call.completed"]);
+    assert!(!ok, "a 500 is a failure");
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(out.lines().all(|l| l.contains("call.completed") && l.contains(" 500 in ")), "{out}");
+    assert!(stderr.contains("2 of 2 were not answered 2xx"), "{stderr}");
+
+    // Those not answered, again, with the handler fixed.
+    handler.status.store(200, Ordering::SeqCst);
+    let (ok, out, stderr) = cli(&["replay", "--db", db_arg, "--to", &handler.url(), "--since", "1h", "--not-answered"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(out.lines().count(), 2, "only the two refused: {out}");
+    let (ok, _, stderr) = cli(&["replay", "--db", db_arg, "--to", &handler.url(), "--since", "1h", "--not-answered"]);
+    assert!(ok && stderr.contains("nothing to replay"), "{stderr}");
+
+    // trigger, to a handler, its values from the newest real call.failed.
+    let (ok, made, stderr) =
+        cli(&["trigger", "call.failed", "--to", &handler.url(), "--db", db_arg, "--set", "metadata.campaign=spring"]);
+    assert!(ok, "{stderr}");
+    let body = handler.received.lock().unwrap().last().unwrap().1.clone();
+    assert_eq!(body, made.trim().as_bytes());
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["data"]["agentId"], "ag_cli");
+    assert_eq!(body["data"]["metadata"]["campaign"], "spring");
+
+    for (args, says) in [
+        (vec!["replay", "--db", db_arg, "--to", "http://example.com/x", "--delivery", "dl_cli_failed"], "Plain http"),
+        (vec!["replay", "--db", db_arg, "--to", &handler.url(), "--delivery", "dl_nope"], "no delivery dl_nope"),
+        (vec!["trigger", "call.exploded", "--to", &handler.url()], "call.exploded"),
+        (vec!["trigger", "call.failed", "--to", &handler.url(), "--set", "novalue"], "field=value"),
+    ] {
+        let (ok, _, stderr) = cli(&args);
+        assert!(!ok && stderr.contains(says), "{args:?}: {stderr}");
+    }
 }

@@ -141,6 +141,16 @@ impl Store {
         })
     }
 
+    /// The log id of the delivery Calleague sent with `deliveryId`.
+    pub fn delivery_with_id(&self, delivery_id: &str) -> Result<Option<i64>> {
+        self.with_reader(|conn| {
+            Ok(conn
+                .prepare_cached("SELECT id FROM deliveries WHERE dedupe_key = 'd:' || ?1")?
+                .query_row([delivery_id], |r| r.get(0))
+                .optional()?)
+        })
+    }
+
     /// The newest webhook delivery of `event` (canonical name), for a made-up delivery's
     /// defaults.
     pub fn latest_delivery_of(&self, event: &str) -> Result<Option<ForwardDelivery>> {
