@@ -53,6 +53,8 @@ pub struct AppStatus {
     pub source: Option<SourceStatus>,
     /// How the REST API is read (the settings).
     pub source_settings: crate::settings::SourceSettings,
+    /// Forward targets that keep failing (one line in the status bar).
+    pub forwarding_failing: Vec<crate::forwarding::FailingTarget>,
 }
 
 /// What runs now; settings say what should run after a restart.
@@ -89,6 +91,8 @@ pub struct Engine {
     pub(crate) team: std::sync::RwLock<Option<Arc<calleague_store_pg::PgStore>>>,
     /// The request budget of background REST reads, made on first use (see sources.rs).
     pub(crate) rest_budget: std::sync::Mutex<Option<Arc<calleague_client::RequestBudget>>>,
+    /// The forwarder beside the receiver, and a replay in progress (forwarding.rs).
+    pub(crate) forwarding: Mutex<crate::forwarding::ForwardingState>,
 }
 
 impl Engine {
@@ -105,6 +109,7 @@ impl Engine {
             pruner: std::sync::OnceLock::new(),
             team: std::sync::RwLock::new(None),
             rest_budget: std::sync::Mutex::new(None),
+            forwarding: Mutex::new(Default::default()),
         }
     }
 
@@ -174,6 +179,7 @@ impl Engine {
             team_error: running.team_error.clone().or_else(|| self.team_link_down()),
             source: running.service.as_ref().and_then(|s| s.rest_source()).map(|r| r.current()),
             source_settings: settings.sources,
+            forwarding_failing: self.failing_targets(),
         }
     }
 
@@ -322,6 +328,7 @@ impl Engine {
             Err(e) => running.receiver_error = Some(e),
         }
         drop(running);
+        self.restart_forwarder().await;
         if self.settings.lock().await.mode == Some(Mode::Account) {
             self.spawn_catch_up().await;
             self.start_rest_source().await;
@@ -411,6 +418,7 @@ impl Engine {
     }
 
     pub(crate) async fn stop_receiver(&self) {
+        self.stop_forwarder().await;
         let service = self.running.lock().await.service.take();
         if let Some(service) = service {
             service.shutdown().await;

@@ -18,6 +18,8 @@
 //!   nothing; retention prunes in the background.
 //! - team mode: the window on a team's PostgreSQL database (read-only), its address and
 //!   password in the keychain, notifications following the team's feed.
+//! - forwarding: every delivery sent on to the user's own handlers, replays and made-up
+//!   deliveries (the forward crate), as the Settings and Forwarding pages use them.
 //! - [`AppError`]: every failure as `{code, message}`, the code one of [`ErrorCode`].
 //!
 //! `docs/architecture.md` shows where this sits between the crates below and the app above.
@@ -27,6 +29,7 @@ mod engine;
 mod error;
 pub mod export;
 pub mod feed;
+mod forwarding;
 mod keychain;
 mod notifications;
 mod receiver_settings;
@@ -44,6 +47,10 @@ pub use calleague_error_code::ErrorCode;
 pub use calleague_rest_source::{CauseCheck, NotArriving, ReadFailure, RoundSummary, SourceMode, SourceStatus};
 pub use engine::{AppStatus, Engine};
 pub use error::{AppError, AppResult};
+pub use forwarding::{
+    AttemptQuery, AttemptView, FailingTarget, ForwardingOverview, ForwardingSettings, ReplayProgressView,
+    ReplayRequest, TargetOverview, TargetSettings, TriggerRequest, TriggerResult,
+};
 pub use keychain::{mask, Entry, Keychain, KeychainError, MemoryKeychain, OsKeychain};
 pub use receiver_settings::ReceiverSettings;
 pub use retention::{DataInfo, PruneReport, Retention};

@@ -56,6 +56,8 @@ pub struct Settings {
     pub team_allow_plaintext: bool,
     /// The REST API as a second source (docs/sources.md).
     pub sources: SourceSettings,
+    /// Where deliveries are forwarded to (docs/forwarding.md).
+    pub forwarding: crate::forwarding::ForwardingSettings,
 }
 
 /// How the calls list is read beside webhooks, or instead of them.
@@ -107,6 +109,7 @@ impl Default for Settings {
             team_watched_until_ms: None,
             team_allow_plaintext: false,
             sources: SourceSettings::default(),
+            forwarding: Default::default(),
         }
     }
 }

@@ -5,107 +5,14 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use calleague_testkit::Handler;
 use common::{KEY, RECEIVER};
-
-/// A handler on a loopback port: records each request's body and headers and answers 200,
-/// or, while `hang` is set, reads the request and never answers.
-struct Handler {
-    port: u16,
-    hang: Arc<AtomicBool>,
-    /// The status answered (200 unless a test says otherwise).
-    status: Arc<AtomicU16>,
-    received: Arc<Mutex<Vec<(Vec<(String, String)>, Vec<u8>)>>>,
-}
-
-impl Handler {
-    fn start(hang: bool) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let hang = Arc::new(AtomicBool::new(hang));
-        let received = Arc::new(Mutex::new(Vec::new()));
-        let status = Arc::new(AtomicU16::new(200));
-        let (h, r, st) = (hang.clone(), received.clone(), status.clone());
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let (h, r, st) = (h.clone(), r.clone(), st.clone());
-                std::thread::spawn(move || serve_connection(stream, &h, &st, &r));
-            }
-        });
-        Self { port, hang, status, received }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/hooks", self.port)
-    }
-
-    fn delivery_ids(&self) -> Vec<String> {
-        let received = self.received.lock().unwrap();
-        received
-            .iter()
-            .map(|(_, body)| {
-                let value: serde_json::Value = serde_json::from_slice(body).unwrap();
-                value["deliveryId"].as_str().unwrap().to_owned()
-            })
-            .collect()
-    }
-}
-
-fn serve_connection(
-    stream: TcpStream,
-    hang: &AtomicBool,
-    status: &AtomicU16,
-    received: &Mutex<Vec<(Vec<(String, String)>, Vec<u8>)>>,
-) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut writer = stream;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        let mut headers = Vec::new();
-        loop {
-            let mut header = String::new();
-            if reader.read_line(&mut header).unwrap_or(0) == 0 {
-                return;
-            }
-            let header = header.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':') {
-                headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
-            }
-        }
-        let length: usize =
-            headers.iter().find(|(n, _)| n == "content-length").map(|(_, v)| v.parse().unwrap()).unwrap_or(0);
-        let mut body = vec![0; length];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
-        if hang.load(Ordering::SeqCst) {
-            // Held until the client goes away (or the test ends).
-            let mut rest = Vec::new();
-            let _ = reader.read_to_end(&mut rest);
-            return;
-        }
-        received.lock().unwrap().push((headers, body));
-        let reply = format!(
-            "HTTP/1.1 {} X\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok",
-            status.load(Ordering::SeqCst)
-        );
-        if writer.write_all(reply.as_bytes()).is_err() {
-            return;
-        }
-    }
-}
 
 fn serve(db: &std::path::Path, forward_to: &str) -> (Child, String) {
     let mut child = Command::new(RECEIVER)
@@ -174,7 +81,7 @@ fn kill_9_with_requests_in_flight_then_a_restart_forwards_every_acknowledged_del
         std::thread::sleep(Duration::from_millis(100));
     }
     // As Calleague sends them: the key as Bearer token, the attempt numbered.
-    let received = handler.received.lock().unwrap().clone();
+    let received = handler.received();
     let header =
         |headers: &[(String, String)], name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
     assert!(received.iter().all(|(h, _)| header(h, "authorization") == Some(format!("Bearer {KEY}"))));
@@ -251,7 +158,7 @@ fn replay_and_trigger_from_the_command_line() {
         )
     );
     assert_eq!(handler.delivery_ids(), ["dl_cli_failed"]);
-    let received = handler.received.lock().unwrap().clone();
+    let received = handler.received();
     assert_eq!(received[0].1, failed.as_bytes(), "the stored body");
     assert!(received[0].0.contains(&("calleague-monitor-replay".into(), "1".into())));
 
@@ -276,7 +183,7 @@ fn replay_and_trigger_from_the_command_line() {
     let (ok, made, stderr) =
         cli(&["trigger", "call.failed", "--to", &handler.url(), "--db", db_arg, "--set", "metadata.campaign=spring"]);
     assert!(ok, "{stderr}");
-    let body = handler.received.lock().unwrap().last().unwrap().1.clone();
+    let body = handler.received().last().unwrap().1.clone();
     assert_eq!(body, made.trim().as_bytes());
     let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(body["data"]["agentId"], "ag_cli");

@@ -1,8 +1,10 @@
 //! Helpers for the tests and benchmarks that start the project's servers as processes:
 //! finding (or building) a workspace binary, reading its `listening on URL` line, and the
-//! simulator as a process; a throwaway PostgreSQL server for team mode.
+//! simulator as a process; a throwaway PostgreSQL server for team mode; a webhook handler
+//! that records what it gets.
 
 mod deliveries;
+mod handler;
 mod postgres;
 mod sqlite_lock;
 mod watched;
@@ -10,6 +12,7 @@ mod watched;
 use std::io::{BufRead, BufReader, Error, ErrorKind, Result};
 
 pub use deliveries::{lifecycle_bodies, rfc3339_millis, Rng};
+pub use handler::Handler;
 pub use postgres::TestPostgres;
 pub use sqlite_lock::{lock_sqlite, SqliteLock};
 use std::process::Child;
