@@ -41,6 +41,17 @@ const COMMANDS: &[&str] = &[
     "choose_pem_file",
     "export_data",
     "cancel_export",
+    "forwarding_settings",
+    "apply_forwarding",
+    "forwarding_overview",
+    "forward_attempts",
+    "call_forwarding",
+    "replay_delivery",
+    "replay_many",
+    "cancel_replay",
+    "retry_given_up",
+    "trigger_defaults",
+    "trigger_delivery",
 ];
 
 fn main() {

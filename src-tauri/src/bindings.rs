@@ -36,6 +36,17 @@ pub fn typescript() -> String {
     declare::<calleague_engine::SourceStatus>(&mut out, &cfg);
     declare::<calleague_engine::SourceMode>(&mut out, &cfg);
     declare::<calleague_engine::SourceSettings>(&mut out, &cfg);
+    declare::<calleague_engine::ForwardingSettings>(&mut out, &cfg);
+    declare::<calleague_engine::TargetSettings>(&mut out, &cfg);
+    declare::<calleague_engine::FailingTarget>(&mut out, &cfg);
+    declare::<calleague_engine::AttemptView>(&mut out, &cfg);
+    declare::<calleague_engine::AttemptQuery>(&mut out, &cfg);
+    declare::<calleague_engine::TargetOverview>(&mut out, &cfg);
+    declare::<calleague_engine::ForwardingOverview>(&mut out, &cfg);
+    declare::<calleague_engine::ReplayRequest>(&mut out, &cfg);
+    declare::<calleague_engine::ReplayProgressView>(&mut out, &cfg);
+    declare::<calleague_engine::TriggerRequest>(&mut out, &cfg);
+    declare::<calleague_engine::TriggerResult>(&mut out, &cfg);
     declare::<calleague_engine::RoundSummary>(&mut out, &cfg);
     declare::<calleague_engine::ReadFailure>(&mut out, &cfg);
     declare::<calleague_engine::NotArriving>(&mut out, &cfg);

@@ -12,8 +12,9 @@ use std::sync::Arc;
 use calleague_engine::export::{ExportProgress, ExportRequest};
 use calleague_engine::feed::{self, FeedBatch};
 use calleague_engine::{
-    AlertSettings, AppError, AppResult, AppStatus, DataInfo, Engine, ErrorCode, ReceiverSettings, Retention,
-    SourceSettings, SubscriptionDraft, Subscriptions,
+    AlertSettings, AppError, AppResult, AppStatus, AttemptQuery, AttemptView, DataInfo, Engine, ErrorCode,
+    ForwardingOverview, ForwardingSettings, ReceiverSettings, ReplayProgressView, ReplayRequest, Retention,
+    SourceSettings, SubscriptionDraft, Subscriptions, TriggerRequest, TriggerResult,
 };
 use calleague_events::Timestamp;
 use calleague_store::{
@@ -341,4 +342,85 @@ pub async fn export_data<R: tauri::Runtime>(
 pub async fn cancel_export(running: State<'_, crate::save_dialog::RunningExport>) -> AppResult<()> {
     running.cancel();
     Ok(())
+}
+
+/// Forwarding as the Settings page shows it.
+#[tauri::command]
+pub async fn forwarding_settings(engine: EngineState<'_>) -> AppResult<ForwardingSettings> {
+    Ok(engine.forwarding_settings().await)
+}
+
+/// Every target checked, saved together, the forwarder restarted with them.
+#[tauri::command]
+pub async fn apply_forwarding(engine: EngineState<'_>, settings: ForwardingSettings) -> AppResult<ForwardingSettings> {
+    logged("apply_forwarding", engine.apply_forwarding(settings)).await
+}
+
+/// The Forwarding page: each target's health.
+#[tauri::command]
+pub async fn forwarding_overview(engine: EngineState<'_>) -> AppResult<ForwardingOverview> {
+    logged("forwarding_overview", engine.forwarding_overview()).await
+}
+
+/// A page of attempts, newest first.
+#[tauri::command]
+pub async fn forward_attempts(engine: EngineState<'_>, query: AttemptQuery) -> AppResult<Vec<AttemptView>> {
+    logged("forward_attempts", async { engine.forward_attempt_page(query) }).await
+}
+
+/// Every attempt at one call's deliveries.
+#[tauri::command]
+pub async fn call_forwarding(engine: EngineState<'_>, call_id: String) -> AppResult<Vec<AttemptView>> {
+    logged("call_forwarding", async { engine.call_forwarding(&call_id) }).await
+}
+
+/// One stored delivery (or its edited JSON) sent to a target or an address typed once.
+#[tauri::command]
+pub async fn replay_delivery(
+    engine: EngineState<'_>,
+    delivery: i64,
+    to: String,
+    body: Option<String>,
+) -> AppResult<AttemptView> {
+    logged("replay_delivery", engine.replay_delivery(delivery, to, body)).await
+}
+
+/// A selection replayed, with progress on the channel; `cancel_replay` stops it.
+#[tauri::command]
+pub async fn replay_many(
+    engine: EngineState<'_>,
+    request: ReplayRequest,
+    on_progress: Channel<ReplayProgressView>,
+) -> AppResult<ReplayProgressView> {
+    logged(
+        "replay_many",
+        engine.replay_many(request, move |p| {
+            let _ = on_progress.send(p);
+        }),
+    )
+    .await
+}
+
+#[tauri::command]
+pub async fn cancel_replay(engine: EngineState<'_>) -> AppResult<()> {
+    engine.cancel_replay().await;
+    Ok(())
+}
+
+/// What a target gave up on, due again now.
+#[tauri::command]
+pub async fn retry_given_up(engine: EngineState<'_>, target: String) -> AppResult<u64> {
+    logged("retry_given_up", engine.retry_given_up(target)).await
+}
+
+/// A made-up delivery's starting values, from the newest real one of the event.
+#[tauri::command]
+pub async fn trigger_defaults(engine: EngineState<'_>, event: String) -> AppResult<String> {
+    logged("trigger_defaults", async { engine.trigger_defaults(&event) }).await
+}
+
+/// A made-up delivery sent to a target, or to this app's own receiver.
+#[tauri::command]
+pub async fn trigger_delivery(engine: EngineState<'_>, request: TriggerRequest) -> AppResult<TriggerResult> {
+    logged("trigger_delivery", engine.trigger(request)).await
 }

@@ -84,6 +84,17 @@ pub fn commands<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool +
         commands::choose_pem_file,
         commands::export_data,
         commands::cancel_export,
+        commands::forwarding_settings,
+        commands::apply_forwarding,
+        commands::forwarding_overview,
+        commands::forward_attempts,
+        commands::call_forwarding,
+        commands::replay_delivery,
+        commands::replay_many,
+        commands::cancel_replay,
+        commands::retry_given_up,
+        commands::trigger_defaults,
+        commands::trigger_delivery,
     ]
 }
 

@@ -364,6 +364,8 @@ describe("call details", () => {
       if (cmd === "get_status") return { ...base, mode: "demo", receiverUrl: "http://127.0.0.1:8787/hooks/calleague" };
       if (cmd === "calls_page") return { items: [call("cl_1", "completed", { recordingId: "rec_1", transcriptId: "tr_1" })], next: null, prev: null };
       if (cmd === "counts") return counts;
+      if (cmd === "call_forwarding") return [];
+      if (cmd === "forwarding_settings") return { targets: [], retryWindowHours: 24, timeoutSecs: 10 };
       if (cmd === "subscribe_feed") return null;
       if (cmd === "call_detail")
         return {

@@ -13,6 +13,7 @@ import { PageId, TopBar } from "./TopBar";
 import { isField } from "./keys";
 import type { Filters } from "./calls/useCallFilters";
 import { OverviewPage } from "./overview/OverviewPage";
+import { ForwardingPage } from "./forwarding/ForwardingPage";
 import { OverviewStrip } from "./overview/OverviewStrip";
 import { Drill, OverviewPrefs, drillFilters, loadPrefs, savePrefs } from "./overview/range";
 
@@ -129,10 +130,17 @@ function Frame({ status, onStatus }: { status: AppStatus; onStatus: (s: AppStatu
         />
       )}
       {page === "subscriptions" && <SubscriptionsPage status={status} onChanged={statusAgain} />}
+      {page === "forwarding" && <ForwardingPage onOpenCall={(callId) => setDrawer({ kind: "call", callId })} onSettings={() => setPage("settings")} />}
       {page === "settings" && <SettingsPage status={status} onStatus={onStatus} />}
-      {drawer?.kind === "call" && <CallDetails callId={drawer.callId} receiverUrl={status.receiverUrl} media={!team || Boolean(status.keyMasked)} onClose={() => setDrawer(null)} />}
+      {drawer?.kind === "call" && <CallDetails callId={drawer.callId} receiverUrl={status.receiverUrl} media={!team || Boolean(status.keyMasked)} forwarding={!team} onClose={() => setDrawer(null)} />}
       {(drawer?.kind === "rejected" || drawer?.kind === "quarantined") && <Rejections kind={drawer.kind} onClose={() => setDrawer(null)} />}
-      <StatusBar status={status} onShow={(kind) => setDrawer({ kind })} onStatus={onStatus} onSubscriptions={() => setPage("subscriptions")} />
+      <StatusBar
+        status={status}
+        onShow={(kind) => setDrawer({ kind })}
+        onStatus={onStatus}
+        onSubscriptions={() => setPage("subscriptions")}
+        onForwarding={() => setPage("forwarding")}
+      />
     </div>
   );
 }

@@ -4,6 +4,9 @@ import { clock, duration, metadataEntries } from "./format";
 import { copy, curlFor, pretty } from "./curl";
 import { Drawer } from "./Drawer";
 import { CallMedia } from "./CallMedia";
+import { DeliveryAttempts } from "./forwarding/DeliveryAttempts";
+import type { AttemptView } from "./ipc";
+import { useFeedTick } from "./feed";
 
 /** A call's events, raw deliveries, recording and transcript. Payload text is text.
  * `media`: whether recordings and transcripts can be fetched (with the account's API key;
@@ -12,11 +15,14 @@ export function CallDetails({
   callId,
   receiverUrl,
   media = true,
+  forwarding = true,
   onClose,
 }: {
   callId: string;
   receiverUrl: string | null;
   media?: boolean;
+  /** Whether this app forwards (not when it watches a team's database). */
+  forwarding?: boolean;
   onClose: () => void;
 }) {
   const [detail, setDetail] = useState<CallDetail | null>(null);
@@ -28,6 +34,20 @@ export function CallDetails({
     setDetail(null);
     api.callDetail(callId).then(setDetail, (e) => setError(errorText(e)));
   }, [callId]);
+
+  // Where each delivery was forwarded, read again as deliveries (and their attempts) come.
+  const [attempts, setAttempts] = useState<AttemptView[]>([]);
+  const [targets, setTargets] = useState<string[]>([]);
+  const [replayed, setReplayed] = useState(0);
+  const tick = useFeedTick(1000);
+  useEffect(() => {
+    if (!forwarding) return;
+    api.callForwarding(callId).then(setAttempts, () => undefined);
+  }, [callId, forwarding, tick, replayed]);
+  useEffect(() => {
+    if (!forwarding) return;
+    api.forwardingSettings().then((s) => setTargets(s.targets.filter((t) => t.enabled).map((t) => t.url)), () => undefined);
+  }, [forwarding]);
 
   function flash(what: string) {
     setCopied(what);
@@ -107,6 +127,16 @@ export function CallDetails({
                       </div>
                       <pre>{pretty(e.body)}</pre>
                     </div>
+                  )}
+                  {forwarding && (open === i || attempts.some((a) => a.delivery === e.id)) && (
+                    <DeliveryAttempts
+                      delivery={e.id}
+                      body={e.body}
+                      attempts={attempts.filter((a) => a.delivery === e.id)}
+                      targets={targets}
+                      showReplay={open === i}
+                      onReplayed={() => setReplayed((n) => n + 1)}
+                    />
                   )}
                 </li>
               ))}

@@ -11,11 +11,13 @@ export function StatusBar({
   onShow,
   onStatus,
   onSubscriptions,
+  onForwarding,
 }: {
   status: AppStatus;
   onShow: (kind: "rejected" | "quarantined") => void;
   onStatus: (s: AppStatus) => void;
   onSubscriptions: () => void;
+  onForwarding: () => void;
 }) {
   const [counts, setCounts] = useState<StatusCounts | null>(null);
   // Re-read at most twice a second: under a burst every batch would ask again.
@@ -45,6 +47,7 @@ export function StatusBar({
         </button>
       )}
       <SourceState status={status} onSubscriptions={onSubscriptions} />
+      <ForwardingState status={status} onForwarding={onForwarding} />
       <CatchUpState status={status} />
       <NotificationState status={status} />
       <span className="spacer" />
@@ -110,4 +113,20 @@ function CatchUpState({ status }: { status: AppStatus }) {
     );
   }
   return c.windows > 0 ? <span data-testid="catch-up">Caught up {c.callsMerged} missed calls</span> : null;
+}
+
+/** Forward targets that keep failing: one line, not a notification per delivery. */
+function ForwardingState({ status, onForwarding }: { status: AppStatus; onForwarding: () => void }) {
+  const failing = status.forwardingFailing;
+  if (failing.length === 0) return null;
+  const first = failing[0];
+  const text =
+    failing.length === 1
+      ? `→ ${first.name} ${first.down ? "not answering" : "failing"}${first.lastFailure ? ` (${first.lastFailure})` : ""}`
+      : `→ ${failing.length} forward targets failing`;
+  return (
+    <button className="count warn" onClick={onForwarding} data-testid="forwarding-failing" title="Deliveries are kept and sent when the target answers. Open Forwarding.">
+      {text}
+    </button>
+  );
 }

@@ -7,6 +7,7 @@ export const PAGES = [
   { id: "overview", title: "Overview" },
   { id: "calls", title: "Calls" },
   { id: "subscriptions", title: "Subscriptions" },
+  { id: "forwarding", title: "Forwarding" },
   { id: "settings", title: "Settings" },
 ] as const;
 export type PageId = (typeof PAGES)[number]["id"];
@@ -30,8 +31,8 @@ export function TopBar({
         <span>Calleague Monitor</span>
       </div>
       <nav className="pages" aria-label="Pages">
-        {/* A team's subscriptions belong to its receivers' account, not to this computer. */}
-        {PAGES.filter((p) => !(status.mode === "team" && p.id === "subscriptions")).map((p) => (
+        {/* A team's subscriptions belong to its receivers' account, and its forwarding to its receivers, not to this computer. */}
+        {PAGES.filter((p) => !(status.mode === "team" && (p.id === "subscriptions" || p.id === "forwarding"))).map((p) => (
           <button key={p.id} data-testid={`page-${p.id}`} className={p.id === page ? "on" : ""} aria-current={p.id === page ? "page" : undefined} onClick={() => onPage(p.id)}>
             {p.title}
           </button>

@@ -35,7 +35,11 @@ source: SourceStatus | null,
 /**
  * How the REST API is read (the settings).
  */
-sourceSettings: SourceSettings, };
+sourceSettings: SourceSettings, 
+/**
+ * Forward targets that keep failing (one line in the status bar).
+ */
+forwardingFailing: Array<FailingTarget>, };
 
 export type AppError = { code: ErrorCode, 
 /**
@@ -108,6 +112,123 @@ reconcileEveryMinutes: number,
  * together; at least 1.
  */
 requestsPerMinute: number, };
+
+/**
+ * Forwarding as the Settings page shows and sends it.
+ */
+export type ForwardingSettings = { targets: Array<TargetSettings>, 
+/**
+ * How long after its receipt a delivery not answered 2xx is retried, in hours.
+ */
+retryWindowHours: number, 
+/**
+ * How long one request may take, in seconds.
+ */
+timeoutSecs: number, };
+
+/**
+ * One of the user's handlers.
+ */
+export type TargetSettings = { url: string, 
+/**
+ * Event names; empty: every event.
+ */
+events: Array<string>, enabled: boolean, };
+
+/**
+ * A target that keeps failing, for the status bar's one line.
+ */
+export type FailingTarget = { url: string, 
+/**
+ * host:port.
+ */
+name: string, 
+/**
+ * Not answering at all (connection refused, timed out).
+ */
+down: boolean, lastFailure: string | null, sinceMs: number | null, };
+
+/**
+ * One attempt, as the window shows it.
+ */
+export type AttemptView = { id: number, target: string, 
+/**
+ * host:port.
+ */
+targetName: string, 
+/**
+ * The delivery's log id.
+ */
+delivery: number, attempt: number, replay: boolean, atMs: number, latencyMs: number, status: number | null, error: string | null, responseHeaders: Array<[string, string]>, 
+/**
+ * The start of the response's body, as text (lossy); empty in lists.
+ */
+responseBody: string, callId: string | null, event: string | null, };
+
+/**
+ * Which attempts the Forwarding page lists.
+ */
+export type AttemptQuery = { target: string | null, 
+/**
+ * true: only failures; false: only 2xx.
+ */
+failed: boolean | null, 
+/**
+ * The last attempt id of the page before.
+ */
+before: number | null, };
+
+/**
+ * A target on the Forwarding page.
+ */
+export type TargetOverview = { url: string, name: string, events: Array<string>, enabled: boolean, 
+/**
+ * Not answering at all now.
+ */
+down: boolean, last: AttemptView | null, attemptsLastHour: number, failuresLastHour: number, p50Ms: number | null, p99Ms: number | null, 
+/**
+ * Deliveries it owes a retry, and those given up.
+ */
+owed: number, givenUp: number, };
+
+export type ForwardingOverview = { targets: Array<TargetOverview>, 
+/**
+ * Why nothing is forwarded now (team mode, no receiver), if so.
+ */
+unavailable: string | null, };
+
+/**
+ * A replay of many, as the window asks for it.
+ */
+export type ReplayRequest = { "kind": "received", to: string, fromMs: number, toMs: number, events: Array<string>, } | { "kind": "failures", to: string, sinceMs: number, };
+
+/**
+ * How a replay of many is going, streamed to the window.
+ */
+export type ReplayProgressView = { total: number, sent: number, answered: number, failed: number, cancelled: boolean, done: boolean, };
+
+/**
+ * A made-up delivery, as the window asks for it.
+ */
+export type TriggerRequest = { event: string, 
+/**
+ * A target's address, or None for this app's own receiver.
+ */
+to: string | null, 
+/**
+ * Fields of the delivery's data: `agentId`, `endedReason`, `durationSec`,
+ * `metadata.campaign`… (values read as JSON when they are JSON).
+ */
+fields: Array<[string, string]>, };
+
+/**
+ * What a made-up delivery was and what came back.
+ */
+export type TriggerResult = { 
+/**
+ * The body sent.
+ */
+body: string, status: number | null, error: string | null, latencyMs: number, responseBody: string, };
 
 /**
  * One read of the calls list.

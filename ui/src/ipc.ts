@@ -28,6 +28,14 @@ import type {
   ExportProgress,
   ExportRequest,
   ReceiverSettings,
+  AttemptQuery,
+  AttemptView,
+  ForwardingOverview,
+  ForwardingSettings,
+  ReplayProgressView,
+  ReplayRequest,
+  TriggerRequest,
+  TriggerResult,
   Retention,
   SourceSettings,
   Transcript,
@@ -94,6 +102,23 @@ export const api = {
     return invoke<ExportDone | null>("export_data", { request, onProgress: channel });
   },
   cancelExport: () => invoke<void>("cancel_export"),
+  forwardingSettings: () => invoke<ForwardingSettings>("forwarding_settings"),
+  applyForwarding: (settings: ForwardingSettings) => invoke<ForwardingSettings>("apply_forwarding", { settings }),
+  forwardingOverview: () => invoke<ForwardingOverview>("forwarding_overview"),
+  forwardAttempts: (query: AttemptQuery) => invoke<AttemptView[]>("forward_attempts", { query }),
+  callForwarding: (callId: string) => invoke<AttemptView[]>("call_forwarding", { callId }),
+  replayDelivery: (delivery: number, to: string, body: string | null) =>
+    invoke<AttemptView>("replay_delivery", { delivery, to, body }),
+  /** A selection replayed; progress after each delivery. */
+  replayMany: (request: ReplayRequest, onProgress: (p: ReplayProgressView) => void) => {
+    const channel = new Channel<ReplayProgressView>();
+    channel.onmessage = onProgress;
+    return invoke<ReplayProgressView>("replay_many", { request, onProgress: channel });
+  },
+  cancelReplay: () => invoke<void>("cancel_replay"),
+  retryGivenUp: (target: string) => invoke<number>("retry_given_up", { target }),
+  triggerDefaults: (event: string) => invoke<string>("trigger_defaults", { event }),
+  triggerDelivery: (request: TriggerRequest) => invoke<TriggerResult>("trigger_delivery", { request }),
   subscribeFeed: (onBatch: (batch: FeedBatch) => void) => {
     const channel = new Channel<FeedBatch>();
     channel.onmessage = onBatch;

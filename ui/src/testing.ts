@@ -24,6 +24,7 @@ export function statusWith(patch: Partial<AppStatus> = {}): AppStatus {
     teamError: null,
     source: null,
     sourceSettings: { pollEverySecs: 15, reconcileEveryMinutes: 5, requestsPerMinute: 12 },
+    forwardingFailing: [],
     ...patch,
   };
 }

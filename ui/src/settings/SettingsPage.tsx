@@ -5,6 +5,7 @@ import { DataSettings } from "./DataSettings";
 import { NotificationSettings } from "./NotificationSettings";
 import { ReceiverSettingsForm } from "./ReceiverSettingsForm";
 import { SourceSettingsForm } from "./SourceSettingsForm";
+import { ForwardingSettingsForm } from "./ForwardingSettingsForm";
 import { ErrorLine } from "../Alert";
 import { ExportData } from "./ExportData";
 
@@ -29,6 +30,8 @@ export function SettingsPage({ status, onStatus }: { status: AppStatus; onStatus
       {status.mode !== "team" && <ReceiverSettingsForm status={status} onStatus={onStatus} />}
       {/* The REST source reads the account's calls: not the demo's, not a team's. */}
       {status.mode === "account" && <SourceSettingsForm status={status} onStatus={onStatus} />}
+      {/* Forwarding sends what this computer receives: not in team mode. */}
+      {status.mode !== "team" && <ForwardingSettingsForm />}
       {status.mode !== "team" ? <DataSettings /> : <TeamData />}
       <NotificationSettings status={status} onStatus={onStatus} />
       <StartUp status={status} onStatus={onStatus} />
