@@ -122,10 +122,11 @@ function ForwardingState({ status, onForwarding }: { status: AppStatus; onForwar
   const first = failing[0];
   const text =
     failing.length === 1
-      ? `→ ${first.name} ${first.down ? "not answering" : "failing"}${first.lastFailure ? ` (${first.lastFailure})` : ""}`
+      ? `→ ${first.name} ${first.down ? "not answering" : "failing"}`
       : `→ ${failing.length} forward targets failing`;
+  const why = failing.map((f) => `${f.url}: ${f.lastFailure ?? "failing"}`).join("\n");
   return (
-    <button className="count warn" onClick={onForwarding} data-testid="forwarding-failing" title="Deliveries are kept and sent when the target answers. Open Forwarding.">
+    <button className="count warn" onClick={onForwarding} data-testid="forwarding-failing" title={`${why}\nDeliveries are kept and sent when the target answers. Open Forwarding.`}>
       {text}
     </button>
   );

@@ -31,7 +31,7 @@ export function DeliveryAttempts({
         const ok = a.status !== null && a.status >= 200 && a.status < 300;
         return (
           <div key={a.id}>
-            <button className={`attempt-line ${ok ? "ok-text" : "warn"}`} onClick={() => setShown(shown === a.id ? null : a.id)} aria-expanded={shown === a.id} data-testid="attempt-line">
+            <button className={`attempt-line ${ok ? "ok-text" : "warn-text"}`} onClick={() => setShown(shown === a.id ? null : a.id)} aria-expanded={shown === a.id} data-testid="attempt-line">
               → {a.targetName} {answerText(a)}
               {a.attempt > 1 && ` · attempt ${a.attempt}`}
               {a.replay && " · replay"}

@@ -108,11 +108,11 @@ function TargetRow({ target: t, onChanged }: { target: TargetOverview; onChanged
       </td>
       <td data-testid="target-last">{t.last ? `${answerText(t.last)} · ${clock(new Date(t.last.atMs).toISOString())}` : "—"}</td>
       <td>
-        {t.attemptsLastHour} sent{t.failuresLastHour > 0 && <span className="warn"> · {t.failuresLastHour} failed</span>}
+        {t.attemptsLastHour} sent{t.failuresLastHour > 0 && <span className="warn-text"> · {t.failuresLastHour} failed</span>}
       </td>
       <td>{t.p50Ms === null ? "—" : `${t.p50Ms} / ${t.p99Ms} ms`}</td>
       <td data-testid="target-owed">
-        {t.owed} retrying{t.givenUp > 0 && <span className="warn"> · {t.givenUp} given up</span>}
+        {t.owed} retrying{t.givenUp > 0 && <span className="warn-text"> · {t.givenUp} given up</span>}
       </td>
       <td className="row-actions">
         {t.givenUp > 0 && (
@@ -220,7 +220,7 @@ function Attempts({ targets, tick, onOpenCall }: { targets: TargetOverview[]; ti
                 <td className="mono">
                   {a.event ?? "—"} {a.attempt > 1 && <span className="badge late">#{a.attempt}</span>} {a.replay && <span className="badge caught">replay</span>}
                 </td>
-                <td className={ok(a) ? "ok-text" : "warn"}>{answerText(a)}</td>
+                <td className={ok(a) ? "ok-text" : "warn-text"}>{answerText(a)}</td>
                 <td>
                   {a.callId ? (
                     <button className="link mono" onClick={() => onOpenCall(a.callId!)} data-testid="attempt-open-call">
