@@ -15,6 +15,8 @@ pub struct LoadResult {
     pub elapsed: Duration,
     /// Sorted.
     pub latencies: Vec<Duration>,
+    /// When each body answered 2xx: its index and the moment.
+    pub acked: Vec<(usize, Instant)>,
 }
 
 impl LoadResult {
@@ -65,7 +67,9 @@ pub fn combined(a: LoadResult, b: LoadResult) -> LoadResult {
     let mut latencies = a.latencies;
     latencies.extend(b.latencies);
     latencies.sort();
-    LoadResult { sent: a.sent + b.sent, failed: a.failed + b.failed, elapsed: a.elapsed.max(b.elapsed), latencies }
+    let mut acked = a.acked;
+    acked.extend(b.acked);
+    LoadResult { sent: a.sent + b.sent, failed: a.failed + b.failed, elapsed: a.elapsed.max(b.elapsed), latencies, acked }
 }
 
 /// Sends at a steady `rate` per second (open loop: a slow reply does not slow the schedule).
@@ -89,6 +93,7 @@ async fn run(url: &str, key: &str, bodies: Vec<String>, rate: Option<f64>, conne
             (client.clone(), bodies.clone(), next.clone(), url.to_owned(), key.to_owned());
         workers.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
+            let mut acked = Vec::new();
             let mut failed = 0;
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
@@ -108,21 +113,25 @@ async fn run(url: &str, key: &str, bodies: Vec<String>, rate: Option<f64>, conne
                     .map(|r| r.status().is_success())
                     .unwrap_or(false);
                 latencies.push(sent.elapsed());
-                if !ok {
+                if ok {
+                    acked.push((i, Instant::now()));
+                } else {
                     failed += 1;
                 }
             }
-            (latencies, failed)
+            (latencies, acked, failed)
         }));
     }
     let mut latencies = Vec::new();
+    let mut acked = Vec::new();
     let mut failed = 0;
     for w in workers {
-        let (l, f) = w.await.expect("a worker");
+        let (l, a, f) = w.await.expect("a worker");
         latencies.extend(l);
+        acked.extend(a);
         failed += f;
     }
     let elapsed = begun.elapsed();
     latencies.sort();
-    LoadResult { sent: latencies.len(), failed, elapsed, latencies }
+    LoadResult { sent: latencies.len(), failed, elapsed, latencies, acked }
 }

@@ -1,9 +1,10 @@
-//! `calleague-bench ingest|scale|team|seed`: run by `cargo xtask bench` in release mode.
+//! `calleague-bench ingest|scale|team|forward|seed`: run by `cargo xtask bench` in release mode.
 //!
 //! These machines are noisy, so every number is printed beside a baseline measured in the
 //! same run, and targets are judged on ratios and percentiles, never by a timed assertion.
 
 mod disk;
+mod forward;
 mod ingest;
 mod load;
 mod scale;
@@ -26,12 +27,16 @@ fn main() -> anyhow::Result<()> {
             scale::run(calls)
         }
         Some("team") => team::run(),
+        Some("forward") => {
+            let down_seconds = args.get(1).map(|n| n.parse()).transpose()?.unwrap_or(60);
+            forward::run(down_seconds)
+        }
         Some("seed") => match (args.get(1), args.get(2).map(|n| n.parse::<usize>())) {
             (Some(db), Some(Ok(calls))) => scale::seed(std::path::Path::new(db), calls),
             _ => anyhow::bail!("usage: calleague-bench seed DB CALLS"),
         },
         _ => {
-            eprintln!("usage: calleague-bench ingest [metrics] | scale [CALLS] | team | seed DB CALLS");
+            eprintln!("usage: calleague-bench ingest [metrics] | scale [CALLS] | team | forward [DOWN_SECONDS] | seed DB CALLS");
             std::process::exit(2);
         }
     }

@@ -1,0 +1,209 @@
+//! Forwarding: what it costs the receiver, how soon a handler gets a delivery, and what a
+//! handler that is down for a while gets back.
+//!
+//! 1. Ingest with forwarding on (one target, a bare local handler) against off, each
+//!    receiver on a store of its own, alternated, under wrk and under our own generator:
+//!    the rate with forwarding on over the rate without (target: at least 0.8).
+//! 2. At a steady 500/s, the time from a delivery's acknowledgement to its receipt by the
+//!    handler (target: p99 under 50 ms).
+//! 3. The handler down for a minute under a steady 200/s, then back: every delivery
+//!    arrives, none missing; the repeats are counted.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::routing::post;
+use calleague_forward::{ApiKey, ForwardOptions, ForwardTarget, Forwarder};
+use calleague_receiver::{KeySet, Receiver, ReceiverConfig};
+use calleague_store::{Store, StoreOptions};
+
+use crate::ingest::{header, row, verdict, wrk_row};
+use crate::load::{closed_loop, deliveries, steady, CONNECTIONS};
+use crate::{ms, percentile};
+
+const KEY: &str = "sk_bench_forward";
+const WRK_SECONDS: u32 = 5;
+const ROUNDS: usize = 2;
+const OWN_DELIVERIES: usize = 20_000;
+const LATENCY_RATE: f64 = 500.0;
+const LATENCY_SECONDS: f64 = 20.0;
+const DOWN_RATE: f64 = 200.0;
+
+/// A handler that answers 200 at once and notes when each delivery arrived (by id).
+#[derive(Default)]
+struct Handler {
+    arrivals: Mutex<HashMap<String, Vec<Instant>>>,
+}
+
+impl Handler {
+    fn note(&self, body: &[u8]) {
+        let at = Instant::now();
+        let text = String::from_utf8_lossy(body);
+        let Some(start) = text.find("\"deliveryId\":\"").map(|i| i + 14) else { return };
+        let Some(len) = text[start..].find('"') else { return };
+        self.arrivals.lock().expect("arrivals").entry(text[start..start + len].to_owned()).or_default().push(at);
+    }
+
+    fn count(&self, prefix: &str) -> (usize, usize) {
+        let arrivals = self.arrivals.lock().expect("arrivals");
+        let mine = arrivals.iter().filter(|(id, _)| id.starts_with(prefix));
+        mine.fold((0, 0), |(distinct, repeats), (_, times)| (distinct + 1, repeats + times.len() - 1))
+    }
+}
+
+async fn serve_handler(handler: Arc<Handler>, addr: &str) -> anyhow::Result<String> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let url = format!("http://{}/hooks", listener.local_addr()?);
+    let app = axum::Router::new().route(
+        "/hooks",
+        post(move |body: axum::body::Bytes| {
+            let handler = handler.clone();
+            async move {
+                handler.note(&body);
+                "ok"
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(url)
+}
+
+async fn receiver(db: &std::path::Path, forward_to: Option<&str>) -> anyhow::Result<(String, Arc<Store>)> {
+    let store = Store::open(db, StoreOptions::default())?;
+    let mut config = ReceiverConfig::new(KeySet::single(calleague_receiver::ApiKey::new(KEY).expect("a key")));
+    config.bind = "127.0.0.1:0".parse()?;
+    let receiver = Receiver::start(config, store.clone()).await?;
+    let url = receiver.url().to_owned();
+    std::mem::forget(receiver); // lives for the whole run
+    if let Some(target) = forward_to {
+        let forwarder = Forwarder::start(
+            store.clone(),
+            vec![ForwardTarget::new(target, Vec::<String>::new())?],
+            Some(ApiKey::new(KEY)),
+            ForwardOptions::default(),
+        );
+        std::mem::forget(forwarder);
+    }
+    Ok((url, store))
+}
+
+/// Waits until the handler has `expected` distinct deliveries of `prefix`, at most `limit`.
+fn wait_for(handler: &Handler, prefix: &str, expected: usize, limit: Duration) -> Duration {
+    let begun = Instant::now();
+    while handler.count(prefix).0 < expected && begun.elapsed() < limit {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    begun.elapsed()
+}
+
+pub fn run(down_seconds: u64) -> anyhow::Result<()> {
+    let server_rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let load_rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let handler = Arc::new(Handler::default());
+    let target = server_rt.block_on(serve_handler(handler.clone(), "127.0.0.1:0"))?;
+    let dir = tempfile::tempdir()?;
+    let (off_url, _off) = server_rt.block_on(receiver(&dir.path().join("off.db"), None))?;
+    let (on_url, on_store) = server_rt.block_on(receiver(&dir.path().join("on.db"), Some(&target)))?;
+    // The forwarder takes its position at the log's end before anything is sent.
+    std::thread::sleep(Duration::from_millis(500));
+
+    println!("\nForwarding: ingest with one target (a bare local handler) against none, alternated\n");
+    header();
+    load_rt.block_on(closed_loop(&off_url, KEY, deliveries(2_000, "warm_off")));
+    load_rt.block_on(closed_loop(&on_url, KEY, deliveries(2_000, "warm_on")));
+    let (mut off_rates, mut on_rates) = (Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        let off = load_rt.block_on(closed_loop(&off_url, KEY, deliveries(OWN_DELIVERIES, &format!("own_off{round}"))));
+        row("receiver, no forwarding (baseline)", &off);
+        let on = load_rt.block_on(closed_loop(&on_url, KEY, deliveries(OWN_DELIVERIES, &format!("own_on{round}"))));
+        row("receiver, forwarding to one target", &on);
+        off_rates.push(off.rate());
+        on_rates.push(on.rate());
+    }
+    let own_ratio = on_rates.iter().sum::<f64>() / off_rates.iter().sum::<f64>();
+    println!("\nour generator: forwarding on / off rate: {own_ratio:.2} (target: at least 0.80) -> {}", verdict(own_ratio >= 0.8));
+    if crate::wrk::available() {
+        println!("\nUnder wrk ({WRK_SECONDS} s per run, {CONNECTIONS} connections, 2 threads), alternated:\n");
+        header();
+        let scripts = tempfile::tempdir()?;
+        let (mut off_rates, mut on_rates) = (Vec::new(), Vec::new());
+        for round in 0..ROUNDS {
+            let off = crate::wrk::run(&off_url, KEY, &format!("wrk_off{round}"), WRK_SECONDS, CONNECTIONS, scripts.path())?;
+            wrk_row("receiver, no forwarding (baseline)", &off);
+            let on = crate::wrk::run(&on_url, KEY, &format!("wrk_on{round}"), WRK_SECONDS, CONNECTIONS, scripts.path())?;
+            wrk_row("receiver, forwarding to one target", &on);
+            off_rates.push(off.rate);
+            on_rates.push(on.rate);
+        }
+        let ratio = on_rates.iter().sum::<f64>() / off_rates.iter().sum::<f64>();
+        println!("\nwrk: forwarding on / off rate: {ratio:.2} (target: at least 0.80) -> {}", verdict(ratio >= 0.8));
+    } else {
+        println!("wrk is not installed (apt install wrk): not measured");
+    }
+    // How far behind the handler fell under that load, and how long it took to catch up.
+    let end = on_store.log_end()?;
+    let caught_up = {
+        let begun = Instant::now();
+        while on_store.forward_position(&target)?.unwrap_or(0) < end && begun.elapsed() < Duration::from_secs(600) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        begun.elapsed()
+    };
+    println!("after the load, the handler caught up with the log in {:.1} s", caught_up.as_secs_f64());
+
+    // 2. Acknowledgement to receipt at a steady rate.
+    let count = (LATENCY_RATE * LATENCY_SECONDS) as usize;
+    let steady_run = load_rt.block_on(steady(&on_url, KEY, deliveries(count, "lat"), LATENCY_RATE));
+    wait_for(&handler, "lat_", count, Duration::from_secs(60));
+    let arrivals = handler.arrivals.lock().expect("arrivals").clone();
+    let mut gaps: Vec<Duration> = steady_run
+        .acked
+        .iter()
+        .filter_map(|(i, acked)| arrivals.get(&format!("lat_{i}")).and_then(|t| t.first()).map(|got| got.saturating_duration_since(*acked)))
+        .collect();
+    gaps.sort();
+    let p99 = percentile(&gaps, 0.99);
+    println!(
+        "\nSteady {LATENCY_RATE:.0}/s for {LATENCY_SECONDS:.0} s: acknowledgement to the handler's receipt, {} of {} deliveries: p50 {}, p99 {}, max {} (target: p99 under 50 ms) -> {}",
+        gaps.len(),
+        count,
+        ms(percentile(&gaps, 0.5)),
+        ms(p99),
+        ms(*gaps.last().unwrap_or(&Duration::ZERO)),
+        verdict(p99 < Duration::from_millis(50) && gaps.len() == count)
+    );
+    println!("(the receiver's own acknowledgement at that rate: p50 {}, p99 {})", ms(percentile(&steady_run.latencies, 0.5)), ms(percentile(&steady_run.latencies, 0.99)));
+
+    // 3. A handler down for a while.
+    let down_port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+    let down_target = format!("http://{down_port}/hooks");
+    let down_handler = Arc::new(Handler::default());
+    let (down_url, _down_store) = server_rt.block_on(receiver(&dir.path().join("down.db"), Some(&down_target)))?;
+    std::thread::sleep(Duration::from_millis(500));
+    let total_seconds = down_seconds as f64 + 10.0;
+    let count = (DOWN_RATE * total_seconds) as usize;
+    println!("\nThe handler down for {down_seconds} s of {total_seconds:.0} s at a steady {DOWN_RATE:.0}/s ({count} deliveries), then back:");
+    let sending = {
+        let down_url = down_url.clone();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("a runtime");
+            rt.block_on(steady(&down_url, KEY, deliveries(count, "down"), DOWN_RATE))
+        })
+    };
+    std::thread::sleep(Duration::from_secs(down_seconds));
+    let back_at = Instant::now();
+    server_rt.block_on(serve_handler(down_handler.clone(), &down_port.to_string()))?;
+    let sent = sending.join().map_err(|_| anyhow::anyhow!("the sender panicked"))?;
+    let took = wait_for(&down_handler, "down_", sent.sent - sent.failed, Duration::from_secs(900));
+    let (distinct, repeats) = down_handler.count("down_");
+    let missing = (sent.sent - sent.failed).saturating_sub(distinct);
+    println!(
+        "acknowledged {}, refused {}; the handler got {distinct} distinct ({repeats} repeats), {missing} missing, all in hand {:.1} s after it came back -> {}",
+        sent.sent - sent.failed,
+        sent.failed,
+        (back_at.elapsed().max(took)).as_secs_f64(),
+        verdict(missing == 0 && sent.failed == 0)
+    );
+    Ok(())
+}
