@@ -200,7 +200,7 @@ unavailable: string | null, };
 /**
  * A replay of many, as the window asks for it.
  */
-export type ReplayRequest = { "kind": "received", to: string, fromMs: number, toMs: number, events: Array<string>, } | { "kind": "failures", to: string, sinceMs: number, };
+export type ReplayRequest = { "kind": "received", to: string, fromMs: number, toMs: number, events: Array<string>, } | { "kind": "failures", to: string, sinceMs: number, } | { "kind": "calls", to: string, filter: CallFilter, };
 
 /**
  * How a replay of many is going, streamed to the window.

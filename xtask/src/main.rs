@@ -37,7 +37,9 @@ fn main() -> ExitCode {
         _ => {
             eprintln!("usage: cargo xtask run [--headless [ADDR]]   open the app (or the headless receiver)");
             eprintln!("       cargo xtask test   run every check and test");
-            eprintln!("       cargo xtask bench [ingest | scale [CALLS] | team | forward | ui]   benchmarks (release build)");
+            eprintln!(
+                "       cargo xtask bench [ingest | scale [CALLS] | team | forward | ui]   benchmarks (release build)"
+            );
             eprintln!("       cargo xtask fuzz [SECONDS]                   fuzz the parser and the call fold");
             eprintln!("       cargo xtask types                            regenerate the UI's types from Rust");
             eprintln!("       cargo xtask icons                            render every icon from icons/icon.svg");

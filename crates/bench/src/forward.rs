@@ -6,6 +6,8 @@
 //!    the rate with forwarding on over the rate without (target: at least 0.8).
 //! 2. At a steady 500/s, the time from a delivery's acknowledgement to its receipt by the
 //!    handler (target: p99 under 50 ms).
+//!    And a target that never answers against none: the receiver's acknowledgement p99
+//!    (target: within 10%).
 //! 3. The handler down for a minute under a steady 200/s, then back: every delivery
 //!    arrives, none missing; the repeats are counted.
 
@@ -29,6 +31,7 @@ const OWN_DELIVERIES: usize = 20_000;
 const LATENCY_RATE: f64 = 500.0;
 const LATENCY_SECONDS: f64 = 20.0;
 const DOWN_RATE: f64 = 200.0;
+const HANG_SECONDS: f64 = 15.0;
 
 /// A handler that answers 200 at once and notes when each delivery arrived (by id).
 #[derive(Default)]
@@ -82,7 +85,8 @@ async fn receiver(db: &std::path::Path, forward_to: Option<&str>) -> anyhow::Res
             vec![ForwardTarget::new(target, Vec::<String>::new())?],
             Some(ApiKey::new(KEY)),
             ForwardOptions::default(),
-        );
+        )
+        .await;
         std::mem::forget(forwarder);
     }
     Ok((url, store))
@@ -122,16 +126,21 @@ pub fn run(down_seconds: u64) -> anyhow::Result<()> {
         on_rates.push(on.rate());
     }
     let own_ratio = on_rates.iter().sum::<f64>() / off_rates.iter().sum::<f64>();
-    println!("\nour generator: forwarding on / off rate: {own_ratio:.2} (target: at least 0.80) -> {}", verdict(own_ratio >= 0.8));
+    println!(
+        "\nour generator: forwarding on / off rate: {own_ratio:.2} (target: at least 0.80) -> {}",
+        verdict(own_ratio >= 0.8)
+    );
     if crate::wrk::available() {
         println!("\nUnder wrk ({WRK_SECONDS} s per run, {CONNECTIONS} connections, 2 threads), alternated:\n");
         header();
         let scripts = tempfile::tempdir()?;
         let (mut off_rates, mut on_rates) = (Vec::new(), Vec::new());
         for round in 0..ROUNDS {
-            let off = crate::wrk::run(&off_url, KEY, &format!("wrk_off{round}"), WRK_SECONDS, CONNECTIONS, scripts.path())?;
+            let off =
+                crate::wrk::run(&off_url, KEY, &format!("wrk_off{round}"), WRK_SECONDS, CONNECTIONS, scripts.path())?;
             wrk_row("receiver, no forwarding (baseline)", &off);
-            let on = crate::wrk::run(&on_url, KEY, &format!("wrk_on{round}"), WRK_SECONDS, CONNECTIONS, scripts.path())?;
+            let on =
+                crate::wrk::run(&on_url, KEY, &format!("wrk_on{round}"), WRK_SECONDS, CONNECTIONS, scripts.path())?;
             wrk_row("receiver, forwarding to one target", &on);
             off_rates.push(off.rate);
             on_rates.push(on.rate);
@@ -141,16 +150,24 @@ pub fn run(down_seconds: u64) -> anyhow::Result<()> {
     } else {
         println!("wrk is not installed (apt install wrk): not measured");
     }
-    // How far behind the handler fell under that load, and how long it took to catch up.
-    let end = on_store.log_end()?;
+    // How far behind the handler fell under that load (forwarding gives way to a burst),
+    // and how long it took to catch up once the load stopped.
     let caught_up = {
         let begun = Instant::now();
-        while on_store.forward_position(&target)?.unwrap_or(0) < end && begun.elapsed() < Duration::from_secs(600) {
+        server_rt.block_on(on_store.settle())?;
+        let end = on_store.log_end()?;
+        let from = on_store.forward_position(&target)?.unwrap_or(0);
+        while on_store.forward_position(&target)?.unwrap_or(0) < end && begun.elapsed() < Duration::from_secs(900) {
             std::thread::sleep(Duration::from_millis(50));
         }
-        begun.elapsed()
+        (begun.elapsed(), end - from)
     };
-    println!("after the load, the handler caught up with the log in {:.1} s", caught_up.as_secs_f64());
+    println!(
+        "when the load stopped the handler was {} deliveries behind; it had them all {:.1} s later ({:.0}/s)",
+        caught_up.1,
+        caught_up.0.as_secs_f64(),
+        caught_up.1 as f64 / caught_up.0.as_secs_f64().max(0.001)
+    );
 
     // 2. Acknowledgement to receipt at a steady rate.
     let count = (LATENCY_RATE * LATENCY_SECONDS) as usize;
@@ -160,7 +177,9 @@ pub fn run(down_seconds: u64) -> anyhow::Result<()> {
     let mut gaps: Vec<Duration> = steady_run
         .acked
         .iter()
-        .filter_map(|(i, acked)| arrivals.get(&format!("lat_{i}")).and_then(|t| t.first()).map(|got| got.saturating_duration_since(*acked)))
+        .filter_map(|(i, acked)| {
+            arrivals.get(&format!("lat_{i}")).and_then(|t| t.first()).map(|got| got.saturating_duration_since(*acked))
+        })
         .collect();
     gaps.sort();
     let p99 = percentile(&gaps, 0.99);
@@ -173,7 +192,45 @@ pub fn run(down_seconds: u64) -> anyhow::Result<()> {
         ms(*gaps.last().unwrap_or(&Duration::ZERO)),
         verdict(p99 < Duration::from_millis(50) && gaps.len() == count)
     );
-    println!("(the receiver's own acknowledgement at that rate: p50 {}, p99 {})", ms(percentile(&steady_run.latencies, 0.5)), ms(percentile(&steady_run.latencies, 0.99)));
+    println!(
+        "(the receiver's own acknowledgement at that rate: p50 {}, p99 {})",
+        ms(percentile(&steady_run.latencies, 0.5)),
+        ms(percentile(&steady_run.latencies, 0.99))
+    );
+
+    // 2b. A handler that never answers: the acknowledgements do not wait for it.
+    let hanging = server_rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}/hooks", listener.local_addr()?);
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket); // read nothing, answer nothing, close nothing
+            }
+        });
+        anyhow::Ok(url)
+    })?;
+    let (none_url, _none) = server_rt.block_on(receiver(&dir.path().join("none.db"), None))?;
+    let (hung_url, _hung) = server_rt.block_on(receiver(&dir.path().join("hung.db"), Some(&hanging)))?;
+    std::thread::sleep(Duration::from_millis(500));
+    println!("\nSteady {LATENCY_RATE:.0}/s, {HANG_SECONDS:.0} s per run, alternated: a target that never answers against none\n");
+    header();
+    let count = (LATENCY_RATE * HANG_SECONDS) as usize;
+    let (mut none_p99, mut hung_p99) = (Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        let none = load_rt.block_on(steady(&none_url, KEY, deliveries(count, &format!("none{round}")), LATENCY_RATE));
+        row("receiver, no forwarding (baseline)", &none);
+        let hung = load_rt.block_on(steady(&hung_url, KEY, deliveries(count, &format!("hung{round}")), LATENCY_RATE));
+        row("receiver, target never answers", &hung);
+        none_p99.push(percentile(&none.latencies, 0.99));
+        hung_p99.push(percentile(&hung.latencies, 0.99));
+    }
+    let (none_p99, hung_p99) = (none_p99.iter().sum::<Duration>(), hung_p99.iter().sum::<Duration>());
+    let ratio = hung_p99.as_secs_f64() / none_p99.as_secs_f64().max(1e-9);
+    println!(
+        "\nacknowledgement p99 with a target that never answers / with none: {ratio:.2} (target: within 10%, at most 1.10) -> {}",
+        verdict(ratio <= 1.10)
+    );
 
     // 3. A handler down for a while.
     let down_port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
@@ -187,7 +244,8 @@ pub fn run(down_seconds: u64) -> anyhow::Result<()> {
     let sending = {
         let down_url = down_url.clone();
         std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("a runtime");
+            let rt =
+                tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("a runtime");
             rt.block_on(steady(&down_url, KEY, deliveries(count, "down"), DOWN_RATE))
         })
     };

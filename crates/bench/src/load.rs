@@ -69,7 +69,13 @@ pub fn combined(a: LoadResult, b: LoadResult) -> LoadResult {
     latencies.sort();
     let mut acked = a.acked;
     acked.extend(b.acked);
-    LoadResult { sent: a.sent + b.sent, failed: a.failed + b.failed, elapsed: a.elapsed.max(b.elapsed), latencies, acked }
+    LoadResult {
+        sent: a.sent + b.sent,
+        failed: a.failed + b.failed,
+        elapsed: a.elapsed.max(b.elapsed),
+        latencies,
+        acked,
+    }
 }
 
 /// Sends at a steady `rate` per second (open loop: a slow reply does not slow the schedule).

@@ -11,7 +11,9 @@ use calleague_error_code::ErrorCode;
 use calleague_forward::{
     check_json, made_up, replay, replay_all, ApiKey, ForwardError, ForwardOptions, ForwardTarget, Forwarder, Sender,
 };
-use calleague_store::{AttemptFilter, ForwardAttemptRow, ListedAttempt, ReplaySelection};
+use calleague_store::{
+    AttemptFilter, CallFilter, ForwardAttemptRow, ListedAttempt, Order, PageRequest, ReplaySelection,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AppError, AppResult};
@@ -188,6 +190,9 @@ pub enum ReplayRequest {
     /// Deliveries `to` was sent since a time and never answered 2xx.
     #[serde(rename_all = "camelCase")]
     Failures { to: String, since_ms: i64 },
+    /// The deliveries of the calls the timeline's filter shows.
+    #[serde(rename_all = "camelCase")]
+    Calls { to: String, filter: CallFilter },
 }
 
 /// How a replay of many is going, streamed to the window.
@@ -265,7 +270,7 @@ impl Engine {
             return;
         }
         let options = options(&forwarding);
-        let forwarder = Forwarder::start(self.store().clone(), targets, Some(ApiKey::new(key)), options);
+        let forwarder = Forwarder::start(self.store().clone(), targets, Some(ApiKey::new(key)), options).await;
         self.forwarding.lock().await.forwarder = Some(forwarder);
     }
 
@@ -387,23 +392,24 @@ impl Engine {
         request: ReplayRequest,
         mut progress: impl FnMut(ReplayProgressView) + Send,
     ) -> AppResult<ReplayProgressView> {
-        let (to, selection) = match request {
+        let (to, ids) = match request {
             ReplayRequest::Received { to, from_ms, to_ms, events } => {
                 if from_ms >= to_ms {
                     return Err(
                         AppError::new(ErrorCode::Validation, "The range ends before it starts.").on_field("from")
                     );
                 }
-                (to, ReplaySelection::Received { from_ms, to_ms, events })
+                let selection = ReplaySelection::Received { from_ms, to_ms, events };
+                (to, self.store().forward_selection(&selection, MOST_REPLAYED)?)
             }
             ReplayRequest::Failures { to, since_ms } => {
                 let selection = ReplaySelection::NotAnswered { target: to.trim().to_owned(), since_ms };
-                (to, selection)
+                (to, self.store().forward_selection(&selection, MOST_REPLAYED)?)
             }
+            ReplayRequest::Calls { to, filter } => (to, self.deliveries_of_filtered_calls(&filter)?),
         };
         let target = replay_target(&to)?;
         let sender = self.sender().await?;
-        let ids = self.store().forward_selection(&selection, MOST_REPLAYED)?;
         let cancel = Arc::new(AtomicBool::new(false));
         {
             let mut state = self.forwarding.lock().await;
@@ -435,6 +441,25 @@ impl Engine {
         };
         progress(done.clone());
         Ok(done)
+    }
+
+    /// The deliveries of every call `filter` shows, walked page by page in the timeline's
+    /// order, up to [`MOST_REPLAYED`] deliveries.
+    fn deliveries_of_filtered_calls(&self, filter: &CallFilter) -> AppResult<Vec<i64>> {
+        let mut ids = Vec::new();
+        let mut page = PageRequest::first(Order::OldestFirst, 500);
+        loop {
+            let calls = self.store().calls_page(filter, &page)?;
+            let call_ids: Vec<String> = calls.items.iter().map(|c| c.record.call_id.clone()).collect();
+            ids.extend(self.store().webhook_deliveries_of_calls(&call_ids)?);
+            match calls.next {
+                Some(next) if ids.len() < MOST_REPLAYED as usize => page.after = Some(next),
+                _ => break,
+            }
+        }
+        ids.truncate(MOST_REPLAYED as usize);
+        ids.sort_unstable();
+        Ok(ids)
     }
 
     pub async fn cancel_replay(&self) {

@@ -143,6 +143,14 @@ async fn forwarding_follows_its_settings_and_every_attempt_shows_where_the_windo
     assert_eq!((done.total, done.sent, done.answered), (2, 2, 2));
     assert_eq!(seen.last(), Some(&(2, true)));
 
+    // The timeline's filter: the deliveries of the calls it shows.
+    let filter = calleague_store::CallFilter { agents: vec!["ag_fwd".into()], ..Default::default() };
+    let done = engine.replay_many(ReplayRequest::Calls { to: handler.url(), filter }, |_| {}).await.unwrap();
+    assert_eq!((done.total, done.answered), (2, 2), "the two deliveries of c_e1");
+    let filter = calleague_store::CallFilter { agents: vec!["ag_nobody".into()], ..Default::default() };
+    let done = engine.replay_many(ReplayRequest::Calls { to: handler.url(), filter }, |_| {}).await.unwrap();
+    assert_eq!(done.total, 0);
+
     // A made-up failure to this app's own receiver: stored, its values from the real one.
     let defaults = engine.trigger_defaults("call.failed").unwrap();
     assert!(defaults.contains("ag_fwd"), "{defaults}");

@@ -19,6 +19,12 @@ const LONGEST_WAIT: Duration = Duration::from_secs(300);
 const IDLE_LOOK: Duration = Duration::from_secs(1);
 /// After the store refused a read or a write: wait, then try the round again.
 const STORE_PAUSE: Duration = Duration::from_secs(1);
+/// In a burst (the store this far behind, its inbox and projection together), forwarding
+/// gives way to acknowledgements: a round at most every `YIELD_EVERY`, so that it never
+/// starves, and the rest once the burst is over (the log keeps every delivery meanwhile).
+const YIELD_BACKLOG: usize = 1_000;
+const YIELD_EVERY: Duration = Duration::from_secs(1);
+const YIELD_PAUSE: Duration = Duration::from_millis(50);
 
 #[derive(Debug, Clone)]
 pub struct ForwardOptions {
@@ -70,38 +76,42 @@ pub struct TargetHealth {
 
 impl Forwarder {
     /// Starts forwarding to every enabled target. `key` goes out as each request's Bearer
-    /// token, as Calleague sends it.
-    pub fn start(store: Arc<Store>, targets: Vec<ForwardTarget>, key: Option<ApiKey>, options: ForwardOptions) -> Self {
+    /// token, as Calleague sends it. Returns once each target has its place in the log (a
+    /// new one at the log's end): whatever is acknowledged after this returns is forwarded.
+    pub async fn start(
+        store: Arc<Store>,
+        targets: Vec<ForwardTarget>,
+        key: Option<ApiKey>,
+        options: ForwardOptions,
+    ) -> Self {
         let (stop, stopped) = watch::channel(false);
         let health = Arc::new(std::sync::Mutex::new(Vec::new()));
         let sender = Sender::new(key, options.timeout);
-        let tasks = targets
-            .into_iter()
-            .filter(|t| t.enabled)
-            .enumerate()
-            .map(|(slot, target)| {
-                if let Ok(mut health) = health.lock() {
-                    health.push(TargetHealth {
-                        target: target.key().to_owned(),
-                        down: false,
-                        failing_rounds: 0,
-                        last_failure: None,
-                        since_ms: None,
-                    });
-                }
-                let lane = Lane {
-                    health: health.clone(),
-                    slot,
-                    store: store.clone(),
-                    target: Arc::new(target),
-                    options: options.clone(),
-                    sender: sender.clone(),
-                    down: None,
-                    flush: false,
-                };
-                tokio::spawn(lane.run(stopped.clone()))
-            })
-            .collect();
+        let mut tasks = Vec::new();
+        for (slot, target) in targets.into_iter().filter(|t| t.enabled).enumerate() {
+            if let Ok(mut health) = health.lock() {
+                health.push(TargetHealth {
+                    target: target.key().to_owned(),
+                    down: false,
+                    failing_rounds: 0,
+                    last_failure: None,
+                    since_ms: None,
+                });
+            }
+            let lane = Lane {
+                health: health.clone(),
+                slot,
+                store: store.clone(),
+                target: Arc::new(target),
+                options: options.clone(),
+                sender: sender.clone(),
+                down: None,
+                flush: false,
+            };
+            // A store that cannot say now: the task asks again until it can.
+            let position = lane.start_position().await.ok();
+            tasks.push(tokio::spawn(lane.run(position, stopped.clone())));
+        }
         Self { stop, tasks, health }
     }
 
@@ -153,9 +163,12 @@ enum Round {
 }
 
 impl Lane {
-    async fn run(mut self, mut stop: watch::Receiver<bool>) {
+    async fn run(mut self, known: Option<i64>, mut stop: watch::Receiver<bool>) {
         let mut feed = self.store.subscribe();
         let mut position = loop {
+            if let Some(position) = known {
+                break position;
+            }
             match self.start_position().await {
                 Ok(position) => break position,
                 Err(e) => {
@@ -167,7 +180,15 @@ impl Lane {
                 }
             }
         };
+        let mut last_round = tokio::time::Instant::now();
         loop {
+            if self.store.backlog() > YIELD_BACKLOG && last_round.elapsed() < YIELD_EVERY {
+                tokio::select! {
+                    _ = tokio::time::sleep(YIELD_PAUSE) => continue,
+                    _ = stop.changed() => return,
+                }
+            }
+            last_round = tokio::time::Instant::now();
             let round = tokio::select! {
                 round = self.round(&mut position) => round,
                 _ = stop.changed() => return,

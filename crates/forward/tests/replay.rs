@@ -75,9 +75,8 @@ async fn the_failures_since_a_time_are_replayed_with_progress_and_can_be_cancell
     let target = ForwardTarget::new(&target_url(addr), Vec::<String>::new()).unwrap();
     // A window so short that each failure is given up at once.
     let options = ForwardOptions { retry_window: Duration::from_millis(1), ..ForwardOptions::default() };
-    let forwarder = Forwarder::start(h.store.clone(), vec![target.clone()], Some(ApiKey::new(KEY)), options);
+    let forwarder = Forwarder::start(h.store.clone(), vec![target.clone()], Some(ApiKey::new(KEY)), options).await;
     let since = now_ms();
-    tokio::time::sleep(Duration::from_millis(200)).await;
     for i in 0..5 {
         assert_eq!(h.deliver(&event("call.completed", &format!("dl_f{i}"), &format!("c_f{i}")), &[]).await, 200);
     }
@@ -187,7 +186,11 @@ async fn a_target_that_does_not_answer_shows_as_down_and_recovers() {
     let h = start(None).await;
     let addr = free_port();
     let target = ForwardTarget::new(&target_url(addr), Vec::<String>::new()).unwrap();
-    let forwarder = Forwarder::start(h.store.clone(), vec![target], Some(ApiKey::new(KEY)), ForwardOptions::default());
+    let key = target.key().to_owned();
+    let forwarder =
+        Forwarder::start(h.store.clone(), vec![target], Some(ApiKey::new(KEY)), ForwardOptions::default()).await;
+    // A new target has its place at the log's end once started: the delivery is after it.
+    assert!(h.store.forward_position(&key).unwrap().is_some());
     assert_eq!(h.deliver(&event("call.started", "dl_h", "c_h"), &[]).await, 200);
     let mut health = forwarder.health();
     for _ in 0..250 {

@@ -81,6 +81,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let db = args.db.clone().context("--db or --database is required")?;
     runtime.block_on(async move {
         let store = Store::open(&db, StoreOptions { burst_rate: args.burst_rate, ..StoreOptions::default() })?;
+        // Before the receiver: a new target's place in the log is taken before any delivery
+        // can be acknowledged, so none from this start on is missed.
+        let forwarder = forwarding(&args, store.clone(), forward_key).await;
         let mut service = ReceiverService::start(store.clone(), config, args.heartbeat_interval).await?;
         let stop = StopSignals::watch()?;
         if args.tls_self_signed {
@@ -88,7 +91,6 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
         announce_listening(service.receiver())?;
         let watchdog = service_manager::feed_watchdog(service.receiver().liveness());
-        let forwarder = forwarding(&args, store.clone(), forward_key);
         let mut source = None;
         if let Some(clients) = rest {
             // Every gap since the last run, however short (see CatchUpOptions::min_gap).
@@ -124,7 +126,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 /// With `--forward-to`: every stored delivery sent on to the user's handlers.
-fn forwarding(args: &ServeArgs, store: Arc<Store>, key: calleague_forward::ApiKey) -> Option<Forwarder> {
+async fn forwarding(args: &ServeArgs, store: Arc<Store>, key: calleague_forward::ApiKey) -> Option<Forwarder> {
     if args.forward_to.is_empty() {
         return None;
     }
@@ -142,7 +144,7 @@ fn forwarding(args: &ServeArgs, store: Arc<Store>, key: calleague_forward::ApiKe
         retry_window: args.forward_retry_window,
         ..ForwardOptions::default()
     };
-    Some(Forwarder::start(store, args.forward_to.clone(), Some(key), options))
+    Some(Forwarder::start(store, args.forward_to.clone(), Some(key), options).await)
 }
 
 /// What a team receiver reads from the REST API.

@@ -238,6 +238,21 @@ impl Store {
         })
     }
 
+    /// The webhook deliveries of these calls that are not hidden, oldest first (a replay of
+    /// the timeline's calls).
+    pub fn webhook_deliveries_of_calls(&self, call_ids: &[String]) -> Result<Vec<i64>> {
+        let ids = serde_json::to_string(call_ids).unwrap_or_else(|_| "[]".into());
+        self.with_reader(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT d.id FROM events e JOIN deliveries d ON d.id = e.id
+                 WHERE e.call_id IN (SELECT value FROM json_each(?1)) AND d.hidden = 0 AND d.source = 'webhook'
+                 ORDER BY d.id",
+            )?;
+            let rows = stmt.query_map([ids], |r| r.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<i64>>>()?)
+        })
+    }
+
     /// The log ids a replay of `selection` sends, oldest first, at most `limit`.
     pub fn forward_selection(&self, selection: &ReplaySelection, limit: u32) -> Result<Vec<i64>> {
         self.with_reader(|conn| {

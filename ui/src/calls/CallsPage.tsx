@@ -3,7 +3,8 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import type { Mode } from "../bindings";
 import { CallRowView } from "./CallRowView";
 import { FilterBar } from "./FilterBar";
-import { Filters, useCallFilters } from "./useCallFilters";
+import { Filters, toCallFilter, useCallFilters } from "./useCallFilters";
+import { ReplayCalls } from "../forwarding/ReplayCalls";
 import { ROW_HEIGHT, useCallPages } from "./useCallPages";
 import { useShortcuts } from "./useShortcuts";
 
@@ -61,6 +62,8 @@ export function CallsPage({
     <>
       {strip}
       <FilterBar filters={filters} set={set} search={search} />
+      {/* The calls a filter shows, sent again to a forward target (this computer's own receiver only). */}
+      {filtered && (mode === "account" || mode === "demo") && <ReplayCalls filter={() => toCallFilter(filters, query, Date.now())} />}
       {error && <div className="error banner">{error}</div>}
       {/* The pill floats over the top of the list, wherever the strip and filters end. */}
       <div className="list-area">

@@ -79,6 +79,7 @@ export function ForwardingPage({ onOpenCall, onSettings }: { onOpenCall: (callId
 
 function TargetRow({ target: t, onChanged }: { target: TargetOverview; onChanged: () => void }) {
   const [since, setSince] = useState<(typeof SINCE)[number][0]>("24h");
+  const [what, setWhat] = useState<"failures" | "received">("failures");
   const [progress, setProgress] = useState<ReplayProgressView | null>(null);
   const [error, setError] = useState<string | null>(null);
   const running = progress !== null && !progress.done;
@@ -87,8 +88,14 @@ function TargetRow({ target: t, onChanged }: { target: TargetOverview; onChanged
     setError(null);
     const span = SINCE.find(([key]) => key === since)![2];
     setProgress({ total: 0, sent: 0, answered: 0, failed: 0, cancelled: false, done: false });
+    const now = Date.now();
     try {
-      await api.replayMany({ kind: "failures", to: t.url, sinceMs: Date.now() - span }, setProgress);
+      await api.replayMany(
+        what === "failures"
+          ? { kind: "failures", to: t.url, sinceMs: now - span }
+          : { kind: "received", to: t.url, fromMs: now - span, toMs: now + 1, events: t.events },
+        setProgress,
+      );
     } catch (e) {
       setError(errorText(e));
       setProgress(null);
@@ -125,8 +132,12 @@ function TargetRow({ target: t, onChanged }: { target: TargetOverview; onChanged
           </button>
         )}
         <div className="replay-failures">
+          <select className="facet" aria-label="What to replay" value={what} onChange={(e) => setWhat(e.target.value as typeof what)} disabled={running} data-testid="replay-what">
+            <option value="failures">Replay its failures</option>
+            <option value="received">Replay everything received</option>
+          </select>
           <label className="sub" htmlFor={`since-${t.url}`}>
-            Replay failures of
+            of
           </label>
           <select id={`since-${t.url}`} className="facet" value={since} onChange={(e) => setSince(e.target.value as typeof since)} disabled={running} data-testid="replay-since">
             {SINCE.map(([key, text]) => (
