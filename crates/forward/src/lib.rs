@@ -23,7 +23,7 @@ pub use error::ForwardError;
 pub use forwarder::{retry_wait, ForwardOptions, Forwarder, TargetHealth};
 pub use replay::{check_json, replay, replay_all, ReplayProgress};
 pub use target::{check_url, ForwardTarget};
-pub use trigger::{made_up, parse_set};
+pub use trigger::{made_up, made_up_from, parse_set};
 
 use std::sync::Arc;
 

@@ -16,19 +16,23 @@ const TOP_LEVEL: [&str; 2] = ["deliveryId", "occurredAt"];
 /// Without a store, or with none of that event in it, the event's plain example.
 /// It has a fresh `deliveryId` and call id, and `occurredAt` now, unless set.
 pub fn made_up(store: Option<&Store>, event: &str, sets: &[(String, String)]) -> Result<ForwardDelivery, ForwardError> {
-    let kind = EventKind::parse(event);
-    if !kind.is_known() {
-        return Err(ForwardError::Invalid {
-            field: "event",
-            message: format!("{event:?} is not an event Calleague sends (call.started, call.connected, call.completed, call.failed, recording.ready, transcript.ready)."),
-        });
-    }
+    let kind = known_event(event)?;
     let stored = match store {
         Some(store) => store.latest_delivery_of(kind.as_str())?,
         None => None,
     };
+    made_up_from(stored.as_ref(), event, sets)
+}
+
+/// [`made_up`] from a delivery read elsewhere (a team's database): `stored` is the newest
+/// real delivery of the event, if any.
+pub fn made_up_from(
+    stored: Option<&ForwardDelivery>,
+    event: &str,
+    sets: &[(String, String)],
+) -> Result<ForwardDelivery, ForwardError> {
+    let kind = known_event(event)?;
     let mut body = stored
-        .as_ref()
         .and_then(|d| serde_json::from_slice::<Value>(&d.body).ok())
         .filter(Value::is_object)
         .unwrap_or_else(|| example(&kind));
@@ -46,6 +50,17 @@ pub fn made_up(store: Option<&Store>, event: &str, sets: &[(String, String)]) ->
     }
     let headers = vec![("content-type".to_owned(), "application/json".to_owned())];
     Ok(ForwardDelivery { id: 0, received_ms: stamp, headers, body: serde_json::to_vec(&body).unwrap_or_default() })
+}
+
+fn known_event(event: &str) -> Result<EventKind, ForwardError> {
+    let kind = EventKind::parse(event);
+    if !kind.is_known() {
+        return Err(ForwardError::Invalid {
+            field: "event",
+            message: format!("{event:?} is not an event Calleague sends (call.started, call.connected, call.completed, call.failed, recording.ready, transcript.ready)."),
+        });
+    }
+    Ok(kind)
 }
 
 /// Reads `field=value`.

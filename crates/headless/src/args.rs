@@ -49,9 +49,18 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
-    /// The SQLite database the deliveries are in.
+    /// The SQLite database the deliveries are in (replays are recorded there, beside the
+    /// other attempts).
+    #[arg(long, required_unless_present = "database", conflicts_with = "database")]
+    pub db: Option<PathBuf>,
+    /// Team mode: the PostgreSQL database (a read-only role is enough). Replays from it are
+    /// sent and printed, not recorded. Its password from CALLEAGUE_DATABASE_URL or
+    /// PGPASSWORD, never from this argument.
+    #[arg(long, env = "CALLEAGUE_DATABASE_URL", hide_env_values = true)]
+    pub database: Option<String>,
+    /// Team mode over an unencrypted link to another computer (with sslmode=disable).
     #[arg(long)]
-    pub db: PathBuf,
+    pub database_allow_plaintext: bool,
     /// Where to send them (plain http only to this computer).
     #[arg(long)]
     pub to: String,
@@ -64,8 +73,9 @@ pub struct ReplayArgs {
     /// With --since: only these events (comma-separated).
     #[arg(long, value_delimiter = ',', requires = "since")]
     pub event: Vec<String>,
-    /// With --since: only the deliveries --to was sent in that time and never answered 2xx.
-    #[arg(long, requires = "since")]
+    /// With --since: only the deliveries --to was sent in that time and never answered 2xx
+    /// (with --db: team mode keeps no attempts).
+    #[arg(long, requires = "since", conflicts_with = "database")]
     pub not_answered: bool,
     /// A file holding the API key (instead of CALLEAGUE_API_KEY): the Bearer token sent.
     #[arg(long)]
@@ -88,8 +98,13 @@ pub struct TriggerArgs {
     #[arg(long = "set", value_name = "FIELD=VALUE")]
     pub sets: Vec<String>,
     /// A database to take the other values from (the newest delivery of the event).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "database")]
     pub db: Option<PathBuf>,
+    /// Team mode: the PostgreSQL database to take them from instead.
+    #[arg(long, env = "CALLEAGUE_DATABASE_URL", hide_env_values = true)]
+    pub database: Option<String>,
+    #[arg(long)]
+    pub database_allow_plaintext: bool,
     #[arg(long)]
     pub key_file: Option<PathBuf>,
     #[arg(long, default_value = "10s", value_parser = parse_duration)]

@@ -555,3 +555,52 @@ async fn a_flood_of_wrong_tokens_does_not_hold_real_deliveries_up() {
     println!("security log rows written for 20,000 wrong tokens: {written}");
     assert!(written < 1_000, "a write per rejected request: {written}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_and_trigger_read_the_team_database() {
+    let pg = TestPostgres::start().expect("a PostgreSQL server for the test");
+    let url = pg.create_database("replay").unwrap();
+    let receiver = receiver(&url);
+    let client = reqwest::Client::new();
+    let failed = br#"{"event":"call.failed","deliveryId":"dl_team_failed","occurredAt":"2026-12-02T10:00:00Z","data":{"callId":"c_team","agentId":"ag_team","endedReason":"busy"}}"#;
+    let started = br#"{"event":"call.started","deliveryId":"dl_team_started","occurredAt":"2026-12-02T09:59:00Z","data":{"callId":"c_team","agentId":"ag_team"}}"#;
+    assert_eq!(post(&client, &receiver.url, started).await, Some(200));
+    assert_eq!(post(&client, &receiver.url, failed).await, Some(200));
+    let handler = calleague_testkit::Handler::start(false);
+    let cli = |args: &[&str]| {
+        let out = Command::new(RECEIVER)
+            .args(args)
+            .env("CALLEAGUE_DATABASE_URL", &url)
+            .env("CALLEAGUE_API_KEY", KEY)
+            .env_remove("CALLEAGUE_API_BASE")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // One delivery by its deliveryId, from the team's database: the stored body, as a replay.
+    let (ok, out, stderr) = cli(&["replay", "--to", &handler.url(), "--delivery", "dl_team_failed"]);
+    assert!(ok, "{stderr}");
+    assert!(out.starts_with(&format!("dl_team_failed call.failed → 127.0.0.1:{} 200 in ", handler.port)), "{out}");
+    assert_eq!(handler.received()[0].1, failed);
+    assert!(handler.received()[0].0.contains(&("calleague-monitor-replay".into(), "1".into())));
+    // Everything of one event received in the last hour.
+    let (ok, out, stderr) = cli(&["replay", "--to", &handler.url(), "--since", "1h", "--event", "call.started"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert_eq!(handler.delivery_ids(), ["dl_team_failed", "dl_team_started"]);
+    // Team mode keeps no attempts: --not-answered is refused, not silently empty.
+    let (ok, _, stderr) = cli(&["replay", "--to", &handler.url(), "--since", "1h", "--not-answered"]);
+    assert!(!ok && stderr.contains("--not-answered"), "{stderr}");
+    // A made-up failure with its values from the team's newest real one.
+    let (ok, made, stderr) = cli(&["trigger", "call.failed", "--to", &handler.url(), "--set", "durationSec=3"]);
+    assert!(ok, "{stderr}");
+    let made: serde_json::Value = serde_json::from_str(made.trim()).unwrap();
+    assert_eq!(made["data"]["agentId"], "ag_team");
+    assert_eq!(made["data"]["endedReason"], "busy");
+    assert_eq!(made["data"]["durationSec"], 3);
+    assert_eq!(handler.received().len(), 3);
+}

@@ -12,6 +12,7 @@
 mod announce;
 mod config;
 mod export;
+mod forwarding;
 mod ingest;
 mod live;
 mod locks;
