@@ -5,6 +5,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
+import { mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { Session } from "./webdriver.mjs";
 import { connectAccount } from "./flows.mjs";
@@ -158,5 +159,47 @@ describe("forwarding", () => {
     handler.server = back;
     await app.waitFor("the delivery after the handler came back", async () => handler.received.some((r) => r.body === failed), 30000);
     await app.waitFor("the status bar's line gone", async () => !(await app.exec("return Boolean(document.querySelector('[data-testid=forwarding-failing]'))")), 15000);
+  });
+});
+
+describe("forwarding in demo mode", () => {
+  let app;
+  let handler;
+
+  before(async () => {
+    handler = await startHandler();
+    const dataDir = mkdtempSync(join(process.env.E2E_WORK ?? "/tmp", "forwarding-demo-"));
+    app = await Session.start(DRIVER, process.env.CALLEAGUE_APP, {}, ["--data-dir", dataDir]);
+    await app.waitFor("the welcome screen", () => app.find("button.secondary"));
+    await app.click("button.secondary");
+    await app.waitFor("the demo badge", async () => (await app.text("[data-testid=demo-badge]")).includes("Demo"));
+  });
+
+  after(async () => {
+    await app?.close();
+    handler?.server.close();
+  });
+
+  test("a demo call is forwarded, and its details show the attempt and the handler's answer", async () => {
+    await app.click("[data-testid=page-settings]");
+    await app.waitFor("the forwarding form", () => app.find("[data-testid=add-target]"));
+    await app.click("[data-testid=add-target]");
+    await app.type("[data-testid=target-0-url]", `http://127.0.0.1:${handler.port}/hooks`);
+    await app.click("[data-testid=forwarding-apply]");
+    await app.waitFor("applied", () => app.find("[data-testid=forwarding-applied]"));
+    const first = await app.waitFor("a demo delivery at the handler", async () => handler.received[0] ?? null, 60000);
+    assert.match(first.headers.authorization, /^Bearer \S+$/, "the demo's key, as the simulator sends it");
+    const callId = JSON.parse(first.body).data.callId;
+    await app.click("[data-testid=page-calls]");
+    await app.waitFor("the call on the timeline", () => app.find(`[data-testid=call-row][data-call-id="${callId}"]`), 30000);
+    await app.click(`[data-testid=call-row][data-call-id="${callId}"]`);
+    const line = await app.waitFor("the attempt in the details", async () => {
+      const text = await app.text("[data-testid=details] [data-testid=attempt-line]").catch(() => "");
+      return text.includes("202 in") ? text : null;
+    });
+    assert.match(line, new RegExp(`^→ 127\\.0\\.0\\.1:${handler.port} 202 in \\d+ ms`));
+    await app.click("[data-testid=details] [data-testid=attempt-line]");
+    assert.match(await app.waitFor("the handler's answer", () => app.text("[data-testid=attempt-body]")), /^handler took \d+$/);
+    await app.screenshot(join(SHOTS, "forwarding-demo-call.png"));
   });
 });

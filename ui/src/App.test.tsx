@@ -186,6 +186,7 @@ describe("timeline", () => {
       calls.push({ cmd, args });
       if (cmd === "get_status") return { ...base, mode: "demo", receiverUrl: "http://127.0.0.1:8787/hooks/calleague" };
       if (cmd === "calls_page") return { items: [call("cl_1", "completed", { durationSec: 84, endedReason: "completed" }), call("cl_2", "failed", { endedReason: "busy" })], next: null, prev: null };
+      if (cmd === "forwarding_settings") return { targets: [], retryWindowHours: 24, timeoutSecs: 10 };
       if (cmd === "counts") return counts;
       if (cmd === "subscribe_feed") return null;
       if (cmd === "facets") return { agents: ["ag_sales", "ag_support"], directions: ["inbound"], endedReasons: ["busy"], languages: ["en"] };
@@ -235,6 +236,7 @@ describe("time range and long lists", () => {
       if (cmd === "get_status") return { ...base, mode: "demo", receiverUrl: "http://127.0.0.1:8787/hooks/calleague" };
       if (cmd === "calls_page") return { items: [call("cl_1", "completed")], next: null, prev: null };
       if (cmd === "counts") return counts;
+      if (cmd === "forwarding_settings") return { targets: [], retryWindowHours: 24, timeoutSecs: 10 };
     });
     render(<App />);
     await screen.findAllByTestId("call-row");

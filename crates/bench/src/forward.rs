@@ -72,6 +72,19 @@ async fn serve_handler(handler: Arc<Handler>, addr: &str) -> anyhow::Result<Stri
     Ok(url)
 }
 
+/// After a burst: how far the handler was behind the log (the deliveries of the run, from
+/// `before`), and how long it took to have them all.
+fn catch_up(rt: &tokio::runtime::Runtime, store: &Store, target: &str, before: i64) -> anyhow::Result<(i64, Duration)> {
+    let begun = Instant::now();
+    rt.block_on(store.settle())?;
+    let end = store.log_end()?;
+    let behind = end - store.forward_position(target)?.unwrap_or(0).max(before);
+    while store.forward_position(target)?.unwrap_or(0) < end && begun.elapsed() < Duration::from_secs(900) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok((behind, begun.elapsed()))
+}
+
 async fn receiver(db: &std::path::Path, forward_to: Option<&str>) -> anyhow::Result<(String, Arc<Store>)> {
     let store = Store::open(db, StoreOptions::default())?;
     let mut config = ReceiverConfig::new(KeySet::single(calleague_receiver::ApiKey::new(KEY).expect("a key")));
@@ -107,10 +120,21 @@ pub fn run(down_seconds: u64) -> anyhow::Result<()> {
     let handler = Arc::new(Handler::default());
     let target = server_rt.block_on(serve_handler(handler.clone(), "127.0.0.1:0"))?;
     let dir = tempfile::tempdir()?;
-    let (off_url, _off) = server_rt.block_on(receiver(&dir.path().join("off.db"), None))?;
+    let (off_url, off_store) = server_rt.block_on(receiver(&dir.path().join("off.db"), None))?;
     let (on_url, on_store) = server_rt.block_on(receiver(&dir.path().join("on.db"), Some(&target)))?;
-    // The forwarder takes its position at the log's end before anything is sent.
-    std::thread::sleep(Duration::from_millis(500));
+    // Before each run both receivers are quiet: their backlogs projected, and the handler
+    // caught up with the log (forwarding gives way to a burst and catches up after it: that
+    // catch-up must not fall on the next run, whichever receiver it measures).
+    let quiet = || -> anyhow::Result<()> {
+        server_rt.block_on(off_store.settle())?;
+        server_rt.block_on(on_store.settle())?;
+        let end = on_store.log_end()?;
+        let begun = Instant::now();
+        while on_store.forward_position(&target)?.unwrap_or(0) < end && begun.elapsed() < Duration::from_secs(900) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(())
+    };
 
     println!("\nForwarding: ingest with one target (a bare local handler) against none, alternated A B B A\n");
     header();
@@ -125,6 +149,7 @@ pub fn run(down_seconds: u64) -> anyhow::Result<()> {
         } else {
             (&off_url, "receiver, no forwarding (baseline)", &mut off_rates)
         };
+        quiet()?;
         let run = load_rt.block_on(closed_loop(url, KEY, deliveries(OWN_DELIVERIES, &format!("own{round}"))));
         row(name, &run);
         rates.push(run.rate());
@@ -138,7 +163,7 @@ pub fn run(down_seconds: u64) -> anyhow::Result<()> {
         println!("\nUnder wrk ({WRK_SECONDS} s per run, {CONNECTIONS} connections, 2 threads), alternated A B B A:\n");
         header();
         let scripts = tempfile::tempdir()?;
-        let (mut off_rates, mut on_rates) = (Vec::new(), Vec::new());
+        let (mut off_rates, mut on_rates, mut catch_ups) = (Vec::new(), Vec::new(), Vec::new());
         for round in 0..ROUNDS * 2 {
             let forwarding = round % 4 == 1 || round % 4 == 2;
             let (url, name, rates) = if forwarding {
@@ -146,34 +171,27 @@ pub fn run(down_seconds: u64) -> anyhow::Result<()> {
             } else {
                 (&off_url, "receiver, no forwarding (baseline)", &mut off_rates)
             };
+            quiet()?;
+            let behind_before = on_store.log_end()?;
             let run = crate::wrk::run(url, KEY, &format!("wrk{round}"), WRK_SECONDS, CONNECTIONS, scripts.path())?;
+            if forwarding {
+                catch_ups.push(catch_up(&server_rt, &on_store, &target, behind_before)?);
+            }
             wrk_row(name, &run);
             rates.push(run.rate);
         }
         let ratio = on_rates.iter().sum::<f64>() / off_rates.iter().sum::<f64>();
         println!("\nwrk: forwarding on / off rate: {ratio:.2} (target: at least 0.80) -> {}", verdict(ratio >= 0.8));
+        for (behind, took) in catch_ups {
+            println!(
+                "after a run with forwarding on, the handler was {behind} deliveries behind; it had them all {:.1} s later ({:.0}/s)",
+                took.as_secs_f64(),
+                behind as f64 / took.as_secs_f64().max(0.001)
+            );
+        }
     } else {
         println!("wrk is not installed (apt install wrk): not measured");
     }
-    // How far behind the handler fell under that load (forwarding gives way to a burst),
-    // and how long it took to catch up once the load stopped.
-    let caught_up = {
-        let begun = Instant::now();
-        server_rt.block_on(on_store.settle())?;
-        let end = on_store.log_end()?;
-        let from = on_store.forward_position(&target)?.unwrap_or(0);
-        while on_store.forward_position(&target)?.unwrap_or(0) < end && begun.elapsed() < Duration::from_secs(900) {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        (begun.elapsed(), end - from)
-    };
-    println!(
-        "when the load stopped the handler was {} deliveries behind; it had them all {:.1} s later ({:.0}/s)",
-        caught_up.1,
-        caught_up.0.as_secs_f64(),
-        caught_up.1 as f64 / caught_up.0.as_secs_f64().max(0.001)
-    );
-
     // 2. Acknowledgement to receipt at a steady rate.
     let count = (LATENCY_RATE * LATENCY_SECONDS) as usize;
     let steady_run = load_rt.block_on(steady(&on_url, KEY, deliveries(count, "lat"), LATENCY_RATE));

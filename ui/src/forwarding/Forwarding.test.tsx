@@ -127,3 +127,27 @@ describe("a delivery's attempts", () => {
     expect(calls.filter((c) => c.cmd === "replay_delivery").at(-1)!.args).toEqual({ delivery: 42, to: attempt.target, body: edited });
   });
 });
+
+describe("replaying the timeline's calls", () => {
+  it("sends the filter the timeline shows to the chosen target and says how it went", async () => {
+    const { ReplayCalls } = await import("./ReplayCalls");
+    const calls = mock(({ cmd }) => {
+      if (cmd === "forwarding_settings") return { ...none, targets: [{ url: "http://localhost:3000/hooks", events: [], enabled: true }] };
+      if (cmd === "replay_many") return { total: 4, sent: 4, answered: 3, failed: 1, cancelled: false, done: true };
+    });
+    const filter = { phases: ["failed" as const], agents: [], directions: [], endedReasons: [], languages: [], range: { from: null, to: null }, text: null };
+    render(<ReplayCalls filter={() => filter} />);
+    fireEvent.click(await screen.findByTestId("replay-calls-start"));
+    expect((await screen.findByText(/^Sent 4 of 4/)).textContent).toBe("Sent 4 of 4: 3 answered 2xx, 1 not");
+    const sent = calls.find((c) => c.cmd === "replay_many")!.args.request;
+    expect(sent).toEqual({ kind: "calls", to: "http://localhost:3000/hooks", filter });
+  });
+
+  it("is not offered without a target", async () => {
+    const { ReplayCalls } = await import("./ReplayCalls");
+    mock(({ cmd }) => (cmd === "forwarding_settings" ? none : undefined));
+    render(<ReplayCalls filter={() => ({ phases: [], agents: [], directions: [], endedReasons: [], languages: [], range: { from: null, to: null }, text: null })} />);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(screen.queryByTestId("replay-calls")).toBeNull();
+  });
+});

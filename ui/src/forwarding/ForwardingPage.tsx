@@ -90,12 +90,14 @@ function TargetRow({ target: t, onChanged }: { target: TargetOverview; onChanged
     setProgress({ total: 0, sent: 0, answered: 0, failed: 0, cancelled: false, done: false });
     const now = Date.now();
     try {
-      await api.replayMany(
+      const done = await api.replayMany(
         what === "failures"
           ? { kind: "failures", to: t.url, sinceMs: now - span }
           : { kind: "received", to: t.url, fromMs: now - span, toMs: now + 1, events: t.events },
         setProgress,
       );
+      // The answer is the last word (the channel's last message may come after it).
+      setProgress(done);
     } catch (e) {
       setError(errorText(e));
       setProgress(null);

@@ -27,7 +27,8 @@ export function ReplayCalls({ filter }: { filter: () => CallFilter }) {
     setError(null);
     setProgress({ total: 0, sent: 0, answered: 0, failed: 0, cancelled: false, done: false });
     try {
-      await api.replayMany({ kind: "calls", to, filter: filter() }, setProgress);
+      // The answer is the last word (the channel's last message may come after it).
+      setProgress(await api.replayMany({ kind: "calls", to, filter: filter() }, setProgress));
     } catch (e) {
       setError(errorText(e));
       setProgress(null);

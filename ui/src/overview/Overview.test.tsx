@@ -53,6 +53,7 @@ function engine(answer: Overview = overview()) {
     if (cmd === "calls_page") return { items: [], next: null };
     if (cmd === "facets") return { agents: ["ag_sales"], directions: [], endedReasons: ["customer-busy"], languages: [] };
     if (cmd === "counts") return null;
+    if (cmd === "forwarding_settings") return { targets: [], retryWindowHours: 24, timeoutSecs: 10 };
     return undefined;
   });
 }
