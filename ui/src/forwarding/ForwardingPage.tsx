@@ -60,7 +60,6 @@ export function ForwardingPage({ onOpenCall, onSettings }: { onOpenCall: (callId
                 <th>Last hour</th>
                 <th>Latency p50 / p99</th>
                 <th>Owed</th>
-                <th />
               </tr>
             </thead>
             <tbody>
@@ -106,69 +105,74 @@ function TargetRow({ target: t, onChanged }: { target: TargetOverview; onChanged
   }
 
   return (
-    <tr data-testid="forward-target" data-url={t.url}>
-      <td className="url-cell">
-        <span className={`led ${t.down ? "down" : t.last && !ok(t.last) ? "warn" : "up"}`} /> <span className="mono">{t.url}</span>
-        <div className="sub">
-          {t.events.length ? t.events.join(", ") : "every event"}
-          {!t.enabled && " · off"}
-          {t.down && " · not answering: retrying with a growing wait"}
-        </div>
-      </td>
-      <td data-testid="target-last">{t.last ? `${answerText(t.last)} · ${clock(new Date(t.last.atMs).toISOString())}` : "—"}</td>
-      <td>
-        {t.attemptsLastHour} sent{t.failuresLastHour > 0 && <span className="warn-text"> · {t.failuresLastHour} failed</span>}
-      </td>
-      <td>{t.p50Ms === null ? "—" : `${t.p50Ms} / ${t.p99Ms} ms`}</td>
-      <td data-testid="target-owed">
-        {t.owed} retrying{t.givenUp > 0 && <span className="warn-text"> · {t.givenUp} given up</span>}
-      </td>
-      <td className="row-actions">
-        {t.givenUp > 0 && (
-          <button
-            className="link"
-            onClick={() => api.retryGivenUp(t.url).then(onChanged, (e) => setError(errorText(e)))}
-            data-testid="retry-given-up"
-          >
-            Retry the {t.givenUp} given up
-          </button>
-        )}
-        <div className="replay-failures">
-          <select className="facet" aria-label="What to replay" value={what} onChange={(e) => setWhat(e.target.value as typeof what)} disabled={running} data-testid="replay-what">
-            <option value="failures">Replay its failures</option>
-            <option value="received">Replay everything received</option>
-          </select>
-          <label className="sub" htmlFor={`since-${t.url}`}>
-            of
-          </label>
-          <select id={`since-${t.url}`} className="facet" value={since} onChange={(e) => setSince(e.target.value as typeof since)} disabled={running} data-testid="replay-since">
-            {SINCE.map(([key, text]) => (
-              <option key={key} value={key}>
-                {text}
-              </option>
-            ))}
-          </select>
-          {running ? (
-            <button className="link danger" onClick={() => api.cancelReplay()} data-testid="replay-cancel">
-              Cancel
-            </button>
-          ) : (
-            <button className="link" onClick={replayFailures} data-testid="replay-failures">
-              Replay
+    <>
+      <tr data-testid="forward-target" data-url={t.url}>
+        <td className="url-cell">
+          <span className={`led ${t.down ? "down" : t.last && !ok(t.last) ? "warn" : "up"}`} /> <span className="mono">{t.url}</span>
+          <div className="sub">
+            {t.events.length ? t.events.join(", ") : "every event"}
+            {!t.enabled && " · off"}
+            {t.down && " · not answering: retrying with a growing wait"}
+          </div>
+        </td>
+        <td data-testid="target-last">{t.last ? `${answerText(t.last)} · ${clock(new Date(t.last.atMs).toISOString())}` : "—"}</td>
+        <td>
+          {t.attemptsLastHour} sent{t.failuresLastHour > 0 && <span className="warn-text"> · {t.failuresLastHour} failed</span>}
+        </td>
+        <td>{t.p50Ms === null ? "—" : `${t.p50Ms} / ${t.p99Ms} ms`}</td>
+        <td data-testid="target-owed">
+          {t.owed} retrying{t.givenUp > 0 && <span className="warn-text"> · {t.givenUp} given up</span>}
+        </td>
+      </tr>
+      {/* Its actions on a line of their own under it: the numbers keep their room. */}
+      <tr className="target-actions">
+        <td colSpan={5}>
+          {t.givenUp > 0 && (
+            <button
+              className="link"
+              onClick={() => api.retryGivenUp(t.url).then(onChanged, (e) => setError(errorText(e)))}
+              data-testid="retry-given-up"
+            >
+              Retry the {t.givenUp} given up
             </button>
           )}
-        </div>
-        {progress && (
-          <div className="sub" role="status" data-testid="replay-progress">
-            {progress.done
-              ? `${progress.cancelled ? "Cancelled after" : "Sent"} ${progress.sent} of ${progress.total}: ${progress.answered} answered 2xx, ${progress.failed} not`
-              : `Replaying ${progress.sent} of ${progress.total}…`}
-            {!progress.done && progress.total > 0 && <progress max={progress.total} value={progress.sent} />}
+          <div className="replay-failures">
+            <select className="facet" aria-label="What to replay" value={what} onChange={(e) => setWhat(e.target.value as typeof what)} disabled={running} data-testid="replay-what">
+              <option value="failures">Replay its failures</option>
+              <option value="received">Replay everything received</option>
+            </select>
+            <label className="sub" htmlFor={`since-${t.url}`}>
+              of
+            </label>
+            <select id={`since-${t.url}`} className="facet" value={since} onChange={(e) => setSince(e.target.value as typeof since)} disabled={running} data-testid="replay-since">
+              {SINCE.map(([key, text]) => (
+                <option key={key} value={key}>
+                  {text}
+                </option>
+              ))}
+            </select>
+            {running ? (
+              <button className="link danger" onClick={() => api.cancelReplay()} data-testid="replay-cancel">
+                Cancel
+              </button>
+            ) : (
+              <button className="link" onClick={replayFailures} data-testid="replay-failures">
+                Replay
+              </button>
+            )}
           </div>
-        )}
-        <ErrorLine error={error} />
-      </td>
-    </tr>
+          {progress && (
+            <div className="sub" role="status" data-testid="replay-progress">
+              {progress.done
+                ? `${progress.cancelled ? "Cancelled after" : "Sent"} ${progress.sent} of ${progress.total}: ${progress.answered} answered 2xx, ${progress.failed} not`
+                : `Replaying ${progress.sent} of ${progress.total}…`}
+              {!progress.done && progress.total > 0 && <progress max={progress.total} value={progress.sent} />}
+            </div>
+          )}
+          <ErrorLine error={error} />
+        </td>
+      </tr>
+    </>
   );
 }
 
