@@ -7,6 +7,9 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 
+/// One request as received: its headers (names in lower case) and its body.
+pub type Request = (Vec<(String, String)>, Vec<u8>);
+
 /// A handler on a loopback port: records each request's body and headers and answers 200,
 /// or, while `hang` is set, reads the request and never answers.
 pub struct Handler {
@@ -14,7 +17,7 @@ pub struct Handler {
     pub hang: Arc<AtomicBool>,
     /// The status answered (200 unless a test says otherwise).
     pub status: Arc<AtomicU16>,
-    received: Arc<Mutex<Vec<(Vec<(String, String)>, Vec<u8>)>>>,
+    received: Arc<Mutex<Vec<Request>>>,
 }
 
 impl Handler {
@@ -42,7 +45,7 @@ impl Handler {
 
     /// The `deliveryId` of each body received, in order.
     /// Each request's headers (names in lower case) and body, in order.
-    pub fn received(&self) -> Vec<(Vec<(String, String)>, Vec<u8>)> {
+    pub fn received(&self) -> Vec<Request> {
         self.received.lock().unwrap().clone()
     }
 
@@ -58,12 +61,7 @@ impl Handler {
     }
 }
 
-fn serve_connection(
-    stream: TcpStream,
-    hang: &AtomicBool,
-    status: &AtomicU16,
-    received: &Mutex<Vec<(Vec<(String, String)>, Vec<u8>)>>,
-) {
+fn serve_connection(stream: TcpStream, hang: &AtomicBool, status: &AtomicU16, received: &Mutex<Vec<Request>>) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut writer = stream;
     loop {
