@@ -72,6 +72,20 @@ async fn serve_handler(handler: Arc<Handler>, addr: &str) -> anyhow::Result<Stri
     Ok(url)
 }
 
+/// Which receiver run `round` measures, A B B A: its URL, its row's name and where its
+/// rates go.
+fn side<'a>(
+    round: usize,
+    off: (&'a String, &'a mut Vec<f64>),
+    on: (&'a String, &'a mut Vec<f64>),
+) -> (&'a String, &'static str, &'a mut Vec<f64>) {
+    if round % 4 == 1 || round % 4 == 2 {
+        (on.0, "receiver, forwarding to one target", on.1)
+    } else {
+        (off.0, "receiver, no forwarding (baseline)", off.1)
+    }
+}
+
 /// After a burst: how far the handler was behind the log (the deliveries of the run, from
 /// `before`), and how long it took to have them all.
 fn catch_up(rt: &tokio::runtime::Runtime, store: &Store, target: &str, before: i64) -> anyhow::Result<(i64, Duration)> {
@@ -140,15 +154,10 @@ pub fn run(down_seconds: u64) -> anyhow::Result<()> {
     header();
     load_rt.block_on(closed_loop(&off_url, KEY, deliveries(2_000, "warm_off")));
     load_rt.block_on(closed_loop(&on_url, KEY, deliveries(2_000, "warm_on")));
-    let (mut off_rates, mut on_rates) = (Vec::new(), Vec::new());
     // A B B A: a drift of the machine over the run (and the stores growing) weighs on both.
+    let (mut off_rates, mut on_rates) = (Vec::new(), Vec::new());
     for round in 0..ROUNDS * 2 {
-        let forwarding = round % 4 == 1 || round % 4 == 2;
-        let (url, name, rates) = if forwarding {
-            (&on_url, "receiver, forwarding to one target", &mut on_rates)
-        } else {
-            (&off_url, "receiver, no forwarding (baseline)", &mut off_rates)
-        };
+        let (url, name, rates) = side(round, (&off_url, &mut off_rates), (&on_url, &mut on_rates));
         quiet()?;
         let run = load_rt.block_on(closed_loop(url, KEY, deliveries(OWN_DELIVERIES, &format!("own{round}"))));
         row(name, &run);
@@ -166,19 +175,15 @@ pub fn run(down_seconds: u64) -> anyhow::Result<()> {
         let (mut off_rates, mut on_rates, mut catch_ups) = (Vec::new(), Vec::new(), Vec::new());
         for round in 0..ROUNDS * 2 {
             let forwarding = round % 4 == 1 || round % 4 == 2;
-            let (url, name, rates) = if forwarding {
-                (&on_url, "receiver, forwarding to one target", &mut on_rates)
-            } else {
-                (&off_url, "receiver, no forwarding (baseline)", &mut off_rates)
-            };
+            let (url, name, rates) = side(round, (&off_url, &mut off_rates), (&on_url, &mut on_rates));
             quiet()?;
             let behind_before = on_store.log_end()?;
             let run = crate::wrk::run(url, KEY, &format!("wrk{round}"), WRK_SECONDS, CONNECTIONS, scripts.path())?;
+            wrk_row(name, &run);
+            rates.push(run.rate);
             if forwarding {
                 catch_ups.push(catch_up(&server_rt, &on_store, &target, behind_before)?);
             }
-            wrk_row(name, &run);
-            rates.push(run.rate);
         }
         let ratio = on_rates.iter().sum::<f64>() / off_rates.iter().sum::<f64>();
         println!("\nwrk: forwarding on / off rate: {ratio:.2} (target: at least 0.80) -> {}", verdict(ratio >= 0.8));

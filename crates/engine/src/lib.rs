@@ -30,6 +30,7 @@ mod error;
 pub mod export;
 pub mod feed;
 mod forwarding;
+mod forwarding_settings;
 mod keychain;
 mod notifications;
 mod receiver_settings;
@@ -48,9 +49,10 @@ pub use calleague_rest_source::{CauseCheck, NotArriving, ReadFailure, RoundSumma
 pub use engine::{AppStatus, Engine};
 pub use error::{AppError, AppResult};
 pub use forwarding::{
-    AttemptQuery, AttemptView, FailingTarget, ForwardingOverview, ForwardingSettings, ReplayProgressView,
-    ReplayRequest, TargetOverview, TargetSettings, TriggerRequest, TriggerResult,
+    AttemptQuery, AttemptView, FailingTarget, ForwardingOverview, ReplayProgressView, ReplayRequest, TargetOverview,
+    TriggerRequest, TriggerResult,
 };
+pub use forwarding_settings::{ForwardingSettings, TargetSettings};
 pub use keychain::{mask, Entry, Keychain, KeychainError, MemoryKeychain, OsKeychain};
 pub use receiver_settings::ReceiverSettings;
 pub use retention::{DataInfo, PruneReport, Retention};

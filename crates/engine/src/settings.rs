@@ -57,7 +57,7 @@ pub struct Settings {
     /// The REST API as a second source (docs/sources.md).
     pub sources: SourceSettings,
     /// Where deliveries are forwarded to (docs/forwarding.md).
-    pub forwarding: crate::forwarding::ForwardingSettings,
+    pub forwarding: crate::forwarding_settings::ForwardingSettings,
 }
 
 /// How the calls list is read beside webhooks, or instead of them.

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use calleague_store::ForwardDelivery;
+use calleague_store::{AfterAttempt, ForwardAttempt, ForwardDelivery};
 use reqwest::header::{HeaderName, HeaderValue, AUTHORIZATION};
 
 use crate::{ApiKey, ForwardTarget};
@@ -39,6 +39,30 @@ impl Answer {
     /// No answer at all: the target is down (or unreachable), not merely refusing one.
     pub fn is_unreachable(&self) -> bool {
         self.status.is_none()
+    }
+
+    /// The store's record of this answer: attempt `attempt` at log entry `delivery`, begun
+    /// at `at_ms`, leaving `then` owed.
+    pub fn into_attempt(
+        self,
+        delivery: i64,
+        attempt: u32,
+        replay: bool,
+        at_ms: i64,
+        then: AfterAttempt,
+    ) -> ForwardAttempt {
+        ForwardAttempt {
+            delivery,
+            attempt,
+            replay,
+            at_ms,
+            latency_ms: self.latency.as_millis() as i64,
+            status: self.status,
+            error: self.error,
+            response_headers: self.headers,
+            response_body: self.body,
+            then,
+        }
     }
 }
 

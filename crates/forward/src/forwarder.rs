@@ -369,18 +369,7 @@ impl Lane {
                 AfterAttempt::RetryAt(next)
             }
         };
-        ForwardAttempt {
-            delivery: delivery.id,
-            attempt,
-            replay: false,
-            at_ms,
-            latency_ms: answer.latency.as_millis() as i64,
-            status: answer.status,
-            error: answer.error,
-            response_headers: answer.headers,
-            response_body: answer.body,
-            then,
-        }
+        answer.into_attempt(delivery.id, attempt, false, at_ms, then)
     }
 }
 

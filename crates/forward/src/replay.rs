@@ -36,18 +36,7 @@ pub async fn replay(
     let number = store.forward_attempt_count(target.key(), id)? + 1;
     let at_ms = now_ms();
     let answer = sender.send(target, &delivery, body.as_deref().unwrap_or(&delivery.body), number, true).await;
-    let attempt = ForwardAttempt {
-        delivery: id,
-        attempt: number,
-        replay: true,
-        at_ms,
-        latency_ms: answer.latency.as_millis() as i64,
-        status: answer.status,
-        error: answer.error,
-        response_headers: answer.headers,
-        response_body: answer.body,
-        then: AfterAttempt::Settled,
-    };
+    let attempt = answer.into_attempt(id, number, true, at_ms, AfterAttempt::Settled);
     store
         .record_forwarding(ForwardStep {
             target: target.key().to_owned(),

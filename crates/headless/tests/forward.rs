@@ -14,11 +14,13 @@ use std::time::{Duration, Instant};
 use calleague_testkit::Handler;
 use common::{KEY, RECEIVER};
 
-fn serve(db: &std::path::Path, forward_to: &str) -> (Child, String) {
+/// `serve` on `db` with `extra` arguments, once it listens: the process and its URL.
+fn serve(db: &std::path::Path, extra: &[&str]) -> (Child, String) {
     let mut child = Command::new(RECEIVER)
         .args(["serve", "--db"])
         .arg(db)
-        .args(["--bind", "127.0.0.1:0", "--forward-to", forward_to, "--forward-timeout", "60s"])
+        .args(["--bind", "127.0.0.1:0"])
+        .args(extra)
         .env("CALLEAGUE_API_KEY", KEY)
         .env_remove("CALLEAGUE_API_BASE")
         .stdout(Stdio::piped())
@@ -56,7 +58,7 @@ fn kill_9_with_requests_in_flight_then_a_restart_forwards_every_acknowledged_del
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("monitor.db");
     let handler = Handler::start(true);
-    let (mut child, url) = serve(&db, &handler.url());
+    let (mut child, url) = serve(&db, &["--forward-to", &handler.url(), "--forward-timeout", "60s"]);
     let sent: Vec<String> = (0..40).map(|i| format!("dl_kill_{i:02}")).collect();
     for id in &sent {
         // The handler holds every request it gets: acknowledgements do not wait for it.
@@ -69,7 +71,7 @@ fn kill_9_with_requests_in_flight_then_a_restart_forwards_every_acknowledged_del
 
     // The handler answers now; a new process on the same database sends what was owed.
     handler.hang.store(false, Ordering::SeqCst);
-    let (mut child, _url) = serve(&db, &handler.url());
+    let (mut child, _url) = serve(&db, &["--forward-to", &handler.url(), "--forward-timeout", "60s"]);
     let until = Instant::now() + Duration::from_secs(60);
     loop {
         let got: BTreeSet<String> = handler.delivery_ids().into_iter().collect();
@@ -121,15 +123,7 @@ fn replay_and_trigger_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("monitor.db");
     let db_arg = db.to_str().unwrap();
-    let mut child = Command::new(RECEIVER)
-        .args(["serve", "--db", db_arg, "--bind", "127.0.0.1:0"])
-        .env("CALLEAGUE_API_KEY", KEY)
-        .env_remove("CALLEAGUE_API_BASE")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let url = calleague_testkit::listening_url(&mut child).unwrap();
+    let (mut child, url) = serve(&db, &[]);
     let failed = r#"{"event":"call.failed","deliveryId":"dl_cli_failed","occurredAt":"2026-12-02T10:00:00Z","data":{"callId":"c_cli","agentId":"ag_cli","endedReason":"no-answer"}}"#;
     assert_eq!(post(&url, failed), 200);
     assert_eq!(deliver(&url, "dl_cli_done"), 200);

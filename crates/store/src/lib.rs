@@ -9,6 +9,7 @@ mod backlog;
 mod checkpoint;
 mod error;
 mod export;
+mod forward_writes;
 mod forwarding;
 mod held;
 mod inbox;

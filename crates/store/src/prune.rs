@@ -65,7 +65,7 @@ pub(crate) fn write_prune(conn: &Connection, before_ms: i64, limit: usize) -> Re
     crate::rollup::subtract_pruned(conn)?;
     let events = conn.execute("DELETE FROM events WHERE id IN (SELECT id FROM prune_events)", [])?;
     conn.execute("DELETE FROM deliveries WHERE id IN (SELECT id FROM prune_deliveries)", [])?;
-    crate::forwarding::prune_forwarding(conn)?;
+    crate::forward_writes::prune_forwarding(conn)?;
     conn.execute(
         "DELETE FROM calls_search WHERE rowid IN
            (SELECT c.rowid FROM calls c JOIN prune_calls p ON p.call_id = c.call_id)",

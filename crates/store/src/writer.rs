@@ -362,12 +362,13 @@ fn apply(conn: &Connection, write: &Write) -> Result<Applied> {
         Write::Prune { before_ms, limit } => done(IngestOutcome::Pruned(write_prune(conn, *before_ms, *limit)?), None),
         Write::Settle => done(IngestOutcome::Settled, None),
         Write::Forwarded(step) => {
-            crate::forwarding::write_forwarded(conn, step)?;
+            crate::forward_writes::write_forwarded(conn, step)?;
             done(IngestOutcome::Logged { id: 0 }, None)
         }
-        Write::ForwardRetryGivenUp { target, now_ms } => {
-            done(IngestOutcome::Logged { id: crate::forwarding::write_retry_given_up(conn, target, *now_ms)? }, None)
-        }
+        Write::ForwardRetryGivenUp { target, now_ms } => done(
+            IngestOutcome::Logged { id: crate::forward_writes::write_retry_given_up(conn, target, *now_ms)? },
+            None,
+        ),
         Write::CheckReady => done(
             IngestOutcome::Logged { id: write_check(conn, calleague_events::Timestamp::now().unix_millis())? },
             None,

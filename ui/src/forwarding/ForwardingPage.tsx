@@ -8,6 +8,7 @@ import { ErrorLine } from "../Alert";
 import { useFeedTick } from "../feed";
 import { TriggerForm } from "./TriggerForm";
 import { answerText } from "./answer";
+import { ReplayProgress } from "./ReplayProgress";
 
 const SINCE = [
   ["1h", "the last hour", 3_600_000],
@@ -161,14 +162,7 @@ function TargetRow({ target: t, onChanged }: { target: TargetOverview; onChanged
               </button>
             )}
           </div>
-          {progress && (
-            <div className="sub" role="status" data-testid="replay-progress">
-              {progress.done
-                ? `${progress.cancelled ? "Cancelled after" : "Sent"} ${progress.sent} of ${progress.total}: ${progress.answered} answered 2xx, ${progress.failed} not`
-                : `Replaying ${progress.sent} of ${progress.total}…`}
-              {!progress.done && progress.total > 0 && <progress max={progress.total} value={progress.sent} />}
-            </div>
-          )}
+          {progress && <ReplayProgress progress={progress} testId="replay-progress" />}
           <ErrorLine error={error} />
         </td>
       </tr>

@@ -2,6 +2,7 @@ import { useEffect, useState } from "react";
 import type { CallFilter, ReplayProgressView } from "../ipc";
 import { api, errorText } from "../ipc";
 import { ErrorLine } from "../Alert";
+import { ReplayProgress } from "./ReplayProgress";
 
 /** Under the timeline's filters: the deliveries of the calls they show, sent again to a
  * forward target, with progress and Cancel. Only with a filter set and a target known. */
@@ -54,14 +55,7 @@ export function ReplayCalls({ filter }: { filter: () => CallFilter }) {
           Replay
         </button>
       )}
-      {progress && (
-        <span className="sub" role="status" data-testid="replay-calls-progress">
-          {progress.done
-            ? `${progress.cancelled ? "Cancelled after" : "Sent"} ${progress.sent} of ${progress.total}: ${progress.answered} answered 2xx, ${progress.failed} not`
-            : `Replaying ${progress.sent} of ${progress.total}…`}
-          {!progress.done && progress.total > 0 && <progress max={progress.total} value={progress.sent} />}
-        </span>
-      )}
+      {progress && <ReplayProgress progress={progress} testId="replay-calls-progress" />}
       <ErrorLine error={error} />
     </div>
   );
