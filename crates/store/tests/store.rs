@@ -644,7 +644,8 @@ async fn calls_that_failed_before_the_upgrade_are_never_notified_late() {
         "DROP TABLE alerted_calls; DROP INDEX events_confirmed_by; DROP TABLE projection;
          ALTER TABLE deliveries DROP COLUMN hidden; DROP TABLE overview_calls; DROP TABLE overview_spread;
          DROP TABLE overview_deliveries; DROP TABLE overview_built; DROP INDEX quarantine_received; DROP TABLE inbox;
-         DROP TABLE readiness; PRAGMA user_version = 6;",
+         DROP TABLE readiness; DROP TABLE forward_targets; DROP TABLE forward_retries; DROP TABLE forward_attempts;
+         PRAGMA user_version = 6;",
     )
     .unwrap();
     drop(conn);
