@@ -54,7 +54,7 @@ pub struct AppStatus {
     /// How the REST API is read (the settings).
     pub source_settings: crate::settings::SourceSettings,
     /// Forward targets that keep failing (one line in the status bar).
-    pub forwarding_failing: Vec<crate::forwarding::FailingTarget>,
+    pub forwarding_failing: Vec<crate::forwarding_views::FailingTarget>,
 }
 
 /// What runs now; settings say what should run after a restart.

@@ -31,6 +31,7 @@ pub mod export;
 pub mod feed;
 mod forwarding;
 mod forwarding_settings;
+mod forwarding_views;
 mod keychain;
 mod notifications;
 mod receiver_settings;
@@ -48,11 +49,11 @@ pub use calleague_error_code::ErrorCode;
 pub use calleague_rest_source::{CauseCheck, NotArriving, ReadFailure, RoundSummary, SourceMode, SourceStatus};
 pub use engine::{AppStatus, Engine};
 pub use error::{AppError, AppResult};
-pub use forwarding::{
+pub use forwarding_settings::{ForwardingSettings, TargetSettings};
+pub use forwarding_views::{
     AttemptQuery, AttemptView, FailingTarget, ForwardingOverview, ReplayProgressView, ReplayRequest, TargetOverview,
     TriggerRequest, TriggerResult,
 };
-pub use forwarding_settings::{ForwardingSettings, TargetSettings};
 pub use keychain::{mask, Entry, Keychain, KeychainError, MemoryKeychain, OsKeychain};
 pub use receiver_settings::ReceiverSettings;
 pub use retention::{DataInfo, PruneReport, Retention};

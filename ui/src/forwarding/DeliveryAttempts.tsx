@@ -3,7 +3,7 @@ import type { AttemptView } from "../ipc";
 import { api, errorText, isAppError } from "../ipc";
 import { pretty } from "../curl";
 import { ErrorLine, FieldMessage } from "../Alert";
-import { answerText } from "./answer";
+import { answerText, succeeded } from "./answer";
 
 /** Under a delivery in a call's details: where it was forwarded and what came back (the
  * body a click away), and a replay, its JSON editable first. */
@@ -28,7 +28,7 @@ export function DeliveryAttempts({
   return (
     <div className="attempts" data-testid="delivery-attempts">
       {attempts.map((a) => {
-        const ok = a.status !== null && a.status >= 200 && a.status < 300;
+        const ok = succeeded(a);
         return (
           <div key={a.id}>
             <button className={`attempt-line ${ok ? "ok-text" : "warn-text"}`} onClick={() => setShown(shown === a.id ? null : a.id)} aria-expanded={shown === a.id} data-testid="attempt-line">

@@ -5,3 +5,8 @@ export function answerText(a: Pick<AttemptView, "status" | "error" | "latencyMs"
   if (a.status !== null) return `${a.status} in ${a.latencyMs} ms`;
   return a.error ?? "no answer";
 }
+
+/** Answered 2xx. */
+export function succeeded(a: Pick<AttemptView, "status">): boolean {
+  return a.status !== null && a.status >= 200 && a.status < 300;
+}
