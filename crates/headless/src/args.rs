@@ -74,7 +74,7 @@ pub struct ReplayArgs {
     #[arg(long, value_delimiter = ',', requires = "since")]
     pub event: Vec<String>,
     /// With --since: only the deliveries --to was sent in that time and never answered 2xx
-    /// (with --db: team mode keeps no attempts).
+    /// (not with --database: team mode keeps no attempts).
     #[arg(long, requires = "since", conflicts_with = "database")]
     pub not_answered: bool,
     /// A file holding the API key (instead of CALLEAGUE_API_KEY): the Bearer token sent.
