@@ -4,6 +4,9 @@
 //! timeline and call queries with keyset paging, counts, and export. SQLite specifics
 //! (pragmas, WAL) stay inside, so another backend could stand behind the same interface.
 
+mod alert_firings;
+mod alert_model;
+mod alert_writes;
 mod alerts;
 mod backlog;
 mod checkpoint;
@@ -25,6 +28,7 @@ mod readiness;
 mod retention;
 mod rollup;
 mod rows;
+mod rule_counts;
 mod schema;
 mod sink;
 mod status;
@@ -38,6 +42,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{broadcast, oneshot};
 
+pub use alert_model::{FiringRecorded, FiringRow, NewFiring, NoticeAttempt, OwedNotice};
 pub use error::{Result, StoreError};
 pub use export::{ExportFormat, ExportWhat, ExportWriter};
 pub use model::{
@@ -56,6 +61,7 @@ pub use reader::TimelineReader;
 pub use retention::StoreSize;
 pub use rollup::{DURATION_EDGES_MS, WAIT_EDGES_MS};
 pub use rows::headers_from_json;
+pub use rule_counts::{CountsQuery, RuleCounts, SpreadKind};
 pub use schema::Durability;
 pub use sink::{dedupe_key, headers_json, new_event_row, DeliverySink, StoreFuture, UptimeLog};
 

@@ -115,6 +115,8 @@ pub enum IngestOutcome {
     Pruned(Pruned),
     /// Everything logged before is projected.
     Settled,
+    /// An alert rule's firing recorded, or found open already.
+    Firing(crate::alert_model::FiringRecorded),
 }
 
 /// One event on the timeline.

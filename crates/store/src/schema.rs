@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0012_from_rest.sql"),
     include_str!("../migrations/0013_readiness.sql"),
     include_str!("../migrations/0014_forwarding.sql"),
+    include_str!("../migrations/0015_alert_rules.sql"),
 ];
 
 /// Pragmas for every connection. `synchronous=FULL` because a delivery we acknowledged

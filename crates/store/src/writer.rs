@@ -66,6 +66,23 @@ pub(crate) enum Write {
         target: String,
         now_ms: i64,
     },
+    /// An alert rule began to fire (`alert_firings.rs`).
+    AlertFired(Box<crate::alert_model::NewFiring>),
+    AlertValue {
+        firing: i64,
+        value: f64,
+        peak: f64,
+    },
+    AlertResolved {
+        firing: i64,
+        at_ms: i64,
+        chat: Option<String>,
+    },
+    AlertNoticeTried {
+        notice: i64,
+        at_ms: i64,
+        attempt: crate::alert_model::NoticeAttempt,
+    },
     /// Answers once everything logged before it is projected.
     Settle,
     /// A small synced write, for the readiness check (`readiness.rs`).
@@ -369,6 +386,19 @@ fn apply(conn: &Connection, write: &Write) -> Result<Applied> {
             IngestOutcome::Logged { id: crate::forward_writes::write_retry_given_up(conn, target, *now_ms)? },
             None,
         ),
+        Write::AlertFired(firing) => done(IngestOutcome::Firing(crate::alert_writes::write_fired(conn, firing)?), None),
+        Write::AlertValue { firing, value, peak } => {
+            crate::alert_writes::write_value(conn, *firing, *value, *peak)?;
+            done(IngestOutcome::Logged { id: 0 }, None)
+        }
+        Write::AlertResolved { firing, at_ms, chat } => done(
+            IngestOutcome::Logged { id: crate::alert_writes::write_resolved(conn, *firing, *at_ms, chat.as_deref())? },
+            None,
+        ),
+        Write::AlertNoticeTried { notice, at_ms, attempt } => {
+            crate::alert_writes::write_notice_tried(conn, *notice, *at_ms, attempt)?;
+            done(IngestOutcome::Logged { id: 0 }, None)
+        }
         Write::CheckReady => done(
             IngestOutcome::Logged { id: write_check(conn, calleague_events::Timestamp::now().unix_millis())? },
             None,

@@ -1,0 +1,34 @@
+//! Alert rules: tell people when calls go wrong in aggregate, not only call by call.
+//!
+//! A rule ([`AlertRule`]) measures a window of calls from the overview's rollups (never a
+//! scan of calls): failure rate, failed calls, calls started, an endedReason's count or
+//! share, duration and wait p90, calls in progress, rejected deliveries, silence. The
+//! [`RuleRunner`] evaluates the rules as deliveries arrive and every 30 s, keeps each
+//! firing in the store and tells the desktop ([`AlertNotifier`]) and a chat webhook
+//! ([`ChatSender`]) once per firing; [`preview`] tries a rule against the stored history.
+//! See `docs/alert-rules.md`.
+
+mod active;
+mod chat;
+mod error;
+mod metric;
+mod preview;
+mod rule;
+mod runner;
+mod text;
+mod tracker;
+
+pub use active::{ActiveHours, Weekday};
+pub use chat::{ChatSender, ChatWebhook};
+pub use error::AlertRulesError;
+pub use metric::{breaks, percentile, query, value, window_at};
+pub use preview::{preview, Preview, PreviewFiring};
+pub use rule::{
+    starter_rules, AlertRule, Comparison, Condition, Metric, RulesFile, Scope, Severity, MAX_WINDOW_MINUTES,
+    MIN_WINDOW_MINUTES,
+};
+pub use runner::{
+    system_clock, AlertNotice, AlertNotifier, Clock, Evaluator, NoticeKind, RuleRunner, RuleStatus, RunnerOptions,
+};
+pub use text::summary;
+pub use tracker::{Change, Tracker};
