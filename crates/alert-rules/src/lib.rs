@@ -28,7 +28,8 @@ pub use rule::{
     MIN_WINDOW_MINUTES,
 };
 pub use runner::{
-    system_clock, AlertNotice, AlertNotifier, Clock, Evaluator, NoticeKind, RuleRunner, RuleStatus, RunnerOptions,
+    system_clock, AlertNotice, AlertNotifier, Clock, Evaluator, NoticeKind, RuleRunner, RuleStatus, RulesHandle,
+    RunnerOptions,
 };
-pub use text::summary;
+pub use text::{summary, value as format_value};
 pub use tracker::{Change, Tracker};

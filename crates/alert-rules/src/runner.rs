@@ -357,9 +357,20 @@ fn top_lines(
     Ok((agents, reasons))
 }
 
+/// Replaces a running runner's rules (from a file read again, or the settings).
+#[derive(Clone)]
+pub struct RulesHandle(Arc<watch::Sender<Vec<AlertRule>>>);
+
+impl RulesHandle {
+    /// New rules, evaluated at once.
+    pub fn set(&self, rules: Vec<AlertRule>) {
+        self.0.send_replace(rules);
+    }
+}
+
 /// The live runner: a task that evaluates the rules it is given.
 pub struct RuleRunner {
-    rules: watch::Sender<Vec<AlertRule>>,
+    rules: Arc<watch::Sender<Vec<AlertRule>>>,
     status: Arc<Mutex<Vec<RuleStatus>>>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
@@ -373,12 +384,16 @@ impl RuleRunner {
         let (stop, stopped) = oneshot::channel();
         let feed = store.subscribe();
         let task = tokio::spawn(run(evaluator, rules_rx, feed, status.clone(), options, stopped));
-        Ok(Self { rules: rules_tx, status, stop: Some(stop), task })
+        Ok(Self { rules: Arc::new(rules_tx), status, stop: Some(stop), task })
     }
 
     /// New rules, evaluated at once.
     pub fn set_rules(&self, rules: Vec<AlertRule>) {
         self.rules.send_replace(rules);
+    }
+
+    pub fn rules_handle(&self) -> RulesHandle {
+        RulesHandle(self.rules.clone())
     }
 
     pub fn rules(&self) -> Vec<AlertRule> {

@@ -45,6 +45,36 @@ pub enum Command {
     /// Send a made-up delivery of an event to a handler (or to a receiver), its values
     /// from the newest real one in --db, with fields set by --set.
     Trigger(TriggerArgs),
+    /// Alert rules: try a rules file against the stored history, or print the starter rules.
+    Alerts(AlertsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AlertsArgs {
+    #[command(subcommand)]
+    pub command: AlertsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// Each rule's firings over the stored history, as evaluation would have made them (the
+    /// Alerts page's preview, on the command line).
+    Check(AlertsCheckArgs),
+    /// Print the starter rules as a rules file (turned off: set "enabled": true).
+    Example,
+}
+
+#[derive(Debug, Args)]
+pub struct AlertsCheckArgs {
+    /// The SQLite database to read.
+    #[arg(long)]
+    pub db: PathBuf,
+    /// The rules file (the JSON the Alerts page exports).
+    #[arg(long)]
+    pub alerts: PathBuf,
+    /// How far back, e.g. 24h, 7d, 30d.
+    #[arg(long, default_value = "7d", value_parser = parse_duration)]
+    pub since: Duration,
 }
 
 #[derive(Debug, Args)]
@@ -314,6 +344,15 @@ pub struct ServeArgs {
     /// one, answered in any).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub forward_in_flight: u16,
+    /// Alert rules to evaluate as deliveries arrive and every 30 s (the JSON the Alerts
+    /// page exports; `calleague-receiver alerts example` prints a start). Re-read on SIGHUP.
+    #[arg(long, value_name = "FILE", conflicts_with = "database")]
+    pub alerts: Option<PathBuf>,
+    /// A file holding the chat webhook's URL (Slack or Mattermost incoming webhook) that
+    /// firings and resolutions are posted to. A secret: never logged. Under systemd, the
+    /// credential `alert-webhook` is read when this is not given.
+    #[arg(long, value_name = "FILE", requires = "alerts")]
+    pub alert_webhook_file: Option<PathBuf>,
 }
 
 fn parse_forward_target(text: &str) -> Result<ForwardTarget, String> {

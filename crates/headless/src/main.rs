@@ -4,6 +4,7 @@
 #[macro_use]
 mod log;
 
+mod alerts;
 mod args;
 mod catch_up;
 mod database;
@@ -40,6 +41,7 @@ fn main() -> ExitCode {
         Command::Webhooks(args) => webhooks::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Trigger(args) => trigger::run(args),
+        Command::Alerts(args) => alerts::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

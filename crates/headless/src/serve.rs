@@ -84,6 +84,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         // Before the receiver: a new target's place in the log is taken before any delivery
         // can be acknowledged, so none from this start on is missed.
         let forwarder = forwarding(&args, store.clone(), forward_key).await;
+        // Before the receiver too: a rules file that does not pass stops the start.
+        let alerts = crate::alerts::start(&args, store.clone())?;
         let mut service = ReceiverService::start(store.clone(), config, args.heartbeat_interval).await?;
         let stop = StopSignals::watch()?;
         if args.tls_self_signed {
@@ -113,6 +115,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
         if let Some(source) = source {
             source.stop().await;
+        }
+        if let Some(alerts) = alerts {
+            alerts.stop().await;
         }
         service.shutdown().await;
         if let Some(forwarder) = forwarder {
