@@ -4,17 +4,30 @@
 
 use std::sync::{Arc, Mutex};
 
-use calleague_alerts::DesktopNotifier;
+use calleague_alerts::{DesktopNotifier, Open};
 use calleague_engine::Engine;
 use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, Runtime};
 
-/// A request to show a call (or the timeline, without one), from a notification's click.
+/// A request to show a call, the calls behind an alert's firing, or the timeline (with
+/// neither), from a notification's click.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(optional_fields = nullable)]
 pub struct OpenRequest {
     pub call_id: Option<String>,
+    pub alert_firing: Option<i64>,
+}
+
+impl From<Open> for OpenRequest {
+    fn from(open: Open) -> Self {
+        match open {
+            Open::Timeline => Self { call_id: None, alert_firing: None },
+            Open::Call(id) => Self { call_id: Some(id), alert_firing: None },
+            Open::AlertFiring(id) => Self { call_id: None, alert_firing: Some(id) },
+        }
+    }
 }
 
 /// The window's channel for open requests; the latest subscription wins (a reload
@@ -47,11 +60,11 @@ impl OpenRequests {
 /// that no failure (nor a catch-up's summary) comes before the watcher listens.
 pub async fn start<R: Runtime>(app: &AppHandle<R>, engine: &Engine) {
     let handle = app.clone();
-    let on_open = Arc::new(move |call_id: Option<String>| {
+    let on_open = Arc::new(move |open: Open| {
         let app = handle.clone();
         let _ = handle.run_on_main_thread(move || {
             crate::tray::show_main(&app);
-            app.state::<OpenRequests>().send(OpenRequest { call_id });
+            app.state::<OpenRequests>().send(OpenRequest::from(open));
         });
     });
     engine.start_notifications(Arc::new(DesktopNotifier::new(on_open))).await;

@@ -22,7 +22,7 @@ pub use active::{ActiveHours, Weekday};
 pub use chat::{ChatSender, ChatWebhook};
 pub use error::AlertRulesError;
 pub use metric::{breaks, percentile, query, value, window_at};
-pub use preview::{preview, Preview, PreviewFiring};
+pub use preview::{peak as worst, preview, Preview, PreviewFiring};
 pub use rule::{
     starter_rules, AlertRule, Comparison, Condition, Metric, RulesFile, Scope, Severity, MAX_WINDOW_MINUTES,
     MIN_WINDOW_MINUTES,

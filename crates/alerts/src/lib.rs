@@ -14,7 +14,7 @@ pub mod pacing;
 pub mod rules;
 mod watcher;
 
-pub use note::Note;
+pub use note::{Note, Open};
 pub use notifier::{DesktopNotifier, MemoryNotifier, Notifier, NotifyError, OpenHandler, APP_NAME};
 pub use rules::{AlertSettings, Failure, Pause};
 pub use watcher::{AlertStatus, Alerts};

@@ -11,8 +11,19 @@ use crate::rules::Failure;
 pub struct Note {
     pub summary: String,
     pub body: String,
-    /// The call its "Open" action (and a click) shows; None opens the timeline.
-    pub open_call: Option<String>,
+    /// What its "Open" action (and a click) shows.
+    pub open: Open,
+}
+
+/// What a click on a note opens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Open {
+    /// The timeline (a summary of several calls, a note of the app's own).
+    Timeline,
+    /// One call's details.
+    Call(String),
+    /// The calls behind a firing of an alert rule (its id in the store).
+    AlertFiring(i64),
 }
 
 /// The most characters of one value from the network (an agent id, a reason, a metadata
@@ -35,7 +46,7 @@ impl Note {
         Self {
             summary: format!("Call failed: {agent}"),
             body: lines.join("\n"),
-            open_call: Some(failure.call_id.clone()),
+            open: Open::Call(failure.call_id.clone()),
         }
     }
 
@@ -44,7 +55,7 @@ impl Note {
         Self {
             summary: format!("{} calls failed within seconds", failures.len()),
             body: agents_line(failures),
-            open_call: None,
+            open: Open::Timeline,
         }
     }
 
@@ -54,7 +65,7 @@ impl Note {
         Self {
             summary: format!("{calls} failed while Calleague Monitor was closed"),
             body: agents_line(failures),
-            open_call: None,
+            open: Open::Timeline,
         }
     }
 }
@@ -135,7 +146,7 @@ mod tests {
         assert!(lines[0].starts_with("customer-busy · "), "{lines:?}");
         assert_eq!(lines[0].len(), "customer-busy · ".len() + "hh:mm:ss".len());
         assert_eq!(lines[1], "orderId: A-17");
-        assert_eq!(note.open_call.as_deref(), Some("c1"));
+        assert_eq!(note.open, Open::Call("c1".into()));
     }
 
     #[test]
@@ -147,7 +158,7 @@ mod tests {
         let note = Note::burst(&failures);
         assert_eq!(note.summary, "4 calls failed within seconds");
         assert_eq!(note.body, "Agents: y (2), unknown agent (1), x (1)");
-        assert_eq!(note.open_call, None);
+        assert_eq!(note.open, Open::Timeline);
         assert_eq!(Note::while_closed(&failures).summary, "4 calls failed while Calleague Monitor was closed");
         assert_eq!(Note::while_closed(&failures[..1]).summary, "1 call failed while Calleague Monitor was closed");
     }

@@ -23,7 +23,7 @@ pub trait Notifier: Send + Sync + 'static {
 
 /// What a click on a note (or its "Open" action) asks for: a call's details, or the
 /// timeline when the note was a summary.
-pub type OpenHandler = Arc<dyn Fn(Option<String>) + Send + Sync>;
+pub type OpenHandler = Arc<dyn Fn(crate::note::Open) + Send + Sync>;
 
 /// The desktop's notification server (org.freedesktop.Notifications on Linux) through
 /// notify-rust.
@@ -59,7 +59,7 @@ impl Notifier for DesktopNotifier {
                     let _ = shown_tx.send(Ok(()));
                     handle.wait_for_action(|action| {
                         if action == "default" || action == "open" {
-                            on_open(note.open_call.clone());
+                            on_open(note.open.clone());
                         }
                     });
                 }

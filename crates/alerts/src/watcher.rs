@@ -35,6 +35,8 @@ enum Command {
     CatchUpFinished,
     Seen,
     Show(Note),
+    /// An alert rule fired or resolved: shown unless notifications are off or paused.
+    Alert(Note),
 }
 
 /// A handle to the watcher. Cheap to clone; the watcher stops when the store closes.
@@ -100,6 +102,12 @@ impl Alerts {
         let _ = self.commands.send(Command::Seen);
     }
 
+    /// An alert rule's note (fired, resolved): shown like a failure's, unless notifications
+    /// are switched off or paused.
+    pub fn alert(&self, note: Note) {
+        let _ = self.commands.send(Command::Alert(note));
+    }
+
     /// Shows a note of the app's own (not about a call), e.g. "still running".
     pub fn show(&self, note: Note) {
         let _ = self.commands.send(Command::Show(note));
@@ -152,6 +160,11 @@ impl Watcher {
                     }
                     Some(Command::Seen) => self.status.send_modify(|s| s.unseen = 0),
                     Some(Command::Show(note)) => self.show(note).await,
+                    Some(Command::Alert(note)) => {
+                        if self.settings.enabled && !self.settings.paused_at(Timestamp::now()) {
+                            self.show(note).await;
+                        }
+                    }
                 },
                 item = self.feed.recv() => match item {
                     Ok(item) => {

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use calleague_alerts::{AlertSettings, Alerts, MemoryNotifier, Note, Pause};
+use calleague_alerts::{AlertSettings, Alerts, MemoryNotifier, Note, Open, Pause};
 use calleague_events::{parse_delivery, Timestamp};
 use calleague_store::{IncomingDelivery, Source, Store, StoreOptions};
 use serde_json::json;
@@ -74,7 +74,7 @@ async fn each_failure_spaced_apart_gives_one_note_with_its_details() {
     assert_eq!(summaries(&notes), ["Call failed: sales", "Call failed: support", "Call failed: billing"]);
     assert!(notes[0].body.starts_with("customer-busy · "));
     assert!(notes[0].body.ends_with("\norderId: o-c0"));
-    assert_eq!(notes[2].open_call.as_deref(), Some("c2"));
+    assert_eq!(notes[2].open, Open::Call("c2".into()));
     assert_eq!(s.alerts.status().unseen, 3);
     s.alerts.mark_seen();
     until("unseen reset", || s.alerts.status().unseen == 0).await;
@@ -104,7 +104,7 @@ async fn a_failure_delivered_three_times_and_again_after_a_restart_notifies_once
     until("the new call's note", || !after_restart.shown().is_empty()).await;
     quiet().await;
     assert_eq!(summaries(&after_restart.shown()), ["Call failed: sales"]);
-    assert_eq!(after_restart.shown()[0].open_call.as_deref(), Some("c2"));
+    assert_eq!(after_restart.shown()[0].open, Open::Call("c2".into()));
 }
 
 #[tokio::test]
@@ -159,7 +159,7 @@ async fn paused_or_off_shows_nothing_and_resuming_does_not_bring_them_back() {
     quiet().await;
     let notes = s.notes.shown();
     assert_eq!(notes.len(), 1);
-    assert_eq!(notes[0].open_call.as_deref(), Some("c3"));
+    assert_eq!(notes[0].open, Open::Call("c3".into()));
     assert_eq!(s.alerts.status().unseen, 3, "paused failures are still unseen failures");
 }
 
@@ -183,7 +183,7 @@ async fn no_notification_server_is_reported_and_the_watcher_goes_on() {
     until("the next note", || s.notes.shown().len() == 1).await;
     until("the notice cleared", || s.alerts.status().unavailable.is_none()).await;
     // A note of the app's own goes the same way.
-    s.alerts.show(Note { summary: "still running".into(), body: String::new(), open_call: None });
+    s.alerts.show(Note { summary: "still running".into(), body: String::new(), open: Open::Timeline });
     until("the app's note", || s.notes.shown().len() == 2).await;
 }
 
@@ -226,7 +226,7 @@ async fn a_failure_whose_claim_failed_is_notified_once_the_claim_can_be_written(
     until("the note, once the claim is written", || !notes.shown().is_empty()).await;
     quiet().await;
     assert_eq!(summaries(&notes.shown()), ["Call failed: sales"]);
-    assert_eq!(notes.shown()[0].open_call.as_deref(), Some("c-locked"));
+    assert_eq!(notes.shown()[0].open, Open::Call("c-locked".into()));
     assert_eq!(store.alert_claimed("c-locked").unwrap().as_deref(), Some("notified"));
 }
 

@@ -55,6 +55,8 @@ pub struct AppStatus {
     pub source_settings: crate::settings::SourceSettings,
     /// Forward targets that keep failing (one line in the status bar).
     pub forwarding_failing: Vec<crate::forwarding_views::FailingTarget>,
+    /// Alert rules firing now.
+    pub alerts_firing: Vec<crate::alert_rules::FiringAlert>,
 }
 
 /// What runs now; settings say what should run after a restart.
@@ -93,6 +95,8 @@ pub struct Engine {
     pub(crate) rest_budget: std::sync::Mutex<Option<Arc<calleague_client::RequestBudget>>>,
     /// The forwarder beside the receiver, and a replay in progress (forwarding.rs).
     pub(crate) forwarding: Mutex<crate::forwarding::ForwardingState>,
+    /// The alert rules' runner and chat sender (alert_rules.rs).
+    pub(crate) alert_rules: Mutex<crate::alert_rules::AlertRulesState>,
 }
 
 impl Engine {
@@ -110,6 +114,7 @@ impl Engine {
             team: std::sync::RwLock::new(None),
             rest_budget: std::sync::Mutex::new(None),
             forwarding: Mutex::new(Default::default()),
+            alert_rules: Mutex::new(Default::default()),
         }
     }
 
@@ -180,6 +185,7 @@ impl Engine {
             source: running.service.as_ref().and_then(|s| s.rest_source()).map(|r| r.current()),
             source_settings: settings.sources,
             forwarding_failing: self.failing_targets(),
+            alerts_firing: self.firing_alerts(&settings.alert_rules.rules),
         }
     }
 
@@ -329,6 +335,7 @@ impl Engine {
         }
         drop(running);
         self.restart_forwarder().await;
+        self.restart_alert_rules().await;
         if self.settings.lock().await.mode == Some(Mode::Account) {
             self.spawn_catch_up().await;
             self.start_rest_source().await;
@@ -419,6 +426,7 @@ impl Engine {
 
     pub(crate) async fn stop_receiver(&self) {
         self.stop_forwarder().await;
+        self.stop_alert_rules().await;
         let service = self.running.lock().await.service.take();
         if let Some(service) = service {
             service.shutdown().await;

@@ -24,6 +24,8 @@ pub enum Entry {
     /// apart from an account mode's key (leaving team mode removes these, not that).
     TeamApiKey,
     TeamApiBase,
+    /// The chat webhook alert rules post to: whoever has its address can post.
+    AlertChatWebhook,
 }
 
 impl Entry {
@@ -35,6 +37,7 @@ impl Entry {
             Self::TeamPassword => "team-password",
             Self::TeamApiKey => "team-api-key",
             Self::TeamApiBase => "team-api-base",
+            Self::AlertChatWebhook => "alert-chat-webhook",
         }
     }
 }

@@ -24,6 +24,7 @@
 //!
 //! `docs/architecture.md` shows where this sits between the crates below and the app above.
 
+mod alert_rules;
 mod demo;
 mod engine;
 mod error;
@@ -44,9 +45,14 @@ mod subscriptions;
 mod team;
 mod wake;
 
+pub use alert_rules::{AlertRulesSettings, AlertsView, ChartView, FiringAlert, RuleView};
+pub use calleague_alert_rules::{
+    ActiveHours, AlertRule, Comparison, Condition, Metric, PreviewFiring, RuleStatus, Scope, Severity, Weekday,
+};
 pub use calleague_alerts::{AlertSettings, AlertStatus, Pause};
 pub use calleague_error_code::ErrorCode;
 pub use calleague_rest_source::{CauseCheck, NotArriving, ReadFailure, RoundSummary, SourceMode, SourceStatus};
+pub use calleague_store::FiringRow;
 pub use engine::{AppStatus, Engine};
 pub use error::{AppError, AppResult};
 pub use forwarding_settings::{ForwardingSettings, TargetSettings};

@@ -100,7 +100,7 @@ impl Engine {
                     "Calls are received and failures notified while the window is closed. Quit from the tray icon's menu."
                 }
                 .into(),
-                open_call: None,
+                open: calleague_alerts::Open::Timeline,
             });
         }
     }

@@ -58,6 +58,8 @@ pub struct Settings {
     pub sources: SourceSettings,
     /// Where deliveries are forwarded to (docs/forwarding.md).
     pub forwarding: crate::forwarding_settings::ForwardingSettings,
+    /// Alert rules and the chat webhook's host (docs/alert-rules.md).
+    pub alert_rules: crate::alert_rules::AlertRulesSettings,
 }
 
 /// How the calls list is read beside webhooks, or instead of them.
@@ -110,6 +112,7 @@ impl Default for Settings {
             team_allow_plaintext: false,
             sources: SourceSettings::default(),
             forwarding: Default::default(),
+            alert_rules: Default::default(),
         }
     }
 }

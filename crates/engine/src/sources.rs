@@ -48,7 +48,7 @@ pub(crate) fn note_for(notice: &SourceNotice) -> Option<Note> {
     for cause in n.causes.iter().filter(|c| c.fine == Some(false)) {
         body.push_str(&format!("\n{}: {}", cause.what, cause.detail));
     }
-    Some(Note { summary: "Webhooks are not arriving".into(), body, open_call: None })
+    Some(Note { summary: "Webhooks are not arriving".into(), body, open: calleague_alerts::Open::Timeline })
 }
 
 /// Each field within its bounds, or an error on the first that is not.

@@ -1,7 +1,7 @@
 //! What alert rules did (migration 0015): firings and the notices the chat webhook is owed.
 //! Reads here; the writer's side in `alert_writes.rs`.
 
-use rusqlite::{params, Row};
+use rusqlite::{params, OptionalExtension, Row};
 
 use crate::alert_model::{FiringRecorded, FiringRow, NewFiring, NoticeAttempt, OwedNotice};
 use crate::model::IngestOutcome;
@@ -74,6 +74,16 @@ impl Store {
             ))?;
             let rows = stmt.query_map([], firing_row)?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    /// One firing by its id.
+    pub fn firing(&self, id: i64) -> Result<Option<FiringRow>> {
+        self.with_reader(|conn| {
+            Ok(conn
+                .prepare_cached(&format!("SELECT {FIRING_COLUMNS} FROM alert_firings WHERE id = ?1"))?
+                .query_row([id], firing_row)
+                .optional()?)
         })
     }
 
