@@ -52,6 +52,14 @@ const COMMANDS: &[&str] = &[
     "retry_given_up",
     "trigger_defaults",
     "trigger_delivery",
+    "alerts_view",
+    "save_alert_rules",
+    "preview_alert_rule",
+    "alert_firings",
+    "alert_firing",
+    "set_alert_chat",
+    "export_alert_rules",
+    "import_alert_rules",
 ];
 
 fn main() {

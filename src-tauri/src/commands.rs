@@ -424,3 +424,78 @@ pub async fn trigger_defaults(engine: EngineState<'_>, event: String) -> AppResu
 pub async fn trigger_delivery(engine: EngineState<'_>, request: TriggerRequest) -> AppResult<TriggerResult> {
     logged("trigger_delivery", engine.trigger(request)).await
 }
+
+/// The Alerts page: every rule with its value now and over the last day.
+#[tauri::command]
+pub async fn alerts_view(engine: EngineState<'_>) -> AppResult<calleague_engine::AlertsView> {
+    logged("alerts_view", engine.alerts_view()).await
+}
+
+/// Every rule checked (refusals by field), saved, and handed to the runner.
+#[tauri::command]
+pub async fn save_alert_rules(
+    engine: EngineState<'_>,
+    rules: Vec<calleague_engine::AlertRule>,
+) -> AppResult<Vec<calleague_engine::AlertRule>> {
+    logged("save_alert_rules", engine.save_alert_rules(rules)).await
+}
+
+/// A rule being edited, tried against the last `days` days.
+#[tauri::command]
+pub async fn preview_alert_rule(
+    engine: EngineState<'_>,
+    rule: calleague_engine::AlertRule,
+    days: u32,
+) -> AppResult<calleague_engine::ChartView> {
+    let engine = engine.inner().clone();
+    // A month of minute rows is read and slid over: off the async threads.
+    logged("preview_alert_rule", async move {
+        tokio::task::spawn_blocking(move || engine.preview_alert_rule(rule, days))
+            .await
+            .map_err(|e| calleague_engine::AppError::new(calleague_engine::ErrorCode::Internal, e.to_string()))?
+    })
+    .await
+}
+
+/// Firings, newest first: of one rule, or of all.
+#[tauri::command]
+pub async fn alert_firings(
+    engine: EngineState<'_>,
+    rule_id: Option<String>,
+    limit: u32,
+) -> AppResult<Vec<calleague_engine::FiringRow>> {
+    logged("alert_firings", async { engine.alert_firings(rule_id, limit) }).await
+}
+
+/// One firing: what a notification's click opens.
+#[tauri::command]
+pub async fn alert_firing(engine: EngineState<'_>, id: i64) -> AppResult<calleague_engine::FiringRow> {
+    logged("alert_firing", async { engine.alert_firing(id) }).await
+}
+
+/// The chat webhook's address into the keychain (none removes it); its host comes back.
+#[tauri::command]
+pub async fn set_alert_chat(engine: EngineState<'_>, url: Option<String>) -> AppResult<Option<String>> {
+    logged("set_alert_chat", engine.set_alert_chat(url)).await
+}
+
+/// The rules saved as a rules file where the person chooses (for `serve --alerts`).
+#[tauri::command]
+pub async fn export_alert_rules<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    engine: EngineState<'_>,
+) -> AppResult<Option<String>> {
+    logged("export_alert_rules", async {
+        Ok(crate::save_dialog::export_alert_rules(&app, &engine).await?.map(|p| p.display().to_string()))
+    })
+    .await
+}
+
+/// Rules read from a rules file the person picks, checked, for the page to show and save.
+#[tauri::command]
+pub async fn import_alert_rules<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    engine: EngineState<'_>,
+) -> AppResult<Option<Vec<calleague_engine::AlertRule>>> {
+    logged("import_alert_rules", crate::save_dialog::import_alert_rules(&app, &engine)).await
+}

@@ -95,6 +95,14 @@ pub fn commands<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool +
         commands::retry_given_up,
         commands::trigger_defaults,
         commands::trigger_delivery,
+        commands::alerts_view,
+        commands::save_alert_rules,
+        commands::preview_alert_rule,
+        commands::alert_firings,
+        commands::alert_firing,
+        commands::set_alert_chat,
+        commands::export_alert_rules,
+        commands::import_alert_rules,
     ]
 }
 

@@ -109,6 +109,40 @@ pub async fn choose_pem_file<R: tauri::Runtime>(app: &tauri::AppHandle<R>, title
     rx.await.ok().flatten().and_then(|c| c.into_path().ok())
 }
 
+/// "Export rules…": the rules file written where the person chooses; `None` when cancelled.
+pub async fn export_alert_rules<R: tauri::Runtime>(
+    app: &tauri::AppHandle<R>,
+    engine: &Engine,
+) -> Result<Option<PathBuf>, AppError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    dialog(app, "Export alert rules").set_file_name("alert-rules.json").add_filter("JSON", &["json"]).save_file(
+        move |choice| {
+            let _ = tx.send(choice);
+        },
+    );
+    let Some(choice) = rx.await.ok().flatten() else { return Ok(None) };
+    let path =
+        choice.into_path().map_err(|e| AppError::new(ErrorCode::SaveFailed, format!("cannot save there: {e}")))?;
+    std::fs::write(&path, engine.alert_rules_file().await)
+        .map_err(|e| AppError::new(ErrorCode::SaveFailed, format!("cannot write {}: {e}", path.display())))?;
+    Ok(Some(path))
+}
+
+/// "Import rules…": a rules file the person picks, read and checked (not saved yet).
+pub async fn import_alert_rules<R: tauri::Runtime>(
+    app: &tauri::AppHandle<R>,
+    engine: &Engine,
+) -> Result<Option<Vec<calleague_engine::AlertRule>>, AppError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    dialog(app, "Import alert rules").add_filter("JSON", &["json"]).pick_file(move |choice| {
+        let _ = tx.send(choice);
+    });
+    let Some(path) = rx.await.ok().flatten().and_then(|c| c.into_path().ok()) else { return Ok(None) };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| AppError::new(ErrorCode::SaveFailed, format!("cannot read {}: {e}", path.display())))?;
+    engine.parse_alert_rules(&text).map(Some)
+}
+
 /// A file dialog over the main window, opening in Downloads.
 fn dialog<R: tauri::Runtime>(app: &tauri::AppHandle<R>, title: &str) -> tauri_plugin_dialog::FileDialogBuilder<R> {
     let mut dialog = app.dialog().file().set_title(title);

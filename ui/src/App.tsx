@@ -14,6 +14,8 @@ import { isField } from "./keys";
 import type { Filters } from "./calls/useCallFilters";
 import { OverviewPage } from "./overview/OverviewPage";
 import { ForwardingPage } from "./forwarding/ForwardingPage";
+import { AlertsPage } from "./alerts/AlertsPage";
+import { firingDrill } from "./alerts/drill";
 import { OverviewStrip } from "./overview/OverviewStrip";
 import { Drill, OverviewPrefs, drillFilters, loadPrefs, savePrefs } from "./overview/range";
 
@@ -65,7 +67,15 @@ function Frame({ status, onStatus }: { status: AppStatus; onStatus: (s: AppStatu
   // A click on a notification: its call, on the timeline (a summary opens the timeline).
   useEffect(() => {
     api
-      .subscribeOpenRequests(({ callId }) => {
+      .subscribeOpenRequests(({ callId, alertFiring }) => {
+        // An alert's note: the calls behind its firing, narrowed as its rule was.
+        if (alertFiring !== null && alertFiring !== undefined) {
+          Promise.all([api.alertFiring(alertFiring), api.alertsView()]).then(
+            ([firing, view]) => drill(firingDrill(firing, view.rules.find((r) => r.rule.id === firing.ruleId)?.rule)),
+            () => setPage("alerts"),
+          );
+          return;
+        }
         setPage("calls");
         setDrawer(callId ? { kind: "call", callId } : null);
       })
@@ -131,6 +141,7 @@ function Frame({ status, onStatus }: { status: AppStatus; onStatus: (s: AppStatu
       )}
       {page === "subscriptions" && <SubscriptionsPage status={status} onChanged={statusAgain} />}
       {page === "forwarding" && <ForwardingPage onOpenCall={(callId) => setDrawer({ kind: "call", callId })} onSettings={() => setPage("settings")} />}
+      {page === "alerts" && <AlertsPage onDrill={drill} onRejected={() => setDrawer({ kind: "rejected" })} />}
       {page === "settings" && <SettingsPage status={status} onStatus={onStatus} />}
       {drawer?.kind === "call" && <CallDetails callId={drawer.callId} receiverUrl={status.receiverUrl} media={!team || Boolean(status.keyMasked)} forwarding={!team} onClose={() => setDrawer(null)} />}
       {(drawer?.kind === "rejected" || drawer?.kind === "quarantined") && <Rejections kind={drawer.kind} onClose={() => setDrawer(null)} />}
@@ -140,6 +151,7 @@ function Frame({ status, onStatus }: { status: AppStatus; onStatus: (s: AppStatu
         onStatus={onStatus}
         onSubscriptions={() => setPage("subscriptions")}
         onForwarding={() => setPage("forwarding")}
+        onAlerts={() => setPage("alerts")}
       />
     </div>
   );

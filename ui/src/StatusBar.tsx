@@ -12,12 +12,14 @@ export function StatusBar({
   onStatus,
   onSubscriptions,
   onForwarding,
+  onAlerts,
 }: {
   status: AppStatus;
   onShow: (kind: "rejected" | "quarantined") => void;
   onStatus: (s: AppStatus) => void;
   onSubscriptions: () => void;
   onForwarding: () => void;
+  onAlerts: () => void;
 }) {
   const [counts, setCounts] = useState<StatusCounts | null>(null);
   // Re-read at most twice a second: under a burst every batch would ask again.
@@ -47,6 +49,7 @@ export function StatusBar({
         </button>
       )}
       <SourceState status={status} onSubscriptions={onSubscriptions} />
+      <AlertsState status={status} onAlerts={onAlerts} />
       <ForwardingState status={status} onForwarding={onForwarding} />
       <CatchUpState status={status} />
       <NotificationState status={status} />
@@ -116,6 +119,19 @@ function CatchUpState({ status }: { status: AppStatus }) {
 }
 
 /** Forward targets that keep failing: one line, not a notification per delivery. */
+/** Alert rules firing now: one line, the rules in its title; a click opens the Alerts page. */
+function AlertsState({ status, onAlerts }: { status: AppStatus; onAlerts: () => void }) {
+  const firing = status.alertsFiring;
+  if (firing.length === 0) return null;
+  const text = firing.length === 1 ? `Alert: ${firing[0].name}` : `${firing.length} alerts firing`;
+  const why = firing.map((f) => `${f.name} (${f.severity}), firing since ${clock(new Date(f.sinceMs).toISOString())}`).join("\n");
+  return (
+    <button className={`count ${firing.some((f) => f.severity === "critical") ? "bad" : "warn"}`} onClick={onAlerts} data-testid="alerts-firing" title={`${why}\nOpen Alerts.`}>
+      {text}
+    </button>
+  );
+}
+
 function ForwardingState({ status, onForwarding }: { status: AppStatus; onForwarding: () => void }) {
   const failing = status.forwardingFailing;
   if (failing.length === 0) return null;

@@ -8,6 +8,7 @@ export const PAGES = [
   { id: "calls", title: "Calls" },
   { id: "subscriptions", title: "Subscriptions" },
   { id: "forwarding", title: "Forwarding" },
+  { id: "alerts", title: "Alerts" },
   { id: "settings", title: "Settings" },
 ] as const;
 export type PageId = (typeof PAGES)[number]["id"];

@@ -39,7 +39,11 @@ sourceSettings: SourceSettings,
 /**
  * Forward targets that keep failing (one line in the status bar).
  */
-forwardingFailing: Array<FailingTarget>, };
+forwardingFailing: Array<FailingTarget>, 
+/**
+ * Alert rules firing now.
+ */
+alertsFiring: Array<FiringAlert>, };
 
 export type AppError = { code: ErrorCode, 
 /**
@@ -229,6 +233,132 @@ export type TriggerResult = {
  * The body sent.
  */
 body: string, status: number | null, error: string | null, latencyMs: number, responseBody: string, };
+
+export type AlertsView = { rules: Array<RuleView>, chatHost?: string | null, 
+/**
+ * Why rules are not evaluated here now (team mode, no mode yet).
+ */
+unavailable?: string | null, };
+
+/**
+ * A rule as the Alerts page shows it.
+ */
+export type RuleView = { rule: AlertRule, 
+/**
+ * "Failure rate above 20% over 15 min".
+ */
+summary: string, 
+/**
+ * As last evaluated (none while turned off, or before the first round).
+ */
+status?: RuleStatus | null, 
+/**
+ * Its value over the last day, for the row's chart (none for calls in progress).
+ */
+day?: ChartView | null, };
+
+/**
+ * A value over time, at most [`MOST_POINTS`] points (each the worst of its minutes), and
+ * the firings in it.
+ */
+export type ChartView = { fromMs: number, toMs: number, stepMs: number, values: Array<number | null>, firings: Array<PreviewFiring>, 
+/**
+ * Firings that would have been notified (the cooldown holds the others back).
+ */
+notified: number, };
+
+/**
+ * A rule firing now, for the status bar.
+ */
+export type FiringAlert = { firing: number, ruleId: string, name: string, severity: string, sinceMs: number, };
+
+export type AlertRule = { 
+/**
+ * Stable across edits: what a firing is kept under. Letters, digits, `-` and `_`.
+ */
+id: string, name: string, enabled: boolean, metric: Metric, scope: Scope, windowMinutes: number, 
+/**
+ * Ignored by `silence`, which fires when no delivery came in the window.
+ */
+condition: Condition, 
+/**
+ * A rate or share needs at least this many calls in the window before it can fire (no
+ * 100% from one call); counts ignore it.
+ */
+minCalls: number, severity: Severity, 
+/**
+ * A rule that fired and was notified is not notified again for this long (a flapping
+ * rule's firings are still kept).
+ */
+cooldownMinutes: number, 
+/**
+ * When set, the rule is only evaluated within these hours; outside them it is not firing.
+ */
+active?: ActiveHours | null, };
+
+/**
+ * What a rule measures over its window. Rates and shares are in percent, times in seconds.
+ */
+export type Metric = { "kind": "failureRate" } | { "kind": "failedCalls" } | { "kind": "callsStarted" } | { "kind": "reasonCount", reason: string, } | { "kind": "reasonShare", reason: string, } | { "kind": "durationP90" } | { "kind": "waitP90" } | { "kind": "inProgress" } | { "kind": "rejectedDeliveries" } | { "kind": "silence" };
+
+/**
+ * Which calls a rule counts: all of them, or one agent's.
+ */
+export type Scope = { agentId?: string | null, };
+
+export type Condition = { op: Comparison, threshold: number, };
+
+export type Comparison = "above" | "below";
+
+export type Severity = "info" | "warning" | "critical";
+
+export type ActiveHours = { days: Array<Weekday>, 
+/**
+ * "HH:MM", 24-hour clock.
+ */
+from: string, to: string, 
+/**
+ * An IANA name ("Europe/Berlin"); the computer's own zone when none.
+ */
+timeZone?: string | null, };
+
+export type Weekday = "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
+
+/**
+ * A rule as last evaluated, for the Alerts page and the status bar.
+ */
+export type RuleStatus = { ruleId: string, evaluatedMs: number, value?: number | null, 
+/**
+ * Outside its active hours: not evaluated.
+ */
+inactive: boolean, windowFromMs: number, windowToMs: number, firing?: number | null, firingSinceMs?: number | null, error?: string | null, };
+
+/**
+ * One firing the rule would have made.
+ */
+export type PreviewFiring = { startedMs: number, 
+/**
+ * None when still firing at the span's end.
+ */
+resolvedMs?: number | null, peak: number, 
+/**
+ * False when the cooldown would have held its notice back.
+ */
+notified: boolean, };
+
+/**
+ * One firing as kept.
+ */
+export type FiringRow = { id: number, ruleId: string, ruleName: string, severity: string, startedMs: number, resolvedMs?: number | null, value: number, peak: number, threshold: number, windowFromMs: number, windowToMs: number, notified: boolean, };
+
+/**
+ * The rules as kept with the settings.
+ */
+export type AlertRulesSettings = { rules: Array<AlertRule>, 
+/**
+ * The chat webhook's host, for the page (its address is in the keychain).
+ */
+chatHost: string | null, };
 
 /**
  * One read of the calls list.
@@ -542,9 +672,10 @@ unseen: number,
 unavailable: string | null, };
 
 /**
- * A request to show a call (or the timeline, without one), from a notification's click.
+ * A request to show a call, the calls behind an alert's firing, or the timeline (with
+ * neither), from a notification's click.
  */
-export type OpenRequest = { callId: string | null, };
+export type OpenRequest = { callId?: string | null, alertFiring?: number | null, };
 
 /**
  * The page's whole state after a read or a change: the server's list, never a guess.

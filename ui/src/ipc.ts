@@ -36,6 +36,10 @@ import type {
   ReplayRequest,
   TriggerRequest,
   TriggerResult,
+  AlertRule,
+  AlertsView,
+  ChartView,
+  FiringRow,
   Retention,
   SourceSettings,
   Transcript,
@@ -119,6 +123,17 @@ export const api = {
   retryGivenUp: (target: string) => invoke<number>("retry_given_up", { target }),
   triggerDefaults: (event: string) => invoke<string>("trigger_defaults", { event }),
   triggerDelivery: (request: TriggerRequest) => invoke<TriggerResult>("trigger_delivery", { request }),
+  alertsView: () => invoke<AlertsView>("alerts_view"),
+  saveAlertRules: (rules: AlertRule[]) => invoke<AlertRule[]>("save_alert_rules", { rules }),
+  previewAlertRule: (rule: AlertRule, days: number) => invoke<ChartView>("preview_alert_rule", { rule, days }),
+  alertFirings: (ruleId: string | null, limit: number) => invoke<FiringRow[]>("alert_firings", { ruleId, limit }),
+  alertFiring: (id: number) => invoke<FiringRow>("alert_firing", { id }),
+  /** The chat webhook's address into the keychain (null removes it); its host comes back. */
+  setAlertChat: (url: string | null) => invoke<string | null>("set_alert_chat", { url }),
+  /** The native save dialog, then the rules file; null when cancelled. */
+  exportAlertRules: () => invoke<string | null>("export_alert_rules"),
+  /** The native open dialog; the file's rules, checked (not saved); null when cancelled. */
+  importAlertRules: () => invoke<AlertRule[] | null>("import_alert_rules"),
   subscribeFeed: (onBatch: (batch: FeedBatch) => void) => {
     const channel = new Channel<FeedBatch>();
     channel.onmessage = onBatch;

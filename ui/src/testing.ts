@@ -25,6 +25,7 @@ export function statusWith(patch: Partial<AppStatus> = {}): AppStatus {
     source: null,
     sourceSettings: { pollEverySecs: 15, reconcileEveryMinutes: 5, requestsPerMinute: 12 },
     forwardingFailing: [],
+    alertsFiring: [],
     ...patch,
   };
 }

@@ -212,6 +212,11 @@ impl Engine {
             .ok_or_else(|| AppError::new(ErrorCode::NotFound, format!("There is no firing {id} (pruned?).")))
     }
 
+    /// A rules file's rules, checked (an import, before the person saves it).
+    pub fn parse_alert_rules(&self, text: &str) -> AppResult<Vec<AlertRule>> {
+        RulesFile::parse(text).map(|file| file.rules).map_err(invalid)
+    }
+
     /// The rules as a rules file, for `calleague-receiver serve --alerts`.
     pub async fn alert_rules_file(&self) -> String {
         RulesFile { rules: self.settings.lock().await.alert_rules.rules.clone() }.to_json()

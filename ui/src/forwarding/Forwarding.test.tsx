@@ -62,14 +62,14 @@ describe("status bar", () => {
     const failing = statusWith({
       forwardingFailing: [{ url: "http://localhost:3000/hooks", name: "localhost:3000", down: true, lastFailure: "connection refused", sinceMs: 1 }],
     });
-    render(<StatusBar status={failing} onShow={() => undefined} onStatus={() => undefined} onSubscriptions={() => undefined} onForwarding={() => (opened = true)} />);
+    render(<StatusBar status={failing} onShow={() => undefined} onStatus={() => undefined} onSubscriptions={() => undefined} onForwarding={() => (opened = true)} onAlerts={() => undefined} />);
     const line = screen.getByTestId("forwarding-failing");
     expect(line.textContent).toBe("→ localhost:3000 not answering");
     expect(line.getAttribute("title")).toContain("http://localhost:3000/hooks: connection refused");
     fireEvent.click(line);
     expect(opened).toBe(true);
     cleanup();
-    render(<StatusBar status={statusWith()} onShow={() => undefined} onStatus={() => undefined} onSubscriptions={() => undefined} onForwarding={() => undefined} />);
+    render(<StatusBar status={statusWith()} onShow={() => undefined} onStatus={() => undefined} onSubscriptions={() => undefined} onForwarding={() => undefined} onAlerts={() => undefined} />);
     expect(screen.queryByTestId("forwarding-failing")).toBeNull();
   });
 });

@@ -101,19 +101,19 @@ describe("status bar", () => {
   it("says once that notifications are unavailable, and that they are paused", async () => {
     mock(({ cmd }) => (cmd === "counts" ? null : undefined));
     const unavailable = status({ alerts: { unseen: 2, unavailable: "org.freedesktop.Notifications was not provided" } });
-    const { rerender } = render(<StatusBar status={unavailable} onShow={() => undefined} onStatus={() => undefined} onSubscriptions={() => undefined} onForwarding={() => undefined} />);
+    const { rerender } = render(<StatusBar status={unavailable} onShow={() => undefined} onStatus={() => undefined} onSubscriptions={() => undefined} onForwarding={() => undefined} onAlerts={() => undefined} />);
     const notice = screen.getByTestId("notifications-unavailable");
     expect(notice.getAttribute("title")).toContain("org.freedesktop.Notifications");
     fireEvent.click(screen.getByRole("button", { name: "Dismiss" }));
     expect(screen.queryByTestId("notifications-unavailable")).toBeNull();
     const otherReason = status({ alerts: { unseen: 3, unavailable: "Connection refused" } });
-    rerender(<StatusBar status={otherReason} onShow={() => undefined} onStatus={() => undefined} onSubscriptions={() => undefined} onForwarding={() => undefined} />);
+    rerender(<StatusBar status={otherReason} onShow={() => undefined} onStatus={() => undefined} onSubscriptions={() => undefined} onForwarding={() => undefined} onAlerts={() => undefined} />);
     expect(screen.queryByTestId("notifications-unavailable")).toBeNull();
     // Once a note got through, a new failure is news again.
-    rerender(<StatusBar status={status()} onShow={() => undefined} onStatus={() => undefined} onSubscriptions={() => undefined} onForwarding={() => undefined} />);
-    rerender(<StatusBar status={otherReason} onShow={() => undefined} onStatus={() => undefined} onSubscriptions={() => undefined} onForwarding={() => undefined} />);
+    rerender(<StatusBar status={status()} onShow={() => undefined} onStatus={() => undefined} onSubscriptions={() => undefined} onForwarding={() => undefined} onAlerts={() => undefined} />);
+    rerender(<StatusBar status={otherReason} onShow={() => undefined} onStatus={() => undefined} onSubscriptions={() => undefined} onForwarding={() => undefined} onAlerts={() => undefined} />);
     expect(screen.getByTestId("notifications-unavailable")).toBeTruthy();
-    rerender(<StatusBar status={status({ notifications: { ...defaults, pause: { kind: "untilResumed" } } })} onShow={() => undefined} onStatus={() => undefined} onSubscriptions={() => undefined} onForwarding={() => undefined} />);
+    rerender(<StatusBar status={status({ notifications: { ...defaults, pause: { kind: "untilResumed" } } })} onShow={() => undefined} onStatus={() => undefined} onSubscriptions={() => undefined} onForwarding={() => undefined} onAlerts={() => undefined} />);
     expect(screen.getByTestId("notifications-paused")).toBeTruthy();
   });
 });
