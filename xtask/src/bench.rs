@@ -1,4 +1,4 @@
-//! `cargo xtask bench [ingest|scale [CALLS]|team|forward [DOWN_SECONDS]|ui]`: release-mode benchmarks, printed as tables.
+//! `cargo xtask bench [ingest|scale [CALLS]|team|forward [DOWN_SECONDS]|alerts [CALLS]|ui]`: release-mode benchmarks, printed as tables.
 //! Not part of `cargo xtask test`: they take minutes and judge targets by ratios.
 
 use crate::{cargo, packages, step};

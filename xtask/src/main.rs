@@ -38,7 +38,7 @@ fn main() -> ExitCode {
             eprintln!("usage: cargo xtask run [--headless [ADDR]]   open the app (or the headless receiver)");
             eprintln!("       cargo xtask test   run every check and test");
             eprintln!(
-                "       cargo xtask bench [ingest | scale [CALLS] | team | forward | ui]   benchmarks (release build)"
+                "       cargo xtask bench [ingest | scale [CALLS] | team | forward | alerts [CALLS] | ui]   benchmarks (release build)"
             );
             eprintln!("       cargo xtask fuzz [SECONDS]                   fuzz the parser and the call fold");
             eprintln!("       cargo xtask types                            regenerate the UI's types from Rust");

@@ -1,8 +1,9 @@
-//! `calleague-bench ingest|scale|team|forward|seed`: run by `cargo xtask bench` in release mode.
+//! `calleague-bench ingest|scale|team|forward|alerts|seed`: run by `cargo xtask bench` in release mode.
 //!
 //! These machines are noisy, so every number is printed beside a baseline measured in the
 //! same run, and targets are judged on ratios and percentiles, never by a timed assertion.
 
+mod alerts;
 mod disk;
 mod forward;
 mod ingest;
@@ -27,6 +28,10 @@ fn main() -> anyhow::Result<()> {
             scale::run(calls)
         }
         Some("team") => team::run(),
+        Some("alerts") => {
+            let calls = args.get(1).map(|n| n.parse()).transpose()?.unwrap_or(1_000_000);
+            alerts::run(calls)
+        }
         Some("forward") => {
             let down_seconds = args.get(1).map(|n| n.parse()).transpose()?.unwrap_or(60);
             forward::run(down_seconds)
@@ -36,7 +41,7 @@ fn main() -> anyhow::Result<()> {
             _ => anyhow::bail!("usage: calleague-bench seed DB CALLS"),
         },
         _ => {
-            eprintln!("usage: calleague-bench ingest [metrics] | scale [CALLS] | team | forward [DOWN_SECONDS] | seed DB CALLS");
+            eprintln!("usage: calleague-bench ingest [metrics] | scale [CALLS] | team | forward [DOWN_SECONDS] | alerts [CALLS] | seed DB CALLS");
             std::process::exit(2);
         }
     }

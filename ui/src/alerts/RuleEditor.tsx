@@ -236,6 +236,10 @@ export function RuleEditor({
                 {previewing && <span className="sub"> (updating…)</span>}
               </p>
               <ValueChart chart={preview} rule={edited} width={640} height={120} testId="preview-chart" />
+              <div className="chart-axis" aria-hidden="true">
+                <span>{days === 1 ? "24 hours ago" : `${days} days ago`}</span>
+                <span>now</span>
+              </div>
             </>
           )}
           {!preview && !previewError && <p className="sub">Trying it…</p>}

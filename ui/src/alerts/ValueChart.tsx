@@ -24,16 +24,15 @@ export function ValueChart({
   const span = Math.max(1, chart.toMs - chart.fromMs);
   const x = (i: number) => (values.length <= 1 ? 0 : (i / (values.length - 1)) * width);
   const y = (v: number) => height - (v / top) * height;
-  // One path, broken where the value could not be told.
+  // One path, broken where the value could not be told; a value alone between gaps is a dot.
   let d = "";
-  let drawing = false;
+  const dots: [number, number][] = [];
   values.forEach((v, i) => {
-    if (v === null) {
-      drawing = false;
-      return;
-    }
-    d += `${drawing ? "L" : "M"}${x(i).toFixed(1)},${y(v).toFixed(1)}`;
-    drawing = true;
+    if (v === null) return;
+    const before = i > 0 && values[i - 1] !== null;
+    const after = i + 1 < values.length && values[i + 1] !== null;
+    if (!before && !after) dots.push([x(i), y(v)]);
+    d += `${before ? "L" : "M"}${x(i).toFixed(1)},${y(v).toFixed(1)}`;
   });
   const at = (ms: number) => ((ms - chart.fromMs) / span) * width;
   const worst = known.length ? formatValue(rule.metric, Math.max(...known)) : "no value";
@@ -52,6 +51,9 @@ export function ValueChart({
       ))}
       {threshold !== null && <line className="threshold" x1={0} x2={width} y1={y(threshold)} y2={y(threshold)} />}
       <path className="value-line" d={d} />
+      {dots.map(([cx, cy]) => (
+        <circle key={`${cx},${cy}`} className="value-dot" cx={cx} cy={cy} r={2} />
+      ))}
     </svg>
   );
 }

@@ -1,0 +1,115 @@
+// Alert rules in the real window: a starter rule turned on, the simulator's burst of failed
+// calls, the rule's desktop note in the notification server's log (NOTIFY_LOG), the firing on
+// the Alerts page, its calls opened by a click on the note, and the editor's preview over
+// the stored history.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { join } from "node:path";
+import { Session } from "./webdriver.mjs";
+import { connectAccount, rowsOnScreen } from "./flows.mjs";
+import { notes } from "./desktop.mjs";
+import { settle, sim } from "./sim.mjs";
+import { listeningUrl } from "./processes.mjs";
+
+const DRIVER = process.env.TAURI_DRIVER_URL ?? "http://127.0.0.1:4444";
+const SHOTS = process.env.SCREENSHOT_DIR;
+const RECEIVER = "http://127.0.0.1:8787/hooks/calleague";
+const EVENTS = ["call.started", "call.connected", "call.completed", "call.failed"];
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// A simulator of this file's own: the failure rate is of this file's calls alone.
+let KEY;
+let simulator;
+
+/** The mock server, told to raise the ActionInvoked signal a click on note `id` raises. */
+function clickNote(id) {
+  execFileSync("timeout", ["10", "/usr/bin/python3", "-c", `
+import dbus
+bus = dbus.SessionBus()
+server = bus.get_object("org.freedesktop.Notifications", "/org/freedesktop/Notifications")
+server.EmitSignal("org.freedesktop.Notifications", "ActionInvoked", "us", [dbus.UInt32(${id}), "default"],
+                  dbus_interface="org.freedesktop.DBus.Mock")
+`]);
+}
+
+before(async () => {
+  KEY = `sk_alerts_${Math.random().toString(16).slice(2)}`;
+  simulator = spawn("timeout", ["900", process.env.CALLEAGUE_SIM, "serve", "--bind", "127.0.0.1:0", "--key", KEY, "--allow-loopback-http",
+    "--time-scale", "25"], { stdio: ["ignore", "pipe", "ignore"] });
+  process.env.SIM_URL = await listeningUrl(simulator, "the simulator");
+  process.env.SIM_KEY = KEY;
+});
+
+after(() => simulator?.kill());
+
+describe("alert rules", () => {
+  let app;
+
+  before(async () => {
+    assert.ok(process.env.NOTIFY_LOG, "NOTIFY_LOG names the notification server's log");
+    const dataDir = mkdtempSync(join(process.env.E2E_WORK ?? "/tmp", "alerts-"));
+    app = await Session.start(DRIVER, process.env.CALLEAGUE_APP, {}, ["--data-dir", dataDir]);
+    await connectAccount(app, KEY, process.env.SIM_URL);
+    await sim("POST", "/api/core/webhook", { url: RECEIVER, events: EVENTS });
+  });
+
+  after(async () => {
+    await app?.close();
+  });
+
+  test("a starter rule turned on fires once on a burst of failures; its note opens the calls behind it", async () => {
+    await app.click("[data-testid=page-alerts]");
+    await app.waitFor("the starter rules", async () => (await app.text('[data-testid="rule-failure-rate-state"]')) === "Off");
+    if (SHOTS) await app.screenshot(join(SHOTS, "alerts-starter-rules.png"));
+    await app.click('[data-testid="rule-failure-rate-enabled"]');
+    await app.waitFor("the rule evaluated", async () => (await app.text('[data-testid="rule-failure-rate-state"]')) === "OK");
+
+    const from = notes().length;
+    await sim("POST", "/sim/calls", {
+      calls: 12, rate: 4, failedShare: 1, minDurationSec: 10, maxDurationSec: 20, agents: ["ag_alerting"],
+      recordings: false, transcripts: false,
+    });
+    await settle();
+    const truth = (await sim("GET", "/sim/calls")).list;
+    assert.equal(truth.length, 12);
+
+    const note = await app.waitFor("the rule's note", async () => notes().slice(from).find((n) => n.summary === "Alert: Failure rate over 20%"), 30000);
+    assert.ok(note.body.startsWith("Failure rate 100% (above 20%) over the last 15 min"), note.body);
+    assert.ok(note.body.includes("Agents: ag_alerting ("), note.body);
+    await app.waitFor("the firing on the page", async () => (await app.text('[data-testid="rule-failure-rate-state"]')).startsWith("Firing since"));
+    assert.equal(await app.text('[data-testid="rule-failure-rate-value"]'), "100% > 20%");
+    await app.waitFor("the firing listed", async () => (await app.findAll("[data-testid=alert-firings] tbody tr")).length === 1);
+    await app.waitFor("the status bar's line", async () => (await app.text("[data-testid=alerts-firing]")) === "Alert: Failure rate over 20%");
+    if (SHOTS) await app.screenshot(join(SHOTS, "alerts-firing.png"));
+
+    // One note per firing: more failures while it fires add none.
+    await sim("POST", "/sim/calls", { calls: 3, rate: 4, failedShare: 1, minDurationSec: 10, maxDurationSec: 10, agents: ["ag_alerting"], recordings: false, transcripts: false });
+    await settle();
+    await sleep(3000);
+    assert.equal(notes().slice(from).filter((n) => n.summary.startsWith("Alert:")).length, 1);
+
+    // A click on the note: the timeline over the firing's window, failed calls only.
+    clickNote(note.id);
+    await app.waitFor("the timeline from the click", async () => (await app.findAll("[data-testid=call-row]")).length >= 12);
+    const rows = await rowsOnScreen(app);
+    for (const call of truth) assert.equal(rows[call.callId], "failed", `${call.callId} on the timeline`);
+    assert.ok(Object.values(rows).every((phase) => phase === "failed"), JSON.stringify(rows));
+    if (SHOTS) await app.screenshot(join(SHOTS, "alerts-calls-from-note.png"));
+  });
+
+  test("the editor tries a rule against the stored history and refuses a field by name", async () => {
+    await app.click("[data-testid=page-alerts]");
+    await app.click('[data-testid="rule-failure-rate-edit"]');
+    await app.waitFor("the preview", async () => (await app.text("[data-testid=preview-summary]")).startsWith("Over the last 7 days this rule would have fired once"));
+    await app.set("[data-testid=rule-threshold]", "150");
+    await app.click("[data-testid=rule-save]");
+    await app.waitFor("the refusal", async () => (await app.text("[data-testid=rule-threshold-error]")) === "A rate's threshold is a percentage, 0 to 100.");
+    if (SHOTS) await app.screenshot(join(SHOTS, "alerts-editor-refused.png"));
+    // Above every value it had: the preview says it would not have fired.
+    await app.set("[data-testid=rule-threshold]", "100");
+    await app.waitFor("the preview again", async () => (await app.text("[data-testid=preview-summary]")) === "Over the last 7 days this rule would not have fired.");
+    if (SHOTS) await app.screenshot(join(SHOTS, "alerts-editor.png"));
+    await app.click("[data-testid=rule-cancel]");
+  });
+});
