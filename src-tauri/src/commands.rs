@@ -447,14 +447,7 @@ pub async fn preview_alert_rule(
     rule: calleague_engine::AlertRule,
     days: u32,
 ) -> AppResult<calleague_engine::ChartView> {
-    let engine = engine.inner().clone();
-    // A month of minute rows is read and slid over: off the async threads.
-    logged("preview_alert_rule", async move {
-        tokio::task::spawn_blocking(move || engine.preview_alert_rule(rule, days))
-            .await
-            .map_err(|e| calleague_engine::AppError::new(calleague_engine::ErrorCode::Internal, e.to_string()))?
-    })
-    .await
+    logged("preview_alert_rule", engine.preview_alert_rule(rule, days)).await
 }
 
 /// Firings, newest first: of one rule, or of all.

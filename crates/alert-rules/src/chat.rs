@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use calleague_store::{NoticeAttempt, Store};
+use calleague_store::{AlertLog, NoticeAttempt};
 use tokio::sync::{oneshot, Notify};
 use tokio::task::JoinHandle;
 use url::Url;
@@ -81,7 +81,7 @@ pub struct ChatSender {
 }
 
 impl ChatSender {
-    pub fn start(store: Arc<Store>, webhook: ChatWebhook) -> Self {
+    pub fn start(store: Arc<dyn AlertLog>, webhook: ChatWebhook) -> Self {
         let wake = Arc::new(Notify::new());
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(send_owed(store, webhook, wake.clone(), stopped));
@@ -109,7 +109,12 @@ fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
-async fn send_owed(store: Arc<Store>, webhook: ChatWebhook, wake: Arc<Notify>, mut stopped: oneshot::Receiver<()>) {
+async fn send_owed(
+    store: Arc<dyn AlertLog>,
+    webhook: ChatWebhook,
+    wake: Arc<Notify>,
+    mut stopped: oneshot::Receiver<()>,
+) {
     let client = match reqwest::Client::builder().timeout(TIMEOUT).build() {
         Ok(client) => client,
         Err(e) => {
@@ -118,7 +123,7 @@ async fn send_owed(store: Arc<Store>, webhook: ChatWebhook, wake: Arc<Notify>, m
         }
     };
     loop {
-        let wait = match send_due(&store, &client, &webhook).await {
+        let wait = match send_due(store.as_ref(), &client, &webhook).await {
             Ok(next) => next,
             Err(e) => {
                 tracing::warn!(error = %e, "the chat webhook's notices could not be read");
@@ -137,12 +142,12 @@ async fn send_owed(store: Arc<Store>, webhook: ChatWebhook, wake: Arc<Notify>, m
 /// Sends what is due, oldest first, stopping at the first that fails (order is kept).
 /// Returns how long until the next is due.
 async fn send_due(
-    store: &Store,
+    store: &dyn AlertLog,
     client: &reqwest::Client,
     webhook: &ChatWebhook,
 ) -> Result<Option<i64>, AlertRulesError> {
     loop {
-        let owed = store.owed_notices(16)?;
+        let owed = store.owed_notices(16).await?;
         if owed.is_empty() {
             return Ok(None);
         }

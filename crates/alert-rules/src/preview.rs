@@ -5,7 +5,7 @@
 
 use std::collections::VecDeque;
 
-use calleague_store::{RuleCounts, Store};
+use calleague_store::{AlertLog, RuleCounts};
 use serde::Serialize;
 
 use crate::metric::{self, MINUTE_MS};
@@ -46,7 +46,12 @@ impl Preview {
 }
 
 /// The rule over `[from_ms, to_ms)` (whole minutes), as evaluation would have seen it.
-pub fn preview(store: &Store, rule: &AlertRule, from_ms: i64, to_ms: i64) -> Result<Preview, AlertRulesError> {
+pub async fn preview(
+    store: &dyn AlertLog,
+    rule: &AlertRule,
+    from_ms: i64,
+    to_ms: i64,
+) -> Result<Preview, AlertRulesError> {
     if rule.metric == Metric::InProgress {
         return Err(AlertRulesError::NotForHistory(
             "Calls in progress cannot be tried against the past: the store keeps each call's phase now, not then."
@@ -58,7 +63,7 @@ pub fn preview(store: &Store, rule: &AlertRule, from_ms: i64, to_ms: i64) -> Res
     let to = to_ms.div_euclid(MINUTE_MS) * MINUTE_MS;
     let window = i64::from(rule.window_minutes) * MINUTE_MS;
     // Everything any evaluation in the span looks at: the first window starts before `from`.
-    let minutes = store.rule_minutes(from + MINUTE_MS - window, to, &metric::query(rule))?;
+    let minutes = store.rule_minutes(from + MINUTE_MS - window, to, metric::query(rule)).await?;
     let mut rows = minutes.into_iter().peekable();
     let mut inside: VecDeque<(i64, RuleCounts)> = VecDeque::new();
     let mut sum = RuleCounts::default();

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use calleague_events::Timestamp;
-use calleague_store::{CountsQuery, FiringRecorded, NewFiring, RuleCounts, Store};
+use calleague_store::{AlertLog, CountsQuery, FeedItem, FiringRecorded, NewFiring, RuleCounts};
 use serde::Serialize;
 use tokio::sync::{broadcast, oneshot, watch, Notify};
 use tokio::task::JoinHandle;
@@ -109,17 +109,17 @@ struct Tracked {
 
 /// Evaluates rules round by round; the runner drives it, and tests drive it by hand.
 pub struct Evaluator {
-    store: Arc<Store>,
+    store: Arc<dyn AlertLog>,
     options: RunnerOptions,
     tracked: HashMap<String, Tracked>,
 }
 
 impl Evaluator {
     /// Resumes every rule's state from the store: open firings stay open, cooldowns run on.
-    pub fn resume(store: Arc<Store>, options: RunnerOptions) -> Result<Self, AlertRulesError> {
+    pub async fn resume(store: Arc<dyn AlertLog>, options: RunnerOptions) -> Result<Self, AlertRulesError> {
         let mut tracked: HashMap<String, Tracked> = HashMap::new();
-        for open in store.open_firings()? {
-            let last = store.last_notified_firing(&open.rule_id)?;
+        for open in store.open_firings().await? {
+            let last = store.last_notified_firing(open.rule_id.clone()).await?;
             tracked.insert(
                 open.rule_id.clone(),
                 Tracked {
@@ -132,9 +132,9 @@ impl Evaluator {
         Ok(Self { store, options, tracked })
     }
 
-    fn tracked(&mut self, rule_id: &str) -> Result<&mut Tracked, AlertRulesError> {
+    async fn tracked(&mut self, rule_id: &str) -> Result<&mut Tracked, AlertRulesError> {
         if !self.tracked.contains_key(rule_id) {
-            let last = self.store.last_notified_firing(rule_id)?;
+            let last = self.store.last_notified_firing(rule_id.to_owned()).await?;
             self.tracked
                 .insert(rule_id.to_owned(), Tracked { tracker: Tracker::resume(None, last), ..Tracked::default() });
         }
@@ -205,7 +205,7 @@ impl Evaluator {
             let counts = match counted.get(&key) {
                 Some(counts) => counts.clone(),
                 None => {
-                    let counts = self.store.rule_counts(from, to, &key.2)?;
+                    let counts = self.store.rule_counts(from, to, key.2.clone()).await?;
                     counted.insert(key, counts.clone());
                     counts
                 }
@@ -218,13 +218,13 @@ impl Evaluator {
         let chat = self.options.chat.clone();
         let notifier = self.options.notifier.clone();
         let store = self.store.clone();
-        let change = self.tracked(&rule.id)?.tracker.step(rule, now_ms, breaking);
+        let change = self.tracked(&rule.id).await?.tracker.step(rule, now_ms, breaking);
         match change {
             Change::Ok => {}
             Change::Fired { notify } => {
                 let value = value.unwrap_or(0.0);
                 let told = notify && (chat.is_some() || notifier.is_some());
-                let facts = if told { Some(top_lines(&store, rule, from, to)?) } else { None };
+                let facts = if told { Some(top_lines(store.as_ref(), rule, from, to).await?) } else { None };
                 let facts = facts.map(|(top_agents, top_reasons)| Facts {
                     rule,
                     value,
@@ -247,7 +247,7 @@ impl Evaluator {
                         chat: facts.as_ref().filter(|_| chat.is_some()).map(text::chat_firing),
                     })
                     .await?;
-                let tracked = self.tracked(&rule.id)?;
+                let tracked = self.tracked(&rule.id).await?;
                 tracked.peak = value;
                 match recorded {
                     FiringRecorded::New(id) => {
@@ -265,7 +265,7 @@ impl Evaluator {
                 }
             }
             Change::StillFiring => {
-                let tracked = self.tracked(&rule.id)?;
+                let tracked = self.tracked(&rule.id).await?;
                 if let (Some(firing), Some(value)) = (tracked.firing, value) {
                     tracked.peak = peak(rule, tracked.peak, value);
                     let worst = tracked.peak;
@@ -273,7 +273,7 @@ impl Evaluator {
                 }
             }
             Change::Resolved { notify, started_ms } => {
-                let tracked = self.tracked(&rule.id)?;
+                let tracked = self.tracked(&rule.id).await?;
                 let worst = tracked.peak;
                 if let Some(firing) = tracked.firing.take() {
                     let message =
@@ -294,7 +294,7 @@ impl Evaluator {
                 }
             }
         }
-        let tracked = self.tracked(&rule.id)?;
+        let tracked = self.tracked(&rule.id).await?;
         Ok(RuleStatus {
             rule_id: rule.id.clone(),
             evaluated_ms: now_ms,
@@ -334,26 +334,24 @@ fn notice(
 
 /// The top three agents by failures and reasons in the window (the overview's tallies).
 #[allow(clippy::type_complexity)]
-fn top_lines(
-    store: &Store,
+async fn top_lines(
+    store: &dyn AlertLog,
     rule: &AlertRule,
     from: i64,
     to: i64,
 ) -> Result<(Vec<(String, i64)>, Vec<(String, i64)>), AlertRulesError> {
-    let stamp = |ms: i64| Timestamp::from_unix_millis(ms).map_err(|e| AlertRulesError::NotForHistory(e.to_string()));
-    let overview = store.overview(stamp(from)?, stamp(to)?)?;
+    let (failures_by_agent, reasons) = store.top_tallies(from, to).await?;
     let agents = if rule.scope.agent_id.is_some() {
         Vec::new()
     } else {
-        overview
-            .failures_by_agent
+        failures_by_agent
             .iter()
             .filter(|t| t.failed > 0)
             .take(3)
             .map(|t| (t.key.clone().unwrap_or_else(|| "(no agent)".into()), t.failed))
             .collect()
     };
-    let reasons = overview.reasons.iter().filter_map(|t| t.key.clone().map(|key| (key, t.calls))).take(3).collect();
+    let reasons = reasons.iter().filter_map(|t| t.key.clone().map(|key| (key, t.calls))).take(3).collect();
     Ok((agents, reasons))
 }
 
@@ -377,12 +375,18 @@ pub struct RuleRunner {
 }
 
 impl RuleRunner {
-    pub fn start(store: Arc<Store>, rules: Vec<AlertRule>, options: RunnerOptions) -> Result<Self, AlertRulesError> {
-        let evaluator = Evaluator::resume(store.clone(), options.clone())?;
+    /// Evaluates `rules` over `store` after each of `feed`'s items (at most once per
+    /// `at_most_every`) and every `every`.
+    pub async fn start(
+        store: Arc<dyn AlertLog>,
+        feed: broadcast::Receiver<FeedItem>,
+        rules: Vec<AlertRule>,
+        options: RunnerOptions,
+    ) -> Result<Self, AlertRulesError> {
+        let evaluator = Evaluator::resume(store, options.clone()).await?;
         let (rules_tx, rules_rx) = watch::channel(rules);
         let status = Arc::new(Mutex::new(Vec::new()));
         let (stop, stopped) = oneshot::channel();
-        let feed = store.subscribe();
         let task = tokio::spawn(run(evaluator, rules_rx, feed, status.clone(), options, stopped));
         Ok(Self { rules: Arc::new(rules_tx), status, stop: Some(stop), task })
     }
@@ -416,7 +420,7 @@ impl RuleRunner {
 async fn run(
     mut evaluator: Evaluator,
     mut rules: watch::Receiver<Vec<AlertRule>>,
-    mut feed: broadcast::Receiver<calleague_store::FeedItem>,
+    mut feed: broadcast::Receiver<FeedItem>,
     status: Arc<Mutex<Vec<RuleStatus>>>,
     options: RunnerOptions,
     mut stopped: oneshot::Receiver<()>,

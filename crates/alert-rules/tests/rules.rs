@@ -276,12 +276,12 @@ async fn the_preview_is_what_evaluation_over_the_same_history_does() {
     r.min_calls = 3;
     r.cooldown_minutes = 90;
     let (from, to) = (base(), base() + 7 * HOUR);
-    let preview = preview(&store, &r, from, to).unwrap();
+    let preview = preview(store.as_ref(), &r, from, to).await.unwrap();
     assert!(preview.firings.len() >= 3, "the bursts should fire: {:?}", preview.firings);
     assert!(preview.firings.iter().any(|f| !f.notified), "a cooldown of 90 min holds a firing back");
     assert_eq!(preview.points.len(), 7 * 60);
 
-    let mut evaluator = Evaluator::resume(store.clone(), RunnerOptions::default()).unwrap();
+    let mut evaluator = Evaluator::resume(store.clone(), RunnerOptions::default()).await.unwrap();
     let mut minute = from;
     while minute < to {
         evaluator.round_at(std::slice::from_ref(&r), minute).await;
@@ -301,7 +301,7 @@ async fn in_progress_cannot_be_tried_against_the_past() {
     let dir = tempfile::tempdir().unwrap();
     let store = open_store(&dir);
     let r = rule("p", Metric::InProgress, 60, Comparison::Above, 5.0);
-    assert!(preview(&store, &r, base(), base() + HOUR).is_err());
+    assert!(preview(store.as_ref(), &r, base(), base() + HOUR).await.is_err());
 }
 
 /// Counts what the desktop would have been told.
@@ -365,7 +365,7 @@ async fn one_firing_is_one_chat_message_and_one_desktop_notice_across_a_restart(
         ..RunnerOptions::default()
     };
     let rules = vec![failure_rule()];
-    let mut evaluator = Evaluator::resume(store.clone(), options.clone()).unwrap();
+    let mut evaluator = Evaluator::resume(store.clone(), options.clone()).await.unwrap();
     let status = evaluator.round(&rules).await;
     assert_eq!(status[0].value, Some(75.0));
     assert!(status[0].firing.is_some());
@@ -378,7 +378,7 @@ async fn one_firing_is_one_chat_message_and_one_desktop_notice_across_a_restart(
     chat.status.store(200, Ordering::SeqCst);
     let sender = ChatSender::start(store.clone(), hook);
     let options = RunnerOptions { chat: Some(sender.waker()), ..options };
-    let mut evaluator = Evaluator::resume(store.clone(), options).unwrap();
+    let mut evaluator = Evaluator::resume(store.clone(), options).await.unwrap();
     evaluator.round(&rules).await;
     evaluator.round(&rules).await;
     assert_eq!(store.open_firings().unwrap().len(), 1);
@@ -414,17 +414,15 @@ async fn two_evaluators_on_one_store_fire_once() {
     let chat = Handler::start(false);
     let sender = ChatSender::start(store.clone(), ChatWebhook::parse(&chat.url()).unwrap());
     let counts = [Arc::new(Told::default()), Arc::new(Told::default())];
-    let mut evaluators: Vec<Evaluator> = counts
-        .iter()
-        .map(|told| {
-            let options = RunnerOptions {
-                chat: Some(sender.waker()),
-                notifier: Some(told.clone() as Arc<dyn AlertNotifier>),
-                ..RunnerOptions::default()
-            };
-            Evaluator::resume(store.clone(), options).unwrap()
-        })
-        .collect();
+    let mut evaluators: Vec<Evaluator> = Vec::new();
+    for told in &counts {
+        let options = RunnerOptions {
+            chat: Some(sender.waker()),
+            notifier: Some(told.clone() as Arc<dyn AlertNotifier>),
+            ..RunnerOptions::default()
+        };
+        evaluators.push(Evaluator::resume(store.clone(), options).await.unwrap());
+    }
     let rules = vec![failure_rule()];
     for evaluator in &mut evaluators {
         evaluator.round(&rules).await;
@@ -465,7 +463,7 @@ async fn outside_its_active_hours_a_rule_does_not_fire() {
         time_zone: Some("UTC".into()),
     });
     let fired = AtomicUsize::new(0);
-    let mut evaluator = Evaluator::resume(store.clone(), RunnerOptions::default()).unwrap();
+    let mut evaluator = Evaluator::resume(store.clone(), RunnerOptions::default()).await.unwrap();
     let status = evaluator.round(std::slice::from_ref(&r)).await;
     assert!(status[0].inactive);
     fired.fetch_add(store.open_firings().unwrap().len(), Ordering::SeqCst);

@@ -153,7 +153,7 @@ pub fn run(calls: usize) -> anyhow::Result<()> {
 
     // Rounds at moments spread over the last day, as the clock moves: each reads every
     // rule's window, steps its tracker and writes what changed.
-    let mut evaluator = Evaluator::resume(store.clone(), RunnerOptions::default())?;
+    let mut evaluator = rt.block_on(Evaluator::resume(store.clone(), RunnerOptions::default()))?;
     let moments: Vec<i64> = (0..200).map(|i| end - DAY_MS + i * (DAY_MS / 200)).collect();
     rt.block_on(evaluator.round_at(&rules, moments[0]));
     let mut rounds = Vec::new();
@@ -183,7 +183,7 @@ pub fn run(calls: usize) -> anyhow::Result<()> {
     let mut fired = 0;
     for _ in 0..10 {
         let t = Instant::now();
-        let p = preview(&store, &rule, end - 30 * DAY_MS, end)?;
+        let p = rt.block_on(preview(store.as_ref(), &rule, end - 30 * DAY_MS, end))?;
         previews.push(t.elapsed());
         fired = p.firings.len();
     }

@@ -144,6 +144,21 @@ fn chart(rule: &AlertRule, preview: Preview) -> ChartView {
     }
 }
 
+/// A preview over this computer's store: SQLite reads block, and a month of minute rows
+/// must not hold up the runtime's threads (the receiver acknowledges on them).
+async fn off_the_runtime(
+    store: Arc<calleague_store::Store>,
+    rule: AlertRule,
+    from: i64,
+    to: i64,
+) -> AppResult<Preview> {
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || handle.block_on(preview(store.as_ref(), &rule, from, to)))
+        .await
+        .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))?
+        .map_err(invalid)
+}
+
 impl Engine {
     /// The Alerts page: every rule with its value now and over the last day.
     pub async fn alerts_view(&self) -> AppResult<AlertsView> {
@@ -158,7 +173,10 @@ impl Engine {
         let to = (now_ms() / 60_000 + 1) * 60_000;
         let mut rules = Vec::with_capacity(settings.alert_rules.rules.len());
         for rule in settings.alert_rules.rules {
-            let day = preview(self.store(), &rule, to - 24 * 3_600_000, to).ok().map(|p| chart(&rule, p));
+            let day = off_the_runtime(self.store().clone(), rule.clone(), to - 24 * 3_600_000, to)
+                .await
+                .ok()
+                .map(|p| chart(&rule, p));
             rules.push(RuleView {
                 summary: calleague_alert_rules::summary(&rule),
                 status: statuses.iter().find(|s| s.rule_id == rule.id).cloned(),
@@ -191,12 +209,13 @@ impl Engine {
     }
 
     /// One rule tried against the last `days` days of stored history.
-    pub fn preview_alert_rule(&self, rule: AlertRule, days: u32) -> AppResult<ChartView> {
+    pub async fn preview_alert_rule(&self, rule: AlertRule, days: u32) -> AppResult<ChartView> {
         if !(1..=30).contains(&days) {
             return Err(AppError::new(ErrorCode::SettingInvalid, "A preview looks back 1 to 30 days.").on_field("days"));
         }
         let to = (now_ms() / 60_000 + 1) * 60_000;
-        let preview = preview(self.store(), &rule, to - i64::from(days) * 86_400_000, to).map_err(invalid)?;
+        let preview =
+            off_the_runtime(self.store().clone(), rule.clone(), to - i64::from(days) * 86_400_000, to).await?;
         Ok(chart(&rule, preview))
     }
 
@@ -270,7 +289,8 @@ impl Engine {
             self.alerts.get().map(|alerts| Arc::new(DesktopAlerts(alerts.clone())) as Arc<dyn AlertNotifier>);
         let options =
             RunnerOptions { chat: chat.as_ref().map(ChatSender::waker), notifier, ..RunnerOptions::default() };
-        match RuleRunner::start(self.store().clone(), settings.alert_rules.rules, options) {
+        let feed = self.store().subscribe();
+        match RuleRunner::start(self.store().clone(), feed, settings.alert_rules.rules, options).await {
             Ok(runner) => {
                 let mut state = self.alert_rules.lock().await;
                 state.runner = Some(runner);

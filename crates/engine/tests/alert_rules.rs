@@ -132,7 +132,7 @@ async fn a_burst_of_failures_fires_a_rule_once_on_the_desktop_and_in_the_chat() 
     let first = &view.rules[0];
     assert_eq!(first.status.as_ref().and_then(|s| s.value), Some(75.0));
     assert_eq!(first.status.as_ref().and_then(|s| s.firing), Some(firing));
-    let preview = engine.preview_alert_rule(first.rule.clone(), 1).unwrap();
+    let preview = engine.preview_alert_rule(first.rule.clone(), 1).await.unwrap();
     assert_eq!(preview.firings.len(), 1);
     assert!(preview.values.len() <= 720);
     assert_eq!(engine.alert_firings(None, 10).unwrap().len(), 1);

@@ -11,7 +11,7 @@ use calleague_alert_rules::{
     preview, starter_rules, summary, ChatSender, ChatWebhook, RuleRunner, RulesFile, RunnerOptions,
 };
 use calleague_events::Timestamp;
-use calleague_store::{Store, StoreOptions};
+use calleague_store::{AlertLog, Store, StoreOptions};
 
 use crate::args::{AlertsArgs, AlertsCheckArgs, AlertsCommand, ServeArgs};
 
@@ -41,12 +41,13 @@ fn check(args: AlertsCheckArgs) -> anyhow::Result<()> {
         anyhow::bail!("there is no database at {}", args.db.display());
     }
     let store = Store::open(&args.db, StoreOptions::default())?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let to = Timestamp::now().unix_millis();
     let from = to - args.since.as_millis() as i64;
     for rule in &rules.rules {
         let state = if rule.enabled { "" } else { " (turned off)" };
         println!("{} — {}{state}", rule.name, summary(rule));
-        match preview(&store, rule, from, to) {
+        match runtime.block_on(preview(store.as_ref(), rule, from, to)) {
             Err(e) => println!("  cannot be tried against the past: {e}"),
             Ok(preview) => {
                 for firing in &preview.firings {
@@ -104,6 +105,14 @@ impl Running {
     }
 }
 
+/// `--alerts` read and checked, with the chat webhook: before anything starts, so that a
+/// file that does not pass stops the start.
+pub struct AlertsConfig {
+    path: PathBuf,
+    rules: RulesFile,
+    chat: Option<ChatWebhook>,
+}
+
 /// The chat webhook's address: `--alert-webhook-file`, else systemd's `alert-webhook`
 /// credential when there is one.
 fn chat_webhook(args: &ServeArgs) -> anyhow::Result<Option<ChatWebhook>> {
@@ -121,20 +130,31 @@ fn chat_webhook(args: &ServeArgs) -> anyhow::Result<Option<ChatWebhook>> {
     Ok(Some(hook))
 }
 
-/// Starts the rules of `--alerts`, when given.
-pub fn start(args: &ServeArgs, store: Arc<Store>) -> anyhow::Result<Option<Running>> {
+/// The rules of `--alerts`, when given, read and checked.
+pub fn config(args: &ServeArgs) -> anyhow::Result<Option<AlertsConfig>> {
     let Some(path) = args.alerts.clone() else { return Ok(None) };
     let rules = read_rules(&path)?;
-    let chat = chat_webhook(args)?.map(|hook| {
+    let chat = chat_webhook(args)?;
+    Ok(Some(AlertsConfig { path, rules, chat }))
+}
+
+/// Starts the rules over `store`, evaluated after each of `feed`'s deliveries and every 30 s.
+pub async fn start(
+    config: AlertsConfig,
+    store: Arc<dyn AlertLog>,
+    feed: tokio::sync::broadcast::Receiver<calleague_store::FeedItem>,
+) -> anyhow::Result<Running> {
+    let AlertsConfig { path, rules, chat } = config;
+    let chat = chat.map(|hook| {
         say!("alerts are posted to the chat webhook at {}", hook.host());
         ChatSender::start(store.clone(), hook)
     });
     let enabled = rules.rules.iter().filter(|r| r.enabled).count();
     say!("{enabled} of {} alert rules on, from {}", rules.rules.len(), path.display());
     let options = RunnerOptions { chat: chat.as_ref().map(ChatSender::waker), ..RunnerOptions::default() };
-    let runner = RuleRunner::start(store, rules.rules, options)?;
+    let runner = RuleRunner::start(store, feed, rules.rules, options).await?;
     let reload = tokio::spawn(reload_on_hangup(path, runner.rules_handle()));
-    Ok(Some(Running { runner, chat, reload }))
+    Ok(Running { runner, chat, reload })
 }
 
 /// SIGHUP re-reads the rules file; a file that does not pass keeps the rules running.

@@ -346,7 +346,8 @@ pub struct ServeArgs {
     pub forward_in_flight: u16,
     /// Alert rules to evaluate as deliveries arrive and every 30 s (the JSON the Alerts
     /// page exports; `calleague-receiver alerts example` prints a start). Re-read on SIGHUP.
-    #[arg(long, value_name = "FILE", conflicts_with = "database")]
+    /// In team mode one receiver of the fleet evaluates them (a lock in the database).
+    #[arg(long, value_name = "FILE")]
     pub alerts: Option<PathBuf>,
     /// A file holding the chat webhook's URL (Slack or Mattermost incoming webhook) that
     /// firings and resolutions are posted to. A secret: never logged. Under systemd, the

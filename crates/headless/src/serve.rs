@@ -30,6 +30,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
     }
     let database = crate::database::from_argument(args.database.as_deref(), args.database_allow_plaintext)?;
+    // Before anything starts: a rules file that does not pass stops the start.
+    let alerts = crate::alerts::config(&args)?;
     let tls = if args.tls_self_signed {
         let Some(db) = &args.db else {
             anyhow::bail!("--tls-self-signed writes its certificate next to --db; in team mode give the receivers a certificate with --tls-cert and --tls-key")
@@ -75,7 +77,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             source: rest_options,
             public_url: args.public_url.clone(),
         });
-        return runtime.block_on(serve_team(database, config, args.heartbeat_interval, rest));
+        return runtime.block_on(serve_team(database, config, args.heartbeat_interval, rest, alerts));
     }
     let metrics = config.metrics.clone();
     let db = args.db.clone().context("--db or --database is required")?;
@@ -84,8 +86,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         // Before the receiver: a new target's place in the log is taken before any delivery
         // can be acknowledged, so none from this start on is missed.
         let forwarder = forwarding(&args, store.clone(), forward_key).await;
-        // Before the receiver too: a rules file that does not pass stops the start.
-        let alerts = crate::alerts::start(&args, store.clone())?;
+        let alerts = match alerts {
+            Some(config) => Some(crate::alerts::start(config, store.clone(), store.subscribe()).await?),
+            None => None,
+        };
         let mut service = ReceiverService::start(store.clone(), config, args.heartbeat_interval).await?;
         let stop = StopSignals::watch()?;
         if args.tls_self_signed {
@@ -171,6 +175,7 @@ async fn serve_team(
     config: ReceiverConfig,
     heartbeat: std::time::Duration,
     rest: Option<TeamRest>,
+    alerts: Option<crate::alerts::AlertsConfig>,
 ) -> anyhow::Result<()> {
     let store = PgStore::connect(&database, PgOptions::default()).await?;
     let metrics = config.metrics.clone();
@@ -225,12 +230,41 @@ async fn serve_team(
             }
         })
     });
+    // One receiver of the fleet evaluates the alert rules (and posts to the chat webhook);
+    // the others wait for its lock and take over when it stops.
+    let (stop_alerts, mut alerts_stopped) = tokio::sync::watch::channel(false);
+    let alerting = alerts.map(|config| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let lock = tokio::select! {
+                _ = alerts_stopped.changed() => return,
+                lock = store.lock_alert_rules() => lock,
+            };
+            let _lock = match lock {
+                Ok(lock) => lock,
+                Err(e) => return say!("alert rules not evaluated here ({}): {e}", e.code()),
+            };
+            say!("this receiver evaluates the fleet's alert rules");
+            let feed = store.subscribe();
+            match crate::alerts::start(config, store, feed).await {
+                Ok(running) => {
+                    let _ = alerts_stopped.changed().await;
+                    running.stop().await;
+                }
+                Err(e) => tracing::error!(error = %format!("{e:#}"), "alert rules could not start"),
+            }
+        })
+    });
     stop.wait().await;
     service_manager::stopping();
     if let Some(watchdog) = watchdog {
         watchdog.abort();
     }
     receiver.shutdown().await;
+    if let Some(task) = alerting {
+        let _ = stop_alerts.send(true);
+        let _ = task.await;
+    }
     if let Some(task) = catching {
         let _ = stop_source.send(true);
         let _ = task.await;

@@ -604,3 +604,68 @@ async fn replay_and_trigger_read_the_team_database() {
     assert_eq!(made["data"]["durationSec"], 3);
     assert_eq!(handler.received().len(), 3);
 }
+
+/// Failed calls that started a few minutes ago, `count` of them, through `url`.
+async fn failed_calls(client: &reqwest::Client, url: &str, prefix: &str, count: usize) {
+    let now = calleague_events::Timestamp::now().unix_millis();
+    for n in 0..count {
+        let at = calleague_events::Timestamp::from_unix_millis(now - 4 * 60_000 + n as i64 * 5_000).unwrap();
+        let body = format!(
+            r#"{{"event":"call.failed","deliveryId":"{prefix}_{n}","occurredAt":"{at}","data":{{"callId":"{prefix}_{n}","agentId":"ag_fleet","endedReason":"pipeline-error"}}}}"#
+        );
+        assert_eq!(post(client, url, body.as_bytes()).await, Some(200));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_receiver_of_the_fleet_evaluates_the_alert_rules_and_posts_once() {
+    let pg = TestPostgres::start().expect("a PostgreSQL server for the test");
+    let url = pg.create_database("fleet_alerts").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.json");
+    std::fs::write(
+        &rules,
+        r#"[{"id": "failed", "name": "Failed calls in the fleet", "metric": {"kind": "failedCalls"},
+             "windowMinutes": 15, "condition": {"op": "above", "threshold": 5}, "severity": "critical", "cooldownMinutes": 0}]"#,
+    )
+    .unwrap();
+    let chat = calleague_testkit::Handler::start(false);
+    let hook = dir.path().join("hook");
+    std::fs::write(&hook, chat.url()).unwrap();
+    let args = ["--alerts", rules.to_str().unwrap(), "--alert-webhook-file", hook.to_str().unwrap()];
+    let leading = "this receiver evaluates the fleet's alert rules";
+    let mut a = receiver_with(&url, &args);
+    a.wait_for_line(leading, Duration::from_secs(20));
+    // Listening once spawned; it waits for `a`'s lock.
+    let b = receiver_with(&url, &args);
+
+    // Failures arrive at both receivers: one firing, one message, from `a`.
+    let client = reqwest::Client::new();
+    failed_calls(&client, &a.url, "fa", 4).await;
+    failed_calls(&client, &b.url, "fb", 4).await;
+    for _ in 0..200 {
+        if !chat.received().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let posts = chat.received();
+    assert_eq!(posts.len(), 1, "one firing, one message");
+    let text: serde_json::Value = serde_json::from_slice(&posts[0].1).unwrap();
+    assert!(text["text"].as_str().unwrap().contains("Failed calls 8 (above 5) over the last 15 min"), "{text}");
+
+    // `a` stops: `b` takes the lock, finds the firing open and says nothing new.
+    assert!(Command::new("kill").args(["-TERM", &a.child.id().to_string()]).status().unwrap().success());
+    assert!(a.child.wait().unwrap().success());
+    b.wait_for_line(leading, Duration::from_secs(20));
+    failed_calls(&client, &b.url, "fc", 2).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(chat.received().len(), 1, "the firing goes on: no second message");
+    let store = pg_store(&url).await;
+    let firings = store.firings(0, i64::MAX, 10).await.unwrap();
+    assert_eq!(firings.len(), 1);
+    assert!(firings[0].resolved_ms.is_none() && firings[0].value >= 8.0, "{firings:?}");
+    assert_eq!(store.notice_counts().await.unwrap(), (1, 0));
+    drop(b);
+}

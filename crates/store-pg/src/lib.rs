@@ -9,6 +9,7 @@
 //! many writers at once, and a row lock on the call makes two receivers folding events of
 //! one call take turns.
 
+mod alert_log;
 mod announce;
 mod config;
 mod export;

@@ -11,6 +11,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (2, include_str!("../migrations/0002_calls_fillfactor.sql")),
     (3, include_str!("../migrations/0003_uptime.sql")),
     (4, include_str!("../migrations/0004_search.sql")),
+    (5, include_str!("../migrations/0005_alert_rules.sql")),
 ];
 
 /// The schema version this program writes.

@@ -26,6 +26,8 @@ const CATCH_UP_LOCK: i64 = 0x6361_7463_6875_7021;
 /// The key of the REST source's lock: one receiver of the fleet reads the calls list
 /// ("restsrc!").
 const REST_SOURCE_LOCK: i64 = 0x7265_7374_7372_6321;
+/// Held by the receiver that evaluates the fleet's alert rules.
+const ALERT_RULES_LOCK: i64 = 0x616c_6572_7473_2121;
 
 /// A lock one receiver of the fleet holds at a time; released when dropped (its
 /// connection closes, so a receiver that dies holding it releases it too).
@@ -50,6 +52,13 @@ impl PgStore {
     /// is the point here (the next receiver takes over when the holder stops): no bound.
     pub async fn lock_rest_source(&self) -> Result<FleetLock> {
         self.session_lock(REST_SOURCE_LOCK, "REST source", None).await
+    }
+
+    /// Waits until no other receiver evaluates the alert rules, then holds the lock: the
+    /// holder evaluates them (and posts to the chat webhook) for the fleet until it stops,
+    /// and the next receiver takes over. No bound, as for the REST source.
+    pub async fn lock_alert_rules(&self) -> Result<FleetLock> {
+        self.session_lock(ALERT_RULES_LOCK, "alert rules", None).await
     }
 
     async fn session_lock(&self, key: i64, what: &str, wait: Option<std::time::Duration>) -> Result<FleetLock> {

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use calleague_events::{parse_delivery, Timestamp};
 use calleague_store::{
-    dedupe_key, CallFilter, CallRow, ExportFormat, ExportWhat, IncomingDelivery, IngestOutcome, Order, PageRequest,
-    Source, Store, StoreError, StoreOptions, TimeRange,
+    dedupe_key, AlertLog, CallFilter, CallRow, CountsQuery, ExportFormat, ExportWhat, IncomingDelivery, IngestOutcome,
+    Order, PageRequest, Source, SpreadKind, Store, StoreError, StoreOptions, TimeRange,
 };
 use calleague_store_pg::{DatabaseUrl, PgOptions, PgStore};
 use calleague_testkit::{lifecycle_bodies as bodies, rfc3339_millis, Rng, TestPostgres};
@@ -155,6 +155,43 @@ async fn two_stores_on_one_database_hold_what_sqlite_holds() {
     let (team_events, truth_events) = (arrival_free(team_out), arrival_free(truth_out));
     assert!(written > 2_000 && written as usize == team_events.len(), "{written}");
     assert_eq!(team_events, truth_events);
+
+    // Alert rules count the same numbers: SQLite from its rollups, PostgreSQL from the calls.
+    let sample = truth.values().find(|c| c.record.ended_reason.is_some() && c.record.agent_id.is_some()).unwrap();
+    let (reason, agent) = (sample.record.ended_reason.clone(), sample.record.agent_id.clone());
+    let minute = |ms: i64| ms.div_euclid(60_000) * 60_000;
+    let (first, last) =
+        (truth.values().map(|c| c.sort_ms).min().unwrap(), truth.values().map(|c| c.sort_ms).max().unwrap());
+    let windows = [
+        (minute(first), minute(last) + 60_000),
+        (minute(first + (last - first) / 3), minute(first + (last - first) / 2)),
+        (minute(first) + 120_000, minute(first) + 180_000),
+    ];
+    let queries = [
+        CountsQuery { reason: reason.clone(), spread: Some(SpreadKind::Duration), ..CountsQuery::default() },
+        CountsQuery { spread: Some(SpreadKind::Wait), ..CountsQuery::default() },
+        // Histograms are kept over all calls only (a rule's check refuses an agent with them).
+        CountsQuery { agent, reason, ..CountsQuery::default() },
+    ];
+    for (from, to) in windows {
+        for query in &queries {
+            let team_counts = AlertLog::rule_counts(a.as_ref(), from, to, query.clone()).await.unwrap();
+            let sqlite_counts = sqlite.rule_counts(from, to, query).unwrap();
+            assert_eq!(team_counts, sqlite_counts, "{from}..{to} {query:?}");
+            let team_minutes = AlertLog::rule_minutes(a.as_ref(), from, to, query.clone()).await.unwrap();
+            assert_eq!(team_minutes, sqlite.rule_minutes(from, to, query).unwrap(), "{from}..{to} {query:?} by minute");
+        }
+    }
+    let (from, to) = windows[0];
+    assert_eq!(AlertLog::rule_counts(a.as_ref(), from, to, CountsQuery::default()).await.unwrap().calls(), 1_000);
+    let now = Timestamp::now().unix_millis();
+    let deliveries = CountsQuery { deliveries: true, ..CountsQuery::default() };
+    let received = AlertLog::rule_counts(a.as_ref(), now - 3_600_000, now + 60_000, deliveries.clone()).await.unwrap();
+    assert_eq!(received.deliveries, 5_000);
+    assert_eq!(
+        sqlite.rule_counts(minute(now - 3_600_000), minute(now) + 60_000, &deliveries).unwrap().deliveries,
+        5_000
+    );
 
     // The dedupe key is the shared one: a delivery without deliveryId is keyed on its call.
     let keyless =

@@ -5,6 +5,7 @@
 //! (pragmas, WAL) stay inside, so another backend could stand behind the same interface.
 
 mod alert_firings;
+mod alert_log;
 mod alert_model;
 mod alert_writes;
 mod alerts;
@@ -42,6 +43,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{broadcast, oneshot};
 
+pub use alert_log::AlertLog;
 pub use alert_model::{FiringRecorded, FiringRow, NewFiring, NoticeAttempt, OwedNotice};
 pub use error::{Result, StoreError};
 pub use export::{ExportFormat, ExportWhat, ExportWriter};

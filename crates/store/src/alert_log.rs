@@ -1,0 +1,119 @@
+//! What alert rules need of a store, as one interface: the counts of a window (SQLite from
+//! its rollups, PostgreSQL from the calls themselves), the top agents and reasons behind a
+//! firing, and the firings and chat notices kept. SQLite ([`Store`]) and PostgreSQL
+//! (`calleague-store-pg`, team mode) both stand behind it, so one evaluator runs over either.
+
+use crate::alert_model::{FiringRecorded, FiringRow, NewFiring, NoticeAttempt, OwedNotice};
+use crate::model::CallRow;
+use crate::overview::Tally;
+use crate::rollup::{Contribution, Measure, MINUTE_MS};
+use crate::rule_counts::{CountsQuery, RuleCounts};
+use crate::sink::StoreFuture;
+use crate::Store;
+
+pub trait AlertLog: Send + Sync {
+    /// Counts over `[from_ms, to_ms)`, both whole minutes.
+    fn rule_counts(&self, from_ms: i64, to_ms: i64, query: CountsQuery) -> StoreFuture<'_, RuleCounts>;
+    /// Counts of each minute of `[from_ms, to_ms)` that has any, oldest first.
+    fn rule_minutes(&self, from_ms: i64, to_ms: i64, query: CountsQuery) -> StoreFuture<'_, Vec<(i64, RuleCounts)>>;
+    /// Agents by failed calls and endedReasons by calls, most first (the overview's tallies).
+    fn top_tallies(&self, from_ms: i64, to_ms: i64) -> StoreFuture<'_, (Vec<Tally>, Vec<Tally>)>;
+    /// A rule began to fire, with its chat notice, in one transaction; at most one open
+    /// firing per rule.
+    fn record_firing(&self, firing: NewFiring) -> StoreFuture<'_, FiringRecorded>;
+    fn record_firing_value(&self, firing: i64, value: f64, peak: f64) -> StoreFuture<'_, ()>;
+    /// Ends a firing, with its chat notice; false when it had ended already.
+    fn record_resolved(&self, firing: i64, at_ms: i64, chat: Option<String>) -> StoreFuture<'_, bool>;
+    fn open_firings(&self) -> StoreFuture<'_, Vec<FiringRow>>;
+    fn last_notified_firing(&self, rule_id: String) -> StoreFuture<'_, Option<i64>>;
+    /// Notices the chat webhook is owed, oldest first, with when each is due.
+    fn owed_notices(&self, limit: u32) -> StoreFuture<'_, Vec<(OwedNotice, i64)>>;
+    fn record_notice_attempt(&self, notice: i64, at_ms: i64, attempt: NoticeAttempt) -> StoreFuture<'_, ()>;
+}
+
+impl RuleCounts {
+    /// One call, as the rollups would count it for `query`: the way a store without rollups
+    /// counts the same numbers (PostgreSQL), so both agree by construction.
+    pub fn add_call(&mut self, call: &CallRow, query: &CountsQuery) {
+        let c = Contribution::of(&call.record, call.sort_ms);
+        if query.agent.as_deref().is_some_and(|agent| agent != c.agent_id) {
+            return;
+        }
+        match c.phase {
+            "completed" => self.completed += 1,
+            "failed" => self.failed += 1,
+            _ => self.in_progress += 1,
+        }
+        if query.reason.as_deref().is_some_and(|reason| reason == c.ended_reason) {
+            self.reason += 1;
+        }
+        if let Some(kind) = query.spread {
+            let measure = match kind {
+                crate::SpreadKind::Duration => Measure::Duration,
+                crate::SpreadKind::Wait => Measure::Wait,
+            };
+            let value = match measure {
+                Measure::Duration => c.duration_ms,
+                Measure::Wait => c.wait_ms,
+            };
+            self.spread.resize(measure.edges().len(), 0);
+            if let Some(value) = value {
+                self.spread[measure.step(value) as usize] += 1;
+            }
+        }
+    }
+
+    /// The minute a call counts in.
+    pub fn minute_of(call: &CallRow) -> i64 {
+        call.sort_ms.div_euclid(MINUTE_MS) * MINUTE_MS
+    }
+}
+
+impl AlertLog for Store {
+    fn rule_counts(&self, from_ms: i64, to_ms: i64, query: CountsQuery) -> StoreFuture<'_, RuleCounts> {
+        Box::pin(async move { Store::rule_counts(self, from_ms, to_ms, &query) })
+    }
+
+    fn rule_minutes(&self, from_ms: i64, to_ms: i64, query: CountsQuery) -> StoreFuture<'_, Vec<(i64, RuleCounts)>> {
+        Box::pin(async move { Store::rule_minutes(self, from_ms, to_ms, &query) })
+    }
+
+    fn top_tallies(&self, from_ms: i64, to_ms: i64) -> StoreFuture<'_, (Vec<Tally>, Vec<Tally>)> {
+        Box::pin(async move {
+            let stamp = |ms: i64| {
+                calleague_events::Timestamp::from_unix_millis(ms)
+                    .map_err(|e| crate::StoreError::InvalidRange(e.to_string()))
+            };
+            let overview = Store::overview(self, stamp(from_ms)?, stamp(to_ms)?)?;
+            Ok((overview.failures_by_agent, overview.reasons))
+        })
+    }
+
+    fn record_firing(&self, firing: NewFiring) -> StoreFuture<'_, FiringRecorded> {
+        Box::pin(Store::record_firing(self, firing))
+    }
+
+    fn record_firing_value(&self, firing: i64, value: f64, peak: f64) -> StoreFuture<'_, ()> {
+        Box::pin(Store::record_firing_value(self, firing, value, peak))
+    }
+
+    fn record_resolved(&self, firing: i64, at_ms: i64, chat: Option<String>) -> StoreFuture<'_, bool> {
+        Box::pin(Store::record_resolved(self, firing, at_ms, chat))
+    }
+
+    fn open_firings(&self) -> StoreFuture<'_, Vec<FiringRow>> {
+        Box::pin(async move { Store::open_firings(self) })
+    }
+
+    fn last_notified_firing(&self, rule_id: String) -> StoreFuture<'_, Option<i64>> {
+        Box::pin(async move { Store::last_notified_firing(self, &rule_id) })
+    }
+
+    fn owed_notices(&self, limit: u32) -> StoreFuture<'_, Vec<(OwedNotice, i64)>> {
+        Box::pin(async move { Store::owed_notices(self, limit) })
+    }
+
+    fn record_notice_attempt(&self, notice: i64, at_ms: i64, attempt: NoticeAttempt) -> StoreFuture<'_, ()> {
+        Box::pin(Store::record_notice_attempt(self, notice, at_ms, attempt))
+    }
+}
