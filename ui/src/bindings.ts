@@ -236,6 +236,10 @@ body: string, status: number | null, error: string | null, latencyMs: number, re
 
 export type AlertsView = { rules: Array<RuleView>, chatHost?: string | null, 
 /**
+ * Why the chat webhook is not posted to from here (team mode: the receivers post).
+ */
+chatNote?: string | null, 
+/**
  * Why rules are not evaluated here now (team mode, no mode yet).
  */
 unavailable?: string | null, };

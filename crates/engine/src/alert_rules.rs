@@ -82,6 +82,8 @@ pub struct ChartView {
 pub struct AlertsView {
     pub rules: Vec<RuleView>,
     pub chat_host: Option<String>,
+    /// Why the chat webhook is not posted to from here (team mode: the receivers post).
+    pub chat_note: Option<String>,
     /// Why rules are not evaluated here now (team mode, no mode yet).
     pub unavailable: Option<String>,
 }
@@ -163,20 +165,21 @@ impl Engine {
     /// The Alerts page: every rule with its value now and over the last day.
     pub async fn alerts_view(&self) -> AppResult<AlertsView> {
         let settings = self.settings.lock().await.clone();
+        let team = settings.mode == Some(Mode::Team);
         let unavailable = match settings.mode {
-            Some(Mode::Team) => Some("This desktop watches the team's database: the receivers evaluate the rules (calleague-receiver serve --alerts FILE; export this page's rules for them)."),
+            Some(Mode::Team) if self.team_store().is_none() => {
+                Some("Connecting to the team's database: rules are evaluated over it once connected.")
+            }
             None => Some("Connect an account or start the demo: rules are evaluated over what this app receives."),
             _ => None,
         }
         .map(str::to_owned);
+        let chat_note = team.then(|| "In team mode the receivers post to the chat webhook (calleague-receiver serve --alerts FILE --alert-webhook-file FILE; Export… gives them these rules). This desktop notifies itself.".to_owned());
         let statuses = self.alert_rules.lock().await.runner.as_ref().map(RuleRunner::status).unwrap_or_default();
         let to = (now_ms() / 60_000 + 1) * 60_000;
         let mut rules = Vec::with_capacity(settings.alert_rules.rules.len());
         for rule in settings.alert_rules.rules {
-            let day = off_the_runtime(self.store().clone(), rule.clone(), to - 24 * 3_600_000, to)
-                .await
-                .ok()
-                .map(|p| chart(&rule, p));
+            let day = self.preview_over(&rule, to - 24 * 3_600_000, to).await.ok().map(|p| chart(&rule, p));
             rules.push(RuleView {
                 summary: calleague_alert_rules::summary(&rule),
                 status: statuses.iter().find(|s| s.rule_id == rule.id).cloned(),
@@ -184,7 +187,7 @@ impl Engine {
                 rule,
             });
         }
-        Ok(AlertsView { rules, chat_host: settings.alert_rules.chat_host, unavailable })
+        Ok(AlertsView { rules, chat_host: settings.alert_rules.chat_host, chat_note, unavailable })
     }
 
     /// Checks every rule (the first refusal named by its field, `rules.2.windowMinutes`),
@@ -214,9 +217,16 @@ impl Engine {
             return Err(AppError::new(ErrorCode::SettingInvalid, "A preview looks back 1 to 30 days.").on_field("days"));
         }
         let to = (now_ms() / 60_000 + 1) * 60_000;
-        let preview =
-            off_the_runtime(self.store().clone(), rule.clone(), to - i64::from(days) * 86_400_000, to).await?;
+        let preview = self.preview_over(&rule, to - i64::from(days) * 86_400_000, to).await?;
         Ok(chart(&rule, preview))
+    }
+
+    /// The rule over the history this desktop watches: the team's database in team mode.
+    async fn preview_over(&self, rule: &AlertRule, from: i64, to: i64) -> AppResult<Preview> {
+        match self.team_store() {
+            Some(team) => preview(team.as_ref(), rule, from, to).await.map_err(invalid),
+            None => off_the_runtime(self.store().clone(), rule.clone(), from, to).await,
+        }
     }
 
     /// Firings, newest first: of one rule, or of all.
@@ -263,15 +273,21 @@ impl Engine {
         Ok(host)
     }
 
-    /// Starts the rules (and the chat sender) over this computer's store, in account and
-    /// demo modes.
+    /// Starts the rules: over this computer's store (with the chat sender) in account and
+    /// demo modes; over the team's database, for this desktop's own notifications, in team
+    /// mode once connected.
     pub(crate) async fn restart_alert_rules(&self) {
         self.stop_alert_rules().await;
         let settings = self.settings.lock().await.clone();
-        if !matches!(settings.mode, Some(Mode::Account | Mode::Demo)) {
-            return;
-        }
-        let chat = if settings.alert_rules.chat_host.is_some() {
+        let (log, feed): (Arc<dyn calleague_store::AlertLog>, _) = match (settings.mode, self.team_store()) {
+            (Some(Mode::Account | Mode::Demo), _) => (self.store().clone(), self.store().subscribe()),
+            (Some(Mode::Team), Some(team)) => {
+                let feed = team.subscribe();
+                (Arc::new(crate::team_alerts::TeamAlertLog { team, local: self.store().clone() }), feed)
+            }
+            _ => return,
+        };
+        let chat = if settings.alert_rules.chat_host.is_some() && settings.mode != Some(Mode::Team) {
             match self.keychain(|k| k.load(Entry::AlertChatWebhook)).await {
                 Ok(Some(url)) => {
                     ChatWebhook::parse(&url).ok().map(|hook| ChatSender::start(self.store().clone(), hook))
@@ -289,8 +305,7 @@ impl Engine {
             self.alerts.get().map(|alerts| Arc::new(DesktopAlerts(alerts.clone())) as Arc<dyn AlertNotifier>);
         let options =
             RunnerOptions { chat: chat.as_ref().map(ChatSender::waker), notifier, ..RunnerOptions::default() };
-        let feed = self.store().subscribe();
-        match RuleRunner::start(self.store().clone(), feed, settings.alert_rules.rules, options).await {
+        match RuleRunner::start(log, feed, settings.alert_rules.rules, options).await {
             Ok(runner) => {
                 let mut state = self.alert_rules.lock().await;
                 state.runner = Some(runner);

@@ -43,6 +43,7 @@ mod settings;
 mod sources;
 mod subscriptions;
 mod team;
+mod team_alerts;
 mod wake;
 
 pub use alert_rules::{AlertRulesSettings, AlertsView, ChartView, FiringAlert, RuleView};

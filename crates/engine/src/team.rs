@@ -120,7 +120,10 @@ impl Engine {
             s.team_watched_until_ms = Some(now);
             s.team_allow_plaintext = allow_plaintext;
         })
-        .await
+        .await?;
+        // The alert rules over the team's database, for this desktop's notifications.
+        self.restart_alert_rules().await;
+        Ok(())
     }
 
     /// Back to this computer's own store; the address, the password and an API key kept
@@ -130,6 +133,7 @@ impl Engine {
             self.keychain(move |k| k.remove(entry)).await?;
         }
         self.watch_team(None);
+        self.stop_alert_rules().await;
         {
             let mut running = self.running.lock().await;
             running.team_error = None;
@@ -238,6 +242,7 @@ impl Engine {
                             // Live first, then what was missed: a call in both is claimed once.
                             engine.watch_team(Some(store.clone()));
                             engine.summarize_missed(&store).await;
+                            engine.restart_alert_rules().await;
                         }
                         return;
                     }

@@ -263,3 +263,59 @@ async fn failures_while_closed_are_one_summary_at_the_next_start_and_never_again
     past_the_gathering().await;
     assert!(notes.shown().is_empty(), "{:?}", notes.shown());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desktop_in_team_mode_evaluates_alert_rules_over_the_team_database_for_its_own_notes() {
+    let (pg, receiver) = team_database().await;
+    let address = format!("postgres://calleague_viewer@127.0.0.1:{}/calleague", pg.port);
+    let dir = tempfile::tempdir().unwrap();
+    let keychain = Arc::new(MemoryKeychain::default());
+    let start = |notes: Arc<MemoryNotifier>| {
+        let (dir, keychain) = (dir.path().to_path_buf(), keychain.clone());
+        async move {
+            let local = Store::open(dir.join("monitor.db"), StoreOptions::default()).unwrap();
+            let engine = Arc::new(Engine::new(local, keychain, dir));
+            engine.start_notifications(notes).await;
+            engine
+        }
+    };
+    let notes = Arc::new(MemoryNotifier::default());
+    let engine = start(notes.clone()).await;
+    engine.connect_team(address, "change-me-viewer".into(), false).await.unwrap();
+    let mut rules: Vec<_> = engine.alerts_view().await.unwrap().rules.into_iter().map(|r| r.rule).collect();
+    rules[0].enabled = true; // failure rate over 20% in 15 min, at least 10 calls
+    engine.save_alert_rules(rules).await.unwrap();
+    let view = engine.alerts_view().await.unwrap();
+    assert_eq!(view.unavailable, None);
+    assert!(view.chat_note.as_deref().is_some_and(|n| n.contains("receivers post")), "{:?}", view.chat_note);
+
+    // A receiver of the team stores twelve failed calls.
+    for n in 0..12 {
+        receiver.ingest(delivery("call.failed", &format!("dl_alert_{n}"), &format!("cl_alert_{n}"))).await.unwrap();
+    }
+    let alert = |notes: &MemoryNotifier| notes.shown().into_iter().filter(|n| n.summary.starts_with("Alert:")).count();
+    eventually("the alert's note", async || alert(&notes) == 1).await;
+    let view = engine.alerts_view().await.unwrap();
+    let status = view.rules[0].status.clone().unwrap();
+    assert_eq!(status.value, Some(100.0));
+    assert!(status.firing.is_some());
+    assert_eq!(
+        view.rules[0].day.as_ref().map(|d| d.firings.len()),
+        Some(1),
+        "the day's preview reads the team's calls"
+    );
+
+    // The app restarts: the firing is this desktop's, kept in its own store; no second note.
+    engine.leave_team().await.ok();
+    drop(engine);
+    let notes_again = Arc::new(MemoryNotifier::default());
+    let again = start(notes_again.clone()).await;
+    let address = format!("postgres://calleague_viewer@127.0.0.1:{}/calleague", pg.port);
+    again.connect_team(address, "change-me-viewer".into(), false).await.unwrap();
+    eventually("the rule evaluated again", async || {
+        again.alerts_view().await.unwrap().rules[0].status.as_ref().is_some_and(|s| s.firing.is_some())
+    })
+    .await;
+    past_the_gathering().await;
+    assert_eq!(alert(&notes_again), 0, "still the same firing: not notified again");
+}

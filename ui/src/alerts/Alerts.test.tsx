@@ -41,6 +41,7 @@ const view: AlertsView = {
     { rule: silence, summary: "No delivery for 15 min", status: null, day: null },
   ],
   chatHost: "hooks.slack.com",
+  chatNote: null,
   unavailable: null,
 };
 const firing: FiringRow = {

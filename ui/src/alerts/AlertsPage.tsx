@@ -157,7 +157,7 @@ export function AlertsPage({ onDrill, onRejected }: { onDrill: (drill: Drill) =>
           )}
         </section>
       )}
-      {!editing && view && <ChatWebhookForm host={view.chatHost} onChanged={load} />}
+      {!editing && view && <ChatWebhookForm host={view.chatHost} note={view.chatNote ?? null} onChanged={load} />}
       {!editing && <FiringList rules={rules} tick={tick + again} onDrill={onDrill} onRejected={onRejected} />}
     </main>
   );

@@ -6,7 +6,7 @@ import { ErrorLine } from "../Alert";
 import { Field } from "../settings/Field";
 import { useAction } from "../useAction";
 
-export function ChatWebhookForm({ host, onChanged }: { host: string | null | undefined; onChanged: () => void }) {
+export function ChatWebhookForm({ host, note, onChanged }: { host: string | null | undefined; note: string | null; onChanged: () => void }) {
   const [url, setUrl] = useState("");
   const [fieldError, setFieldError] = useState<string | null>(null);
   const { busy, error, run } = useAction<"save" | "remove">();
@@ -32,6 +32,11 @@ export function ChatWebhookForm({ host, onChanged }: { host: string | null | und
         Firings and resolutions are posted as <code>{'{"text": …}'}</code>, the shape Slack's and Mattermost's incoming webhooks take, and retried
         until taken. The address is kept in the system keychain.
       </p>
+      {note && (
+        <p className="sub warn" data-testid="chat-note">
+          {note}
+        </p>
+      )}
       {host ? (
         <p data-testid="chat-host">
           Posting to <strong>{host}</strong>{" "}
