@@ -11,12 +11,15 @@ pub const MINUTE_MS: i64 = 60_000;
 pub fn query(rule: &AlertRule) -> CountsQuery {
     let mut query = CountsQuery { agent: rule.scope.agent_id.clone(), ..CountsQuery::default() };
     match &rule.metric {
-        Metric::ReasonCount { reason } | Metric::ReasonShare { reason } => query.reason = Some(reason.clone()),
+        Metric::ReasonCount { reason } | Metric::ReasonShare { reason } => {
+            query.calls = true;
+            query.reason = Some(reason.clone());
+        }
         Metric::DurationP90 => query.spread = Some(SpreadKind::Duration),
         Metric::WaitP90 => query.spread = Some(SpreadKind::Wait),
         Metric::RejectedDeliveries => query.rejected = true,
         Metric::Silence => query.deliveries = true,
-        Metric::FailureRate | Metric::FailedCalls | Metric::CallsStarted | Metric::InProgress => {}
+        Metric::FailureRate | Metric::FailedCalls | Metric::CallsStarted | Metric::InProgress => query.calls = true,
     }
     query
 }

@@ -267,9 +267,13 @@ impl Evaluator {
             Change::StillFiring => {
                 let tracked = self.tracked(&rule.id).await?;
                 if let (Some(firing), Some(value)) = (tracked.firing, value) {
-                    tracked.peak = peak(rule, tracked.peak, value);
-                    let worst = tracked.peak;
-                    store.record_firing_value(firing, value, worst).await?;
+                    // Written only when it gets worse: the value now is in the status, and a
+                    // synced write per firing rule per round would cost more than the round.
+                    let worst = peak(rule, tracked.peak, value);
+                    if worst != tracked.peak {
+                        tracked.peak = worst;
+                        store.record_firing_peak(firing, worst).await?;
+                    }
                 }
             }
             Change::Resolved { notify, started_ms } => {

@@ -401,8 +401,8 @@ async fn one_firing_is_one_chat_message_and_one_desktop_notice_across_a_restart(
     let posts = chat.received();
     let body: Value = serde_json::from_slice(&posts.last().unwrap().1).unwrap();
     assert!(body["text"].as_str().unwrap().starts_with(":white_check_mark: *Resolved* rule rate"), "{body}");
-    let told = told.0.lock().unwrap();
-    assert_eq!(told.iter().map(|n| n.kind).collect::<Vec<_>>(), vec![NoticeKind::Firing, NoticeKind::Resolved]);
+    let kinds: Vec<NoticeKind> = told.0.lock().unwrap().iter().map(|n| n.kind).collect();
+    assert_eq!(kinds, vec![NoticeKind::Firing, NoticeKind::Resolved]);
     sender.stop().await;
 }
 

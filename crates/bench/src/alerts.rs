@@ -141,13 +141,20 @@ fn scan(conn: &rusqlite::Connection, rule: &AlertRule, now: i64) -> anyhow::Resu
 
 pub fn run(calls: usize) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let path = dir.path().join("alerts.db");
+    // ALERTS_BENCH_DB keeps the filled store for the next run (filling takes minutes).
+    let kept = std::env::var_os("ALERTS_BENCH_DB").map(std::path::PathBuf::from);
+    let path = kept.clone().unwrap_or_else(|| dir.path().join("alerts.db"));
+    let reuse = kept.is_some() && path.exists();
     let store = Store::open(&path, StoreOptions::default())?;
     let end = Timestamp::now().unix_millis();
     println!("\nAlert rules: a store of {calls} calls over 30 days ({AGENTS} agents), 50 rules\n");
-    let begun = Instant::now();
-    fill(&store, calls, end)?;
-    println!("filled in {:.0} s\n", begun.elapsed().as_secs_f64());
+    if reuse {
+        println!("reusing {} (its calls end when it was filled)\n", path.display());
+    } else {
+        let begun = Instant::now();
+        fill(&store, calls, end)?;
+        println!("filled in {:.0} s\n", begun.elapsed().as_secs_f64());
+    }
     let rules = rules();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
 

@@ -34,8 +34,8 @@ impl AlertLog for TeamAlertLog {
         AlertLog::record_firing(self.local.as_ref(), firing)
     }
 
-    fn record_firing_value(&self, firing: i64, value: f64, peak: f64) -> StoreFuture<'_, ()> {
-        AlertLog::record_firing_value(self.local.as_ref(), firing, value, peak)
+    fn record_firing_peak(&self, firing: i64, peak: f64) -> StoreFuture<'_, ()> {
+        AlertLog::record_firing_peak(self.local.as_ref(), firing, peak)
     }
 
     fn record_resolved(&self, firing: i64, at_ms: i64, _chat: Option<String>) -> StoreFuture<'_, bool> {

@@ -48,16 +48,21 @@ impl PgStore {
         let client = self.client().await?;
         let mut counts: BTreeMap<i64, RuleCounts> = BTreeMap::new();
         let bucket = |ms: i64| if per_minute { ms.div_euclid(MINUTE_MS) * MINUTE_MS } else { 0 };
-        let calls = client
-            .query(
-                &format!(
-                    "SELECT {CALL_COLUMNS} FROM calls
+        // Only what the query asks for: a silence or a refusals rule reads no calls.
+        let calls = if !query.calls && query.spread.is_none() {
+            Vec::new()
+        } else {
+            client
+                .query(
+                    &format!(
+                        "SELECT {CALL_COLUMNS} FROM calls
                      WHERE event_count > 0 AND sort_ms >= $1 AND sort_ms < $2 AND ($3::text IS NULL OR agent_id = $3)"
-                ),
-                &[&from_ms, &to_ms, &query.agent],
-            )
-            .await
-            .map_err(unavailable)?;
+                    ),
+                    &[&from_ms, &to_ms, &query.agent],
+                )
+                .await
+                .map_err(unavailable)?
+        };
         for row in &calls {
             let call = call_row(row)?;
             let entry = counts.entry(bucket(call.sort_ms)).or_default();
@@ -224,11 +229,11 @@ impl AlertLog for PgStore {
         Box::pin(PgStore::record_firing(self, firing))
     }
 
-    fn record_firing_value(&self, firing: i64, value: f64, peak: f64) -> StoreFuture<'_, ()> {
+    fn record_firing_peak(&self, firing: i64, peak: f64) -> StoreFuture<'_, ()> {
         Box::pin(async move {
             let client = self.client().await?;
             client
-                .execute("UPDATE alert_firings SET value = $2, peak = $3 WHERE id = $1", &[&firing, &value, &peak])
+                .execute("UPDATE alert_firings SET peak = $2 WHERE id = $1", &[&firing, &peak])
                 .await
                 .map_err(unavailable)?;
             Ok(())

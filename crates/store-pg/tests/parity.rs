@@ -168,10 +168,15 @@ async fn two_stores_on_one_database_hold_what_sqlite_holds() {
         (minute(first) + 120_000, minute(first) + 180_000),
     ];
     let queries = [
-        CountsQuery { reason: reason.clone(), spread: Some(SpreadKind::Duration), ..CountsQuery::default() },
+        CountsQuery {
+            calls: true,
+            reason: reason.clone(),
+            spread: Some(SpreadKind::Duration),
+            ..CountsQuery::default()
+        },
         CountsQuery { spread: Some(SpreadKind::Wait), ..CountsQuery::default() },
         // Histograms are kept over all calls only (a rule's check refuses an agent with them).
-        CountsQuery { agent, reason, ..CountsQuery::default() },
+        CountsQuery { calls: true, agent, reason, ..CountsQuery::default() },
     ];
     for (from, to) in windows {
         for query in &queries {
@@ -183,7 +188,13 @@ async fn two_stores_on_one_database_hold_what_sqlite_holds() {
         }
     }
     let (from, to) = windows[0];
-    assert_eq!(AlertLog::rule_counts(a.as_ref(), from, to, CountsQuery::default()).await.unwrap().calls(), 1_000);
+    assert_eq!(
+        AlertLog::rule_counts(a.as_ref(), from, to, CountsQuery { calls: true, ..CountsQuery::default() })
+            .await
+            .unwrap()
+            .calls(),
+        1_000
+    );
     let now = Timestamp::now().unix_millis();
     let deliveries = CountsQuery { deliveries: true, ..CountsQuery::default() };
     let received = AlertLog::rule_counts(a.as_ref(), now - 3_600_000, now + 60_000, deliveries.clone()).await.unwrap();

@@ -42,9 +42,9 @@ impl Store {
         }
     }
 
-    /// Records the value a firing rule has now, and its worst so far.
-    pub async fn record_firing_value(&self, firing: i64, value: f64, peak: f64) -> Result<()> {
-        match self.submit(Write::AlertValue { firing, value, peak }).await? {
+    /// Records the worst value a firing has reached (its value when it fired stays).
+    pub async fn record_firing_peak(&self, firing: i64, peak: f64) -> Result<()> {
+        match self.submit(Write::AlertPeak { firing, peak }).await? {
             IngestOutcome::Logged { .. } => Ok(()),
             other => Err(unexpected(other)),
         }

@@ -21,7 +21,8 @@ pub trait AlertLog: Send + Sync {
     /// A rule began to fire, with its chat notice, in one transaction; at most one open
     /// firing per rule.
     fn record_firing(&self, firing: NewFiring) -> StoreFuture<'_, FiringRecorded>;
-    fn record_firing_value(&self, firing: i64, value: f64, peak: f64) -> StoreFuture<'_, ()>;
+    /// The worst value a firing has reached (its value when it fired stays).
+    fn record_firing_peak(&self, firing: i64, peak: f64) -> StoreFuture<'_, ()>;
     /// Ends a firing, with its chat notice; false when it had ended already.
     fn record_resolved(&self, firing: i64, at_ms: i64, chat: Option<String>) -> StoreFuture<'_, bool>;
     fn open_firings(&self) -> StoreFuture<'_, Vec<FiringRow>>;
@@ -39,13 +40,15 @@ impl RuleCounts {
         if query.agent.as_deref().is_some_and(|agent| agent != c.agent_id) {
             return;
         }
-        match c.phase {
-            "completed" => self.completed += 1,
-            "failed" => self.failed += 1,
-            _ => self.in_progress += 1,
-        }
-        if query.reason.as_deref().is_some_and(|reason| reason == c.ended_reason) {
-            self.reason += 1;
+        if query.calls {
+            match c.phase {
+                "completed" => self.completed += 1,
+                "failed" => self.failed += 1,
+                _ => self.in_progress += 1,
+            }
+            if query.reason.as_deref().is_some_and(|reason| reason == c.ended_reason) {
+                self.reason += 1;
+            }
         }
         if let Some(kind) = query.spread {
             let measure = match kind {
@@ -93,8 +96,8 @@ impl AlertLog for Store {
         Box::pin(Store::record_firing(self, firing))
     }
 
-    fn record_firing_value(&self, firing: i64, value: f64, peak: f64) -> StoreFuture<'_, ()> {
-        Box::pin(Store::record_firing_value(self, firing, value, peak))
+    fn record_firing_peak(&self, firing: i64, peak: f64) -> StoreFuture<'_, ()> {
+        Box::pin(Store::record_firing_peak(self, firing, peak))
     }
 
     fn record_resolved(&self, firing: i64, at_ms: i64, chat: Option<String>) -> StoreFuture<'_, bool> {

@@ -41,9 +41,8 @@ pub(crate) fn write_fired(conn: &Connection, firing: &NewFiring) -> Result<Firin
     Ok(FiringRecorded::New(id))
 }
 
-pub(crate) fn write_value(conn: &Connection, firing: i64, value: f64, peak: f64) -> Result<()> {
-    conn.prepare_cached("UPDATE alert_firings SET value = ?2, peak = ?3 WHERE id = ?1")?
-        .execute(params![firing, value, peak])?;
+pub(crate) fn write_peak(conn: &Connection, firing: i64, peak: f64) -> Result<()> {
+    conn.prepare_cached("UPDATE alert_firings SET peak = ?2 WHERE id = ?1")?.execute(params![firing, peak])?;
     Ok(())
 }
 

@@ -34,12 +34,14 @@ impl SpreadKind {
     }
 }
 
-/// What a rule needs counted. Calls are always counted by phase; the rest only when asked.
+/// What a rule needs counted; each part only when asked (a part not asked costs no read).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct CountsQuery {
+    /// Calls by phase (the rollups' largest table: read only when needed).
+    pub calls: bool,
     /// Only this agent's calls (histograms, deliveries and refusals are not kept by agent).
     pub agent: Option<String>,
-    /// Also count the calls that ended with this endedReason.
+    /// Also count the calls that ended with this endedReason (with `calls`).
     pub reason: Option<String>,
     pub spread: Option<SpreadKind>,
     /// Webhook deliveries received (by the time they arrived).
@@ -146,16 +148,18 @@ fn read_counts(
     if query.agent.is_some() {
         args.push(&agent);
     }
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(args.as_slice(), |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?))
-    })?;
-    for row in rows {
-        let (at, phase, calls, with_reason) = row?;
-        let entry = counts.entry(at).or_default();
-        entry.add_phase(&phase, calls);
-        if query.reason.is_some() {
-            entry.reason += with_reason;
+    if query.calls {
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(args.as_slice(), |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?))
+        })?;
+        for row in rows {
+            let (at, phase, calls, with_reason) = row?;
+            let entry = counts.entry(at).or_default();
+            entry.add_phase(&phase, calls);
+            if query.reason.is_some() {
+                entry.reason += with_reason;
+            }
         }
     }
     if let Some(kind) = query.spread {

@@ -68,9 +68,8 @@ pub(crate) enum Write {
     },
     /// An alert rule began to fire (`alert_firings.rs`).
     AlertFired(Box<crate::alert_model::NewFiring>),
-    AlertValue {
+    AlertPeak {
         firing: i64,
-        value: f64,
         peak: f64,
     },
     AlertResolved {
@@ -387,8 +386,8 @@ fn apply(conn: &Connection, write: &Write) -> Result<Applied> {
             None,
         ),
         Write::AlertFired(firing) => done(IngestOutcome::Firing(crate::alert_writes::write_fired(conn, firing)?), None),
-        Write::AlertValue { firing, value, peak } => {
-            crate::alert_writes::write_value(conn, *firing, *value, *peak)?;
+        Write::AlertPeak { firing, peak } => {
+            crate::alert_writes::write_peak(conn, *firing, *peak)?;
             done(IngestOutcome::Logged { id: 0 }, None)
         }
         Write::AlertResolved { firing, at_ms, chat } => done(

@@ -43,7 +43,7 @@ export function FiringList({
             <tr>
               <th>Started</th>
               <th>Rule</th>
-              <th>Value (worst)</th>
+              <th>When it fired (worst)</th>
               <th>Lasted</th>
               <th>
                 <span className="visually-hidden">Calls</span>
