@@ -4,12 +4,12 @@
 // the stored history.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { Session } from "./webdriver.mjs";
 import { connectAccount, rowsOnScreen } from "./flows.mjs";
-import { notes } from "./desktop.mjs";
+import { clickNote, notes } from "./desktop.mjs";
 import { settle, sim } from "./sim.mjs";
 import { listeningUrl } from "./processes.mjs";
 
@@ -21,17 +21,6 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // A simulator of this file's own: the failure rate is of this file's calls alone.
 let KEY;
 let simulator;
-
-/** The mock server, told to raise the ActionInvoked signal a click on note `id` raises. */
-function clickNote(id) {
-  execFileSync("timeout", ["10", "/usr/bin/python3", "-c", `
-import dbus
-bus = dbus.SessionBus()
-server = bus.get_object("org.freedesktop.Notifications", "/org/freedesktop/Notifications")
-server.EmitSignal("org.freedesktop.Notifications", "ActionInvoked", "us", [dbus.UInt32(${id}), "default"],
-                  dbus_interface="org.freedesktop.DBus.Mock")
-`]);
-}
 
 before(async () => {
   KEY = `sk_alerts_${Math.random().toString(16).slice(2)}`;
@@ -100,6 +89,8 @@ describe("alert rules", () => {
 
   test("the editor tries a rule against the stored history and refuses a field by name", async () => {
     await app.click("[data-testid=page-alerts]");
+    // The page reads its rules when it opens.
+    await app.waitFor("the rules", () => app.find('[data-testid="rule-failure-rate-edit"]'));
     await app.click('[data-testid="rule-failure-rate-edit"]');
     await app.waitFor("the preview", async () => (await app.text("[data-testid=preview-summary]")).startsWith("Over the last 7 days this rule would have fired once"));
     await app.set("[data-testid=rule-threshold]", "150");

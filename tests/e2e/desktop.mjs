@@ -35,3 +35,14 @@ export function notes() {
     return { id: i + 1, app: strings[0], summary: strings[2], body: strings[3] };
   });
 }
+
+/** The mock server, told to raise the ActionInvoked signal a click on note `id` raises. */
+export function clickNote(id) {
+  execFileSync("timeout", ["10", "/usr/bin/python3", "-c", `
+import dbus
+bus = dbus.SessionBus()
+server = bus.get_object("org.freedesktop.Notifications", "/org/freedesktop/Notifications")
+server.EmitSignal("org.freedesktop.Notifications", "ActionInvoked", "us", [dbus.UInt32(${id}), "default"],
+                  dbus_interface="org.freedesktop.DBus.Mock")
+`]);
+}

@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Session } from "./webdriver.mjs";
 import { connectAccount } from "./flows.mjs";
-import { notes } from "./desktop.mjs";
+import { clickNote, notes } from "./desktop.mjs";
 import { settle, sim } from "./sim.mjs";
 import { listeningUrl } from "./processes.mjs";
 
@@ -51,17 +51,6 @@ async function deliver(event, deliveryId, data) {
 
 const failure = (callId, deliveryId, agentId = "ag_e2e", endedReason = "customer-busy") =>
   deliver("call.failed", deliveryId, { callId, agentId, endedReason, metadata: { orderId: `order-${callId}` } });
-
-/** The mock server, told to raise the ActionInvoked signal a click on note `id` raises. */
-function clickNote(id) {
-  execFileSync("timeout", ["10", "/usr/bin/python3", "-c", `
-import dbus
-bus = dbus.SessionBus()
-server = bus.get_object("org.freedesktop.Notifications", "/org/freedesktop/Notifications")
-server.EmitSignal("org.freedesktop.Notifications", "ActionInvoked", "us", [dbus.UInt32(${id}), "default"],
-                  dbus_interface="org.freedesktop.DBus.Mock")
-`]);
-}
 
 function notificationServerUp() {
   const reply = execFileSync("dbus-send", ["--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus",

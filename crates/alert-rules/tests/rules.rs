@@ -16,21 +16,15 @@ use calleague_store::{
     IncomingDelivery, RejectionTally, SecurityEntry, Source, SpreadKind, Store, StoreOptions, DURATION_EDGES_MS,
     WAIT_EDGES_MS,
 };
-use calleague_testkit::Handler;
+use calleague_testkit::{Handler, Rng};
 use serde_json::{json, Value};
 
 const MINUTE: i64 = 60_000;
 const HOUR: i64 = 3_600_000;
 
-struct Dice(u64);
-
-impl Dice {
-    fn next(&mut self, below: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % below
-    }
+/// A number below `below` from the shared deterministic generator.
+fn roll(rng: &mut Rng, below: u64) -> u64 {
+    rng.next_u64() % below
 }
 
 const AGENTS: &[&str] = &["ag_a", "ag_b", "ag_c"];
@@ -91,16 +85,16 @@ async fn put(store: &Store, calls: &[Call], prefix: &str) {
     store.settle().await.unwrap();
 }
 
-fn random_calls(dice: &mut Dice, count: usize, from_ms: i64, span_ms: i64) -> Vec<Call> {
+fn random_calls(dice: &mut Rng, count: usize, from_ms: i64, span_ms: i64) -> Vec<Call> {
     (0..count)
         .map(|_| {
-            let start_ms = from_ms + dice.next(span_ms as u64) as i64;
-            let agent = AGENTS[dice.next(AGENTS.len() as u64) as usize];
-            let wait_ms = (dice.next(5) != 0).then(|| dice.next(30_000) as i64);
-            let end = (dice.next(6) != 0).then(|| {
-                let failed = dice.next(3) == 0;
-                let reason = (dice.next(5) != 0).then(|| REASONS[dice.next(REASONS.len() as u64) as usize]);
-                (failed, reason, dice.next(900_000) as i64)
+            let start_ms = from_ms + roll(dice, span_ms as u64) as i64;
+            let agent = AGENTS[roll(dice, AGENTS.len() as u64) as usize];
+            let wait_ms = (roll(dice, 5) != 0).then(|| roll(dice, 30_000) as i64);
+            let end = (roll(dice, 6) != 0).then(|| {
+                let failed = roll(dice, 3) == 0;
+                let reason = (roll(dice, 5) != 0).then(|| REASONS[roll(dice, REASONS.len() as u64) as usize]);
+                (failed, reason, roll(dice, 900_000) as i64)
             });
             Call { start_ms, agent, wait_ms, end }
         })
@@ -190,13 +184,13 @@ fn base() -> i64 {
 async fn every_metric_equals_a_direct_computation_over_the_calls() {
     let dir = tempfile::tempdir().unwrap();
     let store = open_store(&dir);
-    let mut dice = Dice(0x5eed_a1e7);
+    let mut dice = Rng(0x5eed_a1e7);
     let calls = random_calls(&mut dice, 1_500, base(), 30 * HOUR);
     put(&store, &calls, "c").await;
     let mut refused = Vec::new();
     for n in 0..40 {
-        let ms = base() + dice.next(30 * HOUR as u64) as i64;
-        let count = 1 + dice.next(30) as u32;
+        let ms = base() + roll(&mut dice, 30 * HOUR as u64) as i64;
+        let count = 1 + roll(&mut dice, 30) as u32;
         let entry = SecurityEntry { at: at(ms), peer: Some(format!("10.0.0.{n}")), reason: "wrong_token".into() };
         store.log_security(RejectionTally { entry, count, last: at(ms) }).await.unwrap();
         refused.push((ms, count));
@@ -218,7 +212,7 @@ async fn every_metric_equals_a_direct_computation_over_the_calls() {
         // Windows of 5 minutes to 24 hours ending anywhere in the span: across hour edges, so
         // both the minute and the hour rows are read.
         let window = [5, 15, 60, 95, 360, 1440][round % 6];
-        let now = base() + dice.next(30 * HOUR as u64) as i64;
+        let now = base() + roll(&mut dice, 30 * HOUR as u64) as i64;
         for metric in &metrics {
             let mut r = rule("m", metric.clone(), window, Comparison::Above, 1.0);
             if round % 3 == 0
@@ -246,18 +240,18 @@ async fn every_metric_equals_a_direct_computation_over_the_calls() {
 }
 
 /// Failures in bursts over six hours: quiet spells between.
-fn bursts(dice: &mut Dice) -> Vec<Call> {
+fn bursts(dice: &mut Rng) -> Vec<Call> {
     let mut calls = Vec::new();
     for hour in 0..6 {
         for n in 0..40 {
-            let start_ms = base() + hour * HOUR + dice.next(HOUR as u64) as i64;
+            let start_ms = base() + hour * HOUR + roll(dice, HOUR as u64) as i64;
             // Failures cluster in the first quarter of every other hour.
             let burst = hour % 2 == 0 && (start_ms - base()) % HOUR < 15 * MINUTE;
-            let failed = if burst { dice.next(4) != 0 } else { dice.next(10) == 0 };
+            let failed = if burst { roll(dice, 4) != 0 } else { roll(dice, 10) == 0 };
             let _ = n;
             calls.push(Call {
                 start_ms,
-                agent: AGENTS[dice.next(3) as usize],
+                agent: AGENTS[roll(dice, 3) as usize],
                 wait_ms: Some(2_000),
                 end: Some((failed, None, 60_000)),
             });
@@ -270,7 +264,7 @@ fn bursts(dice: &mut Dice) -> Vec<Call> {
 async fn the_preview_is_what_evaluation_over_the_same_history_does() {
     let dir = tempfile::tempdir().unwrap();
     let store = open_store(&dir);
-    let mut dice = Dice(0xb0a7);
+    let mut dice = Rng(0xb0a7);
     put(&store, &bursts(&mut dice), "b").await;
     let mut r = rule("rate", Metric::FailureRate, 15, Comparison::Above, 40.0);
     r.min_calls = 3;
