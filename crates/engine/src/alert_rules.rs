@@ -14,7 +14,7 @@ use calleague_alert_rules::{
 use calleague_alerts::{Alerts, Note, Open};
 use calleague_error_code::ErrorCode;
 use calleague_store::FiringRow;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::error::{AppError, AppResult};
 use crate::keychain::Entry;
@@ -30,21 +30,6 @@ const MOST_RULES: usize = 50;
 pub(crate) struct AlertRulesState {
     runner: Option<RuleRunner>,
     chat: Option<ChatSender>,
-}
-
-/// The rules as kept with the settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
-#[serde(rename_all = "camelCase", default)]
-pub struct AlertRulesSettings {
-    pub rules: Vec<AlertRule>,
-    /// The chat webhook's host, for the page (its address is in the keychain).
-    pub chat_host: Option<String>,
-}
-
-impl Default for AlertRulesSettings {
-    fn default() -> Self {
-        Self { rules: calleague_alert_rules::starter_rules(), chat_host: None }
-    }
 }
 
 /// A rule as the Alerts page shows it.

@@ -46,7 +46,7 @@ mod team;
 mod team_alerts;
 mod wake;
 
-pub use alert_rules::{AlertRulesSettings, AlertsView, ChartView, FiringAlert, RuleView};
+pub use alert_rules::{AlertsView, ChartView, FiringAlert, RuleView};
 pub use calleague_alert_rules::{
     ActiveHours, AlertRule, Comparison, Condition, Metric, PreviewFiring, RuleStatus, Scope, Severity, Weekday,
 };
@@ -65,6 +65,6 @@ pub use keychain::{mask, Entry, Keychain, KeychainError, MemoryKeychain, OsKeych
 pub use receiver_settings::ReceiverSettings;
 pub use retention::{DataInfo, PruneReport, Retention};
 pub use service::{close_store, public_address, ReceiverService};
-pub use settings::{own_private_dir, Mode, Settings, SourceSettings, TlsChoice};
+pub use settings::{own_private_dir, AlertRulesSettings, Mode, Settings, SourceSettings, TlsChoice};
 pub use subscriptions::{webhook_url, Subscription, SubscriptionDraft, SubscriptionProblem, Subscriptions};
 pub use wake::{watch_wakes, Wake};

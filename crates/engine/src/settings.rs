@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use calleague_alert_rules::AlertRule;
 use calleague_alerts::AlertSettings;
 
 use crate::retention::Retention;
@@ -59,7 +60,7 @@ pub struct Settings {
     /// Where deliveries are forwarded to (docs/forwarding.md).
     pub forwarding: crate::forwarding_settings::ForwardingSettings,
     /// Alert rules and the chat webhook's host (docs/alert-rules.md).
-    pub alert_rules: crate::alert_rules::AlertRulesSettings,
+    pub alert_rules: AlertRulesSettings,
 }
 
 /// How the calls list is read beside webhooks, or instead of them.
@@ -114,6 +115,21 @@ impl Default for Settings {
             forwarding: Default::default(),
             alert_rules: Default::default(),
         }
+    }
+}
+
+/// The rules as kept with the settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AlertRulesSettings {
+    pub rules: Vec<AlertRule>,
+    /// The chat webhook's host, for the page (its address is in the keychain).
+    pub chat_host: Option<String>,
+}
+
+impl Default for AlertRulesSettings {
+    fn default() -> Self {
+        Self { rules: calleague_alert_rules::starter_rules(), chat_host: None }
     }
 }
 
