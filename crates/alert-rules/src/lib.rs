@@ -11,6 +11,7 @@
 mod active;
 mod chat;
 mod error;
+mod evaluator;
 mod metric;
 mod preview;
 mod rule;
@@ -21,15 +22,15 @@ mod tracker;
 pub use active::{ActiveHours, Weekday};
 pub use chat::{ChatSender, ChatWebhook};
 pub use error::AlertRulesError;
+pub use evaluator::{
+    system_clock, AlertNotice, AlertNotifier, Clock, Evaluator, NoticeKind, RuleStatus, RunnerOptions,
+};
 pub use metric::{breaks, percentile, query, value, window_at};
 pub use preview::{peak as worst, preview, Preview, PreviewFiring};
 pub use rule::{
     starter_rules, AlertRule, Comparison, Condition, Metric, RulesFile, Scope, Severity, MAX_WINDOW_MINUTES,
     MIN_WINDOW_MINUTES,
 };
-pub use runner::{
-    system_clock, AlertNotice, AlertNotifier, Clock, Evaluator, NoticeKind, RuleRunner, RuleStatus, RulesHandle,
-    RunnerOptions,
-};
+pub use runner::{RuleRunner, RulesHandle};
 pub use text::{summary, value as format_value};
 pub use tracker::{Change, Tracker};

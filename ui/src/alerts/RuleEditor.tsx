@@ -1,16 +1,14 @@
-// The rule editor: every field of a rule, checked by the engine field by field on save, and
-// a preview against the stored history ("over the last 7 days this rule would have fired 3
-// times", the moments shaded on the chart) recomputed as the fields change.
-import { FormEvent, useEffect, useMemo, useState } from "react";
-import type { AlertRule, ChartView } from "../ipc";
-import { api, errorText, isAppError } from "../ipc";
+// The rule editor: every field of a rule, checked by the engine field by field on save, with
+// its preview against the stored history (RulePreview) following the fields.
+import { FormEvent, useMemo, useState } from "react";
+import type { AlertRule } from "../ipc";
+import { errorText, isAppError } from "../ipc";
 import { ErrorLine, FieldMessage } from "../Alert";
 import { Field } from "../settings/Field";
 import { draftOf, ruleOf, RuleDraft, unreadable, WEEKDAYS } from "./ruleDraft";
 import { allCallsOnly, isPercent, isSeconds, METRICS } from "./units";
-import { ValueChart } from "./ValueChart";
+import { RulePreview } from "./RulePreview";
 
-const PREVIEW_DAYS = [1, 7, 30];
 
 export function RuleEditor({
   rule,
@@ -30,38 +28,7 @@ export function RuleEditor({
   const [fieldError, setFieldError] = useState<{ field: string; message: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
-  const [days, setDays] = useState(7);
-  const [preview, setPreview] = useState<ChartView | null>(null);
-  const [previewError, setPreviewError] = useState<string | null>(null);
-  const [previewing, setPreviewing] = useState(false);
   const edited = useMemo(() => ruleOf(draft), [draft]);
-
-  // The preview follows the fields, a moment after the last keystroke.
-  useEffect(() => {
-    if (unreadable(edited)) return;
-    let current = true;
-    setPreviewing(true);
-    const timer = window.setTimeout(() => {
-      api.previewAlertRule({ ...edited, name: edited.name || "this rule" }, days).then(
-        (p) => {
-          if (!current) return;
-          setPreview(p);
-          setPreviewError(null);
-          setPreviewing(false);
-        },
-        (e) => {
-          if (!current) return;
-          setPreview(null);
-          setPreviewError(errorText(e));
-          setPreviewing(false);
-        },
-      );
-    }, 350);
-    return () => {
-      current = false;
-      window.clearTimeout(timer);
-    };
-  }, [edited, days]);
 
   const change = (next: Partial<RuleDraft>) => {
     setDraft((d) => ({ ...d, ...next }));
@@ -217,33 +184,7 @@ export function RuleEditor({
           On
         </label>
 
-        <div className="rule-preview" data-testid="rule-preview" aria-live="polite">
-          <div className="section-head">
-            <h3>Tried against the stored history</h3>
-            <select aria-label="Preview span" data-testid="preview-days" value={days} onChange={(e) => setDays(Number(e.target.value))}>
-              {PREVIEW_DAYS.map((d) => (
-                <option key={d} value={d}>
-                  last {d === 1 ? "24 hours" : `${d} days`}
-                </option>
-              ))}
-            </select>
-          </div>
-          {previewError && <p className="sub warn" data-testid="preview-error">{previewError}</p>}
-          {preview && (
-            <>
-              <p data-testid="preview-summary">
-                {previewSentence(preview, days)}
-                {previewing && <span className="sub"> (updating…)</span>}
-              </p>
-              <ValueChart chart={preview} rule={edited} width={640} height={120} testId="preview-chart" />
-              <div className="chart-axis" aria-hidden="true">
-                <span>{days === 1 ? "24 hours ago" : `${days} days ago`}</span>
-                <span>now</span>
-              </div>
-            </>
-          )}
-          {!preview && !previewError && <p className="sub">Trying it…</p>}
-        </div>
+        <RulePreview rule={edited} />
 
         <div className="form-actions">
           <button className="primary" disabled={saving} data-testid="rule-save">
@@ -269,13 +210,4 @@ export function RuleEditor({
       </form>
     </section>
   );
-}
-
-function previewSentence(preview: ChartView, days: number): string {
-  const span = days === 1 ? "24 hours" : `${days} days`;
-  const n = preview.firings.length;
-  if (n === 0) return `Over the last ${span} this rule would not have fired.`;
-  const held = n - preview.notified;
-  const times = n === 1 ? "once" : `${n} times`;
-  return `Over the last ${span} this rule would have fired ${times}${held > 0 ? ` (${held} within the cooldown, not notified)` : ""}.`;
 }
