@@ -6,15 +6,13 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use calleague_alert_rules::RulesFile;
 use calleague_events::Timestamp;
 use calleague_testkit::Handler;
-use common::{KEY, RECEIVER};
+use common::{post, KEY, RECEIVER};
 
 fn serve(db: &std::path::Path, extra: &[&str], log: &std::path::Path) -> (Child, String) {
     let mut child = Command::new(RECEIVER)
@@ -32,20 +30,6 @@ fn serve(db: &std::path::Path, extra: &[&str], log: &std::path::Path) -> (Child,
         .unwrap();
     let url = calleague_testkit::listening_url(&mut child).unwrap();
     (child, url)
-}
-
-fn post(url: &str, body: &str) -> u16 {
-    let host = url.trim_start_matches("http://").split('/').next().unwrap();
-    let mut stream = TcpStream::connect(host).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let request = format!(
-        "POST /hooks/calleague HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {KEY}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut reply = String::new();
-    let _ = stream.read_to_string(&mut reply);
-    reply.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
 }
 
 /// A call that started `ago_ms` before now and ended a little later, failed or not.

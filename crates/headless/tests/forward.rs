@@ -5,14 +5,12 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use calleague_testkit::Handler;
-use common::{KEY, RECEIVER};
+use common::{post, KEY, RECEIVER};
 
 /// `serve` on `db` with `extra` arguments, once it listens: the process and its URL.
 fn serve(db: &std::path::Path, extra: &[&str]) -> (Child, String) {
@@ -37,20 +35,6 @@ fn deliver(url: &str, id: &str) -> u16 {
         r#"{{"event":"call.completed","deliveryId":"{id}","occurredAt":"2026-12-02T10:00:00Z","data":{{"callId":"c_{id}"}}}}"#
     );
     post(url, &body)
-}
-
-fn post(url: &str, body: &str) -> u16 {
-    let host = url.trim_start_matches("http://").split('/').next().unwrap();
-    let mut stream = TcpStream::connect(host).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let request = format!(
-        "POST /hooks/calleague HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {KEY}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut reply = String::new();
-    let _ = stream.read_to_string(&mut reply);
-    reply.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
 }
 
 #[test]

@@ -2,6 +2,8 @@
 //! simulator's admin routes.
 #![allow(dead_code)] // each test file uses its own part
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -89,4 +91,20 @@ pub fn subscribe(sim: &str, receiver: &str, events: &str) {
 
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// One POST of `body` as Calleague sends it, on a connection of its own; the reply's status
+/// (0 when none came).
+pub fn post(url: &str, body: &str) -> u16 {
+    let host = url.trim_start_matches("http://").split('/').next().unwrap();
+    let mut stream = TcpStream::connect(host).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let request = format!(
+        "POST /hooks/calleague HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {KEY}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut reply = String::new();
+    let _ = stream.read_to_string(&mut reply);
+    reply.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
 }
