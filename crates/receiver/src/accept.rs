@@ -1,6 +1,8 @@
 //! The accept loop: each connection under the cap, HTTP/1.1 on a task of its own (over TLS
-//! when set), the liveness stamp a watchdog reads, and at a stop the graceful drain, with
-//! the connections still waiting in the listen backlog served rather than reset.
+//! when set), the liveness stamp a watchdog reads, and at a stop the graceful drain: a
+//! request in progress is answered, a connection accepted but not yet heard from is served
+//! its first request, and the connections still waiting in the listen backlog are served
+//! rather than reset.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,18 +15,17 @@ use calleague_metrics::{RejectReason, ServiceMetrics};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, OwnedSemaphorePermit};
-use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
+use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
 use crate::handler::Peer;
 use crate::shared_stream::SharedStream;
-use crate::shedding::{OpenConnections, Registered};
+use crate::shedding::{OpenConnections, Registered, Slot};
 
 /// The reply to a client that took too long to send its headers. hyper closes such a
 /// connection silently, so we answer on the socket's second handle (plain TCP only).
@@ -76,9 +77,9 @@ pub(crate) async fn accept_loop(
     metrics: Option<Arc<ServiceMetrics>>,
     alive: Liveness,
 ) {
-    let graceful = GracefulShutdown::new();
     let permits = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
-    let connections = Connections { router, tls, limits, permits, metrics, open: Arc::default() };
+    let tasks = TaskTracker::new();
+    let connections = Connections { router, tls, limits, permits, metrics, open: Arc::default(), tasks: tasks.clone() };
     let mut tick = tokio::time::interval(ALIVE_TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -96,33 +97,57 @@ pub(crate) async fn accept_loop(
                 }
             },
         };
-        connections.take(stream, peer, Lifetime::UntilShutdown(graceful.watcher()));
+        connections.take(stream, peer, Lifetime::UntilShutdown(stopped.clone()));
     }
     // Connections the kernel completed before the close would be reset with the listener:
     // each is served its one request instead (a delivery sent in that instant is answered).
     // At most a cap's worth, so that a flood at the close cannot hold the stop up.
-    let mut last = Vec::new();
-    for _ in 0..limits.max_connections {
-        let Ok(Ok((stream, peer))) = tokio::time::timeout(Duration::ZERO, listener.accept()).await else { break };
-        last.extend(connections.take(stream, peer, Lifetime::OneRequest));
+    for (stream, peer) in take_backlog(listener, limits.max_connections) {
+        connections.take(stream, peer, Lifetime::OneRequest);
     }
-    drop(listener);
-    let drained = async {
-        graceful.shutdown().await;
-        for task in last {
-            let _ = task.await;
-        }
-    };
+    tasks.close();
     tokio::select! {
-        _ = drained => tracing::debug!("all connections drained"),
+        _ = tasks.wait() => tracing::debug!("all connections drained"),
         _ = tokio::time::sleep(limits.drain_timeout) => tracing::warn!("some connections were still open at shutdown"),
     }
 }
 
+/// Empties the listen backlog (at most `at_most` connections), then closes the listener.
+///
+/// Asks the kernel itself, one `accept` after another until it has none: tokio's own
+/// `accept` answers from the readiness it last heard from the reactor, so connections
+/// completed since then went unseen and were reset by the close (two of four steady
+/// senders' deliveries in one run). What can still be reset is a connection completed
+/// in the microseconds between the last empty answer and the close.
+fn take_backlog(listener: TcpListener, at_most: usize) -> Vec<(TcpStream, SocketAddr)> {
+    let listener = match listener.into_std() {
+        Ok(listener) => listener,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not take the listen backlog at the close");
+            return Vec::new();
+        }
+    };
+    let mut taken = Vec::new();
+    while taken.len() < at_most {
+        // The std listener stays non-blocking: WouldBlock means the backlog is empty.
+        let Ok((stream, peer)) = listener.accept() else { break };
+        let stream = stream.set_nonblocking(true).and_then(|()| TcpStream::from_std(stream));
+        match stream {
+            Ok(stream) => taken.push((stream, peer)),
+            Err(e) => tracing::warn!(%peer, error = %e, "could not serve a connection from the backlog"),
+        }
+    }
+    taken
+}
+
+/// At a stop, how long a connection not yet heard from is given for its first request.
+const FIRST_REQUEST_GRACE: Duration = Duration::from_secs(1);
+
 /// How long a connection is served.
 enum Lifetime {
-    /// Until the graceful shutdown asks it to close (after its request in progress).
-    UntilShutdown(Watcher),
+    /// Until the stop (this receiver turns true), after its request in progress; one not
+    /// yet heard from is served its first request before it closes.
+    UntilShutdown(watch::Receiver<bool>),
     /// For one request, without keep-alive: a connection taken from the backlog at the close.
     OneRequest,
 }
@@ -136,11 +161,13 @@ struct Connections {
     metrics: Option<Arc<ServiceMetrics>>,
     /// The open connections, oldest first, for making room at the cap (`shedding.rs`).
     open: Arc<OpenConnections>,
+    /// Every connection's task, waited for at the stop.
+    tasks: TaskTracker,
 }
 
 impl Connections {
-    /// Serves `stream` on a task of its own; None when it was refused (over the cap).
-    fn take(&self, stream: TcpStream, peer: SocketAddr, lifetime: Lifetime) -> Option<JoinHandle<()>> {
+    /// Serves `stream` on a task of its own, or refuses it (over the cap).
+    fn take(&self, stream: TcpStream, peer: SocketAddr, lifetime: Lifetime) {
         // Each connection holds a permit until it ends. At the cap, the oldest connection
         // that has not finished sending a request is closed to make room; when every one
         // is in the middle of a request, a 503 and close.
@@ -153,11 +180,11 @@ impl Connections {
                 }
                 None => {
                     self.refuse(stream, peer);
-                    return None;
+                    return;
                 }
             },
         };
-        Some(self.serve_with(stream, peer, lifetime, permit))
+        self.serve_with(stream, peer, lifetime, permit);
     }
 
     fn refuse(&self, stream: TcpStream, peer: SocketAddr) {
@@ -168,16 +195,10 @@ impl Connections {
         }
     }
 
-    fn serve_with(
-        &self,
-        stream: TcpStream,
-        peer: SocketAddr,
-        lifetime: Lifetime,
-        permit: OwnedSemaphorePermit,
-    ) -> JoinHandle<()> {
+    fn serve_with(&self, stream: TcpStream, peer: SocketAddr, lifetime: Lifetime, permit: OwnedSemaphorePermit) {
         // The registry holds the permit: released when the connection ends, handed on if shed.
         let registered = self.open.register(permit);
-        let (started, answered) = (registered.slot(), registered.slot());
+        let (slot, started, answered) = (registered.slot(), registered.slot(), registered.slot());
         let service = self
             .router
             .clone()
@@ -192,14 +213,14 @@ impl Connections {
             });
         let limits = self.limits;
         match &self.tls {
-            None => serve_plain(stream, service, limits, lifetime, registered, self.metrics.clone()),
+            None => serve_plain(stream, service, limits, lifetime, registered, &self.tasks, self.metrics.clone()),
             Some(acceptor) => {
                 let acceptor = acceptor.clone();
-                tokio::spawn(async move {
+                self.tasks.spawn(async move {
                     let handshake_and_serve = async {
                         match tokio::time::timeout(limits.read_timeout, acceptor.accept(stream)).await {
                             Ok(Ok(stream)) => {
-                                if let Err(e) = serve(stream, service, limits, lifetime).await {
+                                if let Err(e) = serve(stream, service, limits, lifetime, &slot).await {
                                     tracing::debug!(%peer, error = %e, "connection ended with an error");
                                 }
                             }
@@ -211,7 +232,7 @@ impl Connections {
                         _ = handshake_and_serve => {}
                         _ = registered.until_shed() => tracing::debug!(%peer, "closed to make room at the cap"),
                     }
-                })
+                });
             }
         }
     }
@@ -223,9 +244,9 @@ fn serve_plain<S>(
     limits: Limits,
     lifetime: Lifetime,
     registered: Registered,
+    tasks: &TaskTracker,
     metrics: Option<Arc<ServiceMetrics>>,
-) -> JoinHandle<()>
-where
+) where
     S: tower::Service<Request<Incoming>, Response = axum::response::Response, Error = std::convert::Infallible>
         + Clone
         + Send
@@ -234,9 +255,10 @@ where
 {
     let stream = SharedStream(Arc::new(stream));
     let spare = stream.clone();
-    tokio::spawn(async move {
+    let slot = registered.slot();
+    tasks.spawn(async move {
         let served = tokio::select! {
-            served = serve(stream, service, limits, lifetime) => served,
+            served = serve(stream, service, limits, lifetime, &slot) => served,
             _ = registered.until_shed() => {
                 tracing::debug!("closed to make room at the cap");
                 return;
@@ -252,10 +274,10 @@ where
                 tracing::debug!(error = %e, "connection ended with an error");
             }
         }
-    })
+    });
 }
 
-async fn serve<I, S>(io: I, service: S, limits: Limits, lifetime: Lifetime) -> Result<(), hyper::Error>
+async fn serve<I, S>(io: I, service: S, limits: Limits, lifetime: Lifetime, slot: &Slot) -> Result<(), hyper::Error>
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     S: tower::Service<Request<Incoming>, Response = axum::response::Response, Error = std::convert::Infallible>
@@ -267,10 +289,25 @@ where
     let mut builder = http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(limits.read_timeout);
     match lifetime {
-        Lifetime::UntilShutdown(watcher) => {
-            watcher
-                .watch(builder.keep_alive(true).serve_connection(TokioIo::new(io), TowerToHyperService::new(service)))
-                .await
+        Lifetime::UntilShutdown(mut stopping) => {
+            let connection =
+                builder.keep_alive(true).serve_connection(TokioIo::new(io), TowerToHyperService::new(service));
+            tokio::pin!(connection);
+            let until_it_may_close = async {
+                let _ = stopping.wait_for(|stopped| *stopped).await;
+                // hyper closes a connection with no request in progress at once. One
+                // accepted just before the stop has its delivery on the way: wait a moment
+                // for its request to begin (a silent one holds the stop up that long only).
+                let grace = FIRST_REQUEST_GRACE.min(limits.read_timeout);
+                let _ = tokio::time::timeout(grace, slot.until_first_request()).await;
+            };
+            tokio::select! {
+                served = connection.as_mut() => return served,
+                _ = until_it_may_close => {}
+            }
+            // Closes between requests: the one in progress is answered first.
+            connection.as_mut().graceful_shutdown();
+            connection.await
         }
         Lifetime::OneRequest => {
             builder.keep_alive(false).serve_connection(TokioIo::new(io), TowerToHyperService::new(service)).await

@@ -27,6 +27,9 @@ struct Inner {
 /// One open connection's state, shared with its service.
 pub(crate) struct Slot {
     in_request: AtomicBool,
+    /// Whether any request of it has begun, and the wake-up when the first one does.
+    started_any: AtomicBool,
+    first_request: Notify,
     shed: Notify,
     /// Its place under the cap, held while it is open, handed on when it is shed.
     permit: Mutex<Option<OwnedSemaphorePermit>>,
@@ -36,6 +39,17 @@ impl Slot {
     /// Its request's headers arrived: it is being answered, not to be shed.
     pub fn request_started(&self) {
         self.in_request.store(true, Ordering::Release);
+        if !self.started_any.swap(true, Ordering::AcqRel) {
+            // Stored when nobody waits yet: `until_first_request` then returns at once.
+            self.first_request.notify_one();
+        }
+    }
+
+    /// Resolves once the connection's first request has begun (at once if one has).
+    pub async fn until_first_request(&self) {
+        if !self.started_any.load(Ordering::Acquire) {
+            self.first_request.notified().await;
+        }
     }
 
     /// Its answer went out: idle again (keep-alive) until the next request.
@@ -75,6 +89,8 @@ impl OpenConnections {
     pub fn register(self: &Arc<Self>, permit: OwnedSemaphorePermit) -> Registered {
         let slot = Arc::new(Slot {
             in_request: AtomicBool::new(false),
+            started_any: AtomicBool::new(false),
+            first_request: Notify::new(),
             shed: Notify::new(),
             permit: Mutex::new(Some(permit)),
         });

@@ -173,3 +173,37 @@ async fn liveness_goes_stale_once_the_serving_loop_stops() {
     tokio::time::sleep(Duration::from_millis(1600)).await;
     assert!(!liveness.serving_within(Duration::from_millis(1500)), "a stopped loop still looks alive");
 }
+
+/// A connection accepted just before the stop, its request not yet sent: hyper alone
+/// closes such a connection at once, which cut the delivery on its way off unanswered.
+/// It is served its request; one that stays silent is closed after a short grace.
+#[tokio::test]
+async fn a_connection_made_just_before_the_stop_is_served_its_delivery() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let h = start_with(config(), StoreOptions::default()).await;
+    let host = h.url().trim_start_matches("http://").split('/').next().unwrap().to_owned();
+    let mut sending = tokio::net::TcpStream::connect(&host).await.unwrap();
+    let mut silent = tokio::net::TcpStream::connect(&host).await.unwrap();
+    // Both accepted by the loop before the stop.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let stopping = tokio::spawn(h.receiver.shutdown());
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let body = event("call.started", "dl_edge", "cl_edge", T0).to_string();
+    let request = format!(
+        "POST /hooks/calleague HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {KEY}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    sending.write_all(request.as_bytes()).await.unwrap();
+    let mut reply = String::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), sending.read_to_string(&mut reply)).await;
+    assert!(reply.starts_with("HTTP/1.1 200"), "the delivery sent after the stop began: {reply:?}");
+    assert!(reply.to_ascii_lowercase().contains("connection: close"), "told to close after its answer: {reply:?}");
+    // The silent one is closed, not left holding the stop up: at the end of the grace, or
+    // with a 408 when its header read timeout (600 ms from its accept here) comes first.
+    let mut rest = String::new();
+    let closed = tokio::time::timeout(Duration::from_secs(10), silent.read_to_string(&mut rest)).await;
+    assert!(matches!(closed, Ok(Ok(_))), "the silent connection was not closed: {closed:?}");
+    assert!(rest.is_empty() || rest.starts_with("HTTP/1.1 408"), "the silent connection was told {rest:?}");
+    tokio::time::timeout(Duration::from_secs(10), stopping).await.expect("the stop never finished").unwrap();
+    assert!(h.store.call("cl_edge").unwrap().is_some(), "the answered delivery is not stored");
+}
