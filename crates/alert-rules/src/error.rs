@@ -13,6 +13,9 @@ pub enum AlertRulesError {
     NotForHistory(String),
     #[error(transparent)]
     Store(#[from] calleague_store::StoreError),
+    /// A window's counts could not be read: every rule of that window says so.
+    #[error("{message}")]
+    Counts { code: ErrorCode, message: String },
 }
 
 impl AlertRulesError {
@@ -40,6 +43,7 @@ impl AlertRulesError {
         match self {
             Self::Invalid { .. } | Self::ChatUrl(_) | Self::NotForHistory(_) => ErrorCode::Validation,
             Self::Store(e) => e.code(),
+            Self::Counts { code, .. } => *code,
         }
     }
 }

@@ -1,15 +1,16 @@
-//! One round of alert rules: each enabled rule's window read from the store (the rollups in
-//! SQLite), its tracker stepped, and what changed kept in the store (a firing and its chat
-//! notice in one transaction) before anyone is told. A rule fires once per firing, also
-//! across restarts: the open firings are read back when an evaluator resumes, and the store
-//! holds at most one per rule. The runner (`runner.rs`) drives it; tests drive it by hand.
+//! One round of alert rules: the windows the enabled rules look at read from the store (the
+//! rollups in SQLite), once per window for all its rules (`window_counts.rs`); each rule's
+//! tracker stepped, and what changed kept in the store (a firing and its chat notice in one
+//! transaction) before anyone is told. A rule fires once per firing, also across restarts:
+//! the open firings are read back when an evaluator resumes, and the store holds at most one
+//! per rule. The runner (`runner.rs`) drives it; tests drive it by hand.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use calleague_events::Timestamp;
-use calleague_store::{AlertLog, CountsQuery, FiringRecorded, NewFiring, RuleCounts};
+use calleague_store::{AlertLog, FiringRecorded, NewFiring};
 use serde::Serialize;
 use tokio::sync::Notify;
 
@@ -18,6 +19,7 @@ use crate::preview::peak;
 use crate::rule::AlertRule;
 use crate::text::{self, Facts};
 use crate::tracker::{Change, Tracker};
+use crate::window_counts::WindowCounts;
 use crate::AlertRulesError;
 
 /// Someone to tell when a rule fires or resolves (the desktop's notifications).
@@ -147,10 +149,11 @@ impl Evaluator {
 
     /// One round at `now_ms`.
     pub async fn round_at(&mut self, rules: &[AlertRule], now_ms: i64) -> Vec<RuleStatus> {
-        let mut counted: HashMap<(i64, i64, CountsQuery), RuleCounts> = HashMap::new();
+        let active = |r: &&AlertRule| r.enabled && r.active.as_ref().is_none_or(|hours| hours.contains(now_ms));
+        let counted = WindowCounts::read(self.store.as_ref(), rules.iter().filter(active), now_ms).await;
         let mut statuses = Vec::with_capacity(rules.len());
         for rule in rules.iter().filter(|r| r.enabled) {
-            let status = match self.evaluate(rule, now_ms, &mut counted).await {
+            let status = match self.evaluate(rule, now_ms, &counted).await {
                 Ok(status) => status,
                 Err(e) => {
                     tracing::warn!(rule = %rule.id, error = %e, "an alert rule could not be evaluated");
@@ -193,22 +196,12 @@ impl Evaluator {
         &mut self,
         rule: &AlertRule,
         now_ms: i64,
-        counted: &mut HashMap<(i64, i64, CountsQuery), RuleCounts>,
+        counted: &WindowCounts,
     ) -> Result<RuleStatus, AlertRulesError> {
         let (from, to) = metric::window_at(rule, now_ms);
         let active = rule.active.as_ref().is_none_or(|hours| hours.contains(now_ms));
         let value = if active {
-            let query = metric::query(rule);
-            let key = (from, to, query);
-            let counts = match counted.get(&key) {
-                Some(counts) => counts.clone(),
-                None => {
-                    let counts = self.store.rule_counts(from, to, key.2.clone()).await?;
-                    counted.insert(key, counts.clone());
-                    counts
-                }
-            };
-            metric::value(rule, &counts)
+            metric::value(rule, &counted.of(rule, now_ms)?)
         } else {
             None
         };

@@ -18,6 +18,7 @@ mod rule;
 mod runner;
 mod text;
 mod tracker;
+mod window_counts;
 
 pub use active::{ActiveHours, Weekday};
 pub use chat::{ChatSender, ChatWebhook};

@@ -13,10 +13,14 @@ pub fn query(rule: &AlertRule) -> CountsQuery {
     match &rule.metric {
         Metric::ReasonCount { reason } | Metric::ReasonShare { reason } => {
             query.calls = true;
-            query.reason = Some(reason.clone());
+            query.reasons.insert(reason.clone());
         }
-        Metric::DurationP90 => query.spread = Some(SpreadKind::Duration),
-        Metric::WaitP90 => query.spread = Some(SpreadKind::Wait),
+        Metric::DurationP90 => {
+            query.spreads.insert(SpreadKind::Duration);
+        }
+        Metric::WaitP90 => {
+            query.spreads.insert(SpreadKind::Wait);
+        }
         Metric::RejectedDeliveries => query.rejected = true,
         Metric::Silence => query.deliveries = true,
         Metric::FailureRate | Metric::FailedCalls | Metric::CallsStarted | Metric::InProgress => query.calls = true,
@@ -40,10 +44,10 @@ pub fn value(rule: &AlertRule, counts: &RuleCounts) -> Option<f64> {
         Metric::FailureRate => enough(ended).then(|| 100.0 * counts.failed as f64 / ended as f64),
         Metric::FailedCalls => Some(counts.failed as f64),
         Metric::CallsStarted => Some(counts.calls() as f64),
-        Metric::ReasonCount { .. } => Some(counts.reason as f64),
-        Metric::ReasonShare { .. } => enough(ended).then(|| 100.0 * counts.reason as f64 / ended as f64),
-        Metric::DurationP90 => percentile(SpreadKind::Duration, &counts.spread, 0.9, rule.min_calls),
-        Metric::WaitP90 => percentile(SpreadKind::Wait, &counts.spread, 0.9, rule.min_calls),
+        Metric::ReasonCount { reason } => Some(counts.reason(reason) as f64),
+        Metric::ReasonShare { reason } => enough(ended).then(|| 100.0 * counts.reason(reason) as f64 / ended as f64),
+        Metric::DurationP90 => percentile(SpreadKind::Duration, counts.spread(SpreadKind::Duration), 0.9, rule.min_calls),
+        Metric::WaitP90 => percentile(SpreadKind::Wait, counts.spread(SpreadKind::Wait), 0.9, rule.min_calls),
         Metric::InProgress => Some(counts.in_progress as f64),
         Metric::RejectedDeliveries => Some(counts.rejected as f64),
         Metric::Silence => Some(counts.deliveries as f64),

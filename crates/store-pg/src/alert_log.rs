@@ -49,7 +49,7 @@ impl PgStore {
         let mut counts: BTreeMap<i64, RuleCounts> = BTreeMap::new();
         let bucket = |ms: i64| if per_minute { ms.div_euclid(MINUTE_MS) * MINUTE_MS } else { 0 };
         // Only what the query asks for: a silence or a refusals rule reads no calls.
-        let calls = if !query.calls && query.spread.is_none() {
+        let calls = if !query.calls && query.spreads.is_empty() {
             Vec::new()
         } else {
             client

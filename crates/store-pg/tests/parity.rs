@@ -167,16 +167,26 @@ async fn two_stores_on_one_database_hold_what_sqlite_holds() {
         (minute(first + (last - first) / 3), minute(first + (last - first) / 2)),
         (minute(first) + 120_000, minute(first) + 180_000),
     ];
+    let reasons: std::collections::BTreeSet<String> = reason.into_iter().collect();
     let queries = [
         CountsQuery {
             calls: true,
-            reason: reason.clone(),
-            spread: Some(SpreadKind::Duration),
+            reasons: reasons.clone(),
+            spreads: [SpreadKind::Duration].into(),
             ..CountsQuery::default()
         },
-        CountsQuery { spread: Some(SpreadKind::Wait), ..CountsQuery::default() },
+        CountsQuery { spreads: [SpreadKind::Wait].into(), ..CountsQuery::default() },
         // Histograms are kept over all calls only (a rule's check refuses an agent with them).
-        CountsQuery { calls: true, agent, reason, ..CountsQuery::default() },
+        CountsQuery { calls: true, agent, reasons: reasons.clone(), ..CountsQuery::default() },
+        // Several rules' questions in one: two reasons (one that no call has), both histograms.
+        CountsQuery {
+            calls: true,
+            reasons: reasons.iter().cloned().chain(["no-such-reason".to_owned()]).collect(),
+            spreads: [SpreadKind::Duration, SpreadKind::Wait].into(),
+            deliveries: true,
+            rejected: true,
+            ..CountsQuery::default()
+        },
     ];
     for (from, to) in windows {
         for query in &queries {

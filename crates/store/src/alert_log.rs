@@ -41,27 +41,17 @@ impl RuleCounts {
             return;
         }
         if query.calls {
-            match c.phase {
-                "completed" => self.completed += 1,
-                "failed" => self.failed += 1,
-                _ => self.in_progress += 1,
-            }
-            if query.reason.as_deref().is_some_and(|reason| reason == c.ended_reason) {
-                self.reason += 1;
-            }
+            self.add_phase(c.phase, 1);
+            self.add_reason(query, &c.ended_reason, 1);
         }
-        if let Some(kind) = query.spread {
-            let measure = match kind {
-                crate::SpreadKind::Duration => Measure::Duration,
-                crate::SpreadKind::Wait => Measure::Wait,
+        for kind in &query.spreads {
+            let (measure, value) = match kind {
+                crate::SpreadKind::Duration => (Measure::Duration, c.duration_ms),
+                crate::SpreadKind::Wait => (Measure::Wait, c.wait_ms),
             };
-            let value = match measure {
-                Measure::Duration => c.duration_ms,
-                Measure::Wait => c.wait_ms,
-            };
-            self.spread.resize(measure.edges().len(), 0);
+            // As the rollups read: a histogram with no call in it is not there.
             if let Some(value) = value {
-                self.spread[measure.step(value) as usize] += 1;
+                self.add_step(*kind, measure.step(value) as usize, 1);
             }
         }
     }

@@ -4,7 +4,7 @@
 //! hours from the hour rows, as the overview does); `rule_minutes` gives the same per
 //! minute, for trying a rule against the stored history.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rusqlite::{params, Connection, ToSql};
 use serde::{Deserialize, Serialize};
@@ -14,7 +14,7 @@ use crate::rollup::{Measure, MINUTE_MS};
 use crate::{Result, Store};
 
 /// The histograms the rollups keep.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum SpreadKind {
     Duration,
     Wait,
@@ -34,20 +34,39 @@ impl SpreadKind {
     }
 }
 
-/// What a rule needs counted; each part only when asked (a part not asked costs no read).
+/// What rules need counted; each part only when asked (a part not asked costs no read).
+/// One query can serve several rules of the same window (`CountsQuery::merge`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct CountsQuery {
     /// Calls by phase (the rollups' largest table: read only when needed).
     pub calls: bool,
     /// Only this agent's calls (histograms, deliveries and refusals are not kept by agent).
     pub agent: Option<String>,
-    /// Also count the calls that ended with this endedReason (with `calls`).
-    pub reason: Option<String>,
-    pub spread: Option<SpreadKind>,
+    /// Also count the calls that ended with each of these endedReasons (with `calls`).
+    pub reasons: BTreeSet<String>,
+    /// Histograms of durations or waits.
+    pub spreads: BTreeSet<SpreadKind>,
     /// Webhook deliveries received (by the time they arrived).
     pub deliveries: bool,
     /// Requests refused (the security log's tallies).
     pub rejected: bool,
+}
+
+impl CountsQuery {
+    /// Whether nothing is asked.
+    pub fn is_empty(&self) -> bool {
+        !self.calls && self.spreads.is_empty() && !self.deliveries && !self.rejected
+    }
+
+    /// Asks also what `other` asks (both of the same agent, or of none).
+    pub fn merge(&mut self, other: &CountsQuery) {
+        debug_assert!(self.agent == other.agent || !other.calls);
+        self.calls |= other.calls;
+        self.reasons.extend(other.reasons.iter().cloned());
+        self.spreads.extend(other.spreads.iter().copied());
+        self.deliveries |= other.deliveries;
+        self.rejected |= other.rejected;
+    }
 }
 
 /// Counts over a window. Calls are placed as the timeline places them (`sort_ms`, their
@@ -58,10 +77,10 @@ pub struct RuleCounts {
     pub failed: i64,
     /// Started or connected, or nothing known yet.
     pub in_progress: i64,
-    /// Calls with the query's endedReason.
-    pub reason: i64,
-    /// Calls per histogram step (empty unless asked).
-    pub spread: Vec<i64>,
+    /// Calls of each of the query's endedReasons (those with none are left out).
+    pub reasons: BTreeMap<String, i64>,
+    /// Calls per histogram step, of each histogram asked.
+    pub spreads: BTreeMap<SpreadKind, Vec<i64>>,
     pub deliveries: i64,
     pub rejected: i64,
 }
@@ -69,6 +88,16 @@ pub struct RuleCounts {
 impl RuleCounts {
     pub fn calls(&self) -> i64 {
         self.completed + self.failed + self.in_progress
+    }
+
+    /// Calls that ended with `reason` (0 unless it was asked).
+    pub fn reason(&self, reason: &str) -> i64 {
+        self.reasons.get(reason).copied().unwrap_or(0)
+    }
+
+    /// Calls per step of a histogram (empty unless it was asked and has calls).
+    pub fn spread(&self, kind: SpreadKind) -> &[i64] {
+        self.spreads.get(&kind).map(Vec::as_slice).unwrap_or_default()
     }
 
     pub fn add(&mut self, other: &RuleCounts) {
@@ -83,18 +112,38 @@ impl RuleCounts {
         self.completed += sign * other.completed;
         self.failed += sign * other.failed;
         self.in_progress += sign * other.in_progress;
-        self.reason += sign * other.reason;
         self.deliveries += sign * other.deliveries;
         self.rejected += sign * other.rejected;
-        if self.spread.len() < other.spread.len() {
-            self.spread.resize(other.spread.len(), 0);
+        for (reason, calls) in &other.reasons {
+            *self.reasons.entry(reason.clone()).or_default() += sign * calls;
         }
-        for (mine, theirs) in self.spread.iter_mut().zip(&other.spread) {
-            *mine += sign * theirs;
+        for (kind, steps) in &other.spreads {
+            let mine = self.spreads.entry(*kind).or_default();
+            if mine.len() < steps.len() {
+                mine.resize(steps.len(), 0);
+            }
+            for (mine, theirs) in mine.iter_mut().zip(steps) {
+                *mine += sign * theirs;
+            }
         }
     }
 
-    fn add_phase(&mut self, phase: &str, calls: i64) {
+    /// One more call that ended with `reason`, when the query asks for it.
+    pub(crate) fn add_reason(&mut self, query: &CountsQuery, reason: &str, calls: i64) {
+        if query.reasons.contains(reason) {
+            *self.reasons.entry(reason.to_owned()).or_default() += calls;
+        }
+    }
+
+    /// Calls in step `step` of a histogram.
+    pub(crate) fn add_step(&mut self, kind: SpreadKind, step: usize, calls: i64) {
+        let steps = self.spreads.entry(kind).or_insert_with(|| vec![0; kind.edges().len()]);
+        if let Some(slot) = steps.get_mut(step) {
+            *slot += calls;
+        }
+    }
+
+    pub(crate) fn add_phase(&mut self, phase: &str, calls: i64) {
         match phase {
             "completed" => self.completed += calls,
             "failed" => self.failed += calls,
@@ -136,34 +185,41 @@ fn read_counts(
 ) -> Result<BTreeMap<i64, RuleCounts>> {
     let mut counts: BTreeMap<i64, RuleCounts> = BTreeMap::new();
     let bucket = if per_bucket { "at_ms" } else { "0" };
-    let reason = query.reason.clone().unwrap_or_default();
-    let agent_clause = if query.agent.is_some() { "AND agent_id = ?5" } else { "" };
-    let sql = format!(
-        "SELECT {bucket}, phase, sum(calls), sum(CASE WHEN ended_reason = ?4 THEN calls ELSE 0 END)
-         FROM overview_calls WHERE span = ?1 AND at_ms >= ?2 AND at_ms < ?3 {agent_clause}
-         GROUP BY 1, 2"
-    );
-    let agent = query.agent.clone().unwrap_or_default();
-    let mut args: Vec<&dyn ToSql> = vec![&span, &start, &end, &reason];
-    if query.agent.is_some() {
-        args.push(&agent);
-    }
     if query.calls {
+        // The reasons asked are told apart, every other reason counts as ''.
+        let reasons: Vec<&String> = query.reasons.iter().collect();
+        let reason_key = if reasons.is_empty() {
+            "''".to_owned()
+        } else {
+            let marks: Vec<String> = (0..reasons.len()).map(|i| format!("?{}", i + 4)).collect();
+            format!("CASE WHEN ended_reason IN ({}) THEN ended_reason ELSE '' END", marks.join(", "))
+        };
+        let agent_mark = reasons.len() + 4;
+        let agent_clause = if query.agent.is_some() { format!("AND agent_id = ?{agent_mark}") } else { String::new() };
+        let sql = format!(
+            "SELECT {bucket}, phase, {reason_key}, sum(calls)
+             FROM overview_calls WHERE span = ?1 AND at_ms >= ?2 AND at_ms < ?3 {agent_clause}
+             GROUP BY 1, 2, 3"
+        );
+        let mut args: Vec<&dyn ToSql> = vec![&span, &start, &end];
+        args.extend(reasons.iter().map(|r| *r as &dyn ToSql));
+        if let Some(agent) = &query.agent {
+            args.push(agent);
+        }
         let mut stmt = conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(args.as_slice(), |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?))
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
         })?;
         for row in rows {
-            let (at, phase, calls, with_reason) = row?;
+            let (at, phase, reason, calls) = row?;
             let entry = counts.entry(at).or_default();
             entry.add_phase(&phase, calls);
-            if query.reason.is_some() {
-                entry.reason += with_reason;
+            if !reason.is_empty() {
+                entry.add_reason(query, &reason, calls);
             }
         }
     }
-    if let Some(kind) = query.spread {
-        let steps = kind.edges().len();
+    for kind in &query.spreads {
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {bucket}, step, sum(calls) FROM overview_spread
              WHERE span = ?1 AND measure = ?2 AND at_ms >= ?3 AND at_ms < ?4 GROUP BY 1, 2"
@@ -173,11 +229,7 @@ fn read_counts(
         })?;
         for row in rows {
             let (at, step, calls) = row?;
-            let entry = counts.entry(at).or_default();
-            entry.spread.resize(steps, 0);
-            if let Some(slot) = entry.spread.get_mut(step as usize) {
-                *slot += calls;
-            }
+            counts.entry(at).or_default().add_step(*kind, step as usize, calls);
         }
     }
     if query.deliveries {
