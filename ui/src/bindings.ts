@@ -306,9 +306,10 @@ active?: ActiveHours | null, };
 export type Metric = { "kind": "failureRate" } | { "kind": "failedCalls" } | { "kind": "callsStarted" } | { "kind": "reasonCount", reason: string, } | { "kind": "reasonShare", reason: string, } | { "kind": "durationP90" } | { "kind": "waitP90" } | { "kind": "inProgress" } | { "kind": "rejectedDeliveries" } | { "kind": "silence" };
 
 /**
- * Which calls a rule counts: all of them, or one agent's.
+ * Which calls a rule counts: all of them, or those of one agent, one direction
+ * (`inbound`, `outbound`) or one language (`en-US`): one of the three at most.
  */
-export type Scope = { agentId?: string | null, };
+export type Scope = { agentId?: string | null, direction?: string | null, language?: string | null, };
 
 export type Condition = { op: Comparison, threshold: number, };
 

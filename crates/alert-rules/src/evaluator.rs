@@ -200,11 +200,7 @@ impl Evaluator {
     ) -> Result<RuleStatus, AlertRulesError> {
         let (from, to) = metric::window_at(rule, now_ms);
         let active = rule.active.as_ref().is_none_or(|hours| hours.contains(now_ms));
-        let value = if active {
-            metric::value(rule, &counted.of(rule, now_ms)?)
-        } else {
-            None
-        };
+        let value = if active { metric::value(rule, &counted.of(rule, now_ms)?) } else { None };
         let breaking = active && metric::breaks(rule, value);
         let chat = self.options.chat.clone();
         let notifier = self.options.notifier.clone();
@@ -336,7 +332,7 @@ async fn top_lines(
     to: i64,
 ) -> Result<(Vec<(String, i64)>, Vec<(String, i64)>), AlertRulesError> {
     let (failures_by_agent, reasons) = store.top_tallies(from, to).await?;
-    let agents = if rule.scope.agent_id.is_some() {
+    let agents = if rule.scope.describe().is_some() {
         Vec::new()
     } else {
         failures_by_agent

@@ -9,7 +9,7 @@ pub const MINUTE_MS: i64 = 60_000;
 
 /// What the store must count for `rule`.
 pub fn query(rule: &AlertRule) -> CountsQuery {
-    let mut query = CountsQuery { agent: rule.scope.agent_id.clone(), ..CountsQuery::default() };
+    let mut query = CountsQuery { scope: rule.scope.calls(), ..CountsQuery::default() };
     match &rule.metric {
         Metric::ReasonCount { reason } | Metric::ReasonShare { reason } => {
             query.calls = true;
@@ -46,7 +46,9 @@ pub fn value(rule: &AlertRule, counts: &RuleCounts) -> Option<f64> {
         Metric::CallsStarted => Some(counts.calls() as f64),
         Metric::ReasonCount { reason } => Some(counts.reason(reason) as f64),
         Metric::ReasonShare { reason } => enough(ended).then(|| 100.0 * counts.reason(reason) as f64 / ended as f64),
-        Metric::DurationP90 => percentile(SpreadKind::Duration, counts.spread(SpreadKind::Duration), 0.9, rule.min_calls),
+        Metric::DurationP90 => {
+            percentile(SpreadKind::Duration, counts.spread(SpreadKind::Duration), 0.9, rule.min_calls)
+        }
         Metric::WaitP90 => percentile(SpreadKind::Wait, counts.spread(SpreadKind::Wait), 0.9, rule.min_calls),
         Metric::InProgress => Some(counts.in_progress as f64),
         Metric::RejectedDeliveries => Some(counts.rejected as f64),

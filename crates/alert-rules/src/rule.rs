@@ -2,6 +2,7 @@
 //! optional active hours; checked field by field, and the file format the Alerts page
 //! exports and `calleague-receiver serve --alerts` reads.
 
+use calleague_store::CallsScope;
 use serde::{Deserialize, Serialize};
 
 use crate::active::ActiveHours;
@@ -112,13 +113,50 @@ impl Metric {
     }
 }
 
-/// Which calls a rule counts: all of them, or one agent's.
+/// Which calls a rule counts: all of them, or those of one agent, one direction
+/// (`inbound`, `outbound`) or one language (`en-US`): one of the three at most.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(optional_fields = nullable)]
 pub struct Scope {
     #[serde(default)]
     pub agent_id: Option<String>,
+    #[serde(default)]
+    pub direction: Option<String>,
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+impl Scope {
+    /// The narrowings set, each with its field's name.
+    fn narrowings(&self) -> Vec<(&'static str, &str)> {
+        [("agentId", &self.agent_id), ("direction", &self.direction), ("language", &self.language)]
+            .into_iter()
+            .filter_map(|(field, value)| value.as_deref().map(|v| (field, v)))
+            .collect()
+    }
+
+    /// What the store counts for it.
+    pub fn calls(&self) -> CallsScope {
+        let dimension = |dimension: &str, value: &String| CallsScope::Dimension {
+            dimension: dimension.to_owned(),
+            value: value.clone(),
+        };
+        match (&self.agent_id, &self.direction, &self.language) {
+            (Some(agent), _, _) => CallsScope::Agent(agent.clone()),
+            (None, Some(direction), _) => dimension("direction", direction),
+            (None, None, Some(language)) => dimension("language", language),
+            (None, None, None) => CallsScope::All,
+        }
+    }
+
+    /// "agent ag_1", "direction inbound", or None for all calls.
+    pub fn describe(&self) -> Option<String> {
+        self.narrowings().first().map(|(field, value)| {
+            let what = if *field == "agentId" { "agent" } else { field };
+            format!("{what} {value}")
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ts_rs::TS)]
@@ -242,15 +280,25 @@ impl AlertRule {
                 return invalid("metric.reason", "Name the endedReason to count.".into());
             }
         }
-        if self.metric.all_calls_only() && self.scope.agent_id.is_some() {
+        let narrowings = self.scope.narrowings();
+        if let Some((field, _)) = narrowings.first().filter(|_| self.metric.all_calls_only()) {
             return invalid(
-                "scope.agentId",
-                format!("The {} is counted over all calls only, not per agent.", self.metric.describe()),
+                &format!("scope.{field}"),
+                format!("The {} is counted over all calls only, not for some of them.", self.metric.describe()),
             );
         }
-        if let Some(agent) = &self.scope.agent_id {
-            if agent.trim().is_empty() {
-                return invalid("scope.agentId", "An agent's id cannot be empty; leave it out for all calls.".into());
+        if let Some((field, _)) = narrowings.get(1) {
+            return invalid(
+                &format!("scope.{field}"),
+                "Narrow a rule by one of agent, direction or language, not several.".into(),
+            );
+        }
+        if let Some((field, value)) = narrowings.first() {
+            if value.trim().is_empty() || value.len() > 200 {
+                return invalid(
+                    &format!("scope.{field}"),
+                    "A value of 1 to 200 characters; leave it out for all calls.".into(),
+                );
             }
         }
         let threshold = self.condition.threshold;
@@ -363,6 +411,21 @@ mod tests {
             }),
             "scope.agentId"
         );
+        assert_eq!(
+            refused(|r| {
+                r.metric = Metric::Silence;
+                r.scope.language = Some("en-US".into());
+            }),
+            "scope.language"
+        );
+        assert_eq!(
+            refused(|r| {
+                r.scope.agent_id = Some("ag_1".into());
+                r.scope.direction = Some("inbound".into());
+            }),
+            "scope.direction"
+        );
+        assert_eq!(refused(|r| r.scope.direction = Some(" ".into())), "scope.direction");
         assert_eq!(refused(|r| r.cooldown_minutes = 20_000), "cooldownMinutes");
         assert_eq!(
             refused(|r| r.active =

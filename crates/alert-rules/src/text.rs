@@ -51,7 +51,7 @@ pub fn summary(rule: &AlertRule) -> String {
         Comparison::Above => "above",
         Comparison::Below => "below",
     };
-    let scope = rule.scope.agent_id.as_ref().map(|a| format!(" (agent {a})")).unwrap_or_default();
+    let scope = rule.scope.describe().map(|s| format!(" ({s})")).unwrap_or_default();
     format!(
         "{} {op} {} over {window}{scope}",
         capitalized(&rule.metric.describe()),
@@ -82,7 +82,7 @@ pub fn measured(rule: &AlertRule, value_now: f64) -> String {
         Comparison::Below => "below",
     };
     let what = capitalized(&rule.metric.describe());
-    let scope = rule.scope.agent_id.as_ref().map(|a| format!(" for agent {a}")).unwrap_or_default();
+    let scope = rule.scope.describe().map(|s| format!(" for {s}")).unwrap_or_default();
     format!(
         "{what} {} ({op} {}) over the last {window}{scope}",
         value(&rule.metric, value_now),

@@ -1,18 +1,18 @@
 //! One read per window for a whole round. Rules that look at the same window ask the store
-//! once, their questions merged: the calls part per agent (the rollups keep calls by
-//! agent), histograms, deliveries and refusals for all calls. Fifty rules over five windows
+//! once, their questions merged: the calls part per scope (the rollups keep calls by
+//! agent and by direction and language), histograms, deliveries and refusals for all calls. Fifty rules over five windows
 //! cost some fifteen reads instead of one or more each (`cargo xtask bench alerts`).
 
 use std::collections::HashMap;
 
-use calleague_store::{AlertLog, CountsQuery, RuleCounts};
+use calleague_store::{AlertLog, CallsScope, CountsQuery, RuleCounts};
 
 use crate::metric;
 use crate::rule::AlertRule;
 use crate::AlertRulesError;
 
-/// A window and, for the calls part, its agent (None: all calls, and every other part).
-type Key = (i64, i64, Option<String>);
+/// A window and, for the calls part, its scope (all calls for every other part).
+type Key = (i64, i64, CallsScope);
 
 /// The counts a round's rules need, read once per window.
 pub(crate) struct WindowCounts {
@@ -25,22 +25,22 @@ fn parts(rule: &AlertRule, now_ms: i64) -> [(Key, CountsQuery); 2] {
     let asked = metric::query(rule);
     let calls = CountsQuery {
         calls: asked.calls,
-        agent: asked.agent.clone(),
+        scope: asked.scope.clone(),
         reasons: asked.reasons.clone(),
         ..CountsQuery::default()
     };
-    let rest = CountsQuery { calls: false, agent: None, reasons: Default::default(), ..asked.clone() };
-    [((from, to, asked.agent), calls), ((from, to, None), rest)]
+    let rest = CountsQuery { calls: false, scope: CallsScope::All, reasons: Default::default(), ..asked.clone() };
+    [((from, to, asked.scope), calls), ((from, to, CallsScope::All), rest)]
 }
 
-/// The reads a round needs: one per window (and agent, for calls), every rule's question in it.
+/// The reads a round needs: one per window (and scope, for calls), every rule's question in it.
 fn merged<'a>(rules: impl Iterator<Item = &'a AlertRule>, now_ms: i64) -> HashMap<Key, CountsQuery> {
     let mut asked: HashMap<Key, CountsQuery> = HashMap::new();
     for rule in rules {
         for (key, query) in parts(rule, now_ms) {
             if !query.is_empty() {
-                let agent = key.2.clone();
-                asked.entry(key).or_insert_with(|| CountsQuery { agent, ..CountsQuery::default() }).merge(&query);
+                let scope = key.2.clone();
+                asked.entry(key).or_insert_with(|| CountsQuery { scope, ..CountsQuery::default() }).merge(&query);
             }
         }
     }
@@ -108,7 +108,7 @@ mod tests {
         reason.metric = Metric::ReasonShare { reason: "busy".into() };
         let mut agent = failure_rate.clone();
         agent.id = "agent".into();
-        agent.scope = Scope { agent_id: Some("ag_1".into()) };
+        agent.scope = Scope { agent_id: Some("ag_1".into()), ..Scope::default() };
         let mut wait = failure_rate.clone();
         wait.id = "wait".into();
         wait.metric = Metric::WaitP90;

@@ -29,12 +29,17 @@ fn roll(rng: &mut Rng, below: u64) -> u64 {
 
 const AGENTS: &[&str] = &["ag_a", "ag_b", "ag_c"];
 const REASONS: &[&str] = &["customer-busy", "no-answer", "pipeline-error"];
+const DIRECTIONS: &[&str] = &["inbound", "outbound"];
+const LANGUAGES: &[&str] = &["en-US", "de-DE", "fr-FR"];
 
 /// A call as the test made it: the truth the rules are checked against.
 #[derive(Debug, Clone)]
 struct Call {
     start_ms: i64,
     agent: &'static str,
+    direction: &'static str,
+    /// Not every call says its language.
+    language: Option<&'static str>,
     wait_ms: Option<i64>,
     /// Failed or not, its reason, its duration.
     end: Option<(bool, Option<&'static str>, i64)>,
@@ -65,7 +70,11 @@ async fn put(store: &Store, calls: &[Call], prefix: &str) {
     for (n, call) in calls.iter().enumerate() {
         let id = format!("{prefix}{n}");
         let agent = json!({"agentId": call.agent});
-        store.ingest(delivery("call.started", format!("{id}_s"), &id, call.start_ms, agent.clone())).await.unwrap();
+        let mut started = json!({"agentId": call.agent, "direction": call.direction});
+        if let Some(language) = call.language {
+            started["language"] = language.into();
+        }
+        store.ingest(delivery("call.started", format!("{id}_s"), &id, call.start_ms, started)).await.unwrap();
         if let Some(wait) = call.wait_ms {
             store
                 .ingest(delivery("call.connected", format!("{id}_c"), &id, call.start_ms + wait, agent.clone()))
@@ -90,13 +99,15 @@ fn random_calls(dice: &mut Rng, count: usize, from_ms: i64, span_ms: i64) -> Vec
         .map(|_| {
             let start_ms = from_ms + roll(dice, span_ms as u64) as i64;
             let agent = AGENTS[roll(dice, AGENTS.len() as u64) as usize];
+            let direction = DIRECTIONS[roll(dice, DIRECTIONS.len() as u64) as usize];
+            let language = (roll(dice, 4) != 0).then(|| LANGUAGES[roll(dice, LANGUAGES.len() as u64) as usize]);
             let wait_ms = (roll(dice, 5) != 0).then(|| roll(dice, 30_000) as i64);
             let end = (roll(dice, 6) != 0).then(|| {
                 let failed = roll(dice, 3) == 0;
                 let reason = (roll(dice, 5) != 0).then(|| REASONS[roll(dice, REASONS.len() as u64) as usize]);
                 (failed, reason, roll(dice, 900_000) as i64)
             });
-            Call { start_ms, agent, wait_ms, end }
+            Call { start_ms, agent, direction, language, wait_ms, end }
         })
         .collect()
 }
@@ -123,6 +134,8 @@ fn direct(rule: &AlertRule, calls: &[Call], refused: &[(i64, u32)], from: i64, t
         .iter()
         .filter(|c| c.start_ms >= from && c.start_ms < to)
         .filter(|c| rule.scope.agent_id.as_deref().is_none_or(|a| a == c.agent))
+        .filter(|c| rule.scope.direction.as_deref().is_none_or(|d| d == c.direction))
+        .filter(|c| rule.scope.language.is_none() || rule.scope.language.as_deref() == c.language)
         .collect();
     let ended = inside.iter().filter(|c| c.end.is_some()).count() as f64;
     let failed = inside.iter().filter(|c| matches!(c.end, Some((true, _, _)))).count() as f64;
@@ -215,14 +228,16 @@ async fn every_metric_equals_a_direct_computation_over_the_calls() {
         let now = base() + roll(&mut dice, 30 * HOUR as u64) as i64;
         for metric in &metrics {
             let mut r = rule("m", metric.clone(), window, Comparison::Above, 1.0);
-            if round % 3 == 0
-                && !matches!(
-                    metric,
-                    Metric::DurationP90 | Metric::WaitP90 | Metric::RejectedDeliveries | Metric::Silence
-                )
-            {
-                r.scope.agent_id = Some(AGENTS[round % AGENTS.len()].into());
+            // Narrowed by agent, direction or language in three rounds of four.
+            if !matches!(metric, Metric::DurationP90 | Metric::WaitP90 | Metric::RejectedDeliveries | Metric::Silence) {
+                match round % 4 {
+                    0 => r.scope.agent_id = Some(AGENTS[round % AGENTS.len()].into()),
+                    1 => r.scope.direction = Some(DIRECTIONS[round % DIRECTIONS.len()].into()),
+                    2 => r.scope.language = Some(LANGUAGES[round % LANGUAGES.len()].into()),
+                    _ => {}
+                }
             }
+            r.check().unwrap();
             let (from, to) = window_at(&r, now);
             let counts = store.rule_counts(from, to, &calleague_alert_rules::query(&r)).unwrap();
             let got = value(&r, &counts);
@@ -252,6 +267,8 @@ fn bursts(dice: &mut Rng) -> Vec<Call> {
             calls.push(Call {
                 start_ms,
                 agent: AGENTS[roll(dice, 3) as usize],
+                direction: DIRECTIONS[n % 2],
+                language: Some("en-US"),
                 wait_ms: Some(2_000),
                 end: Some((failed, None, 60_000)),
             });
@@ -266,28 +283,37 @@ async fn the_preview_is_what_evaluation_over_the_same_history_does() {
     let store = open_store(&dir);
     let mut dice = Rng(0xb0a7);
     put(&store, &bursts(&mut dice), "b").await;
-    let mut r = rule("rate", Metric::FailureRate, 15, Comparison::Above, 40.0);
-    r.min_calls = 3;
-    r.cooldown_minutes = 90;
-    let (from, to) = (base(), base() + 7 * HOUR);
-    let preview = preview(store.as_ref(), &r, from, to).await.unwrap();
-    assert!(preview.firings.len() >= 3, "the bursts should fire: {:?}", preview.firings);
-    assert!(preview.firings.iter().any(|f| !f.notified), "a cooldown of 90 min holds a firing back");
-    assert_eq!(preview.points.len(), 7 * 60);
+    // Over all calls, and over the inbound ones only (their own rollup).
+    let mut all = rule("rate", Metric::FailureRate, 15, Comparison::Above, 40.0);
+    all.min_calls = 3;
+    all.cooldown_minutes = 90;
+    let mut inbound = all.clone();
+    inbound.id = "inbound".into();
+    inbound.scope.direction = Some("inbound".into());
+    let mut values = Vec::new();
+    for r in [all, inbound] {
+        let (from, to) = (base(), base() + 7 * HOUR);
+        let preview = preview(store.as_ref(), &r, from, to).await.unwrap();
+        assert!(preview.firings.len() >= 3, "the bursts should fire {}: {:?}", r.id, preview.firings);
+        assert!(preview.firings.iter().any(|f| !f.notified), "a cooldown of 90 min holds a firing back");
+        assert_eq!(preview.points.len(), 7 * 60);
+        values.push(preview.points.iter().map(|(_, value)| *value).collect::<Vec<_>>());
 
-    let mut evaluator = Evaluator::resume(store.clone(), RunnerOptions::default()).await.unwrap();
-    let mut minute = from;
-    while minute < to {
-        evaluator.round_at(std::slice::from_ref(&r), minute).await;
-        minute += MINUTE;
+        let mut evaluator = Evaluator::resume(store.clone(), RunnerOptions::default()).await.unwrap();
+        let mut minute = from;
+        while minute < to {
+            evaluator.round_at(std::slice::from_ref(&r), minute).await;
+            minute += MINUTE;
+        }
+        let mut kept = store.firings(Some(&r.id), from, to, 1000).unwrap();
+        kept.reverse();
+        let kept: Vec<(i64, Option<i64>, bool, f64)> =
+            kept.iter().map(|f| (f.started_ms, f.resolved_ms, f.notified, f.peak)).collect();
+        let previewed: Vec<(i64, Option<i64>, bool, f64)> =
+            preview.firings.iter().map(|f| (f.started_ms, f.resolved_ms, f.notified, f.peak)).collect();
+        assert_eq!(kept, previewed, "{}", r.id);
     }
-    let mut kept = store.firings(Some("rate"), from, to, 1000).unwrap();
-    kept.reverse();
-    let kept: Vec<(i64, Option<i64>, bool, f64)> =
-        kept.iter().map(|f| (f.started_ms, f.resolved_ms, f.notified, f.peak)).collect();
-    let previewed: Vec<(i64, Option<i64>, bool, f64)> =
-        preview.firings.iter().map(|f| (f.started_ms, f.resolved_ms, f.notified, f.peak)).collect();
-    assert_eq!(kept, previewed);
+    assert_ne!(values[0], values[1], "the inbound calls' rate is the rate of all calls");
 }
 
 #[tokio::test]
@@ -319,6 +345,8 @@ async fn failing_now(store: &Store) {
         .map(|n| Call {
             start_ms: now - 10 * MINUTE + n * 30_000,
             agent: if n % 3 == 0 { "ag_b" } else { "ag_a" },
+            direction: "inbound",
+            language: None,
             wait_ms: Some(1_000),
             end: Some((n % 4 != 0, Some(if n % 2 == 0 { "no-answer" } else { "pipeline-error" }), 20_000)),
         })

@@ -108,7 +108,10 @@ fn rules() -> Vec<AlertRule> {
                 name: format!("rule {i} {j}"),
                 enabled: true,
                 metric: metric.clone(),
-                scope: Scope { agent_id: per_agent.then(|| format!("ag_{:03}", (i * 13 + j) % AGENTS)) },
+                scope: Scope {
+                    agent_id: per_agent.then(|| format!("ag_{:03}", (i * 13 + j) % AGENTS)),
+                    ..Scope::default()
+                },
                 window_minutes: *window,
                 condition: Condition {
                     op: if i == 2 { Comparison::Below } else { Comparison::Above },

@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 
 use calleague_store::{
-    AlertLog, CountsQuery, FiringRecorded, FiringRow, NewFiring, NoticeAttempt, OwedNotice, Result, RuleCounts,
-    StoreFuture, Tally,
+    AlertLog, CallsScope, CountsQuery, FiringRecorded, FiringRow, NewFiring, NoticeAttempt, OwedNotice, Result,
+    RuleCounts, StoreFuture, Tally,
 };
 use tokio_postgres::Row;
 
@@ -48,6 +48,10 @@ impl PgStore {
         let client = self.client().await?;
         let mut counts: BTreeMap<i64, RuleCounts> = BTreeMap::new();
         let bucket = |ms: i64| if per_minute { ms.div_euclid(MINUTE_MS) * MINUTE_MS } else { 0 };
+        let agent = match &query.scope {
+            CallsScope::Agent(agent) => Some(agent),
+            _ => None,
+        };
         // Only what the query asks for: a silence or a refusals rule reads no calls.
         let calls = if !query.calls && query.spreads.is_empty() {
             Vec::new()
@@ -58,7 +62,8 @@ impl PgStore {
                         "SELECT {CALL_COLUMNS} FROM calls
                      WHERE event_count > 0 AND sort_ms >= $1 AND sort_ms < $2 AND ($3::text IS NULL OR agent_id = $3)"
                     ),
-                    &[&from_ms, &to_ms, &query.agent],
+                    // A dimension's value is told apart as each call is counted (`add_call`).
+                    &[&from_ms, &to_ms, &agent],
                 )
                 .await
                 .map_err(unavailable)?

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use calleague_events::{parse_delivery, Timestamp};
 use calleague_store::{
-    dedupe_key, AlertLog, CallFilter, CallRow, CountsQuery, ExportFormat, ExportWhat, IncomingDelivery, IngestOutcome,
-    Order, PageRequest, Source, SpreadKind, Store, StoreError, StoreOptions, TimeRange,
+    dedupe_key, AlertLog, CallFilter, CallRow, CallsScope, CountsQuery, ExportFormat, ExportWhat, IncomingDelivery,
+    IngestOutcome, Order, PageRequest, Source, SpreadKind, Store, StoreError, StoreOptions, TimeRange,
 };
 use calleague_store_pg::{DatabaseUrl, PgOptions, PgStore};
 use calleague_testkit::{lifecycle_bodies as bodies, rfc3339_millis, Rng, TestPostgres};
@@ -159,6 +159,8 @@ async fn two_stores_on_one_database_hold_what_sqlite_holds() {
     // Alert rules count the same numbers: SQLite from its rollups, PostgreSQL from the calls.
     let sample = truth.values().find(|c| c.record.ended_reason.is_some() && c.record.agent_id.is_some()).unwrap();
     let (reason, agent) = (sample.record.ended_reason.clone(), sample.record.agent_id.clone());
+    let direction = truth.values().find_map(|c| c.record.direction.clone());
+    let language = truth.values().find_map(|c| c.record.language.clone());
     let minute = |ms: i64| ms.div_euclid(60_000) * 60_000;
     let (first, last) =
         (truth.values().map(|c| c.sort_ms).min().unwrap(), truth.values().map(|c| c.sort_ms).max().unwrap());
@@ -177,7 +179,24 @@ async fn two_stores_on_one_database_hold_what_sqlite_holds() {
         },
         CountsQuery { spreads: [SpreadKind::Wait].into(), ..CountsQuery::default() },
         // Histograms are kept over all calls only (a rule's check refuses an agent with them).
-        CountsQuery { calls: true, agent, reasons: reasons.clone(), ..CountsQuery::default() },
+        CountsQuery {
+            calls: true,
+            scope: CallsScope::Agent(agent.unwrap()),
+            reasons: reasons.clone(),
+            ..CountsQuery::default()
+        },
+        // A dimension's value: its own rollup in SQLite, the calls' own field in PostgreSQL.
+        CountsQuery {
+            calls: true,
+            scope: CallsScope::Dimension { dimension: "direction".into(), value: direction.unwrap() },
+            reasons: reasons.clone(),
+            ..CountsQuery::default()
+        },
+        CountsQuery {
+            calls: true,
+            scope: CallsScope::Dimension { dimension: "language".into(), value: language.unwrap() },
+            ..CountsQuery::default()
+        },
         // Several rules' questions in one: two reasons (one that no call has), both histograms.
         CountsQuery {
             calls: true,

@@ -6,8 +6,8 @@
 use crate::alert_model::{FiringRecorded, FiringRow, NewFiring, NoticeAttempt, OwedNotice};
 use crate::model::CallRow;
 use crate::overview::Tally;
-use crate::rollup::{Contribution, Measure, MINUTE_MS};
-use crate::rule_counts::{CountsQuery, RuleCounts};
+use crate::rollup::{Contribution, Measure, DIMENSIONS, MINUTE_MS};
+use crate::rule_counts::{CallsScope, CountsQuery, RuleCounts};
 use crate::sink::StoreFuture;
 use crate::Store;
 
@@ -37,7 +37,7 @@ impl RuleCounts {
     /// counts the same numbers (PostgreSQL), so both agree by construction.
     pub fn add_call(&mut self, call: &CallRow, query: &CountsQuery) {
         let c = Contribution::of(&call.record, call.sort_ms);
-        if query.agent.as_deref().is_some_and(|agent| agent != c.agent_id) {
+        if !query.scope.counts(&c) {
             return;
         }
         if query.calls {
@@ -59,6 +59,19 @@ impl RuleCounts {
     /// The minute a call counts in.
     pub fn minute_of(call: &CallRow) -> i64 {
         call.sort_ms.div_euclid(MINUTE_MS) * MINUTE_MS
+    }
+}
+
+impl CallsScope {
+    /// Whether a call with this contribution is one of the scope's.
+    fn counts(&self, c: &Contribution) -> bool {
+        match self {
+            CallsScope::All => true,
+            CallsScope::Agent(agent) => *agent == c.agent_id,
+            CallsScope::Dimension { dimension, value } => {
+                DIMENSIONS.iter().zip(&c.dimensions).any(|(name, theirs)| name == dimension && theirs == value)
+            }
+        }
     }
 }
 

@@ -61,9 +61,9 @@ pub use query::{
 };
 pub use reader::TimelineReader;
 pub use retention::StoreSize;
-pub use rollup::{DURATION_EDGES_MS, WAIT_EDGES_MS};
+pub use rollup::{DIMENSIONS, DURATION_EDGES_MS, WAIT_EDGES_MS};
 pub use rows::headers_from_json;
-pub use rule_counts::{CountsQuery, RuleCounts, SpreadKind};
+pub use rule_counts::{CallsScope, CountsQuery, RuleCounts, SpreadKind};
 pub use schema::Durability;
 pub use sink::{dedupe_key, headers_json, new_event_row, DeliverySink, StoreFuture, UptimeLog};
 

@@ -1,6 +1,7 @@
 //! The overview's rollups (migration 0010): each call counted once in the minute and the
 //! hour of its place on the timeline, by phase, endedReason and agent, with histograms of
-//! durations and waits; each delivery in the minute and hour it was received.
+//! durations and waits; each delivery in the minute and hour it was received. And by
+//! dimension (migration 0016): each call once per dimension, by the value it has.
 //!
 //! The projection computes what a call contributed before and after each event, and the
 //! difference goes into a [`Rollup`] applied at the end of its transaction: a burst of
@@ -61,6 +62,8 @@ pub(crate) struct Contribution {
     pub(crate) phase: &'static str,
     pub(crate) ended_reason: String,
     pub(crate) agent_id: String,
+    /// Its value of each of [`DIMENSIONS`] ('' for none), in their order.
+    pub(crate) dimensions: [String; 2],
     pub(crate) duration_ms: Option<i64>,
     pub(crate) wait_ms: Option<i64>,
 }
@@ -73,6 +76,7 @@ impl Contribution {
             phase: phase_text(record.phase).unwrap_or(""),
             ended_reason: record.ended_reason.clone().unwrap_or_default(),
             agent_id: record.agent_id.clone().unwrap_or_default(),
+            dimensions: [record.direction.clone().unwrap_or_default(), record.language.clone().unwrap_or_default()],
             duration_ms: record.duration_sec.filter(|d| d.is_finite()).map(|d| (d * 1000.0).round() as i64),
             wait_ms: match (record.started_at, record.connected_at) {
                 (Some(started), Some(connected)) => Some(connected.unix_millis() - started.unix_millis()),
@@ -116,12 +120,18 @@ impl DeliveryCounts {
     }
 }
 
+/// The dimensions calls are counted by, besides the agent (`overview_dimensions`).
+pub const DIMENSIONS: [&str; 2] = ["direction", "language"];
+
 type CallKey = (i64, &'static str, String, String);
+/// Minute, dimension, value, phase, endedReason.
+type DimensionKey = (i64, &'static str, String, &'static str, String);
 
 /// Changes to the rollups, collected over a transaction and written by [`Rollup::apply`].
 #[derive(Debug, Default)]
 pub(crate) struct Rollup {
     calls: HashMap<CallKey, i64>,
+    dimensions: HashMap<DimensionKey, i64>,
     spread: HashMap<(i64, Measure, i64), i64>,
     deliveries: HashMap<i64, DeliveryCounts>,
 }
@@ -141,6 +151,10 @@ impl Rollup {
     pub(crate) fn add_call(&mut self, call: &Contribution, sign: i64) {
         let key = (call.minute_ms, call.phase, call.ended_reason.clone(), call.agent_id.clone());
         *self.calls.entry(key).or_default() += sign;
+        for (dimension, value) in DIMENSIONS.into_iter().zip(&call.dimensions) {
+            let key = (call.minute_ms, dimension, value.clone(), call.phase, call.ended_reason.clone());
+            *self.dimensions.entry(key).or_default() += sign;
+        }
         for (measure, value) in [(Measure::Duration, call.duration_ms), (Measure::Wait, call.wait_ms)] {
             if let Some(value) = value {
                 *self.spread.entry((call.minute_ms, measure, measure.step(value))).or_default() += sign;
@@ -156,7 +170,7 @@ impl Rollup {
 
     #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
-        self.calls.is_empty() && self.spread.is_empty() && self.deliveries.is_empty()
+        self.calls.is_empty() && self.dimensions.is_empty() && self.spread.is_empty() && self.deliveries.is_empty()
     }
 
     /// Writes the changes, at both levels, and drops rows that count nothing any more.
@@ -179,6 +193,27 @@ impl Rollup {
                            AND ended_reason = ?4 AND agent_id = ?5 AND calls = 0",
                     )?
                     .execute(params![span, at, phase, reason, agent])?;
+                }
+            }
+        }
+        for ((minute, dimension, value, phase, reason), delta) in self.dimensions.drain() {
+            if delta == 0 {
+                continue;
+            }
+            for span in SPANS {
+                let at = minute.div_euclid(span) * span;
+                conn.prepare_cached(
+                    "INSERT INTO overview_dimensions (span, dimension, value, at_ms, phase, ended_reason, calls)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT DO UPDATE SET calls = calls + excluded.calls",
+                )?
+                .execute(params![span, dimension, value, at, phase, reason, delta])?;
+                if delta < 0 {
+                    conn.prepare_cached(
+                        "DELETE FROM overview_dimensions WHERE span = ?1 AND dimension = ?2 AND value = ?3
+                           AND at_ms = ?4 AND phase = ?5 AND ended_reason = ?6 AND calls = 0",
+                    )?
+                    .execute(params![span, dimension, value, at, phase, reason])?;
                 }
             }
         }
@@ -275,6 +310,8 @@ pub(crate) fn build_if_needed(conn: &mut Connection) -> Result<()> {
     }
     let tx = conn.transaction()?;
     let started = std::time::Instant::now();
+    // Counted again here with everything else (migration 0016 counted what it found).
+    tx.execute("DELETE FROM overview_dimensions", [])?;
     let mut rollup = Rollup::default();
     {
         let mut stmt = tx.prepare(&format!("SELECT {CALL_COLUMNS} FROM calls"))?;

@@ -34,14 +34,27 @@ impl SpreadKind {
     }
 }
 
+/// Which calls a query counts: all, one agent's, or those with one value of a dimension
+/// (`direction`, `language`: the rollups' `DIMENSIONS`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub enum CallsScope {
+    #[default]
+    All,
+    Agent(String),
+    Dimension {
+        dimension: String,
+        value: String,
+    },
+}
+
 /// What rules need counted; each part only when asked (a part not asked costs no read).
 /// One query can serve several rules of the same window (`CountsQuery::merge`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct CountsQuery {
     /// Calls by phase (the rollups' largest table: read only when needed).
     pub calls: bool,
-    /// Only this agent's calls (histograms, deliveries and refusals are not kept by agent).
-    pub agent: Option<String>,
+    /// Which calls (histograms, deliveries and refusals are kept for all calls only).
+    pub scope: CallsScope,
     /// Also count the calls that ended with each of these endedReasons (with `calls`).
     pub reasons: BTreeSet<String>,
     /// Histograms of durations or waits.
@@ -58,9 +71,9 @@ impl CountsQuery {
         !self.calls && self.spreads.is_empty() && !self.deliveries && !self.rejected
     }
 
-    /// Asks also what `other` asks (both of the same agent, or of none).
+    /// Asks also what `other` asks (both of the same scope, or `other` asks no calls).
     pub fn merge(&mut self, other: &CountsQuery) {
-        debug_assert!(self.agent == other.agent || !other.calls);
+        debug_assert!(self.scope == other.scope || !other.calls);
         self.calls |= other.calls;
         self.reasons.extend(other.reasons.iter().cloned());
         self.spreads.extend(other.spreads.iter().copied());
@@ -194,17 +207,29 @@ fn read_counts(
             let marks: Vec<String> = (0..reasons.len()).map(|i| format!("?{}", i + 4)).collect();
             format!("CASE WHEN ended_reason IN ({}) THEN ended_reason ELSE '' END", marks.join(", "))
         };
-        let agent_mark = reasons.len() + 4;
-        let agent_clause = if query.agent.is_some() { format!("AND agent_id = ?{agent_mark}") } else { String::new() };
+        // One agent's calls from the calls rollup, one dimension value's from its own.
+        let next = reasons.len() + 4;
+        let (table, scope_clause) = match &query.scope {
+            CallsScope::All => ("overview_calls", String::new()),
+            CallsScope::Agent(_) => ("overview_calls", format!("AND agent_id = ?{next}")),
+            CallsScope::Dimension { .. } => {
+                ("overview_dimensions", format!("AND dimension = ?{next} AND value = ?{}", next + 1))
+            }
+        };
         let sql = format!(
             "SELECT {bucket}, phase, {reason_key}, sum(calls)
-             FROM overview_calls WHERE span = ?1 AND at_ms >= ?2 AND at_ms < ?3 {agent_clause}
+             FROM {table} WHERE span = ?1 AND at_ms >= ?2 AND at_ms < ?3 {scope_clause}
              GROUP BY 1, 2, 3"
         );
         let mut args: Vec<&dyn ToSql> = vec![&span, &start, &end];
         args.extend(reasons.iter().map(|r| *r as &dyn ToSql));
-        if let Some(agent) = &query.agent {
-            args.push(agent);
+        match &query.scope {
+            CallsScope::All => {}
+            CallsScope::Agent(agent) => args.push(agent),
+            CallsScope::Dimension { dimension, value } => {
+                args.push(dimension);
+                args.push(value);
+            }
         }
         let mut stmt = conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(args.as_slice(), |r| {

@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0013_readiness.sql"),
     include_str!("../migrations/0014_forwarding.sql"),
     include_str!("../migrations/0015_alert_rules.sql"),
+    include_str!("../migrations/0016_dimension_rollups.sql"),
 ];
 
 /// Pragmas for every connection. `synchronous=FULL` because a delivery we acknowledged

@@ -1,7 +1,7 @@
 //! The overview's numbers against a direct computation over the same rows of a real SQLite
 //! file: calls in and out of order, repeats, calls that never ended, calls either side of
 //! a range's edges, empty ranges, after pruning, and after counting an existing database
-//! anew.
+//! anew; the calls by direction and language (`overview_dimensions`) the same way.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -69,7 +69,16 @@ async fn fill(store: &Store, dice: &mut Dice, count: usize, prefix: &str) {
         // 1: only started; 0 and 9: no call.started (so no wait); 4 and up: ended.
         let lifecycle = dice.next(10);
         if lifecycle != 0 && lifecycle != 9 {
-            events.push(event("call.started", &format!("{call}_s"), &call, start, json!({"agentId": agent})));
+            // Some calls say no direction or no language (from the call's number: the dice's
+            // sequence stays as it was).
+            let mut data = json!({"agentId": agent});
+            if n % 7 != 0 {
+                data["direction"] = ["inbound", "outbound"][n % 2].into();
+            }
+            if n % 5 != 0 {
+                data["language"] = ["en-US", "de-DE", "es-ES"][n % 3].into();
+            }
+            events.push(event("call.started", &format!("{call}_s"), &call, start, data));
         }
         if lifecycle != 1 {
             events.push(event("call.connected", &format!("{call}_c"), &call, start + wait, json!({"agentId": agent})));
@@ -282,6 +291,48 @@ fn assert_counts(store: &Store, since: i64) {
     );
 }
 
+/// `overview_dimensions`, row for row, against the stored calls counted here.
+fn assert_dimensions(path: &std::path::Path) {
+    let conn = Connection::open(path).unwrap();
+    type Key = (i64, String, String, i64, String, String);
+    let mut want: BTreeMap<Key, i64> = BTreeMap::new();
+    let mut stmt = conn.prepare("SELECT sort_ms, phase, ended_reason, direction, language FROM calls").unwrap();
+    let calls = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+            ))
+        })
+        .unwrap();
+    let mut seen = 0;
+    for call in calls {
+        let (sort_ms, phase, reason, direction, language) = call.unwrap();
+        seen += 1;
+        for span in [MINUTE, HOUR] {
+            let bucket = sort_ms.div_euclid(span) * span;
+            for (dimension, value) in [("direction", &direction), ("language", &language)] {
+                let key = (span, dimension.to_owned(), value.clone(), bucket, phase.clone(), reason.clone());
+                *want.entry(key).or_default() += 1;
+            }
+        }
+    }
+    assert!(seen > 0, "no calls to count");
+    let mut stmt = conn
+        .prepare("SELECT span, dimension, value, at_ms, phase, ended_reason, calls FROM overview_dimensions")
+        .unwrap();
+    let got: BTreeMap<Key, i64> = stmt
+        .query_map([], |r| Ok(((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?), r.get(6)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(want.keys().any(|k| k.1 == "direction" && k.2.is_empty()), "calls without a direction are counted");
+    assert_eq!(got, want, "the calls by dimension");
+}
+
 fn open(path: &std::path::Path) -> Arc<Store> {
     Store::open(path, StoreOptions::default()).unwrap()
 }
@@ -317,6 +368,7 @@ async fn every_aggregate_equals_a_direct_computation_over_the_stored_rows() {
     assert_eq!((empty.totals.calls, empty.failure_rate, empty.duration.p50), (0, None, None));
     assert_counts(&store, now - HOUR);
     assert_counts(&store, now + HOUR);
+    assert_dimensions(&path);
     let received = check(&store, now - HOUR, now + HOUR);
     assert!(received.health.webhooks > 1000 && received.health.duplicates > 0 && received.health.late > 0);
     assert!(received.health.caught_up > 50 && received.health.from_rest > 50, "{:?}", received.health);
@@ -339,6 +391,7 @@ async fn pruning_and_counting_an_existing_database_keep_the_numbers_exact() {
     assert!(pruned.calls > 50, "{pruned:?}");
     let after = check(&store, b, b + 10 * HOUR);
     assert_eq!(after.totals.calls, 300 - pruned.calls as i64);
+    assert_dimensions(&path);
     check(&store, b + 4 * HOUR + 10 * MINUTE, b + 6 * HOUR + 50 * MINUTE);
     let now = Timestamp::now().unix_millis();
     check(&store, now - HOUR, now + HOUR);
@@ -357,6 +410,17 @@ async fn pruning_and_counting_an_existing_database_keep_the_numbers_exact() {
     let store = open(&path);
     let rebuilt = check(&store, b, b + 10 * HOUR);
     assert_eq!(rebuilt, after);
+    assert_dimensions(&path);
+    store.close();
+    drop(store);
+
+    // A database from before the rollups by dimension: its calls counted by the migration.
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch("DROP TABLE overview_dimensions; PRAGMA user_version = 15;")
+        .unwrap();
+    let store = open(&path);
+    assert_dimensions(&path);
     check(&store, now - HOUR, now + HOUR);
     assert_counts(&store, now - 10 * MINUTE);
     store.close();
