@@ -101,6 +101,14 @@ describe("alert rules", () => {
     await app.set("[data-testid=rule-threshold]", "100");
     await app.waitFor("the preview again", async () => (await app.text("[data-testid=preview-summary]")) === "Over the last 7 days this rule would not have fired.");
     if (SHOTS) await app.screenshot(join(SHOTS, "alerts-editor.png"));
+    // Back at 20%, narrowed to a direction no call has: its own rollup holds nothing.
+    await app.set("[data-testid=rule-threshold]", "20");
+    await app.waitFor("the preview at 20% again", async () => (await app.text("[data-testid=preview-summary]")).startsWith("Over the last 7 days this rule would have fired once"));
+    await app.set("[data-testid=rule-scope]", "direction");
+    await app.waitFor("the direction's field", () => app.find("[data-testid=rule-scope-value]"));
+    await app.set("[data-testid=rule-scope-value]", "sideways");
+    await app.waitFor("the narrowed preview", async () => (await app.text("[data-testid=preview-summary]")) === "Over the last 7 days this rule would not have fired.");
+    if (SHOTS) await app.screenshot(join(SHOTS, "alerts-editor-direction.png"));
     await app.click("[data-testid=rule-cancel]");
   });
 });

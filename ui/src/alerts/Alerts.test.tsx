@@ -9,6 +9,7 @@ import { mockCommands as mock, statusWith } from "../testing";
 import type { Drill } from "../overview/range";
 import { StatusBar } from "../StatusBar";
 import { AlertsPage } from "./AlertsPage";
+import { firingDrill } from "./drill";
 
 afterEach(() => {
   cleanup();
@@ -20,7 +21,7 @@ const rate: AlertRule = {
   name: "Failure rate over 20%",
   enabled: true,
   metric: { kind: "failureRate" },
-  scope: { agentId: "ag_sales" },
+  scope: { agentId: "ag_sales", direction: null, language: null },
   windowMinutes: 15,
   condition: { op: "above", threshold: 20 },
   minCalls: 10,
@@ -28,7 +29,7 @@ const rate: AlertRule = {
   cooldownMinutes: 30,
   active: null,
 };
-const silence: AlertRule = { ...rate, id: "silence", name: "Quiet", metric: { kind: "silence" }, scope: { agentId: null }, enabled: false };
+const silence: AlertRule = { ...rate, id: "silence", name: "Quiet", metric: { kind: "silence" }, scope: { agentId: null, direction: null, language: null }, enabled: false };
 const day: ChartView = { fromMs: 0, toMs: 86_400_000, stepMs: 120_000, values: [0, 10, 35, null, 5], firings: [{ startedMs: 3_600_000, resolvedMs: 7_200_000, peak: 35, notified: true }], notified: 1 };
 const view: AlertsView = {
   rules: [
@@ -109,7 +110,8 @@ describe("Alerts page", () => {
     fireEvent.click(await screen.findByTestId("new-rule"));
     fireEvent.change(screen.getByTestId("rule-name"), { target: { value: "Waits" } });
     fireEvent.change(screen.getByTestId("rule-metric"), { target: { value: "waitP90" } });
-    expect(screen.queryByTestId("rule-agent")).toBeNull();
+    // Waits are counted over all calls only: no narrowing offered.
+    expect(screen.queryByTestId("rule-scope")).toBeNull();
     fireEvent.change(screen.getByTestId("rule-window"), { target: { value: "3" } });
     expect((await screen.findByTestId("preview-summary")).textContent).toBe(
       "Over the last 7 days this rule would have fired 2 times (1 within the cooldown, not notified).",
@@ -134,6 +136,35 @@ describe("Alerts page", () => {
     const saved = calls.filter((c) => c.cmd === "save_alert_rules").at(-1)!.args.rules as AlertRule[];
     expect(saved).toHaveLength(3);
     expect(saved[2]).toMatchObject({ id: "waits", name: "Waits", metric: { kind: "waitP90" }, windowMinutes: 30, condition: { op: "above", threshold: 8 } });
+  });
+
+  it("narrows a rule to one direction, and shows a refused narrowing under it", async () => {
+    let refuse = true;
+    const calls = mock(({ cmd, args }) => {
+      if (cmd === "alerts_view") return view;
+      if (cmd === "alert_firings") return [];
+      if (cmd === "preview_alert_rule") return day;
+      if (cmd === "save_alert_rules") {
+        if (refuse) throw { code: "setting_invalid", message: "A value of 1 to 200 characters; leave it out for all calls.", field: "rules.2.scope.direction" };
+        return args.rules;
+      }
+    });
+    render(<AlertsPage onDrill={() => undefined} onRejected={() => undefined} />);
+    fireEvent.click(await screen.findByTestId("new-rule"));
+    fireEvent.change(screen.getByTestId("rule-name"), { target: { value: "Inbound failures" } });
+    expect(screen.queryByTestId("rule-scope-value")).toBeNull();
+    fireEvent.change(screen.getByTestId("rule-scope"), { target: { value: "direction" } });
+    fireEvent.change(screen.getByTestId("rule-scope-value"), { target: { value: "  " } });
+    fireEvent.click(screen.getByTestId("rule-save"));
+    expect((await screen.findByTestId("rule-scope-error")).textContent).toBe("A value of 1 to 200 characters; leave it out for all calls.");
+    refuse = false;
+    fireEvent.change(screen.getByTestId("rule-scope-value"), { target: { value: " inbound " } });
+    fireEvent.click(screen.getByTestId("rule-save"));
+    await screen.findByTestId("alerts-note");
+    const saved = calls.filter((c) => c.cmd === "save_alert_rules").at(-1)!.args.rules as AlertRule[];
+    expect(saved[2].scope).toEqual({ agentId: null, direction: "inbound", language: null });
+    // Its firings open the timeline narrowed the same way.
+    expect(firingDrill({ windowFromMs: 1, windowToMs: 2 }, saved[2])).toEqual({ fromMs: 1, toMs: 2, direction: "inbound", phase: "failed" });
   });
 });
 

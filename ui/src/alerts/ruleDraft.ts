@@ -7,7 +7,9 @@ export type RuleDraft = {
   enabled: boolean;
   metric: Metric["kind"];
   reason: string;
-  agentId: string;
+  /** Which calls: all, or those of one agent, direction or language (`scopeValue`). */
+  scopeKind: ScopeKind;
+  scopeValue: string;
   windowMinutes: string;
   op: "above" | "below";
   threshold: string;
@@ -23,6 +25,16 @@ export type RuleDraft = {
 
 export const WEEKDAYS: Weekday[] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
+export type ScopeKind = "all" | "agentId" | "direction" | "language";
+
+/** The narrowing a rule has (one at most), as the form shows it. */
+function scopeOf(scope: AlertRule["scope"]): { scopeKind: ScopeKind; scopeValue: string } {
+  if (scope.agentId != null) return { scopeKind: "agentId", scopeValue: scope.agentId };
+  if (scope.direction != null) return { scopeKind: "direction", scopeValue: scope.direction };
+  if (scope.language != null) return { scopeKind: "language", scopeValue: scope.language };
+  return { scopeKind: "all", scopeValue: "" };
+}
+
 export function draftOf(rule: AlertRule): RuleDraft {
   return {
     id: rule.id,
@@ -30,7 +42,7 @@ export function draftOf(rule: AlertRule): RuleDraft {
     enabled: rule.enabled,
     metric: rule.metric.kind,
     reason: "reason" in rule.metric ? rule.metric.reason : "",
-    agentId: rule.scope.agentId ?? "",
+    ...scopeOf(rule.scope),
     windowMinutes: String(rule.windowMinutes),
     op: rule.condition.op,
     threshold: String(rule.condition.threshold),
@@ -59,7 +71,11 @@ export function ruleOf(d: RuleDraft): AlertRule {
     name: d.name,
     enabled: d.enabled,
     metric,
-    scope: { agentId: d.agentId.trim() === "" ? null : d.agentId.trim() },
+    scope: {
+      agentId: d.scopeKind === "agentId" ? d.scopeValue.trim() : null,
+      direction: d.scopeKind === "direction" ? d.scopeValue.trim() : null,
+      language: d.scopeKind === "language" ? d.scopeValue.trim() : null,
+    },
     windowMinutes: number(d.windowMinutes),
     condition: { op: d.op, threshold: number(d.threshold) },
     minCalls: number(d.minCalls),
@@ -95,7 +111,7 @@ export function blankRule(taken: string[]): AlertRule {
     name: "",
     enabled: true,
     metric: { kind: "failureRate" },
-    scope: { agentId: null },
+    scope: { agentId: null, direction: null, language: null },
     windowMinutes: 15,
     condition: { op: "above", threshold: 20 },
     minCalls: 10,

@@ -43,7 +43,15 @@ export function localInput(ms: number): string {
 }
 
 /** What a click on the overview opens: the timeline, filtered to exactly the calls counted. */
-export type Drill = { fromMs: number; toMs: number; reason?: string; agent?: string; phase?: CallPhase };
+export type Drill = {
+  fromMs: number;
+  toMs: number;
+  reason?: string;
+  agent?: string;
+  direction?: string;
+  language?: string;
+  phase?: CallPhase;
+};
 
 export function drillFilters(drill: Drill): Filters {
   return {
@@ -52,6 +60,8 @@ export function drillFilters(drill: Drill): Filters {
     customRange: { from: localInput(drill.fromMs), to: localInput(drill.toMs) },
     reason: drill.reason ?? "",
     agent: drill.agent ?? "",
+    direction: drill.direction ?? "",
+    language: drill.language ?? "",
     phase: drill.phase ?? null,
   };
 }
