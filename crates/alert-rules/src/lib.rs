@@ -6,7 +6,7 @@
 //! [`RuleRunner`] evaluates the rules as deliveries arrive and every 30 s, keeps each
 //! firing in the store and tells the desktop ([`AlertNotifier`]) and a chat webhook
 //! ([`ChatSender`]) once per firing; [`preview`] tries a rule against the stored history.
-//! See `docs/alert-rules.md`.
+//! See `docs/alerts.md`.
 
 mod active;
 mod chat;

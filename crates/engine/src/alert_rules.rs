@@ -1,4 +1,4 @@
-//! Alert rules in the app (docs/alert-rules.md): the rules kept with the settings (the
+//! Alert rules in the app (docs/alerts.md): the rules kept with the settings (the
 //! starter rules until the user changes them), the chat webhook's address in the keychain,
 //! the runner beside the receiver in account and demo modes, its firings shown as desktop
 //! notifications (paused and switched off with the failures'), and what the Alerts page

@@ -59,7 +59,7 @@ pub struct Settings {
     pub sources: SourceSettings,
     /// Where deliveries are forwarded to (docs/forwarding.md).
     pub forwarding: crate::forwarding_settings::ForwardingSettings,
-    /// Alert rules and the chat webhook's host (docs/alert-rules.md).
+    /// Alert rules and the chat webhook's host (docs/alerts.md).
     pub alert_rules: AlertRulesSettings,
 }
 

@@ -1,4 +1,4 @@
--- Alert rules (docs/alert-rules.md), as the SQLite store keeps them (its migration 0015):
+-- Alert rules (docs/alerts.md), as the SQLite store keeps them (its migration 0015):
 -- firings, at most one open per rule (the unique index is what makes a fleet of receivers
 -- record one firing), and the chat notices owed, written with their firing.
 CREATE TABLE alert_firings (

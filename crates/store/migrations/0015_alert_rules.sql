@@ -1,4 +1,4 @@
--- Alert rules (docs/alert-rules.md). A rule lives in the settings (or the receiver's
+-- Alert rules (docs/alerts.md). A rule lives in the settings (or the receiver's
 -- rules file); what the store keeps is what it did. A firing runs from the moment the
 -- rule's condition held to the moment it stopped holding; `window_*` is the window behind
 -- the value when it fired (the calls a click opens), `notified` 0 when the rule's cooldown
