@@ -7,6 +7,7 @@ import { App } from "../App";
 import type { Overview } from "../bindings";
 import { Call, mockCommands, statusWith } from "../testing";
 import { rangeMs } from "./range";
+import { rateChange } from "./Totals";
 
 const FROM = "2026-11-27T16:00:00.000Z";
 const TO = "2026-11-27T17:00:00.000Z";
@@ -163,6 +164,15 @@ describe("Overview", () => {
     await waitFor(() => expect(asked("overview").length).toBe(before + 1));
     const args = asked("overview").at(-1)!.args;
     expect(args.toMs as number - (args.fromMs as number)).toBe(2.5 * 3_600_000);
+  });
+});
+
+describe("rateChange", () => {
+  it("rounds before it signs: no negative zero", () => {
+    expect(rateChange(overview({ failureRate: 0.2, previousFailureRate: 0.2001 }))?.text).toBe("±0.0 pts");
+    expect(rateChange(overview({ failureRate: 0.2001, previousFailureRate: 0.2 }))?.text).toBe("±0.0 pts");
+    expect(rateChange(overview({ failureRate: 0.2, previousFailureRate: 0.2006 }))).toEqual({ text: "−0.1 pts", worse: false });
+    expect(rateChange(overview({ failureRate: 0.3, previousFailureRate: 0.2 }))).toEqual({ text: "+10.0 pts", worse: true });
   });
 });
 

@@ -4,7 +4,8 @@ import { percent } from "./range";
 /** The failure rate's change against the period before, in percentage points. */
 export function rateChange(o: Overview): { text: string; worse: boolean } | null {
   if (o.failureRate === null || o.failureRate === undefined || o.previousFailureRate === null || o.previousFailureRate === undefined) return null;
-  const points = (o.failureRate - o.previousFailureRate) * 100;
+  // Rounded to what is shown before the sign is chosen: a change of −0.01 pts is "±0.0", never "−0.0".
+  const points = Math.round((o.failureRate - o.previousFailureRate) * 1000) / 10;
   const sign = points > 0 ? "+" : points < 0 ? "−" : "±";
   return { text: `${sign}${Math.abs(points).toFixed(1)} pts`, worse: points > 0 };
 }
