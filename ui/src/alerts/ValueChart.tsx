@@ -19,7 +19,8 @@ export function ValueChart({
 }) {
   const values = chart.values;
   const known = values.filter((v): v is number => v !== null);
-  const threshold = rule.metric.kind === "silence" ? null : rule.condition.threshold;
+  // A threshold being typed ("eight") is not drawn until it reads as a number.
+  const threshold = rule.metric.kind === "silence" || !Number.isFinite(rule.condition.threshold) ? null : rule.condition.threshold;
   const top = Math.max(1, threshold ?? 0, ...known) * 1.1;
   const span = Math.max(1, chart.toMs - chart.fromMs);
   const x = (i: number) => (values.length <= 1 ? 0 : (i / (values.length - 1)) * width);
