@@ -118,7 +118,6 @@ function CatchUpState({ status }: { status: AppStatus }) {
   return c.windows > 0 ? <span data-testid="catch-up">Caught up {c.callsMerged} missed calls</span> : null;
 }
 
-/** Forward targets that keep failing: one line, not a notification per delivery. */
 /** Alert rules firing now: one line, the rules in its title; a click opens the Alerts page. */
 function AlertsState({ status, onAlerts }: { status: AppStatus; onAlerts: () => void }) {
   const firing = status.alertsFiring;
@@ -132,6 +131,7 @@ function AlertsState({ status, onAlerts }: { status: AppStatus; onAlerts: () => 
   );
 }
 
+/** Forward targets that keep failing: one line, not a notification per delivery. */
 function ForwardingState({ status, onForwarding }: { status: AppStatus; onForwarding: () => void }) {
   const failing = status.forwardingFailing;
   if (failing.length === 0) return null;
