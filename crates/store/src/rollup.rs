@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use calleague_events::CallRecord;
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, ToSql};
 
 use crate::model::phase_text;
 use crate::rows::{call_row, CALL_COLUMNS};
@@ -176,66 +176,13 @@ impl Rollup {
     /// Writes the changes, at both levels, and drops rows that count nothing any more.
     pub(crate) fn apply(&mut self, conn: &Connection) -> Result<()> {
         for ((minute, phase, reason, agent), delta) in self.calls.drain() {
-            if delta == 0 {
-                continue;
-            }
-            for span in SPANS {
-                let at = minute.div_euclid(span) * span;
-                conn.prepare_cached(
-                    "INSERT INTO overview_calls (span, at_ms, phase, ended_reason, agent_id, calls)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                     ON CONFLICT DO UPDATE SET calls = calls + excluded.calls",
-                )?
-                .execute(params![span, at, phase, reason, agent, delta])?;
-                if delta < 0 {
-                    conn.prepare_cached(
-                        "DELETE FROM overview_calls WHERE span = ?1 AND at_ms = ?2 AND phase = ?3
-                           AND ended_reason = ?4 AND agent_id = ?5 AND calls = 0",
-                    )?
-                    .execute(params![span, at, phase, reason, agent])?;
-                }
-            }
+            add_to_row(conn, &CALLS_ROW, minute, &[&phase, &reason, &agent], delta)?;
         }
         for ((minute, dimension, value, phase, reason), delta) in self.dimensions.drain() {
-            if delta == 0 {
-                continue;
-            }
-            for span in SPANS {
-                let at = minute.div_euclid(span) * span;
-                conn.prepare_cached(
-                    "INSERT INTO overview_dimensions (span, dimension, value, at_ms, phase, ended_reason, calls)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                     ON CONFLICT DO UPDATE SET calls = calls + excluded.calls",
-                )?
-                .execute(params![span, dimension, value, at, phase, reason, delta])?;
-                if delta < 0 {
-                    conn.prepare_cached(
-                        "DELETE FROM overview_dimensions WHERE span = ?1 AND dimension = ?2 AND value = ?3
-                           AND at_ms = ?4 AND phase = ?5 AND ended_reason = ?6 AND calls = 0",
-                    )?
-                    .execute(params![span, dimension, value, at, phase, reason])?;
-                }
-            }
+            add_to_row(conn, &DIMENSIONS_ROW, minute, &[&dimension, &value, &phase, &reason], delta)?;
         }
         for ((minute, measure, step), delta) in self.spread.drain() {
-            if delta == 0 {
-                continue;
-            }
-            for span in SPANS {
-                let at = minute.div_euclid(span) * span;
-                conn.prepare_cached(
-                    "INSERT INTO overview_spread (span, at_ms, measure, step, calls) VALUES (?1, ?2, ?3, ?4, ?5)
-                     ON CONFLICT DO UPDATE SET calls = calls + excluded.calls",
-                )?
-                .execute(params![span, at, measure as i64, step, delta])?;
-                if delta < 0 {
-                    conn.prepare_cached(
-                        "DELETE FROM overview_spread
-                         WHERE span = ?1 AND at_ms = ?2 AND measure = ?3 AND step = ?4 AND calls = 0",
-                    )?
-                    .execute(params![span, at, measure as i64, step])?;
-                }
-            }
+            add_to_row(conn, &SPREAD_ROW, minute, &[&(measure as i64), &step], delta)?;
         }
         for (minute, counts) in self.deliveries.drain() {
             if counts.is_zero() {
@@ -263,6 +210,54 @@ impl Rollup {
         }
         Ok(())
     }
+}
+
+/// How a counting table of calls is written: `?1` the span, `?2` the bucket, then the key,
+/// and last (in `add` only) the calls to add.
+struct CountingRow {
+    add: &'static str,
+    /// Drops the key's row once it counts no call.
+    drop_empty: &'static str,
+}
+
+const CALLS_ROW: CountingRow = CountingRow {
+    add:
+        "INSERT INTO overview_calls (span, at_ms, phase, ended_reason, agent_id, calls) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+          ON CONFLICT DO UPDATE SET calls = calls + excluded.calls",
+    drop_empty: "DELETE FROM overview_calls WHERE span = ?1 AND at_ms = ?2 AND phase = ?3 AND ended_reason = ?4
+                   AND agent_id = ?5 AND calls = 0",
+};
+
+const DIMENSIONS_ROW: CountingRow = CountingRow {
+    add: "INSERT INTO overview_dimensions (span, at_ms, dimension, value, phase, ended_reason, calls)
+          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO UPDATE SET calls = calls + excluded.calls",
+    drop_empty: "DELETE FROM overview_dimensions WHERE span = ?1 AND at_ms = ?2 AND dimension = ?3 AND value = ?4
+                   AND phase = ?5 AND ended_reason = ?6 AND calls = 0",
+};
+
+const SPREAD_ROW: CountingRow = CountingRow {
+    add: "INSERT INTO overview_spread (span, at_ms, measure, step, calls) VALUES (?1, ?2, ?3, ?4, ?5)
+          ON CONFLICT DO UPDATE SET calls = calls + excluded.calls",
+    drop_empty: "DELETE FROM overview_spread WHERE span = ?1 AND at_ms = ?2 AND measure = ?3 AND step = ?4
+                   AND calls = 0",
+};
+
+/// Adds `delta` calls to a key's row at both levels (the minute's and the hour's).
+fn add_to_row(conn: &Connection, row: &CountingRow, minute: i64, key: &[&dyn ToSql], delta: i64) -> Result<()> {
+    if delta == 0 {
+        return Ok(());
+    }
+    for span in SPANS {
+        let at = minute.div_euclid(span) * span;
+        let mut args: Vec<&dyn ToSql> = vec![&span, &at];
+        args.extend_from_slice(key);
+        args.push(&delta);
+        conn.prepare_cached(row.add)?.execute(args.as_slice())?;
+        if delta < 0 {
+            conn.prepare_cached(row.drop_empty)?.execute(&args[..args.len() - 1])?;
+        }
+    }
+    Ok(())
 }
 
 /// Subtracts, before pruning deletes them, the calls in `prune_calls` and the deliveries in
