@@ -149,7 +149,7 @@ impl Evaluator {
 
     /// One round at `now_ms`.
     pub async fn round_at(&mut self, rules: &[AlertRule], now_ms: i64) -> Vec<RuleStatus> {
-        let active = |r: &&AlertRule| r.enabled && r.active.as_ref().is_none_or(|hours| hours.contains(now_ms));
+        let active = |r: &&AlertRule| r.enabled && r.active_at(now_ms);
         let counted = WindowCounts::read(self.store.as_ref(), rules.iter().filter(active), now_ms).await;
         let mut statuses = Vec::with_capacity(rules.len());
         for rule in rules.iter().filter(|r| r.enabled) {
@@ -199,7 +199,7 @@ impl Evaluator {
         counted: &WindowCounts,
     ) -> Result<RuleStatus, AlertRulesError> {
         let (from, to) = metric::window_at(rule, now_ms);
-        let active = rule.active.as_ref().is_none_or(|hours| hours.contains(now_ms));
+        let active = rule.active_at(now_ms);
         let value = if active { metric::value(rule, &counted.of(rule, now_ms)?) } else { None };
         let breaking = active && metric::breaks(rule, value);
         let chat = self.options.chat.clone();

@@ -16,6 +16,7 @@ mod metric;
 mod preview;
 mod rule;
 mod runner;
+mod scope;
 mod text;
 mod tracker;
 mod window_counts;
@@ -29,9 +30,10 @@ pub use evaluator::{
 pub use metric::{breaks, percentile, query, value, window_at};
 pub use preview::{peak as worst, preview, Preview, PreviewFiring};
 pub use rule::{
-    starter_rules, AlertRule, Comparison, Condition, Metric, RulesFile, Scope, Severity, MAX_WINDOW_MINUTES,
+    starter_rules, AlertRule, Comparison, Condition, Metric, RulesFile, Severity, MAX_WINDOW_MINUTES,
     MIN_WINDOW_MINUTES,
 };
 pub use runner::{RuleRunner, RulesHandle};
+pub use scope::Scope;
 pub use text::{summary, value as format_value};
 pub use tracker::{Change, Tracker};

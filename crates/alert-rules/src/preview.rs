@@ -87,7 +87,7 @@ pub async fn preview(
             let (_, counts) = inside.pop_front().expect("checked");
             sum.subtract(&counts);
         }
-        let active = rule.active.as_ref().is_none_or(|hours| hours.contains(at));
+        let active = rule.active_at(at);
         let value = active.then(|| metric::value(rule, &sum)).flatten();
         let breaking = active && metric::breaks(rule, value);
         match tracker.step(rule, at, breaking) {

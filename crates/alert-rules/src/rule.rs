@@ -2,10 +2,10 @@
 //! optional active hours; checked field by field, and the file format the Alerts page
 //! exports and `calleague-receiver serve --alerts` reads.
 
-use calleague_store::CallsScope;
 use serde::{Deserialize, Serialize};
 
 use crate::active::ActiveHours;
+use crate::scope::Scope;
 use crate::AlertRulesError;
 
 /// The shortest and longest window a rule may look at, in minutes.
@@ -87,7 +87,7 @@ impl Metric {
     }
 
     /// Counted only over all calls: the rollups keep these without the agent.
-    fn all_calls_only(&self) -> bool {
+    pub(crate) fn all_calls_only(&self) -> bool {
         matches!(self, Self::DurationP90 | Self::WaitP90 | Self::RejectedDeliveries | Self::Silence)
     }
 
@@ -110,52 +110,6 @@ impl Metric {
             Self::RejectedDeliveries => "rejected deliveries".into(),
             Self::Silence => "deliveries".into(),
         }
-    }
-}
-
-/// Which calls a rule counts: all of them, or those of one agent, one direction
-/// (`inbound`, `outbound`) or one language (`en-US`): one of the three at most.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(optional_fields = nullable)]
-pub struct Scope {
-    #[serde(default)]
-    pub agent_id: Option<String>,
-    #[serde(default)]
-    pub direction: Option<String>,
-    #[serde(default)]
-    pub language: Option<String>,
-}
-
-impl Scope {
-    /// The narrowings set, each with its field's name.
-    fn narrowings(&self) -> Vec<(&'static str, &str)> {
-        [("agentId", &self.agent_id), ("direction", &self.direction), ("language", &self.language)]
-            .into_iter()
-            .filter_map(|(field, value)| value.as_deref().map(|v| (field, v)))
-            .collect()
-    }
-
-    /// What the store counts for it.
-    pub fn calls(&self) -> CallsScope {
-        let dimension = |dimension: &str, value: &String| CallsScope::Dimension {
-            dimension: dimension.to_owned(),
-            value: value.clone(),
-        };
-        match (&self.agent_id, &self.direction, &self.language) {
-            (Some(agent), _, _) => CallsScope::Agent(agent.clone()),
-            (None, Some(direction), _) => dimension("direction", direction),
-            (None, None, Some(language)) => dimension("language", language),
-            (None, None, None) => CallsScope::All,
-        }
-    }
-
-    /// "agent ag_1", "direction inbound", or None for all calls.
-    pub fn describe(&self) -> Option<String> {
-        self.narrowings().first().map(|(field, value)| {
-            let what = if *field == "agentId" { "agent" } else { field };
-            format!("{what} {value}")
-        })
     }
 }
 
@@ -256,6 +210,11 @@ impl RulesFile {
 }
 
 impl AlertRule {
+    /// Whether the rule is evaluated at `at_ms`: always, or within its active hours.
+    pub fn active_at(&self, at_ms: i64) -> bool {
+        self.active.as_ref().is_none_or(|hours| hours.contains(at_ms))
+    }
+
     /// Checks every field; the first refusal names its field (`windowMinutes`, …).
     pub fn check(&self) -> Result<(), AlertRulesError> {
         let invalid = |field: &str, message: String| Err(AlertRulesError::invalid(field, message));
@@ -280,27 +239,7 @@ impl AlertRule {
                 return invalid("metric.reason", "Name the endedReason to count.".into());
             }
         }
-        let narrowings = self.scope.narrowings();
-        if let Some((field, _)) = narrowings.first().filter(|_| self.metric.all_calls_only()) {
-            return invalid(
-                &format!("scope.{field}"),
-                format!("The {} is counted over all calls only, not for some of them.", self.metric.describe()),
-            );
-        }
-        if let Some((field, _)) = narrowings.get(1) {
-            return invalid(
-                &format!("scope.{field}"),
-                "Narrow a rule by one of agent, direction or language, not several.".into(),
-            );
-        }
-        if let Some((field, value)) = narrowings.first() {
-            if value.trim().is_empty() || value.len() > 200 {
-                return invalid(
-                    &format!("scope.{field}"),
-                    "A value of 1 to 200 characters; leave it out for all calls.".into(),
-                );
-            }
-        }
+        self.scope.check(&self.metric).map_err(|e| e.within("scope"))?;
         let threshold = self.condition.threshold;
         if self.metric != Metric::Silence {
             if !threshold.is_finite() || threshold < 0.0 {

@@ -68,11 +68,17 @@ impl WindowCounts {
             counts.completed = read.completed;
             counts.failed = read.failed;
             counts.in_progress = read.in_progress;
-            counts.reasons = read.reasons.iter().filter(|(r, _)| calls.reasons.contains(*r)).map(clone).collect();
+            counts.reasons =
+                read.reasons.iter().filter(|(r, _)| calls.reasons.contains(*r)).map(|(r, n)| (r.clone(), *n)).collect();
         }
         if !rest.is_empty() {
             let read = self.get(&rest_key)?;
-            counts.spreads = read.spreads.iter().filter(|(k, _)| rest.spreads.contains(*k)).map(clone).collect();
+            counts.spreads = read
+                .spreads
+                .iter()
+                .filter(|(k, _)| rest.spreads.contains(*k))
+                .map(|(k, steps)| (*k, steps.clone()))
+                .collect();
             counts.deliveries = if rest.deliveries { read.deliveries } else { 0 };
             counts.rejected = if rest.rejected { read.rejected } else { 0 };
         }
@@ -91,14 +97,11 @@ impl WindowCounts {
     }
 }
 
-fn clone<K: Clone, V: Clone>((k, v): (&K, &V)) -> (K, V) {
-    (k.clone(), v.clone())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rule::{starter_rules, Metric, Scope};
+    use crate::rule::{starter_rules, Metric};
+    use crate::scope::Scope;
 
     #[test]
     fn rules_of_one_window_share_a_read_and_see_only_what_they_asked() {
