@@ -5,17 +5,10 @@ import type { AlertRule } from "../ipc";
 import { errorText, isAppError } from "../ipc";
 import { ErrorLine, FieldMessage } from "../Alert";
 import { Field } from "../settings/Field";
-import { draftOf, ruleOf, RuleDraft, ScopeKind, unreadable, WEEKDAYS } from "./ruleDraft";
+import { draftOf, ruleOf, RuleDraft, unreadable, WEEKDAYS } from "./ruleDraft";
 import { allCallsOnly, isPercent, isSeconds, METRICS } from "./units";
 import { RulePreview } from "./RulePreview";
-
-/** A rule counts all calls, or those of one agent, one direction or one language. */
-const SCOPES: { kind: ScopeKind; label: string; example: string }[] = [
-  { kind: "all", label: "All calls", example: "" },
-  { kind: "agentId", label: "Of the agent", example: "ag_123" },
-  { kind: "direction", label: "In the direction", example: "inbound" },
-  { kind: "language", label: "In the language", example: "en-US" },
-];
+import { ScopeField } from "./ScopeField";
 
 export function RuleEditor({
   rule,
@@ -43,7 +36,6 @@ export function RuleEditor({
     setError(null);
   };
   const errorOf = (field: string) => (fieldError?.field === field ? fieldError.message : null);
-  const scopeError = errorOf("scope.agentId") ?? errorOf("scope.direction") ?? errorOf("scope.language");
   const unit = isPercent(edited.metric) ? "%" : isSeconds(edited.metric) ? "seconds" : METRICS.find((m) => m.kind === draft.metric)?.unit ?? "";
   const silence = draft.metric === "silence";
   const rate = draft.metric === "failureRate" || draft.metric === "reasonShare" || isSeconds(edited.metric);
@@ -82,34 +74,12 @@ export function RuleEditor({
           <Field id="rule-reason" label="endedReason" value={draft.reason} onChange={(reason) => change({ reason })} error={errorOf("metric.reason")} placeholder="customer-did-not-answer" />
         )}
         {!allCallsOnly(edited.metric) && (
-          <div className="field">
-            <label htmlFor="rule-scope-value">Calls</label>
-            <div className="field-input">
-              <select
-                aria-label="which calls"
-                data-testid="rule-scope"
-                value={draft.scopeKind}
-                onChange={(e) => change({ scopeKind: e.target.value as ScopeKind })}
-              >
-                {SCOPES.map((s) => (
-                  <option key={s.kind} value={s.kind}>
-                    {s.label}
-                  </option>
-                ))}
-              </select>
-              {draft.scopeKind !== "all" && (
-                <input
-                  id="rule-scope-value"
-                  data-testid="rule-scope-value"
-                  value={draft.scopeValue}
-                  placeholder={SCOPES.find((s) => s.kind === draft.scopeKind)?.example}
-                  onChange={(e) => change({ scopeValue: e.target.value })}
-                  aria-invalid={Boolean(scopeError)}
-                />
-              )}
-            </div>
-            <FieldMessage message={scopeError} testId="rule-scope-error" />
-          </div>
+          <ScopeField
+            kind={draft.scopeKind}
+            value={draft.scopeValue}
+            error={errorOf("scope.agentId") ?? errorOf("scope.direction") ?? errorOf("scope.language")}
+            onChange={change}
+          />
         )}
         <Field
           id="rule-window"
