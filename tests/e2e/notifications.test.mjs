@@ -363,8 +363,10 @@ describe("closed to the tray", () => {
       assert.equal(windows.length, 1, "the welcome screen's window");
       await sleep(1500); // the page and the engine start
       execFileSync("timeout", ["10", "/usr/bin/python3", join(HERE, "wm_delete.py"), ...windows]);
-      const result = await Promise.race([exited, sleep(10000).then(() => null)]);
-      assert.ok(result, "the app quit");
+      // A bound on a hang, not a speed: in one full run (both cores busy) the app had not
+      // exited 10 s after the close; alone it exits at once.
+      const result = await Promise.race([exited, sleep(30000).then(() => null)]);
+      assert.ok(result, "the app quit within 30 s of its welcome screen's close");
       assert.equal(result.code, 0, `exit ${JSON.stringify(result)}`);
     } finally {
       welcome.kill();
