@@ -48,6 +48,9 @@ error_codes! {
     StoreCorrupt = "store_corrupt",
     /// An export could not be written.
     StoreExport = "store_export",
+    /// Calls by this metadata field are still being counted in the background (or the
+    /// field is not one of the chosen dimensions): its counts would be partial.
+    DimensionNotCounted = "dimension_not_counted",
     /// The team's database address cannot be used as typed (not a connection string, a
     /// password in it).
     TeamDatabaseInvalid = "team_database_invalid",

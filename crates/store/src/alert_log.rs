@@ -3,10 +3,13 @@
 //! firing, and the firings and chat notices kept. SQLite ([`Store`]) and PostgreSQL
 //! (`calleague-store-pg`, team mode) both stand behind it, so one evaluator runs over either.
 
+use calleague_events::CallRecord;
+
 use crate::alert_model::{FiringRecorded, FiringRow, NewFiring, NoticeAttempt, OwedNotice};
+use crate::dimensions::{dimension_value, Tracked};
 use crate::model::CallRow;
 use crate::overview::Tally;
-use crate::rollup::{Contribution, Measure, DIMENSIONS, MINUTE_MS};
+use crate::rollup::{Contribution, Measure, MINUTE_MS};
 use crate::rule_counts::{CallsScope, CountsQuery, RuleCounts};
 use crate::sink::StoreFuture;
 use crate::Store;
@@ -36,8 +39,8 @@ impl RuleCounts {
     /// One call, as the rollups would count it for `query`: the way a store without rollups
     /// counts the same numbers (PostgreSQL), so both agree by construction.
     pub fn add_call(&mut self, call: &CallRow, query: &CountsQuery) {
-        let c = Contribution::of(&call.record, call.sort_ms);
-        if !query.scope.counts(&c) {
+        let c = Contribution::of(&call.record, call.sort_ms, &Tracked::default());
+        if !query.scope.counts(&c, &call.record) {
             return;
         }
         if query.calls {
@@ -63,14 +66,12 @@ impl RuleCounts {
 }
 
 impl CallsScope {
-    /// Whether a call with this contribution is one of the scope's.
-    fn counts(&self, c: &Contribution) -> bool {
+    /// Whether a call (with its contribution) is one of the scope's.
+    fn counts(&self, c: &Contribution, record: &CallRecord) -> bool {
         match self {
             CallsScope::All => true,
             CallsScope::Agent(agent) => *agent == c.agent_id,
-            CallsScope::Dimension { dimension, value } => {
-                DIMENSIONS.iter().zip(&c.dimensions).any(|(name, theirs)| name == dimension && theirs == value)
-            }
+            CallsScope::Dimension { dimension, value } => dimension_value(record, dimension) == *value,
         }
     }
 }

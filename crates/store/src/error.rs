@@ -22,6 +22,10 @@ pub enum StoreError {
     Cancelled,
     #[error("{0}")]
     InvalidRange(String),
+    #[error("{0}")]
+    InvalidDimensions(String),
+    #[error("{0}")]
+    DimensionNotCounted(String),
 }
 
 impl StoreError {
@@ -37,6 +41,8 @@ impl StoreError {
             Self::Export(_) => ErrorCode::StoreExport,
             Self::Cancelled => ErrorCode::Cancelled,
             Self::InvalidRange(_) => ErrorCode::InvalidTime,
+            Self::InvalidDimensions(_) => ErrorCode::SettingInvalid,
+            Self::DimensionNotCounted(_) => ErrorCode::DimensionNotCounted,
         }
     }
 }

@@ -4,6 +4,7 @@ use calleague_events::{CallFold, FoldInput, Stamp, Timestamp};
 use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
+use crate::dimensions::Tracked;
 use crate::model::{phase_text, AlertHow, CallRow, EventRow, IncomingDelivery, QuarantineItem, RejectionTally};
 use crate::rollup::{Contribution, DeliveryCounts, Rollup};
 use crate::rows::{call_row, event_row, CALL_COLUMNS, EVENT_COLUMNS};
@@ -52,7 +53,7 @@ pub(crate) fn write_delivery(conn: &Connection, item: &IncomingDelivery) -> Resu
     match log_delivery(conn, item)? {
         Logged::Repeat { id, attempts } => Ok(DeliveryWrite::Repeat { id, attempts }),
         Logged::New(id) => {
-            let mut pending = Pending::default();
+            let mut pending = Pending::new(conn)?;
             let (event, call) = project_delivery(conn, id, item, &mut pending)?;
             pending.apply(conn)?;
             Ok(DeliveryWrite::New(event, call))
@@ -146,14 +147,17 @@ pub(crate) fn project_delivery(
             let (indexed, counted) = match &existing {
                 Some(_) => {
                     let record = state.record(call_id);
-                    let counted = Contribution::of(&record, state.first_occurred_ms().unwrap_or_default());
+                    let counted =
+                        Contribution::of(&record, state.first_occurred_ms().unwrap_or_default(), &pending.tracked);
                     (Some(record.metadata.map(|m| m.to_string()).unwrap_or_default()), Some(counted))
                 }
                 None => (None, None),
             };
             state.apply(FoldInput { kind: &parsed.event, stamp: &stamp, data: &parsed.data });
             let row = upsert_call(conn, call_id, &state, item, late)?;
-            pending.rollup.call_changed(counted.as_ref(), &Contribution::of(&row.record, row.sort_ms));
+            pending
+                .rollup
+                .call_changed(counted.as_ref(), &Contribution::of(&row.record, row.sort_ms, &pending.tracked));
             let new_metadata = row.record.metadata.as_ref().map(|m| m.to_string()).unwrap_or_default();
             if indexed.as_deref() != Some(new_metadata.as_str()) {
                 pending.search.push(SearchUpdate {
@@ -243,13 +247,18 @@ fn caught_up_step(conn: &Connection, call_id: &str, event: &str) -> Result<Optio
 }
 
 /// What a projection transaction writes last: the overview's rollups and the search index.
-#[derive(Default)]
 pub(crate) struct Pending {
     pub search: Vec<SearchUpdate>,
     pub rollup: Rollup,
+    /// The metadata fields counted, as they stand in this transaction (`dimensions.rs`).
+    pub tracked: Tracked,
 }
 
 impl Pending {
+    pub(crate) fn new(conn: &Connection) -> Result<Self> {
+        Ok(Self { search: Vec::new(), rollup: Rollup::default(), tracked: Tracked::load(conn)? })
+    }
+
     pub(crate) fn apply(&mut self, conn: &Connection) -> Result<()> {
         self.rollup.apply(conn)?;
         apply_search(conn, &self.search)?;

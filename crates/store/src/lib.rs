@@ -11,6 +11,7 @@ mod alert_writes;
 mod alerts;
 mod backlog;
 mod checkpoint;
+mod dimensions;
 mod error;
 mod export;
 mod forward_writes;
@@ -45,6 +46,10 @@ use tokio::sync::{broadcast, oneshot};
 
 pub use alert_log::AlertLog;
 pub use alert_model::{FiringRecorded, FiringRow, NewFiring, NoticeAttempt, OwedNotice};
+pub use dimensions::{
+    check_field as check_dimension_field, dimension_value, metadata_value, DimensionStatus, SeenField, MAX_DIMENSIONS,
+    METADATA_PREFIX,
+};
 pub use error::{Result, StoreError};
 pub use export::{ExportFormat, ExportWhat, ExportWriter};
 pub use model::{
@@ -79,11 +84,19 @@ pub struct StoreOptions {
     /// Deliveries per second above which the writer takes a burst into the inbox first
     /// (`docs/ingest.md`); a test lowers it to be sure of a burst on a slow build.
     pub burst_rate: u32,
+    /// Calls counted per step when a dimension is added (`dimensions.rs`); a test makes it
+    /// small to interleave the count with deliveries.
+    pub dimension_step: usize,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        Self { busy_timeout: Duration::from_secs(5), feed_capacity: 8192, burst_rate: writer::BURST_RATE }
+        Self {
+            busy_timeout: Duration::from_secs(5),
+            feed_capacity: 8192,
+            burst_rate: writer::BURST_RATE,
+            dimension_step: dimensions::BUILD_STEP,
+        }
     }
 }
 
@@ -141,9 +154,19 @@ impl Store {
         let burst_rate = f64::from(options.burst_rate.max(1));
         let behind = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let writer_behind = behind.clone();
+        let dimension_step = options.dimension_step.max(1);
         let writer_thread = std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || writer::run(conn, rx, writer_feed, checkpointer, burst_rate, writer_behind))
+            .spawn(move || {
+                writer::run(
+                    conn,
+                    rx,
+                    writer_feed,
+                    checkpointer,
+                    writer::Pace { burst_rate, dimension_step },
+                    writer_behind,
+                )
+            })
             .map_err(|e| open_error(e.to_string()))?;
         Ok(Arc::new(Self {
             path,

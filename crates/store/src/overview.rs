@@ -227,7 +227,7 @@ impl OverviewCounter {
 
     /// A call whose place on the timeline is in the range.
     pub fn add_call(&mut self, call: &CallRow) {
-        let c = Contribution::of(&call.record, call.sort_ms);
+        let c = Contribution::of(&call.record, call.sort_ms, &Default::default());
         self.count_calls(c.minute_ms, c.phase, &c.ended_reason, &c.agent_id, 1);
         for (measure, value) in [(Measure::Duration, c.duration_ms), (Measure::Wait, c.wait_ms)] {
             if let Some(value) = value {

@@ -125,13 +125,13 @@ impl Projection {
         let mut items = Vec::with_capacity(take);
         let mut projected = Vec::with_capacity(take);
         let mut last = self.projected_to;
-        let mut pending = Pending::default();
+        let mut pending = Pending::new(&tx)?;
         for (id, item) in self.held.first(take) {
             let result = if isolated {
                 // A delivery that cannot be projected is logged and passed over, never a
                 // projection stuck behind it; its raw delivery stays in the log.
                 let sp = tx.savepoint()?;
-                let mut one = Pending::default();
+                let mut one = Pending::new(&sp)?;
                 match project_delivery(&sp, *id, item, &mut one).and_then(|done| one.apply(&sp).map(|_| done)) {
                     Ok(done) => sp.commit().map(|_| Some(done)).map_err(Into::into),
                     Err(e) => {

@@ -8,11 +8,13 @@
 //! deliveries into the same minute costs a few upserts, not a few per delivery. Pruning
 //! subtracts what it removes; a database from before the rollups is counted on open.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use calleague_events::CallRecord;
 use rusqlite::{params, Connection, ToSql};
 
+use crate::dimensions::Tracked;
 use crate::model::phase_text;
 use crate::rows::{call_row, CALL_COLUMNS};
 use crate::Result;
@@ -62,21 +64,29 @@ pub(crate) struct Contribution {
     pub(crate) phase: &'static str,
     pub(crate) ended_reason: String,
     pub(crate) agent_id: String,
-    /// Its value of each of [`DIMENSIONS`] ('' for none), in their order.
-    pub(crate) dimensions: [String; 2],
+    /// Its value of each of [`DIMENSIONS`] ('' for none), then of each metadata field the
+    /// user chose that is counted for it (`dimensions.rs`).
+    pub(crate) dimensions: Vec<(Cow<'static, str>, String)>,
     pub(crate) duration_ms: Option<i64>,
     pub(crate) wait_ms: Option<i64>,
 }
 
 impl Contribution {
-    /// `sort_ms` is the call's place on the timeline, its earliest `occurredAt`.
-    pub(crate) fn of(record: &CallRecord, sort_ms: i64) -> Self {
+    /// `sort_ms` is the call's place on the timeline, its earliest `occurredAt`; `tracked`
+    /// the metadata fields counted (none for a store without rollups).
+    pub(crate) fn of(record: &CallRecord, sort_ms: i64, tracked: &Tracked) -> Self {
         Self {
             minute_ms: sort_ms.div_euclid(MINUTE_MS) * MINUTE_MS,
             phase: phase_text(record.phase).unwrap_or(""),
             ended_reason: record.ended_reason.clone().unwrap_or_default(),
             agent_id: record.agent_id.clone().unwrap_or_default(),
-            dimensions: [record.direction.clone().unwrap_or_default(), record.language.clone().unwrap_or_default()],
+            dimensions: [
+                (Cow::Borrowed(DIMENSIONS[0]), record.direction.clone().unwrap_or_default()),
+                (Cow::Borrowed(DIMENSIONS[1]), record.language.clone().unwrap_or_default()),
+            ]
+            .into_iter()
+            .chain(tracked.values(record))
+            .collect(),
             duration_ms: record.duration_sec.filter(|d| d.is_finite()).map(|d| (d * 1000.0).round() as i64),
             wait_ms: match (record.started_at, record.connected_at) {
                 (Some(started), Some(connected)) => Some(connected.unix_millis() - started.unix_millis()),
@@ -125,7 +135,7 @@ pub const DIMENSIONS: [&str; 2] = ["direction", "language"];
 
 type CallKey = (i64, &'static str, String, String);
 /// Minute, dimension, value, phase, endedReason.
-type DimensionKey = (i64, &'static str, String, &'static str, String);
+type DimensionKey = (i64, Cow<'static, str>, String, &'static str, String);
 
 /// Changes to the rollups, collected over a transaction and written by [`Rollup::apply`].
 #[derive(Debug, Default)]
@@ -151,15 +161,26 @@ impl Rollup {
     pub(crate) fn add_call(&mut self, call: &Contribution, sign: i64) {
         let key = (call.minute_ms, call.phase, call.ended_reason.clone(), call.agent_id.clone());
         *self.calls.entry(key).or_default() += sign;
-        for (dimension, value) in DIMENSIONS.into_iter().zip(&call.dimensions) {
-            let key = (call.minute_ms, dimension, value.clone(), call.phase, call.ended_reason.clone());
-            *self.dimensions.entry(key).or_default() += sign;
+        for (dimension, value) in &call.dimensions {
+            self.add_dimension(call, dimension.clone(), value.clone(), sign);
         }
         for (measure, value) in [(Measure::Duration, call.duration_ms), (Measure::Wait, call.wait_ms)] {
             if let Some(value) = value {
                 *self.spread.entry((call.minute_ms, measure, measure.step(value))).or_default() += sign;
             }
         }
+    }
+
+    /// The call counted by one dimension's value only (a background count, `dimensions.rs`).
+    pub(crate) fn add_dimension(
+        &mut self,
+        call: &Contribution,
+        dimension: Cow<'static, str>,
+        value: String,
+        sign: i64,
+    ) {
+        let key = (call.minute_ms, dimension, value, call.phase, call.ended_reason.clone());
+        *self.dimensions.entry(key).or_default() += sign;
     }
 
     /// Deliveries received at `received_ms`.
@@ -264,12 +285,13 @@ fn add_to_row(conn: &Connection, row: &CountingRow, minute: i64, key: &[&dyn ToS
 /// `prune_deliveries` (pruning's temporary tables).
 pub(crate) fn subtract_pruned(conn: &Connection) -> Result<()> {
     let mut rollup = Rollup::default();
+    let tracked = Tracked::load(conn)?;
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {CALL_COLUMNS} FROM calls WHERE call_id IN (SELECT call_id FROM prune_calls)"
     ))?;
     for row in stmt.query_map([], call_row)? {
         let row = row?;
-        rollup.add_call(&Contribution::of(&row.record, row.sort_ms), -1);
+        rollup.add_call(&Contribution::of(&row.record, row.sort_ms, &tracked), -1);
     }
     let mut stmt = conn.prepare_cached(
         "SELECT d.received_ms, d.source, d.attempts, coalesce(e.late, 0) FROM deliveries d
@@ -307,12 +329,16 @@ pub(crate) fn build_if_needed(conn: &mut Connection) -> Result<()> {
     let started = std::time::Instant::now();
     // Counted again here with everything else (migration 0016 counted what it found).
     tx.execute("DELETE FROM overview_dimensions", [])?;
+    // The user's fields too: every call is counted here.
+    let tracked = Tracked::load(&tx)?.all_counted();
     let mut rollup = Rollup::default();
+    let mut calls = 0;
     {
         let mut stmt = tx.prepare(&format!("SELECT {CALL_COLUMNS} FROM calls"))?;
         for row in stmt.query_map([], call_row)? {
             let row = row?;
-            rollup.add_call(&Contribution::of(&row.record, row.sort_ms), 1);
+            rollup.add_call(&Contribution::of(&row.record, row.sort_ms, &tracked), 1);
+            calls += 1;
         }
         // Repeats of every delivery; the rest only for projected deliveries: the projection
         // counts the others as it reaches them.
@@ -333,6 +359,7 @@ pub(crate) fn build_if_needed(conn: &mut Connection) -> Result<()> {
         }
     }
     rollup.apply(&tx)?;
+    tx.execute("UPDATE tracked_dimensions SET counted_to = NULL, counted_calls = ?1", [calls])?;
     tx.execute("UPDATE overview_built SET built = 1 WHERE id = 1", [])?;
     tx.commit()?;
     tracing::info!(took_ms = started.elapsed().as_millis() as u64, "overview counted from the stored calls");
@@ -357,7 +384,7 @@ mod tests {
     #[test]
     fn an_unchanged_call_changes_nothing() {
         let record = calleague_events::CallFold::default().record("c");
-        let c = Contribution::of(&record, 61_000);
+        let c = Contribution::of(&record, 61_000, &Tracked::default());
         let mut rollup = Rollup::default();
         rollup.call_changed(Some(&c), &c);
         assert!(rollup.is_empty());

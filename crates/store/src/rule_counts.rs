@@ -212,7 +212,8 @@ fn read_counts(
         let (table, scope_clause) = match &query.scope {
             CallsScope::All => ("overview_calls", String::new()),
             CallsScope::Agent(_) => ("overview_calls", format!("AND agent_id = ?{next}")),
-            CallsScope::Dimension { .. } => {
+            CallsScope::Dimension { dimension, .. } => {
+                crate::dimensions::check_counted(conn, dimension)?;
                 ("overview_dimensions", format!("AND dimension = ?{next} AND value = ?{}", next + 1))
             }
         };

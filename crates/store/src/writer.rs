@@ -82,6 +82,9 @@ pub(crate) enum Write {
         at_ms: i64,
         attempt: crate::alert_model::NoticeAttempt,
     },
+    /// The metadata fields calls are counted by (`dimensions.rs`); new ones are counted in
+    /// idle moments after.
+    SetDimensions(Vec<String>),
     /// Answers once everything logged before it is projected.
     Settle,
     /// A small synced write, for the readiness check (`readiness.rs`).
@@ -157,12 +160,19 @@ pub(crate) struct Job {
     pub reply: oneshot::Sender<Result<IngestOutcome>>,
 }
 
+/// How the writer paces itself (from `StoreOptions`).
+pub(crate) struct Pace {
+    pub burst_rate: f64,
+    /// Calls per step of a dimension's count.
+    pub dimension_step: usize,
+}
+
 pub(crate) fn run(
     mut conn: Connection,
     jobs: mpsc::Receiver<Job>,
     feed: broadcast::Sender<FeedItem>,
     checkpointer: Checkpointer,
-    burst_rate: f64,
+    pace: Pace,
     behind: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 ) {
     let mut backlog = match Backlog::open(&conn) {
@@ -173,7 +183,9 @@ pub(crate) fn run(
         }
     };
     let mut carried: Option<Job> = None;
-    let mut arrivals = Arrivals::new(burst_rate);
+    let mut arrivals = Arrivals::new(pace.burst_rate);
+    // A dimension chosen by the user still has calls to count, in idle moments.
+    let mut counting = crate::dimensions::is_counting(&conn).unwrap_or(false);
     loop {
         // Every pass commits something (a batch, a projection step): the checkpointer
         // looks at the log shortly after; it may ask for a checkpoint here, between two
@@ -188,9 +200,20 @@ pub(crate) fn run(
         }
         let first = match carried.take() {
             Some(job) => job,
-            None if backlog.is_done() => match jobs.recv() {
+            None if backlog.is_done() && !counting => match jobs.recv() {
                 Ok(job) => job,
                 Err(_) => break,
+            },
+            // Nothing behind, a count to go on with: a step once the queue is quiet.
+            None if backlog.is_done() => match jobs.recv_timeout(IDLE) {
+                Ok(job) => job,
+                Err(RecvTimeoutError::Timeout) => {
+                    counting = crate::dimensions::count_step(&mut conn, pace.dimension_step)
+                        .inspect_err(|e| tracing::error!(error = %e, "a dimension's calls could not be counted"))
+                        .unwrap_or(false);
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
             },
             // Behind: a step once no write has come for a moment. Under a burst the moment
             // never comes, and acknowledgements go first.
@@ -211,6 +234,7 @@ pub(crate) fn run(
                 Err(_) => break,
             }
         }
+        counting |= batch.iter().any(|job| matches!(job.write, Write::SetDimensions(_)));
         if batch.iter().any(|job| job.write.needs_projection()) {
             let _ = backlog.finish(&mut conn, &feed);
             backlog.sync_when_idle(&conn);
@@ -377,6 +401,10 @@ fn apply(conn: &Connection, write: &Write) -> Result<Applied> {
         }
         Write::Prune { before_ms, limit } => done(IngestOutcome::Pruned(write_prune(conn, *before_ms, *limit)?), None),
         Write::Settle => done(IngestOutcome::Settled, None),
+        Write::SetDimensions(fields) => {
+            crate::dimensions::write_set(conn, fields, calleague_events::Timestamp::now().unix_millis())?;
+            done(IngestOutcome::Logged { id: 0 }, None)
+        }
         Write::Forwarded(step) => {
             crate::forward_writes::write_forwarded(conn, step)?;
             done(IngestOutcome::Logged { id: 0 }, None)

@@ -1,15 +1,17 @@
 //! The overview's numbers against a direct computation over the same rows of a real SQLite
 //! file: calls in and out of order, repeats, calls that never ended, calls either side of
 //! a range's edges, empty ranges, after pruning, and after counting an existing database
-//! anew; the calls by direction and language (`overview_dimensions`) the same way.
+//! anew; the calls by direction, language and the user's metadata fields
+//! (`overview_dimensions`) the same way, also while a field chosen later is being counted.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use calleague_error_code::ErrorCode;
 use calleague_events::{parse_delivery, Timestamp};
 use calleague_store::{
-    IncomingDelivery, Outcomes, Overview, QuarantineItem, SecurityEntry, Source, Spread, Store, StoreOptions,
-    TimeRange, DURATION_EDGES_MS, WAIT_EDGES_MS,
+    CallsScope, CountsQuery, IncomingDelivery, Outcomes, Overview, QuarantineItem, SecurityEntry, Source, Spread,
+    Store, StoreOptions, TimeRange, DURATION_EDGES_MS, WAIT_EDGES_MS,
 };
 use rusqlite::Connection;
 use serde_json::{json, Value};
@@ -78,6 +80,10 @@ async fn fill(store: &Store, dice: &mut Dice, count: usize, prefix: &str) {
             if n % 5 != 0 {
                 data["language"] = ["en-US", "de-DE", "es-ES"][n % 3].into();
             }
+            // What people pass when they start a call: a text, a number, sometimes nothing.
+            if n % 3 != 0 {
+                data["metadata"] = json!({"campaign": (["spring", "autumn"][n % 2]), "tier": n % 4});
+            }
             events.push(event("call.started", &format!("{call}_s"), &call, start, data));
         }
         if lifecycle != 1 {
@@ -86,6 +92,10 @@ async fn fill(store: &Store, dice: &mut Dice, count: usize, prefix: &str) {
         if lifecycle >= 4 {
             let failed = dice.next(3) == 0;
             let mut data = json!({"agentId": agent, "durationSec": length as f64 / 1000.0});
+            // Metadata that changes as the call goes on (the newest wins).
+            if n % 11 == 0 {
+                data["metadata"] = json!({"campaign": "winter"});
+            }
             if dice.next(8) != 0 {
                 data["endedReason"] = REASONS[dice.next(REASONS.len() as u64) as usize].into();
             }
@@ -291,12 +301,14 @@ fn assert_counts(store: &Store, since: i64) {
     );
 }
 
-/// `overview_dimensions`, row for row, against the stored calls counted here.
-fn assert_dimensions(path: &std::path::Path) {
+/// `overview_dimensions`, row for row, against the stored calls counted here (direction,
+/// language and the metadata `fields` chosen).
+fn assert_dimensions(path: &std::path::Path, fields: &[&str]) {
     let conn = Connection::open(path).unwrap();
     type Key = (i64, String, String, i64, String, String);
     let mut want: BTreeMap<Key, i64> = BTreeMap::new();
-    let mut stmt = conn.prepare("SELECT sort_ms, phase, ended_reason, direction, language FROM calls").unwrap();
+    let mut stmt =
+        conn.prepare("SELECT sort_ms, phase, ended_reason, direction, language, metadata FROM calls").unwrap();
     let calls = stmt
         .query_map([], |r| {
             Ok((
@@ -305,17 +317,27 @@ fn assert_dimensions(path: &std::path::Path) {
                 r.get::<_, Option<String>>(2)?.unwrap_or_default(),
                 r.get::<_, Option<String>>(3)?.unwrap_or_default(),
                 r.get::<_, Option<String>>(4)?.unwrap_or_default(),
+                r.get::<_, Option<String>>(5)?.map(|m| serde_json::from_str::<Value>(&m).unwrap()),
             ))
         })
         .unwrap();
     let mut seen = 0;
     for call in calls {
-        let (sort_ms, phase, reason, direction, language) = call.unwrap();
+        let (sort_ms, phase, reason, direction, language, metadata) = call.unwrap();
         seen += 1;
+        let mut values = vec![("direction".to_owned(), direction), ("language".to_owned(), language)];
+        for field in fields {
+            let value = match metadata.as_ref().and_then(|m| m.get(field)) {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Number(n)) => n.to_string(),
+                _ => String::new(),
+            };
+            values.push((format!("metadata.{field}"), value));
+        }
         for span in [MINUTE, HOUR] {
             let bucket = sort_ms.div_euclid(span) * span;
-            for (dimension, value) in [("direction", &direction), ("language", &language)] {
-                let key = (span, dimension.to_owned(), value.clone(), bucket, phase.clone(), reason.clone());
+            for (dimension, value) in &values {
+                let key = (span, dimension.clone(), value.clone(), bucket, phase.clone(), reason.clone());
                 *want.entry(key).or_default() += 1;
             }
         }
@@ -368,7 +390,7 @@ async fn every_aggregate_equals_a_direct_computation_over_the_stored_rows() {
     assert_eq!((empty.totals.calls, empty.failure_rate, empty.duration.p50), (0, None, None));
     assert_counts(&store, now - HOUR);
     assert_counts(&store, now + HOUR);
-    assert_dimensions(&path);
+    assert_dimensions(&path, &[]);
     let received = check(&store, now - HOUR, now + HOUR);
     assert!(received.health.webhooks > 1000 && received.health.duplicates > 0 && received.health.late > 0);
     assert!(received.health.caught_up > 50 && received.health.from_rest > 50, "{:?}", received.health);
@@ -391,7 +413,7 @@ async fn pruning_and_counting_an_existing_database_keep_the_numbers_exact() {
     assert!(pruned.calls > 50, "{pruned:?}");
     let after = check(&store, b, b + 10 * HOUR);
     assert_eq!(after.totals.calls, 300 - pruned.calls as i64);
-    assert_dimensions(&path);
+    assert_dimensions(&path, &[]);
     check(&store, b + 4 * HOUR + 10 * MINUTE, b + 6 * HOUR + 50 * MINUTE);
     let now = Timestamp::now().unix_millis();
     check(&store, now - HOUR, now + HOUR);
@@ -410,17 +432,17 @@ async fn pruning_and_counting_an_existing_database_keep_the_numbers_exact() {
     let store = open(&path);
     let rebuilt = check(&store, b, b + 10 * HOUR);
     assert_eq!(rebuilt, after);
-    assert_dimensions(&path);
+    assert_dimensions(&path, &[]);
     store.close();
     drop(store);
 
     // A database from before the rollups by dimension: its calls counted by the migration.
     Connection::open(&path)
         .unwrap()
-        .execute_batch("DROP TABLE overview_dimensions; PRAGMA user_version = 15;")
+        .execute_batch("DROP TABLE overview_dimensions; DROP TABLE tracked_dimensions; PRAGMA user_version = 15;")
         .unwrap();
     let store = open(&path);
-    assert_dimensions(&path);
+    assert_dimensions(&path, &[]);
     check(&store, now - HOUR, now + HOUR);
     assert_counts(&store, now - 10 * MINUTE);
     store.close();
@@ -442,6 +464,83 @@ async fn pruning_and_counting_an_existing_database_keep_the_numbers_exact() {
     let reader = Store::open_read_only(&path).unwrap();
     assert_counts(&reader, now - 10 * MINUTE);
     assert_eq!(reader.counts(at(0)).unwrap().deliveries_total, store_rows(&path));
+}
+
+/// Waits for the background count of the chosen dimensions to end.
+async fn counted(store: &Store) -> Vec<calleague_store::DimensionStatus> {
+    for _ in 0..600 {
+        let status = store.dimensions().unwrap();
+        if status.iter().all(|d| d.ready) {
+            return status;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the count did not end in 30 s: {:?}", store.dimensions().unwrap());
+}
+
+#[tokio::test]
+async fn a_dimension_chosen_later_is_counted_in_the_background_exactly_once_per_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("monitor.db");
+    // Seven calls per step: the count takes many steps, deliveries and pruning between them.
+    let store = Store::open(&path, StoreOptions { dimension_step: 7, ..StoreOptions::default() }).unwrap();
+    let mut dice = Dice(7);
+    fill(&store, &mut dice, 300, "a_").await;
+    let b = base();
+    let campaign = |value: &str| CountsQuery {
+        calls: true,
+        scope: CallsScope::Dimension { dimension: "metadata.campaign".into(), value: value.into() },
+        ..CountsQuery::default()
+    };
+    // Not chosen: refused, never an empty count.
+    let error = store.rule_counts(b, b + 10 * HOUR, &campaign("spring")).unwrap_err();
+    assert_eq!(error.code(), ErrorCode::DimensionNotCounted, "{error}");
+    assert!(error.to_string().contains("Settings → Data"), "{error}");
+
+    store.set_dimensions(vec!["campaign".into(), "tier".into()]).await.unwrap();
+    // Some 43 steps of 7, each after the queue was quiet for a moment: not done yet.
+    let status = store.dimensions().unwrap();
+    assert_eq!(status.iter().map(|d| d.field.as_str()).collect::<Vec<_>>(), ["campaign", "tier"]);
+    assert!(!status[0].ready && status[0].calls == 300, "{status:?}");
+    let error = store.rule_counts(b, b + 10 * HOUR, &campaign("spring")).unwrap_err();
+    assert!(error.to_string().contains("still being counted"), "{error}");
+
+    // Calls arriving, changing and pruned while the count runs.
+    fill(&store, &mut dice, 200, "b_").await;
+    let pruned = store.prune_before(at(b + 2 * HOUR)).await.unwrap();
+    assert!(pruned.calls > 10, "{pruned:?}");
+    fill(&store, &mut dice, 100, "c_").await;
+    let status = counted(&store).await;
+    let stored = 600 - pruned.calls as i64;
+    assert!(status.iter().all(|d| d.counted_calls == stored && d.calls == stored), "{status:?}");
+    assert_dimensions(&path, &["campaign", "tier"]);
+
+    // A rule's read of a value equals the calls with it.
+    let spring = store.rule_counts(b, b + 10 * HOUR, &campaign("spring")).unwrap();
+    let direct: i64 = Connection::open(&path)
+        .unwrap()
+        .query_row("SELECT count(*) FROM calls WHERE json_extract(metadata, '$.campaign') = 'spring'", [], |r| r.get(0))
+        .unwrap();
+    assert!(direct > 20, "{direct}");
+    assert_eq!(spring.completed + spring.failed + spring.in_progress, direct);
+
+    // Dropped: its counts go at once; the other stays.
+    store.set_dimensions(vec!["campaign".into()]).await.unwrap();
+    assert_dimensions(&path, &["campaign"]);
+    store.close();
+    drop(store);
+
+    // Counted again from scratch (a database from before the rollups): the chosen fields too.
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch("DELETE FROM overview_dimensions; UPDATE overview_built SET built = 0;")
+        .unwrap();
+    let store = open(&path);
+    assert_dimensions(&path, &["campaign"]);
+    assert!(store.dimensions().unwrap()[0].ready);
+    assert!(store.set_dimensions(vec!["a".into(); 2]).await.unwrap_err().to_string().contains("twice"));
+    let six = (0..6).map(|n| format!("f{n}")).collect();
+    assert_eq!(store.set_dimensions(six).await.unwrap_err().code(), ErrorCode::SettingInvalid);
 }
 
 fn store_rows(path: &std::path::Path) -> i64 {
