@@ -62,7 +62,7 @@ impl PgStore {
                         "SELECT {CALL_COLUMNS} FROM calls
                      WHERE event_count > 0 AND sort_ms >= $1 AND sort_ms < $2 AND ($3::text IS NULL OR agent_id = $3)"
                     ),
-                    // A dimension's value is told apart as each call is counted (`add_call`).
+                    // A dimension's value is told apart as each call is counted.
                     &[&from_ms, &to_ms, &agent],
                 )
                 .await
@@ -70,8 +70,10 @@ impl PgStore {
         };
         for row in &calls {
             let call = call_row(row)?;
-            let entry = counts.entry(bucket(call.sort_ms)).or_default();
-            entry.add_call(&call, query);
+            // A minute with none of the scope's calls is not there (as in the rollups).
+            if query.scope.includes(&call.record) {
+                counts.entry(bucket(call.sort_ms)).or_default().add_call(&call, query);
+            }
         }
         if query.deliveries {
             let rows = client

@@ -109,6 +109,15 @@ async fn two_stores_on_one_database_hold_what_sqlite_holds() {
         sqlite.ingest(incoming(&body)).await.unwrap();
     }
     sqlite.settle().await.unwrap();
+    // Two metadata fields as dimensions, counted in the background over what is stored.
+    sqlite.set_dimensions(vec!["tier".into(), "orderId".into()]).await.unwrap();
+    for _ in 0..600 {
+        if sqlite.dimensions().unwrap().iter().all(|d| d.ready) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(sqlite.dimensions().unwrap().iter().all(|d| d.ready && d.calls == 1_000));
     let truth = sqlite_calls(&sqlite).await;
     assert_eq!(truth.len(), 1_000);
 
@@ -161,6 +170,7 @@ async fn two_stores_on_one_database_hold_what_sqlite_holds() {
     let (reason, agent) = (sample.record.ended_reason.clone(), sample.record.agent_id.clone());
     let direction = truth.values().find_map(|c| c.record.direction.clone());
     let language = truth.values().find_map(|c| c.record.language.clone());
+    let order_id = truth.values().find_map(|c| c.record.metadata.as_ref()?["orderId"].as_str().map(str::to_owned));
     let minute = |ms: i64| ms.div_euclid(60_000) * 60_000;
     let (first, last) =
         (truth.values().map(|c| c.sort_ms).min().unwrap(), truth.values().map(|c| c.sort_ms).max().unwrap());
@@ -195,6 +205,18 @@ async fn two_stores_on_one_database_hold_what_sqlite_holds() {
         CountsQuery {
             calls: true,
             scope: CallsScope::Dimension { dimension: "language".into(), value: language.unwrap() },
+            ..CountsQuery::default()
+        },
+        // A metadata field's value: a dimension chosen in SQLite, the calls' JSON in PostgreSQL.
+        CountsQuery {
+            calls: true,
+            scope: CallsScope::Dimension { dimension: "metadata.tier".into(), value: "gold".into() },
+            reasons: reasons.clone(),
+            ..CountsQuery::default()
+        },
+        CountsQuery {
+            calls: true,
+            scope: CallsScope::Dimension { dimension: "metadata.orderId".into(), value: order_id.unwrap() },
             ..CountsQuery::default()
         },
         // Several rules' questions in one: two reasons (one that no call has), both histograms.

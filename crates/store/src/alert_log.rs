@@ -39,10 +39,10 @@ impl RuleCounts {
     /// One call, as the rollups would count it for `query`: the way a store without rollups
     /// counts the same numbers (PostgreSQL), so both agree by construction.
     pub fn add_call(&mut self, call: &CallRow, query: &CountsQuery) {
-        let c = Contribution::of(&call.record, call.sort_ms, &Tracked::default());
-        if !query.scope.counts(&c, &call.record) {
+        if !query.scope.includes(&call.record) {
             return;
         }
+        let c = Contribution::of(&call.record, call.sort_ms, &Tracked::default());
         if query.calls {
             self.add_phase(c.phase, 1);
             self.add_reason(query, &c.ended_reason, 1);
@@ -66,11 +66,11 @@ impl RuleCounts {
 }
 
 impl CallsScope {
-    /// Whether a call (with its contribution) is one of the scope's.
-    fn counts(&self, c: &Contribution, record: &CallRecord) -> bool {
+    /// Whether a call is one of the scope's.
+    pub fn includes(&self, record: &CallRecord) -> bool {
         match self {
             CallsScope::All => true,
-            CallsScope::Agent(agent) => *agent == c.agent_id,
+            CallsScope::Agent(agent) => record.agent_id.as_deref().unwrap_or_default() == agent,
             CallsScope::Dimension { dimension, value } => dimension_value(record, dimension) == *value,
         }
     }
