@@ -156,7 +156,12 @@ impl Evaluator {
             let status = match self.evaluate(rule, now_ms, &counted).await {
                 Ok(status) => status,
                 Err(e) => {
-                    tracing::warn!(rule = %rule.id, error = %e, "an alert rule could not be evaluated");
+                    // A dimension being counted is expected to wait a while: said on the rule, not logged each round.
+                    if e.code() == calleague_error_code::ErrorCode::DimensionNotCounted {
+                        tracing::debug!(rule = %rule.id, error = %e, "an alert rule waits for its dimension's count");
+                    } else {
+                        tracing::warn!(rule = %rule.id, error = %e, "an alert rule could not be evaluated");
+                    }
                     let (from, to) = metric::window_at(rule, now_ms);
                     RuleStatus {
                         rule_id: rule.id.clone(),

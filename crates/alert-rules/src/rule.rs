@@ -365,6 +365,23 @@ mod tests {
             "scope.direction"
         );
         assert_eq!(refused(|r| r.scope.direction = Some(" ".into())), "scope.direction");
+        assert_eq!(refused(|r| r.scope.metadata_value = Some("spring".into())), "scope.metadataField");
+        assert_eq!(refused(|r| r.scope.metadata_field = Some("campaign".into())), "scope.metadataValue");
+        assert_eq!(
+            refused(|r| {
+                r.scope.metadata_field = Some(" campaign".into());
+                r.scope.metadata_value = Some("spring".into());
+            }),
+            "scope.metadataField"
+        );
+        assert_eq!(
+            refused(|r| {
+                r.scope.language = Some("en-US".into());
+                r.scope.metadata_field = Some("campaign".into());
+                r.scope.metadata_value = Some("spring".into());
+            }),
+            "scope.metadataValue"
+        );
         assert_eq!(refused(|r| r.cooldown_minutes = 20_000), "cooldownMinutes");
         assert_eq!(
             refused(|r| r.active =

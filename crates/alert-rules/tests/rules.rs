@@ -27,6 +27,7 @@ fn roll(rng: &mut Rng, below: u64) -> u64 {
     rng.next_u64() % below
 }
 
+const CAMPAIGNS: &[&str] = &["spring", "autumn"];
 const AGENTS: &[&str] = &["ag_a", "ag_b", "ag_c"];
 const REASONS: &[&str] = &["customer-busy", "no-answer", "pipeline-error"];
 const DIRECTIONS: &[&str] = &["inbound", "outbound"];
@@ -40,6 +41,8 @@ struct Call {
     direction: &'static str,
     /// Not every call says its language.
     language: Option<&'static str>,
+    /// The call's `metadata.campaign`, when it has one.
+    campaign: Option<&'static str>,
     wait_ms: Option<i64>,
     /// Failed or not, its reason, its duration.
     end: Option<(bool, Option<&'static str>, i64)>,
@@ -74,6 +77,9 @@ async fn put(store: &Store, calls: &[Call], prefix: &str) {
         if let Some(language) = call.language {
             started["language"] = language.into();
         }
+        if let Some(campaign) = call.campaign {
+            started["metadata"] = json!({ "campaign": campaign, "orderId": id });
+        }
         store.ingest(delivery("call.started", format!("{id}_s"), &id, call.start_ms, started)).await.unwrap();
         if let Some(wait) = call.wait_ms {
             store
@@ -107,7 +113,8 @@ fn random_calls(dice: &mut Rng, count: usize, from_ms: i64, span_ms: i64) -> Vec
                 let reason = (roll(dice, 5) != 0).then(|| REASONS[roll(dice, REASONS.len() as u64) as usize]);
                 (failed, reason, roll(dice, 900_000) as i64)
             });
-            Call { start_ms, agent, direction, language, wait_ms, end }
+            let campaign = (roll(dice, 3) != 0).then(|| CAMPAIGNS[roll(dice, CAMPAIGNS.len() as u64) as usize]);
+            Call { start_ms, agent, direction, language, campaign, wait_ms, end }
         })
         .collect()
 }
@@ -136,6 +143,10 @@ fn direct(rule: &AlertRule, calls: &[Call], refused: &[(i64, u32)], from: i64, t
         .filter(|c| rule.scope.agent_id.as_deref().is_none_or(|a| a == c.agent))
         .filter(|c| rule.scope.direction.as_deref().is_none_or(|d| d == c.direction))
         .filter(|c| rule.scope.language.is_none() || rule.scope.language.as_deref() == c.language)
+        .filter(|c| {
+            rule.scope.metadata_field.is_none()
+                || rule.scope.metadata_value.as_deref() == Some(c.campaign.unwrap_or(""))
+        })
         .collect();
     let ended = inside.iter().filter(|c| c.end.is_some()).count() as f64;
     let failed = inside.iter().filter(|c| matches!(c.end, Some((true, _, _)))).count() as f64;
@@ -188,6 +199,18 @@ fn open_store(dir: &tempfile::TempDir) -> Arc<Store> {
     Store::open(dir.path().join("monitor.db"), StoreOptions::default()).unwrap()
 }
 
+/// Chooses `metadata.campaign` as a dimension and waits for its count.
+async fn count_campaigns(store: &Store) {
+    store.set_dimensions(vec!["campaign".into()]).await.unwrap();
+    for _ in 0..600 {
+        if store.dimensions().unwrap().iter().all(|d| d.ready) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("campaign was not counted in 30 s");
+}
+
 /// 2026-11-20T10:00:00Z.
 fn base() -> i64 {
     Timestamp::parse("2026-11-20T10:00:00.000Z").unwrap().unix_millis()
@@ -200,6 +223,7 @@ async fn every_metric_equals_a_direct_computation_over_the_calls() {
     let mut dice = Rng(0x5eed_a1e7);
     let calls = random_calls(&mut dice, 1_500, base(), 30 * HOUR);
     put(&store, &calls, "c").await;
+    count_campaigns(&store).await;
     let mut refused = Vec::new();
     for n in 0..40 {
         let ms = base() + roll(&mut dice, 30 * HOUR as u64) as i64;
@@ -228,12 +252,17 @@ async fn every_metric_equals_a_direct_computation_over_the_calls() {
         let now = base() + roll(&mut dice, 30 * HOUR as u64) as i64;
         for metric in &metrics {
             let mut r = rule("m", metric.clone(), window, Comparison::Above, 1.0);
-            // Narrowed by agent, direction or language in three rounds of four.
+            // Narrowed by agent, direction, language or a metadata field's value (one no call has too)
+            // in four rounds of five.
             if !matches!(metric, Metric::DurationP90 | Metric::WaitP90 | Metric::RejectedDeliveries | Metric::Silence) {
-                match round % 4 {
+                match round % 5 {
                     0 => r.scope.agent_id = Some(AGENTS[round % AGENTS.len()].into()),
                     1 => r.scope.direction = Some(DIRECTIONS[round % DIRECTIONS.len()].into()),
                     2 => r.scope.language = Some(LANGUAGES[round % LANGUAGES.len()].into()),
+                    3 => {
+                        r.scope.metadata_field = Some("campaign".into());
+                        r.scope.metadata_value = Some(["spring", "autumn", "winter"][round % 3].into());
+                    }
                     _ => {}
                 }
             }
@@ -269,6 +298,7 @@ fn bursts(dice: &mut Rng) -> Vec<Call> {
                 agent: AGENTS[roll(dice, 3) as usize],
                 direction: DIRECTIONS[n % 2],
                 language: Some("en-US"),
+                campaign: (n % 3 != 0).then_some("spring"),
                 wait_ms: Some(2_000),
                 end: Some((failed, None, 60_000)),
             });
@@ -283,15 +313,29 @@ async fn the_preview_is_what_evaluation_over_the_same_history_does() {
     let store = open_store(&dir);
     let mut dice = Rng(0xb0a7);
     put(&store, &bursts(&mut dice), "b").await;
-    // Over all calls, and over the inbound ones only (their own rollup).
+    // Over all calls, the inbound ones only (their own rollup), and one campaign's (a
+    // dimension chosen after the calls were stored).
     let mut all = rule("rate", Metric::FailureRate, 15, Comparison::Above, 40.0);
     all.min_calls = 3;
     all.cooldown_minutes = 90;
     let mut inbound = all.clone();
     inbound.id = "inbound".into();
     inbound.scope.direction = Some("inbound".into());
+    let mut spring = all.clone();
+    spring.id = "spring".into();
+    spring.scope.metadata_field = Some("campaign".into());
+    spring.scope.metadata_value = Some("spring".into());
+    // Not a dimension yet: refused, never a preview of nothing.
+    let (from, to) = (base(), base() + 7 * HOUR);
+    let error = preview(store.as_ref(), &spring, from, to).await.unwrap_err();
+    assert_eq!(error.code(), calleague_error_code::ErrorCode::DimensionNotCounted, "{error}");
+    let mut evaluator = Evaluator::resume(store.clone(), RunnerOptions::default()).await.unwrap();
+    let status = evaluator.round_at(std::slice::from_ref(&spring), from + HOUR).await;
+    assert!(status[0].error.as_deref().is_some_and(|e| e.contains("Settings → Data")), "{status:?}");
+    assert_eq!((status[0].value, status[0].firing), (None, None));
+    count_campaigns(&store).await;
     let mut values = Vec::new();
-    for r in [all, inbound] {
+    for r in [all, inbound, spring] {
         let (from, to) = (base(), base() + 7 * HOUR);
         let preview = preview(store.as_ref(), &r, from, to).await.unwrap();
         assert!(preview.firings.len() >= 3, "the bursts should fire {}: {:?}", r.id, preview.firings);
@@ -314,6 +358,7 @@ async fn the_preview_is_what_evaluation_over_the_same_history_does() {
         assert_eq!(kept, previewed, "{}", r.id);
     }
     assert_ne!(values[0], values[1], "the inbound calls' rate is the rate of all calls");
+    assert_ne!(values[0], values[2], "the spring campaign's rate is the rate of all calls");
 }
 
 #[tokio::test]
@@ -347,6 +392,7 @@ async fn failing_now(store: &Store) {
             agent: if n % 3 == 0 { "ag_b" } else { "ag_a" },
             direction: "inbound",
             language: None,
+            campaign: None,
             wait_ms: Some(1_000),
             end: Some((n % 4 != 0, Some(if n % 2 == 0 { "no-answer" } else { "pipeline-error" }), 20_000)),
         })
