@@ -38,6 +38,8 @@ const COMMANDS: &[&str] = &[
     "apply_receiver_settings",
     "data_info",
     "apply_retention",
+    "dimensions",
+    "set_dimensions",
     "choose_pem_file",
     "export_data",
     "cancel_export",

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use calleague_engine::export::{ExportProgress, ExportRequest};
 use calleague_engine::feed::{self, FeedBatch};
 use calleague_engine::{
-    AlertSettings, AppError, AppResult, AppStatus, AttemptQuery, AttemptView, DataInfo, Engine, ErrorCode,
-    ForwardingOverview, ForwardingSettings, ReceiverSettings, ReplayProgressView, ReplayRequest, Retention,
+    AlertSettings, AppError, AppResult, AppStatus, AttemptQuery, AttemptView, DataInfo, DimensionsView, Engine,
+    ErrorCode, ForwardingOverview, ForwardingSettings, ReceiverSettings, ReplayProgressView, ReplayRequest, Retention,
     SourceSettings, SubscriptionDraft, Subscriptions, TriggerRequest, TriggerResult,
 };
 use calleague_events::Timestamp;
@@ -313,6 +313,17 @@ pub async fn apply_retention(engine: EngineState<'_>, retention: Retention) -> A
         engine.data_info().await
     })
     .await
+}
+
+/// Settings → Data's dimensions: the metadata fields calls are counted by.
+#[tauri::command]
+pub async fn dimensions(engine: EngineState<'_>) -> AppResult<DimensionsView> {
+    logged("dimensions", engine.dimensions_view()).await
+}
+
+#[tauri::command]
+pub async fn set_dimensions(engine: EngineState<'_>, fields: Vec<String>) -> AppResult<DimensionsView> {
+    logged("set_dimensions", engine.set_dimensions(fields)).await
 }
 
 /// A PEM file picked in the native open dialog; none when cancelled.

@@ -81,6 +81,8 @@ pub fn commands<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool +
         commands::apply_receiver_settings,
         commands::data_info,
         commands::apply_retention,
+        commands::dimensions,
+        commands::set_dimensions,
         commands::choose_pem_file,
         commands::export_data,
         commands::cancel_export,

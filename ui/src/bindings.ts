@@ -59,7 +59,7 @@ field?: string, };
 /**
  * A stable, machine-readable error code (snake_case on the wire).
  */
-export type ErrorCode = "store_open" | "store_too_new" | "store_unavailable" | "store_stopped" | "store_sqlite" | "store_corrupt" | "store_export" | "team_database_invalid" | "team_database_unavailable" | "key_rejected" | "not_found" | "invalid_request" | "rate_limited" | "server_error" | "unreachable" | "timed_out" | "unexpected_reply" | "validation" | "port_in_use" | "bind_failed" | "tls" | "invalid_path" | "keychain_unavailable" | "keychain_locked" | "key_missing" | "key_empty" | "port_invalid" | "public_url_invalid" | "notification_setting_invalid" | "start_at_login_failed" | "invalid_time" | "not_connected" | "demo_failed" | "settings_write" | "save_failed" | "cancelled" | "setting_invalid" | "internal";
+export type ErrorCode = "store_open" | "store_too_new" | "store_unavailable" | "store_stopped" | "store_sqlite" | "store_corrupt" | "store_export" | "dimension_not_counted" | "team_database_invalid" | "team_database_unavailable" | "key_rejected" | "not_found" | "invalid_request" | "rate_limited" | "server_error" | "unreachable" | "timed_out" | "unexpected_reply" | "validation" | "port_in_use" | "bind_failed" | "tls" | "invalid_path" | "keychain_unavailable" | "keychain_locked" | "key_missing" | "key_empty" | "port_invalid" | "public_url_invalid" | "notification_setting_invalid" | "start_at_login_failed" | "invalid_time" | "not_connected" | "demo_failed" | "settings_write" | "save_failed" | "cancelled" | "setting_invalid" | "internal";
 
 /**
  * How the user came in.
@@ -307,9 +307,11 @@ export type Metric = { "kind": "failureRate" } | { "kind": "failedCalls" } | { "
 
 /**
  * Which calls a rule counts: all of them, or those of one agent, one direction
- * (`inbound`, `outbound`) or one language (`en-US`): one of the three at most.
+ * (`inbound`, `outbound`), one language (`en-US`) or one value of a metadata field
+ * (`campaign` = `spring`; a dimension the user chose, counted in the rollups): one of
+ * them at most.
  */
-export type Scope = { agentId?: string | null, direction?: string | null, language?: string | null, };
+export type Scope = { agentId?: string | null, direction?: string | null, language?: string | null, metadataField?: string | null, metadataValue?: string | null, };
 
 export type Condition = { op: Comparison, threshold: number, };
 
@@ -770,6 +772,34 @@ export type PruneReport = { at: string, calls: number, events: number,
  * Why the last prune failed, if it did (it is tried again within the hour).
  */
 error: string | null, };
+
+export type DimensionsView = { 
+/**
+ * The fields chosen, in order, each with its count's progress.
+ */
+chosen: Array<DimensionStatus>, 
+/**
+ * Top-level metadata fields of the newest calls, most common first.
+ */
+seen: Array<SeenField>, most: number, };
+
+/**
+ * A chosen metadata field and how far its count has got, for Settings.
+ */
+export type DimensionStatus = { field: string, 
+/**
+ * Every stored call is counted: the field can be read.
+ */
+ready: boolean, countedCalls: number, 
+/**
+ * Calls stored now (what the count goes up to).
+ */
+calls: number, };
+
+/**
+ * A metadata field seen in stored calls, with how many of the calls looked at had it.
+ */
+export type SeenField = { field: string, calls: number, };
 
 /**
  * How big the database is.

@@ -24,6 +24,7 @@ import type {
   SubscriptionDraft,
   Subscriptions,
   DataInfo,
+  DimensionsView,
   ExportDone,
   ExportProgress,
   ExportRequest,
@@ -97,6 +98,8 @@ export const api = {
   applyReceiverSettings: (settings: ReceiverSettings) => invoke<AppStatus>("apply_receiver_settings", { settings }),
   dataInfo: () => invoke<DataInfo>("data_info"),
   applyRetention: (retention: Retention) => invoke<DataInfo>("apply_retention", { retention }),
+  dimensions: () => invoke<DimensionsView>("dimensions"),
+  setDimensions: (fields: string[]) => invoke<DimensionsView>("set_dimensions", { fields }),
   /** The native open dialog for a PEM file; null when cancelled. */
   choosePemFile: (title: string) => invoke<string | null>("choose_pem_file", { title }),
   /** The native save dialog, then the export with progress; null when the dialog was cancelled. */

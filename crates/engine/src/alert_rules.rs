@@ -188,6 +188,8 @@ impl Engine {
             rule.name = rule.name.trim().to_owned();
         }
         RulesFile { rules: rules.clone() }.check().map_err(invalid)?;
+        // A rule narrowed by a metadata field needs the field counted (in the background).
+        self.choose_fields_of(&rules).await?;
         let saved = rules.clone();
         self.update_settings(|s| s.alert_rules.rules = saved).await?;
         if let Some(runner) = &self.alert_rules.lock().await.runner {

@@ -14,6 +14,8 @@
 //! - subscriptions: the account's webhooks managed from the app, checked against this
 //!   computer's address, and followed by the receiver's event filter.
 //! - [`export`]: calls or events of a time range to a file, with progress and cancel.
+//! - dimensions: the metadata fields calls are counted by (Settings → Data), chosen also
+//!   by saving an alert rule narrowed by one.
 //! - receiver settings and retention: the Settings page's sections, each applied all or
 //!   nothing; retention prunes in the background.
 //! - team mode: the window on a team's PostgreSQL database (read-only), its address and
@@ -26,6 +28,7 @@
 
 mod alert_rules;
 mod demo;
+mod dimensions;
 mod engine;
 mod error;
 pub mod export;
@@ -54,6 +57,8 @@ pub use calleague_alerts::{AlertSettings, AlertStatus, Pause};
 pub use calleague_error_code::ErrorCode;
 pub use calleague_rest_source::{CauseCheck, NotArriving, ReadFailure, RoundSummary, SourceMode, SourceStatus};
 pub use calleague_store::FiringRow;
+pub use calleague_store::{DimensionStatus, SeenField};
+pub use dimensions::DimensionsView;
 pub use engine::{AppStatus, Engine};
 pub use error::{AppError, AppResult};
 pub use forwarding_settings::{ForwardingSettings, TargetSettings};

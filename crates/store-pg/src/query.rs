@@ -68,6 +68,16 @@ impl PgStore {
             let p = w.param(to.unix_millis());
             w.clauses.push(format!("sort_ms < {p}"));
         }
+        if let Some(m) = &filter.metadata {
+            // As SQLite's `metadata_value`: text as it is (cut to 200 characters), a number or
+            // boolean as JSON writes it, nothing else.
+            let (field, value) = (w.param(m.field.clone()), w.param(m.value.clone()));
+            w.clauses.push(format!(
+                "(CASE jsonb_typeof(metadata::jsonb -> {field}) WHEN 'string' THEN left(metadata::jsonb ->> {field}, 200)
+                   WHEN 'number' THEN metadata::jsonb ->> {field} WHEN 'boolean' THEN metadata::jsonb ->> {field}
+                   ELSE '' END) = {value}"
+            ));
+        }
         if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             // The trigram indexes (migration 0004) answer it for three characters or more.
             let p = w.param(like_pattern(text));

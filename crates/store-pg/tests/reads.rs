@@ -14,8 +14,9 @@ use std::sync::Arc;
 
 use calleague_events::{parse_delivery, CallPhase, Timestamp};
 use calleague_store::{
-    CallCursor, CallDetail, CallFilter, CallRow, DeliverySink, IncomingDelivery, IngestOutcome, Order, Overview, Page,
-    PageRequest, QuarantineItem, SecurityEntry, Source, Store, StoreOptions, TimeRange, TimelineReader, UptimeLog,
+    CallCursor, CallDetail, CallFilter, CallRow, DeliverySink, IncomingDelivery, IngestOutcome, MetadataMatch, Order,
+    Overview, Page, PageRequest, QuarantineItem, SecurityEntry, Source, Store, StoreOptions, TimeRange, TimelineReader,
+    UptimeLog,
 };
 use calleague_store_pg::{DatabaseUrl, PgOptions, PgStore};
 use calleague_testkit::{rfc3339_millis, TestPostgres};
@@ -77,7 +78,7 @@ fn plan() -> Plan {
         let direction = if i % 3 == 0 { "outbound" } else { "inbound" };
         let language = ["en", "de", "fr"][i / 2 % 3];
         let note = if i == 7 { "100% done_ok" } else { "Gold Tier" };
-        let metadata = format!(r#"{{"orderId":"ORD-{i:04}","note":"{note}"}}"#);
+        let metadata = format!(r#"{{"orderId":"ORD-{i:04}","note":"{note}","tier":{},"vip":{}}}"#, i % 3, i % 4 == 0);
         let wait = 1_500 + (i as i64 % 4) * 1_000;
         let duration = 30.0 + i as f64;
         let body = |event: &str, step: usize, at: i64, last: bool| {
@@ -354,6 +355,34 @@ async fn each_filter_selects_exactly_the_matching_calls(b: &Backend, plan: &Plan
                 ..Default::default()
             },
             Box::new(|c| c.phase == CallPhase::Completed && c.direction == "inbound" && c.language == "fr"),
+        ),
+        // A metadata field's value, as dimensions read it: text, a number, a boolean.
+        (
+            "note",
+            CallFilter {
+                metadata: Some(MetadataMatch { field: "note".into(), value: "Gold Tier".into() }),
+                ..Default::default()
+            },
+            Box::new(|c| c.metadata.contains("Gold Tier")),
+        ),
+        (
+            "tier 2",
+            CallFilter {
+                metadata: Some(MetadataMatch { field: "tier".into(), value: "2".into() }),
+                ..Default::default()
+            },
+            Box::new(|c| c.metadata.contains(r#""tier":2"#)),
+        ),
+        (
+            "vip, in a range",
+            CallFilter {
+                metadata: Some(MetadataMatch { field: "vip".into(), value: "true".into() }),
+                range: TimeRange { from: Some(at(T + 10 * MINUTE)), to: Some(at(T + 40 * MINUTE)) },
+                ..Default::default()
+            },
+            Box::new(|c| {
+                c.metadata.contains(r#""vip":true"#) && c.sort_ms >= T + 10 * MINUTE && c.sort_ms < T + 40 * MINUTE
+            }),
         ),
     ];
     for (name, filter, matches) in cases {

@@ -125,6 +125,24 @@ impl Tracked {
     }
 }
 
+/// `metadata_value(metadata_json, field)` for a reader's SQL: the timeline's filter by a
+/// field's value, read exactly as the rollups read it.
+pub(crate) fn add_functions(conn: &Connection) -> Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "metadata_value",
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let metadata: Option<String> = ctx.get(0)?;
+            let field: String = ctx.get(1)?;
+            let parsed = metadata.and_then(|m| serde_json::from_str::<Value>(&m).ok());
+            Ok(metadata_value(parsed.as_ref(), &field))
+        },
+    )?;
+    Ok(())
+}
+
 /// Whether a background count has steps left.
 pub(crate) fn is_counting(conn: &Connection) -> Result<bool> {
     Ok(conn

@@ -62,7 +62,8 @@ pub use overview::{
     DowntimeGap, Outcomes, Overview, OverviewBar, OverviewCounter, Spread, SpreadStep, Tally, WebhookHealth, GAP_MIN_MS,
 };
 pub use query::{
-    like_pattern, CallCursor, CallFilter, EventCursor, EventFilter, Order, Page, PageRequest, TimeRange, Walk,
+    like_pattern, CallCursor, CallFilter, EventCursor, EventFilter, MetadataMatch, Order, Page, PageRequest, TimeRange,
+    Walk,
 };
 pub use reader::TimelineReader;
 pub use retention::StoreSize;
@@ -278,6 +279,7 @@ impl Store {
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
                 )?;
                 conn.busy_timeout(self.options.busy_timeout)?;
+                dimensions::add_functions(&conn)?;
                 conn
             }
         };

@@ -31,6 +31,17 @@ pub struct CallFilter {
     pub range: TimeRange,
     /// Matched, case-insensitively, inside the callId or any part of the metadata.
     pub text: Option<String>,
+    /// Calls whose metadata field has this value, as dimensions read it
+    /// ([`crate::metadata_value`]: a number or boolean as JSON writes it).
+    pub metadata: Option<MetadataMatch>,
+}
+
+/// One metadata field's value, for the timeline's filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct MetadataMatch {
+    pub field: String,
+    pub value: String,
 }
 
 /// Filters on the event timeline.
@@ -201,6 +212,10 @@ impl Store {
         w.any_of("ended_reason", &filter.ended_reasons);
         w.any_of("language", &filter.languages);
         w.range("sort_ms", &filter.range);
+        if let Some(m) = &filter.metadata {
+            // A scan of the range's calls (the reader's own function reads each one's JSON).
+            w.push("metadata_value(metadata, ?) = ?", [Value::Text(m.field.clone()), Value::Text(m.value.clone())]);
+        }
         if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             if text.chars().count() >= 3 {
                 // The trigram index answers substring searches without a scan. A phrase

@@ -1,0 +1,150 @@
+//! Settings → Data's dimensions: the metadata fields calls are counted by (at most five),
+//! the fields seen in stored calls to choose from, and how far a new field's count has got.
+//! An alert rule narrowed by a metadata field needs its field counted: saving such a rule
+//! chooses the field (`alert_rules.rs`), and a field a rule uses cannot be dropped.
+//! In team mode nothing is chosen: PostgreSQL reads a field from the calls themselves.
+
+use calleague_alert_rules::AlertRule;
+use calleague_error_code::ErrorCode;
+use calleague_store::{check_dimension_field, DimensionStatus, SeenField, MAX_DIMENSIONS};
+use serde::Serialize;
+
+use crate::error::{AppError, AppResult};
+use crate::settings::Mode;
+use crate::Engine;
+
+/// How many of the newest calls are looked at for the fields seen.
+const SEEN_SAMPLE: u32 = 5_000;
+
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DimensionsView {
+    /// The fields chosen, in order, each with its count's progress.
+    pub chosen: Vec<DimensionStatus>,
+    /// Top-level metadata fields of the newest calls, most common first.
+    pub seen: Vec<SeenField>,
+    pub most: u32,
+}
+
+fn refused(field: impl Into<String>, message: impl Into<String>) -> AppError {
+    AppError::new(ErrorCode::SettingInvalid, message).on_field(field)
+}
+
+/// The fields a person typed, trimmed and checked: `fields.2` names a refused one.
+fn checked(fields: Vec<String>) -> AppResult<Vec<String>> {
+    if fields.len() > MAX_DIMENSIONS {
+        return Err(refused(
+            "fields",
+            format!("At most {MAX_DIMENSIONS} fields: each one adds to what every call costs."),
+        ));
+    }
+    let fields: Vec<String> = fields.into_iter().map(|f| f.trim().to_owned()).collect();
+    for (i, field) in fields.iter().enumerate() {
+        check_dimension_field(field).map_err(|message| refused(format!("fields.{i}"), message))?;
+        if fields[..i].contains(field) {
+            return Err(refused(format!("fields.{i}"), format!("{field} is chosen already.")));
+        }
+    }
+    Ok(fields)
+}
+
+/// The metadata fields `rules` are narrowed by, each with the first rule that uses it.
+fn fields_of(rules: &[AlertRule]) -> Vec<(usize, &str)> {
+    let mut fields: Vec<(usize, &str)> = Vec::new();
+    for (i, rule) in rules.iter().enumerate() {
+        if let Some(field) = rule.scope.metadata_field() {
+            if !fields.iter().any(|(_, f)| *f == field) {
+                fields.push((i, field));
+            }
+        }
+    }
+    fields
+}
+
+impl Engine {
+    /// Settings → Data's dimensions.
+    pub async fn dimensions_view(&self) -> AppResult<DimensionsView> {
+        let store = self.store().clone();
+        tokio::task::spawn_blocking(move || {
+            Ok(DimensionsView {
+                chosen: store.dimensions()?,
+                seen: store.metadata_fields_seen(SEEN_SAMPLE)?,
+                most: MAX_DIMENSIONS as u32,
+            })
+        })
+        .await
+        .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))?
+    }
+
+    /// Chooses the fields calls are counted by; a new one is counted in the background. A
+    /// field an alert rule is narrowed by stays.
+    pub async fn set_dimensions(&self, fields: Vec<String>) -> AppResult<DimensionsView> {
+        self.not_in_team_mode().await?;
+        let fields = checked(fields)?;
+        let rules = self.settings.lock().await.alert_rules.rules.clone();
+        if let Some((i, field)) = fields_of(&rules).into_iter().find(|(_, f)| !fields.iter().any(|c| c == f)) {
+            return Err(refused(
+                "fields",
+                format!(
+                    "The alert rule “{}” is narrowed by {field}: change that rule before you drop it.",
+                    rules[i].name
+                ),
+            ));
+        }
+        self.store().set_dimensions(fields).await?;
+        self.dimensions_view().await
+    }
+
+    /// Adds the fields `rules` are narrowed by to the chosen ones (saving a rule chooses its
+    /// field); refused by the rule's field when there is no room.
+    pub(crate) async fn choose_fields_of(&self, rules: &[AlertRule]) -> AppResult<()> {
+        if self.settings.lock().await.mode == Some(Mode::Team) {
+            return Ok(());
+        }
+        let mut chosen: Vec<String> = self.store().dimensions()?.into_iter().map(|d| d.field).collect();
+        let before = chosen.len();
+        for (i, field) in fields_of(rules) {
+            if chosen.iter().any(|c| c == field) {
+                continue;
+            }
+            if chosen.len() == MAX_DIMENSIONS {
+                return Err(refused(
+                    format!("rules.{i}.scope.metadataField"),
+                    format!(
+                        "Calls are counted by {MAX_DIMENSIONS} fields already ({}): drop one in Settings → Data first.",
+                        chosen.join(", ")
+                    ),
+                ));
+            }
+            chosen.push(field.to_owned());
+        }
+        if chosen.len() > before {
+            self.store().set_dimensions(chosen).await?;
+        }
+        Ok(())
+    }
+
+    async fn not_in_team_mode(&self) -> AppResult<()> {
+        if self.settings.lock().await.mode == Some(Mode::Team) {
+            return Err(AppError::new(
+                ErrorCode::SettingInvalid,
+                "In team mode every metadata field is read from the team's database: there is nothing to choose.",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_trimmed_and_refused_by_their_place() {
+        assert_eq!(checked(vec![" campaign ".into(), "tier".into()]).unwrap(), ["campaign", "tier"]);
+        assert_eq!(checked(vec!["a".into(), "".into()]).unwrap_err().field.as_deref(), Some("fields.1"));
+        assert_eq!(checked(vec!["a".into(), "a ".into()]).unwrap_err().field.as_deref(), Some("fields.1"));
+        let six = (0..6).map(|n| format!("f{n}")).collect();
+        assert_eq!(checked(six).unwrap_err().field.as_deref(), Some("fields"));
+    }
+}
