@@ -75,6 +75,7 @@ pub fn typescript() -> String {
     declare::<calleague_store::PageRequest<()>>(&mut out, &cfg);
     declare::<calleague_store::Order>(&mut out, &cfg);
     declare::<calleague_store::CallFilter>(&mut out, &cfg);
+    declare::<calleague_store::MetadataMatch>(&mut out, &cfg);
     declare::<calleague_store::TimeRange>(&mut out, &cfg);
     declare::<calleague_store::StatusCounts>(&mut out, &cfg);
     declare::<calleague_store::Source>(&mut out, &cfg);

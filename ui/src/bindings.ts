@@ -456,7 +456,17 @@ export type CallFilter = { phases: Array<CallPhase>, agents: Array<string>, dire
 /**
  * Matched, case-insensitively, inside the callId or any part of the metadata.
  */
-text?: string | null, };
+text?: string | null, 
+/**
+ * Calls whose metadata field has this value, as dimensions read it
+ * ([`crate::metadata_value`]: a number or boolean as JSON writes it).
+ */
+metadata?: MetadataMatch | null, };
+
+/**
+ * One metadata field's value, for the timeline's filter.
+ */
+export type MetadataMatch = { field: string, value: string, };
 
 /**
  * `from` inclusive, `to` exclusive, on `occurredAt`.

@@ -162,9 +162,48 @@ describe("Alerts page", () => {
     fireEvent.click(screen.getByTestId("rule-save"));
     await screen.findByTestId("alerts-note");
     const saved = calls.filter((c) => c.cmd === "save_alert_rules").at(-1)!.args.rules as AlertRule[];
-    expect(saved[2].scope).toEqual({ agentId: null, direction: "inbound", language: null });
+    expect(saved[2].scope).toEqual({ agentId: null, direction: "inbound", language: null, metadataField: null, metadataValue: null });
     // Its firings open the timeline narrowed the same way.
     expect(firingDrill({ windowFromMs: 1, windowToMs: 2 }, saved[2])).toEqual({ fromMs: 1, toMs: 2, direction: "inbound", phase: "failed" });
+  });
+
+  it("narrows a rule to a metadata field's value, offering the fields counted and seen", async () => {
+    let refuse = true;
+    const calls = mock(({ cmd, args }) => {
+      if (cmd === "alerts_view") return view;
+      if (cmd === "alert_firings") return [];
+      if (cmd === "preview_alert_rule") return day;
+      if (cmd === "dimensions") {
+        return { chosen: [{ field: "tier", ready: true, countedCalls: 10, calls: 10 }], seen: [{ field: "tier", calls: 10 }, { field: "campaign", calls: 7 }], most: 5 };
+      }
+      if (cmd === "save_alert_rules") {
+        if (refuse) throw { code: "setting_invalid", message: "Calls are counted by 5 fields already (a, b, c, d, e): drop one in Settings → Data first.", field: "rules.2.scope.metadataField" };
+        return args.rules;
+      }
+    });
+    render(<AlertsPage onDrill={() => undefined} onRejected={() => undefined} />);
+    fireEvent.click(await screen.findByTestId("new-rule"));
+    fireEvent.change(screen.getByTestId("rule-name"), { target: { value: "Spring sale failures" } });
+    fireEvent.change(screen.getByTestId("rule-scope"), { target: { value: "metadata" } });
+    // Offered: the field counted first, then the one only seen.
+    await waitFor(() => expect([...document.querySelectorAll("#rule-scope-fields option")].map((o) => (o as HTMLOptionElement).value)).toEqual(["tier", "campaign"]));
+    fireEvent.change(screen.getByTestId("rule-scope-field"), { target: { value: "campaign " } });
+    fireEvent.change(screen.getByTestId("rule-scope-value"), { target: { value: "spring" } });
+    // Not counted yet: saving will count it, and the form says so.
+    expect(screen.getByTestId("rule-scope-counting").textContent).toContain("counts calls by campaign");
+    fireEvent.click(screen.getByTestId("rule-save"));
+    expect((await screen.findByTestId("rule-scope-error")).textContent).toContain("drop one in Settings → Data");
+    refuse = false;
+    fireEvent.click(screen.getByTestId("rule-save"));
+    await screen.findByTestId("alerts-note");
+    const saved = calls.filter((c) => c.cmd === "save_alert_rules").at(-1)!.args.rules as AlertRule[];
+    expect(saved[2].scope).toEqual({ agentId: null, direction: null, language: null, metadataField: "campaign", metadataValue: "spring" });
+    expect(firingDrill({ windowFromMs: 1, windowToMs: 2 }, saved[2])).toEqual({
+      fromMs: 1,
+      toMs: 2,
+      metadata: { field: "campaign", value: "spring" },
+      phase: "failed",
+    });
   });
 });
 

@@ -76,8 +76,10 @@ export function RuleEditor({
         {!allCallsOnly(edited.metric) && (
           <ScopeField
             kind={draft.scopeKind}
+            field={draft.scopeField}
             value={draft.scopeValue}
-            error={errorOf("scope.agentId") ?? errorOf("scope.direction") ?? errorOf("scope.language")}
+            fieldError={errorOf("scope.metadataField")}
+            error={errorOf("scope.agentId") ?? errorOf("scope.direction") ?? errorOf("scope.language") ?? errorOf("scope.metadataValue")}
             onChange={change}
           />
         )}

@@ -10,6 +10,7 @@ export function firingDrill(firing: Pick<FiringRow, "windowFromMs" | "windowToMs
   if (rule.scope.agentId) drill.agent = rule.scope.agentId;
   if (rule.scope.direction) drill.direction = rule.scope.direction;
   if (rule.scope.language) drill.language = rule.scope.language;
+  if (rule.scope.metadataField) drill.metadata = { field: rule.scope.metadataField, value: rule.scope.metadataValue ?? "" };
   const metric: Metric = rule.metric;
   if (metric.kind === "failureRate" || metric.kind === "failedCalls") drill.phase = "failed";
   if (metric.kind === "reasonCount" || metric.kind === "reasonShare") drill.reason = metric.reason;

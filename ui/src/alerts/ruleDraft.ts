@@ -7,8 +7,10 @@ export type RuleDraft = {
   enabled: boolean;
   metric: Metric["kind"];
   reason: string;
-  /** Which calls: all, or those of one agent, direction or language (`scopeValue`). */
+  /** Which calls: all, or those of one agent, direction, language or metadata field's
+   * value (`scopeValue`; the field in `scopeField`). */
   scopeKind: ScopeKind;
+  scopeField: string;
   scopeValue: string;
   windowMinutes: string;
   op: "above" | "below";
@@ -25,14 +27,16 @@ export type RuleDraft = {
 
 export const WEEKDAYS: Weekday[] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
-export type ScopeKind = "all" | "agentId" | "direction" | "language";
+export type ScopeKind = "all" | "agentId" | "direction" | "language" | "metadata";
 
 /** The narrowing a rule has (one at most), as the form shows it. */
-function scopeOf(scope: AlertRule["scope"]): { scopeKind: ScopeKind; scopeValue: string } {
-  if (scope.agentId != null) return { scopeKind: "agentId", scopeValue: scope.agentId };
-  if (scope.direction != null) return { scopeKind: "direction", scopeValue: scope.direction };
-  if (scope.language != null) return { scopeKind: "language", scopeValue: scope.language };
-  return { scopeKind: "all", scopeValue: "" };
+function scopeOf(scope: AlertRule["scope"]): { scopeKind: ScopeKind; scopeField: string; scopeValue: string } {
+  const kind = (scopeKind: ScopeKind, scopeValue: string, scopeField = "") => ({ scopeKind, scopeField, scopeValue });
+  if (scope.agentId != null) return kind("agentId", scope.agentId);
+  if (scope.direction != null) return kind("direction", scope.direction);
+  if (scope.language != null) return kind("language", scope.language);
+  if (scope.metadataField != null) return kind("metadata", scope.metadataValue ?? "", scope.metadataField);
+  return kind("all", "");
 }
 
 export function draftOf(rule: AlertRule): RuleDraft {
@@ -75,6 +79,8 @@ export function ruleOf(d: RuleDraft): AlertRule {
       agentId: d.scopeKind === "agentId" ? d.scopeValue.trim() : null,
       direction: d.scopeKind === "direction" ? d.scopeValue.trim() : null,
       language: d.scopeKind === "language" ? d.scopeValue.trim() : null,
+      metadataField: d.scopeKind === "metadata" ? d.scopeField.trim() : null,
+      metadataValue: d.scopeKind === "metadata" ? d.scopeValue.trim() : null,
     },
     windowMinutes: number(d.windowMinutes),
     condition: { op: d.op, threshold: number(d.threshold) },
@@ -111,7 +117,7 @@ export function blankRule(taken: string[]): AlertRule {
     name: "",
     enabled: true,
     metric: { kind: "failureRate" },
-    scope: { agentId: null, direction: null, language: null },
+    scope: { agentId: null, direction: null, language: null, metadataField: null, metadataValue: null },
     windowMinutes: 15,
     condition: { op: "above", threshold: 20 },
     minCalls: 10,

@@ -50,6 +50,17 @@ export function FilterBar({ filters, set, search }: { filters: Filters; set: Set
           onCustom={(v) => set("customRange", v)}
         />
       </div>
+      {filters.metadata && (
+        <button
+          className="chip"
+          data-testid="filter-metadata"
+          title="Show calls whatever this field holds"
+          aria-label={`Metadata ${filters.metadata.field} is ${filters.metadata.value}: remove this filter`}
+          onClick={() => set("metadata", null)}
+        >
+          {filters.metadata.field} = {filters.metadata.value} ✕
+        </button>
+      )}
       <button className="sort" onClick={() => set("order", filters.order === "newestFirst" ? "oldestFirst" : "newestFirst")}>
         {filters.order === "newestFirst" ? "Newest first ↓" : "Oldest first ↑"}
       </button>

@@ -1,6 +1,6 @@
 // The timeline's filters as one typed object, with a reset and the query the store runs.
 import { useEffect, useMemo, useState } from "react";
-import type { CallFilter, CallPhase, Order } from "../bindings";
+import type { CallFilter, CallPhase, MetadataMatch, Order } from "../bindings";
 import { RangePreset, rangeFor } from "../format";
 
 export type Filters = {
@@ -9,6 +9,8 @@ export type Filters = {
   direction: string;
   reason: string;
   language: string;
+  /** One metadata field's value (an alert rule's firing narrowed by it opens the timeline so). */
+  metadata: MetadataMatch | null;
   /** What is typed in the search box; the query follows it after a pause. */
   text: string;
   rangePreset: RangePreset;
@@ -22,6 +24,7 @@ export const NO_FILTERS: Filters = {
   direction: "",
   reason: "",
   language: "",
+  metadata: null,
   text: "",
   rangePreset: "",
   customRange: { from: "", to: "" },
@@ -38,6 +41,7 @@ export function toCallFilter(filters: Filters, query: string, now: number): Call
     directions: one(filters.direction),
     endedReasons: one(filters.reason),
     languages: one(filters.language),
+    metadata: filters.metadata,
     text: query.trim() || null,
     range: rangeFor(filters.rangePreset, filters.customRange, now),
   };

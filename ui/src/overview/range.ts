@@ -1,7 +1,7 @@
 // The overview's time range: a preset counting back from now, or two local date-times.
 // The store works in whole minutes; so does everything here.
 import { NO_FILTERS, type Filters } from "../calls/useCallFilters";
-import type { CallPhase } from "../bindings";
+import type { CallPhase, MetadataMatch } from "../bindings";
 import type { RangePreset } from "../format";
 
 /** The timeline's presets the overview offers: a range with an end, never "any time". */
@@ -50,6 +50,7 @@ export type Drill = {
   agent?: string;
   direction?: string;
   language?: string;
+  metadata?: MetadataMatch;
   phase?: CallPhase;
 };
 
@@ -62,6 +63,7 @@ export function drillFilters(drill: Drill): Filters {
     agent: drill.agent ?? "",
     direction: drill.direction ?? "",
     language: drill.language ?? "",
+    metadata: drill.metadata ?? null,
     phase: drill.phase ?? null,
   };
 }

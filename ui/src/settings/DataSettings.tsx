@@ -2,6 +2,7 @@ import { FormEvent, useEffect, useState } from "react";
 import type { DataInfo } from "../ipc";
 import { api, errorText, isAppError } from "../ipc";
 import { useAction } from "../useAction";
+import { DimensionsSettings } from "./DimensionsSettings";
 import { ExportData } from "./ExportData";
 import { ErrorLine, FieldMessage } from "../Alert";
 
@@ -116,6 +117,7 @@ export function DataSettings() {
           </div>
         </form>
       )}
+      <DimensionsSettings />
       <ExportData />
     </section>
   );

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { clearMocks } from "@tauri-apps/api/mocks";
-import type { DataInfo, ReceiverSettings } from "../ipc";
+import type { DataInfo, DimensionStatus, ReceiverSettings } from "../ipc";
 import { mockCommands as mock, statusWith } from "../testing";
 import { AccountSettings } from "./AccountSettings";
 import { DataSettings, bytes } from "./DataSettings";
@@ -103,6 +103,42 @@ describe("data", () => {
     expect(calls.find((c) => c.cmd === "apply_retention")?.args).toEqual({ retention: { keepDays: 30, maxGb: 5 } });
     expect(bytes(512)).toBe("512 B");
     expect(bytes(3 * 1024 ** 3)).toBe("3.0 GB");
+  });
+
+  it("chooses metadata fields as dimensions from the fields seen, with each count's progress", async () => {
+    let chosen: DimensionStatus[] = [{ field: "tier", ready: true, countedCalls: 900, calls: 900 }];
+    const seen = [
+      { field: "tier", calls: 900 },
+      { field: "campaign", calls: 600 },
+    ];
+    const calls = mock(({ cmd, args }) => {
+      if (cmd === "data_info") return data;
+      if (cmd === "dimensions") return { chosen, seen, most: 5 };
+      if (cmd === "set_dimensions") {
+        const fields = args.fields as string[];
+        if (fields.includes("bad name")) throw { code: "setting_invalid", message: "A metadata field's name of 1 to 64 characters.", field: "fields.1" };
+        chosen = fields.map((field) => chosen.find((d) => d.field === field) ?? { field, ready: false, countedCalls: 200, calls: 900 });
+        return { chosen, seen, most: 5 };
+      }
+    });
+    render(<DataSettings />);
+    expect((await screen.findByTestId("dimension-tier")).textContent).toContain("counted");
+    // Offered: what was seen and is not chosen yet.
+    expect([...document.querySelectorAll("#dimension-fields option")].map((o) => (o as HTMLOptionElement).value)).toEqual(["campaign"]);
+    fireEvent.change(screen.getByTestId("dimension-field"), { target: { value: "bad name" } });
+    fireEvent.click(screen.getByTestId("dimension-add"));
+    expect((await screen.findByTestId("dimension-error")).textContent).toContain("1 to 64 characters");
+    fireEvent.change(screen.getByTestId("dimension-field"), { target: { value: "campaign" } });
+    fireEvent.click(screen.getByTestId("dimension-add"));
+    expect((await screen.findByTestId("dimension-campaign")).textContent).toContain("counting… 200 of 900 calls");
+    expect(calls.filter((c) => c.cmd === "set_dimensions").at(-1)?.args).toEqual({ fields: ["tier", "campaign"] });
+    expect((screen.getByTestId("dimension-field") as HTMLInputElement).value).toBe("");
+    // The count goes on by itself: read again until it ends.
+    chosen = chosen.map((d) => ({ ...d, ready: true, countedCalls: 900 }));
+    await waitFor(() => expect(screen.getByTestId("dimension-campaign").textContent).toContain("counted"), { timeout: 3000 });
+    fireEvent.click(screen.getByTestId("dimension-remove-tier"));
+    await waitFor(() => expect(screen.queryByTestId("dimension-tier")).toBeNull());
+    expect(calls.filter((c) => c.cmd === "set_dimensions").at(-1)?.args).toEqual({ fields: ["campaign"] });
   });
 
   it("exports with progress, and says so when cancelled", async () => {
