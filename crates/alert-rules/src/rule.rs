@@ -160,6 +160,18 @@ pub struct RulesFile {
 }
 
 impl RulesFile {
+    /// The metadata fields the rules are narrowed by, each once, in the rules' order: a store
+    /// with rollups must count calls by them (`Store::set_dimensions`).
+    pub fn metadata_fields(&self) -> Vec<String> {
+        let mut fields: Vec<String> = Vec::new();
+        for field in self.rules.iter().filter_map(|r| r.scope.metadata_field()) {
+            if !fields.iter().any(|f| f == field) {
+                fields.push(field.to_owned());
+            }
+        }
+        fields
+    }
+
     /// Reads a rules file: `{"rules": [...]}` or a bare list; every rule checked, ids unique.
     pub fn parse(text: &str) -> Result<Self, AlertRulesError> {
         let value: serde_json::Value = serde_json::from_str(text)

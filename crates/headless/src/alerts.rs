@@ -11,7 +11,7 @@ use calleague_alert_rules::{
     preview, starter_rules, summary, ChatSender, ChatWebhook, RuleRunner, RulesFile, RunnerOptions,
 };
 use calleague_events::Timestamp;
-use calleague_store::{AlertLog, Store, StoreOptions};
+use calleague_store::{AlertLog, Store, StoreOptions, MAX_DIMENSIONS};
 
 use crate::args::{AlertsArgs, AlertsCheckArgs, AlertsCommand, ServeArgs};
 
@@ -22,6 +22,48 @@ pub fn run(args: AlertsArgs) -> anyhow::Result<()> {
             println!("{}", RulesFile { rules: starter_rules() }.to_json());
             Ok(())
         }
+    }
+}
+
+/// Adds the metadata fields `rules` are narrowed by to the fields `store` counts calls by (a
+/// new one counted in the background); refused when that would be more than five.
+pub async fn count_fields_of(store: &Store, rules: &RulesFile) -> anyhow::Result<()> {
+    let mut fields: Vec<String> = store.dimensions()?.into_iter().map(|d| d.field).collect();
+    let mut added = Vec::new();
+    for field in rules.metadata_fields() {
+        if !fields.contains(&field) {
+            fields.push(field.clone());
+            added.push(field);
+        }
+    }
+    if added.is_empty() {
+        return Ok(());
+    }
+    if fields.len() > MAX_DIMENSIONS {
+        anyhow::bail!(
+            "the rules narrow calls by {} more metadata field(s) ({}), but calls can be counted by {MAX_DIMENSIONS} at most \
+             (the database counts them by {} already)",
+            added.len(),
+            added.join(", "),
+            fields[..fields.len() - added.len()].join(", ")
+        );
+    }
+    store.set_dimensions(fields).await?;
+    say!("counting the stored calls by {} in the background, for the alert rules narrowed by it", added.join(", "));
+    Ok(())
+}
+
+/// Waits for the background count of every dimension, saying how far it got now and then.
+async fn counted(store: &Store) -> anyhow::Result<()> {
+    let mut said = std::time::Instant::now();
+    loop {
+        let status = store.dimensions()?;
+        let Some(counting) = status.iter().find(|d| !d.ready) else { return Ok(()) };
+        if said.elapsed() >= std::time::Duration::from_secs(2) {
+            eprintln!("counting calls by {}: {} of {}", counting.field, counting.counted_calls, counting.calls);
+            said = std::time::Instant::now();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
 
@@ -42,6 +84,11 @@ fn check(args: AlertsCheckArgs) -> anyhow::Result<()> {
     }
     let store = Store::open(&args.db, StoreOptions::default())?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    // A rule narrowed by a metadata field needs its field counted first (kept for next time).
+    runtime.block_on(async {
+        count_fields_of(&store, &rules).await?;
+        counted(&store).await
+    })?;
     let to = Timestamp::now().unix_millis();
     let from = to - args.since.as_millis() as i64;
     for rule in &rules.rules {
@@ -139,12 +186,18 @@ pub fn config(args: &ServeArgs) -> anyhow::Result<Option<AlertsConfig>> {
 }
 
 /// Starts the rules over `store`, evaluated after each of `feed`'s deliveries and every 30 s.
+/// `sqlite`: this computer's store, which counts calls by the rules' metadata fields (the
+/// team's database reads them from the calls).
 pub async fn start(
     config: AlertsConfig,
     store: Arc<dyn AlertLog>,
+    sqlite: Option<Arc<Store>>,
     feed: tokio::sync::broadcast::Receiver<calleague_store::FeedItem>,
 ) -> anyhow::Result<Running> {
     let AlertsConfig { path, rules, chat } = config;
+    if let Some(sqlite) = &sqlite {
+        count_fields_of(sqlite, &rules).await?;
+    }
     let chat = chat.map(|hook| {
         say!("alerts are posted to the chat webhook at {}", hook.host());
         ChatSender::start(store.clone(), hook)
@@ -153,16 +206,20 @@ pub async fn start(
     say!("{enabled} of {} alert rules on, from {}", rules.rules.len(), path.display());
     let options = RunnerOptions { chat: chat.as_ref().map(ChatSender::waker), ..RunnerOptions::default() };
     let runner = RuleRunner::start(store, feed, rules.rules, options).await?;
-    let reload = tokio::spawn(reload_on_hangup(path, runner.rules_handle()));
+    let reload = tokio::spawn(reload_on_hangup(path, runner.rules_handle(), sqlite));
     Ok(Running { runner, chat, reload })
 }
 
 /// SIGHUP re-reads the rules file; a file that does not pass keeps the rules running.
-async fn reload_on_hangup(path: PathBuf, rules: calleague_alert_rules::RulesHandle) {
+async fn reload_on_hangup(path: PathBuf, rules: calleague_alert_rules::RulesHandle, sqlite: Option<Arc<Store>>) {
     use tokio::signal::unix::{signal, SignalKind};
     let Ok(mut hangup) = signal(SignalKind::hangup()) else { return };
     while hangup.recv().await.is_some() {
-        match read_rules(&path) {
+        let read = match (read_rules(&path), &sqlite) {
+            (Ok(file), Some(store)) => count_fields_of(store, &file).await.map(|_| file),
+            (read, _) => read,
+        };
+        match read {
             Ok(file) => {
                 let enabled = file.rules.iter().filter(|r| r.enabled).count();
                 say!("alert rules read again: {enabled} of {} on", file.rules.len());

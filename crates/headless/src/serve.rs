@@ -87,7 +87,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         // can be acknowledged, so none from this start on is missed.
         let forwarder = forwarding(&args, store.clone(), forward_key).await;
         let alerts = match alerts {
-            Some(config) => Some(crate::alerts::start(config, store.clone(), store.subscribe()).await?),
+            Some(config) => {
+                Some(crate::alerts::start(config, store.clone(), Some(store.clone()), store.subscribe()).await?)
+            }
             None => None,
         };
         let mut service = ReceiverService::start(store.clone(), config, args.heartbeat_interval).await?;
@@ -246,7 +248,7 @@ async fn serve_team(
             };
             say!("this receiver evaluates the fleet's alert rules");
             let feed = store.subscribe();
-            match crate::alerts::start(config, store, feed).await {
+            match crate::alerts::start(config, store, None, feed).await {
                 Ok(running) => {
                     let _ = alerts_stopped.changed().await;
                     running.stop().await;

@@ -34,10 +34,15 @@ fn serve(db: &std::path::Path, extra: &[&str], log: &std::path::Path) -> (Child,
 
 /// A call that started `ago_ms` before now and ended a little later, failed or not.
 fn call(url: &str, id: &str, ago_ms: i64, failed: bool) {
+    call_of(url, id, ago_ms, failed, "none");
+}
+
+/// The same, with `metadata.campaign`.
+fn call_of(url: &str, id: &str, ago_ms: i64, failed: bool, campaign: &str) {
     let start = Timestamp::from_unix_millis(Timestamp::now().unix_millis() - ago_ms).unwrap();
     let end = Timestamp::from_unix_millis(start.unix_millis() + 20_000).unwrap();
     let started = format!(
-        r#"{{"event":"call.started","deliveryId":"{id}_s","occurredAt":"{start}","data":{{"callId":"{id}","agentId":"ag_alerts"}}}}"#
+        r#"{{"event":"call.started","deliveryId":"{id}_s","occurredAt":"{start}","data":{{"callId":"{id}","agentId":"ag_alerts","metadata":{{"campaign":"{campaign}"}}}}}}"#
     );
     let event = if failed { "call.failed" } else { "call.completed" };
     let ended = format!(
@@ -155,30 +160,65 @@ fn alerts_check_prints_the_firings_over_the_stored_history() {
     let log = dir.path().join("serve.log");
     let (child, url) = serve(&db, &[], &log);
     // Two hours ago, a quarter of an hour of failures; an hour ago, calls that went well.
+    // The burst's calls of two campaigns: spring's four failures of five, autumn's four too.
     for n in 0..10 {
-        call(&url, &format!("bad_{n}"), 2 * 3_600_000 - n * 60_000, n % 5 != 0);
+        let campaign = if n % 2 == 0 { "spring" } else { "autumn" };
+        call_of(&url, &format!("bad_{n}"), 2 * 3_600_000 - n * 60_000, n % 5 != 0, campaign);
         call(&url, &format!("good_{n}"), 3_600_000 - n * 60_000, false);
     }
     stop(child);
     let rules = dir.path().join("rules.json");
     std::fs::write(&rules, RULES).unwrap();
-    let out = common::receiver_cli(&[
-        "alerts",
-        "check",
-        "--db",
-        db.to_str().unwrap(),
-        "--alerts",
-        rules.to_str().unwrap(),
-        "--since",
-        "1d",
-    ]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let check = || {
+        let out = common::receiver_cli(&[
+            "alerts",
+            "check",
+            "--db",
+            db.to_str().unwrap(),
+            "--alerts",
+            rules.to_str().unwrap(),
+            "--since",
+            "1d",
+        ]);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+        (stdout, String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (stdout, _) = check();
     assert!(stdout.starts_with("Failure rate over 20% — Failure rate above 20% over 15 min\n"), "{stdout}");
     assert_eq!(stdout.matches("  fired ").count(), 1, "{stdout}");
     // At worst nine calls of the burst in the window, eight of them failed.
     assert!(stdout.contains("worst 88.9%"), "{stdout}");
     assert!(stdout.contains("1 firing(s), 1 notified, over the last 24 h"), "{stdout}");
+
+    // Rules narrowed by a metadata field: the field is counted first (and kept counted).
+    let mut file = RulesFile::parse(RULES).unwrap();
+    let mut spring = file.rules[0].clone();
+    spring.id = "spring".into();
+    spring.name = "Spring campaign failing".into();
+    spring.min_calls = 3;
+    spring.scope.metadata_field = Some("campaign".into());
+    spring.scope.metadata_value = Some("spring".into());
+    let mut winter = spring.clone();
+    winter.id = "winter".into();
+    winter.name = "Winter campaign failing".into();
+    winter.scope.metadata_value = Some("winter".into());
+    file.rules = vec![spring, winter];
+    std::fs::write(&rules, file.to_json()).unwrap();
+    let (stdout, stderr) = check();
+    assert!(stderr.contains("counting the stored calls by campaign"), "{stderr}");
+    let (spring, winter) = stdout.split_once("Winter campaign failing").unwrap();
+    assert!(
+        spring.starts_with("Spring campaign failing — Failure rate above 20% over 15 min (campaign = spring)"),
+        "{stdout}"
+    );
+    // Spring's calls of the burst: the first went well, the four after it failed (a window
+    // without the first: all of them), where all calls were at worst 88.9%.
+    assert!(spring.contains("worst 100%") && spring.contains("1 firing(s), 1 notified"), "{stdout}");
+    assert!(winter.contains("0 firing(s)"), "{stdout}");
+    let (again, stderr) = check();
+    assert_eq!(again, stdout);
+    assert!(!stderr.contains("counting"), "counted once, kept: {stderr}");
 }
 
 #[test]
