@@ -338,7 +338,11 @@ export type RuleStatus = { ruleId: string, evaluatedMs: number, value?: number |
 /**
  * Outside its active hours: not evaluated.
  */
-inactive: boolean, windowFromMs: number, windowToMs: number, firing?: number | null, firingSinceMs?: number | null, error?: string | null, };
+inactive: boolean, windowFromMs: number, windowToMs: number, firing?: number | null, firingSinceMs?: number | null, error?: string | null, 
+/**
+ * Waits for its metadata field's calls to be counted (the error says how far).
+ */
+counting: boolean, };
 
 /**
  * One firing the rule would have made.

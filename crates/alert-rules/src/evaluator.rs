@@ -67,6 +67,8 @@ pub struct RuleStatus {
     pub firing: Option<i64>,
     pub firing_since_ms: Option<i64>,
     pub error: Option<String>,
+    /// Waits for its metadata field's calls to be counted (the error says how far).
+    pub counting: bool,
 }
 
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
@@ -172,6 +174,7 @@ impl Evaluator {
                         window_to_ms: to,
                         firing: self.tracked.get(&rule.id).and_then(|t| t.firing),
                         firing_since_ms: self.tracked.get(&rule.id).and_then(|t| t.tracker.firing_since()),
+                        counting: e.code() == calleague_error_code::ErrorCode::DimensionNotCounted,
                         error: Some(e.to_string()),
                     }
                 }
@@ -301,6 +304,7 @@ impl Evaluator {
             firing: tracked.firing,
             firing_since_ms: tracked.tracker.firing_since(),
             error: None,
+            counting: false,
         })
     }
 }

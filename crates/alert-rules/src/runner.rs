@@ -13,6 +13,10 @@ use crate::evaluator::{Evaluator, RuleStatus, RunnerOptions};
 use crate::rule::AlertRule;
 use crate::AlertRulesError;
 
+/// A rule waiting for its field's count is tried again this soon, not at the next tick: a
+/// count ends by itself, with no delivery to wake the runner.
+const WHILE_COUNTING: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Replaces a running runner's rules (from a file read again, or the settings).
 #[derive(Clone)]
 pub struct RulesHandle(Arc<watch::Sender<Vec<AlertRule>>>);
@@ -118,11 +122,12 @@ async fn run(
         }
         let current = rules.borrow_and_update().clone();
         let statuses = evaluator.round(&current).await;
+        let every = if statuses.iter().any(|s| s.counting) { options.every.min(WHILE_COUNTING) } else { options.every };
         if let Ok(mut shown) = status.lock() {
             *shown = statuses;
         }
         pending = false;
         last_round = Some(Instant::now());
-        next_tick = Instant::now() + options.every;
+        next_tick = Instant::now() + every;
     }
 }

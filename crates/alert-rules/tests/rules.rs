@@ -332,7 +332,7 @@ async fn the_preview_is_what_evaluation_over_the_same_history_does() {
     let mut evaluator = Evaluator::resume(store.clone(), RunnerOptions::default()).await.unwrap();
     let status = evaluator.round_at(std::slice::from_ref(&spring), from + HOUR).await;
     assert!(status[0].error.as_deref().is_some_and(|e| e.contains("Settings → Data")), "{status:?}");
-    assert_eq!((status[0].value, status[0].firing), (None, None));
+    assert_eq!((status[0].value, status[0].firing, status[0].counting), (None, None, true));
     count_campaigns(&store).await;
     let mut values = Vec::new();
     for r in [all, inbound, spring] {

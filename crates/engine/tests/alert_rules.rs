@@ -148,3 +148,95 @@ async fn engine_on_existing(dir: &tempfile::TempDir, keychain: Arc<MemoryKeychai
     let store = Store::open(dir.path().join("second.db"), StoreOptions::default()).unwrap();
     Arc::new(Engine::new(store, keychain, dir.path().to_path_buf()))
 }
+
+/// A call's two deliveries with `metadata.campaign`, failed or completed.
+async fn campaign_call(url: &str, id: &str, campaign: &str, failed: bool, start_ms: i64) {
+    let at = |ms: i64| Timestamp::from_unix_millis(ms).unwrap();
+    let event = if failed { "call.failed" } else { "call.completed" };
+    for (event, suffix, ms) in [("call.started", "s", start_ms), (event, "e", start_ms + 15_000)] {
+        let body = format!(
+            r#"{{"event":"{event}","deliveryId":"{id}_{suffix}","occurredAt":"{}","data":{{"callId":"{id}","agentId":"ag_rules","metadata":{{"campaign":"{campaign}"}}}}}}"#,
+            at(ms)
+        );
+        let status = reqwest::Client::new()
+            .post(url)
+            .bearer_auth(KEY)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 200);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rule_narrowed_by_a_metadata_field_counts_the_field_and_fires_on_its_calls_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_on(&dir, Arc::new(MemoryKeychain::default())).await;
+    let notes = Arc::new(MemoryNotifier::default());
+    engine.start_notifications(notes.clone()).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    engine.set_port(port).await.unwrap();
+    let mut config = SimConfig::new(KEY);
+    config.allow_loopback_http = true;
+    let sim = Simulator::start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    engine.connect_account(KEY.into(), Some(sim.url())).await.unwrap();
+    let url = engine.status().await.receiver_url.unwrap();
+
+    // Stored before any rule: spring's calls fail, autumn's go well (most calls are autumn's,
+    // so all calls together stay under the threshold).
+    let now = Timestamp::now().unix_millis();
+    for n in 0..24i64 {
+        let (campaign, failed) = if n % 4 == 0 { ("spring", n != 0) } else { ("autumn", false) };
+        campaign_call(&url, &format!("m{n}"), campaign, failed, now - 8 * 60_000 + n * 10_000).await;
+    }
+    let dims = engine.dimensions_view().await.unwrap();
+    assert!(dims.chosen.is_empty(), "{dims:?}");
+    assert_eq!(dims.seen.iter().map(|s| (s.field.as_str(), s.calls)).collect::<Vec<_>>(), [("campaign", 24)]);
+
+    let mut rules: Vec<_> = engine.alerts_view().await.unwrap().rules.into_iter().map(|r| r.rule).collect();
+    let mut all = rules[0].clone();
+    all.enabled = true;
+    all.min_calls = 5;
+    all.condition = Condition { op: Comparison::Above, threshold: 40.0 };
+    let mut spring = all.clone();
+    spring.id = "spring".into();
+    spring.name = "Spring failing".into();
+    spring.scope.metadata_field = Some(" campaign".into());
+    spring.scope.metadata_value = Some("spring".into());
+    rules = vec![all, spring.clone()];
+    // A field's name is checked like any field of the rule.
+    let e = engine.save_alert_rules(rules.clone()).await.unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("rules.1.scope.metadataField"), "{e:?}");
+    rules[1].scope.metadata_field = Some("campaign".into());
+    engine.save_alert_rules(rules.clone()).await.unwrap();
+    // Saving it chose the field; its count runs in the background, then the rule fires.
+    assert_eq!(engine.dimensions_view().await.unwrap().chosen[0].field, "campaign");
+    let note = eventually("the spring rule's note", || {
+        notes.shown().into_iter().find(|n| n.summary == "Alert: Spring failing")
+    })
+    .await;
+    assert!(note.body.contains("campaign = spring"), "{}", note.body);
+    let dims = engine.dimensions_view().await.unwrap();
+    assert!(dims.chosen[0].ready && dims.chosen[0].calls == 24, "{dims:?}");
+    // All calls: 5 failed of 24, under 40%: that rule stays quiet.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert!(!notes.shown().iter().any(|n| n.summary == "Alert: Failure rate over 20%"));
+    let view = engine.alerts_view().await.unwrap();
+    let status = view.rules[1].status.clone().unwrap();
+    // Spring: five failed of six.
+    assert!(status.error.is_none() && (status.value.unwrap() - 500.0 / 6.0).abs() < 0.1, "{status:?}");
+
+    // A field a rule uses stays; bad fields are refused by their place.
+    let e = engine.set_dimensions(vec![]).await.unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("fields"));
+    assert!(e.message.contains("Spring failing"), "{}", e.message);
+    let e = engine.set_dimensions(vec!["campaign".into(), " ".into()]).await.unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("fields.1"));
+    let six: Vec<String> = (0..6).map(|n| format!("f{n}")).collect();
+    assert_eq!(engine.set_dimensions(six).await.unwrap_err().field.as_deref(), Some("fields"));
+    let dims = engine.set_dimensions(vec!["campaign".into(), "region".into()]).await.unwrap();
+    assert_eq!(dims.chosen.iter().map(|d| d.field.as_str()).collect::<Vec<_>>(), ["campaign", "region"]);
+}

@@ -36,7 +36,7 @@ const view: AlertsView = {
     {
       rule: rate,
       summary: "Failure rate above 20% over 15 min (agent ag_sales)",
-      status: { ruleId: "failure-rate", evaluatedMs: Date.now(), value: 31.25, inactive: false, windowFromMs: 0, windowToMs: 900_000, firing: 7, firingSinceMs: Date.now() - 60_000, error: null },
+      status: { ruleId: "failure-rate", evaluatedMs: Date.now(), value: 31.25, inactive: false, windowFromMs: 0, windowToMs: 900_000, firing: 7, firingSinceMs: Date.now() - 60_000, error: null, counting: false },
       day,
     },
     { rule: silence, summary: "No delivery for 15 min", status: null, day: null },

@@ -11,6 +11,7 @@ export function RuleRow({ view, onToggle, onEdit }: { view: RuleView; onToggle: 
   let state: string;
   if (!rule.enabled) state = "Off";
   else if (!status) state = "Not evaluated yet";
+  else if (status.counting) state = `Waiting: ${status.error}`;
   else if (status.error) state = `Cannot be evaluated: ${status.error}`;
   else if (firing) state = `Firing since ${clock(new Date(status.firingSinceMs ?? status.evaluatedMs).toISOString())}`;
   else if (status.inactive) state = "Outside its active hours";
