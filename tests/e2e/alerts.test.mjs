@@ -111,4 +111,48 @@ describe("alert rules", () => {
     if (SHOTS) await app.screenshot(join(SHOTS, "alerts-editor-direction.png"));
     await app.click("[data-testid=rule-cancel]");
   });
+
+  test("a rule narrowed by a metadata field counts the field, fires on its calls, and opens exactly them", async () => {
+    // Stored before the rule exists: the field is counted in the background when it is saved.
+    const known = new Set((await sim("GET", "/sim/calls")).list.map((c) => c.callId));
+    const burst = { rate: 4, failedShare: 1, minDurationSec: 10, maxDurationSec: 20, recordings: false, transcripts: false };
+    await sim("POST", "/sim/calls", { ...burst, calls: 12, metadata: { campaign: "spring" } });
+    await sim("POST", "/sim/calls", { ...burst, calls: 5, metadata: { campaign: "autumn" } });
+    await settle();
+    const spring = (await sim("GET", "/sim/calls")).list.filter((c) => !known.has(c.callId) && c.metadata?.campaign === "spring");
+    assert.equal(spring.length, 12);
+
+    const from = notes().length;
+    await app.click("[data-testid=page-alerts]");
+    await app.waitFor("the rules", () => app.find("[data-testid=new-rule]"));
+    await app.click("[data-testid=new-rule]");
+    await app.set("[data-testid=rule-name]", "Spring failing");
+    await app.set("[data-testid=rule-scope]", "metadata");
+    await app.waitFor("the metadata field", () => app.find("[data-testid=rule-scope-field]"));
+    await app.set("[data-testid=rule-scope-field]", "campaign");
+    await app.set("[data-testid=rule-scope-value]", "spring");
+    await app.waitFor("the note that saving counts it", async () => (await app.text("[data-testid=rule-scope-counting]")).includes("counts calls by campaign"));
+    if (SHOTS) await app.screenshot(join(SHOTS, "alerts-editor-metadata.png"));
+    await app.click("[data-testid=rule-save]");
+
+    const note = await app.waitFor("the spring rule's note", async () => notes().slice(from).find((n) => n.summary === "Alert: Spring failing"), 30000);
+    assert.ok(note.body.startsWith("Failure rate 100% (above 20%) over the last 15 min for campaign = spring"), note.body);
+    await app.waitFor("the firing on the page", async () => (await app.text('[data-testid="rule-spring-failing-state"]')).startsWith("Firing since"));
+
+    // The click: the firing's window, failed calls, and the campaign's value as a filter.
+    clickNote(note.id);
+    await app.waitFor("the metadata filter", async () => (await app.text("[data-testid=filter-metadata]")) === "campaign = spring ✕");
+    await app.waitFor("the spring calls", async () => (await app.findAll("[data-testid=call-row]")).length === 12);
+    const rows = await rowsOnScreen(app);
+    assert.deepEqual(Object.keys(rows).sort(), spring.map((c) => c.callId).sort());
+    if (SHOTS) await app.screenshot(join(SHOTS, "alerts-calls-from-metadata-note.png"));
+
+    // Settings → Data: the field counted; a field a rule uses cannot be dropped.
+    await app.click("[data-testid=page-settings]");
+    await app.waitFor("the dimension", async () => (await app.text("[data-testid=dimension-campaign]")).includes("counted"));
+    await app.click("[data-testid=dimension-remove-campaign]");
+    await app.waitFor("the refusal", async () => (await app.text("[data-testid=dimension-error]")).includes("“Spring failing” is narrowed by campaign"));
+    await app.exec("document.querySelector('[data-testid=dimensions]').scrollIntoView()");
+    if (SHOTS) await app.screenshot(join(SHOTS, "settings-dimensions.png"));
+  });
 });

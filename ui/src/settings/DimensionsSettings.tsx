@@ -8,7 +8,8 @@ import { ErrorLine, FieldMessage } from "../Alert";
 export function DimensionsSettings() {
   const [view, setView] = useState<DimensionsView | null>(null);
   const [adding, setAdding] = useState("");
-  const [fieldError, setFieldError] = useState<string | null>(null);
+  // A refusal: of the field typed (marks the box) or of a removal (said under the list).
+  const [refusal, setRefusal] = useState<{ of: "add" | "remove"; message: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const counting = view?.chosen.some((d) => !d.ready) ?? false;
@@ -24,15 +25,15 @@ export function DimensionsSettings() {
     return () => window.clearInterval(timer);
   }, [counting]);
 
-  async function apply(fields: string[]) {
+  async function apply(fields: string[], of: "add" | "remove") {
     setBusy(true);
-    setFieldError(null);
+    setRefusal(null);
     setError(null);
     try {
       setView(await api.setDimensions(fields));
       return true;
     } catch (err) {
-      if (isAppError(err) && err.field?.startsWith("fields")) setFieldError(err.message);
+      if (isAppError(err) && err.field?.startsWith("fields")) setRefusal({ of, message: err.message });
       else setError(errorText(err));
       return false;
     } finally {
@@ -43,8 +44,8 @@ export function DimensionsSettings() {
   async function add(e: FormEvent) {
     e.preventDefault();
     if (!view) return;
-    if (adding.trim() === "") return setFieldError("Type or pick a metadata field.");
-    if (await apply([...view.chosen.map((d) => d.field), adding])) setAdding("");
+    if (adding.trim() === "") return setRefusal({ of: "add", message: "Type or pick a metadata field." });
+    if (await apply([...view.chosen.map((d) => d.field), adding], "add")) setAdding("");
   }
 
   if (!view) return <ErrorLine error={error} />;
@@ -82,7 +83,7 @@ export function DimensionsSettings() {
                 disabled={busy}
                 aria-label={`Stop counting calls by ${d.field}`}
                 data-testid={`dimension-remove-${d.field}`}
-                onClick={() => apply(chosen.filter((f) => f !== d.field))}
+                onClick={() => apply(chosen.filter((f) => f !== d.field), "remove")}
               >
                 Remove
               </button>
@@ -96,12 +97,12 @@ export function DimensionsSettings() {
           list="dimension-fields"
           placeholder={offered[0]?.field ?? "campaign"}
           aria-label="Metadata field to count calls by"
-          aria-invalid={Boolean(fieldError)}
+          aria-invalid={refusal?.of === "add"}
           disabled={full || busy}
           data-testid="dimension-field"
           onChange={(e) => {
             setAdding(e.target.value);
-            setFieldError(null);
+            setRefusal(null);
           }}
         />
         <datalist id="dimension-fields">
@@ -109,12 +110,12 @@ export function DimensionsSettings() {
             <option key={s.field} value={s.field} label={`in ${s.calls.toLocaleString()} of the newest calls`} />
           ))}
         </datalist>
-        <button disabled={full || busy} data-testid="dimension-add">
+        <button className="small-button" disabled={full || busy} data-testid="dimension-add">
           {busy ? "Saving…" : "Add"}
         </button>
         {full && <span className="sub">{view.most} fields at most: remove one to add another.</span>}
       </form>
-      <FieldMessage message={fieldError} testId="dimension-error" />
+      <FieldMessage message={refusal?.message ?? null} testId="dimension-error" />
       <ErrorLine error={error} />
     </fieldset>
     </div>
