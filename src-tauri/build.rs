@@ -39,6 +39,7 @@ const COMMANDS: &[&str] = &[
     "data_info",
     "apply_retention",
     "dimensions",
+    "in_progress",
     "set_dimensions",
     "choose_pem_file",
     "export_data",

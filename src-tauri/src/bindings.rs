@@ -112,6 +112,7 @@ pub fn typescript() -> String {
     declare::<calleague_engine::DataInfo>(&mut out, &cfg);
     declare::<calleague_engine::PruneReport>(&mut out, &cfg);
     declare::<calleague_engine::DimensionsView>(&mut out, &cfg);
+    declare::<calleague_engine::InProgress>(&mut out, &cfg);
     declare::<calleague_engine::DimensionStatus>(&mut out, &cfg);
     declare::<calleague_engine::SeenField>(&mut out, &cfg);
     declare::<calleague_store::StoreSize>(&mut out, &cfg);

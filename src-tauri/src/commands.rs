@@ -13,8 +13,8 @@ use calleague_engine::export::{ExportProgress, ExportRequest};
 use calleague_engine::feed::{self, FeedBatch};
 use calleague_engine::{
     AlertSettings, AppError, AppResult, AppStatus, AttemptQuery, AttemptView, DataInfo, DimensionsView, Engine,
-    ErrorCode, ForwardingOverview, ForwardingSettings, ReceiverSettings, ReplayProgressView, ReplayRequest, Retention,
-    SourceSettings, SubscriptionDraft, Subscriptions, TriggerRequest, TriggerResult,
+    ErrorCode, ForwardingOverview, ForwardingSettings, InProgress, ReceiverSettings, ReplayProgressView, ReplayRequest,
+    Retention, SourceSettings, SubscriptionDraft, Subscriptions, TriggerRequest, TriggerResult,
 };
 use calleague_events::Timestamp;
 use calleague_store::{
@@ -153,6 +153,12 @@ pub async fn counts(engine: EngineState<'_>, since_ms: i64) -> AppResult<StatusC
     let since =
         logged("counts", async { since.map_err(|e| AppError::new(ErrorCode::InvalidTime, e.to_string())) }).await?;
     read("counts", &engine, move |store| store.counts(since)).await
+}
+
+/// The calls in progress now, stale ones set apart (the status bar's gauge).
+#[tauri::command]
+pub async fn in_progress(engine: EngineState<'_>) -> AppResult<InProgress> {
+    logged("in_progress", engine.in_progress()).await
 }
 
 /// The Overview page's numbers for `[from_ms, to_ms)`, rounded down to whole minutes.

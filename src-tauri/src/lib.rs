@@ -82,6 +82,7 @@ pub fn commands<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool +
         commands::data_info,
         commands::apply_retention,
         commands::dimensions,
+        commands::in_progress,
         commands::set_dimensions,
         commands::choose_pem_file,
         commands::export_data,

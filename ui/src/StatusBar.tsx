@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import { api, AppStatus, StatusCounts } from "./ipc";
+import { api, AppStatus, InProgress, StatusCounts } from "./ipc";
 import { clock, startOfToday } from "./format";
 import { PublicUrl } from "./PublicUrl";
 import { useFeedTick } from "./feed";
@@ -22,10 +22,12 @@ export function StatusBar({
   onAlerts: () => void;
 }) {
   const [counts, setCounts] = useState<StatusCounts | null>(null);
+  const [inProgress, setInProgress] = useState<InProgress | null>(null);
   // Re-read at most twice a second: under a burst every batch would ask again.
   const tick = useFeedTick(500);
   useEffect(() => {
     api.counts(startOfToday()).then(setCounts, () => setCounts(null));
+    api.inProgress().then(setInProgress, () => setInProgress(null));
   }, [tick]);
   const team = status.mode === "team";
   // Watching a team's database that stopped answering is not up: the error says so.
@@ -57,6 +59,7 @@ export function StatusBar({
       {counts && (
         <>
           <span data-testid="deliveries-today">{n(counts.deliveriesSince)} deliveries today</span>
+          {inProgress && <InProgressGauge gauge={inProgress} />}
           <span>{n(counts.calls)} calls</span>
           <span className={counts.callsFailed ? "warn" : ""}>{n(counts.callsFailed)} failed</span>
           <button className={`count ${counts.rejected ? "warn" : ""}`} onClick={() => onShow("rejected")} data-testid="show-rejected">
@@ -145,5 +148,26 @@ function ForwardingState({ status, onForwarding }: { status: AppStatus; onForwar
     <button className="count warn" onClick={onForwarding} data-testid="forwarding-failing" title={`${why}\nDeliveries are kept and sent when the target answers. Open Forwarding.`}>
       {text}
     </button>
+  );
+}
+
+/** Calls in progress now, with when the oldest started; stale ones (older than the longest a
+ * call lasts) set apart, not counted. */
+export function InProgressGauge({ gauge }: { gauge: InProgress }) {
+  const oldest = gauge.oldestStartedAt ? `The oldest started at ${clock(gauge.oldestStartedAt)}.` : "None now.";
+  return (
+    <span data-testid="in-progress" title={oldest}>
+      {n(gauge.calls)} in progress
+      {gauge.stale > 0 && (
+        <span
+          className="warn"
+          data-testid="in-progress-stale"
+          title={`${n(gauge.stale)} started before ${clock(gauge.staleBefore)} and never ended: longer than the longest a call lasts (Settings), so not counted in progress.`}
+        >
+          {" "}
+          (+{n(gauge.stale)} stale)
+        </span>
+      )}
+    </span>
   );
 }

@@ -798,6 +798,21 @@ chosen: Array<DimensionStatus>,
 seen: Array<SeenField>, most: number, };
 
 /**
+ * Calls in progress now (started, not ended): the status bar's and the overview's gauge.
+ * A call started before the longest a call can last is `stale` (its end never came, or
+ * was lost), set apart rather than counted.
+ */
+export type InProgress = { calls: number, 
+/**
+ * When the oldest of them (not stale) started.
+ */
+oldestStartedAt: string | null, stale: number, 
+/**
+ * Calls started before this are stale.
+ */
+staleBefore: string, };
+
+/**
  * A chosen metadata field and how far its count has got, for Settings.
  */
 export type DimensionStatus = { field: string, 

@@ -25,6 +25,7 @@ import type {
   Subscriptions,
   DataInfo,
   DimensionsView,
+  InProgress,
   ExportDone,
   ExportProgress,
   ExportRequest,
@@ -67,6 +68,7 @@ export const api = {
   callsPage: (filter: CallFilter, page: PageRequest<CallCursor>) =>
     invoke<Page<CallRow, CallCursor>>("calls_page", { filter, page }),
   counts: (sinceMs: number) => invoke<StatusCounts>("counts", { sinceMs }),
+  inProgress: () => invoke<InProgress>("in_progress"),
   facets: () => invoke<Facets>("facets"),
   overview: (fromMs: number, toMs: number) => invoke<Overview>("overview", { fromMs, toMs }),
   quarantine: (beforeId: number | null, limit: number) => invoke<QuarantineRow[]>("quarantine", { beforeId, limit }),

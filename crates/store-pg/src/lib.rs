@@ -30,9 +30,9 @@ use std::time::Duration;
 
 use calleague_events::Timestamp;
 use calleague_store::{
-    CallCursor, CallDetail, CallFilter, CallRow, DeliverySink, Facets, FeedItem, IncomingDelivery, IngestOutcome,
-    Overview, Page, PageRequest, QuarantineItem, QuarantineRow, RejectionTally, Result, SecurityRow, StatusCounts,
-    StoreError, StoreFuture, TimelineReader,
+    CallCursor, CallDetail, CallFilter, CallRow, DeliverySink, Facets, FeedItem, InProgress, IncomingDelivery,
+    IngestOutcome, Overview, Page, PageRequest, QuarantineItem, QuarantineRow, RejectionTally, Result, SecurityRow,
+    StatusCounts, StoreError, StoreFuture, TimelineReader,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio::sync::broadcast;
@@ -342,6 +342,10 @@ impl TimelineReader for PgStore {
 
     fn counts(&self, since: Timestamp) -> StoreFuture<'_, StatusCounts> {
         Box::pin(PgStore::counts(self, since))
+    }
+
+    fn in_progress(&self, stale_before: Timestamp) -> StoreFuture<'_, InProgress> {
+        Box::pin(PgStore::in_progress(self, stale_before))
     }
 
     fn overview(&self, from: Timestamp, to: Timestamp) -> StoreFuture<'_, Overview> {

@@ -7,8 +7,8 @@
 
 use calleague_events::{CallPhase, Timestamp};
 use calleague_store::{
-    headers_from_json, like_pattern, CallCursor, CallDetail, CallFilter, CallRow, EventDetail, Facets, Page,
-    PageRequest, QuarantineRow, Result, SecurityEntry, SecurityRow, StatusCounts, StoreError,
+    headers_from_json, like_pattern, CallCursor, CallDetail, CallFilter, CallRow, EventDetail, Facets, InProgress,
+    Page, PageRequest, QuarantineRow, Result, SecurityEntry, SecurityRow, StatusCounts, StoreError,
 };
 use tokio_postgres::types::ToSql;
 
@@ -201,6 +201,29 @@ impl PgStore {
             }
         }
         Ok(counts)
+    }
+
+    /// Calls started and not ended, those started before `stale_before` set apart.
+    pub async fn in_progress(&self, stale_before: Timestamp) -> Result<InProgress> {
+        let cut = stale_before.unix_millis();
+        let row = self
+            .client()
+            .await?
+            .query_one(
+                "SELECT count(*) FILTER (WHERE sort_ms >= $1), min(sort_ms) FILTER (WHERE sort_ms >= $1),
+                        count(*) FILTER (WHERE sort_ms < $1)
+                 FROM calls WHERE event_count > 0 AND phase IN ('started', 'connected')",
+                &[&cut],
+            )
+            .await
+            .map_err(unavailable)?;
+        let oldest: Option<i64> = row.get(1);
+        Ok(InProgress {
+            calls: row.get(0),
+            oldest_started_at: oldest.map(millis).transpose()?,
+            stale: row.get(2),
+            stale_before,
+        })
     }
 
     /// Quarantined bodies, newest first, before `before_id` when given.

@@ -587,7 +587,30 @@ async fn the_logs_page_newest_first(b: &Backend) {
 }
 
 /// The whole suite, on one backend; returns what the other backend must equal.
+/// The gauge: the planned calls not ended, cut at the middle one's start (older are stale).
+async fn in_progress_counts_the_calls_not_ended(b: &Backend, plan: &Plan) {
+    let mut open: Vec<i64> = plan
+        .calls
+        .iter()
+        .filter(|c| matches!(c.phase, CallPhase::Started | CallPhase::Connected))
+        .map(|c| c.sort_ms)
+        .collect();
+    open.sort();
+    assert!(open.len() >= 4, "the plan has calls in progress: {open:?}");
+    let cut = open[open.len() / 2];
+    let got = b.reader.in_progress(at(cut)).await.unwrap();
+    assert_eq!(
+        (got.calls, got.oldest_started_at.map(|t| t.unix_millis()), got.stale),
+        ((open.len() - open.len() / 2) as i64, Some(cut), (open.len() / 2) as i64),
+        "{}",
+        b.name
+    );
+    let none_stale = b.reader.in_progress(at(0)).await.unwrap();
+    assert_eq!((none_stale.calls, none_stale.stale), (open.len() as i64, 0), "{}", b.name);
+}
+
 async fn suite(b: &Backend, plan: &Plan) -> (Overview, Overview) {
+    in_progress_counts_the_calls_not_ended(b, plan).await;
     the_timeline_pages_every_call_once_in_order_both_ways(b, plan).await;
     each_filter_selects_exactly_the_matching_calls(b, plan).await;
     search_finds_the_text_in_the_id_or_metadata_whatever_its_case(b, plan).await;

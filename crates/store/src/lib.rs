@@ -54,7 +54,7 @@ pub use error::{Result, StoreError};
 pub use export::{ExportFormat, ExportWhat, ExportWriter};
 pub use model::{
     AfterAttempt, AlertHow, AttemptFilter, CallDetail, CallRow, EventDetail, EventRow, Facets, FeedItem,
-    ForwardAttempt, ForwardAttemptRow, ForwardDelivery, ForwardStep, ForwardTargetStats, ForwardedBatch,
+    ForwardAttempt, ForwardAttemptRow, ForwardDelivery, ForwardStep, ForwardTargetStats, ForwardedBatch, InProgress,
     IncomingDelivery, IngestOutcome, ListedAttempt, Pruned, QuarantineItem, QuarantineRow, RejectionTally,
     ReplaySelection, RetryState, SecurityEntry, SecurityRow, Source, StatusCounts,
 };

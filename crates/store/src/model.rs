@@ -223,6 +223,20 @@ pub struct StatusCounts {
     pub last_delivery_at: Option<Timestamp>,
 }
 
+/// Calls in progress now (started, not ended): the status bar's and the overview's gauge.
+/// A call started before the longest a call can last is `stale` (its end never came, or
+/// was lost), set apart rather than counted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct InProgress {
+    pub calls: i64,
+    /// When the oldest of them (not stale) started.
+    pub oldest_started_at: Option<Timestamp>,
+    pub stale: i64,
+    /// Calls started before this are stale.
+    pub stale_before: Timestamp,
+}
+
 /// The distinct values the call filters can offer.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]

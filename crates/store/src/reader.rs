@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use calleague_events::Timestamp;
 
-use crate::model::{CallDetail, CallRow, Facets, QuarantineRow, SecurityRow, StatusCounts};
+use crate::model::{CallDetail, CallRow, Facets, InProgress, QuarantineRow, SecurityRow, StatusCounts};
 use crate::overview::Overview;
 use crate::query::{CallCursor, CallFilter, Page, PageRequest};
 use crate::{Result, Store, StoreError, StoreFuture};
@@ -27,6 +27,8 @@ pub trait TimelineReader: Send + Sync {
     fn facets(&self) -> StoreFuture<'_, Facets>;
     /// The status bar's counts; `since` is the start of "today".
     fn counts(&self, since: Timestamp) -> StoreFuture<'_, StatusCounts>;
+    /// Calls in progress now; those started before `stale_before` are stale.
+    fn in_progress(&self, stale_before: Timestamp) -> StoreFuture<'_, InProgress>;
     /// The overview of `[from, to)`, both rounded down to whole minutes.
     fn overview(&self, from: Timestamp, to: Timestamp) -> StoreFuture<'_, Overview>;
     /// Quarantined bodies, newest first, before `before_id` when given.
@@ -67,6 +69,10 @@ impl TimelineReader for Arc<Store> {
 
     fn counts(&self, since: Timestamp) -> StoreFuture<'_, StatusCounts> {
         blocking(self, move |store| store.counts(since))
+    }
+
+    fn in_progress(&self, stale_before: Timestamp) -> StoreFuture<'_, InProgress> {
+        blocking(self, move |store| store.in_progress(stale_before))
     }
 
     fn overview(&self, from: Timestamp, to: Timestamp) -> StoreFuture<'_, Overview> {

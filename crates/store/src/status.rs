@@ -1,11 +1,11 @@
 //! The status bar's counts: deliveries (today and in all), repeats, calls by phase, refused
-//! and quarantined. The bar asks again as deliveries arrive, so they are read from the
+//! and quarantined; and the calls in progress now. The bar asks again as deliveries arrive, so they are read from the
 //! overview's rollups (rollup.rs) rather than by counting every row.
 
 use calleague_events::Timestamp;
 use rusqlite::{params, Connection};
 
-use crate::model::StatusCounts;
+use crate::model::{InProgress, StatusCounts};
 use crate::overview::pieces;
 use crate::rollup::{HOUR_MS, MINUTE_MS};
 use crate::{Result, Store};
@@ -19,6 +19,28 @@ impl Store {
         self.with_reader(|conn| match status_counts(conn, since.unix_millis())? {
             Some(counts) => Ok(counts),
             None => counts_by_scan(conn, since),
+        })
+    }
+}
+
+impl Store {
+    /// Calls started and not ended, those started before `stale_before` set apart. Reads
+    /// only the calls in progress (the index by phase), however many have ended.
+    pub fn in_progress(&self, stale_before: Timestamp) -> Result<InProgress> {
+        self.with_reader(|conn| {
+            let (calls, oldest, stale): (i64, Option<i64>, i64) = conn
+                .prepare_cached(
+                    "SELECT coalesce(sum(sort_ms >= ?1), 0), min(CASE WHEN sort_ms >= ?1 THEN sort_ms END),
+                            coalesce(sum(sort_ms < ?1), 0)
+                     FROM calls WHERE phase IN ('started', 'connected')",
+                )?
+                .query_row([stale_before.unix_millis()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            Ok(InProgress {
+                calls,
+                oldest_started_at: oldest.and_then(|ms| Timestamp::from_unix_millis(ms).ok()),
+                stale,
+                stale_before,
+            })
         })
     }
 }
