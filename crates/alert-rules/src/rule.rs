@@ -251,7 +251,7 @@ impl AlertRule {
                 return invalid("metric.reason", "Name the endedReason to count.".into());
             }
         }
-        self.scope.check(&self.metric).map_err(|e| e.within("scope"))?;
+        self.scope.check(self.metric.all_calls_only(), &self.metric.describe()).map_err(|e| e.within("scope"))?;
         let threshold = self.condition.threshold;
         if self.metric != Metric::Silence {
             if !threshold.is_finite() || threshold < 0.0 {

@@ -4,7 +4,6 @@
 use calleague_store::{check_dimension_field, CallsScope, METADATA_PREFIX};
 use serde::{Deserialize, Serialize};
 
-use crate::rule::Metric;
 use crate::AlertRulesError;
 
 /// Which calls a rule counts: all of them, or those of one agent, one direction
@@ -61,7 +60,8 @@ impl Scope {
     /// At most one narrowing, with a value, and none for a metric kept over all calls only;
     /// a refusal names its field (`agentId`, `direction`, `language`, `metadataField`,
     /// `metadataValue`).
-    pub(crate) fn check(&self, metric: &Metric) -> Result<(), AlertRulesError> {
+    /// `all_calls_only`: the rule's metric (named `metric`) is kept over all calls only.
+    pub(crate) fn check(&self, all_calls_only: bool, metric: &str) -> Result<(), AlertRulesError> {
         let invalid = |field: &str, message: String| Err(AlertRulesError::invalid(field, message));
         match (&self.metadata_field, &self.metadata_value) {
             (None, Some(_)) => return invalid("metadataField", "Which metadata field the value is of.".into()),
@@ -73,11 +73,8 @@ impl Scope {
             (None, None) => {}
         }
         let narrowings = self.narrowings();
-        if let Some((field, _)) = narrowings.first().filter(|_| metric.all_calls_only()) {
-            return invalid(
-                field,
-                format!("The {} is counted over all calls only, not for some of them.", metric.describe()),
-            );
+        if let Some((field, _)) = narrowings.first().filter(|_| all_calls_only) {
+            return invalid(field, format!("The {metric} is counted over all calls only, not for some of them."));
         }
         if let Some((field, _)) = narrowings.get(1) {
             return invalid(

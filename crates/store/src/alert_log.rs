@@ -6,12 +6,12 @@
 use calleague_events::CallRecord;
 
 use crate::alert_model::{FiringRecorded, FiringRow, NewFiring, NoticeAttempt, OwedNotice};
-use crate::dimensions::{dimension_value, Tracked};
 use crate::model::CallRow;
 use crate::overview::Tally;
 use crate::rollup::{Contribution, Measure, MINUTE_MS};
 use crate::rule_counts::{CallsScope, CountsQuery, RuleCounts};
 use crate::sink::StoreFuture;
+use crate::tracked::{dimension_value, Tracked};
 use crate::Store;
 
 pub trait AlertLog: Send + Sync {

@@ -4,10 +4,10 @@ use calleague_events::{CallFold, FoldInput, Stamp, Timestamp};
 use rusqlite::{params, Connection, OptionalExtension};
 use sha2::{Digest, Sha256};
 
-use crate::dimensions::Tracked;
 use crate::model::{phase_text, AlertHow, CallRow, EventRow, IncomingDelivery, QuarantineItem, RejectionTally};
 use crate::rollup::{Contribution, DeliveryCounts, Rollup};
 use crate::rows::{call_row, event_row, CALL_COLUMNS, EVENT_COLUMNS};
+use crate::tracked::Tracked;
 use crate::{Result, StoreError};
 
 /// The key a delivery is deduplicated on: `deliveryId`, else `callId` + event (Calleague's

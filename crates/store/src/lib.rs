@@ -11,6 +11,7 @@ mod alert_writes;
 mod alerts;
 mod backlog;
 mod checkpoint;
+mod dimension_count;
 mod dimensions;
 mod error;
 mod export;
@@ -34,6 +35,7 @@ mod rule_counts;
 mod schema;
 mod sink;
 mod status;
+mod tracked;
 mod uptime;
 mod writer;
 
@@ -46,10 +48,7 @@ use tokio::sync::{broadcast, oneshot};
 
 pub use alert_log::AlertLog;
 pub use alert_model::{FiringRecorded, FiringRow, NewFiring, NoticeAttempt, OwedNotice};
-pub use dimensions::{
-    check_field as check_dimension_field, dimension_value, metadata_value, DimensionStatus, SeenField, MAX_DIMENSIONS,
-    METADATA_PREFIX,
-};
+pub use dimensions::{DimensionStatus, SeenField};
 pub use error::{Result, StoreError};
 pub use export::{ExportFormat, ExportWhat, ExportWriter};
 pub use model::{
@@ -72,6 +71,9 @@ pub use rows::headers_from_json;
 pub use rule_counts::{CallsScope, CountsQuery, RuleCounts, SpreadKind};
 pub use schema::Durability;
 pub use sink::{dedupe_key, headers_json, new_event_row, DeliverySink, StoreFuture, UptimeLog};
+pub use tracked::{
+    check_field as check_dimension_field, dimension_value, metadata_value, MAX_DIMENSIONS, METADATA_PREFIX,
+};
 
 use writer::{Job, Write};
 
@@ -96,7 +98,7 @@ impl Default for StoreOptions {
             busy_timeout: Duration::from_secs(5),
             feed_capacity: 8192,
             burst_rate: writer::BURST_RATE,
-            dimension_step: dimensions::BUILD_STEP,
+            dimension_step: dimension_count::BUILD_STEP,
         }
     }
 }
@@ -279,7 +281,7 @@ impl Store {
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
                 )?;
                 conn.busy_timeout(self.options.busy_timeout)?;
-                dimensions::add_functions(&conn)?;
+                tracked::add_functions(&conn)?;
                 conn
             }
         };

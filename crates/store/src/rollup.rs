@@ -14,9 +14,9 @@ use std::collections::HashMap;
 use calleague_events::CallRecord;
 use rusqlite::{params, Connection, ToSql};
 
-use crate::dimensions::Tracked;
 use crate::model::phase_text;
 use crate::rows::{call_row, CALL_COLUMNS};
+use crate::tracked::Tracked;
 use crate::Result;
 
 pub(crate) const MINUTE_MS: i64 = 60_000;

@@ -213,7 +213,7 @@ fn read_counts(
             CallsScope::All => ("overview_calls", String::new()),
             CallsScope::Agent(_) => ("overview_calls", format!("AND agent_id = ?{next}")),
             CallsScope::Dimension { dimension, .. } => {
-                crate::dimensions::check_counted(conn, dimension)?;
+                crate::dimension_count::check_counted(conn, dimension)?;
                 ("overview_dimensions", format!("AND dimension = ?{next} AND value = ?{}", next + 1))
             }
         };

@@ -185,7 +185,7 @@ pub(crate) fn run(
     let mut carried: Option<Job> = None;
     let mut arrivals = Arrivals::new(pace.burst_rate);
     // A dimension chosen by the user still has calls to count, in idle moments.
-    let mut counting = crate::dimensions::is_counting(&conn).unwrap_or(false);
+    let mut counting = crate::dimension_count::is_counting(&conn).unwrap_or(false);
     loop {
         // Every pass commits something (a batch, a projection step): the checkpointer
         // looks at the log shortly after; it may ask for a checkpoint here, between two
@@ -208,7 +208,7 @@ pub(crate) fn run(
             None if backlog.is_done() => match jobs.recv_timeout(IDLE) {
                 Ok(job) => job,
                 Err(RecvTimeoutError::Timeout) => {
-                    counting = crate::dimensions::count_step(&mut conn, pace.dimension_step)
+                    counting = crate::dimension_count::count_step(&mut conn, pace.dimension_step)
                         .inspect_err(|e| tracing::error!(error = %e, "a dimension's calls could not be counted"))
                         .unwrap_or(false);
                     continue;
@@ -402,7 +402,7 @@ fn apply(conn: &Connection, write: &Write) -> Result<Applied> {
         Write::Prune { before_ms, limit } => done(IngestOutcome::Pruned(write_prune(conn, *before_ms, *limit)?), None),
         Write::Settle => done(IngestOutcome::Settled, None),
         Write::SetDimensions(fields) => {
-            crate::dimensions::write_set(conn, fields, calleague_events::Timestamp::now().unix_millis())?;
+            crate::dimension_count::write_set(conn, fields, calleague_events::Timestamp::now().unix_millis())?;
             done(IngestOutcome::Logged { id: 0 }, None)
         }
         Write::Forwarded(step) => {
