@@ -139,9 +139,14 @@ describe("alert rules", () => {
     assert.ok(note.body.startsWith("Failure rate 100% (above 20%) over the last 15 min for campaign = spring"), note.body);
     await app.waitFor("the firing on the page", async () => (await app.text('[data-testid="rule-spring-failing-state"]')).startsWith("Firing since"));
 
-    // The click: the firing's window, failed calls, and the campaign's value as a filter.
+    // The click: the firing's window, failed calls, and the campaign's value as a filter — in
+    // the campaign's own menu (a dimension now), with each value's calls.
     clickNote(note.id);
-    await app.waitFor("the metadata filter", async () => (await app.text("[data-testid=filter-metadata]")) === "campaign = spring ✕");
+    const menu = () =>
+      app.exec(`const s = document.querySelector('[data-testid=facet-metadata-campaign]');
+                return s && { value: s.value, options: [...s.options].map((o) => o.textContent) };`);
+    await app.waitFor("the campaign's menu set to spring", async () => (await menu())?.value === "spring");
+    assert.deepEqual((await menu()).options, ["campaign: any", "campaign: spring (12)", "campaign: autumn (5)"]);
     await app.waitFor("the spring calls", async () => (await app.findAll("[data-testid=call-row]")).length === 12);
     const rows = await rowsOnScreen(app);
     assert.deepEqual(Object.keys(rows).sort(), spring.map((c) => c.callId).sort());

@@ -555,7 +555,12 @@ export type CallDetail = { call: CallRow, events: Array<EventDetail>, };
 /**
  * The distinct values the call filters can offer.
  */
-export type Facets = { agents: Array<string>, directions: Array<string>, endedReasons: Array<string>, languages: Array<string>, };
+export type Facets = { agents: Array<string>, directions: Array<string>, endedReasons: Array<string>, languages: Array<string>, 
+/**
+ * The values of each metadata field chosen as a dimension (and counted), with their
+ * calls, most first; none in team mode.
+ */
+dimensions: Array<DimensionFacet>, };
 
 /**
  * Everything the Overview page shows for `[from, to)`, both in whole minutes.
@@ -811,6 +816,13 @@ oldestStartedAt: string | null, stale: number,
  * Calls started before this are stale.
  */
 staleBefore: string, };
+
+/**
+ * A dimension's values for the timeline's filter.
+ */
+export type DimensionFacet = { field: string, values: Array<ValueCount>, };
+
+export type ValueCount = { value: string, calls: number, };
 
 /**
  * A chosen metadata field and how far its count has got, for Settings.

@@ -156,7 +156,8 @@ impl PgStore {
         }
         let [agents, directions, ended_reasons, languages]: [Vec<String>; 4] =
             lists.try_into().map_err(|_| StoreError::Corrupt("facets".into()))?;
-        Ok(Facets { agents, directions, ended_reasons, languages })
+        // The team chooses no dimensions: every field is read from the calls themselves.
+        Ok(Facets { agents, directions, ended_reasons, languages, dimensions: Vec::new() })
     }
 
     /// The status bar's counts; `since` is the start of "today" (counted from its minute,

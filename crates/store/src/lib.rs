@@ -52,10 +52,10 @@ pub use dimensions::{DimensionStatus, SeenField};
 pub use error::{Result, StoreError};
 pub use export::{ExportFormat, ExportWhat, ExportWriter};
 pub use model::{
-    AfterAttempt, AlertHow, AttemptFilter, CallDetail, CallRow, EventDetail, EventRow, Facets, FeedItem,
-    ForwardAttempt, ForwardAttemptRow, ForwardDelivery, ForwardStep, ForwardTargetStats, ForwardedBatch, InProgress,
-    IncomingDelivery, IngestOutcome, ListedAttempt, Pruned, QuarantineItem, QuarantineRow, RejectionTally,
-    ReplaySelection, RetryState, SecurityEntry, SecurityRow, Source, StatusCounts,
+    AfterAttempt, AlertHow, AttemptFilter, CallDetail, CallRow, DimensionFacet, EventDetail, EventRow, Facets,
+    FeedItem, ForwardAttempt, ForwardAttemptRow, ForwardDelivery, ForwardStep, ForwardTargetStats, ForwardedBatch,
+    InProgress, IncomingDelivery, IngestOutcome, ListedAttempt, Pruned, QuarantineItem, QuarantineRow, RejectionTally,
+    ReplaySelection, RetryState, SecurityEntry, SecurityRow, Source, StatusCounts, ValueCount,
 };
 pub use overview::{
     DowntimeGap, Outcomes, Overview, OverviewBar, OverviewCounter, Spread, SpreadStep, Tally, WebhookHealth, GAP_MIN_MS,

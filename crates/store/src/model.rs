@@ -245,6 +245,25 @@ pub struct Facets {
     pub directions: Vec<String>,
     pub ended_reasons: Vec<String>,
     pub languages: Vec<String>,
+    /// The values of each metadata field chosen as a dimension (and counted), with their
+    /// calls, most first; none in team mode.
+    #[serde(default)]
+    pub dimensions: Vec<DimensionFacet>,
+}
+
+/// A dimension's values for the timeline's filter.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DimensionFacet {
+    pub field: String,
+    pub values: Vec<ValueCount>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ValueCount {
+    pub value: String,
+    pub calls: i64,
 }
 
 /// What the live feed carries, sent after each commit.

@@ -201,6 +201,25 @@ impl<T, C> Page<T, C> {
     }
 }
 
+/// Each counted dimension's values with their calls (from the hour rows of its rollup, never
+/// the calls), most first, at most 200; calls without the field are not a value.
+fn dimension_facets(conn: &rusqlite::Connection) -> Result<Vec<crate::model::DimensionFacet>> {
+    let mut facets = Vec::new();
+    for field in crate::tracked::Tracked::load(conn)?.counted_fields() {
+        let mut stmt = conn.prepare_cached(
+            "SELECT value, sum(calls) FROM overview_dimensions WHERE span = 3600000 AND dimension = ?1 AND value <> ''
+             GROUP BY value HAVING sum(calls) > 0 ORDER BY 2 DESC, 1 LIMIT 200",
+        )?;
+        let values = stmt
+            .query_map([format!("{}{field}", crate::tracked::METADATA_PREFIX)], |r| {
+                Ok(crate::model::ValueCount { value: r.get(0)?, calls: r.get(1)? })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        facets.push(crate::model::DimensionFacet { field: field.to_owned(), values });
+    }
+    Ok(facets)
+}
+
 impl Store {
     /// A page of the call timeline, ordered by each call's earliest `occurredAt`.
     pub fn calls_page(&self, filter: &CallFilter, page: &PageRequest<CallCursor>) -> Result<Page<CallRow, CallCursor>> {
@@ -418,6 +437,7 @@ impl Store {
                 directions: distinct("direction")?,
                 ended_reasons: distinct("ended_reason")?,
                 languages: distinct("language")?,
+                dimensions: dimension_facets(conn)?,
             })
         })
     }

@@ -71,6 +71,11 @@ struct TrackedField {
 }
 
 impl Tracked {
+    /// The fields every call is counted by (their background count is over), in order.
+    pub(crate) fn counted_fields(&self) -> impl Iterator<Item = &str> {
+        self.fields.iter().filter(|f| f.counted_to.is_none()).map(|f| f.field.as_str())
+    }
+
     /// The fields' names, in order.
     pub(crate) fn fields(&self) -> impl Iterator<Item = &str> {
         self.fields.iter().map(|f| f.field.as_str())

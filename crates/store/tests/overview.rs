@@ -504,6 +504,7 @@ async fn a_dimension_chosen_later_is_counted_in_the_background_exactly_once_per_
     assert!(!status[0].ready && status[0].calls == 300, "{status:?}");
     let error = store.rule_counts(b, b + 10 * HOUR, &campaign("spring")).unwrap_err();
     assert!(error.to_string().contains("still being counted"), "{error}");
+    assert!(store.facets().unwrap().dimensions.is_empty(), "no menu of a field still being counted");
 
     // Calls arriving, changing and pruned while the count runs.
     fill(&store, &mut dice, 200, "b_").await;
@@ -514,6 +515,24 @@ async fn a_dimension_chosen_later_is_counted_in_the_background_exactly_once_per_
     let stored = 600 - pruned.calls as i64;
     assert!(status.iter().all(|d| d.counted_calls == stored && d.calls == stored), "{status:?}");
     assert_dimensions(&path, &["campaign", "tier"]);
+    // The timeline's menus: each field's values with their calls, most first.
+    let facets = store.facets().unwrap();
+    let conn = Connection::open(&path).unwrap();
+    for (facet, field) in facets.dimensions.iter().zip(["campaign", "tier"]) {
+        assert_eq!(facet.field, field);
+        let mut stmt = conn
+            .prepare(
+                "SELECT CAST(json_extract(metadata, '$.' || ?1) AS TEXT) AS v, count(*) FROM calls
+                 WHERE v IS NOT NULL GROUP BY v ORDER BY 2 DESC, 1",
+            )
+            .unwrap();
+        let direct: Vec<(String, i64)> =
+            stmt.query_map([field], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
+        let got: Vec<(String, i64)> = facet.values.iter().map(|v| (v.value.clone(), v.calls)).collect();
+        assert!(direct.len() >= 2, "{direct:?}");
+        assert_eq!(got, direct, "{field}");
+    }
+    assert_eq!(facets.dimensions.len(), 2);
 
     // A rule's read of a value equals the calls with it.
     let spring = store.rule_counts(b, b + 10 * HOUR, &campaign("spring")).unwrap();

@@ -1,12 +1,12 @@
 import { RefObject, useCallback, useEffect, useState } from "react";
 import { api } from "../ipc";
-import type { CallPhase, Facets } from "../bindings";
+import type { CallPhase, DimensionFacet, Facets } from "../bindings";
 import { FacetSelect } from "./FacetSelect";
 import { TimeRangeSelect } from "./TimeRangeSelect";
 import type { Filters } from "./useCallFilters";
 
 const PHASES: CallPhase[] = ["started", "connected", "completed", "failed"];
-const NO_FACETS: Facets = { agents: [], directions: [], endedReasons: [], languages: [] };
+const NO_FACETS: Facets = { agents: [], directions: [], endedReasons: [], languages: [], dimensions: [] };
 
 type Set = <K extends keyof Filters>(key: K, value: Filters[K]) => void;
 
@@ -43,6 +43,9 @@ export function FilterBar({ filters, set, search }: { filters: Filters; set: Set
         <FacetSelect label="Direction" value={filters.direction} options={facets.directions} onChange={(v) => set("direction", v)} />
         <FacetSelect label="Reason" value={filters.reason} options={facets.endedReasons} onChange={(v) => set("reason", v)} />
         <FacetSelect label="Language" value={filters.language} options={facets.languages} onChange={(v) => set("language", v)} />
+        {(facets.dimensions ?? []).map((d) => (
+          <DimensionSelect key={d.field} facet={d} filters={filters} set={set} />
+        ))}
         <TimeRangeSelect
           preset={filters.rangePreset}
           custom={filters.customRange}
@@ -50,7 +53,7 @@ export function FilterBar({ filters, set, search }: { filters: Filters; set: Set
           onCustom={(v) => set("customRange", v)}
         />
       </div>
-      {filters.metadata && (
+      {filters.metadata && !(facets.dimensions ?? []).some((d) => d.field === filters.metadata?.field) && (
         <button
           className="chip"
           data-testid="filter-metadata"
@@ -65,5 +68,32 @@ export function FilterBar({ filters, set, search }: { filters: Filters; set: Set
         {filters.order === "newestFirst" ? "Newest first ↓" : "Oldest first ↑"}
       </button>
     </div>
+  );
+}
+
+/** One of the user's dimensions (Settings → Data): its values with their calls. One metadata
+ * value narrows the list at a time; choosing here replaces another field's. */
+function DimensionSelect({ facet, filters, set }: { facet: DimensionFacet; filters: Filters; set: Set }) {
+  const value = filters.metadata?.field === facet.field ? filters.metadata.value : "";
+  return (
+    <select
+      className={`facet ${value ? "on" : ""}`}
+      aria-label={facet.field}
+      data-testid={`facet-metadata-${facet.field}`}
+      value={value}
+      onChange={(e) => set("metadata", e.target.value ? { field: facet.field, value: e.target.value } : null)}
+    >
+      <option value="">{facet.field}: any</option>
+      {facet.values.map((v) => (
+        <option key={v.value} value={v.value}>
+          {facet.field}: {v.value} ({v.calls.toLocaleString()})
+        </option>
+      ))}
+      {value && !facet.values.some((v) => v.value === value) && (
+        <option value={value}>
+          {facet.field}: {value}
+        </option>
+      )}
+    </select>
   );
 }
