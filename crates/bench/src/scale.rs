@@ -199,10 +199,96 @@ pub fn run(calls: usize) -> anyhow::Result<()> {
         if page_7d < Duration::from_millis(300) { "met" } else { "MISSED" }
     );
     drop(direct);
+    dimension_count(&store, calls, &timed)?;
     store.close();
     drop(store);
     receiver_memory(&path)?;
     Ok(())
+}
+
+/// A metadata field chosen as a dimension over the filled store: how long its background
+/// count takes, and what it costs deliveries meanwhile — each one's acknowledgement (what
+/// the receiver waits for before its 200) at 200 a second, during the count against the
+/// same load just before it. Then the timeline's menu of the field and a filter by a value.
+fn dimension_count(
+    store: &std::sync::Arc<Store>,
+    calls: usize,
+    timed: &dyn Fn(&str, Duration, &dyn Fn() -> usize) -> Duration,
+) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    // The new calls start about now, as the filled ones end.
+    let base = Timestamp::now().unix_millis() - calls as i64 * 1_000;
+    let (quiet, during, took) = rt.block_on(async {
+        let started = Instant::now();
+        let quiet = paced(store, calls, base, 200, &|_| started.elapsed() >= Duration::from_secs(5)).await?;
+        store.set_dimensions(vec!["customerTier".into()]).await?;
+        let counting = Instant::now();
+        let ready = || store.dimensions().map(|d| d.iter().all(|d| d.ready)).unwrap_or(false);
+        // Readiness is read every 40th delivery (a count of the calls).
+        let during = paced(store, calls + 10_000, base, 200, &|n| n % 40 == 0 && ready()).await?;
+        anyhow::Ok((quiet, during, counting.elapsed()))
+    })?;
+    let (mut quiet, mut during) = (quiet, during);
+    quiet.sort();
+    during.sort();
+    let (q99, d99) = (percentile(&quiet, 0.99), percentile(&during, 0.99));
+    println!(
+        "| one dimension counted over {calls} calls, deliveries arriving at 200/s | {:.1} s | |",
+        took.as_secs_f64()
+    );
+    println!(
+        "| a delivery's acknowledgement during the count: p99 (p50) vs the same load before it | {} ({}) vs {} ({}): {:.2}x | |",
+        ms(d99),
+        ms(percentile(&during, 0.5)),
+        ms(q99),
+        ms(percentile(&quiet, 0.5)),
+        d99.as_secs_f64() / q99.as_secs_f64().max(1e-9)
+    );
+    timed("the timeline's menu of the dimension, from its rollup", Duration::from_millis(50), &|| {
+        store.dimension_facets().map(|f| f.iter().map(|d| d.values.len()).sum()).unwrap_or(0)
+    });
+    // Every menu at once, as the window asks (agents, directions, reasons, languages too).
+    timed("every menu of the timeline's filters", Duration::from_millis(200), &|| {
+        store.facets().map(|f| f.agents.len() + f.languages.len()).unwrap_or(0)
+    });
+    let gold = CallFilter {
+        metadata: Some(calleague_store::MetadataMatch { field: "customerTier".into(), value: "gold".into() }),
+        ..Default::default()
+    };
+    let first_page = PageRequest::first(Order::NewestFirst, 100);
+    timed("filter customerTier=gold, first page", Duration::from_millis(50), &|| {
+        store.calls_page(&gold, &first_page).map(|p| p.items.len()).unwrap_or(0)
+    });
+    Ok(())
+}
+
+/// New calls' `call.started` at `rate` a second, open loop, until `done(sent)`; each one's
+/// time to acknowledgement.
+async fn paced(
+    store: &std::sync::Arc<Store>,
+    first_call: usize,
+    base: i64,
+    rate: u32,
+    done: &dyn Fn(usize) -> bool,
+) -> anyhow::Result<Vec<Duration>> {
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(rate)));
+    let mut set = tokio::task::JoinSet::new();
+    let mut sent = 0;
+    while !done(sent) {
+        ticker.tick().await;
+        let item = delivery(first_call + sent, 0, base);
+        let writer = store.clone();
+        set.spawn(async move {
+            let t = Instant::now();
+            writer.ingest(item).await.map(|_| t.elapsed())
+        });
+        sent += 1;
+    }
+    let mut times = Vec::with_capacity(sent);
+    while let Some(r) = set.join_next().await {
+        times.push(r??);
+    }
+    Ok(times)
 }
 
 /// Starts the real receiver on the filled database, sends it deliveries, reads its RSS.

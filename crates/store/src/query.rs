@@ -221,6 +221,12 @@ fn dimension_facets(conn: &rusqlite::Connection) -> Result<Vec<crate::model::Dim
 }
 
 impl Store {
+    /// Each counted dimension's values with their calls (the part of [`Store::facets`] that
+    /// reads the rollups).
+    pub fn dimension_facets(&self) -> Result<Vec<crate::model::DimensionFacet>> {
+        self.with_reader(dimension_facets)
+    }
+
     /// A page of the call timeline, ordered by each call's earliest `occurredAt`.
     pub fn calls_page(&self, filter: &CallFilter, page: &PageRequest<CallCursor>) -> Result<Page<CallRow, CallCursor>> {
         let mut w = Where::default();
