@@ -206,15 +206,14 @@ pub fn run(calls: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Times a read 40 times against a target (`run`'s table row).
+type Timed<'a> = &'a dyn Fn(&str, Duration, &dyn Fn() -> usize) -> Duration;
+
 /// A metadata field chosen as a dimension over the filled store: how long its background
 /// count takes, and what it costs deliveries meanwhile — each one's acknowledgement (what
 /// the receiver waits for before its 200) at 200 a second, during the count against the
 /// same load just before it. Then the timeline's menu of the field and a filter by a value.
-fn dimension_count(
-    store: &std::sync::Arc<Store>,
-    calls: usize,
-    timed: &dyn Fn(&str, Duration, &dyn Fn() -> usize) -> Duration,
-) -> anyhow::Result<()> {
+fn dimension_count(store: &std::sync::Arc<Store>, calls: usize, timed: Timed) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     // The new calls start about now, as the filled ones end.
     let base = Timestamp::now().unix_millis() - calls as i64 * 1_000;
