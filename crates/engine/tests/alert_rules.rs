@@ -84,12 +84,7 @@ async fn a_burst_of_failures_fires_a_rule_once_on_the_desktop_and_in_the_chat() 
     assert_eq!(host, Some(format!("127.0.0.1:{}", chat.port)));
     assert_eq!(keychain.load(Entry::AlertChatWebhook).unwrap(), Some(secret_url));
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    engine.set_port(port).await.unwrap();
-    let mut config = SimConfig::new(KEY);
-    config.allow_loopback_http = true;
-    let sim = Simulator::start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap();
-    engine.connect_account(KEY.into(), Some(sim.url())).await.unwrap();
+    let _sim = connected(&engine).await;
 
     rules[0].window_minutes = 15;
     rules[0].enabled = true;
@@ -149,6 +144,17 @@ async fn a_burst_of_failures_fires_a_rule_once_on_the_desktop_and_in_the_chat() 
     assert!(again.alert_rules_file().await.contains("\"failure-rate\""));
 }
 
+/// The engine connected to a simulator of its own, its receiver on a free port.
+async fn connected(engine: &Engine) -> Simulator {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    engine.set_port(port).await.unwrap();
+    let mut config = SimConfig::new(KEY);
+    config.allow_loopback_http = true;
+    let sim = Simulator::start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    engine.connect_account(KEY.into(), Some(sim.url())).await.unwrap();
+    sim
+}
+
 async fn engine_on_existing(dir: &tempfile::TempDir, keychain: Arc<MemoryKeychain>) -> Arc<Engine> {
     let store = Store::open(dir.path().join("second.db"), StoreOptions::default()).unwrap();
     Arc::new(Engine::new(store, keychain, dir.path().to_path_buf()))
@@ -173,12 +179,7 @@ async fn a_rule_narrowed_by_a_metadata_field_counts_the_field_and_fires_on_its_c
     let engine = engine_on(&dir, Arc::new(MemoryKeychain::default())).await;
     let notes = Arc::new(MemoryNotifier::default());
     engine.start_notifications(notes.clone()).await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    engine.set_port(port).await.unwrap();
-    let mut config = SimConfig::new(KEY);
-    config.allow_loopback_http = true;
-    let sim = Simulator::start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap();
-    engine.connect_account(KEY.into(), Some(sim.url())).await.unwrap();
+    let _sim = connected(&engine).await;
     let url = engine.status().await.receiver_url.unwrap();
 
     // Stored before any rule: spring's calls fail, autumn's go well (most calls are autumn's,
