@@ -5,6 +5,7 @@ import { PublicUrl } from "./PublicUrl";
 import { useFeedTick } from "./feed";
 import { problemShort } from "./subscriptions/subscriptionDraft";
 import { SourceState } from "./SourceState";
+import { useInProgress } from "./inProgress";
 
 export function StatusBar({
   status,
@@ -22,12 +23,11 @@ export function StatusBar({
   onAlerts: () => void;
 }) {
   const [counts, setCounts] = useState<StatusCounts | null>(null);
-  const [inProgress, setInProgress] = useState<InProgress | null>(null);
+  const inProgress = useInProgress();
   // Re-read at most twice a second: under a burst every batch would ask again.
   const tick = useFeedTick(500);
   useEffect(() => {
     api.counts(startOfToday()).then(setCounts, () => setCounts(null));
-    api.inProgress().then(setInProgress, () => setInProgress(null));
   }, [tick]);
   const team = status.mode === "team";
   // Watching a team's database that stopped answering is not up: the error says so.

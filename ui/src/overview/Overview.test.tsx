@@ -54,6 +54,7 @@ function engine(answer: Overview = overview()) {
     if (cmd === "calls_page") return { items: [], next: null };
     if (cmd === "facets") return { agents: ["ag_sales"], directions: [], endedReasons: ["customer-busy"], languages: [] };
     if (cmd === "counts") return null;
+    if (cmd === "in_progress") return { calls: 4, oldestStartedAt: "2026-11-27T16:20:00.000Z", stale: 2, staleBefore: "2026-11-27T12:00:00.000Z" };
     if (cmd === "forwarding_settings") return { targets: [], retryWindowHours: 24, timeoutSecs: 10 };
     return undefined;
   });
@@ -75,6 +76,8 @@ describe("Overview", () => {
     const page = await screen.findByTestId("overview");
     await waitFor(() => expect(screen.getByTestId("overview-total").textContent).toBe("10"));
     expect(screen.getByTestId("overview-failed").textContent).toBe("3");
+    // Now, whatever the range: in progress, since when, and the stale ones apart.
+    await waitFor(() => expect(screen.getByTestId("overview-now").textContent).toMatch(/^4 in progress now · the oldest since .+ · 2 stale$/));
     expect(screen.getByTestId("overview-failure-rate").textContent).toBe("37.5%");
     expect(screen.getByTestId("overview-rate-change").textContent).toBe("+12.5 pts vs before");
     const reasons = within(screen.getByTestId("overview-reasons")).getAllByRole("listitem");

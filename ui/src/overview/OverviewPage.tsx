@@ -10,6 +10,8 @@ import { SpreadChart } from "./SpreadChart";
 import { Tallies } from "./Tallies";
 import { Totals } from "./Totals";
 import { useOverview } from "./useOverview";
+import { useInProgress } from "../inProgress";
+import { clock } from "../format";
 
 /** The drill-down of a bar: its own minute or hour, inside the range. */
 export function barDrill(overview: Overview, bar: OverviewBar): Drill {
@@ -41,6 +43,7 @@ export function OverviewPage({ range, onRange, onDrill }: { range: OverviewRange
             {overview.barMs === 60_000 ? "per minute" : "per hour"} · updated live
           </span>
         )}
+        <NowGauge />
       </div>
       {error && (
         <div className="overview-error">
@@ -85,5 +88,23 @@ export function OverviewPage({ range, onRange, onDrill }: { range: OverviewRange
         </>
       )}
     </main>
+  );
+}
+
+/** Calls in progress now, whatever the range: how many, since when, and the stale ones. */
+function NowGauge() {
+  const gauge = useInProgress();
+  if (!gauge) return null;
+  return (
+    <span className="now-gauge" data-testid="overview-now">
+      <strong>{gauge.calls.toLocaleString()}</strong> in progress now
+      {gauge.oldestStartedAt && <> · the oldest since {clock(gauge.oldestStartedAt)}</>}
+      {gauge.stale > 0 && (
+        <span className="warn" title="Started longer ago than the longest a call lasts (Settings) and never ended: not counted.">
+          {" "}
+          · {gauge.stale.toLocaleString()} stale
+        </span>
+      )}
+    </span>
   );
 }
