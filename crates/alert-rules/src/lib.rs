@@ -30,8 +30,8 @@ pub use evaluator::{
 pub use metric::{breaks, percentile, query, value, window_at};
 pub use preview::{peak as worst, preview, Preview, PreviewFiring};
 pub use rule::{
-    starter_rules, AlertRule, Comparison, Condition, Metric, RulesFile, Severity, MAX_WINDOW_MINUTES,
-    MIN_WINDOW_MINUTES,
+    metadata_fields_of, starter_rules, AlertRule, Comparison, Condition, Metric, RulesFile, Severity,
+    MAX_WINDOW_MINUTES, MIN_WINDOW_MINUTES,
 };
 pub use runner::{RuleRunner, RulesHandle};
 pub use scope::Scope;

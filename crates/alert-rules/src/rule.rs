@@ -159,17 +159,24 @@ pub struct RulesFile {
     pub rules: Vec<AlertRule>,
 }
 
-impl RulesFile {
-    /// The metadata fields the rules are narrowed by, each once, in the rules' order: a store
-    /// with rollups must count calls by them (`Store::set_dimensions`).
-    pub fn metadata_fields(&self) -> Vec<String> {
-        let mut fields: Vec<String> = Vec::new();
-        for field in self.rules.iter().filter_map(|r| r.scope.metadata_field()) {
-            if !fields.iter().any(|f| f == field) {
-                fields.push(field.to_owned());
+/// The metadata fields `rules` are narrowed by, each once, with the first rule that uses it.
+pub fn metadata_fields_of(rules: &[AlertRule]) -> Vec<(usize, &str)> {
+    let mut fields: Vec<(usize, &str)> = Vec::new();
+    for (i, rule) in rules.iter().enumerate() {
+        if let Some(field) = rule.scope.metadata_field() {
+            if !fields.iter().any(|(_, f)| *f == field) {
+                fields.push((i, field));
             }
         }
-        fields
+    }
+    fields
+}
+
+impl RulesFile {
+    /// The metadata fields the rules are narrowed by, each once, in the rules' order: a store
+    /// with rollups must count calls by them (`Store::add_dimensions`).
+    pub fn metadata_fields(&self) -> Vec<String> {
+        metadata_fields_of(&self.rules).into_iter().map(|(_, field)| field.to_owned()).collect()
     }
 
     /// Reads a rules file: `{"rules": [...]}` or a bare list; every rule checked, ids unique.

@@ -4,9 +4,9 @@
 //! chooses the field (`alert_rules.rs`), and a field a rule uses cannot be dropped.
 //! In team mode nothing is chosen: PostgreSQL reads a field from the calls themselves.
 
-use calleague_alert_rules::AlertRule;
+use calleague_alert_rules::{metadata_fields_of, AlertRule};
 use calleague_error_code::ErrorCode;
-use calleague_store::{check_dimension_field, DimensionStatus, SeenField, MAX_DIMENSIONS};
+use calleague_store::{check_dimension_field, DimensionStatus, SeenField, StoreError, MAX_DIMENSIONS};
 use serde::Serialize;
 
 use crate::error::{AppError, AppResult};
@@ -48,19 +48,6 @@ fn checked(fields: Vec<String>) -> AppResult<Vec<String>> {
     Ok(fields)
 }
 
-/// The metadata fields `rules` are narrowed by, each with the first rule that uses it.
-fn fields_of(rules: &[AlertRule]) -> Vec<(usize, &str)> {
-    let mut fields: Vec<(usize, &str)> = Vec::new();
-    for (i, rule) in rules.iter().enumerate() {
-        if let Some(field) = rule.scope.metadata_field() {
-            if !fields.iter().any(|(_, f)| *f == field) {
-                fields.push((i, field));
-            }
-        }
-    }
-    fields
-}
-
 impl Engine {
     /// Settings → Data's dimensions.
     pub async fn dimensions_view(&self) -> AppResult<DimensionsView> {
@@ -82,7 +69,7 @@ impl Engine {
         self.not_in_team_mode().await?;
         let fields = checked(fields)?;
         let rules = self.settings.lock().await.alert_rules.rules.clone();
-        if let Some((i, field)) = fields_of(&rules).into_iter().find(|(_, f)| !fields.iter().any(|c| c == f)) {
+        if let Some((i, field)) = metadata_fields_of(&rules).into_iter().find(|(_, f)| !fields.iter().any(|c| c == f)) {
             return Err(refused(
                 "fields",
                 format!(
@@ -101,27 +88,18 @@ impl Engine {
         if self.settings.lock().await.mode == Some(Mode::Team) {
             return Ok(());
         }
-        let mut chosen: Vec<String> = self.store().dimensions()?.into_iter().map(|d| d.field).collect();
-        let before = chosen.len();
-        for (i, field) in fields_of(rules) {
-            if chosen.iter().any(|c| c == field) {
-                continue;
+        let needed = metadata_fields_of(rules);
+        let fields: Vec<String> = needed.iter().map(|(_, field)| (*field).to_owned()).collect();
+        match self.store().add_dimensions(&fields).await {
+            Ok(_) => Ok(()),
+            // Said beside the first rule whose field is not counted yet.
+            Err(StoreError::InvalidDimensions(message)) => {
+                let chosen: Vec<String> = self.store().dimensions()?.into_iter().map(|d| d.field).collect();
+                let first = needed.iter().find(|(_, field)| !chosen.iter().any(|c| c == field)).map_or(0, |(i, _)| *i);
+                Err(refused(format!("rules.{first}.scope.metadataField"), message))
             }
-            if chosen.len() == MAX_DIMENSIONS {
-                return Err(refused(
-                    format!("rules.{i}.scope.metadataField"),
-                    format!(
-                        "Calls are counted by {MAX_DIMENSIONS} fields already ({}): drop one in Settings → Data first.",
-                        chosen.join(", ")
-                    ),
-                ));
-            }
-            chosen.push(field.to_owned());
+            Err(e) => Err(e.into()),
         }
-        if chosen.len() > before {
-            self.store().set_dimensions(chosen).await?;
-        }
-        Ok(())
     }
 
     async fn not_in_team_mode(&self) -> AppResult<()> {

@@ -11,7 +11,7 @@ use calleague_alert_rules::{
     preview, starter_rules, summary, ChatSender, ChatWebhook, RuleRunner, RulesFile, RunnerOptions,
 };
 use calleague_events::Timestamp;
-use calleague_store::{AlertLog, Store, StoreOptions, MAX_DIMENSIONS};
+use calleague_store::{AlertLog, Store, StoreOptions};
 
 use crate::args::{AlertsArgs, AlertsCheckArgs, AlertsCommand, ServeArgs};
 
@@ -28,28 +28,13 @@ pub fn run(args: AlertsArgs) -> anyhow::Result<()> {
 /// Adds the metadata fields `rules` are narrowed by to the fields `store` counts calls by (a
 /// new one counted in the background); refused when that would be more than five.
 pub async fn count_fields_of(store: &Store, rules: &RulesFile) -> anyhow::Result<()> {
-    let mut fields: Vec<String> = store.dimensions()?.into_iter().map(|d| d.field).collect();
-    let mut added = Vec::new();
-    for field in rules.metadata_fields() {
-        if !fields.contains(&field) {
-            fields.push(field.clone());
-            added.push(field);
-        }
+    let added = store
+        .add_dimensions(&rules.metadata_fields())
+        .await
+        .map_err(|e| anyhow::anyhow!("the alert rules' metadata fields cannot all be counted: {e}"))?;
+    if !added.is_empty() {
+        say!("counting the stored calls by {} in the background, for the alert rules narrowed by it", added.join(", "));
     }
-    if added.is_empty() {
-        return Ok(());
-    }
-    if fields.len() > MAX_DIMENSIONS {
-        anyhow::bail!(
-            "the rules narrow calls by {} more metadata field(s) ({}), but calls can be counted by {MAX_DIMENSIONS} at most \
-             (the database counts them by {} already)",
-            added.len(),
-            added.join(", "),
-            fields[..fields.len() - added.len()].join(", ")
-        );
-    }
-    store.set_dimensions(fields).await?;
-    say!("counting the stored calls by {} in the background, for the alert rules narrowed by it", added.join(", "));
     Ok(())
 }
 

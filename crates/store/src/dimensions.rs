@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::tracked::{check_field, MAX_DIMENSIONS};
+use crate::tracked::{check_field, Tracked, MAX_DIMENSIONS};
 use crate::{Result, Store, StoreError};
 
 /// A chosen metadata field and how far its count has got, for Settings.
@@ -29,6 +29,34 @@ pub struct SeenField {
 }
 
 impl Store {
+    /// Adds those of `fields` not chosen yet after the chosen ones (what alert rules narrowed
+    /// by them need) and returns them; refused, changing nothing, when that would be more
+    /// than five.
+    pub async fn add_dimensions(&self, fields: &[String]) -> Result<Vec<String>> {
+        let mut chosen: Vec<String> =
+            self.with_reader(|conn| Ok(Tracked::load(conn)?.fields().map(str::to_owned).collect()))?;
+        let mut added: Vec<String> = Vec::new();
+        for field in fields {
+            if !chosen.contains(field) && !added.contains(field) {
+                added.push(field.clone());
+            }
+        }
+        if added.is_empty() {
+            return Ok(added);
+        }
+        if chosen.len() + added.len() > MAX_DIMENSIONS {
+            return Err(StoreError::InvalidDimensions(format!(
+                "Calls are counted by {} already ({}); {} more would be over {MAX_DIMENSIONS}: drop one in Settings → Data first.",
+                chosen.len(),
+                chosen.join(", "),
+                added.join(", ")
+            )));
+        }
+        chosen.extend(added.iter().cloned());
+        self.set_dimensions(chosen).await?;
+        Ok(added)
+    }
+
     /// Chooses the metadata fields calls are counted by (in order; at most five). A field
     /// added is counted in the background ([`Store::dimensions`] says how far); a field
     /// removed loses its counts.

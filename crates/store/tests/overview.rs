@@ -560,6 +560,15 @@ async fn a_dimension_chosen_later_is_counted_in_the_background_exactly_once_per_
     assert!(store.set_dimensions(vec!["a".into(); 2]).await.unwrap_err().to_string().contains("twice"));
     let six = (0..6).map(|n| format!("f{n}")).collect();
     assert_eq!(store.set_dimensions(six).await.unwrap_err().code(), ErrorCode::SettingInvalid);
+    // What rules need, added after the chosen ones: only what is missing, once; never past five.
+    assert!(store.add_dimensions(&["campaign".into()]).await.unwrap().is_empty());
+    let five: Vec<String> = (0..5).map(|n| format!("f{n}")).collect();
+    let error = store.add_dimensions(&five).await.unwrap_err();
+    assert!(error.to_string().contains("drop one in Settings → Data"), "{error}");
+    let added = store.add_dimensions(&["tier".into(), "campaign".into(), "tier".into()]).await.unwrap();
+    assert_eq!(added, ["tier"]);
+    let chosen: Vec<String> = store.dimensions().unwrap().into_iter().map(|d| d.field).collect();
+    assert_eq!(chosen, ["campaign", "tier"]);
 }
 
 fn store_rows(path: &std::path::Path) -> i64 {
