@@ -7,7 +7,9 @@ use serde_json::Value;
 
 use std::sync::Arc;
 
-use crate::{Call, ClientConfig, ClientError, Recording, RequestBudget, SecretKey, Transcript, Webhook, WebhookDraft};
+use crate::{
+    Agent, Call, ClientConfig, ClientError, Recording, RequestBudget, SecretKey, Transcript, Webhook, WebhookDraft,
+};
 
 /// Progress while walking a paged list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,6 +132,22 @@ impl Client {
     pub async fn call(&self, id: &str) -> Result<Call, ClientError> {
         let url = format!("{}/{}", self.url(&self.config.paths.calls), path_id("callId", id)?);
         decode(self.get_value(&url, &[]).await?, "call")
+    }
+
+    /// Every agent (assistant) of the account.
+    pub async fn list_agents(&self) -> Result<Vec<Agent>, ClientError> {
+        let url = self.url(&self.config.paths.agents);
+        self.walk(&url, Vec::new(), |_| {}).await
+    }
+
+    /// One agent; `None` when the API does not know the id (404).
+    pub async fn agent(&self, id: &str) -> Result<Option<Agent>, ClientError> {
+        let url = format!("{}/{}", self.url(&self.config.paths.agents), path_id("agentId", id)?);
+        match self.get_value(&url, &[]).await {
+            Ok(value) => decode(value, "agent").map(Some),
+            Err(ClientError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     pub async fn recording(&self, id: &str) -> Result<Recording, ClientError> {
@@ -417,6 +435,13 @@ mod tests {
             decode(serde_json::json!({"callId": "c", "assistantId": "a", "startedAt": "bad"}), "call").unwrap();
         assert_eq!(call.agent_id.as_deref(), Some("a"));
         assert_eq!(call.started_at, None);
+        let agent: Agent =
+            decode(serde_json::json!({"id": 7, "assistantId": "as_1", "name": ["x"], "language": "en"}), "agent")
+                .unwrap();
+        assert_eq!((agent.agent_id.as_str(), agent.name, agent.language.as_deref()), ("as_1", None, Some("en")));
+        let agent: Agent = decode(serde_json::json!({"id": 7, "name": "Sales"}), "agent").unwrap();
+        assert_eq!((agent.agent_id.as_str(), agent.name.as_deref()), ("7", Some("Sales")));
+        assert!(decode::<Agent>(serde_json::json!({"name": "no id"}), "agent").is_err());
     }
 
     #[test]

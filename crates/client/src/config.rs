@@ -17,6 +17,8 @@ pub struct ApiPaths {
     pub calls: String,
     pub recordings: String,
     pub transcripts: String,
+    /// The account's agents (assistants), listed and read one by one.
+    pub agents: String,
 }
 
 impl Default for ApiPaths {
@@ -26,6 +28,7 @@ impl Default for ApiPaths {
             calls: "/api/core/voice/agent/call".into(),
             recordings: "/api/core/recording".into(),
             transcripts: "/api/core/transcript".into(),
+            agents: "/api/core/voice/agent".into(),
         }
     }
 }

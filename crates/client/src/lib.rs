@@ -17,5 +17,5 @@ pub use budget::RequestBudget;
 pub use client::{Client, PageProgress};
 pub use config::{ApiPaths, ClientConfig, RetryPolicy, SecretKey, DEFAULT_BASE_URL};
 pub use error::ClientError;
-pub use model::{Call, Recording, Segment, Transcript, Webhook, WebhookDraft};
+pub use model::{Agent, Call, Recording, Segment, Transcript, Webhook, WebhookDraft};
 pub use validate::{pointing_at, private_host, validate_draft, UrlPolicy, CONFIRM_PRIVATE_FIELD};

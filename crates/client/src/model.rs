@@ -57,6 +57,56 @@ pub struct Call {
     pub transcript_id: Option<String>,
 }
 
+/// An agent (assistant): only its id is sure to be there. Its id is read from `agentId`,
+/// `assistantId` or `id`, whichever comes first (a reply may carry more than one); a name
+/// that is not text is no name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", try_from = "RawAgent")]
+pub struct Agent {
+    pub agent_id: String,
+    pub name: Option<String>,
+    pub language: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawAgent {
+    #[serde(default)]
+    agent_id: Option<Value>,
+    #[serde(default)]
+    assistant_id: Option<Value>,
+    #[serde(default)]
+    id: Option<Value>,
+    #[serde(default)]
+    name: Option<Value>,
+    #[serde(default)]
+    language: Option<Value>,
+}
+
+impl TryFrom<RawAgent> for Agent {
+    type Error = String;
+    fn try_from(raw: RawAgent) -> Result<Self, String> {
+        let text = |v: Option<Value>| match v {
+            Some(Value::String(s)) if !s.trim().is_empty() => Some(s),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        };
+        let agent_id = text(raw.agent_id)
+            .or_else(|| text(raw.assistant_id))
+            .or_else(|| text(raw.id))
+            .ok_or("an agent without agentId, assistantId or id")?;
+        let name = match raw.name {
+            Some(Value::String(s)) if !s.trim().is_empty() => Some(s),
+            _ => None,
+        };
+        let language = match raw.language {
+            Some(Value::String(s)) if !s.trim().is_empty() => Some(s),
+            _ => None,
+        };
+        Ok(Self { agent_id, name, language })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Recording {

@@ -23,6 +23,7 @@ pub(crate) fn router(inner: Arc<Platform>) -> Router {
         .route("/sim/status", get(get_status))
         .route("/sim/delivery", get(delivery_state).post(set_delivery))
         .route("/sim/requests", get(api_requests))
+        .route("/sim/agents", axum::routing::post(put_agent))
         .route_layer(middleware::from_fn_with_state(inner.clone(), require_key))
         .with_state(inner)
 }
@@ -102,4 +103,17 @@ async fn api_requests(State(inner): State<Arc<Platform>>) -> Response {
 
 async fn get_status(State(inner): State<Arc<Platform>>) -> Response {
     Json(inner.status()).into_response()
+}
+
+/// Adds an agent to the account, or renames one: `{"agentId", "name", "language"?}`.
+async fn put_agent(State(inner): State<Arc<Platform>>, body: axum::body::Bytes) -> Response {
+    let agent = match serde_json::from_slice::<crate::model::Agent>(&body) {
+        Ok(agent) if !agent.agent_id.trim().is_empty() => agent,
+        Ok(_) => return error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", "agentId must not be empty"),
+        Err(e) => return error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", format!("the agent: {e}")),
+    };
+    if let Ok(mut agents) = inner.agents.lock() {
+        agents.insert(agent.agent_id.clone(), agent.clone());
+    }
+    Json(agent).into_response()
 }

@@ -22,7 +22,7 @@ mod state;
 pub use audio::{synthesize_wav, WAV_SAMPLE_RATE};
 pub use clock::Clock;
 pub use config::SimConfig;
-pub use model::{Call, DeliveryAttempt, Recording, Segment, Transcript, Webhook};
+pub use model::{Agent, Call, DeliveryAttempt, Recording, Segment, Transcript, Webhook};
 pub use scenario::{trigger_payload, ScenarioSpec};
 pub use server::{SimError, SimPlayer, Simulator};
 pub use state::{ApiRequest, Status};

@@ -110,3 +110,27 @@ pub struct Segment {
     pub start_sec: f64,
     pub end_sec: f64,
 }
+
+/// An agent (assistant) of the simulated account, as `GET /api/core/voice/agent` serves it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Agent {
+    pub agent_id: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+}
+
+impl Agent {
+    /// The agents every simulated account starts with: the default scenario's three.
+    pub fn defaults() -> Vec<Agent> {
+        [
+            ("ag_support", "Support line", "en"),
+            ("ag_sales", "Sales desk", "en"),
+            ("ag_booking", "Booking assistant", "de"),
+        ]
+        .into_iter()
+        .map(|(id, name, language)| Agent { agent_id: id.into(), name: name.into(), language: Some(language.into()) })
+        .collect()
+    }
+}

@@ -25,6 +25,8 @@ pub(crate) fn router(inner: Arc<Platform>) -> Router {
     let api = Router::new()
         .route("/api/core/webhook", get(list_webhooks).post(create_webhook))
         .route("/api/core/webhook/{id}", axum::routing::put(update_webhook).delete(delete_webhook))
+        .route("/api/core/voice/agent", get(list_agents))
+        .route("/api/core/voice/agent/{id}", get(one_agent))
         .route("/api/core/voice/agent/call", get(list_calls).post(start_call))
         .route("/api/core/voice/agent/call/{id}", get(one_call))
         .route("/api/core/recording/{id}", get(recording))
@@ -123,6 +125,17 @@ fn envelope<T: serde::Serialize>(items: Vec<T>, page: usize, size: usize) -> Res
     let total = items.len();
     let list: Vec<T> = items.into_iter().skip((page - 1) * size).take(size).collect();
     Json(json!({"total": total, "list": list})).into_response()
+}
+
+async fn list_agents(State(inner): State<Arc<Platform>>, Query(p): Query<Paging>) -> ApiResult {
+    let (page, size) = paging(&p)?;
+    let agents: Vec<_> = inner.agents.lock().map(|a| a.values().cloned().collect()).unwrap_or_default();
+    Ok(envelope(agents, page, size))
+}
+
+async fn one_agent(State(inner): State<Arc<Platform>>, Path(id): Path<String>) -> ApiResult {
+    let agent = inner.agents.lock().ok().and_then(|a| a.get(&id).cloned());
+    agent.map(|a| Json(a).into_response()).ok_or_else(|| not_found("agent", &id))
 }
 
 async fn list_webhooks(State(inner): State<Arc<Platform>>, Query(p): Query<Paging>) -> ApiResult {

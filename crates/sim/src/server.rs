@@ -10,7 +10,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::model::{Call, DeliveryAttempt, Webhook};
+use crate::model::{Agent, Call, DeliveryAttempt, Webhook};
 use crate::state::{ApiRequest, Platform, RateWindow};
 use crate::{admin, rest, scenario, Clock, ScenarioSpec, SimConfig};
 
@@ -76,6 +76,7 @@ impl Simulator {
             http,
             webhooks: Mutex::new(webhooks),
             calls: Mutex::default(),
+            agents: Mutex::new(Agent::defaults().into_iter().map(|a| (a.agent_id.clone(), a)).collect()),
             recordings: Mutex::default(),
             transcripts: Mutex::default(),
             attempts: Mutex::default(),
@@ -148,6 +149,13 @@ impl Simulator {
     }
 
     /// Stops (or resumes) every delivery, as a dead tunnel would; calls go on.
+    /// Adds an agent to the account, or renames one.
+    pub fn put_agent(&self, agent: Agent) {
+        if let Ok(mut agents) = self.platform.agents.lock() {
+            agents.insert(agent.agent_id.clone(), agent);
+        }
+    }
+
     pub fn set_delivery_stopped(&self, stopped: bool) {
         self.platform.delivery_stopped.store(stopped, Ordering::SeqCst);
     }

@@ -10,7 +10,7 @@ use std::time::Instant;
 use calleague_events::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Call, DeliveryAttempt, Segment, Transcript, Webhook};
+use crate::model::{Agent, Call, DeliveryAttempt, Segment, Transcript, Webhook};
 use crate::{Clock, SimConfig};
 
 /// A recording's audio, made on demand from these.
@@ -36,6 +36,8 @@ pub(crate) struct Platform {
     pub http: reqwest::Client,
     pub webhooks: Mutex<Vec<Webhook>>,
     pub calls: Mutex<BTreeMap<String, Call>>,
+    /// The account's agents by id (`POST /sim/agents` adds or renames one).
+    pub agents: Mutex<BTreeMap<String, Agent>>,
     pub recordings: Mutex<HashMap<String, RecordingAsset>>,
     pub transcripts: Mutex<HashMap<String, Transcript>>,
     pub attempts: Mutex<Vec<DeliveryAttempt>>,

@@ -288,3 +288,24 @@ async fn scenario_bodies_are_checked() {
     assert_eq!(status, 202, "{reply}");
     assert_eq!(reply["callIds"].as_array().unwrap().len(), 10);
 }
+
+#[tokio::test]
+async fn agents_are_listed_read_one_by_one_and_added() {
+    let sim = spawn_sim(&[]);
+    let list = sim.get("/api/core/voice/agent?page=1&pageSize=2").await;
+    assert_eq!(list["total"], 3, "{list}");
+    assert_eq!(list["list"].as_array().unwrap().len(), 2);
+    let one = sim.get("/api/core/voice/agent/ag_sales").await;
+    assert_eq!((one["agentId"].as_str(), one["name"].as_str()), (Some("ag_sales"), Some("Sales desk")));
+    let (status, body) = sim.call(Method::GET, "/api/core/voice/agent/ag_nobody", None).await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("not_found")));
+    // The calls' own path is not taken for an agent's id.
+    assert!(sim.get("/api/core/voice/agent/call").await["list"].is_array());
+
+    let (status, _) =
+        sim.call(Method::POST, "/sim/agents", Some(json!({"agentId": "ag_nobody", "name": "Night shift"}))).await;
+    assert_eq!(status, 200);
+    assert_eq!(sim.get("/api/core/voice/agent/ag_nobody").await["name"], "Night shift");
+    let (status, body) = sim.call(Method::POST, "/sim/agents", Some(json!({"name": "no id"}))).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("invalid_request")));
+}
