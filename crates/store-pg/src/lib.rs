@@ -9,6 +9,7 @@
 //! many writers at once, and a row lock on the call makes two receivers folding events of
 //! one call take turns.
 
+mod agents;
 mod alert_log;
 mod announce;
 mod config;
@@ -30,9 +31,9 @@ use std::time::Duration;
 
 use calleague_events::Timestamp;
 use calleague_store::{
-    CallCursor, CallDetail, CallFilter, CallRow, DeliverySink, Facets, FeedItem, InProgress, IncomingDelivery,
-    IngestOutcome, Overview, Page, PageRequest, QuarantineItem, QuarantineRow, RejectionTally, Result, SecurityRow,
-    StatusCounts, StoreError, StoreFuture, TimelineReader,
+    AgentName, CallCursor, CallDetail, CallFilter, CallRow, DeliverySink, Facets, FeedItem, InProgress,
+    IncomingDelivery, IngestOutcome, Overview, Page, PageRequest, QuarantineItem, QuarantineRow, RejectionTally,
+    Result, SecurityRow, StatusCounts, StoreError, StoreFuture, TimelineReader,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio::sync::broadcast;
@@ -358,5 +359,9 @@ impl TimelineReader for PgStore {
 
     fn security_page(&self, before_id: Option<i64>, limit: u32) -> StoreFuture<'_, Vec<SecurityRow>> {
         Box::pin(PgStore::security_page(self, before_id, limit))
+    }
+
+    fn agents(&self) -> StoreFuture<'_, Vec<AgentName>> {
+        Box::pin(PgStore::agents(self))
     }
 }

@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (3, include_str!("../migrations/0003_uptime.sql")),
     (4, include_str!("../migrations/0004_search.sql")),
     (5, include_str!("../migrations/0005_alert_rules.sql")),
+    (6, include_str!("../migrations/0006_agents.sql")),
 ];
 
 /// The schema version this program writes.

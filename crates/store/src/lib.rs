@@ -4,6 +4,7 @@
 //! timeline and call queries with keyset paging, counts, and export. SQLite specifics
 //! (pragmas, WAL) stay inside, so another backend could stand behind the same interface.
 
+mod agents;
 mod alert_firings;
 mod alert_log;
 mod alert_model;
@@ -46,6 +47,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{broadcast, oneshot};
 
+pub use agents::{AgentBook, AgentName, AgentRound};
 pub use alert_log::AlertLog;
 pub use alert_model::{FiringRecorded, FiringRow, NewFiring, NoticeAttempt, OwedNotice};
 pub use dimensions::{DimensionStatus, SeenField};

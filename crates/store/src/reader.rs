@@ -11,7 +11,7 @@ use calleague_events::Timestamp;
 use crate::model::{CallDetail, CallRow, Facets, InProgress, QuarantineRow, SecurityRow, StatusCounts};
 use crate::overview::Overview;
 use crate::query::{CallCursor, CallFilter, Page, PageRequest};
-use crate::{Result, Store, StoreError, StoreFuture};
+use crate::{AgentName, Result, Store, StoreError, StoreFuture};
 
 pub trait TimelineReader: Send + Sync {
     /// A page of the call timeline, ordered by each call's earliest `occurredAt`, ties by
@@ -35,6 +35,8 @@ pub trait TimelineReader: Send + Sync {
     fn quarantine_page(&self, before_id: Option<i64>, limit: u32) -> StoreFuture<'_, Vec<QuarantineRow>>;
     /// Rejected requests, newest first, before `before_id` when given.
     fn security_page(&self, before_id: Option<i64>, limit: u32) -> StoreFuture<'_, Vec<SecurityRow>>;
+    /// The account's agents by name, as the REST API described them.
+    fn agents(&self) -> StoreFuture<'_, Vec<AgentName>>;
 }
 
 /// SQLite's reads block: each runs on tokio's blocking pool, off the async workers.
@@ -85,5 +87,9 @@ impl TimelineReader for Arc<Store> {
 
     fn security_page(&self, before_id: Option<i64>, limit: u32) -> StoreFuture<'_, Vec<SecurityRow>> {
         blocking(self, move |store| store.security_page(before_id, limit))
+    }
+
+    fn agents(&self) -> StoreFuture<'_, Vec<AgentName>> {
+        blocking(self, Store::agents)
     }
 }

@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0015_alert_rules.sql"),
     include_str!("../migrations/0016_dimension_rollups.sql"),
     include_str!("../migrations/0017_tracked_dimensions.sql"),
+    include_str!("../migrations/0018_agents.sql"),
 ];
 
 /// Pragmas for every connection. `synchronous=FULL` because a delivery we acknowledged

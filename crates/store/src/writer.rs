@@ -85,6 +85,16 @@ pub(crate) enum Write {
     /// The metadata fields calls are counted by (`dimensions.rs`); new ones are counted in
     /// idle moments after.
     SetDimensions(Vec<String>),
+    /// What the REST API said of agents (`agents.rs`).
+    PutAgents {
+        agents: Vec<crate::AgentName>,
+        at_ms: i64,
+    },
+    ClaimAgentRound {
+        round: crate::AgentRound,
+        now_ms: i64,
+        every_ms: i64,
+    },
     /// Answers once everything logged before it is projected.
     Settle,
     /// A small synced write, for the readiness check (`readiness.rs`).
@@ -404,6 +414,13 @@ fn apply(conn: &Connection, write: &Write) -> Result<Applied> {
         Write::SetDimensions(fields) => {
             crate::dimension_count::write_set(conn, fields, calleague_events::Timestamp::now().unix_millis())?;
             done(IngestOutcome::Logged { id: 0 }, None)
+        }
+        Write::PutAgents { agents, at_ms } => {
+            crate::agents::write_agents(conn, agents, *at_ms)?;
+            done(IngestOutcome::Logged { id: 0 }, None)
+        }
+        Write::ClaimAgentRound { round, now_ms, every_ms } => {
+            done(IngestOutcome::Logged { id: crate::agents::write_claim(conn, *round, *now_ms, *every_ms)? }, None)
         }
         Write::Forwarded(step) => {
             crate::forward_writes::write_forwarded(conn, step)?;

@@ -439,7 +439,10 @@ async fn pruning_and_counting_an_existing_database_keep_the_numbers_exact() {
     // A database from before the rollups by dimension: its calls counted by the migration.
     Connection::open(&path)
         .unwrap()
-        .execute_batch("DROP TABLE overview_dimensions; DROP TABLE tracked_dimensions; PRAGMA user_version = 15;")
+        .execute_batch(
+            "DROP TABLE overview_dimensions; DROP TABLE tracked_dimensions; DROP TABLE agents; DROP TABLE agent_rounds;
+             PRAGMA user_version = 15;",
+        )
         .unwrap();
     let store = open(&path);
     assert_dimensions(&path, &[]);

@@ -646,7 +646,7 @@ async fn calls_that_failed_before_the_upgrade_are_never_notified_late() {
          DROP TABLE overview_deliveries; DROP TABLE overview_built; DROP INDEX quarantine_received; DROP TABLE inbox;
          DROP TABLE readiness; DROP TABLE forward_targets; DROP TABLE forward_retries; DROP TABLE forward_attempts;
          DROP TABLE alert_firings; DROP TABLE alert_notices; DROP TABLE overview_dimensions;
-         DROP TABLE tracked_dimensions; PRAGMA user_version = 6;",
+         DROP TABLE tracked_dimensions; DROP TABLE agents; DROP TABLE agent_rounds; PRAGMA user_version = 6;",
     )
     .unwrap();
     drop(conn);
@@ -680,4 +680,42 @@ async fn a_watcher_that_fell_behind_reads_the_unclaimed_events_again() {
     assert_eq!(call.record.phase, Some(CallPhase::Failed), "each event comes with its call as it is now");
     assert_eq!(store.unclaimed_since(before, 1).unwrap().len(), 1);
     assert!(store.unclaimed_since(Timestamp::now(), 100).unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn agents_are_named_replaced_never_dropped_and_unnamed_ids_found_by_seeking() {
+    use calleague_store::{AgentName, AgentRound};
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    for (i, agent) in ["ag_b", "ag_a", "ag_c", "ag_a", ""].iter().enumerate() {
+        let data = if agent.is_empty() { json!({}) } else { json!({"agentId": agent}) };
+        store.ingest(event("call.started", &format!("dl_{i}"), &format!("c{i}"), i as i64, data)).await.unwrap();
+    }
+    assert_eq!(store.unnamed_agent_ids(10).unwrap(), ["ag_a", "ag_b", "ag_c"]);
+    assert_eq!(store.unnamed_agent_ids(2).unwrap(), ["ag_a", "ag_b"]);
+
+    let named = |id: &str, name: &str| AgentName {
+        agent_id: id.into(),
+        name: Some(name.into()),
+        language: Some("en".into()),
+        known: true,
+    };
+    store.put_agents(vec![named("ag_a", "Sales"), AgentName::unknown("ag_c")], 1_000).await.unwrap();
+    assert_eq!(store.unnamed_agent_ids(10).unwrap(), ["ag_b"], "an id the API does not know is not asked again");
+    // A later listing renames one and leaves the others as they were.
+    store.put_agents(vec![named("ag_a", "Sales desk"), named("ag_b", "Support")], 2_000).await.unwrap();
+    let agents = store.agents().unwrap();
+    assert_eq!(agents, vec![named("ag_a", "Sales desk"), named("ag_b", "Support"), AgentName::unknown("ag_c")]);
+    assert!(store.unnamed_agent_ids(10).unwrap().is_empty());
+
+    // A round is claimed once per period, whoever asks; the kinds apart.
+    assert!(store.claim_agent_round(AgentRound::Listing, 10_000, 3_600_000).await.unwrap());
+    assert!(!store.claim_agent_round(AgentRound::Listing, 20_000, 3_600_000).await.unwrap());
+    assert!(store.claim_agent_round(AgentRound::LookUp, 20_000, 60_000).await.unwrap());
+    assert!(store.claim_agent_round(AgentRound::Listing, 3_610_000, 3_600_000).await.unwrap());
+    store.close();
+    drop(store);
+    let store = open(&dir);
+    assert_eq!(store.agents().unwrap().len(), 3, "kept across a restart");
+    assert!(!store.claim_agent_round(AgentRound::LookUp, 30_000, 60_000).await.unwrap());
 }
