@@ -8,6 +8,7 @@
 //! - [`Alerts`]: the watcher that ties them to the store's live feed, claiming each call in
 //!   the store so that none is notified twice, not even after a restart.
 
+mod names;
 mod note;
 mod notifier;
 pub mod pacing;

@@ -7,12 +7,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use calleague_events::Timestamp;
-use calleague_store::{AlertHow, FeedItem, Store};
+use calleague_store::{AlertHow, FeedItem, Store, TimelineReader};
 use serde::Serialize;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::time::Instant;
 
+use crate::names::AgentNames;
 use crate::note::Note;
 use crate::notifier::Notifier;
 use crate::pacing::{Outgoing, Pacing};
@@ -30,7 +31,7 @@ pub struct AlertStatus {
 
 enum Command {
     Settings(AlertSettings),
-    Follow(broadcast::Receiver<FeedItem>),
+    Follow(broadcast::Receiver<FeedItem>, Arc<dyn TimelineReader>),
     WhileClosed(Vec<FeedItem>),
     CatchUpFinished,
     Seen,
@@ -63,6 +64,7 @@ impl Alerts {
         let (status_tx, status) = watch::channel(AlertStatus::default());
         let watcher = Watcher {
             feed: store.subscribe(),
+            names: AgentNames::new(Arc::new(store.clone())),
             store,
             notifier,
             settings,
@@ -82,8 +84,9 @@ impl Alerts {
     /// Watches another feed from now on (a team's database instead of this computer's
     /// store, or back). Claims stay in this computer's store: a call notified on this
     /// desktop is never notified on it again, whichever feed brought it.
-    pub fn follow(&self, feed: broadcast::Receiver<FeedItem>) {
-        let _ = self.commands.send(Command::Follow(feed));
+    /// `names` is where the agents' names are read from (the same database as the feed).
+    pub fn follow(&self, feed: broadcast::Receiver<FeedItem>, names: Arc<dyn TimelineReader>) {
+        let _ = self.commands.send(Command::Follow(feed, names));
     }
 
     /// What happened while this desktop was not watching (a team's database read back on
@@ -126,6 +129,8 @@ impl Alerts {
 struct Watcher {
     store: Arc<Store>,
     feed: broadcast::Receiver<FeedItem>,
+    /// Agents by name, from the database the feed comes from.
+    names: AgentNames,
     notifier: Arc<dyn Notifier>,
     settings: AlertSettings,
     pacing: Pacing,
@@ -146,7 +151,10 @@ impl Watcher {
                 command = commands.recv() => match command {
                     None => break,
                     Some(Command::Settings(settings)) => self.settings = settings,
-                    Some(Command::Follow(feed)) => self.feed = feed,
+                    Some(Command::Follow(feed, names)) => {
+                        self.feed = feed;
+                        self.names.follow(names);
+                    }
                     Some(Command::WhileClosed(items)) => {
                         self.take_as(items, true).await;
                         self.summarize_catch_up().await;
@@ -232,7 +240,7 @@ impl Watcher {
     /// [`Watcher::take`], every failure counted as caught up when `missed` (read back, not
     /// live).
     async fn take_as(&mut self, items: Vec<FeedItem>, missed: bool) {
-        let failures: Vec<Failure> = items
+        let mut failures: Vec<Failure> = items
             .iter()
             .filter_map(|item| failure_of(item, &self.settings))
             .map(|f| Failure { caught_up: f.caught_up || missed, ..f })
@@ -240,6 +248,7 @@ impl Watcher {
         if failures.is_empty() {
             return;
         }
+        self.names.name(&mut failures).await;
         let now = Timestamp::now();
         let (caught_up, live): (Vec<Failure>, Vec<Failure>) = failures.into_iter().partition(|f| f.caught_up);
         for (failures, usual) in [(live, AlertHow::Notified), (caught_up, AlertHow::CatchUp)] {

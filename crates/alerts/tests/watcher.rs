@@ -62,6 +62,24 @@ fn summaries(notes: &[Note]) -> Vec<&str> {
     notes.iter().map(|n| n.summary.as_str()).collect()
 }
 
+/// An agent the store has a name for is named; one it has none for (or that the API does
+/// not know) keeps its id.
+#[tokio::test]
+async fn notes_name_the_agent_when_the_store_has_its_name() {
+    use calleague_store::AgentName;
+    let s = start(AlertSettings::default());
+    let named = AgentName { agent_id: "ag_sales".into(), name: Some("Sales desk".into()), language: None, known: true };
+    s.store.put_agents(vec![named, AgentName::unknown("ag_ghost")], 1).await.unwrap();
+    for (i, agent) in ["ag_sales", "ag_ghost", "ag_new"].iter().enumerate() {
+        s.store.ingest(failed(&format!("c{i}"), &format!("d{i}"), agent, Source::Webhook)).await.unwrap();
+        until("the note", || s.notes.shown().len() == i + 1).await;
+    }
+    assert_eq!(
+        summaries(&s.notes.shown()),
+        ["Call failed: Sales desk", "Call failed: ag_ghost", "Call failed: ag_new"]
+    );
+}
+
 #[tokio::test]
 async fn each_failure_spaced_apart_gives_one_note_with_its_details() {
     let s = start(AlertSettings { metadata_field: Some("orderId".into()), ..AlertSettings::default() });
@@ -212,7 +230,7 @@ async fn a_failure_whose_claim_failed_is_notified_once_the_claim_can_be_written(
     let notes = Arc::new(MemoryNotifier::default());
     let alerts = Alerts::start(store.clone(), notes.clone(), AlertSettings::default());
     let (feed, watched) = tokio::sync::broadcast::channel(16);
-    alerts.follow(watched);
+    alerts.follow(watched, Arc::new(store.clone()));
     tokio::time::sleep(Duration::from_millis(100)).await;
     let items = stored_unwatched(&store, &["c-locked"]).await;
 
@@ -236,7 +254,7 @@ async fn a_failure_whose_claim_failed_is_notified_once_the_claim_can_be_written(
 async fn a_watcher_that_fell_behind_the_feed_notifies_what_it_dropped() {
     let s = start(AlertSettings::default());
     let (feed, watched) = tokio::sync::broadcast::channel(2);
-    s.alerts.follow(watched);
+    s.alerts.follow(watched, Arc::new(s.store.clone()));
     tokio::time::sleep(Duration::from_millis(100)).await;
     let calls = ["c1", "c2", "c3", "c4", "c5", "c6"];
     let items = stored_unwatched(&s.store, &calls).await;

@@ -336,6 +336,7 @@ impl Engine {
         drop(running);
         self.restart_forwarder().await;
         self.restart_alert_rules().await;
+        self.start_agents().await;
         if self.settings.lock().await.mode == Some(Mode::Account) {
             self.spawn_catch_up().await;
             self.start_rest_source().await;

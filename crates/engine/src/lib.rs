@@ -26,6 +26,7 @@
 //!
 //! `docs/architecture.md` shows where this sits between the crates below and the app above.
 
+mod agents;
 mod alert_rules;
 mod demo;
 mod dimensions;

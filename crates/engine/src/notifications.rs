@@ -25,7 +25,7 @@ impl Engine {
         let alerts = self.alerts.get_or_init(|| Alerts::start(store, notifier, settings));
         // Team mode connected first: the notifications follow the team's feed.
         if let Some(team) = self.team_store() {
-            alerts.follow(team.subscribe());
+            alerts.follow(team.subscribe(), team);
         }
     }
 

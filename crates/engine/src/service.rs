@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use calleague_agents::{AgentRefresher, RefreshTiming};
 use calleague_catchup::{catch_up_downtime, CatchUpError, CatchUpOptions, Progress, Uptime};
 use calleague_client::Client;
 use calleague_receiver::{ProbeLog, Receiver, ReceiverConfig};
@@ -30,6 +31,8 @@ pub struct ReceiverService {
     catch_up: Option<JoinHandle<()>>,
     /// The REST API read beside the receiver, or instead of it (docs/sources.md).
     rest: Option<RestSource>,
+    /// The agents' names, kept fresh from the REST API.
+    agents: Option<AgentRefresher>,
 }
 
 impl ReceiverService {
@@ -44,7 +47,7 @@ impl ReceiverService {
                 return Err(e.into());
             }
         };
-        Ok(Self { receiver, uptime, store, catch_up: None, rest: None })
+        Ok(Self { receiver, uptime, store, catch_up: None, rest: None, agents: None })
     }
 
     /// Where deliveries go, e.g. `http://127.0.0.1:8787/hooks/calleague`.
@@ -96,6 +99,14 @@ impl ReceiverService {
         self.rest = Some(RestSource::start(self.store.clone(), client, options, mode, public, notice));
     }
 
+    /// Keeps the agents' names fresh from the REST API (replacing a refresher running).
+    pub async fn start_agents(&mut self, client: Client, timing: RefreshTiming) {
+        if let Some(running) = self.agents.take() {
+            running.stop().await;
+        }
+        self.agents = Some(AgentRefresher::start(self.store.clone(), client, timing));
+    }
+
     /// The receiver itself: its readiness, liveness and metrics address.
     pub fn receiver(&self) -> &Receiver {
         &self.receiver
@@ -118,6 +129,9 @@ impl ReceiverService {
         self.receiver.start_draining();
         if let Some(rest) = self.rest.take() {
             rest.stop().await;
+        }
+        if let Some(agents) = self.agents.take() {
+            agents.stop().await;
         }
         if let Some(running) = self.catch_up.take() {
             running.abort();

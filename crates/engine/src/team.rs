@@ -262,12 +262,12 @@ impl Engine {
     /// Switches what the window and the notifications follow. The notifications move to
     /// the new feed before the old store goes (its feed closing must not stop them).
     fn watch_team(&self, store: Option<Arc<PgStore>>) {
-        let feed = match &store {
-            Some(team) => team.subscribe(),
-            None => self.store().subscribe(),
+        let (feed, names): (_, Arc<dyn TimelineReader>) = match &store {
+            Some(team) => (team.subscribe(), team.clone()),
+            None => (self.store().subscribe(), Arc::new(self.store().clone())),
         };
         if let Some(alerts) = self.alerts.get() {
-            alerts.follow(feed);
+            alerts.follow(feed, names);
         }
         let previous = self.team.write().map(|mut t| std::mem::replace(&mut *t, store));
         drop(previous);
