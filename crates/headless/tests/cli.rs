@@ -153,8 +153,8 @@ fn export_writes_calls_and_events_as_ndjson_and_csv_within_a_range() {
     let text = String::from_utf8(csv.stdout).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2, "{text}");
-    assert!(lines[0].starts_with("callId,agentId,direction,phase,"));
-    assert!(lines[1].starts_with("c2,ag_1,,failed,"));
+    assert!(lines[0].starts_with("callId,agentId,agentName,direction,phase,"));
+    assert!(lines[1].starts_with("c2,ag_1,,,failed,"));
     assert!(lines[1].contains(r#""{""note"":""a,b \""quoted\""""}""#), "{}", lines[1]);
 
     let events = export(&db, &["--what", "events", "--format", "csv", "--to", "2026-01-02T00:00:00+00:00"]);

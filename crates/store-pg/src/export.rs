@@ -51,8 +51,13 @@ impl PgStore {
     ) -> Result<u64> {
         let from = range.from.map_or(i64::MIN, Timestamp::unix_millis);
         let to = range.to.map_or(i64::MAX, Timestamp::unix_millis);
+        let agents = match what {
+            ExportWhat::Calls => self.agents().await?,
+            ExportWhat::Events => Vec::new(),
+        };
         let client = self.client().await?;
-        let mut writer = ExportWriter::new(out, what, format)?;
+        // The team chooses no dimensions (every field is read from the calls themselves).
+        let mut writer = ExportWriter::with_names(out, what, format, &agents, &[])?;
         let mut count = 0u64;
         match what {
             ExportWhat::Calls => {

@@ -1,5 +1,6 @@
 //! Export of calls and events as NDJSON or CSV, streamed row by row.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::str::FromStr;
 
@@ -10,7 +11,8 @@ use serde_json::{Map, Value};
 use crate::model::{CallRow, EventRow};
 use crate::query::TimeRange;
 use crate::rows::{call_row, event_row, CALL_COLUMNS, EVENT_COLUMNS};
-use crate::{Result, Store, StoreError};
+use crate::tracked::{dimension_value, Tracked, METADATA_PREFIX};
+use crate::{AgentName, Result, Store, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
@@ -48,9 +50,10 @@ impl FromStr for ExportFormat {
     }
 }
 
-const CALL_FIELDS: [&str; 13] = [
+const CALL_FIELDS: [&str; 14] = [
     "callId",
     "agentId",
+    "agentName",
     "direction",
     "phase",
     "startedAt",
@@ -87,18 +90,18 @@ fn io_error(e: impl std::fmt::Display) -> StoreError {
 /// Writes one row as NDJSON or CSV. `object` holds the row's present fields.
 struct RowWriter<'w, W: Write> {
     format: ExportFormat,
-    fields: &'static [&'static str],
+    fields: Vec<String>,
     csv: Option<csv::Writer<&'w mut W>>,
     raw: Option<&'w mut W>,
 }
 
 impl<'w, W: Write> RowWriter<'w, W> {
-    fn new(out: &'w mut W, format: ExportFormat, fields: &'static [&'static str]) -> Result<Self> {
+    fn new(out: &'w mut W, format: ExportFormat, fields: Vec<String>) -> Result<Self> {
         Ok(match format {
             ExportFormat::Ndjson => Self { format, fields, csv: None, raw: Some(out) },
             ExportFormat::Csv => {
                 let mut csv = csv::Writer::from_writer(out);
-                csv.write_record(fields).map_err(io_error)?;
+                csv.write_record(&fields).map_err(io_error)?;
                 Self { format, fields, csv: Some(csv), raw: None }
             }
         })
@@ -111,7 +114,7 @@ impl<'w, W: Write> RowWriter<'w, W> {
                 out.write_all(b"\n").map_err(io_error)
             }
             (ExportFormat::Csv, Some(csv), _) => {
-                let record = self.fields.iter().map(|f| match object.get(*f) {
+                let record = self.fields.iter().map(|f| match object.get(f.as_str()) {
                     None | Some(Value::Null) => String::new(),
                     Some(Value::String(s)) => inert_cell(s),
                     Some(other) => other.to_string(),
@@ -151,22 +154,54 @@ fn to_object<T: Serialize>(value: &T) -> Result<Map<String, Value>> {
 }
 
 /// Calls or events written as an export, row by row: the one format of every backend
-/// (NDJSON objects, or CSV with a header and formula-looking text made inert).
+/// (NDJSON objects, or CSV with a header and formula-looking text made inert). A call's
+/// agent is named (`agentName`) where the store has a name; in CSV, each of the user's
+/// dimensions is a column of its own (`metadata.<field>`), read as the rollups read it.
 pub struct ExportWriter<'w, W: Write> {
     rows: RowWriter<'w, W>,
+    agent_names: HashMap<String, String>,
+    dimensions: Vec<String>,
 }
 
 impl<'w, W: Write> ExportWriter<'w, W> {
     pub fn new(out: &'w mut W, what: ExportWhat, format: ExportFormat) -> Result<Self> {
-        let fields: &'static [&'static str] = match what {
-            ExportWhat::Calls => &CALL_FIELDS,
-            ExportWhat::Events => &EVENT_FIELDS,
+        Self::with_names(out, what, format, &[], &[])
+    }
+
+    /// An export that names agents from `agents` and, for CSV, has a column for each of
+    /// `dimensions` (metadata fields).
+    pub fn with_names(
+        out: &'w mut W,
+        what: ExportWhat,
+        format: ExportFormat,
+        agents: &[AgentName],
+        dimensions: &[String],
+    ) -> Result<Self> {
+        let mut fields: Vec<String> = match what {
+            ExportWhat::Calls => CALL_FIELDS.iter().map(|f| (*f).to_owned()).collect(),
+            ExportWhat::Events => EVENT_FIELDS.iter().map(|f| (*f).to_owned()).collect(),
         };
-        Ok(Self { rows: RowWriter::new(out, format, fields)? })
+        let dimensions: Vec<String> = match (what, format) {
+            (ExportWhat::Calls, ExportFormat::Csv) => {
+                dimensions.iter().map(|field| format!("{METADATA_PREFIX}{field}")).collect()
+            }
+            _ => Vec::new(),
+        };
+        fields.extend(dimensions.iter().cloned());
+        let agent_names =
+            agents.iter().filter_map(|a| Some((a.agent_id.clone(), a.name.clone()?))).collect::<HashMap<_, _>>();
+        Ok(Self { rows: RowWriter::new(out, format, fields)?, agent_names, dimensions })
     }
 
     pub fn call(&mut self, call: &CallRow) -> Result<()> {
-        self.rows.write(&to_object(&call.record)?)
+        let mut object = to_object(&call.record)?;
+        if let Some(name) = call.record.agent_id.as_ref().and_then(|id| self.agent_names.get(id)) {
+            object.insert("agentName".into(), Value::String(name.clone()));
+        }
+        for dimension in &self.dimensions {
+            object.insert(dimension.clone(), Value::String(dimension_value(&call.record, dimension)));
+        }
+        self.rows.write(&object)
     }
 
     pub fn event(&mut self, e: &EventRow) -> Result<()> {
@@ -227,7 +262,9 @@ impl Store {
             let mut count = 0;
             match what {
                 ExportWhat::Calls => {
-                    let mut writer = ExportWriter::new(out, what, format)?;
+                    let agents = crate::agents::read_agents(conn)?;
+                    let dimensions: Vec<String> = Tracked::load(conn)?.fields().map(str::to_owned).collect();
+                    let mut writer = ExportWriter::with_names(out, what, format, &agents, &dimensions)?;
                     let mut stmt = conn.prepare(&format!(
                         "SELECT {CALL_COLUMNS} FROM calls WHERE sort_ms >= ?1 AND sort_ms < ?2
                          ORDER BY sort_ms, call_id"

@@ -331,8 +331,32 @@ async fn export_in_both_formats_ordered_by_occurred_at() {
     store.export(ExportWhat::Calls, ExportFormat::Csv, TimeRange::default(), &mut out).unwrap();
     let text = String::from_utf8(out).unwrap();
     let mut lines = text.lines();
-    assert_eq!(lines.next().unwrap(), "callId,agentId,direction,phase,startedAt,connectedAt,endedAt,durationSec,endedReason,language,metadata,recordingId,transcriptId");
-    assert!(lines.next().unwrap().starts_with("cA,\"ag,1\",,started,"));
+    assert_eq!(lines.next().unwrap(), "callId,agentId,agentName,direction,phase,startedAt,connectedAt,endedAt,durationSec,endedReason,language,metadata,recordingId,transcriptId");
+    assert!(lines.next().unwrap().starts_with("cA,\"ag,1\",,,started,"));
+
+    // With the agent named and a dimension chosen: agentName beside agentId in both
+    // formats, the dimension a column of the CSV.
+    let named = calleague_store::AgentName {
+        agent_id: "ag,1".into(),
+        name: Some("=Sales".into()),
+        language: None,
+        known: true,
+    };
+    store.put_agents(vec![named], 1).await.unwrap();
+    store.set_dimensions(vec!["k".into()]).await.unwrap();
+    let mut out = Vec::new();
+    store.export(ExportWhat::Calls, ExportFormat::Ndjson, TimeRange::default(), &mut out).unwrap();
+    let first: Value = serde_json::from_str(String::from_utf8(out).unwrap().lines().next().unwrap()).unwrap();
+    assert_eq!((first["agentName"].as_str(), first.get("metadata.k")), (Some("=Sales"), None));
+    let mut out = Vec::new();
+    store.export(ExportWhat::Calls, ExportFormat::Csv, TimeRange::default(), &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let rows: Vec<&str> = text.lines().collect();
+    assert!(
+        rows[0].starts_with("callId,agentId,agentName,direction,") && rows[0].ends_with(",transcriptId,metadata.k")
+    );
+    assert!(rows[1].starts_with("cA,\"ag,1\",'=Sales,,started,"), "named, made inert: {}", rows[1]);
+    assert!(rows[1].ends_with(",v") && rows[2].ends_with(","), "{text}");
 
     let mut out = Vec::new();
     let range = TimeRange { from: Some(ts(1_500)), to: None };
