@@ -15,6 +15,8 @@ use crate::key;
 pub struct RestClients {
     pub catch_up: Client,
     pub source: Option<(Client, SourceMode)>,
+    /// Keeps the agents' names fresh (`calleague-agents`); taken by whoever starts it.
+    pub agents: Option<Client>,
 }
 
 pub fn clients(args: &ServeArgs) -> anyhow::Result<Option<RestClients>> {
@@ -29,7 +31,7 @@ pub fn clients(args: &ServeArgs) -> anyhow::Result<Option<RestClients>> {
         None
     };
     let source = mode.map(|mode| client().map(|c| (c, mode))).transpose()?;
-    Ok(Some(RestClients { catch_up: client()?, source }))
+    Ok(Some(RestClients { catch_up: client()?, source, agents: Some(client()?) }))
 }
 
 pub fn options(args: &ServeArgs) -> RestSourceOptions {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use anyhow::Context;
+use calleague_agents::{AgentRefresher, RefreshTiming};
 use calleague_catchup::{catch_up_downtime, CatchUpOptions, Uptime};
 use calleague_engine::{close_store, public_address, ReceiverService};
 use calleague_events::EventKind;
@@ -108,6 +109,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
                 crate::catch_up::reporter(),
                 crate::catch_up::outcome_reporter(metrics.clone()),
             );
+            if let Some(agents) = clients.agents {
+                service.start_agents(agents, RefreshTiming::default()).await;
+            }
             let public = args.public_url.clone().map(|url| public_address(url, service.probes()));
             source = clients.source.map(|(client, mode)| {
                 rest_source::start(store.clone(), client, mode, rest_options, public, metrics.clone())
@@ -195,6 +199,13 @@ async fn serve_team(
     say!("team mode: deliveries go to {database}");
     announce_listening(&receiver)?;
     let watchdog = service_manager::feed_watchdog(receiver.liveness());
+    // Every receiver runs a refresher; a round is claimed in the database, so one of them
+    // takes each.
+    let mut rest = rest;
+    let agents = rest
+        .as_mut()
+        .and_then(|rest| rest.clients.agents.take())
+        .map(|client| AgentRefresher::start(store.clone(), client, RefreshTiming::default()));
     let (stop_source, mut source_stopped) = tokio::sync::watch::channel(false);
     let catching = rest.map(|rest| {
         let (store, probes) = (store.clone(), receiver.probes());
@@ -270,6 +281,9 @@ async fn serve_team(
     if let Some(task) = catching {
         let _ = stop_source.send(true);
         let _ = task.await;
+    }
+    if let Some(agents) = agents {
+        agents.stop().await;
     }
     uptime.stop().await;
     Ok(())

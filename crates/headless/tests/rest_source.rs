@@ -44,6 +44,13 @@ async fn rest_only_brings_every_call_without_webhooks_and_within_the_request_bud
         assert_eq!((&ours["phase"], &ours["endedReason"]), (&t["status"], &t["endedReason"]));
     }
     let requests = sim_get(&sim.url, "/sim/requests").await["list"].as_array().unwrap().clone();
+    // The agents were listed once, within the same budget, and every call names its agent.
+    assert_eq!(requests.iter().filter(|r| r["path"] == "/api/core/voice/agent").count(), 1);
+    let agents = sim_get(&sim.url, "/api/core/voice/agent").await["list"].as_array().unwrap().clone();
+    for call in &calls {
+        let agent = agents.iter().find(|a| a["agentId"] == call["agentId"]).expect("the simulator's agents");
+        assert_eq!(call["agentName"], agent["name"], "{call}");
+    }
     let at: Vec<i64> = requests.iter().map(|r| millis(&r["at"])).collect();
     for &t in &at {
         let in_minute = at.iter().filter(|&&u| u <= t && t - u < 60_000).count();

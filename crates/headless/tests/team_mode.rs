@@ -384,6 +384,29 @@ async fn receivers_starting_together_after_a_downtime_catch_it_up_once() {
     assert!(said[1].contains("no downtime to catch up"), "{said:?}");
     let store = pg_store(&url).await;
     assert_eq!(store.all_calls().await.unwrap().len(), 20);
+    // The agents' names, in the team's database for every viewer: listed once for the
+    // fleet (by the first run; the two that started a moment later found it listed lately).
+    let agents = store.agents().await.unwrap();
+    let named: Vec<(&str, Option<&str>)> = agents.iter().map(|a| (a.agent_id.as_str(), a.name.as_deref())).collect();
+    assert_eq!(
+        named,
+        [
+            ("ag_booking", Some("Booking assistant")),
+            ("ag_sales", Some("Sales desk")),
+            ("ag_support", Some("Support line"))
+        ]
+    );
+    let requests: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/sim/requests", sim.url))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let listings = requests["list"].as_array().unwrap().iter().filter(|r| r["path"] == "/api/core/voice/agent").count();
+    assert_eq!(listings, 1, "{requests}");
     drop((a, b));
 }
 
