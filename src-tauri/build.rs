@@ -40,6 +40,7 @@ const COMMANDS: &[&str] = &[
     "apply_retention",
     "dimensions",
     "in_progress",
+    "agents",
     "set_dimensions",
     "choose_pem_file",
     "export_data",

@@ -113,6 +113,7 @@ pub fn typescript() -> String {
     declare::<calleague_engine::PruneReport>(&mut out, &cfg);
     declare::<calleague_engine::DimensionsView>(&mut out, &cfg);
     declare::<calleague_engine::InProgress>(&mut out, &cfg);
+    declare::<calleague_engine::AgentName>(&mut out, &cfg);
     declare::<calleague_store::DimensionFacet>(&mut out, &cfg);
     declare::<calleague_store::ValueCount>(&mut out, &cfg);
     declare::<calleague_engine::DimensionStatus>(&mut out, &cfg);

@@ -12,9 +12,9 @@ use std::sync::Arc;
 use calleague_engine::export::{ExportProgress, ExportRequest};
 use calleague_engine::feed::{self, FeedBatch};
 use calleague_engine::{
-    AlertSettings, AppError, AppResult, AppStatus, AttemptQuery, AttemptView, DataInfo, DimensionsView, Engine,
-    ErrorCode, ForwardingOverview, ForwardingSettings, InProgress, ReceiverSettings, ReplayProgressView, ReplayRequest,
-    Retention, SourceSettings, SubscriptionDraft, Subscriptions, TriggerRequest, TriggerResult,
+    AgentName, AlertSettings, AppError, AppResult, AppStatus, AttemptQuery, AttemptView, DataInfo, DimensionsView,
+    Engine, ErrorCode, ForwardingOverview, ForwardingSettings, InProgress, ReceiverSettings, ReplayProgressView,
+    ReplayRequest, Retention, SourceSettings, SubscriptionDraft, Subscriptions, TriggerRequest, TriggerResult,
 };
 use calleague_events::Timestamp;
 use calleague_store::{
@@ -159,6 +159,13 @@ pub async fn counts(engine: EngineState<'_>, since_ms: i64) -> AppResult<StatusC
 #[tauri::command]
 pub async fn in_progress(engine: EngineState<'_>) -> AppResult<InProgress> {
     logged("in_progress", engine.in_progress()).await
+}
+
+/// The account's agents by name (what the REST API described), for every screen that
+/// shows an agent.
+#[tauri::command]
+pub async fn agents(engine: EngineState<'_>) -> AppResult<Vec<AgentName>> {
+    logged("agents", engine.agents()).await
 }
 
 /// The Overview page's numbers for `[from_ms, to_ms)`, rounded down to whole minutes.

@@ -83,6 +83,7 @@ pub fn commands<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool +
         commands::apply_retention,
         commands::dimensions,
         commands::in_progress,
+        commands::agents,
         commands::set_dimensions,
         commands::choose_pem_file,
         commands::export_data,

@@ -18,6 +18,7 @@ import { AlertsPage } from "./alerts/AlertsPage";
 import { firingDrill } from "./alerts/drill";
 import { OverviewStrip } from "./overview/OverviewStrip";
 import { Drill, OverviewPrefs, drillFilters, loadPrefs, savePrefs } from "./overview/range";
+import { useFollowAgents } from "./agents";
 
 /** What the drawer shows, if anything. */
 export type DrawerContent = { kind: "call"; callId: string } | { kind: "rejected" } | { kind: "quarantined" } | null;
@@ -89,6 +90,8 @@ function Frame({ status, onStatus }: { status: AppStatus; onStatus: (s: AppStatu
   }, [onStatus]);
   // A team's database has no subscriptions of this computer's to look at.
   const team = status.mode === "team";
+  // The agents' names, read anew when the window watches another database.
+  useFollowAgents(`${status.mode}:${status.teamDatabase ?? ""}`);
   useEffect(() => {
     if (team) return;
     const look = () => api.subscriptions().then(statusAgain, () => undefined);

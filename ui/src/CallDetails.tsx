@@ -7,6 +7,7 @@ import { CallMedia } from "./CallMedia";
 import { DeliveryAttempts } from "./forwarding/DeliveryAttempts";
 import type { AttemptView } from "./ipc";
 import { useFeedTick } from "./feed";
+import { useAgentLabels } from "./agents";
 
 /** A call's events, raw deliveries, recording and transcript. Payload text is text.
  * `media`: whether recordings and transcripts can be fetched (with the account's API key;
@@ -55,6 +56,7 @@ export function CallDetails({
   }
 
   const call = detail?.call;
+  const agents = useAgentLabels();
   return (
     <Drawer
       title={callId}
@@ -64,7 +66,11 @@ export function CallDetails({
       sub={
         call && (
           <>
-            <span className={`phase-label ${call.phase}`}>{call.phase}</span> · {call.agentId ?? "unknown agent"} · {call.direction ?? "—"} ·{" "}
+            <span className={`phase-label ${call.phase}`}>{call.phase}</span> ·{" "}
+            <span data-testid="details-agent" title={call.agentId ?? undefined}>
+              {agents.name(call.agentId) ? `${agents.name(call.agentId)} (${call.agentId})` : agents.label(call.agentId)}
+            </span>{" "}
+            · {call.direction ?? "—"} ·{" "}
             {call.language ?? "—"} · {duration(call.durationSec)} {call.endedReason ? `· ${call.endedReason}` : ""}
           </>
         )

@@ -818,6 +818,19 @@ oldestStartedAt: string | null, stale: number,
 staleBefore: string, };
 
 /**
+ * What the API said of one agent id.
+ */
+export type AgentName = { agentId: string, 
+/**
+ * None when the API gave none (or does not know the id): the id is shown.
+ */
+name: string | null, language: string | null, 
+/**
+ * False when the API answered that it has no agent with this id.
+ */
+known: boolean, };
+
+/**
  * A dimension's values for the timeline's filter.
  */
 export type DimensionFacet = { field: string, values: Array<ValueCount>, };

@@ -220,13 +220,14 @@ impl Evaluator {
                 let value = value.unwrap_or(0.0);
                 let told = notify && (chat.is_some() || notifier.is_some());
                 let facts = if told { Some(top_lines(store.as_ref(), rule, from, to).await?) } else { None };
-                let facts = facts.map(|(top_agents, top_reasons)| Facts {
+                let facts = facts.map(|(top_agents, top_reasons, agent)| Facts {
                     rule,
                     value,
                     window_from_ms: from,
                     window_to_ms: to,
                     top_agents,
                     top_reasons,
+                    agent,
                 });
                 let recorded = store
                     .record_firing(NewFiring {
@@ -332,15 +333,25 @@ fn notice(
     }
 }
 
-/// The top three agents by failures and reasons in the window (the overview's tallies).
+/// The top three agents by failures and reasons in the window (the overview's tallies),
+/// and the rule's own agent as shown: agents by name where the store has one.
 #[allow(clippy::type_complexity)]
 async fn top_lines(
     store: &dyn AlertLog,
     rule: &AlertRule,
     from: i64,
     to: i64,
-) -> Result<(Vec<(String, i64)>, Vec<(String, i64)>), AlertRulesError> {
+) -> Result<(Vec<(String, i64)>, Vec<(String, i64)>, Option<String>), AlertRulesError> {
     let (failures_by_agent, reasons) = store.top_tallies(from, to).await?;
+    // Names are a nicety: a store that cannot read them leaves the ids.
+    let names: HashMap<String, String> = match store.agents().await {
+        Ok(agents) => agents.into_iter().filter_map(|a| Some((a.agent_id, a.name?))).collect(),
+        Err(e) => {
+            tracing::debug!(error = %e, "the agents' names could not be read; ids are shown");
+            HashMap::new()
+        }
+    };
+    let shown = |id: &str| names.get(id).map(|name| format!("{name} ({id})"));
     let agents = if rule.scope.describe().is_some() {
         Vec::new()
     } else {
@@ -348,9 +359,12 @@ async fn top_lines(
             .iter()
             .filter(|t| t.failed > 0)
             .take(3)
-            .map(|t| (t.key.clone().unwrap_or_else(|| "(no agent)".into()), t.failed))
+            .map(|t| match &t.key {
+                Some(id) => (names.get(id).unwrap_or(id).clone(), t.failed),
+                None => ("(no agent)".into(), t.failed),
+            })
             .collect()
     };
     let reasons = reasons.iter().filter_map(|t| t.key.clone().map(|key| (key, t.calls))).take(3).collect();
-    Ok((agents, reasons))
+    Ok((agents, reasons, rule.scope.agent_id.as_deref().and_then(shown)))
 }

@@ -92,8 +92,13 @@ impl Scope {
 
     /// "agent ag_1", "direction inbound", "campaign = spring", or None for all calls.
     pub fn describe(&self) -> Option<String> {
+        self.describe_named(None)
+    }
+
+    /// [`Scope::describe`] with the agent shown as `agent` ("Sales desk (ag_1)") when given.
+    pub fn describe_named(&self, agent: Option<&str>) -> Option<String> {
         self.narrowings().first().map(|(field, value)| match *field {
-            "agentId" => format!("agent {value}"),
+            "agentId" => format!("agent {}", agent.unwrap_or(value)),
             "metadataValue" => format!("{} = {value}", self.metadata_field.as_deref().unwrap_or_default()),
             _ => format!("{field} {value}"),
         })

@@ -68,11 +68,13 @@ pub struct Facts<'a> {
     pub window_to_ms: i64,
     /// "ag_1 (9)" lines: the top agents by failures and the top reasons in the window.
     pub top_agents: Vec<(String, i64)>,
+    /// The rule's agent as shown ("Sales desk (ag_1)"), when the store has its name.
+    pub agent: Option<String>,
     pub top_reasons: Vec<(String, i64)>,
 }
 
-/// "Failure rate 31.2% (above 20%) over the last 15 min".
-pub fn measured(rule: &AlertRule, value_now: f64) -> String {
+/// "Failure rate 31.2% (above 20%) over the last 15 min"; `agent` names the rule's agent.
+pub fn measured(rule: &AlertRule, value_now: f64, agent: Option<&str>) -> String {
     let window = minutes(rule.window_minutes);
     if rule.metric == Metric::Silence {
         return format!("No webhook delivery in the last {window}");
@@ -82,7 +84,7 @@ pub fn measured(rule: &AlertRule, value_now: f64) -> String {
         Comparison::Below => "below",
     };
     let what = capitalized(&rule.metric.describe());
-    let scope = rule.scope.describe().map(|s| format!(" for {s}")).unwrap_or_default();
+    let scope = rule.scope.describe_named(agent).map(|s| format!(" for {s}")).unwrap_or_default();
     format!(
         "{what} {} ({op} {}) over the last {window}{scope}",
         value(&rule.metric, value_now),
@@ -107,7 +109,12 @@ pub fn chat_firing(facts: &Facts<'_>) -> String {
     let rule = facts.rule;
     let mut lines = vec![
         format!(":rotating_light: *{}* {} is firing", rule.severity.as_str().to_uppercase(), rule.name),
-        format!("{}, {}–{}", measured(rule, facts.value), clock(facts.window_from_ms), clock(facts.window_to_ms)),
+        format!(
+            "{}, {}–{}",
+            measured(rule, facts.value, facts.agent.as_deref()),
+            clock(facts.window_from_ms),
+            clock(facts.window_to_ms)
+        ),
     ];
     lines.extend(tops("Top agents by failures", &facts.top_agents));
     lines.extend(tops("Top reasons", &facts.top_reasons));
@@ -125,7 +132,7 @@ pub fn chat_resolved(rule: &AlertRule, value_now: Option<f64>, started_ms: i64, 
 
 /// A desktop notification's title and body for a firing.
 pub fn desktop_firing(facts: &Facts<'_>) -> (String, String) {
-    let mut body = vec![measured(facts.rule, facts.value)];
+    let mut body = vec![measured(facts.rule, facts.value, facts.agent.as_deref())];
     body.extend(tops("Agents", &facts.top_agents));
     body.extend(tops("Reasons", &facts.top_reasons));
     (format!("Alert: {}", facts.rule.name), body.join("\n"))
@@ -162,11 +169,25 @@ mod tests {
             window_to_ms: 900_000,
             top_agents: vec![("ag_1".into(), 9), ("ag_2".into(), 4)],
             top_reasons: vec![("no-answer".into(), 7)],
+            agent: None,
         });
         assert!(text.starts_with(":rotating_light: *CRITICAL* Failure rate over 20% is firing\n"), "{text}");
         assert!(text.contains("Failure rate 31.3% (above 20%) over the last 15 min"), "{text}");
         assert!(text.contains("Top agents by failures: ag_1 (9), ag_2 (4)"), "{text}");
         assert!(text.contains("Top reasons: no-answer (7)"), "{text}");
+        // A rule narrowed to an agent the store has a name for names it.
+        let mut narrowed = rule.clone();
+        narrowed.scope.agent_id = Some("ag_1".into());
+        let (_, body) = desktop_firing(&Facts {
+            rule: &narrowed,
+            value: 31.25,
+            window_from_ms: 0,
+            window_to_ms: 900_000,
+            top_agents: Vec::new(),
+            top_reasons: Vec::new(),
+            agent: Some("Sales desk (ag_1)".into()),
+        });
+        assert_eq!(body, "Failure rate 31.3% (above 20%) over the last 15 min for agent Sales desk (ag_1)");
         let resolved = chat_resolved(&rule, Some(5.0), 0, 25 * 60_000, 31.25);
         assert_eq!(
             resolved,

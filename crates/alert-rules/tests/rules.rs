@@ -421,6 +421,14 @@ async fn one_firing_is_one_chat_message_and_one_desktop_notice_across_a_restart(
     let dir = tempfile::tempdir().unwrap();
     let store = open_store(&dir);
     failing_now(&store).await;
+    // One of the two agents has a name: the texts name it.
+    let named = calleague_store::AgentName {
+        agent_id: "ag_a".into(),
+        name: Some("Sales desk".into()),
+        language: None,
+        known: true,
+    };
+    store.put_agents(vec![named], 1).await.unwrap();
     let chat = Handler::start(false);
     // The chat server is failing when the rule fires.
     chat.status.store(503, Ordering::SeqCst);
@@ -458,7 +466,7 @@ async fn one_firing_is_one_chat_message_and_one_desktop_notice_across_a_restart(
     let text = body["text"].as_str().unwrap();
     assert!(text.contains("*CRITICAL* rule rate is firing"), "{text}");
     assert!(text.contains("Failure rate 75% (above 20%) over the last 15 min"), "{text}");
-    assert!(text.contains("Top agents by failures: ag_a (6), ag_b (3)"), "{text}");
+    assert!(text.contains("Top agents by failures: Sales desk (6), ag_b (3)"), "{text}");
     assert_eq!(told.0.lock().unwrap().len(), 1, "the desktop is told once, not again after the restart");
 
     // Half an hour on, the window holds no call: resolved, told once each way.

@@ -59,7 +59,7 @@ pub use calleague_alerts::{AlertSettings, AlertStatus, Pause};
 pub use calleague_error_code::ErrorCode;
 pub use calleague_rest_source::{CauseCheck, NotArriving, ReadFailure, RoundSummary, SourceMode, SourceStatus};
 pub use calleague_store::FiringRow;
-pub use calleague_store::{DimensionStatus, InProgress, SeenField};
+pub use calleague_store::{AgentName, DimensionStatus, InProgress, SeenField};
 pub use dimensions::DimensionsView;
 pub use engine::{AppStatus, Engine};
 pub use error::{AppError, AppResult};

@@ -29,6 +29,10 @@ impl AlertLog for TeamAlertLog {
         AlertLog::top_tallies(self.team.as_ref(), from_ms, to_ms)
     }
 
+    fn agents(&self) -> StoreFuture<'_, Vec<calleague_store::AgentName>> {
+        AlertLog::agents(self.team.as_ref())
+    }
+
     fn record_firing(&self, mut firing: NewFiring) -> StoreFuture<'_, FiringRecorded> {
         firing.chat = None;
         AlertLog::record_firing(self.local.as_ref(), firing)

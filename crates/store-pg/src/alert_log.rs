@@ -221,6 +221,10 @@ impl AlertLog for PgStore {
         Box::pin(async move { Ok(self.counts_by_minute(from_ms, to_ms, &query, true).await?.into_iter().collect()) })
     }
 
+    fn agents(&self) -> StoreFuture<'_, Vec<calleague_store::AgentName>> {
+        Box::pin(PgStore::agents(self))
+    }
+
     fn top_tallies(&self, from_ms: i64, to_ms: i64) -> StoreFuture<'_, (Vec<Tally>, Vec<Tally>)> {
         Box::pin(async move {
             let stamp = |ms: i64| {

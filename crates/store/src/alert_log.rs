@@ -21,6 +21,8 @@ pub trait AlertLog: Send + Sync {
     fn rule_minutes(&self, from_ms: i64, to_ms: i64, query: CountsQuery) -> StoreFuture<'_, Vec<(i64, RuleCounts)>>;
     /// Agents by failed calls and endedReasons by calls, most first (the overview's tallies).
     fn top_tallies(&self, from_ms: i64, to_ms: i64) -> StoreFuture<'_, (Vec<Tally>, Vec<Tally>)>;
+    /// The agents by name, for the texts of a firing.
+    fn agents(&self) -> StoreFuture<'_, Vec<crate::AgentName>>;
     /// A rule began to fire, with its chat notice, in one transaction; at most one open
     /// firing per rule.
     fn record_firing(&self, firing: NewFiring) -> StoreFuture<'_, FiringRecorded>;
@@ -94,6 +96,10 @@ impl AlertLog for Store {
             let overview = Store::overview(self, stamp(from_ms)?, stamp(to_ms)?)?;
             Ok((overview.failures_by_agent, overview.reasons))
         })
+    }
+
+    fn agents(&self) -> StoreFuture<'_, Vec<crate::AgentName>> {
+        Box::pin(async move { Store::agents(self) })
     }
 
     fn record_firing(&self, firing: NewFiring) -> StoreFuture<'_, FiringRecorded> {

@@ -1,5 +1,6 @@
 import { CallRow } from "../ipc";
 import { clock, day, duration, metadataEntries } from "../format";
+import { useAgentLabels } from "../agents";
 
 const STEPS = ["started", "connected", "completed"] as const;
 
@@ -9,6 +10,7 @@ export function CallRowView({ call, selected, onOpen }: { call: CallRow; selecte
   // How far along the lifecycle the call got; a failed call may never have connected.
   const reached = phase === "failed" ? (call.connectedAt ? 1 : 0) : STEPS.indexOf(phase as (typeof STEPS)[number]);
   const meta = metadataEntries(call.metadata);
+  const agents = useAgentLabels();
   return (
     <div
       className={`call ${selected ? "selected" : ""} phase-${phase}`}
@@ -24,7 +26,9 @@ export function CallRowView({ call, selected, onOpen }: { call: CallRow; selecte
         <span className="date">{day(call.firstOccurredAt)}</span>
       </div>
       <div className="who">
-        <span className="agent">{call.agentId ?? "unknown agent"}</span>
+        <span className="agent" data-testid="call-agent" title={call.agentId ?? undefined}>
+          {agents.label(call.agentId)}
+        </span>
         <span className="sub">
           {call.direction === "outbound" ? "↗ outbound" : call.direction === "inbound" ? "↙ inbound" : "—"} · {call.language ?? "—"}
         </span>

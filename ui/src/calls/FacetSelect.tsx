@@ -1,5 +1,20 @@
-/** A filter menu over the values the store has seen; empty means any. */
-export function FacetSelect({ label, value, options, onChange }: { label: string; value: string; options: string[]; onChange: (v: string) => void }) {
+/**
+ * A filter menu over the values the store has seen; empty means any. `labelOf` names a
+ * value (an agent's name beside its id); the value itself is what filters.
+ */
+export function FacetSelect({
+  label,
+  value,
+  options,
+  onChange,
+  labelOf = (v) => v,
+}: {
+  label: string;
+  value: string;
+  options: string[];
+  onChange: (v: string) => void;
+  labelOf?: (v: string) => string;
+}) {
   return (
     <select
       className={`facet ${value ? "on" : ""}`}
@@ -11,10 +26,10 @@ export function FacetSelect({ label, value, options, onChange }: { label: string
       <option value="">{label}: any</option>
       {options.map((o) => (
         <option key={o} value={o}>
-          {o}
+          {labelOf(o)}
         </option>
       ))}
-      {value && !options.includes(value) && <option value={value}>{value}</option>}
+      {value && !options.includes(value) && <option value={value}>{labelOf(value)}</option>}
     </select>
   );
 }

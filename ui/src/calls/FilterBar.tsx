@@ -2,6 +2,7 @@ import { RefObject, useCallback, useEffect, useState } from "react";
 import { api } from "../ipc";
 import type { CallPhase, DimensionFacet, Facets } from "../bindings";
 import { FacetSelect } from "./FacetSelect";
+import { useAgentLabels } from "../agents";
 import { TimeRangeSelect } from "./TimeRangeSelect";
 import type { Filters } from "./useCallFilters";
 
@@ -18,6 +19,8 @@ export function FilterBar({ filters, set, search }: { filters: Filters; set: Set
     api.facets().then((f) => f && setFacets(f), () => undefined);
   }, []);
   useEffect(loadFacets, [loadFacets]);
+  const agents = useAgentLabels();
+  const agentOption = (id: string) => (agents.name(id) ? `${agents.name(id)} (${id})` : id);
   return (
     <div className="filters">
       <input
@@ -39,7 +42,7 @@ export function FilterBar({ filters, set, search }: { filters: Filters; set: Set
         ))}
       </div>
       <div className="selects" onFocus={loadFacets}>
-        <FacetSelect label="Agent" value={filters.agent} options={facets.agents} onChange={(v) => set("agent", v)} />
+        <FacetSelect label="Agent" value={filters.agent} options={facets.agents} onChange={(v) => set("agent", v)} labelOf={agentOption} />
         <FacetSelect label="Direction" value={filters.direction} options={facets.directions} onChange={(v) => set("direction", v)} />
         <FacetSelect label="Reason" value={filters.reason} options={facets.endedReasons} onChange={(v) => set("reason", v)} />
         <FacetSelect label="Language" value={filters.language} options={facets.languages} onChange={(v) => set("language", v)} />

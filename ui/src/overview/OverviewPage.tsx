@@ -12,6 +12,7 @@ import { Totals } from "./Totals";
 import { useOverview } from "./useOverview";
 import { useInProgress } from "../inProgress";
 import { clock } from "../format";
+import { useAgentLabels } from "../agents";
 
 /** The drill-down of a bar: its own minute or hour, inside the range. */
 export function barDrill(overview: Overview, bar: OverviewBar): Drill {
@@ -25,6 +26,7 @@ export function barDrill(overview: Overview, bar: OverviewBar): Drill {
 export function OverviewPage({ range, onRange, onDrill }: { range: OverviewRange; onRange: (r: OverviewRange) => void; onDrill: (d: Drill) => void }) {
   const { overview, error, loading, reload } = useOverview(range);
   const whole = overview && { fromMs: new Date(overview.from).getTime(), toMs: new Date(overview.to).getTime() };
+  const agents = useAgentLabels();
   return (
     <main className="overview" data-testid="overview" data-loading={loading ? "true" : "false"}>
       <div className="overview-head">
@@ -80,6 +82,7 @@ export function OverviewPage({ range, onRange, onDrill }: { range: OverviewRange
               testId="overview-agents"
               noKey="(no agent)"
               onOpen={(agent) => whole && onDrill({ ...whole, agent, phase: "failed" })}
+              labelOf={agents.label}
             />
             <SpreadChart title="Call duration" spread={overview.duration} testId="overview-duration" empty="No call with a duration in this range." />
             <SpreadChart title="Wait until connected" spread={overview.wait} testId="overview-wait" empty="No call was connected in this range." />

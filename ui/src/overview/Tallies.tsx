@@ -12,6 +12,7 @@ export function Tallies({
   testId,
   noKey,
   onOpen,
+  labelOf = (key) => key,
 }: {
   title: string;
   rows: Tally[];
@@ -20,6 +21,8 @@ export function Tallies({
   testId: string;
   noKey: string;
   onOpen: (key: string) => void;
+  /** How a key is shown (an agent's name for its id); the key itself is what opens. */
+  labelOf?: (key: string) => string;
 }) {
   const most = Math.max(1, ...rows.map(count));
   return (
@@ -30,7 +33,7 @@ export function Tallies({
       ) : (
         <ul>
           {rows.map((t) => {
-            const label = t.key ?? noKey;
+            const label = t.key === null ? noKey : labelOf(t.key);
             const bar = (
               <>
                 <span className="tally-label" title={label}>
@@ -46,7 +49,7 @@ export function Tallies({
               </>
             );
             return (
-              <li key={label} data-key={t.key ?? ""} data-calls={count(t)}>
+              <li key={t.key ?? ""} data-key={t.key ?? ""} data-calls={count(t)}>
                 {t.key === null ? (
                   <div className="tally-row plain">{bar}</div>
                 ) : (
