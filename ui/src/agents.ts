@@ -30,8 +30,9 @@ export function reloadAgents(): Promise<void> {
   reading = true;
   readAt = Date.now();
   return api.agents().then(
-    (agents: AgentName[]) => {
+    (answer: AgentName[] | null) => {
       reading = false;
+      const agents = Array.isArray(answer) ? answer : [];
       directory = {
         names: new Map(agents.filter((a) => a.name).map((a) => [a.agentId, a.name as string])),
         known: new Set(agents.map((a) => a.agentId)),

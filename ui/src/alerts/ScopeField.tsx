@@ -5,6 +5,18 @@ import { useEffect, useState } from "react";
 import { FieldMessage } from "../Alert";
 import { api } from "../ipc";
 import type { ScopeKind } from "./ruleDraft";
+import { useAgentLabels } from "../agents";
+import type { AgentName } from "../ipc";
+
+/** The agents to offer by name (those the API described). */
+function useAgentList(wanted: boolean): AgentName[] {
+  const [agents, setAgents] = useState<AgentName[]>([]);
+  useEffect(() => {
+    if (!wanted) return;
+    api.agents().then((list) => setAgents(list ?? []), () => undefined);
+  }, [wanted]);
+  return agents;
+}
 
 const SCOPES: { kind: ScopeKind; label: string; example: string }[] = [
   { kind: "all", label: "All calls", example: "" },
@@ -50,6 +62,8 @@ export function ScopeField({
   const metadata = kind === "metadata";
   const offered = useMetadataFields(metadata);
   const notCounted = metadata && field.trim() !== "" && !offered.counted.includes(field.trim());
+  const agents = useAgentLabels();
+  const agentList = useAgentList(kind === "agentId");
   return (
     <div className="field">
       <label htmlFor={metadata ? "rule-scope-field" : "rule-scope-value"}>Calls</label>
@@ -82,16 +96,29 @@ export function ScopeField({
             <span className="unit">is</span>
           </>
         )}
+        {kind === "agentId" && (
+          <datalist id="rule-scope-agents">
+            {agentList.map((a) => (
+              <option key={a.agentId} value={a.agentId} label={a.name ?? undefined} />
+            ))}
+          </datalist>
+        )}
         {kind !== "all" && (
           <input
             id="rule-scope-value"
             data-testid="rule-scope-value"
+            list={kind === "agentId" ? "rule-scope-agents" : undefined}
             value={value}
             aria-label={metadata ? "the field's value" : undefined}
             placeholder={SCOPES.find((s) => s.kind === kind)?.example}
             onChange={(e) => onChange({ scopeValue: e.target.value })}
             aria-invalid={Boolean(error)}
           />
+        )}
+        {kind === "agentId" && agents.name(value.trim()) && (
+          <span className="unit" data-testid="rule-scope-agent-name">
+            {agents.name(value.trim())}
+          </span>
         )}
       </div>
       {notCounted && !fieldError && (
