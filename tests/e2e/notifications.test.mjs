@@ -116,6 +116,25 @@ describe("notifications for failed calls", () => {
     assert.deepEqual(reasons, truth.map((c) => c.endedReason).sort());
   });
 
+  test("an agent new to the app is looked up once, then named in its row and in its failure's note", async () => {
+    await sim("POST", "/sim/agents", { agentId: "ag_named", name: "Night desk" });
+    await app.click("[data-testid=page-calls]");
+    await deliver("call.started", "dl_named_start", { callId: "cl_named", agentId: "ag_named" });
+    const agentOf = () => app.text("[data-call-id=cl_named] [data-testid=call-agent]").catch(() => "");
+    await app.waitFor("the row to show the call", async () => (await agentOf()) !== "", 20000);
+    // Looked up at the engine's next round of new ids (at most one a minute), then read by the window.
+    await app.waitFor("the row to name the agent", async () => (await agentOf()) === "Night desk", 150000);
+    await sleep(11000); // out of the last test's burst window
+    const from = notes().length;
+    await failure("cl_named", "dl_named_fail", "ag_named");
+    const [note] = await expectNotes(from, 1);
+    assert.equal(note.summary, "Call failed: Night desk");
+    const requests = (await sim("GET", "/sim/requests")).list.map((r) => r.path);
+    assert.equal(requests.filter((p) => p === "/api/core/voice/agent/ag_named").length, 1, "looked up once");
+    assert.equal(requests.filter((p) => p === "/api/core/voice/agent/ag_spaced").length, 1, "an id the API does not know, asked for once");
+    assert.ok(requests.includes("/api/core/voice/agent"), "listed on start");
+  });
+
   test("a failure delivered three times (a retry, a second delivery id) gives one note, and a click opens its call", async () => {
     await sleep(11000); // out of the last test's burst window
     const from = notes().length;

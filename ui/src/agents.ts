@@ -51,6 +51,7 @@ export function forgetAgents() {
   readAt = 0;
   reading = false;
   pending = false;
+  wanted.clear();
   for (const listener of [...subscribers]) listener();
 }
 
@@ -90,19 +91,38 @@ export function useFollowAgents(scope: string) {
     return () => window.clearInterval(timer);
   }, [scope]);
   useFeed((batch) => {
-    if (pending) return;
-    const unseen = batch.items.some((item) => {
+    const now = Date.now();
+    for (const item of batch.items) {
       const id = item.kind === "event" ? item.call?.agentId : null;
-      return Boolean(id) && !directory.known.has(id as string);
-    });
-    if (!unseen) return;
-    // The engine looks a new id up within seconds: read after it had the time to, and
-    // not sooner than UNSEEN_AGAIN_MS after the last read.
-    const wait = Math.max(2_000, readAt + UNSEEN_AGAIN_MS - Date.now());
-    pending = true;
-    window.setTimeout(() => {
-      pending = false;
-      void reloadAgents();
-    }, wait);
+      if (id && !directory.known.has(id) && !wanted.has(id)) wanted.set(id, now);
+    }
+    lookAgain();
   });
+}
+
+/** Ids seen in calls with no entry yet, with when they were first seen. */
+const wanted = new Map<string, number>();
+/** How long an id with no entry is waited for (the engine looks new ids up at most once a minute). */
+const WAIT_FOR_ID_MS = 150_000;
+const AGAIN_MS = 10_000;
+
+/**
+ * While calls show ids the store has no entry for, reads again every few seconds (not
+ * sooner than UNSEEN_AGAIN_MS after the last read), until each has one or was waited
+ * for long enough.
+ */
+function lookAgain() {
+  if (pending || wanted.size === 0) return;
+  pending = true;
+  const wait = Math.max(2_000, readAt + UNSEEN_AGAIN_MS - Date.now());
+  window.setTimeout(() => {
+    void reloadAgents().then(() => {
+      pending = false;
+      const now = Date.now();
+      for (const [id, since] of wanted) {
+        if (directory.known.has(id) || now - since > WAIT_FOR_ID_MS) wanted.delete(id);
+      }
+      if (wanted.size > 0) window.setTimeout(lookAgain, AGAIN_MS);
+    });
+  }, wait);
 }
