@@ -120,7 +120,7 @@ describe("notifications for failed calls", () => {
     await sim("POST", "/sim/agents", { agentId: "ag_named", name: "Night desk" });
     await app.click("[data-testid=page-calls]");
     await deliver("call.started", "dl_named_start", { callId: "cl_named", agentId: "ag_named" });
-    const agentOf = () => app.text("[data-call-id=cl_named] [data-testid=call-agent]").catch(() => "");
+    const agentOf = () => app.exec("return document.querySelector('[data-call-id=\"cl_named\"] [data-testid=\"call-agent\"]')?.textContent ?? ''");
     await app.waitFor("the row to show the call", async () => (await agentOf()) !== "", 20000);
     // Looked up at the engine's next round of new ids (at most one a minute), then read by the window.
     await app.waitFor("the row to name the agent", async () => (await agentOf()) === "Night desk", 150000);
