@@ -114,6 +114,10 @@ pub fn typescript() -> String {
     declare::<calleague_engine::DimensionsView>(&mut out, &cfg);
     declare::<calleague_engine::InProgress>(&mut out, &cfg);
     declare::<calleague_engine::AgentName>(&mut out, &cfg);
+    declare::<calleague_engine::Category>(&mut out, &cfg);
+    declare::<calleague_engine::ReasonEntry>(&mut out, &cfg);
+    declare::<calleague_engine::ReasonRow>(&mut out, &cfg);
+    declare::<calleague_engine::ReasonsView>(&mut out, &cfg);
     declare::<calleague_store::DimensionFacet>(&mut out, &cfg);
     declare::<calleague_store::ValueCount>(&mut out, &cfg);
     declare::<calleague_engine::DimensionStatus>(&mut out, &cfg);

@@ -13,8 +13,9 @@ use calleague_engine::export::{ExportProgress, ExportRequest};
 use calleague_engine::feed::{self, FeedBatch};
 use calleague_engine::{
     AgentName, AlertSettings, AppError, AppResult, AppStatus, AttemptQuery, AttemptView, DataInfo, DimensionsView,
-    Engine, ErrorCode, ForwardingOverview, ForwardingSettings, InProgress, ReceiverSettings, ReplayProgressView,
-    ReplayRequest, Retention, SourceSettings, SubscriptionDraft, Subscriptions, TriggerRequest, TriggerResult,
+    Engine, ErrorCode, ForwardingOverview, ForwardingSettings, InProgress, ReasonEntry, ReasonsView, ReceiverSettings,
+    ReplayProgressView, ReplayRequest, Retention, SourceSettings, SubscriptionDraft, Subscriptions, TriggerRequest,
+    TriggerResult,
 };
 use calleague_events::Timestamp;
 use calleague_store::{
@@ -166,6 +167,22 @@ pub async fn in_progress(engine: EngineState<'_>) -> AppResult<InProgress> {
 #[tauri::command]
 pub async fn agents(engine: EngineState<'_>) -> AppResult<Vec<AgentName>> {
     logged("agents", engine.agents()).await
+}
+
+/// Settings → Reasons: what each endedReason means, and the ones calls have with no entry.
+#[tauri::command]
+pub async fn reasons(engine: EngineState<'_>) -> AppResult<ReasonsView> {
+    logged("reasons", engine.reasons_view()).await
+}
+
+#[tauri::command]
+pub async fn set_reason(engine: EngineState<'_>, entry: ReasonEntry) -> AppResult<ReasonsView> {
+    logged("set_reason", engine.set_reason(entry)).await
+}
+
+#[tauri::command]
+pub async fn reset_reason(engine: EngineState<'_>, reason: String) -> AppResult<ReasonsView> {
+    logged("reset_reason", engine.reset_reason(reason)).await
 }
 
 /// The Overview page's numbers for `[from_ms, to_ms)`, rounded down to whole minutes.

@@ -831,6 +831,35 @@ name: string | null, language: string | null,
 known: boolean, };
 
 /**
+ * Who or what ended the call.
+ */
+export type Category = "caller" | "agent" | "platform" | "provider" | "account";
+
+/**
+ * One reason's category and explanation.
+ */
+export type ReasonEntry = { reason: string, category: Category, explanation: string, };
+
+/**
+ * One reason as Settings shows it.
+ */
+export type ReasonRow = { 
+/**
+ * The user's own entry (replacing a default, or a code of their own).
+ */
+custom: boolean, 
+/**
+ * A shipped default exists for the code (a custom entry can be reset to it).
+ */
+hasDefault: boolean, reason: string, category: Category, explanation: string, };
+
+export type ReasonsView = { entries: Array<ReasonRow>, 
+/**
+ * Reasons stored calls ended with that have no entry, in code order.
+ */
+unknown: Array<string>, };
+
+/**
  * A dimension's values for the timeline's filter.
  */
 export type DimensionFacet = { field: string, values: Array<ValueCount>, };

@@ -40,6 +40,7 @@ mod forwarding_views;
 mod in_progress;
 mod keychain;
 mod notifications;
+mod reasons;
 mod receiver_settings;
 pub mod recording;
 mod retention;
@@ -57,6 +58,7 @@ pub use calleague_alert_rules::{
 };
 pub use calleague_alerts::{AlertSettings, AlertStatus, Pause};
 pub use calleague_error_code::ErrorCode;
+pub use calleague_reasons::{Category, ReasonEntry};
 pub use calleague_rest_source::{CauseCheck, NotArriving, ReadFailure, RoundSummary, SourceMode, SourceStatus};
 pub use calleague_store::FiringRow;
 pub use calleague_store::{AgentName, DimensionStatus, InProgress, SeenField};
@@ -69,6 +71,7 @@ pub use forwarding_views::{
     TriggerRequest, TriggerResult,
 };
 pub use keychain::{mask, Entry, Keychain, KeychainError, MemoryKeychain, OsKeychain};
+pub use reasons::{ReasonRow, ReasonsView};
 pub use receiver_settings::ReceiverSettings;
 pub use retention::{DataInfo, PruneReport, Retention};
 pub use service::{close_store, public_address, ReceiverService};

@@ -61,6 +61,8 @@ pub struct Settings {
     pub forwarding: crate::forwarding_settings::ForwardingSettings,
     /// Alert rules and the chat webhook's host (docs/alerts.md).
     pub alert_rules: AlertRulesSettings,
+    /// The user's own endedReason entries, over the shipped table (docs/reasons.md).
+    pub reasons: Vec<calleague_reasons::ReasonEntry>,
 }
 
 /// How the calls list is read beside webhooks, or instead of them.
@@ -114,6 +116,7 @@ impl Default for Settings {
             sources: SourceSettings::default(),
             forwarding: Default::default(),
             alert_rules: Default::default(),
+            reasons: Vec::new(),
         }
     }
 }
