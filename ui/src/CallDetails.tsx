@@ -8,6 +8,26 @@ import { DeliveryAttempts } from "./forwarding/DeliveryAttempts";
 import type { AttemptView } from "./ipc";
 import { useFeedTick } from "./feed";
 import { useAgentLabels } from "./agents";
+import { CATEGORY_LABEL, entryOf, useReasons } from "./reasons";
+
+/** What the call's endedReason means (Settings → Reasons), or that it has no entry yet. */
+function ReasonLine({ reason }: { reason: string | null }) {
+  const table = useReasons();
+  if (!reason || !table) return null;
+  const entry = entryOf(table, reason);
+  return (
+    <p className="reason-line" data-testid="details-reason">
+      <span className="mono">{reason}</span>:{" "}
+      {entry ? (
+        <>
+          <strong>{CATEGORY_LABEL[entry.category]}</strong> — {entry.explanation}
+        </>
+      ) : (
+        <span className="sub">not categorised yet (Settings → Reasons)</span>
+      )}
+    </p>
+  );
+}
 
 /** A call's events, raw deliveries, recording and transcript. Payload text is text.
  * `media`: whether recordings and transcripts can be fetched (with the account's API key;
@@ -80,6 +100,7 @@ export function CallDetails({
       {!detail && !error && <div className="loading">Loading…</div>}
       {call && (
         <div className="drawer-body">
+          <ReasonLine reason={call.endedReason ?? null} />
           {metadataEntries(call.metadata).length > 0 && (
             <section>
               <h3>Metadata</h3>

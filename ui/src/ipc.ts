@@ -27,7 +27,6 @@ import type {
   DimensionsView,
   InProgress,
   AgentName,
-  Category,
   ReasonEntry,
   ReasonsView,
   ExportDone,

@@ -8,6 +8,7 @@ import { TimeRangeSelect } from "../calls/TimeRangeSelect";
 import { Drill, OverviewRange, PRESETS } from "./range";
 import { SpreadChart } from "./SpreadChart";
 import { Tallies } from "./Tallies";
+import { FailureCategories } from "./FailureCategories";
 import { Totals } from "./Totals";
 import { useOverview } from "./useOverview";
 import { useInProgress } from "../inProgress";
@@ -84,6 +85,7 @@ export function OverviewPage({ range, onRange, onDrill }: { range: OverviewRange
               onOpen={(agent) => whole && onDrill({ ...whole, agent, phase: "failed" })}
               labelOf={agents.label}
             />
+            <FailureCategories reasons={overview.reasons} />
             <SpreadChart title="Call duration" spread={overview.duration} testId="overview-duration" empty="No call with a duration in this range." />
             <SpreadChart title="Wait until connected" spread={overview.wait} testId="overview-wait" empty="No call was connected in this range." />
           </div>

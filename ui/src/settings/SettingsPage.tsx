@@ -8,6 +8,7 @@ import { SourceSettingsForm } from "./SourceSettingsForm";
 import { ForwardingSettingsForm } from "./ForwardingSettingsForm";
 import { ErrorLine } from "../Alert";
 import { ExportData } from "./ExportData";
+import { ReasonsSettings } from "./ReasonsSettings";
 
 /** In team mode the data is the team's database: its calls and events can be exported;
  * its location and retention are the receivers' business. */
@@ -33,6 +34,7 @@ export function SettingsPage({ status, onStatus }: { status: AppStatus; onStatus
       {/* Forwarding sends what this computer receives: not in team mode. */}
       {status.mode !== "team" && <ForwardingSettingsForm />}
       {status.mode !== "team" ? <DataSettings /> : <TeamData />}
+      <ReasonsSettings />
       <NotificationSettings status={status} onStatus={onStatus} />
       <StartUp status={status} onStatus={onStatus} />
     </main>
