@@ -73,6 +73,25 @@ describe("the overview", () => {
     }
     await app.waitFor(`the reasons of the scenario, ${sorted(expected)}`, async () => sorted(await reasonsOnPage(app)) === sorted(expected));
 
+    // Failures by what went wrong: the shipped table puts the simulator's failure reasons
+    // under the caller (no-answer, busy, voicemail) and the platform (error).
+    const CATEGORY = { "no-answer": "caller", busy: "caller", voicemail: "caller", error: "platform" };
+    const byCategory = {};
+    for (const c of truth.filter((c) => c.status === "failed")) {
+      const category = CATEGORY[c.endedReason] ?? "";
+      byCategory[category] = (byCategory[category] ?? 0) + 1;
+    }
+    const categoriesOnPage = () =>
+      app.exec(`return [...document.querySelectorAll('[data-testid=overview-categories] li')].map((li) => [li.dataset.key, Number(li.dataset.calls)])`).then(Object.fromEntries);
+    await app.waitFor(`failures by category, ${sorted(byCategory)}`, async () => sorted(await categoriesOnPage()) === sorted(byCategory));
+    // Failures by agent name the simulator's agents (listed from its REST API at start).
+    const names = (await sim("GET", "/api/core/voice/agent")).list.map((a) => a.name);
+    const agentLabels = () => app.exec(`return [...document.querySelectorAll('[data-testid=overview-agents] .tally-label')].map((l) => l.textContent)`);
+    await app.waitFor(`failures by agent named ${names}`, async () => {
+      const labels = await agentLabels();
+      return labels.length > 0 && labels.every((l) => names.includes(l));
+    });
+
     // Webhook health: every delivery of these calls the simulator saw acknowledged here,
     // once, and its repeats (every subscription to this address gets each delivery).
     const attempts = (await sim("GET", "/sim/deliveries")).list.filter(
@@ -102,6 +121,15 @@ describe("the overview", () => {
     assert.deepEqual(Object.keys(rows).sort(), ids);
     assert.equal(await app.exec("return document.querySelector('[aria-label=Reason]').value"), reason);
     await app.screenshot(join(SHOTS, "overview-drill-reason.png"));
+    // A call's details explain its reason (the shipped table knows every one the simulator sends).
+    await app.click(`[data-call-id="${ids[0]}"]`);
+    const explained = await app.waitFor("the reason explained", async () => {
+      const text = await app.exec("return document.querySelector('[data-testid=details-reason]')?.textContent ?? ''");
+      return text.startsWith(`${reason}: The `) ? text : null;
+    });
+    assert.ok(!explained.includes("not categorised"), explained);
+    await app.screenshot(join(SHOTS, "details-reason.png"));
+    await app.exec("document.querySelector('.drawer button.close')?.click()");
   });
 
   test("a bar of the chart opens the timeline at its minute's calls; the strip shows the same totals", async () => {

@@ -18,9 +18,9 @@ const DAY = 24 * HOUR;
 const NEW_URL = "http://127.0.0.1:8787/in/e2e";
 
 /** One call (started, then failed a minute later) delivered straight to `url`. */
-async function deliverCall(url, callId, startMs) {
+async function deliverCall(url, callId, startMs, endedReason = "customer-busy") {
   for (const [event, at] of [["call.started", startMs], ["call.failed", startMs + 60_000]]) {
-    const body = { event, deliveryId: `${callId}_${event}`, occurredAt: new Date(at).toISOString(), data: { callId, agentId: "ag_settings", endedReason: "customer-busy" } };
+    const body = { event, deliveryId: `${callId}_${event}`, occurredAt: new Date(at).toISOString(), data: { callId, agentId: "ag_settings", endedReason } };
     const reply = await fetch(url, { method: "POST", headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" }, body: JSON.stringify(body) });
     assert.equal(reply.status, 200, `${callId} ${event}`);
   }
@@ -122,6 +122,30 @@ describe("settings page", () => {
     assert.deepEqual(rows.map((r) => r.callId), inside, "the range's calls, ordered by occurredAt");
     for (const row of rows) assert.equal(row.phase, "failed");
     await shoot(app, "[data-testid=export]", "settings-export.png");
+  });
+
+  test("a reason found in calls is categorised in Settings, and the call's details explain it", async () => {
+    await deliverCall(NEW_URL, "cl_reason_new", Date.now() - 5 * 60_000, "x-e2e-trunk-dropped");
+    // Opened anew: the page reads the reasons calls have as it opens.
+    await app.click("[data-testid=page-calls]");
+    await app.click("[data-testid=page-settings]");
+    await app.waitFor("the reason listed as not categorised", () => app.find("[data-testid=reason-x-e2e-trunk-dropped]"));
+    await app.exec(`const s = document.querySelector("[data-testid=reason-x-e2e-trunk-dropped-category]"); s.value = "provider"; s.dispatchEvent(new Event("change", { bubbles: true }));`);
+    await app.click("[data-testid=reason-x-e2e-trunk-dropped-save]");
+    await app.waitFor("the refusal of a missing explanation", () => app.find("[data-testid=reason-x-e2e-trunk-dropped-error]"));
+    await app.type("[data-testid=reason-x-e2e-trunk-dropped-explanation]", "Our SIP trunk dropped the call.");
+    await app.click("[data-testid=reason-x-e2e-trunk-dropped-save]");
+    await app.waitFor("no reason left to categorise", async () => (await app.findAll("[data-testid=reasons-unknown]")).length === 0);
+    await app.waitFor("the entry kept as the user's", () => app.find("[data-testid=reason-x-e2e-trunk-dropped-reset]"));
+    await shoot(app, "[data-testid=reasons-settings]", "settings-reasons.png");
+    await app.click("[data-testid=page-calls]");
+    await app.type("[data-testid=search]", "cl_reason_new");
+    await app.waitFor("the call", async () => (await app.findAll('[data-call-id="cl_reason_new"]')).length === 1);
+    await app.click('[data-call-id="cl_reason_new"]');
+    await app.waitFor("its reason explained", async () =>
+      (await app.exec("return document.querySelector('[data-testid=details-reason]')?.textContent ?? ''")) ===
+      "x-e2e-trunk-dropped: A provider — Our SIP trunk dropped the call.");
+    await app.empty("[data-testid=search]");
   });
 
   test("the settings survive a restart", async () => {

@@ -29,6 +29,11 @@ export function setReasons(next: ReasonsView | null) {
   for (const listener of [...subscribers]) listener();
 }
 
+/** Reads the table again (Settings does when it opens: calls may have brought new reasons). */
+export function reloadReasons() {
+  read();
+}
+
 function read() {
   if (reading) return;
   reading = true;

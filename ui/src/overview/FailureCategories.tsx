@@ -17,7 +17,7 @@ export function FailureCategories({ reasons }: { reasons: Tally[] }) {
             const label = r.category ? CATEGORY_LABEL[r.category] : "Not categorised";
             return (
               <li key={r.category ?? ""} data-key={r.category ?? ""} data-calls={r.failed}>
-                <div className="tally-row plain" title={`Reasons: ${r.reasons.join(", ")}${r.category ? "" : " — categorise them in Settings → Reasons"}`}>
+                <div className={`tally-row plain category ${r.category ? "" : "uncategorised"}`} title={`Reasons: ${r.reasons.join(", ")}${r.category ? "" : " — categorise them in Settings → Reasons"}`}>
                   <span className="tally-label">{label}</span>
                   <span className="tally-track">
                     <span className="tally-failed" style={{ width: `${(r.failed / most) * 100}%` }} />

@@ -2,11 +2,11 @@
 // come first, to categorise; then every entry (shipped or yours), each editable in place and
 // one of yours reset to the default. The overview's failures by category and a call's details
 // read the same table.
-import { FormEvent, useState } from "react";
+import { FormEvent, useEffect, useState } from "react";
 import type { Category, ReasonRow } from "../ipc";
 import { api, errorText, isAppError } from "../ipc";
 import { ErrorLine, FieldMessage } from "../Alert";
-import { CATEGORIES, CATEGORY_LABEL, setReasons, useReasons } from "../reasons";
+import { CATEGORIES, CATEGORY_LABEL, reloadReasons, setReasons, useReasons } from "../reasons";
 
 type Draft = { reason: string; category: Category | ""; explanation: string };
 
@@ -68,6 +68,7 @@ function ReasonEditor({ row, code, fresh }: { row: ReasonRow | null; code: strin
         className="reason-explanation"
         value={draft.explanation}
         placeholder="What happened, in one line"
+        title={draft.explanation}
         aria-label={`What ${code || "this reason"} means`}
         aria-invalid={Boolean(refusal)}
         data-testid={`${id}-explanation`}
@@ -89,6 +90,12 @@ function ReasonEditor({ row, code, fresh }: { row: ReasonRow | null; code: strin
 
 export function ReasonsSettings() {
   const view = useReasons();
+  // Calls may bring reasons while the page is open: read again now and then.
+  useEffect(() => {
+    reloadReasons();
+    const timer = window.setInterval(reloadReasons, 15_000);
+    return () => window.clearInterval(timer);
+  }, []);
   if (!view) return null;
   return (
     <section className="settings-section" aria-labelledby="reasons-title" data-testid="reasons-settings">
