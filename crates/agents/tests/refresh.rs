@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use calleague_agents::{AgentRefresher, RefreshTiming};
 use calleague_client::{Client, ClientConfig, SecretKey};
-use calleague_events::{parse_delivery, Timestamp};
+use calleague_events::Timestamp;
 use calleague_sim::{Agent, SimConfig, Simulator};
-use calleague_store::{AgentName, DeliverySink, IncomingDelivery, Source, Store, StoreOptions, TimelineReader};
+use calleague_store::{AgentName, DeliverySink, IncomingDelivery, Store, StoreOptions, TimelineReader};
 use serde_json::json;
 
 const KEY: &str = "sk_test_agents";
@@ -38,16 +38,7 @@ async fn call_with(sink: &dyn DeliverySink, call: &str, agent: &str) {
         "occurredAt": Timestamp::now().to_string(), "data": {"callId": call, "agentId": agent}})
     .to_string()
     .into_bytes();
-    let item = IncomingDelivery {
-        received_at: Timestamp::now(),
-        peer: None,
-        headers: Vec::new(),
-        parsed: parse_delivery(&body).unwrap(),
-        body,
-        hidden: false,
-        source: Source::Webhook,
-    };
-    sink.ingest(item).await.unwrap();
+    sink.ingest(IncomingDelivery::webhook(body).unwrap()).await.unwrap();
 }
 
 /// Requests the simulator served whose path is `path`, with when.

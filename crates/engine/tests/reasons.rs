@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use calleague_engine::{Category, Engine, ErrorCode, MemoryKeychain, ReasonEntry};
-use calleague_events::{parse_delivery, Timestamp};
-use calleague_store::{IncomingDelivery, Source, Store, StoreOptions};
+use calleague_events::Timestamp;
+use calleague_store::{IncomingDelivery, Store, StoreOptions};
 use serde_json::json;
 
 fn engine_on(dir: &tempfile::TempDir) -> Arc<Engine> {
@@ -20,16 +20,7 @@ async fn ended(engine: &Engine, call: &str, reason: &str) {
         "data": {"callId": call, "endedReason": reason}})
         .to_string()
         .into_bytes();
-    let item = IncomingDelivery {
-        received_at: Timestamp::now(),
-        peer: None,
-        headers: Vec::new(),
-        parsed: parse_delivery(&body).unwrap(),
-        body,
-        hidden: false,
-        source: Source::Webhook,
-    };
-    engine.store().ingest(item).await.unwrap();
+    engine.store().ingest(IncomingDelivery::webhook(body).unwrap()).await.unwrap();
 }
 
 fn entry(reason: &str, category: Category, explanation: &str) -> ReasonEntry {

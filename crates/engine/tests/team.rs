@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use calleague_alerts::MemoryNotifier;
 use calleague_engine::{Engine, Entry, ErrorCode, Keychain, MemoryKeychain, Mode};
-use calleague_events::{parse_delivery, Timestamp};
+use calleague_events::Timestamp;
 use calleague_sim::{SimConfig, Simulator};
-use calleague_store::{CallFilter, IncomingDelivery, Order, PageRequest, Source, Store, StoreOptions};
+use calleague_store::{CallFilter, IncomingDelivery, Order, PageRequest, Store, StoreOptions};
 use calleague_store_pg::{DatabaseUrl, PgOptions, PgStore};
 use calleague_testkit::TestPostgres;
 
@@ -29,15 +29,7 @@ fn delivery(event: &str, delivery_id: &str, call_id: &str) -> IncomingDelivery {
         Timestamp::now()
     )
     .into_bytes();
-    IncomingDelivery {
-        received_at: Timestamp::now(),
-        peer: None,
-        headers: Vec::new(),
-        parsed: parse_delivery(&body).unwrap(),
-        body,
-        hidden: false,
-        source: Source::Webhook,
-    }
+    IncomingDelivery::webhook(body).unwrap()
 }
 
 /// A database set up as docs/team-mode.md says, and a receiver's store on it as the

@@ -4,9 +4,8 @@
 
 use std::sync::Arc;
 
-use calleague_events::parse_delivery;
 use calleague_store::{
-    AgentBook, AgentName, AgentRound, DeliverySink, IncomingDelivery, Source, Store, StoreOptions, TimelineReader,
+    AgentBook, AgentName, AgentRound, DeliverySink, IncomingDelivery, Store, StoreOptions, TimelineReader,
 };
 use calleague_store_pg::{DatabaseUrl, PgOptions, PgStore};
 use calleague_testkit::TestPostgres;
@@ -17,15 +16,7 @@ fn started(call: &str, agent: &str) -> IncomingDelivery {
         "occurredAt": "2026-12-01T10:00:00.000Z", "data": {"callId": call, "agentId": agent}})
     .to_string()
     .into_bytes();
-    IncomingDelivery {
-        received_at: calleague_events::Timestamp::now(),
-        peer: None,
-        headers: Vec::new(),
-        parsed: parse_delivery(&body).unwrap(),
-        body,
-        hidden: false,
-        source: Source::Webhook,
-    }
+    IncomingDelivery::webhook(body).unwrap()
 }
 
 async fn check(book: &dyn AgentBook, sink: &dyn DeliverySink, reader: &dyn TimelineReader) {

@@ -52,6 +52,22 @@ pub struct IncomingDelivery {
     pub source: Source,
 }
 
+impl IncomingDelivery {
+    /// `body` as a webhook brings it, received now, with no peer or headers (what tools
+    /// and tests hand a store directly); an error when it does not parse as an event.
+    pub fn webhook(body: Vec<u8>) -> std::result::Result<Self, calleague_events::ParseError> {
+        Ok(Self {
+            received_at: Timestamp::now(),
+            peer: None,
+            headers: Vec::new(),
+            parsed: calleague_events::parse_delivery(&body)?,
+            body,
+            hidden: false,
+            source: Source::Webhook,
+        })
+    }
+}
+
 /// A verified body that is not an event (not JSON, or no `event`).
 #[derive(Debug, Clone)]
 pub struct QuarantineItem {
