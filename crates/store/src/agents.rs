@@ -2,49 +2,12 @@
 //! so that every screen, notification and export can name an agent. Filled by
 //! `calleague-agents`; [`AgentBook`] is what it needs of a store, SQLite's or PostgreSQL's.
 
-use rusqlite::{params, Connection, OptionalExtension};
-use serde::{Deserialize, Serialize};
+use rusqlite::Connection;
 
+use crate::agent_model::{AgentName, AgentRound};
 use crate::sink::StoreFuture;
 use crate::writer::Write;
 use crate::{IngestOutcome, Result, Store};
-
-/// What the API said of one agent id.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
-#[serde(rename_all = "camelCase")]
-pub struct AgentName {
-    pub agent_id: String,
-    /// None when the API gave none (or does not know the id): the id is shown.
-    pub name: Option<String>,
-    pub language: Option<String>,
-    /// False when the API answered that it has no agent with this id.
-    pub known: bool,
-}
-
-impl AgentName {
-    /// An id the API does not know.
-    pub fn unknown(agent_id: impl Into<String>) -> Self {
-        Self { agent_id: agent_id.into(), name: None, language: None, known: false }
-    }
-}
-
-/// The two kinds of round the agents' refresher takes, each claimed in the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AgentRound {
-    /// Every agent of the account, listed.
-    Listing,
-    /// Ids seen in calls with no entry yet, asked for one by one.
-    LookUp,
-}
-
-impl AgentRound {
-    pub fn key(self) -> &'static str {
-        match self {
-            AgentRound::Listing => "listing",
-            AgentRound::LookUp => "look-up",
-        }
-    }
-}
 
 /// What the agents' refresher needs of a store.
 pub trait AgentBook: Send + Sync {
@@ -75,32 +38,6 @@ pub(crate) fn read_agents(conn: &Connection) -> Result<Vec<AgentName>> {
         Ok(AgentName { agent_id: r.get(0)?, name: r.get(1)?, language: r.get(2)?, known: r.get::<_, i64>(3)? != 0 })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-pub(crate) fn write_agents(conn: &Connection, agents: &[AgentName], at_ms: i64) -> Result<()> {
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO agents (agent_id, name, language, known, fetched_ms) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (agent_id) DO UPDATE SET name = excluded.name, language = excluded.language,
-             known = excluded.known, fetched_ms = excluded.fetched_ms",
-    )?;
-    for agent in agents {
-        stmt.execute(params![agent.agent_id, agent.name, agent.language, agent.known, at_ms])?;
-    }
-    Ok(())
-}
-
-/// 1 when the round is claimed, 0 when it is not due.
-pub(crate) fn write_claim(conn: &Connection, round: AgentRound, now_ms: i64, every_ms: i64) -> Result<i64> {
-    let last: Option<i64> =
-        conn.query_row("SELECT at_ms FROM agent_rounds WHERE kind = ?1", [round.key()], |r| r.get(0)).optional()?;
-    if last.is_some_and(|at| now_ms - at < every_ms) {
-        return Ok(0);
-    }
-    conn.execute(
-        "INSERT INTO agent_rounds (kind, at_ms) VALUES (?1, ?2) ON CONFLICT (kind) DO UPDATE SET at_ms = excluded.at_ms",
-        params![round.key(), now_ms],
-    )?;
-    Ok(1)
 }
 
 impl Store {

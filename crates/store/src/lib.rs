@@ -4,6 +4,8 @@
 //! timeline and call queries with keyset paging, counts, and export. SQLite specifics
 //! (pragmas, WAL) stay inside, so another backend could stand behind the same interface.
 
+mod agent_model;
+mod agent_writes;
 mod agents;
 mod alert_firings;
 mod alert_log;
@@ -47,7 +49,8 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{broadcast, oneshot};
 
-pub use agents::{AgentBook, AgentName, AgentRound};
+pub use agent_model::{AgentName, AgentRound};
+pub use agents::AgentBook;
 pub use alert_log::AlertLog;
 pub use alert_model::{FiringRecorded, FiringRow, NewFiring, NoticeAttempt, OwedNotice};
 pub use dimensions::{DimensionStatus, SeenField};

@@ -416,12 +416,13 @@ fn apply(conn: &Connection, write: &Write) -> Result<Applied> {
             done(IngestOutcome::Logged { id: 0 }, None)
         }
         Write::PutAgents { agents, at_ms } => {
-            crate::agents::write_agents(conn, agents, *at_ms)?;
+            crate::agent_writes::write_agents(conn, agents, *at_ms)?;
             done(IngestOutcome::Logged { id: 0 }, None)
         }
-        Write::ClaimAgentRound { round, now_ms, every_ms } => {
-            done(IngestOutcome::Logged { id: crate::agents::write_claim(conn, *round, *now_ms, *every_ms)? }, None)
-        }
+        Write::ClaimAgentRound { round, now_ms, every_ms } => done(
+            IngestOutcome::Logged { id: crate::agent_writes::write_claim(conn, *round, *now_ms, *every_ms)? },
+            None,
+        ),
         Write::Forwarded(step) => {
             crate::forward_writes::write_forwarded(conn, step)?;
             done(IngestOutcome::Logged { id: 0 }, None)
