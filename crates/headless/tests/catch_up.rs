@@ -146,12 +146,16 @@ async fn calls_missed_while_down_are_caught_up_and_equal_the_ground_truth() {
     let stored = export_calls(&db);
     assert_eq!(stored.len(), 220);
     let stored_by_id: HashMap<&str, &Value> = stored.iter().map(|c| (c["callId"].as_str().unwrap(), c)).collect();
+    // `serve --api-base` listed the simulator's agents: every call is exported with its name.
+    let agents = sim_get(&sim.url, "/api/core/voice/agent").await["list"].as_array().unwrap().clone();
+    let name_of = |id: &Value| agents.iter().find(|a| &a["agentId"] == id).map(|a| a["name"].clone());
     for t in &truth {
         let s = stored_by_id[t["callId"].as_str().unwrap()];
         let mut expected = t.clone();
         let obj = expected.as_object_mut().unwrap();
         let status = obj.remove("status").unwrap();
         obj.insert("phase".into(), status);
+        obj.insert("agentName".into(), name_of(&t["agentId"]).expect("the simulator names its agents"));
         assert_eq!(s, &expected, "call {}", t["callId"]);
     }
 
