@@ -109,6 +109,13 @@ describe("alert rules", () => {
     await app.set("[data-testid=rule-scope-value]", "sideways");
     await app.waitFor("the narrowed preview", async () => (await app.text("[data-testid=preview-summary]")) === "Over the last 7 days this rule would not have fired.");
     if (SHOTS) await app.screenshot(join(SHOTS, "alerts-editor-direction.png"));
+    // Narrowed to an agent: the account's agents are offered by name, the one typed named.
+    await app.set("[data-testid=rule-scope]", "agentId");
+    await app.set("[data-testid=rule-scope-value]", "ag_sales");
+    const offered = () => app.exec("return [...document.querySelectorAll('#rule-scope-agents option')].map((o) => `${o.value}=${o.label}`)");
+    await app.waitFor("the agents offered by name", async () => (await offered()).includes("ag_sales=Sales desk"), 70000);
+    await app.waitFor("the agent typed named", async () => (await app.exec("return document.querySelector('[data-testid=rule-scope-agent-name]')?.textContent ?? ''")) === "Sales desk", 70000);
+    if (SHOTS) await app.screenshot(join(SHOTS, "alerts-editor-agent.png"));
     await app.click("[data-testid=rule-cancel]");
   });
 
