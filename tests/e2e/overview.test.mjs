@@ -84,6 +84,18 @@ describe("the overview", () => {
     const categoriesOnPage = () =>
       app.exec(`return [...document.querySelectorAll('[data-testid=overview-categories] li')].map((li) => [li.dataset.key, Number(li.dataset.calls)])`).then(Object.fromEntries);
     await app.waitFor(`failures by category, ${sorted(byCategory)}`, async () => sorted(await categoriesOnPage()) === sorted(byCategory));
+    // The caller's failures open on the timeline: exactly the failed calls with its reasons.
+    await app.click("[data-testid=overview-categories] li[data-key=caller] button");
+    const callers = truth.filter((c) => c.status === "failed" && CATEGORY[c.endedReason] === "caller").map((c) => c.callId).sort();
+    const opened = await app.waitFor(`the caller's ${callers.length} failures`, async () => {
+      const seen = Object.keys(await rowsOnScreen(app)).sort();
+      return JSON.stringify(seen) === JSON.stringify(callers) ? seen : null;
+    });
+    assert.equal(opened.length, byCategory.caller);
+    assert.match(await app.exec("return document.querySelector('[data-testid=filter-reason-group]')?.textContent ?? ''"), /^The caller \(\d reasons?\) ✕$/);
+    await app.screenshot(join(SHOTS, "overview-drill-category.png"));
+    await app.click("[data-testid=page-overview]");
+    await app.waitFor("the overview again", () => app.find("[data-testid=overview-categories]"));
     // Failures by agent name the simulator's agents (listed from its REST API at start).
     const names = (await sim("GET", "/api/core/voice/agent")).list.map((a) => a.name);
     const agentLabels = () => app.exec(`return [...document.querySelectorAll('[data-testid=overview-agents] .tally-label')].map((l) => l.textContent)`);

@@ -9,6 +9,7 @@ import type { ReasonsView } from "./ipc";
 import { failuresByCategory, forgetReasons } from "./reasons";
 import { FailureCategories } from "./overview/FailureCategories";
 import { ReasonsSettings } from "./settings/ReasonsSettings";
+import { isFiltered, NO_FILTERS, toCallFilter } from "./calls/useCallFilters";
 
 const row = (reason: string, category: ReasonsView["entries"][number]["category"], custom = false) => ({
   reason,
@@ -48,12 +49,14 @@ describe("failures by category", () => {
 
   it("shows them in the overview by name", async () => {
     mock(({ cmd }) => (cmd === "reasons" ? TABLE : undefined));
+    const opened: [string, string[]][] = [];
     render(
       <FailureCategories
         reasons={[
           { key: "busy", calls: 3, failed: 3 },
           { key: "x-trunk-dropped", calls: 4, failed: 4 },
         ]}
+        onOpen={(label, reasons) => opened.push([label, reasons])}
       />,
     );
     const panel = await screen.findByTestId("overview-categories");
@@ -63,6 +66,13 @@ describe("failures by category", () => {
       ["Not categorised", "4"],
       ["The caller", "3"],
     ]);
+    // A category opens the timeline at its reasons' failures; the filter holds them all.
+    fireEvent.click(screen.getByText("The caller"));
+    expect(opened).toEqual([["The caller", ["busy"]]]);
+    const filters = { ...NO_FILTERS, phase: "failed" as const, reasonGroup: { label: "The caller", reasons: ["busy", "no-answer"] } };
+    expect(toCallFilter(filters, "", 0).endedReasons).toEqual(["busy", "no-answer"]);
+    expect(toCallFilter({ ...filters, reason: "busy" }, "", 0).endedReasons).toEqual(["busy"]);
+    expect(isFiltered({ ...NO_FILTERS, reasonGroup: filters.reasonGroup })).toBe(true);
   });
 });
 

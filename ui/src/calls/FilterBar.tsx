@@ -44,7 +44,16 @@ export function FilterBar({ filters, set, search }: { filters: Filters; set: Set
       <div className="selects" onFocus={loadFacets}>
         <FacetSelect label="Agent" value={filters.agent} options={facets.agents} onChange={(v) => set("agent", v)} labelOf={agentOption} />
         <FacetSelect label="Direction" value={filters.direction} options={facets.directions} onChange={(v) => set("direction", v)} />
-        <FacetSelect label="Reason" value={filters.reason} options={facets.endedReasons} onChange={(v) => set("reason", v)} />
+        <FacetSelect
+          label="Reason"
+          value={filters.reason}
+          options={facets.endedReasons}
+          onChange={(v) => {
+            set("reason", v);
+            // One reason chosen replaces a category's.
+            if (v) set("reasonGroup", null);
+          }}
+        />
         <FacetSelect label="Language" value={filters.language} options={facets.languages} onChange={(v) => set("language", v)} />
         {(facets.dimensions ?? []).map((d) => (
           <DimensionSelect key={d.field} facet={d} filters={filters} set={set} />
@@ -65,6 +74,17 @@ export function FilterBar({ filters, set, search }: { filters: Filters; set: Set
           onClick={() => set("metadata", null)}
         >
           {filters.metadata.field} = {filters.metadata.value} ✕
+        </button>
+      )}
+      {filters.reasonGroup && !filters.reason && (
+        <button
+          className="chip"
+          data-testid="filter-reason-group"
+          title={`Reasons: ${filters.reasonGroup.reasons.join(", ")}`}
+          aria-label={`Ended by ${filters.reasonGroup.label}: remove this filter`}
+          onClick={() => set("reasonGroup", null)}
+        >
+          {filters.reasonGroup.label} ({filters.reasonGroup.reasons.length} {filters.reasonGroup.reasons.length === 1 ? "reason" : "reasons"}) ✕
         </button>
       )}
       <button className="sort" onClick={() => set("order", filters.order === "newestFirst" ? "oldestFirst" : "newestFirst")}>

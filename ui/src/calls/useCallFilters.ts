@@ -11,6 +11,8 @@ export type Filters = {
   language: string;
   /** One metadata field's value (an alert rule's firing narrowed by it opens the timeline so). */
   metadata: MetadataMatch | null;
+  /** Several reasons at once: a category of the overview's failures by what went wrong. */
+  reasonGroup: { label: string; reasons: string[] } | null;
   /** What is typed in the search box; the query follows it after a pause. */
   text: string;
   rangePreset: RangePreset;
@@ -25,6 +27,7 @@ export const NO_FILTERS: Filters = {
   reason: "",
   language: "",
   metadata: null,
+  reasonGroup: null,
   text: "",
   rangePreset: "",
   customRange: { from: "", to: "" },
@@ -39,7 +42,7 @@ export function toCallFilter(filters: Filters, query: string, now: number): Call
     phases: filters.phase ? [filters.phase] : [],
     agents: one(filters.agent),
     directions: one(filters.direction),
-    endedReasons: one(filters.reason),
+    endedReasons: filters.reason ? [filters.reason] : (filters.reasonGroup?.reasons ?? []),
     languages: one(filters.language),
     metadata: filters.metadata,
     text: query.trim() || null,

@@ -1,8 +1,11 @@
 import { CATEGORY_LABEL, failuresByCategory, useReasons } from "../reasons";
 import type { Tally } from "../bindings";
 
-/** Failed calls by who or what ended them (Settings → Reasons), reasons with no entry apart. */
-export function FailureCategories({ reasons }: { reasons: Tally[] }) {
+/**
+ * Failed calls by who or what ended them (Settings → Reasons), reasons with no entry apart;
+ * a row opens the timeline at those failures.
+ */
+export function FailureCategories({ reasons, onOpen }: { reasons: Tally[]; onOpen?: (label: string, reasons: string[]) => void }) {
   const table = useReasons();
   const rows = failuresByCategory(table, reasons);
   const most = Math.max(1, ...rows.map((r) => r.failed));
@@ -17,7 +20,11 @@ export function FailureCategories({ reasons }: { reasons: Tally[] }) {
             const label = r.category ? CATEGORY_LABEL[r.category] : "Not categorised";
             return (
               <li key={r.category ?? ""} data-key={r.category ?? ""} data-calls={r.failed}>
-                <div className={`tally-row plain category ${r.category ? "" : "uncategorised"}`} title={`Reasons: ${r.reasons.join(", ")}${r.category ? "" : " — categorise them in Settings → Reasons"}`}>
+                <button
+                  className={`tally-row category ${r.category ? "" : "uncategorised"}`}
+                  title={`Open these ${r.failed} failed calls — reasons: ${r.reasons.join(", ")}${r.category ? "" : " (categorise them in Settings → Reasons)"}`}
+                  onClick={() => onOpen?.(label, r.reasons)}
+                >
                   <span className="tally-label">{label}</span>
                   <span className="tally-track">
                     <span className="tally-failed" style={{ width: `${(r.failed / most) * 100}%` }} />
@@ -25,7 +32,7 @@ export function FailureCategories({ reasons }: { reasons: Tally[] }) {
                   <span className="tally-count" data-testid="tally-count">
                     {r.failed}
                   </span>
-                </div>
+                </button>
               </li>
             );
           })}

@@ -85,7 +85,10 @@ export function OverviewPage({ range, onRange, onDrill }: { range: OverviewRange
               onOpen={(agent) => whole && onDrill({ ...whole, agent, phase: "failed" })}
               labelOf={agents.label}
             />
-            <FailureCategories reasons={overview.reasons} />
+            <FailureCategories
+              reasons={overview.reasons}
+              onOpen={(label, reasons) => whole && onDrill({ ...whole, reasonGroup: { label, reasons }, phase: "failed" })}
+            />
             <SpreadChart title="Call duration" spread={overview.duration} testId="overview-duration" empty="No call with a duration in this range." />
             <SpreadChart title="Wait until connected" spread={overview.wait} testId="overview-wait" empty="No call was connected in this range." />
           </div>

@@ -51,6 +51,8 @@ export type Drill = {
   direction?: string;
   language?: string;
   metadata?: MetadataMatch;
+  /** A category's reasons (the overview's failures by what went wrong). */
+  reasonGroup?: { label: string; reasons: string[] };
   phase?: CallPhase;
 };
 
@@ -64,6 +66,7 @@ export function drillFilters(drill: Drill): Filters {
     direction: drill.direction ?? "",
     language: drill.language ?? "",
     metadata: drill.metadata ?? null,
+    reasonGroup: drill.reasonGroup ?? null,
     phase: drill.phase ?? null,
   };
 }
