@@ -101,16 +101,18 @@ impl Worker {
     /// Takes a round when it is due and, for look-ups, when there is something to look
     /// up. None: not taken; Some(ok): taken, and whether it succeeded.
     async fn round(&self, round: AgentRound, every_ms: i64) -> Option<bool> {
-        if round == AgentRound::LookUp {
-            match self.book.unnamed_agent_ids(1).await {
+        // The ids to look up, read once: none, and the round is not even claimed.
+        let ids = match round {
+            AgentRound::Listing => Vec::new(),
+            AgentRound::LookUp => match self.book.unnamed_agent_ids(self.timing.look_up_limit).await {
                 Ok(ids) if ids.is_empty() => return None,
-                Ok(_) => {}
+                Ok(ids) => ids,
                 Err(e) => {
                     tracing::warn!(error = %e, "the agents without a name could not be read");
                     return None;
                 }
-            }
-        }
+            },
+        };
         let now = Timestamp::now().unix_millis();
         match self.book.claim_agent_round(round, now, every_ms).await {
             Ok(true) => {}
@@ -122,7 +124,7 @@ impl Worker {
         }
         let result = match round {
             AgentRound::Listing => self.list().await,
-            AgentRound::LookUp => self.look_up().await,
+            AgentRound::LookUp => self.look_up(ids).await,
         };
         match result {
             Ok(count) => {
@@ -143,14 +145,7 @@ impl Worker {
         Ok(count)
     }
 
-    async fn look_up(&self) -> Result<usize, ClientError> {
-        let ids = match self.book.unnamed_agent_ids(self.timing.look_up_limit).await {
-            Ok(ids) => ids,
-            Err(e) => {
-                tracing::warn!(error = %e, "the agents without a name could not be read");
-                return Ok(0);
-            }
-        };
+    async fn look_up(&self, ids: Vec<String>) -> Result<usize, ClientError> {
         let mut found = Vec::with_capacity(ids.len());
         for id in ids {
             match self.client.agent(&id).await {

@@ -422,12 +422,7 @@ async fn one_firing_is_one_chat_message_and_one_desktop_notice_across_a_restart(
     let store = open_store(&dir);
     failing_now(&store).await;
     // One of the two agents has a name: the texts name it.
-    let named = calleague_store::AgentName {
-        agent_id: "ag_a".into(),
-        name: Some("Sales desk".into()),
-        language: None,
-        known: true,
-    };
+    let named = calleague_store::AgentName::named("ag_a", "Sales desk");
     store.put_agents(vec![named], 1).await.unwrap();
     let chat = Handler::start(false);
     // The chat server is failing when the rule fires.

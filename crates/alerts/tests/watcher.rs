@@ -68,7 +68,7 @@ fn summaries(notes: &[Note]) -> Vec<&str> {
 async fn notes_name_the_agent_when_the_store_has_its_name() {
     use calleague_store::AgentName;
     let s = start(AlertSettings::default());
-    let named = AgentName { agent_id: "ag_sales".into(), name: Some("Sales desk".into()), language: None, known: true };
+    let named = AgentName::named("ag_sales", "Sales desk");
     s.store.put_agents(vec![named, AgentName::unknown("ag_ghost")], 1).await.unwrap();
     for (i, agent) in ["ag_sales", "ag_ghost", "ag_new"].iter().enumerate() {
         s.store.ingest(failed(&format!("c{i}"), &format!("d{i}"), agent, Source::Webhook)).await.unwrap();

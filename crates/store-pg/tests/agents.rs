@@ -26,7 +26,7 @@ async fn check(book: &dyn AgentBook, sink: &dyn DeliverySink, reader: &dyn Timel
     let mut unnamed = book.unnamed_agent_ids(10).await.unwrap();
     unnamed.sort();
     assert_eq!(unnamed.len(), 3, "{unnamed:?}");
-    let sales = AgentName { agent_id: "ag_a".into(), name: Some("Sales".into()), language: None, known: true };
+    let sales = AgentName::named("ag_a", "Sales");
     book.put_agents(vec![sales.clone(), AgentName::unknown("ag_b")], 1).await.unwrap();
     assert_eq!(book.unnamed_agent_ids(10).await.unwrap().len(), 1);
     let renamed = AgentName { name: Some("Sales desk".into()), ..sales };

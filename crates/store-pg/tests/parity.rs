@@ -139,16 +139,8 @@ async fn two_stores_on_one_database_hold_what_sqlite_holds() {
     // and lateness do).
     let ids = sqlite.unnamed_agent_ids(100).unwrap();
     assert!(ids.len() >= 2, "{ids:?}");
-    let names: Vec<calleague_store::AgentName> = ids
-        .iter()
-        .step_by(2)
-        .map(|id| calleague_store::AgentName {
-            agent_id: id.clone(),
-            name: Some(format!("Agent {id}")),
-            language: None,
-            known: true,
-        })
-        .collect();
+    let names: Vec<calleague_store::AgentName> =
+        ids.iter().step_by(2).map(|id| calleague_store::AgentName::named(id.clone(), format!("Agent {id}"))).collect();
     sqlite.put_agents(names.clone(), 1).await.unwrap();
     a.put_agents(names, 1).await.unwrap();
     for format in [ExportFormat::Ndjson, ExportFormat::Csv] {

@@ -16,6 +16,11 @@ pub struct AgentName {
 }
 
 impl AgentName {
+    /// An id the API named (its language unknown).
+    pub fn named(agent_id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self { agent_id: agent_id.into(), name: Some(name.into()), language: None, known: true }
+    }
+
     /// An id the API does not know.
     pub fn unknown(agent_id: impl Into<String>) -> Self {
         Self { agent_id: agent_id.into(), name: None, language: None, known: false }

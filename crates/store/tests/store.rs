@@ -336,12 +336,7 @@ async fn export_in_both_formats_ordered_by_occurred_at() {
 
     // With the agent named and a dimension chosen: agentName beside agentId in both
     // formats, the dimension a column of the CSV.
-    let named = calleague_store::AgentName {
-        agent_id: "ag,1".into(),
-        name: Some("=Sales".into()),
-        language: None,
-        known: true,
-    };
+    let named = calleague_store::AgentName::named("ag,1", "=Sales");
     store.put_agents(vec![named], 1).await.unwrap();
     store.set_dimensions(vec!["k".into()]).await.unwrap();
     let mut out = Vec::new();
