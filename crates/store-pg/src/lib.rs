@@ -10,6 +10,7 @@
 //! one call take turns.
 
 mod agents;
+mod agents_page;
 mod alert_log;
 mod announce;
 mod config;
@@ -31,7 +32,7 @@ use std::time::Duration;
 
 use calleague_events::Timestamp;
 use calleague_store::{
-    AgentName, CallCursor, CallDetail, CallFilter, CallRow, DeliverySink, Facets, FeedItem, InProgress,
+    AgentName, AgentsPage, CallCursor, CallDetail, CallFilter, CallRow, DeliverySink, Facets, FeedItem, InProgress,
     IncomingDelivery, IngestOutcome, Overview, Page, PageRequest, QuarantineItem, QuarantineRow, RejectionTally,
     Result, SecurityRow, StatusCounts, StoreError, StoreFuture, TimelineReader,
 };
@@ -351,6 +352,10 @@ impl TimelineReader for PgStore {
 
     fn overview(&self, from: Timestamp, to: Timestamp) -> StoreFuture<'_, Overview> {
         Box::pin(PgStore::overview(self, from, to))
+    }
+
+    fn agents_page(&self, from: Timestamp, to: Timestamp) -> StoreFuture<'_, AgentsPage> {
+        Box::pin(PgStore::agents_page(self, from, to))
     }
 
     fn quarantine_page(&self, before_id: Option<i64>, limit: u32) -> StoreFuture<'_, Vec<QuarantineRow>> {

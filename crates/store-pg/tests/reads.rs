@@ -2,7 +2,7 @@
 //! and PostgreSQL (a real server, Debian's, started for the test). Each backend is fed the
 //! same planned deliveries through `DeliverySink` and read through `TimelineReader`, and
 //! every answer is checked against the plan (not against the other store); then the two
-//! are compared whole where ids play no part (overview, counts, facets).
+//! are compared whole where ids play no part (overview, Agents page, counts, facets).
 //!
 //! The plan covers what the reads distinguish: calls in every phase, several agents,
 //! directions, languages and ended reasons, metadata with mixed case and LIKE's wildcard
@@ -14,9 +14,9 @@ use std::sync::Arc;
 
 use calleague_events::{parse_delivery, CallPhase, Timestamp};
 use calleague_store::{
-    CallCursor, CallDetail, CallFilter, CallRow, DeliverySink, IncomingDelivery, IngestOutcome, MetadataMatch, Order,
-    Overview, Page, PageRequest, QuarantineItem, SecurityEntry, Source, Store, StoreOptions, TimeRange, TimelineReader,
-    UptimeLog,
+    AgentsPage, CallCursor, CallDetail, CallFilter, CallRow, DeliverySink, IncomingDelivery, IngestOutcome,
+    MetadataMatch, Order, Overview, Page, PageRequest, QuarantineItem, SecurityEntry, Source, Store, StoreOptions,
+    TimeRange, TimelineReader, UptimeLog,
 };
 use calleague_store_pg::{DatabaseUrl, PgOptions, PgStore};
 use calleague_testkit::{rfc3339_millis, TestPostgres};
@@ -561,6 +561,49 @@ async fn the_overview_adds_up_to_the_plan(b: &Backend, plan: &Plan) -> (Overview
     (minutes, hours)
 }
 
+/// Each agent's row of the Agents page against the plan: a few hours in minute bars, four
+/// days in hour bars (whole days in between), and an hour against the hour before it.
+async fn the_agents_page_adds_up_to_the_plan(b: &Backend, plan: &Plan) -> Vec<AgentsPage> {
+    let mut pages = Vec::new();
+    let ranges =
+        [(T - HOUR, T + 3 * HOUR), (T - 2 * 24 * HOUR + 7 * MINUTE, T + 2 * 24 * HOUR), (T + HOUR, T + 2 * HOUR)];
+    for (from, to) in ranges {
+        let page = b.reader.agents_page(at(from), at(to)).await.unwrap();
+        let inside = |c: &&PlannedCall| c.sort_ms >= from && c.sort_ms < to;
+        let agents: BTreeSet<&str> = plan.calls.iter().filter(inside).map(|c| c.agent.as_str()).collect();
+        let listed: BTreeSet<&str> = page.agents.iter().filter_map(|a| a.agent_id.as_deref()).collect();
+        assert_eq!((listed, page.agents.len()), (agents.clone(), agents.len()), "{}: each agent once", b.name);
+        for agent in &page.agents {
+            let id = agent.agent_id.as_deref().unwrap();
+            let mine: Vec<&PlannedCall> = plan.calls.iter().filter(inside).filter(|c| c.agent == id).collect();
+            let phase = |p: CallPhase| mine.iter().filter(|c| c.phase == p).count() as i64;
+            assert_eq!(
+                (agent.outcomes.calls, agent.outcomes.completed, agent.outcomes.failed),
+                (mine.len() as i64, phase(CallPhase::Completed), phase(CallPhase::Failed)),
+                "{}: {id}",
+                b.name
+            );
+            assert_eq!(agent.duration.count, mine.iter().filter(|c| c.duration_sec.is_some()).count() as i64);
+            assert_eq!(agent.wait.count, mine.iter().filter(|c| c.wait_ms.is_some()).count() as i64);
+            assert_eq!(agent.bars.iter().sum::<i64>(), mine.len() as i64, "{}: {id}'s bars add up", b.name);
+            for tally in &agent.reasons {
+                let n = mine.iter().filter(|c| c.reason == tally.key.as_deref()).count() as i64;
+                assert_eq!(tally.calls, n, "{}: {id}, reason {:?}", b.name, tally.key);
+            }
+            let before = plan
+                .calls
+                .iter()
+                .filter(|c| c.agent == id && c.sort_ms >= from - (to - from) && c.sort_ms < from)
+                .count() as i64;
+            assert_eq!(agent.previous.calls, before, "{}: {id}, the period before", b.name);
+        }
+        pages.push(page);
+    }
+    assert!(pages[2].agents.iter().any(|a| a.previous.calls > 0), "the hour before has calls");
+    assert!(b.reader.agents_page(at(T), at(T)).await.is_err(), "{}: an empty range is refused", b.name);
+    pages
+}
+
 async fn the_logs_page_newest_first(b: &Backend) {
     let first = b.reader.quarantine_page(None, 2).await.unwrap();
     assert_eq!(
@@ -609,7 +652,7 @@ async fn in_progress_counts_the_calls_not_ended(b: &Backend, plan: &Plan) {
     assert_eq!((none_stale.calls, none_stale.stale), (open.len() as i64, 0), "{}", b.name);
 }
 
-async fn suite(b: &Backend, plan: &Plan) -> (Overview, Overview) {
+async fn suite(b: &Backend, plan: &Plan) -> ((Overview, Overview), Vec<AgentsPage>) {
     in_progress_counts_the_calls_not_ended(b, plan).await;
     the_timeline_pages_every_call_once_in_order_both_ways(b, plan).await;
     each_filter_selects_exactly_the_matching_calls(b, plan).await;
@@ -618,7 +661,7 @@ async fn suite(b: &Backend, plan: &Plan) -> (Overview, Overview) {
     facets_list_each_value_once_in_byte_order(b, plan).await;
     counts_follow_what_was_sent(b, plan).await;
     the_logs_page_newest_first(b).await;
-    the_overview_adds_up_to_the_plan(b, plan).await
+    (the_overview_adds_up_to_the_plan(b, plan).await, the_agents_page_adds_up_to_the_plan(b, plan).await)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

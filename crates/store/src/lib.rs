@@ -7,6 +7,7 @@
 mod agent_model;
 mod agent_writes;
 mod agents;
+mod agents_page;
 mod alert_firings;
 mod alert_log;
 mod alert_model;
@@ -51,6 +52,7 @@ use tokio::sync::{broadcast, oneshot};
 
 pub use agent_model::{AgentName, AgentRound};
 pub use agents::AgentBook;
+pub use agents_page::{AgentSummary, AgentsCounter, AgentsPage, Percentiles};
 pub use alert_log::AlertLog;
 pub use alert_model::{FiringRecorded, FiringRow, NewFiring, NoticeAttempt, OwedNotice};
 pub use dimensions::{DimensionStatus, SeenField};

@@ -30,7 +30,7 @@ pub struct Outcomes {
 }
 
 impl Outcomes {
-    fn add(&mut self, phase: &str, calls: i64) {
+    pub(crate) fn add(&mut self, phase: &str, calls: i64) {
         self.calls += calls;
         match phase {
             "completed" => self.completed += calls,
@@ -139,29 +139,45 @@ pub struct Overview {
     pub health: WebhookHealth,
 }
 
-/// The pieces of `[from, to)` (whole minutes) and the level that serves each.
+/// The pieces of `[from, to)` (whole minutes) and the level that serves each: whole hours
+/// from the hour rows, the minutes at either end from the minute rows.
 pub(crate) fn pieces(from: i64, to: i64) -> Vec<(i64, i64, i64)> {
-    let first_hour = from.div_euclid(HOUR_MS) * HOUR_MS + if from % HOUR_MS == 0 { 0 } else { HOUR_MS };
-    let last_hour = to.div_euclid(HOUR_MS) * HOUR_MS;
-    if first_hour >= last_hour {
-        return vec![(MINUTE_MS, from, to)];
-    }
-    let mut pieces = Vec::with_capacity(3);
-    if from < first_hour {
-        pieces.push((MINUTE_MS, from, first_hour));
-    }
-    pieces.push((HOUR_MS, first_hour, last_hour));
-    if last_hour < to {
-        pieces.push((MINUTE_MS, last_hour, to));
-    }
+    pieces_of(from, to, &[MINUTE_MS, HOUR_MS])
+}
+
+/// The pieces of `[from, to)` at the levels `spans` (ascending, a minute first): each
+/// piece read at the largest level it holds whole buckets of.
+pub(crate) fn pieces_of(from: i64, to: i64, spans: &[i64]) -> Vec<(i64, i64, i64)> {
+    let mut pieces = Vec::with_capacity(2 * spans.len());
+    split(from, to, spans, &mut pieces);
     pieces
 }
 
-fn floor_minute(t: Timestamp) -> i64 {
+fn split(from: i64, to: i64, spans: &[i64], pieces: &mut Vec<(i64, i64, i64)>) {
+    let Some((&span, smaller)) = spans.split_last() else { return };
+    if from >= to {
+        return;
+    }
+    let first = from.div_euclid(span) * span + if from.rem_euclid(span) == 0 { 0 } else { span };
+    let last = to.div_euclid(span) * span;
+    if smaller.is_empty() || first >= last {
+        if smaller.is_empty() {
+            pieces.push((span, from, to));
+        } else {
+            split(from, to, smaller, pieces);
+        }
+        return;
+    }
+    split(from, first, smaller, pieces);
+    pieces.push((span, first, last));
+    split(last, to, smaller, pieces);
+}
+
+pub(crate) fn floor_minute(t: Timestamp) -> i64 {
     t.unix_millis().div_euclid(MINUTE_MS) * MINUTE_MS
 }
 
-fn timestamp(ms: i64) -> Result<Timestamp> {
+pub(crate) fn timestamp(ms: i64) -> Result<Timestamp> {
     Timestamp::from_unix_millis(ms).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
@@ -246,14 +262,8 @@ impl OverviewCounter {
     fn count_calls(&mut self, at_ms: i64, phase: &str, reason: &str, agent: &str, calls: i64) {
         self.totals.add(phase, calls);
         self.bars.entry(at_ms.div_euclid(self.bar_ms) * self.bar_ms).or_default().add(phase, calls);
+        tally_reason(&mut self.reasons, phase, reason, calls);
         let failed = if phase == "failed" { calls } else { 0 };
-        let ended = phase == "completed" || phase == "failed";
-        if !reason.is_empty() || ended {
-            let key = (!reason.is_empty()).then(|| reason.to_owned());
-            let tally = self.reasons.entry(key.clone()).or_insert(Tally { key, calls: 0, failed: 0 });
-            tally.calls += calls;
-            tally.failed += failed;
-        }
         if failed > 0 {
             let key = (!agent.is_empty()).then(|| agent.to_owned());
             let tally = self.agents.entry(key.clone()).or_insert(Tally { key, calls: 0, failed: 0 });
@@ -279,8 +289,7 @@ impl OverviewCounter {
             bars.push(OverviewBar { at: timestamp(at)?, outcomes: self.bars.remove(&at).unwrap_or_default() });
             at += self.bar_ms;
         }
-        let mut reasons: Vec<Tally> = self.reasons.into_values().collect();
-        reasons.sort_by(|a, b| b.calls.cmp(&a.calls).then_with(|| a.key.cmp(&b.key)));
+        let reasons = by_calls(self.reasons);
         let mut failures_by_agent: Vec<Tally> = self.agents.into_values().collect();
         failures_by_agent.sort_by(|a, b| b.failed.cmp(&a.failed).then_with(|| a.key.cmp(&b.key)));
         Ok(Overview {
@@ -299,6 +308,26 @@ impl OverviewCounter {
             health: self.health,
         })
     }
+}
+
+/// Counts `calls` calls of `phase` under their endedReason: every call with one, and ended
+/// calls without one under `None`.
+pub(crate) fn tally_reason(reasons: &mut BTreeMap<Option<String>, Tally>, phase: &str, reason: &str, calls: i64) {
+    let ended = phase == "completed" || phase == "failed";
+    if reason.is_empty() && !ended {
+        return;
+    }
+    let key = (!reason.is_empty()).then(|| reason.to_owned());
+    let tally = reasons.entry(key.clone()).or_insert(Tally { key, calls: 0, failed: 0 });
+    tally.calls += calls;
+    tally.failed += if phase == "failed" { calls } else { 0 };
+}
+
+/// Tallies most calls first, then by key.
+pub(crate) fn by_calls(reasons: BTreeMap<Option<String>, Tally>) -> Vec<Tally> {
+    let mut reasons: Vec<Tally> = reasons.into_values().collect();
+    reasons.sort_by(|a, b| b.calls.cmp(&a.calls).then_with(|| a.key.cmp(&b.key)));
+    reasons
 }
 
 fn read_overview(conn: &Connection, mut counter: OverviewCounter) -> Result<Overview> {
@@ -348,7 +377,7 @@ fn read_overview(conn: &Connection, mut counter: OverviewCounter) -> Result<Over
 }
 
 /// A histogram from its steps' counts, with its percentiles.
-fn spread(measure: Measure, counts: &[i64]) -> Spread {
+pub(crate) fn spread(measure: Measure, counts: &[i64]) -> Spread {
     let edges = measure.edges();
     let steps: Vec<SpreadStep> = edges
         .iter()
@@ -428,5 +457,25 @@ mod tests {
         assert_eq!(pieces(5 * m, 2 * h + 3 * m), vec![(m, 5 * m, h), (h, h, 2 * h), (m, 2 * h, 2 * h + 3 * m)]);
         assert_eq!(pieces(5 * m, 50 * m), vec![(m, 5 * m, 50 * m)]);
         assert_eq!(pieces(5 * m, h + 5 * m), vec![(m, 5 * m, h + 5 * m)]);
+    }
+
+    #[test]
+    fn a_range_with_whole_days_reads_them_from_the_day_rows() {
+        let (m, h, d) = (MINUTE_MS, HOUR_MS, crate::rollup::DAY_MS);
+        let spans = crate::rollup::SPANS_WITH_DAYS;
+        assert_eq!(
+            pieces_of(5 * m, 2 * d + h + 3 * m, spans),
+            vec![(m, 5 * m, h), (h, h, d), (d, d, 2 * d), (h, 2 * d, 2 * d + h), (m, 2 * d + h, 2 * d + h + 3 * m)]
+        );
+        assert_eq!(pieces_of(0, d, spans), vec![(d, 0, d)]);
+        assert_eq!(pieces_of(5 * m, 50 * m, spans), vec![(m, 5 * m, 50 * m)]);
+        assert_eq!(pieces_of(h, 3 * h, spans), vec![(h, h, 3 * h)]);
+        // Every minute of the range in exactly one piece.
+        let (from, to) = (17 * m, 3 * d + 5 * h + 7 * m);
+        let pieces = pieces_of(from, to, spans);
+        assert_eq!(pieces.first().map(|p| p.1), Some(from));
+        assert_eq!(pieces.last().map(|p| p.2), Some(to));
+        assert!(pieces.windows(2).all(|w| w[0].2 == w[1].1));
+        assert!(pieces.iter().all(|(span, start, end)| start % span == 0 && end % span == 0 && start < end));
     }
 }

@@ -1,5 +1,5 @@
 //! What a window reads of a store, as one interface: the timeline's pages, a call's
-//! details, the filter menus, the status bar's counts, the overview and the two logs.
+//! details, the filter menus, the status bar's counts, the overview, the Agents page and the two logs.
 //! SQLite ([`Store`]) and PostgreSQL (`calleague-store-pg`, a team's database) both stand
 //! behind it, so the app shows either through the same code, and one set of tests holds
 //! both to the same answers.
@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use calleague_events::Timestamp;
 
+use crate::agents_page::AgentsPage;
 use crate::model::{CallDetail, CallRow, Facets, InProgress, QuarantineRow, SecurityRow, StatusCounts};
 use crate::overview::Overview;
 use crate::query::{CallCursor, CallFilter, Page, PageRequest};
@@ -31,6 +32,8 @@ pub trait TimelineReader: Send + Sync {
     fn in_progress(&self, stale_before: Timestamp) -> StoreFuture<'_, InProgress>;
     /// The overview of `[from, to)`, both rounded down to whole minutes.
     fn overview(&self, from: Timestamp, to: Timestamp) -> StoreFuture<'_, Overview>;
+    /// The Agents page for `[from, to)`, both rounded down to whole minutes.
+    fn agents_page(&self, from: Timestamp, to: Timestamp) -> StoreFuture<'_, AgentsPage>;
     /// Quarantined bodies, newest first, before `before_id` when given.
     fn quarantine_page(&self, before_id: Option<i64>, limit: u32) -> StoreFuture<'_, Vec<QuarantineRow>>;
     /// Rejected requests, newest first, before `before_id` when given.
@@ -79,6 +82,10 @@ impl TimelineReader for Arc<Store> {
 
     fn overview(&self, from: Timestamp, to: Timestamp) -> StoreFuture<'_, Overview> {
         blocking(self, move |store| store.overview(from, to))
+    }
+
+    fn agents_page(&self, from: Timestamp, to: Timestamp) -> StoreFuture<'_, AgentsPage> {
+        blocking(self, move |store| store.agents_page(from, to))
     }
 
     fn quarantine_page(&self, before_id: Option<i64>, limit: u32) -> StoreFuture<'_, Vec<QuarantineRow>> {

@@ -21,9 +21,14 @@ use crate::Result;
 
 pub(crate) const MINUTE_MS: i64 = 60_000;
 pub(crate) const HOUR_MS: i64 = 3_600_000;
+/// A day, in UTC.
+pub(crate) const DAY_MS: i64 = 86_400_000;
 /// Both levels are kept: a range reads whole hours from the hour rows and its partial
 /// hours at either end from the minute rows.
-const SPANS: [i64; 2] = [MINUTE_MS, HOUR_MS];
+const SPANS: &[i64] = &[MINUTE_MS, HOUR_MS];
+/// The Agents page's tables add days (migration 0019): a week of 200 agents' reasons and
+/// histograms is then a few thousand rows, not a hundred thousand.
+pub(crate) const SPANS_WITH_DAYS: &[i64] = &[MINUTE_MS, HOUR_MS, DAY_MS];
 
 /// The histograms' bucket edges, in milliseconds. A value `v` is in step `i` when
 /// `edges[i] <= v < edges[i + 1]`; the last step is open-ended, negative values go to 0.
@@ -143,6 +148,8 @@ pub(crate) struct Rollup {
     calls: HashMap<CallKey, i64>,
     dimensions: HashMap<DimensionKey, i64>,
     spread: HashMap<(i64, Measure, i64), i64>,
+    /// Minute, agent, measure, step: each agent's histograms (the Agents page).
+    agent_spread: HashMap<(i64, String, Measure, i64), i64>,
     deliveries: HashMap<i64, DeliveryCounts>,
 }
 
@@ -166,7 +173,9 @@ impl Rollup {
         }
         for (measure, value) in [(Measure::Duration, call.duration_ms), (Measure::Wait, call.wait_ms)] {
             if let Some(value) = value {
-                *self.spread.entry((call.minute_ms, measure, measure.step(value))).or_default() += sign;
+                let step = measure.step(value);
+                *self.spread.entry((call.minute_ms, measure, step)).or_default() += sign;
+                *self.agent_spread.entry((call.minute_ms, call.agent_id.clone(), measure, step)).or_default() += sign;
             }
         }
     }
@@ -191,7 +200,11 @@ impl Rollup {
 
     #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
-        self.calls.is_empty() && self.dimensions.is_empty() && self.spread.is_empty() && self.deliveries.is_empty()
+        self.calls.is_empty()
+            && self.dimensions.is_empty()
+            && self.spread.is_empty()
+            && self.agent_spread.is_empty()
+            && self.deliveries.is_empty()
     }
 
     /// Writes the changes, at both levels, and drops rows that count nothing any more.
@@ -205,12 +218,15 @@ impl Rollup {
         for ((minute, measure, step), delta) in self.spread.drain() {
             add_to_row(conn, &SPREAD_ROW, minute, &[&(measure as i64), &step], delta)?;
         }
+        for ((minute, agent, measure, step), delta) in self.agent_spread.drain() {
+            add_to_row(conn, &AGENT_SPREAD_ROW, minute, &[&agent, &(measure as i64), &step], delta)?;
+        }
         for (minute, counts) in self.deliveries.drain() {
             if counts.is_zero() {
                 continue;
             }
             for span in SPANS {
-                let at = minute.div_euclid(span) * span;
+                let at = minute.div_euclid(*span) * span;
                 conn.prepare_cached(
                     "INSERT INTO overview_deliveries (span, at_ms, webhooks, duplicates, late, caught_up, from_rest)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -236,12 +252,15 @@ impl Rollup {
 /// How a counting table of calls is written: `?1` the span, `?2` the bucket, then the key,
 /// and last (in `add` only) the calls to add.
 struct CountingRow {
+    /// The levels kept.
+    spans: &'static [i64],
     add: &'static str,
     /// Drops the key's row once it counts no call.
     drop_empty: &'static str,
 }
 
 const CALLS_ROW: CountingRow = CountingRow {
+    spans: SPANS_WITH_DAYS,
     add:
         "INSERT INTO overview_calls (span, at_ms, phase, ended_reason, agent_id, calls) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
           ON CONFLICT DO UPDATE SET calls = calls + excluded.calls",
@@ -250,6 +269,7 @@ const CALLS_ROW: CountingRow = CountingRow {
 };
 
 const DIMENSIONS_ROW: CountingRow = CountingRow {
+    spans: SPANS,
     add: "INSERT INTO overview_dimensions (span, at_ms, dimension, value, phase, ended_reason, calls)
           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO UPDATE SET calls = calls + excluded.calls",
     drop_empty: "DELETE FROM overview_dimensions WHERE span = ?1 AND at_ms = ?2 AND dimension = ?3 AND value = ?4
@@ -257,20 +277,29 @@ const DIMENSIONS_ROW: CountingRow = CountingRow {
 };
 
 const SPREAD_ROW: CountingRow = CountingRow {
+    spans: SPANS,
     add: "INSERT INTO overview_spread (span, at_ms, measure, step, calls) VALUES (?1, ?2, ?3, ?4, ?5)
           ON CONFLICT DO UPDATE SET calls = calls + excluded.calls",
     drop_empty: "DELETE FROM overview_spread WHERE span = ?1 AND at_ms = ?2 AND measure = ?3 AND step = ?4
                    AND calls = 0",
 };
 
-/// Adds `delta` calls to a key's row at both levels (the minute's and the hour's).
+const AGENT_SPREAD_ROW: CountingRow = CountingRow {
+    spans: SPANS_WITH_DAYS,
+    add: "INSERT INTO agent_spread (span, at_ms, agent_id, measure, step, calls) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+          ON CONFLICT DO UPDATE SET calls = calls + excluded.calls",
+    drop_empty: "DELETE FROM agent_spread WHERE span = ?1 AND at_ms = ?2 AND agent_id = ?3 AND measure = ?4
+                   AND step = ?5 AND calls = 0",
+};
+
+/// Adds `delta` calls to a key's row at each of its levels (the minute's and the hour's).
 fn add_to_row(conn: &Connection, row: &CountingRow, minute: i64, key: &[&dyn ToSql], delta: i64) -> Result<()> {
     if delta == 0 {
         return Ok(());
     }
-    for span in SPANS {
-        let at = minute.div_euclid(span) * span;
-        let mut args: Vec<&dyn ToSql> = vec![&span, &at];
+    for span in row.spans {
+        let at = minute.div_euclid(*span) * span;
+        let mut args: Vec<&dyn ToSql> = vec![span, &at];
         args.extend_from_slice(key);
         args.push(&delta);
         conn.prepare_cached(row.add)?.execute(args.as_slice())?;

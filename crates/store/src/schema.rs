@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0016_dimension_rollups.sql"),
     include_str!("../migrations/0017_tracked_dimensions.sql"),
     include_str!("../migrations/0018_agents.sql"),
+    include_str!("../migrations/0019_agent_rollups.sql"),
 ];
 
 /// Pragmas for every connection. `synchronous=FULL` because a delivery we acknowledged

@@ -2,7 +2,8 @@
 //! file: calls in and out of order, repeats, calls that never ended, calls either side of
 //! a range's edges, empty ranges, after pruning, and after counting an existing database
 //! anew; the calls by direction, language and the user's metadata fields
-//! (`overview_dimensions`) the same way, also while a field chosen later is being counted.
+//! (`overview_dimensions`) the same way, also while a field chosen later is being counted;
+//! and the Agents page (`agent_spread`, the day rows) the same way.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -10,8 +11,8 @@ use std::sync::Arc;
 use calleague_error_code::ErrorCode;
 use calleague_events::{parse_delivery, Timestamp};
 use calleague_store::{
-    CallsScope, CountsQuery, IncomingDelivery, Outcomes, Overview, QuarantineItem, SecurityEntry, Source, Spread,
-    Store, StoreOptions, TimeRange, DURATION_EDGES_MS, WAIT_EDGES_MS,
+    AgentsPage, CallsScope, CountsQuery, IncomingDelivery, Outcomes, Overview, QuarantineItem, SecurityEntry, Source,
+    Spread, Store, StoreOptions, TimeRange, DURATION_EDGES_MS, WAIT_EDGES_MS,
 };
 use rusqlite::Connection;
 use serde_json::{json, Value};
@@ -274,6 +275,69 @@ fn check(store: &Store, from: i64, to: i64) -> Overview {
     overview
 }
 
+/// Every number of the Agents page of `[from, to)` against the stored rows.
+fn check_agents(store: &Store, from: i64, to: i64) -> AgentsPage {
+    let page = store.agents_page(at(from), at(to)).unwrap();
+    let (from, to) = (from.div_euclid(MINUTE) * MINUTE, to.div_euclid(MINUTE) * MINUTE);
+    assert_eq!((page.from, page.to), (at(from), at(to)));
+    let label = format!("agents, range {} .. {}", at(from), at(to));
+    let calls = stored_calls(store.path());
+    let mut by_agent: BTreeMap<Option<String>, Vec<&CallFacts>> = BTreeMap::new();
+    for c in calls.iter().filter(|c| c.sort_ms >= from && c.sort_ms < to) {
+        by_agent.entry(c.agent.clone()).or_default().push(c);
+    }
+    let listed: std::collections::BTreeSet<_> = page.agents.iter().map(|a| a.agent_id.clone()).collect();
+    assert_eq!(listed, by_agent.keys().cloned().collect(), "{label}: the agents with calls, each once");
+    assert_eq!(listed.len(), page.agents.len(), "{label}: each agent once");
+    assert!(page.agents.windows(2).all(|w| w[0].outcomes.calls >= w[1].outcomes.calls), "{label}: most calls first");
+
+    let bar = page.bar_ms;
+    assert_eq!(bar, if to - from <= 6 * HOUR { MINUTE } else { HOUR });
+    let first_bar = from.div_euclid(bar) * bar;
+    for agent in &page.agents {
+        let mine = &by_agent[&agent.agent_id];
+        let what = format!("{label}, {:?}", agent.agent_id);
+        let totals = outcomes(mine.iter().copied());
+        assert_eq!(agent.outcomes, totals, "{what}: outcomes");
+        let ended = totals.completed + totals.failed;
+        assert_eq!(agent.failure_rate, (ended > 0).then(|| totals.failed as f64 / ended as f64), "{what}: rate");
+        let previous = outcomes(
+            calls.iter().filter(|c| c.agent == agent.agent_id && c.sort_ms >= from - (to - from) && c.sort_ms < from),
+        );
+        assert_eq!(agent.previous, previous, "{what}: the period before");
+
+        let mut reasons: BTreeMap<Option<String>, (i64, i64)> = BTreeMap::new();
+        for c in mine {
+            if c.reason.is_some() || c.phase == "completed" || c.phase == "failed" {
+                let entry = reasons.entry(c.reason.clone()).or_default();
+                entry.0 += 1;
+                entry.1 += i64::from(c.phase == "failed");
+            }
+        }
+        let found: BTreeMap<_, _> = agent.reasons.iter().map(|t| (t.key.clone(), (t.calls, t.failed))).collect();
+        assert_eq!(found, reasons, "{what}: by endedReason");
+        assert!(agent.reasons.windows(2).all(|w| w[0].calls >= w[1].calls), "{what}: reasons most first");
+
+        for (found, edges, values, measure) in [
+            (&agent.duration, DURATION_EDGES_MS, mine.iter().filter_map(|c| c.duration_ms).collect(), "duration"),
+            (&agent.wait, WAIT_EDGES_MS, mine.iter().filter_map(|c| c.wait_ms).collect::<Vec<_>>(), "wait"),
+        ] {
+            let (counts, [p50, p90, _]) = spread_of(edges, values);
+            assert_eq!(found.count, counts.iter().sum::<i64>(), "{what}: {measure} count");
+            let steps = [found.p50, found.p90].map(|p| p.map(|s| step_of(edges, s.from_ms)));
+            assert_eq!(steps, [p50, p90], "{what}: {measure} p50/p90");
+        }
+
+        assert_eq!(agent.bars.len() as i64, (to - first_bar + bar - 1) / bar, "{what}: bar count");
+        for (i, count) in agent.bars.iter().enumerate() {
+            let start = first_bar + i as i64 * bar;
+            let expected = mine.iter().filter(|c| c.sort_ms >= start && c.sort_ms < start + bar).count() as i64;
+            assert_eq!(*count, expected, "{what}: the bar at {}", at(start));
+        }
+    }
+    page
+}
+
 /// The status bar's counts against the rows themselves.
 fn assert_counts(store: &Store, since: i64) {
     let counts = store.counts(at(since)).unwrap();
@@ -380,7 +444,20 @@ async fn every_aggregate_equals_a_direct_computation_over_the_stored_rows() {
     ];
     for (from, to) in ranges {
         check(&store, from, to);
+        check_agents(&store, from, to);
     }
+    // Whole days in the middle of a range, read from the day rows, and days that start
+    // and end inside a day.
+    let midnight = b.div_euclid(24 * HOUR) * 24 * HOUR;
+    for (from, to) in
+        [(midnight - 3 * 24 * HOUR + 17 * MINUTE, midnight + 2 * 24 * HOUR - 5 * MINUTE), (midnight, b + 5 * HOUR)]
+    {
+        check_agents(&store, from, to);
+    }
+    let week = check_agents(&store, b - 24 * HOUR, b + 6 * 24 * HOUR);
+    assert_eq!(week.agents.len(), AGENTS.len(), "every agent has calls: {:?}", week.agents);
+    assert!(week.agents.iter().all(|a| a.outcomes.failed > 0 && a.duration.p90.is_some() && !a.reasons.is_empty()));
+    assert!(check_agents(&store, b + 30 * 24 * HOUR, b + 31 * 24 * HOUR).agents.is_empty());
     let all = check(&store, b, b + 10 * HOUR);
     assert_eq!(all.totals.calls, 600, "every call placed in the ten hours");
     assert!(all.totals.failed > 0 && all.totals.completed > 0 && all.totals.in_progress > 0);
@@ -413,6 +490,8 @@ async fn pruning_and_counting_an_existing_database_keep_the_numbers_exact() {
     assert!(pruned.calls > 50, "{pruned:?}");
     let after = check(&store, b, b + 10 * HOUR);
     assert_eq!(after.totals.calls, 300 - pruned.calls as i64);
+    let agents_after = check_agents(&store, b - 2 * 24 * HOUR, b + 2 * 24 * HOUR);
+    check_agents(&store, b + 4 * HOUR + 10 * MINUTE, b + 6 * HOUR + 50 * MINUTE);
     assert_dimensions(&path, &[]);
     check(&store, b + 4 * HOUR + 10 * MINUTE, b + 6 * HOUR + 50 * MINUTE);
     let now = Timestamp::now().unix_millis();
@@ -425,13 +504,14 @@ async fn pruning_and_counting_an_existing_database_keep_the_numbers_exact() {
         let conn = Connection::open(&path).unwrap();
         conn.execute_batch(
             "DELETE FROM overview_calls; DELETE FROM overview_spread; DELETE FROM overview_deliveries;
-             UPDATE overview_built SET built = 0;",
+             DELETE FROM agent_spread; UPDATE overview_built SET built = 0;",
         )
         .unwrap();
     }
     let store = open(&path);
     let rebuilt = check(&store, b, b + 10 * HOUR);
     assert_eq!(rebuilt, after);
+    assert_eq!(check_agents(&store, b - 2 * 24 * HOUR, b + 2 * 24 * HOUR), agents_after);
     assert_dimensions(&path, &[]);
     store.close();
     drop(store);
@@ -441,7 +521,7 @@ async fn pruning_and_counting_an_existing_database_keep_the_numbers_exact() {
         .unwrap()
         .execute_batch(
             "DROP TABLE overview_dimensions; DROP TABLE tracked_dimensions; DROP TABLE agents; DROP TABLE agent_rounds;
-             PRAGMA user_version = 15;",
+             DROP TABLE agent_spread; PRAGMA user_version = 15;",
         )
         .unwrap();
     let store = open(&path);
