@@ -18,6 +18,7 @@ const COMMANDS: &[&str] = &[
     "counts",
     "facets",
     "overview",
+    "agents_page",
     "quarantine",
     "security_log",
     "subscribe_feed",

@@ -84,6 +84,9 @@ pub fn typescript() -> String {
     declare::<calleague_store::CallDetail>(&mut out, &cfg);
     declare::<calleague_store::Facets>(&mut out, &cfg);
     declare::<calleague_store::Overview>(&mut out, &cfg);
+    declare::<calleague_store::AgentsPage>(&mut out, &cfg);
+    declare::<calleague_store::AgentSummary>(&mut out, &cfg);
+    declare::<calleague_store::Percentiles>(&mut out, &cfg);
     declare::<calleague_store::Outcomes>(&mut out, &cfg);
     declare::<calleague_store::OverviewBar>(&mut out, &cfg);
     declare::<calleague_store::Tally>(&mut out, &cfg);

@@ -19,8 +19,8 @@ use calleague_engine::{
 };
 use calleague_events::Timestamp;
 use calleague_store::{
-    CallCursor, CallDetail, CallFilter, CallRow, Facets, Overview, Page, PageRequest, QuarantineRow, SecurityRow,
-    StatusCounts, StoreFuture, TimelineReader,
+    AgentsPage, CallCursor, CallDetail, CallFilter, CallRow, Facets, Overview, Page, PageRequest, QuarantineRow,
+    SecurityRow, StatusCounts, StoreFuture, TimelineReader,
 };
 use tauri::ipc::Channel;
 use tauri::State;
@@ -185,13 +185,24 @@ pub async fn reset_reason(engine: EngineState<'_>, reason: String) -> AppResult<
     logged("reset_reason", engine.reset_reason(reason)).await
 }
 
+/// A page's range from the window's milliseconds, or an error the window can show.
+async fn range_of(command: &'static str, from_ms: i64, to_ms: i64) -> AppResult<(Timestamp, Timestamp)> {
+    let range = Timestamp::from_unix_millis(from_ms).and_then(|from| Ok((from, Timestamp::from_unix_millis(to_ms)?)));
+    logged(command, async { range.map_err(|e| AppError::new(ErrorCode::InvalidTime, e.to_string())) }).await
+}
+
 /// The Overview page's numbers for `[from_ms, to_ms)`, rounded down to whole minutes.
 #[tauri::command]
 pub async fn overview(engine: EngineState<'_>, from_ms: i64, to_ms: i64) -> AppResult<Overview> {
-    let range = Timestamp::from_unix_millis(from_ms).and_then(|from| Ok((from, Timestamp::from_unix_millis(to_ms)?)));
-    let (from, to) =
-        logged("overview", async { range.map_err(|e| AppError::new(ErrorCode::InvalidTime, e.to_string())) }).await?;
+    let (from, to) = range_of("overview", from_ms, to_ms).await?;
     read("overview", &engine, move |store| store.overview(from, to)).await
+}
+
+/// The Agents page for `[from_ms, to_ms)`, rounded down to whole minutes.
+#[tauri::command]
+pub async fn agents_page(engine: EngineState<'_>, from_ms: i64, to_ms: i64) -> AppResult<AgentsPage> {
+    let (from, to) = range_of("agents_page", from_ms, to_ms).await?;
+    read("agents_page", &engine, move |store| store.agents_page(from, to)).await
 }
 
 #[tauri::command]

@@ -61,6 +61,7 @@ pub fn commands<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool +
         commands::counts,
         commands::facets,
         commands::overview,
+        commands::agents_page,
         commands::quarantine,
         commands::security_log,
         commands::subscribe_feed,

@@ -13,6 +13,7 @@ import { PageId, TopBar } from "./TopBar";
 import { isField } from "./keys";
 import type { Filters } from "./calls/useCallFilters";
 import { OverviewPage } from "./overview/OverviewPage";
+import { AgentsPage } from "./agentsPage/AgentsPage";
 import { ForwardingPage } from "./forwarding/ForwardingPage";
 import { AlertsPage } from "./alerts/AlertsPage";
 import { firingDrill } from "./alerts/drill";
@@ -124,6 +125,7 @@ function Frame({ status, onStatus }: { status: AppStatus; onStatus: (s: AppStatu
       />
       <ReceiverProblem status={status} onStatus={onStatus} />
       {page === "overview" && <OverviewPage range={prefs.range} onRange={(range) => changePrefs({ range })} onDrill={drill} />}
+      {page === "agents" && <AgentsPage range={prefs.range} onRange={(range) => changePrefs({ range })} onDrill={drill} />}
       {page === "calls" && (
         <CallsPage
           key={drilled?.n ?? 0}

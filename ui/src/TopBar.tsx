@@ -5,6 +5,7 @@ import { KeyMenu } from "./KeyMenu";
 /** The pages the frame switches between. */
 export const PAGES = [
   { id: "overview", title: "Overview" },
+  { id: "agents", title: "Agents" },
   { id: "calls", title: "Calls" },
   { id: "subscriptions", title: "Subscriptions" },
   { id: "forwarding", title: "Forwarding" },

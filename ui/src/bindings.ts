@@ -588,6 +588,45 @@ failuresByAgent: Array<Tally>, duration: Spread,
 wait: Spread, health: WebhookHealth, };
 
 /**
+ * Every agent with calls in `[from, to)` (whole minutes), most calls first.
+ */
+export type AgentsPage = { from: string, to: string, 
+/**
+ * The bars' width: 60,000 (a minute) or 3,600,000 (an hour).
+ */
+barMs: number, agents: Array<AgentSummary>, };
+
+/**
+ * One agent's calls in the range. `agent_id` is none for calls without an agent.
+ */
+export type AgentSummary = { agentId?: string | null, failureRate?: number | null, 
+/**
+ * The agent's calls in the period of the same length just before.
+ */
+previous: Outcomes, previousFailureRate?: number | null, duration: Percentiles, 
+/**
+ * From call.started to call.connected.
+ */
+wait: Percentiles, 
+/**
+ * By endedReason, most calls first; ended calls without a reason under `key: null`.
+ */
+reasons: Array<Tally>, 
+/**
+ * Calls per bar of the page (`AgentsPage::bar_ms` wide, the first at `from`'s).
+ */
+bars: Array<number>, calls: number, completed: number, failed: number, inProgress: number, };
+
+/**
+ * A histogram's middle and its 90th percentile, each the step that holds it.
+ */
+export type Percentiles = { 
+/**
+ * The calls measured.
+ */
+count: number, p50?: SpreadStep | null, p90?: SpreadStep | null, };
+
+/**
  * Calls by outcome: `in_progress` is started or connected (or nothing known yet).
  */
 export type Outcomes = { calls: number, completed: number, failed: number, inProgress: number, };

@@ -174,8 +174,8 @@ describe("rateChange", () => {
   it("rounds before it signs: no negative zero", () => {
     expect(rateChange(overview({ failureRate: 0.2, previousFailureRate: 0.2001 }))?.text).toBe("±0.0 pts");
     expect(rateChange(overview({ failureRate: 0.2001, previousFailureRate: 0.2 }))?.text).toBe("±0.0 pts");
-    expect(rateChange(overview({ failureRate: 0.2, previousFailureRate: 0.2006 }))).toEqual({ text: "−0.1 pts", worse: false });
-    expect(rateChange(overview({ failureRate: 0.3, previousFailureRate: 0.2 }))).toEqual({ text: "+10.0 pts", worse: true });
+    expect(rateChange(overview({ failureRate: 0.2, previousFailureRate: 0.2006 }))).toEqual({ text: "−0.1 pts", worse: false, points: -0.1 });
+    expect(rateChange(overview({ failureRate: 0.3, previousFailureRate: 0.2 }))).toEqual({ text: "+10.0 pts", worse: true, points: 10 });
   });
 });
 

@@ -2,12 +2,17 @@ import type { Overview } from "../bindings";
 import { percent } from "./range";
 
 /** The failure rate's change against the period before, in percentage points. */
-export function rateChange(o: Overview): { text: string; worse: boolean } | null {
-  if (o.failureRate === null || o.failureRate === undefined || o.previousFailureRate === null || o.previousFailureRate === undefined) return null;
+export function rateChange(o: Overview): { text: string; worse: boolean; points: number } | null {
+  return pointsChange(o.failureRate, o.previousFailureRate);
+}
+
+/** A rate's change against an earlier one, in percentage points; none without both. */
+export function pointsChange(rate: number | null | undefined, before: number | null | undefined): { text: string; worse: boolean; points: number } | null {
+  if (rate === null || rate === undefined || before === null || before === undefined) return null;
   // Rounded to what is shown before the sign is chosen: a change of −0.01 pts is "±0.0", never "−0.0".
-  const points = Math.round((o.failureRate - o.previousFailureRate) * 1000) / 10;
+  const points = Math.round((rate - before) * 1000) / 10;
   const sign = points > 0 ? "+" : points < 0 ? "−" : "±";
-  return { text: `${sign}${Math.abs(points).toFixed(1)} pts`, worse: points > 0 };
+  return { text: `${sign}${Math.abs(points).toFixed(1)} pts`, worse: points > 0, points };
 }
 
 /** Calls, completed, failed, in progress and the failure rate, big. */

@@ -1,58 +1,9 @@
-// The overview of a range, read again as deliveries arrive (at most twice a second) and,
-// for a range that counts back from now, every half minute as time moves on.
-import { useCallback, useEffect, useRef, useState } from "react";
-import { useFeedTick } from "../feed";
-import { api, errorText } from "../ipc";
-import type { Overview } from "../bindings";
-import { OverviewRange, rangeMs } from "./range";
-
-const LIVE_EVERY_MS = 500;
-const CLOCK_EVERY_MS = 30_000;
+// The overview of a range, live (see useLiveRange).
+import { api } from "../ipc";
+import { OverviewRange } from "./range";
+import { useLiveRange } from "./useLiveRange";
 
 export function useOverview(range: OverviewRange) {
-  const [overview, setOverview] = useState<Overview | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const latest = useRef(0);
-
-  const load = useCallback(() => {
-    const r = rangeMs(range, Date.now());
-    if ("problem" in r) {
-      setError(r.problem);
-      setLoading(false);
-      return;
-    }
-    const mine = ++latest.current;
-    api.overview(r.fromMs, r.toMs).then(
-      (o) => {
-        if (mine !== latest.current) return; // a newer range was asked for meanwhile
-        setOverview(o);
-        setError(null);
-        setLoading(false);
-      },
-      (e) => {
-        if (mine !== latest.current) return;
-        setError(errorText(e));
-        setLoading(false);
-      },
-    );
-  }, [range]);
-
-  useEffect(() => {
-    setLoading(true);
-    load();
-    if (range.preset === "custom") return;
-    const timer = window.setInterval(load, CLOCK_EVERY_MS);
-    return () => window.clearInterval(timer);
-  }, [load, range.preset]);
-
-  // A burst of deliveries is one re-read, not one per batch.
-  const tick = useFeedTick(LIVE_EVERY_MS);
-  const loadLatest = useRef(load);
-  loadLatest.current = load;
-  useEffect(() => {
-    if (tick > 0) loadLatest.current();
-  }, [tick]);
-
-  return { overview, error, loading, reload: load };
+  const { value, ...rest } = useLiveRange(range, api.overview);
+  return { overview: value, ...rest };
 }
