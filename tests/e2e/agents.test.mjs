@@ -1,0 +1,116 @@
+// The Agents page in the real window: against the simulator's ground truth (each agent's
+// calls and failures after a scenario, by name; a click on an agent's failures opens exactly
+// those calls), and in demo mode (the built-in simulator's agents by name, live).
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { join } from "node:path";
+import { Session } from "./webdriver.mjs";
+import { connectAccount, rowsOnScreen } from "./flows.mjs";
+import { settle, sim } from "./sim.mjs";
+
+const DRIVER = process.env.TAURI_DRIVER_URL ?? "http://127.0.0.1:4444";
+const SHOTS = process.env.SCREENSHOT_DIR;
+const RECEIVER = "http://127.0.0.1:8787/hooks/calleague";
+
+/** Each row of the page: agent id -> { name, calls, failed }. */
+function agentRows(app) {
+  return app.exec(`
+    return [...document.querySelectorAll('[data-testid=agent-row]')].map((row) => [row.dataset.agent, {
+      name: row.querySelector('th').textContent,
+      calls: Number(row.querySelector('[data-testid=agent-calls]').textContent.replace(/[^0-9]/g, '')),
+      failed: Number(row.querySelector('[data-testid=agent-failed]').textContent.replace(/[^0-9]/g, '')),
+    }]);
+  `).then(Object.fromEntries); // entries: an object with a key "error" reads as a WebDriver error
+}
+
+describe("the Agents page against the simulator", () => {
+  let app;
+
+  before(async () => {
+    await settle(180);
+    app = await Session.start(DRIVER, process.env.CALLEAGUE_APP, {}, ["--data-dir", mkdtempSync(join(process.env.E2E_WORK ?? "/tmp", "agents-"))]);
+    await connectAccount(app, process.env.SIM_KEY, process.env.SIM_URL);
+    await sim("POST", "/api/core/webhook", { url: RECEIVER, events: ["call.started", "call.connected", "call.completed", "call.failed"] });
+  });
+
+  after(async () => {
+    await app?.close();
+  });
+
+  test("each agent's calls and failures equal the ground truth, by name; its failures open exactly those calls", async () => {
+    await app.click("[data-testid=page-agents]");
+    await app.waitFor("the Agents page", () => app.find("[data-testid=agents-page]"));
+    const earlier = new Set((await sim("GET", "/sim/calls")).list.map((c) => c.callId));
+    await sim("POST", "/sim/calls", { calls: 40, rate: 20, failedShare: 0.35 });
+    await settle();
+    const truth = (await sim("GET", "/sim/calls")).list.filter((c) => !earlier.has(c.callId));
+    assert.equal(truth.length, 40);
+    const names = Object.fromEntries((await sim("GET", "/api/core/voice/agent")).list.map((a) => [a.agentId ?? a.id, a.name]));
+    const expected = {};
+    for (const c of truth) {
+      const row = (expected[c.agentId] ??= { name: names[c.agentId] ?? c.agentId, calls: 0, failed: 0 });
+      row.calls += 1;
+      row.failed += c.status === "failed" ? 1 : 0;
+    }
+    assert.ok(Object.keys(expected).length >= 2, `the calls spread over agents: ${JSON.stringify(expected)}`);
+    const want = JSON.stringify(Object.entries(expected).sort());
+    await app.waitFor(`each agent's calls, ${want}`, async () => JSON.stringify(Object.entries(await agentRows(app)).sort()) === want, 30000);
+    await app.screenshot(join(SHOTS, "agents-page.png"));
+
+    // The agent with the most failures: its failed count opens the timeline at exactly them.
+    const [agent, row] = Object.entries(expected).sort((a, b) => b[1].failed - a[1].failed)[0];
+    assert.ok(row.failed > 0, "an agent failed calls");
+    await app.click(`[data-testid=agent-row][data-agent=${agent}] [data-testid=agent-failed]`);
+    const failedIds = truth.filter((c) => c.agentId === agent && c.status === "failed").map((c) => c.callId).sort();
+    await app.waitFor(`${row.name}'s ${row.failed} failures on the timeline`, async () => {
+      const seen = Object.entries(await rowsOnScreen(app));
+      const ids = seen.map(([id]) => id).sort();
+      if (JSON.stringify(ids) !== JSON.stringify(failedIds)) throw new Error(`on the timeline: ${ids.join(", ")}`);
+      return seen.every(([, phase]) => phase === "failed");
+    });
+    const agentFilter = await app.exec("return document.querySelector('[data-testid=facet-agent]')?.value ?? ''");
+    assert.equal(agentFilter, agent, "the timeline's agent filter holds the agent");
+    await app.screenshot(join(SHOTS, "agents-drill-failed.png"));
+  });
+});
+
+describe("the Agents page in demo mode", () => {
+  let app;
+
+  before(async () => {
+    app = await Session.start(DRIVER, process.env.CALLEAGUE_APP, {}, ["--data-dir", mkdtempSync(join(process.env.E2E_WORK ?? "/tmp", "agents-demo-"))]);
+    await app.waitFor("the welcome screen", () => app.find("button.secondary"));
+    await app.click("button.secondary");
+    await app.waitFor("the demo badge", async () => (await app.text("[data-testid=demo-badge]")).includes("Demo"));
+  });
+
+  after(async () => {
+    await app?.close();
+  });
+
+  test("shows the demo's agents by name, live, and sorts by failures", async () => {
+    await app.click("[data-testid=page-agents]");
+    const NAMES = ["Support line", "Sales desk", "Booking assistant"];
+    const rows = await app.waitFor(
+      "the demo's agents by name",
+      async () => {
+        const rows = await agentRows(app);
+        const named = Object.values(rows).filter((r) => NAMES.includes(r.name));
+        if (named.length < 2) throw new Error(`rows: ${JSON.stringify(rows)}`);
+        return rows;
+      },
+      90000,
+    );
+    assert.ok(Object.values(rows).every((r) => r.calls >= r.failed && r.calls > 0), JSON.stringify(rows));
+    await app.click("[data-testid=agents-sort-failed]");
+    await app.waitFor("sorted by failures, most first", async () => {
+      const order = Object.values(await agentRows(app)).map((r) => r.failed);
+      const sorted = [...order].sort((a, b) => b - a);
+      if (JSON.stringify(order) !== JSON.stringify(sorted)) throw new Error(`failures in order: ${order}`);
+      return (await app.exec("return document.querySelector('[data-testid=agents-sort-failed]').closest('th').getAttribute('aria-sort')")) === "descending";
+    });
+    await app.exec("document.querySelector('[data-testid=agents-page]').scrollTop = 1");
+    await app.screenshot(join(SHOTS, "agents-demo.png"));
+  });
+});
