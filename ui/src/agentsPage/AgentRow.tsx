@@ -41,8 +41,22 @@ export function AgentRow({
   const categories = failuresByCategory(reasons, row.reasons);
   return (
     <tr data-testid="agent-row" data-agent={agent ?? ""}>
-      <th scope="row" className="agent-name" title={agent ? (name ? `${name} (${agent})` : agent) : "Calls that named no agent"}>
-        {agent === null ? <span className="sub">(no agent)</span> : label}
+      <th scope="row" className="agent-name">
+        <span className="agent-label" data-testid="agent-label" title={agent ? (name ? `${name} (${agent})` : agent) : "Calls that named no agent"}>
+          {agent === null ? <span className="sub">(no agent)</span> : label}
+        </span>
+        <Sparkline
+          counts={row.bars}
+          most={most}
+          barMs={barMs}
+          firstMs={firstBarMs}
+          label={label}
+          onBar={
+            open
+              ? (at) => open({}, { fromMs: Math.max(at, range.fromMs), toMs: Math.min(at + barMs, range.toMs) })
+              : undefined
+          }
+        />
       </th>
       <td className="num">
         <Count n={row.calls} testId="agent-calls" what="calls" onOpen={open && (() => open({}))} />
@@ -53,16 +67,20 @@ export function AgentRow({
       <td className={`num ${row.failed ? "bad" : ""}`}>
         <Count n={row.failed} testId="agent-failed" what="failed calls" onOpen={open && (() => open({ phase: "failed" }))} />
       </td>
-      <td className="num" data-testid="agent-rate" title={`${row.failed} failed of ${row.completed + row.failed} that ended`}>
-        {percent(row.failureRate)}
+      <td className="num">
+        <span className="rate" data-testid="agent-rate" title={`${row.failed} failed of ${row.completed + row.failed} that ended`}>
+          {percent(row.failureRate)}
+        </span>
+        <span className="under" data-testid="agent-change" title={`The period before: ${percent(row.previousFailureRate)} (${row.previous.calls} calls)`}>
+          {change ? <span className={change.worse ? "delta worse" : "delta"}>{change.text}</span> : <span className="sub">—</span>}
+        </span>
       </td>
-      <td className="num" data-testid="agent-change" title={`The period before: ${percent(row.previousFailureRate)} (${row.previous.calls} calls)`}>
-        {change ? <span className={change.worse ? "delta worse" : "delta"}>{change.text}</span> : <span className="sub">—</span>}
+      <td className="num">
+        <Percentile step={row.duration.p50} name="Duration p50" testId="agent-duration-p50" /> · <Percentile step={row.duration.p90} name="Duration p90" testId="agent-duration-p90" />
       </td>
-      <Percentile step={row.duration.p50} name="Duration p50" testId="agent-duration-p50" />
-      <Percentile step={row.duration.p90} name="Duration p90" testId="agent-duration-p90" />
-      <Percentile step={row.wait.p50} name="Wait p50" testId="agent-wait-p50" />
-      <Percentile step={row.wait.p90} name="Wait p90" testId="agent-wait-p90" />
+      <td className="num">
+        <Percentile step={row.wait.p50} name="Wait p50" testId="agent-wait-p50" /> · <Percentile step={row.wait.p90} name="Wait p90" testId="agent-wait-p90" />
+      </td>
       <td data-testid="agent-reasons">
         <div className="chip-row">
           {row.reasons.slice(0, TOP_REASONS).map((t) => {
@@ -90,20 +108,6 @@ export function AgentRow({
           {categories.length === 0 ? <span className="sub">—</span> : categories.map((c) => <CategoryChip key={c.category ?? ""} count={c} onOpen={open} />)}
         </div>
       </td>
-      <td>
-        <Sparkline
-          counts={row.bars}
-          most={most}
-          barMs={barMs}
-          firstMs={firstBarMs}
-          label={label}
-          onBar={
-            open
-              ? (at) => open({}, { fromMs: Math.max(at, range.fromMs), toMs: Math.min(at + barMs, range.toMs) })
-              : undefined
-          }
-        />
-      </td>
     </tr>
   );
 }
@@ -121,9 +125,9 @@ function Count({ n, testId, what, onOpen }: { n: number; testId: string; what: s
 
 function Percentile({ step, name, testId }: { step: SpreadStep | null | undefined; name: string; testId: string }) {
   return (
-    <td className="num" data-testid={testId} title={percentileTitle(name, step)}>
+    <span data-testid={testId} title={percentileTitle(name, step)}>
       {percentileText(step)}
-    </td>
+    </span>
   );
 }
 

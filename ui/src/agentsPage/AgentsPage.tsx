@@ -11,17 +11,36 @@ import { useReasons } from "../reasons";
 import { AgentRow } from "./AgentRow";
 import { DEFAULT_SORT, Sort, SortKey, sortRows } from "./columns";
 
-const COLUMNS: { key: SortKey; title: string; hint?: string }[] = [
-  { key: "agent", title: "Agent" },
-  { key: "calls", title: "Calls" },
-  { key: "completed", title: "Completed" },
-  { key: "failed", title: "Failed" },
-  { key: "rate", title: "Failure rate", hint: "Failed of the calls that ended" },
-  { key: "change", title: "vs before", hint: "The failure rate's change against the period of the same length just before, in percentage points" },
-  { key: "durationP50", title: "Duration p50" },
-  { key: "durationP90", title: "Duration p90" },
-  { key: "waitP50", title: "Wait p50", hint: "From call.started to call.connected" },
-  { key: "waitP90", title: "Wait p90", hint: "From call.started to call.connected" },
+/** The sortable headers: a column's title and, under it, its other sort keys. */
+const COLUMNS: { title: string; keys: { key: SortKey; label: string; hint?: string }[]; numeric?: boolean }[] = [
+  { title: "Agent", keys: [{ key: "agent", label: "Agent" }] },
+  { title: "Calls", keys: [{ key: "calls", label: "Calls" }], numeric: true },
+  { title: "Completed", keys: [{ key: "completed", label: "Completed" }], numeric: true },
+  { title: "Failed", keys: [{ key: "failed", label: "Failed" }], numeric: true },
+  {
+    title: "Failure rate",
+    keys: [
+      { key: "rate", label: "Failure rate", hint: "Failed of the calls that ended" },
+      { key: "change", label: "vs before", hint: "The change against the period of the same length just before, in percentage points" },
+    ],
+    numeric: true,
+  },
+  {
+    title: "Duration",
+    keys: [
+      { key: "durationP50", label: "p50", hint: "Duration, the middle call" },
+      { key: "durationP90", label: "p90", hint: "Duration, 90% of the calls at or below" },
+    ],
+    numeric: true,
+  },
+  {
+    title: "Wait",
+    keys: [
+      { key: "waitP50", label: "p50", hint: "From call.started to call.connected, the middle call" },
+      { key: "waitP90", label: "p90", hint: "From call.started to call.connected, 90% at or below" },
+    ],
+    numeric: true,
+  },
 ];
 
 export function AgentsPage({ range, onRange, onDrill }: { range: OverviewRange; onRange: (r: OverviewRange) => void; onDrill: (d: Drill) => void }) {
@@ -74,21 +93,27 @@ export function AgentsPage({ range, onRange, onDrill }: { range: OverviewRange; 
             <thead>
               <tr>
                 {COLUMNS.map((c) => {
-                  const on = sort.key === c.key;
+                  const on = c.keys.find((k) => k.key === sort.key);
                   return (
-                    <th key={c.key} scope="col" aria-sort={on ? (sort.descending ? "descending" : "ascending") : "none"} className={c.key === "agent" ? "" : "num"}>
-                      <button className={`sort ${on ? "on" : ""}`} data-testid={`agents-sort-${c.key}`} title={c.hint ? `${c.hint}. Sort by this column` : "Sort by this column"} onClick={() => sortBy(c.key)}>
-                        {c.title}
-                        <span aria-hidden="true" className="sort-mark">
-                          {on ? (sort.descending ? " ▼" : " ▲") : ""}
-                        </span>
-                      </button>
+                    <th key={c.title} scope="col" aria-sort={on ? (sort.descending ? "descending" : "ascending") : "none"} className={c.numeric ? "num" : ""}>
+                      {c.keys.length === 1 ? (
+                        <SortButton sort={sort} column={c.keys[0]} onSort={sortBy} />
+                      ) : (
+                        <>
+                          {c.keys[0].label === c.title ? <SortButton sort={sort} column={c.keys[0]} onSort={sortBy} /> : <span className="col-title">{c.title}</span>}
+                          <span className="sub-sorts">
+                            {c.keys.slice(c.keys[0].label === c.title ? 1 : 0).map((k) => (
+                              <SortButton key={k.key} sort={sort} column={k} onSort={sortBy} />
+                            ))}
+                          </span>
+                        </>
+                      )}
+                      {c.keys[0].key === "agent" && <span className="col-note">calls per {per}</span>}
                     </th>
                   );
                 })}
                 <th scope="col">Top reasons</th>
-                <th scope="col">Failures by what went wrong</th>
-                <th scope="col">Calls per {per}</th>
+                <th scope="col" title="Failed calls by who or what ended them (Settings → Reasons)">What went wrong</th>
               </tr>
             </thead>
             <tbody>
@@ -111,5 +136,23 @@ export function AgentsPage({ range, onRange, onDrill }: { range: OverviewRange; 
         </section>
       )}
     </main>
+  );
+}
+
+function SortButton({ sort, column, onSort }: { sort: Sort; column: { key: SortKey; label: string; hint?: string }; onSort: (key: SortKey) => void }) {
+  const on = sort.key === column.key;
+  return (
+    <button
+      className={`sort ${on ? "on" : ""}`}
+      data-testid={`agents-sort-${column.key}`}
+      aria-pressed={on}
+      title={`${column.hint ? `${column.hint}. ` : ""}Sort by this`}
+      onClick={() => onSort(column.key)}
+    >
+      {column.label}
+      <span aria-hidden="true" className="sort-mark">
+        {on ? (sort.descending ? " ▼" : " ▲") : ""}
+      </span>
+    </button>
   );
 }

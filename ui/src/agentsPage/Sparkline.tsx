@@ -16,8 +16,8 @@ export function Sparkline({
   label: string;
   onBar?: (atMs: number) => void;
 }) {
-  const width = 120;
-  const height = 24;
+  const width = 140;
+  const height = 18;
   const step = width / Math.max(1, counts.length);
   const per = barMs === 60_000 ? "minute" : "hour";
   const total = counts.reduce((a, b) => a + b, 0);
