@@ -13,6 +13,7 @@ mod agents;
 mod agents_page;
 mod alert_log;
 mod announce;
+mod breakdown;
 mod config;
 mod export;
 mod forwarding;
@@ -32,7 +33,7 @@ use std::time::Duration;
 
 use calleague_events::Timestamp;
 use calleague_store::{
-    AgentName, AgentsPage, CallCursor, CallDetail, CallFilter, CallRow, DeliverySink, Facets, FeedItem, InProgress,
+    AgentName, AgentsPage, Breakdown, CallCursor, CallDetail, CallFilter, CallRow, DeliverySink, Facets, FeedItem, InProgress,
     IncomingDelivery, IngestOutcome, Overview, Page, PageRequest, QuarantineItem, QuarantineRow, RejectionTally,
     Result, SecurityRow, StatusCounts, StoreError, StoreFuture, TimelineReader,
 };
@@ -356,6 +357,10 @@ impl TimelineReader for PgStore {
 
     fn agents_page(&self, from: Timestamp, to: Timestamp) -> StoreFuture<'_, AgentsPage> {
         Box::pin(PgStore::agents_page(self, from, to))
+    }
+
+    fn breakdown(&self, from: Timestamp, to: Timestamp, dimension: String) -> StoreFuture<'_, Breakdown> {
+        Box::pin(async move { PgStore::breakdown(self, from, to, &dimension).await })
     }
 
     fn quarantine_page(&self, before_id: Option<i64>, limit: u32) -> StoreFuture<'_, Vec<QuarantineRow>> {

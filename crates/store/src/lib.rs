@@ -14,6 +14,7 @@ mod alert_model;
 mod alert_writes;
 mod alerts;
 mod backlog;
+mod breakdown;
 mod checkpoint;
 mod dimension_count;
 mod dimensions;
@@ -52,6 +53,7 @@ use tokio::sync::{broadcast, oneshot};
 
 pub use agent_model::{AgentName, AgentRound};
 pub use agents::AgentBook;
+pub use breakdown::{Breakdown, BreakdownCounter, ValueOutcomes};
 pub use agents_page::{AgentSummary, AgentsCounter, AgentsPage, Percentiles};
 pub use alert_log::AlertLog;
 pub use alert_model::{FiringRecorded, FiringRow, NewFiring, NoticeAttempt, OwedNotice};

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use calleague_events::Timestamp;
 
 use crate::agents_page::AgentsPage;
+use crate::breakdown::Breakdown;
 use crate::model::{CallDetail, CallRow, Facets, InProgress, QuarantineRow, SecurityRow, StatusCounts};
 use crate::overview::Overview;
 use crate::query::{CallCursor, CallFilter, Page, PageRequest};
@@ -34,6 +35,9 @@ pub trait TimelineReader: Send + Sync {
     fn overview(&self, from: Timestamp, to: Timestamp) -> StoreFuture<'_, Overview>;
     /// The Agents page for `[from, to)`, both rounded down to whole minutes.
     fn agents_page(&self, from: Timestamp, to: Timestamp) -> StoreFuture<'_, AgentsPage>;
+    /// The calls of `[from, to)` by the values of a dimension (`direction`, `language`,
+    /// `metadata.<field>`).
+    fn breakdown(&self, from: Timestamp, to: Timestamp, dimension: String) -> StoreFuture<'_, Breakdown>;
     /// Quarantined bodies, newest first, before `before_id` when given.
     fn quarantine_page(&self, before_id: Option<i64>, limit: u32) -> StoreFuture<'_, Vec<QuarantineRow>>;
     /// Rejected requests, newest first, before `before_id` when given.
@@ -86,6 +90,10 @@ impl TimelineReader for Arc<Store> {
 
     fn agents_page(&self, from: Timestamp, to: Timestamp) -> StoreFuture<'_, AgentsPage> {
         blocking(self, move |store| store.agents_page(from, to))
+    }
+
+    fn breakdown(&self, from: Timestamp, to: Timestamp, dimension: String) -> StoreFuture<'_, Breakdown> {
+        blocking(self, move |store| store.breakdown(from, to, &dimension))
     }
 
     fn quarantine_page(&self, before_id: Option<i64>, limit: u32) -> StoreFuture<'_, Vec<QuarantineRow>> {

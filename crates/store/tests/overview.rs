@@ -11,7 +11,7 @@ use std::sync::Arc;
 use calleague_error_code::ErrorCode;
 use calleague_events::{parse_delivery, Timestamp};
 use calleague_store::{
-    AgentsPage, CallsScope, CountsQuery, IncomingDelivery, Outcomes, Overview, QuarantineItem, SecurityEntry, Source,
+    AgentsPage, Breakdown, CallsScope, CountsQuery, IncomingDelivery, Outcomes, Overview, QuarantineItem, SecurityEntry, Source,
     Spread, Store, StoreOptions, TimeRange, DURATION_EDGES_MS, WAIT_EDGES_MS,
 };
 use rusqlite::Connection;
@@ -338,6 +338,46 @@ fn check_agents(store: &Store, from: i64, to: i64) -> AgentsPage {
     page
 }
 
+/// The calls of `[from, to)` by `dimension`'s values against the stored calls, each value's
+/// outcomes read from its rows (the value as the timeline's filter reads it).
+fn check_breakdown(store: &Store, from: i64, to: i64, dimension: &str) -> Breakdown {
+    let found = store.breakdown(at(from), at(to), dimension).unwrap();
+    let (from, to) = (from.div_euclid(MINUTE) * MINUTE, to.div_euclid(MINUTE) * MINUTE);
+    let conn = Connection::open(store.path()).unwrap();
+    let mut stmt = conn.prepare("SELECT direction, language, metadata, phase FROM calls WHERE sort_ms >= ?1 AND sort_ms < ?2").unwrap();
+    let mut expected: BTreeMap<Option<String>, Outcomes> = BTreeMap::new();
+    let rows = stmt
+        .query_map([from, to], |r| {
+            Ok((r.get::<_, Option<String>>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, Option<String>>(3)?))
+        })
+        .unwrap();
+    for row in rows {
+        let (direction, language, metadata, phase) = row.unwrap();
+        let value = match dimension {
+            "direction" => direction.unwrap_or_default(),
+            "language" => language.unwrap_or_default(),
+            field => {
+                let metadata: Option<Value> = metadata.and_then(|m| serde_json::from_str(&m).ok());
+                calleague_store::metadata_value(metadata.as_ref(), field.trim_start_matches("metadata."))
+            }
+        };
+        let o = expected.entry((!value.is_empty()).then_some(value)).or_default();
+        o.calls += 1;
+        match phase.as_deref() {
+            Some("completed") => o.completed += 1,
+            Some("failed") => o.failed += 1,
+            _ => o.in_progress += 1,
+        }
+    }
+    let got: BTreeMap<_, _> = found.values.iter().map(|v| (v.value.clone(), v.outcomes)).collect();
+    assert_eq!(got, expected, "{dimension} over {} .. {}", at(from), at(to));
+    assert!(found.values.windows(2).all(|w| w[0].outcomes.calls >= w[1].outcomes.calls), "most calls first");
+    for v in &found.values {
+        assert_eq!(v.failure_rate, v.outcomes.failure_rate());
+    }
+    found
+}
+
 /// The status bar's counts against the rows themselves.
 fn assert_counts(store: &Store, since: i64) {
     let counts = store.counts(at(since)).unwrap();
@@ -454,6 +494,13 @@ async fn every_aggregate_equals_a_direct_computation_over_the_stored_rows() {
     {
         check_agents(&store, from, to);
     }
+    for dimension in ["direction", "language"] {
+        let all = check_breakdown(&store, b, b + 10 * HOUR, dimension);
+        assert!(all.values.len() >= 3 && all.values.iter().any(|v| v.value.is_none()), "{all:?}");
+        check_breakdown(&store, b + 7 * MINUTE, b + 2 * HOUR + 13 * MINUTE, dimension);
+    }
+    let unknown = store.breakdown(at(b), at(b + HOUR), "colour").unwrap_err();
+    assert_eq!(unknown.code(), ErrorCode::SettingInvalid, "{unknown}");
     let week = check_agents(&store, b - 24 * HOUR, b + 6 * 24 * HOUR);
     assert_eq!(week.agents.len(), AGENTS.len(), "every agent has calls: {:?}", week.agents);
     assert!(week.agents.iter().all(|a| a.outcomes.failed > 0 && a.duration.p90.is_some() && !a.reasons.is_empty()));
@@ -588,6 +635,8 @@ async fn a_dimension_chosen_later_is_counted_in_the_background_exactly_once_per_
     let error = store.rule_counts(b, b + 10 * HOUR, &campaign("spring")).unwrap_err();
     assert!(error.to_string().contains("still being counted"), "{error}");
     assert!(store.facets().unwrap().dimensions.is_empty(), "no menu of a field still being counted");
+    let error = store.breakdown(at(b), at(b + 10 * HOUR), "metadata.campaign").unwrap_err();
+    assert_eq!(error.code(), ErrorCode::DimensionNotCounted, "never a partial breakdown: {error}");
 
     // Calls arriving, changing and pruned while the count runs.
     fill(&store, &mut dice, 200, "b_").await;
@@ -625,6 +674,12 @@ async fn a_dimension_chosen_later_is_counted_in_the_background_exactly_once_per_
         .unwrap();
     assert!(direct > 20, "{direct}");
     assert_eq!(spring.completed + spring.failed + spring.in_progress, direct);
+    // The overview by each field: every value's calls by outcome.
+    for field in ["metadata.campaign", "metadata.tier"] {
+        let by = check_breakdown(&store, b, b + 10 * HOUR, field);
+        assert!(by.values.len() >= 3, "{by:?}");
+        check_breakdown(&store, b + 3 * HOUR + 7 * MINUTE, b + 5 * HOUR, field);
+    }
 
     // Dropped: its counts go at once; the other stays.
     store.set_dimensions(vec!["campaign".into()]).await.unwrap();
