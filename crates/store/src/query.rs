@@ -431,18 +431,38 @@ impl Store {
     /// Each is read from its index; at most 200 of each.
     pub fn facets(&self) -> Result<Facets> {
         self.with_reader(|conn| {
-            let distinct = |column: &str| -> Result<Vec<String>> {
+            // Each distinct value found by a seek in an index, from the one before it: as many
+            // seeks as values, however many calls (a DISTINCT scanned every call, 2 s at a
+            // million). Agents and reasons from the calls' own indexes; directions and
+            // languages, which have none, from their rollup's key (every stored call counted).
+            let seek = |first: &str, next: &str, args: &[&dyn rusqlite::ToSql]| -> Result<Vec<String>> {
                 let mut stmt = conn.prepare_cached(&format!(
-                    "SELECT DISTINCT {column} FROM calls WHERE {column} IS NOT NULL ORDER BY {column} LIMIT 200"
+                    "WITH RECURSIVE v(value) AS (SELECT ({first}) UNION ALL
+                       SELECT ({next}) FROM v WHERE v.value IS NOT NULL LIMIT 201)
+                     SELECT value FROM v WHERE value IS NOT NULL LIMIT 200"
                 ))?;
-                let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+                let rows = stmt.query_map(args, |r| r.get::<_, String>(0))?;
                 Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
             };
+            let column = |name: &str| {
+                seek(
+                    &format!("SELECT min({name}) FROM calls"),
+                    &format!("SELECT min({name}) FROM calls WHERE {name} > v.value"),
+                    &[],
+                )
+            };
+            let rolled_up = |dimension: &str| {
+                seek(
+                    "SELECT min(value) FROM overview_dimensions WHERE span = ?1 AND dimension = ?2 AND value > ''",
+                    "SELECT min(value) FROM overview_dimensions WHERE span = ?1 AND dimension = ?2 AND value > v.value",
+                    &[&crate::rollup::HOUR_MS, &dimension],
+                )
+            };
             Ok(Facets {
-                agents: distinct("agent_id")?,
-                directions: distinct("direction")?,
-                ended_reasons: distinct("ended_reason")?,
-                languages: distinct("language")?,
+                agents: column("agent_id")?,
+                directions: rolled_up("direction")?,
+                ended_reasons: column("ended_reason")?,
+                languages: rolled_up("language")?,
                 dimensions: dimension_facets(conn)?,
             })
         })
