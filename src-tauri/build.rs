@@ -19,6 +19,7 @@ const COMMANDS: &[&str] = &[
     "facets",
     "overview",
     "agents_page",
+    "breakdown",
     "quarantine",
     "security_log",
     "subscribe_feed",

@@ -87,6 +87,8 @@ pub fn typescript() -> String {
     declare::<calleague_store::AgentsPage>(&mut out, &cfg);
     declare::<calleague_store::AgentSummary>(&mut out, &cfg);
     declare::<calleague_store::Percentiles>(&mut out, &cfg);
+    declare::<calleague_store::Breakdown>(&mut out, &cfg);
+    declare::<calleague_store::ValueOutcomes>(&mut out, &cfg);
     declare::<calleague_store::Outcomes>(&mut out, &cfg);
     declare::<calleague_store::OverviewBar>(&mut out, &cfg);
     declare::<calleague_store::Tally>(&mut out, &cfg);

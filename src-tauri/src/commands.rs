@@ -19,8 +19,8 @@ use calleague_engine::{
 };
 use calleague_events::Timestamp;
 use calleague_store::{
-    AgentsPage, CallCursor, CallDetail, CallFilter, CallRow, Facets, Overview, Page, PageRequest, QuarantineRow,
-    SecurityRow, StatusCounts, StoreFuture, TimelineReader,
+    AgentsPage, Breakdown, CallCursor, CallDetail, CallFilter, CallRow, Facets, Overview, Page, PageRequest,
+    QuarantineRow, SecurityRow, StatusCounts, StoreFuture, TimelineReader,
 };
 use tauri::ipc::Channel;
 use tauri::State;
@@ -196,6 +196,14 @@ async fn range_of(command: &'static str, from_ms: i64, to_ms: i64) -> AppResult<
 pub async fn overview(engine: EngineState<'_>, from_ms: i64, to_ms: i64) -> AppResult<Overview> {
     let (from, to) = range_of("overview", from_ms, to_ms).await?;
     read("overview", &engine, move |store| store.overview(from, to)).await
+}
+
+/// The calls of `[from_ms, to_ms)` by the values of `dimension` (`direction`, `language`,
+/// `metadata.<field>`): the Overview's "by dimension".
+#[tauri::command]
+pub async fn breakdown(engine: EngineState<'_>, from_ms: i64, to_ms: i64, dimension: String) -> AppResult<Breakdown> {
+    let (from, to) = range_of("breakdown", from_ms, to_ms).await?;
+    read("breakdown", &engine, move |store| store.breakdown(from, to, dimension)).await
 }
 
 /// The Agents page for `[from_ms, to_ms)`, rounded down to whole minutes.

@@ -62,6 +62,7 @@ pub fn commands<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool +
         commands::facets,
         commands::overview,
         commands::agents_page,
+        commands::breakdown,
         commands::quarantine,
         commands::security_log,
         commands::subscribe_feed,

@@ -80,6 +80,52 @@ describe("the Agents page against the simulator", () => {
     assert.equal(agentFilter, agent, "the timeline's agent filter holds the agent");
     await app.screenshot(join(SHOTS, "agents-drill-failed.png"));
   });
+
+  test("a metadata field chosen in Settings becomes a filter of the timeline and a grouping of the overview", async () => {
+    const earlier = new Set((await sim("GET", "/sim/calls")).list.map((c) => c.callId));
+    await sim("POST", "/sim/calls", { calls: 6, rate: 10, failedShare: 0.5, metadata: { campaign: "spring" } });
+    await sim("POST", "/sim/calls", { calls: 4, rate: 10, failedShare: 0, metadata: { campaign: "autumn" } });
+    await settle();
+    const fresh = (await sim("GET", "/sim/calls")).list.filter((c) => !earlier.has(c.callId));
+    const spring = fresh.filter((c) => c.metadata?.campaign === "spring");
+    assert.equal(spring.length, 6);
+
+    await app.click("[data-testid=page-settings]");
+    await app.waitFor("the dimensions", () => app.find("[data-testid=dimension-field]"));
+    await app.set("[data-testid=dimension-field]", "campaign");
+    await app.click("[data-testid=dimension-add]");
+    await app.waitFor("campaign counted", async () => (await app.text("[data-testid=dimension-campaign]")).includes("counted"), 30000);
+
+    // The timeline: the field's own menu, each value with its calls.
+    await app.click("[data-testid=page-calls]");
+    const menu = () =>
+      app.exec(`const s = document.querySelector('[data-testid=facet-metadata-campaign]');
+                return s && [...s.options].map((o) => o.textContent);`);
+    await app.waitFor("the campaign's menu", async () => JSON.stringify(await menu()) === JSON.stringify(["campaign: any", "campaign: spring (6)", "campaign: autumn (4)"]), 30000);
+
+    // The overview, grouped by it: each value's calls; the calls of the first test have none.
+    await app.click("[data-testid=page-overview]");
+    await app.waitFor("the grouping", () => app.find("[data-testid=overview-by-dimension]"));
+    await app.waitFor("campaign offered", async () => (await app.exec("return [...document.querySelector('[data-testid=overview-by-dimension]').options].map((o) => o.value)")).includes("metadata.campaign"));
+    await app.set("[data-testid=overview-by-dimension]", "metadata.campaign");
+    const grouped = () =>
+      app.exec("return [...document.querySelectorAll('[data-testid=overview-by] li')].map((li) => [li.dataset.key, Number(li.dataset.calls), Number(li.dataset.failed)])");
+    const springFailed = spring.filter((c) => c.status === "failed").length;
+    const want = JSON.stringify([["", 40, null], ["spring", 6, springFailed], ["autumn", 4, 0]].map(([k, n, f]) => [k, n, f ?? -1]));
+    await app.waitFor(`calls by campaign, ${want}`, async () => {
+      const seen = (await grouped()).map(([k, n, f]) => [k, n, k === "" ? -1 : f]);
+      if (JSON.stringify(seen) !== want) throw new Error(`grouped: ${JSON.stringify(seen)}`);
+      return true;
+    });
+    await app.exec("document.querySelector('[data-testid=overview-by]').scrollIntoView()");
+    await app.screenshot(join(SHOTS, "overview-by-campaign.png"));
+    await app.click("[data-testid=overview-by] li[data-key=spring] button");
+    await app.waitFor("the spring calls on the timeline", async () => {
+      const ids = Object.keys(await rowsOnScreen(app)).sort();
+      if (JSON.stringify(ids) !== JSON.stringify(spring.map((c) => c.callId).sort())) throw new Error(`on the timeline: ${ids.join(", ")}`);
+      return true;
+    });
+  });
 });
 
 describe("the Agents page in demo mode", () => {

@@ -627,6 +627,20 @@ export type Percentiles = {
 count: number, p50?: SpreadStep | null, p90?: SpreadStep | null, };
 
 /**
+ * A range's calls by the values of `dimension`, most calls first.
+ */
+export type Breakdown = { 
+/**
+ * The range, whole minutes: `[from, to)`.
+ */
+from: string, to: string, dimension: string, values: Array<ValueOutcomes>, };
+
+/**
+ * One value's calls in the range; `value` none for calls without one.
+ */
+export type ValueOutcomes = { value?: string | null, failureRate?: number | null, calls: number, completed: number, failed: number, inProgress: number, };
+
+/**
  * Calls by outcome: `in_progress` is started or connected (or nothing known yet).
  */
 export type Outcomes = { calls: number, completed: number, failed: number, inProgress: number, };

@@ -33,9 +33,9 @@ use std::time::Duration;
 
 use calleague_events::Timestamp;
 use calleague_store::{
-    AgentName, AgentsPage, Breakdown, CallCursor, CallDetail, CallFilter, CallRow, DeliverySink, Facets, FeedItem, InProgress,
-    IncomingDelivery, IngestOutcome, Overview, Page, PageRequest, QuarantineItem, QuarantineRow, RejectionTally,
-    Result, SecurityRow, StatusCounts, StoreError, StoreFuture, TimelineReader,
+    AgentName, AgentsPage, Breakdown, CallCursor, CallDetail, CallFilter, CallRow, DeliverySink, Facets, FeedItem,
+    InProgress, IncomingDelivery, IngestOutcome, Overview, Page, PageRequest, QuarantineItem, QuarantineRow,
+    RejectionTally, Result, SecurityRow, StatusCounts, StoreError, StoreFuture, TimelineReader,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio::sync::broadcast;

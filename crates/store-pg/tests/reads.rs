@@ -619,7 +619,12 @@ async fn the_breakdowns_add_up_to_the_plan(b: &Backend, plan: &Plan, team: bool)
                 .filter(|c| if dimension == "direction" { c.direction == value } else { c.language == value })
                 .collect();
             let failed = mine.iter().filter(|c| c.phase == CallPhase::Failed).count() as i64;
-            assert_eq!((v.outcomes.calls, v.outcomes.failed), (mine.len() as i64, failed), "{}: {dimension}={value}", b.name);
+            assert_eq!(
+                (v.outcomes.calls, v.outcomes.failed),
+                (mine.len() as i64, failed),
+                "{}: {dimension}={value}",
+                b.name
+            );
         }
         assert_eq!(by.values.iter().map(|v| v.outcomes.calls).sum::<i64>(), CALLS as i64, "{}: {dimension}", b.name);
         found.push(by);
@@ -627,7 +632,8 @@ async fn the_breakdowns_add_up_to_the_plan(b: &Backend, plan: &Plan, team: bool)
     let tier = b.reader.breakdown(at(from), at(to), "metadata.tier".into()).await;
     if team {
         let tier = tier.unwrap();
-        let values: Vec<(Option<&str>, i64)> = tier.values.iter().map(|v| (v.value.as_deref(), v.outcomes.calls)).collect();
+        let values: Vec<(Option<&str>, i64)> =
+            tier.values.iter().map(|v| (v.value.as_deref(), v.outcomes.calls)).collect();
         assert_eq!(values, [(Some("0"), 40), (Some("1"), 40), (Some("2"), 40)], "{}", b.name);
     } else {
         assert!(tier.unwrap_err().to_string().contains("Settings → Data"), "{}", b.name);

@@ -10,7 +10,7 @@ use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{phase_text, CallRow};
-use crate::overview::{floor_minute, pieces, Outcomes};
+use crate::overview::{floor_minute, pieces, timestamp, Outcomes};
 use crate::rollup::DIMENSIONS;
 use crate::tracked::{dimension_value, METADATA_PREFIX};
 use crate::{Result, Store, StoreError};
@@ -30,6 +30,9 @@ pub struct ValueOutcomes {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Breakdown {
+    /// The range, whole minutes: `[from, to)`.
+    pub from: Timestamp,
+    pub to: Timestamp,
     pub dimension: String,
     pub values: Vec<ValueOutcomes>,
 }
@@ -83,7 +86,7 @@ impl BreakdownCounter {
         self.values.entry(value).or_default().add(phase, calls);
     }
 
-    pub fn finish(self) -> Breakdown {
+    pub fn finish(self) -> Result<Breakdown> {
         let mut values: Vec<ValueOutcomes> = self
             .values
             .into_iter()
@@ -95,7 +98,7 @@ impl BreakdownCounter {
             })
             .collect();
         values.sort_by(|a, b| b.outcomes.calls.cmp(&a.outcomes.calls).then_with(|| a.value.cmp(&b.value)));
-        Breakdown { dimension: self.dimension, values }
+        Ok(Breakdown { from: timestamp(self.from)?, to: timestamp(self.to)?, dimension: self.dimension, values })
     }
 }
 
@@ -121,5 +124,5 @@ fn read_breakdown(conn: &Connection, mut counter: BreakdownCounter) -> Result<Br
             counter.count(r.get(0)?, &r.get::<_, String>(1)?, r.get(2)?);
         }
     }
-    Ok(counter.finish())
+    counter.finish()
 }

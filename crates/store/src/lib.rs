@@ -53,10 +53,10 @@ use tokio::sync::{broadcast, oneshot};
 
 pub use agent_model::{AgentName, AgentRound};
 pub use agents::AgentBook;
-pub use breakdown::{Breakdown, BreakdownCounter, ValueOutcomes};
 pub use agents_page::{AgentSummary, AgentsCounter, AgentsPage, Percentiles};
 pub use alert_log::AlertLog;
 pub use alert_model::{FiringRecorded, FiringRow, NewFiring, NoticeAttempt, OwedNotice};
+pub use breakdown::{Breakdown, BreakdownCounter, ValueOutcomes};
 pub use dimensions::{DimensionStatus, SeenField};
 pub use error::{Result, StoreError};
 pub use export::{ExportFormat, ExportWhat, ExportWriter};

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use calleague_error_code::ErrorCode;
 use calleague_events::{parse_delivery, Timestamp};
 use calleague_store::{
-    AgentsPage, Breakdown, CallsScope, CountsQuery, IncomingDelivery, Outcomes, Overview, QuarantineItem, SecurityEntry, Source,
-    Spread, Store, StoreOptions, TimeRange, DURATION_EDGES_MS, WAIT_EDGES_MS,
+    AgentsPage, Breakdown, CallsScope, CountsQuery, IncomingDelivery, Outcomes, Overview, QuarantineItem,
+    SecurityEntry, Source, Spread, Store, StoreOptions, TimeRange, DURATION_EDGES_MS, WAIT_EDGES_MS,
 };
 use rusqlite::Connection;
 use serde_json::{json, Value};
@@ -344,11 +344,18 @@ fn check_breakdown(store: &Store, from: i64, to: i64, dimension: &str) -> Breakd
     let found = store.breakdown(at(from), at(to), dimension).unwrap();
     let (from, to) = (from.div_euclid(MINUTE) * MINUTE, to.div_euclid(MINUTE) * MINUTE);
     let conn = Connection::open(store.path()).unwrap();
-    let mut stmt = conn.prepare("SELECT direction, language, metadata, phase FROM calls WHERE sort_ms >= ?1 AND sort_ms < ?2").unwrap();
+    let mut stmt = conn
+        .prepare("SELECT direction, language, metadata, phase FROM calls WHERE sort_ms >= ?1 AND sort_ms < ?2")
+        .unwrap();
     let mut expected: BTreeMap<Option<String>, Outcomes> = BTreeMap::new();
     let rows = stmt
         .query_map([from, to], |r| {
-            Ok((r.get::<_, Option<String>>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, Option<String>>(3)?))
+            Ok((
+                r.get::<_, Option<String>>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
         })
         .unwrap();
     for row in rows {

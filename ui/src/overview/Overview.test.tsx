@@ -48,7 +48,7 @@ function overview(patch: Partial<Overview> = {}): Overview {
 let calls: Call[] = [];
 
 function engine(answer: Overview = overview()) {
-  calls = mockCommands(({ cmd }) => {
+  calls = mockCommands(({ cmd, args }) => {
     if (cmd === "get_status") return statusWith();
     if (cmd === "overview") return answer;
     if (cmd === "calls_page") return { items: [], next: null };
@@ -56,6 +56,12 @@ function engine(answer: Overview = overview()) {
     if (cmd === "counts") return null;
     if (cmd === "in_progress") return { calls: 4, oldestStartedAt: "2026-11-27T16:20:00.000Z", stale: 2, staleBefore: "2026-11-27T12:00:00.000Z" };
     if (cmd === "forwarding_settings") return { targets: [], retryWindowHours: 24, timeoutSecs: 10 };
+    if (cmd === "dimensions") return { chosen: [{ field: "campaign", ready: true, countedCalls: 10, calls: 10 }, { field: "tier", ready: false, countedCalls: 2, calls: 10 }], seen: [], most: 5 };
+    if (cmd === "breakdown") {
+      const dimension = (args as { dimension: string }).dimension;
+      const value = (v: string | null, calls: number, failed: number) => ({ value: v, calls, completed: calls - failed, failed, inProgress: 0, failureRate: failed / calls });
+      return { from: FROM, to: TO, dimension, values: dimension === "direction" ? [value("inbound", 7, 2), value(null, 3, 1)] : [value("spring", 6, 3), value("autumn", 4, 0)] };
+    }
     return undefined;
   });
 }
@@ -135,6 +141,27 @@ describe("Overview", () => {
     fireEvent.click(screen.getByTestId("page-calls"));
     await waitFor(() => expect(asked("calls_page").length).toBeGreaterThan(0));
     expect((asked("calls_page").at(-1)!.args.filter as Record<string, unknown>).range).toEqual({});
+  });
+
+  it("groups the calls by a dimension chosen from the built-in ones and the counted fields; a value opens its calls", async () => {
+    engine();
+    render(<App />);
+    fireEvent.click(await screen.findByTestId("page-overview"));
+    const by = await screen.findByTestId("overview-by");
+    await waitFor(() => expect(within(by).getAllByRole("listitem").map((li) => [li.dataset.key, li.dataset.calls, li.dataset.failed])).toEqual([["inbound", "7", "2"], ["", "3", "1"]]));
+    // A value none of the calls had is counted but cannot be opened.
+    expect(within(within(by).getAllByRole("listitem")[1]).queryByRole("button")).toBeNull();
+    // Offered: direction, language and the fields counted through (not one still counting).
+    await waitFor(() => expect([...(screen.getByTestId("overview-by-dimension") as HTMLSelectElement).options].map((o) => o.value)).toEqual(["direction", "language", "metadata.campaign"]));
+    fireEvent.change(screen.getByTestId("overview-by-dimension"), { target: { value: "metadata.campaign" } });
+    await waitFor(() => expect(asked("breakdown").at(-1)!.args.dimension).toBe("metadata.campaign"));
+    await waitFor(() => expect(within(by).getAllByRole("listitem")[0].dataset.key).toBe("spring"));
+    fireEvent.click(within(by).getByText("spring"));
+    await waitFor(() => expect(asked("calls_page").length).toBeGreaterThan(0));
+    const filter = asked("calls_page").at(-1)!.args.filter as Record<string, unknown>;
+    expect([filter.metadata, filter.range]).toEqual([{ field: "campaign", value: "spring" }, { from: FROM, to: TO }]);
+    // Remembered for the next time the page opens.
+    expect(window.localStorage.getItem("calleague.overview.by")).toBe("metadata.campaign");
   });
 
   it("folds the strip above the timeline away, and remembers it", async () => {

@@ -9,6 +9,7 @@ import { Drill, OverviewRange, PRESETS } from "./range";
 import { SpreadChart } from "./SpreadChart";
 import { Tallies } from "./Tallies";
 import { FailureCategories } from "./FailureCategories";
+import { ByDimension } from "./ByDimension";
 import { Totals } from "./Totals";
 import { useOverview } from "./useOverview";
 import { useInProgress } from "../inProgress";
@@ -85,6 +86,7 @@ export function OverviewPage({ range, onRange, onDrill }: { range: OverviewRange
               onOpen={(agent) => whole && onDrill({ ...whole, agent, phase: "failed" })}
               labelOf={agents.label}
             />
+            <ByDimension range={range} onDrill={onDrill} />
             <FailureCategories
               reasons={overview.reasons}
               onOpen={(label, reasons) => whole && onDrill({ ...whole, reasonGroup: { label, reasons }, phase: "failed" })}
