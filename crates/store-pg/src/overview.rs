@@ -9,7 +9,6 @@
 use calleague_events::{CallPhase, Timestamp};
 use calleague_store::{DowntimeGap, OverviewCounter, Result, StoreError, GAP_MIN_MS};
 
-use crate::read::{call_row, CALL_COLUMNS};
 use crate::uptime::RUNS;
 use crate::{unavailable, PgStore};
 
@@ -25,17 +24,8 @@ impl PgStore {
         let mut counter = OverviewCounter::new(from, to)?;
         let (from, to) = counter.range_ms();
         let (before, _) = counter.previous_range_ms();
+        self.each_call_in(from, to, |call| counter.add_call(call)).await?;
         let client = self.client().await?;
-        let calls = client
-            .query(
-                &format!("SELECT {CALL_COLUMNS} FROM calls WHERE event_count > 0 AND sort_ms >= $1 AND sort_ms < $2"),
-                &[&from, &to],
-            )
-            .await
-            .map_err(unavailable)?;
-        for row in &calls {
-            counter.add_call(&call_row(row)?);
-        }
         let previous = client
             .query(
                 "SELECT phase, count(*) FROM calls WHERE event_count > 0 AND sort_ms >= $1 AND sort_ms < $2 GROUP BY phase",

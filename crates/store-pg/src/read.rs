@@ -36,6 +36,23 @@ impl PgStore {
         rows.iter().map(call_row).collect()
     }
 
+    /// Each call whose place on the timeline is in `[from_ms, to_ms)`, told to `each`: what
+    /// the overview, the Agents page and a breakdown count (PostgreSQL keeps no rollups).
+    pub(crate) async fn each_call_in(&self, from_ms: i64, to_ms: i64, mut each: impl FnMut(&CallRow)) -> Result<()> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!("SELECT {CALL_COLUMNS} FROM calls WHERE event_count > 0 AND sort_ms >= $1 AND sort_ms < $2"),
+                &[&from_ms, &to_ms],
+            )
+            .await
+            .map_err(crate::unavailable)?;
+        for row in &rows {
+            each(&call_row(row)?);
+        }
+        Ok(())
+    }
+
     /// One call as it now is.
     pub async fn call(&self, call_id: &str) -> Result<Option<CallRow>> {
         let client = self.client().await?;

@@ -2,9 +2,8 @@
 // by any column; every count opens the timeline at exactly the calls it counts.
 import { useMemo, useState } from "react";
 import { api } from "../ipc";
-import { ErrorLine } from "../Alert";
-import { TimeRangeSelect } from "../calls/TimeRangeSelect";
-import { Drill, OverviewRange, PRESETS } from "../overview/range";
+import { Drill, OverviewRange } from "../overview/range";
+import { PageRange, RetryLine } from "../overview/PageRange";
 import { useLiveRange } from "../overview/useLiveRange";
 import { useAgentLabels } from "../agents";
 import { useReasons } from "../reasons";
@@ -60,27 +59,14 @@ export function AgentsPage({ range, onRange, onDrill }: { range: OverviewRange; 
     <main className="overview agents-page" data-testid="agents-page" data-loading={loading ? "true" : "false"}>
       <div className="overview-head">
         <h2>Agents</h2>
-        <TimeRangeSelect
-          preset={range.preset}
-          custom={range.custom}
-          onPreset={(preset) => onRange({ ...range, preset })}
-          onCustom={(custom) => onRange({ ...range, custom })}
-          presets={PRESETS}
-          ids={{ select: "agents-range", from: "agents-from", to: "agents-to" }}
-          label="Agents range"
-        />
+        <PageRange range={range} onRange={onRange} id="agents" label="Agents range" />
         {page && (
           <span className="sub" data-testid="agents-count">
             {page.agents.length.toLocaleString()} {page.agents.length === 1 ? "agent" : "agents"} with calls · calls per {per} · updated live
           </span>
         )}
       </div>
-      {error && (
-        <div className="overview-error">
-          <ErrorLine error={error} testId="agents-error" />
-          <button onClick={reload}>Retry</button>
-        </div>
-      )}
+      {error && <RetryLine error={error} testId="agents-error" onRetry={reload} />}
       {!page ? (
         !error && <div className="empty">Counting…</div>
       ) : page.agents.length === 0 ? (

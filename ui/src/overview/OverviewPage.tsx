@@ -1,11 +1,10 @@
 // The Overview page: how calls went in a range, at a glance, live. Every bar, reason and
 // agent opens the timeline at exactly the calls it counts.
 import type { Overview, OverviewBar } from "../bindings";
-import { ErrorLine } from "../Alert";
 import { CallsChart } from "./CallsChart";
 import { HealthPanel } from "./HealthPanel";
-import { TimeRangeSelect } from "../calls/TimeRangeSelect";
-import { Drill, OverviewRange, PRESETS } from "./range";
+import { Drill, OverviewRange } from "./range";
+import { PageRange, RetryLine } from "./PageRange";
 import { SpreadChart } from "./SpreadChart";
 import { Tallies } from "./Tallies";
 import { FailureCategories } from "./FailureCategories";
@@ -33,15 +32,7 @@ export function OverviewPage({ range, onRange, onDrill }: { range: OverviewRange
     <main className="overview" data-testid="overview" data-loading={loading ? "true" : "false"}>
       <div className="overview-head">
         <h2>Overview</h2>
-        <TimeRangeSelect
-          preset={range.preset}
-          custom={range.custom}
-          onPreset={(preset) => onRange({ ...range, preset })}
-          onCustom={(custom) => onRange({ ...range, custom })}
-          presets={PRESETS}
-          ids={{ select: "overview-range", from: "overview-from", to: "overview-to" }}
-          label="Overview range"
-        />
+        <PageRange range={range} onRange={onRange} id="overview" label="Overview range" />
         {overview && (
           <span className="sub">
             {overview.barMs === 60_000 ? "per minute" : "per hour"} · updated live
@@ -49,12 +40,7 @@ export function OverviewPage({ range, onRange, onDrill }: { range: OverviewRange
         )}
         <NowGauge />
       </div>
-      {error && (
-        <div className="overview-error">
-          <ErrorLine error={error} testId="overview-error" />
-          <button onClick={reload}>Retry</button>
-        </div>
-      )}
+      {error && <RetryLine error={error} testId="overview-error" onRetry={reload} />}
       {!overview ? (
         !error && <div className="empty">Counting…</div>
       ) : (
