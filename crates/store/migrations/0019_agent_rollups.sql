@@ -11,6 +11,16 @@ CREATE TABLE agent_spread (
     PRIMARY KEY (span, at_ms, agent_id, measure, step)
 ) WITHOUT ROWID;
 
+-- Each agent's calls by minute and hour, whatever their outcome: the page's chart reads one
+-- row per agent and bar here (overview_calls has a row per phase and reason too).
+CREATE TABLE agent_calls (
+    span          INTEGER NOT NULL,
+    at_ms         INTEGER NOT NULL,
+    agent_id      TEXT    NOT NULL,
+    calls         INTEGER NOT NULL,
+    PRIMARY KEY (span, at_ms, agent_id)
+) WITHOUT ROWID;
+
 -- agent_spread and overview_calls are kept at a third level, the day (span 86400000, UTC),
 -- so that a week reads a few day rows per agent instead of every hour's. Counted anew from
 -- the stored calls and deliveries when the store opens (rollup.rs, `build_if_needed`), as a

@@ -1,7 +1,7 @@
 //! The Agents page: one row per agent for a range — calls by outcome, the failure rate and
 //! the one of the period before, duration and wait percentiles, endedReasons, and calls per
 //! bar. Read from the rollups (whole days from the day rows, the hours and minutes at
-//! either end from theirs), so a week of 200 agents costs a few thousand rows however many
+//! either end from theirs; the bars from `agent_calls`, a row per agent and bucket), so a week of 200 agents costs a few thousand rows however many
 //! calls it holds; PostgreSQL counts the same page from the calls through the same
 //! [`AgentsCounter`].
 
@@ -229,9 +229,9 @@ fn read_agents_page(conn: &Connection, mut counter: AgentsCounter) -> Result<Age
     // The bars: minute bars from minute rows throughout, hour bars from hours where they can.
     let bars = if counter.bar_ms == MINUTE_MS { vec![(MINUTE_MS, from, to)] } else { pieces(from, to) };
     for (span, start, end) in bars {
+        // One row per agent and bucket: nothing to group.
         let mut stmt = conn.prepare_cached(
-            "SELECT agent_id, at_ms, sum(calls) FROM overview_calls
-             WHERE span = ?1 AND at_ms >= ?2 AND at_ms < ?3 GROUP BY agent_id, at_ms",
+            "SELECT agent_id, at_ms, calls FROM agent_calls WHERE span = ?1 AND at_ms >= ?2 AND at_ms < ?3",
         )?;
         let mut rows = stmt.query(params![span, start, end])?;
         while let Some(r) = rows.next()? {

@@ -150,6 +150,8 @@ pub(crate) struct Rollup {
     spread: HashMap<(i64, Measure, i64), i64>,
     /// Minute, agent, measure, step: each agent's histograms (the Agents page).
     agent_spread: HashMap<(i64, String, Measure, i64), i64>,
+    /// Minute, agent: each agent's calls (the Agents page's chart).
+    agent_calls: HashMap<(i64, String), i64>,
     deliveries: HashMap<i64, DeliveryCounts>,
 }
 
@@ -168,6 +170,7 @@ impl Rollup {
     pub(crate) fn add_call(&mut self, call: &Contribution, sign: i64) {
         let key = (call.minute_ms, call.phase, call.ended_reason.clone(), call.agent_id.clone());
         *self.calls.entry(key).or_default() += sign;
+        *self.agent_calls.entry((call.minute_ms, call.agent_id.clone())).or_default() += sign;
         for (dimension, value) in &call.dimensions {
             self.add_dimension(call, dimension.clone(), value.clone(), sign);
         }
@@ -204,6 +207,7 @@ impl Rollup {
             && self.dimensions.is_empty()
             && self.spread.is_empty()
             && self.agent_spread.is_empty()
+            && self.agent_calls.is_empty()
             && self.deliveries.is_empty()
     }
 
@@ -217,6 +221,9 @@ impl Rollup {
         }
         for ((minute, measure, step), delta) in self.spread.drain() {
             add_to_row(conn, &SPREAD_ROW, minute, &[&(measure as i64), &step], delta)?;
+        }
+        for ((minute, agent), delta) in self.agent_calls.drain() {
+            add_to_row(conn, &AGENT_CALLS_ROW, minute, &[&agent], delta)?;
         }
         for ((minute, agent, measure, step), delta) in self.agent_spread.drain() {
             add_to_row(conn, &AGENT_SPREAD_ROW, minute, &[&agent, &(measure as i64), &step], delta)?;
@@ -290,6 +297,13 @@ const AGENT_SPREAD_ROW: CountingRow = CountingRow {
           ON CONFLICT DO UPDATE SET calls = calls + excluded.calls",
     drop_empty: "DELETE FROM agent_spread WHERE span = ?1 AND at_ms = ?2 AND agent_id = ?3 AND measure = ?4
                    AND step = ?5 AND calls = 0",
+};
+
+const AGENT_CALLS_ROW: CountingRow = CountingRow {
+    spans: SPANS,
+    add: "INSERT INTO agent_calls (span, at_ms, agent_id, calls) VALUES (?1, ?2, ?3, ?4)
+          ON CONFLICT DO UPDATE SET calls = calls + excluded.calls",
+    drop_empty: "DELETE FROM agent_calls WHERE span = ?1 AND at_ms = ?2 AND agent_id = ?3 AND calls = 0",
 };
 
 /// Adds `delta` calls to a key's row at each of its levels (the minute's and the hour's).

@@ -558,7 +558,7 @@ async fn pruning_and_counting_an_existing_database_keep_the_numbers_exact() {
         let conn = Connection::open(&path).unwrap();
         conn.execute_batch(
             "DELETE FROM overview_calls; DELETE FROM overview_spread; DELETE FROM overview_deliveries;
-             DELETE FROM agent_spread; UPDATE overview_built SET built = 0;",
+             DELETE FROM agent_spread; DELETE FROM agent_calls; UPDATE overview_built SET built = 0;",
         )
         .unwrap();
     }
@@ -575,7 +575,7 @@ async fn pruning_and_counting_an_existing_database_keep_the_numbers_exact() {
         .unwrap()
         .execute_batch(
             "DROP TABLE overview_dimensions; DROP TABLE tracked_dimensions; DROP TABLE agents; DROP TABLE agent_rounds;
-             DROP TABLE agent_spread; PRAGMA user_version = 15;",
+             DROP TABLE agent_spread; DROP TABLE agent_calls; PRAGMA user_version = 15;",
         )
         .unwrap();
     let store = open(&path);
