@@ -12,9 +12,8 @@ use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{phase_text, CallRow};
-use crate::overview::{
-    by_calls, floor_minute, pieces, pieces_of, spread, tally_reason, timestamp, Outcomes, SpreadStep, Tally,
-};
+use crate::overview::{by_calls, floor_minute, spread, tally_reason, timestamp, Outcomes, SpreadStep, Tally};
+use crate::ranges::{pieces, pieces_of};
 use crate::rollup::{Contribution, Measure, HOUR_MS, MINUTE_MS, SPANS_WITH_DAYS};
 use crate::{Result, Store, StoreError};
 

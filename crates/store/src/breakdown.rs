@@ -10,7 +10,8 @@ use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{phase_text, CallRow};
-use crate::overview::{floor_minute, pieces, timestamp, Outcomes};
+use crate::overview::{floor_minute, timestamp, Outcomes};
+use crate::ranges::pieces;
 use crate::rollup::DIMENSIONS;
 use crate::tracked::{dimension_value, METADATA_PREFIX};
 use crate::{Result, Store, StoreError};

@@ -31,6 +31,7 @@ mod private;
 mod projection;
 mod prune;
 mod query;
+mod ranges;
 mod reader;
 mod readiness;
 mod retention;

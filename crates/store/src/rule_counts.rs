@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rusqlite::{params, Connection, ToSql};
 use serde::{Deserialize, Serialize};
 
-use crate::overview::pieces;
+use crate::ranges::pieces;
 use crate::rollup::{Measure, MINUTE_MS};
 use crate::{Result, Store};
 

@@ -6,7 +6,7 @@ use calleague_events::Timestamp;
 use rusqlite::{params, Connection};
 
 use crate::model::{InProgress, StatusCounts};
-use crate::overview::pieces;
+use crate::ranges::pieces;
 use crate::rollup::{HOUR_MS, MINUTE_MS};
 use crate::{Result, Store};
 
