@@ -1,9 +1,9 @@
 //! The Agents page: one row per agent for a range — calls by outcome, the failure rate and
 //! the one of the period before, duration and wait percentiles, endedReasons, and calls per
 //! bar. Read from the rollups (whole days from the day rows, the hours and minutes at
-//! either end from theirs; the bars from `agent_calls`, a row per agent and bucket), so a week of 200 agents costs a few thousand rows however many
-//! calls it holds; PostgreSQL counts the same page from the calls through the same
-//! [`AgentsCounter`].
+//! either end from theirs; the bars from `agent_calls`, a row per agent and bucket), so a
+//! week of 200 agents costs a few thousand rows however many calls it holds; PostgreSQL
+//! counts the same page from the calls through the same [`AgentsCounter`].
 
 use std::collections::BTreeMap;
 
@@ -12,13 +12,12 @@ use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{phase_text, CallRow};
-use crate::overview::{by_calls, floor_minute, spread, tally_reason, timestamp, Outcomes, SpreadStep, Tally};
+use crate::overview::{
+    bar_ms_for, by_calls, minute_range, spread, tally_reason, timestamp, Outcomes, SpreadStep, Tally,
+};
 use crate::ranges::{pieces, pieces_of};
-use crate::rollup::{Contribution, Measure, HOUR_MS, MINUTE_MS, SPANS_WITH_DAYS};
-use crate::{Result, Store, StoreError};
-
-/// Ranges up to this long are charted per minute, longer ones per hour (as the overview).
-const MINUTE_BARS_UP_TO_MS: i64 = 6 * HOUR_MS;
+use crate::rollup::{Contribution, Measure, MINUTE_MS, SPANS_WITH_DAYS};
+use crate::{Result, Store};
 
 /// A histogram's middle and its 90th percentile, each the step that holds it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
@@ -89,11 +88,8 @@ pub struct AgentsCounter {
 impl AgentsCounter {
     /// For `[from, to)`, both rounded down to whole minutes; an empty range is refused.
     pub fn new(from: Timestamp, to: Timestamp) -> Result<Self> {
-        let (from, to) = (floor_minute(from), floor_minute(to));
-        if to <= from {
-            return Err(StoreError::InvalidRange("the Agents page's range must end after it starts".into()));
-        }
-        let bar_ms = if to - from <= MINUTE_BARS_UP_TO_MS { MINUTE_MS } else { HOUR_MS };
+        let (from, to) = minute_range(from, to, "the Agents page's range")?;
+        let bar_ms = bar_ms_for(from, to);
         let first_bar = from.div_euclid(bar_ms) * bar_ms;
         let bar_count = ((to - first_bar + bar_ms - 1) / bar_ms) as usize;
         Ok(Self { from, to, bar_ms, first_bar, bar_count, agents: BTreeMap::new() })

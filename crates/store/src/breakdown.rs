@@ -10,7 +10,7 @@ use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{phase_text, CallRow};
-use crate::overview::{floor_minute, timestamp, Outcomes};
+use crate::overview::{minute_range, timestamp, Outcomes};
 use crate::ranges::pieces;
 use crate::rollup::DIMENSIONS;
 use crate::tracked::{dimension_value, METADATA_PREFIX};
@@ -65,10 +65,7 @@ impl BreakdownCounter {
     /// For `[from, to)`, both rounded down to whole minutes, by `dimension`.
     pub fn new(from: Timestamp, to: Timestamp, dimension: &str) -> Result<Self> {
         check_dimension(dimension)?;
-        let (from, to) = (floor_minute(from), floor_minute(to));
-        if to <= from {
-            return Err(StoreError::InvalidRange("the range must end after it starts".into()));
-        }
+        let (from, to) = minute_range(from, to, "the range")?;
         Ok(Self { dimension: dimension.to_owned(), from, to, values: BTreeMap::new() })
     }
 

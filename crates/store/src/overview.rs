@@ -140,7 +140,26 @@ pub struct Overview {
     pub health: WebhookHealth,
 }
 
-pub(crate) fn floor_minute(t: Timestamp) -> i64 {
+/// `[from, to)` in whole minutes, both rounded down; refused when empty (`what` names the
+/// range in the message). The Overview, the Agents page and a breakdown read ranges so.
+pub(crate) fn minute_range(from: Timestamp, to: Timestamp, what: &str) -> Result<(i64, i64)> {
+    let (from, to) = (floor_minute(from), floor_minute(to));
+    if to <= from {
+        return Err(StoreError::InvalidRange(format!("{what} must end after it starts")));
+    }
+    Ok((from, to))
+}
+
+/// The bars' width for `[from, to)`: a minute up to six hours, an hour beyond.
+pub(crate) fn bar_ms_for(from: i64, to: i64) -> i64 {
+    if to - from <= MINUTE_BARS_UP_TO_MS {
+        MINUTE_MS
+    } else {
+        HOUR_MS
+    }
+}
+
+fn floor_minute(t: Timestamp) -> i64 {
     t.unix_millis().div_euclid(MINUTE_MS) * MINUTE_MS
 }
 
@@ -179,14 +198,11 @@ pub struct OverviewCounter {
 impl OverviewCounter {
     /// For `[from, to)`, both rounded down to whole minutes; an empty range is refused.
     pub fn new(from: Timestamp, to: Timestamp) -> Result<Self> {
-        let (from, to) = (floor_minute(from), floor_minute(to));
-        if to <= from {
-            return Err(StoreError::InvalidRange("the overview's range must end after it starts".into()));
-        }
+        let (from, to) = minute_range(from, to, "the overview's range")?;
         Ok(Self {
             from,
             to,
-            bar_ms: if to - from <= MINUTE_BARS_UP_TO_MS { MINUTE_MS } else { HOUR_MS },
+            bar_ms: bar_ms_for(from, to),
             bars: BTreeMap::new(),
             totals: Outcomes::default(),
             previous: Outcomes::default(),
