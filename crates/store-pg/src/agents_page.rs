@@ -7,9 +7,11 @@ use calleague_store::{AgentsCounter, AgentsPage, Result};
 use crate::{unavailable, PgStore};
 
 impl PgStore {
-    /// The Agents page for `[from, to)`, both rounded down to whole minutes.
-    pub async fn agents_page(&self, from: Timestamp, to: Timestamp) -> Result<AgentsPage> {
-        let mut counter = AgentsCounter::new(from, to)?;
+    /// The Agents page for `[from, to)`, both rounded down to whole minutes, each agent's
+    /// calls grouped `by` a dimension too when given (any metadata field: the team's calls
+    /// are read whole).
+    pub async fn agents_page(&self, from: Timestamp, to: Timestamp, by: Option<&str>) -> Result<AgentsPage> {
+        let mut counter = AgentsCounter::new(from, to, by)?;
         let (from, to) = counter.range_ms();
         let (before, _) = counter.previous_range_ms();
         self.each_call_in(from, to, |call| counter.add_call(call)).await?;

@@ -4,6 +4,7 @@
 //! security log; and the firings and chat notices, one open firing per rule for the fleet.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use calleague_store::{
     AlertLog, CallsScope, CountsQuery, FiringRecorded, FiringRow, NewFiring, NoticeAttempt, OwedNotice, Result,
@@ -231,7 +232,8 @@ impl AlertLog for PgStore {
                 calleague_events::Timestamp::from_unix_millis(ms)
                     .map_err(|e| calleague_store::StoreError::InvalidRange(e.to_string()))
             };
-            let overview = PgStore::overview(self, stamp(from_ms)?, stamp(to_ms)?).await?;
+            // Only the tallies are used: no call is taken as in progress for the chart's peaks.
+            let overview = PgStore::overview(self, stamp(from_ms)?, stamp(to_ms)?, Duration::ZERO).await?;
             Ok((overview.failures_by_agent, overview.reasons))
         })
     }

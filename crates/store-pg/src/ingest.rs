@@ -3,7 +3,7 @@
 use calleague_events::{CallFold, CallRecord, FoldInput, Stamp, Timestamp};
 use calleague_store::StoreError;
 use calleague_store::{dedupe_key, headers_json, new_event_row, CallRow, FeedItem, IncomingDelivery, IngestOutcome};
-use calleague_store::{QuarantineItem, RejectionTally, Source};
+use calleague_store::{InProgressSpan, QuarantineItem, RejectionTally, Source};
 use deadpool_postgres::Object;
 
 use crate::config::db_error;
@@ -252,6 +252,8 @@ struct LockedCall {
     phase: Option<&'static str>,
     first_ms: i64,
     last_ms: i64,
+    /// When it ended, once it has (the overview's calls in progress).
+    end_ms: Option<i64>,
     received: String,
     late: bool,
     late_count: i64,
@@ -287,7 +289,7 @@ async fn lock_call(
                     duration_sec = $7, started_at = $8, connected_at = $9, ended_at = $10, metadata = $11,
                     recording_id = $12, transcript_id = $13, sort_ms = $14, last_ms = $15,
                     last_received_at = $16, event_count = event_count + 1,
-                    late_count = late_count + $17, caught_up = caught_up OR $18, fold = $19
+                    late_count = late_count + $17, caught_up = caught_up OR $18, fold = $19, end_ms = $20
              WHERE call_id = $1
              RETURNING event_count, late_count, caught_up",
         )
@@ -312,6 +314,7 @@ async fn lock_call(
         connected_at: text(record.connected_at),
         ended_at: text(record.ended_at),
         phase: record.phase.map(|p| p.as_str()),
+        end_ms: InProgressSpan::of(&record, state.first_occurred_ms().unwrap_or_default()).and_then(|s| s.end_ms),
         first_ms: state.first_occurred_ms().unwrap_or_default(),
         last_ms: state.last_occurred_ms().unwrap_or_default(),
         received: item.received_at.to_string(),
@@ -324,7 +327,7 @@ async fn lock_call(
 }
 
 impl LockedCall {
-    fn params(&self) -> [&(dyn tokio_postgres::types::ToSql + Sync); 19] {
+    fn params(&self) -> [&(dyn tokio_postgres::types::ToSql + Sync); 20] {
         let r = &self.record;
         [
             &self.call_id,
@@ -346,6 +349,7 @@ impl LockedCall {
             &self.late_count,
             &self.caught_up,
             &self.fold,
+            &self.end_ms,
         ]
     }
 

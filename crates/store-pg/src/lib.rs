@@ -351,12 +351,12 @@ impl TimelineReader for PgStore {
         Box::pin(PgStore::in_progress(self, stale_before))
     }
 
-    fn overview(&self, from: Timestamp, to: Timestamp) -> StoreFuture<'_, Overview> {
-        Box::pin(PgStore::overview(self, from, to))
+    fn overview(&self, from: Timestamp, to: Timestamp, longest_call: Duration) -> StoreFuture<'_, Overview> {
+        Box::pin(PgStore::overview(self, from, to, longest_call))
     }
 
-    fn agents_page(&self, from: Timestamp, to: Timestamp) -> StoreFuture<'_, AgentsPage> {
-        Box::pin(PgStore::agents_page(self, from, to))
+    fn agents_page(&self, from: Timestamp, to: Timestamp, by: Option<String>) -> StoreFuture<'_, AgentsPage> {
+        Box::pin(async move { PgStore::agents_page(self, from, to, by.as_deref()).await })
     }
 
     fn breakdown(&self, from: Timestamp, to: Timestamp, dimension: String) -> StoreFuture<'_, Breakdown> {

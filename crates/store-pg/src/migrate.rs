@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (4, include_str!("../migrations/0004_search.sql")),
     (5, include_str!("../migrations/0005_alert_rules.sql")),
     (6, include_str!("../migrations/0006_agents.sql")),
+    (7, include_str!("../migrations/0007_call_ends.sql")),
 ];
 
 /// The schema version this program writes.

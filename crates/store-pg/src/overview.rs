@@ -7,7 +7,9 @@
 //! larger ones.
 
 use calleague_events::{CallPhase, Timestamp};
-use calleague_store::{DowntimeGap, OverviewCounter, Result, StoreError, GAP_MIN_MS};
+use std::time::Duration;
+
+use calleague_store::{DowntimeGap, InProgressSpan, OverviewCounter, Result, StoreError, GAP_MIN_MS};
 
 use crate::uptime::RUNS;
 use crate::{unavailable, PgStore};
@@ -19,9 +21,15 @@ fn millis(ms: i64) -> Result<Timestamp> {
 }
 
 impl PgStore {
-    /// The overview of `[from, to)`, both rounded down to whole minutes.
-    pub async fn overview(&self, from: Timestamp, to: Timestamp) -> Result<calleague_store::Overview> {
-        let mut counter = OverviewCounter::new(from, to)?;
+    /// The overview of `[from, to)`, both rounded down to whole minutes; a call not ended
+    /// after `longest_call` is stale, not in progress.
+    pub async fn overview(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        longest_call: Duration,
+    ) -> Result<calleague_store::Overview> {
+        let mut counter = OverviewCounter::new(from, to, longest_call)?;
         let (from, to) = counter.range_ms();
         let (before, _) = counter.previous_range_ms();
         self.each_call_in(from, to, |call| counter.add_call(call)).await?;
@@ -36,6 +44,19 @@ impl PgStore {
         for row in previous {
             let phase: Option<String> = row.get(0);
             counter.add_previous_calls(phase.as_deref().and_then(CallPhase::parse), row.get(1));
+        }
+        // The calls that can have been in progress in the range: those that ended in it or
+        // after it (by their end's index), and those not ended that are not stale in it.
+        let in_progress = client
+            .query(
+                "SELECT sort_ms, end_ms FROM calls WHERE event_count > 0 AND sort_ms < $2
+                   AND (end_ms >= $1 OR (end_ms IS NULL AND phase IN ('started', 'connected') AND sort_ms >= $3))",
+                &[&from, &to, &counter.in_progress_from_ms()],
+            )
+            .await
+            .map_err(unavailable)?;
+        for row in in_progress {
+            counter.add_in_progress(&InProgressSpan { start_ms: row.get(0), end_ms: row.get(1) });
         }
         // Each delivery in the range it was received in, with its repeats, as SQLite's
         // rollups count them.

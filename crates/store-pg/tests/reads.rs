@@ -9,7 +9,7 @@
 //! characters, repeats, a late event, a caught-up step, a hidden event, quarantined bodies,
 //! refused requests, and a downtime that was caught up.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use calleague_events::{parse_delivery, CallPhase, Timestamp};
@@ -26,6 +26,9 @@ const HOUR: i64 = 3_600_000;
 /// The plan's first call starts here (a whole hour, so the hour bars are predictable).
 const T: i64 = 1_795_000_000_000 - 1_795_000_000_000 % HOUR;
 const CALLS: usize = 120;
+/// The longest a call lasts for the overview's calls in progress: calls not ended go stale
+/// inside the range.
+const LONGEST_CALL: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 
 /// One planned call: what its events say, so the tests know each answer.
 #[derive(Debug, Clone)]
@@ -39,6 +42,8 @@ struct PlannedCall {
     language: &'static str,
     duration_sec: Option<f64>,
     wait_ms: Option<i64>,
+    /// When it ended (its last event's occurredAt), once ended.
+    end_ms: Option<i64>,
     metadata: String,
 }
 
@@ -131,6 +136,7 @@ fn plan() -> Plan {
             language,
             duration_sec: (kind <= 2).then_some(duration),
             wait_ms: (kind != 4).then_some(wait),
+            end_ms: (kind <= 2).then_some(start + 60_000 + i as i64 * 1_000),
             metadata,
         });
     }
@@ -512,7 +518,7 @@ async fn counts_follow_what_was_sent(b: &Backend, plan: &Plan) {
 
 async fn the_overview_adds_up_to_the_plan(b: &Backend, plan: &Plan) -> (Overview, Overview) {
     let (from, to) = (T - HOUR, T + 3 * HOUR);
-    let minutes = b.reader.overview(at(from), at(to)).await.unwrap();
+    let minutes = b.reader.overview(at(from), at(to), LONGEST_CALL).await.unwrap();
     assert_eq!(minutes.bar_ms, MINUTE, "{}: four hours in minute bars", b.name);
     assert_eq!(minutes.bars.len(), 240);
     let phase = |p: CallPhase| plan.calls.iter().filter(|c| c.phase == p).count() as i64;
@@ -525,6 +531,26 @@ async fn the_overview_adds_up_to_the_plan(b: &Backend, plan: &Plan) -> (Overview
     let call_5 = &plan.calls[5];
     let bar = minutes.bars.iter().find(|bar| bar.at == at(call_5.sort_ms / MINUTE * MINUTE)).unwrap();
     assert!(bar.outcomes.calls >= 1, "{}: call 5 in its minute's bar", b.name);
+    // Calls in progress during each minute: ended ones from start to end, the others until
+    // they are stale (older than the longest a call lasts).
+    let longest = LONGEST_CALL.as_millis() as i64;
+    let in_progress = |minute: i64| {
+        let floor = |ms: i64| ms / MINUTE * MINUTE;
+        plan.calls
+            .iter()
+            .filter(|c| {
+                floor(c.sort_ms) <= minute
+                    && match c.end_ms {
+                        Some(end) => floor(end) >= minute,
+                        None => floor(c.sort_ms) >= minute - longest,
+                    }
+            })
+            .count() as i64
+    };
+    let peaks: Vec<Option<i64>> = minutes.bars.iter().map(|bar| bar.peak_in_progress).collect();
+    let expected: Vec<Option<i64>> = minutes.bars.iter().map(|bar| Some(in_progress(bar.at.unix_millis()))).collect();
+    assert_eq!(peaks, expected, "{}: calls in progress, minute by minute", b.name);
+    assert!(peaks.iter().flatten().max() > Some(&3), "{}: calls overlap: {peaks:?}", b.name);
     // Ended reasons, most calls first; failures by agent.
     for tally in &minutes.reasons {
         let n = plan.calls.iter().filter(|c| c.reason == tally.key.as_deref()).count() as i64;
@@ -548,16 +574,22 @@ async fn the_overview_adds_up_to_the_plan(b: &Backend, plan: &Plan) -> (Overview
     assert_eq!((health.gaps[0].from, health.gaps[0].to), (at(T - 10 * MINUTE), at(T - 2 * MINUTE)), "{}", b.name);
     assert_eq!(health.gaps[0].caught_up_calls, Some(3), "{}", b.name);
     // A day: hour bars, the same totals.
-    let hours = b.reader.overview(at(T - HOUR), at(T + 23 * HOUR)).await.unwrap();
+    let hours = b.reader.overview(at(T - HOUR), at(T + 23 * HOUR), LONGEST_CALL).await.unwrap();
     assert_eq!((hours.bar_ms, hours.bars.len()), (HOUR, 24), "{}", b.name);
     assert_eq!(hours.totals, minutes.totals, "{}", b.name);
+    // An hour's peak: the largest of its minutes'.
+    for (hour, bar) in hours.bars.iter().enumerate().take(4) {
+        let start = T - HOUR + hour as i64 * HOUR;
+        let most = (0..60).map(|m| in_progress(start + m * MINUTE)).max();
+        assert_eq!(bar.peak_in_progress, most, "{}: the peak of the hour at {}", b.name, bar.at);
+    }
     // The hour after T compared with the hour before it: the calls of each.
-    let later = b.reader.overview(at(T + HOUR), at(T + 2 * HOUR)).await.unwrap();
+    let later = b.reader.overview(at(T + HOUR), at(T + 2 * HOUR), LONGEST_CALL).await.unwrap();
     let in_hour = |h: i64| {
         plan.calls.iter().filter(|c| c.sort_ms >= T + h * HOUR && c.sort_ms < T + (h + 1) * HOUR).count() as i64
     };
     assert_eq!((later.totals.calls, later.previous.calls), (in_hour(1), in_hour(0)), "{}", b.name);
-    assert!(b.reader.overview(at(T), at(T)).await.is_err(), "{}: an empty range is refused", b.name);
+    assert!(b.reader.overview(at(T), at(T), LONGEST_CALL).await.is_err(), "{}: an empty range is refused", b.name);
     (minutes, hours)
 }
 
@@ -568,7 +600,7 @@ async fn the_agents_page_adds_up_to_the_plan(b: &Backend, plan: &Plan) -> Vec<Ag
     let ranges =
         [(T - HOUR, T + 3 * HOUR), (T - 2 * 24 * HOUR + 7 * MINUTE, T + 2 * 24 * HOUR), (T + HOUR, T + 2 * HOUR)];
     for (from, to) in ranges {
-        let page = b.reader.agents_page(at(from), at(to)).await.unwrap();
+        let page = b.reader.agents_page(at(from), at(to), Some("direction".into())).await.unwrap();
         let inside = |c: &&PlannedCall| c.sort_ms >= from && c.sort_ms < to;
         let agents: BTreeSet<&str> = plan.calls.iter().filter(inside).map(|c| c.agent.as_str()).collect();
         let listed: BTreeSet<&str> = page.agents.iter().filter_map(|a| a.agent_id.as_deref()).collect();
@@ -596,11 +628,26 @@ async fn the_agents_page_adds_up_to_the_plan(b: &Backend, plan: &Plan) -> Vec<Ag
                 .filter(|c| c.agent == id && c.sort_ms >= from - (to - from) && c.sort_ms < from)
                 .count() as i64;
             assert_eq!(agent.previous.calls, before, "{}: {id}, the period before", b.name);
+            // Grouped by direction: each value's calls and failures.
+            let mut by_direction: BTreeMap<Option<String>, (i64, i64)> = BTreeMap::new();
+            for c in &mine {
+                let entry = by_direction.entry(Some(c.direction.to_owned())).or_default();
+                entry.0 += 1;
+                entry.1 += i64::from(c.phase == CallPhase::Failed);
+            }
+            let found: BTreeMap<_, _> =
+                agent.values.iter().map(|v| (v.value.clone(), (v.outcomes.calls, v.outcomes.failed))).collect();
+            assert_eq!(found, by_direction, "{}: {id} by direction", b.name);
         }
+        assert_eq!(page.by.as_deref(), Some("direction"));
         pages.push(page);
     }
+    let plain = b.reader.agents_page(at(T - HOUR), at(T + 3 * HOUR), None).await.unwrap();
+    assert!(plain.agents.iter().all(|a| a.values.is_empty()) && plain.by.is_none(), "{}: not grouped", b.name);
     assert!(pages[2].agents.iter().any(|a| a.previous.calls > 0), "the hour before has calls");
-    assert!(b.reader.agents_page(at(T), at(T)).await.is_err(), "{}: an empty range is refused", b.name);
+    assert!(b.reader.agents_page(at(T), at(T), None).await.is_err(), "{}: an empty range is refused", b.name);
+    let unknown = b.reader.agents_page(at(T - HOUR), at(T), Some("colour".into())).await;
+    assert!(unknown.unwrap_err().to_string().contains("not by \"colour\""), "{}: an unknown dimension", b.name);
     pages
 }
 
@@ -730,4 +777,15 @@ async fn postgresql_answers_as_planned_and_as_sqlite_does() {
         all(local.reader.as_ref(), &CallFilter::default()).await,
     );
     assert_eq!(a, b, "the same call rows");
+
+    // A team database from before the calls' ends were kept (migration 7): each ended call's
+    // end filled in from what the call holds, the same peaks read as before.
+    pg.psql("reads", "ALTER TABLE calls DROP COLUMN end_ms; DELETE FROM schema_migrations WHERE version = 7;").unwrap();
+    let url: DatabaseUrl = pg.url("reads").parse().unwrap();
+    let upgraded = PgStore::connect(&url, PgOptions::default()).await.unwrap();
+    let minutes = upgraded.overview(at(T - HOUR), at(T + 3 * HOUR), LONGEST_CALL).await.unwrap();
+    assert_eq!(minutes, team_overviews.0 .0, "the overview after migration 7 filled the ends in");
+    let unfilled =
+        pg.psql("reads", "SELECT count(*) FROM calls WHERE phase IN ('completed', 'failed') AND end_ms IS NULL");
+    assert_eq!(unfilled.unwrap().trim(), "0");
 }

@@ -11,12 +11,14 @@ use calleague_events::{CallPhase, Timestamp};
 use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 
+use crate::breakdown::{by_value, check_dimension, ValueOutcomes};
 use crate::model::{phase_text, CallRow};
 use crate::overview::{
     bar_ms_for, by_calls, minute_range, spread, tally_reason, timestamp, Outcomes, SpreadStep, Tally,
 };
 use crate::ranges::{pieces, pieces_of};
 use crate::rollup::{Contribution, Measure, MINUTE_MS, SPANS_WITH_DAYS};
+use crate::tracked::dimension_value;
 use crate::{Result, Store};
 
 /// A histogram's middle and its 90th percentile, each the step that holds it.
@@ -49,6 +51,9 @@ pub struct AgentSummary {
     pub reasons: Vec<Tally>,
     /// Calls per bar of the page (`AgentsPage::bar_ms` wide, the first at `from`'s).
     pub bars: Vec<i64>,
+    /// The agent's calls by the values of the page's dimension (`AgentsPage::by`), most
+    /// calls first; empty when the page is not grouped.
+    pub values: Vec<ValueOutcomes>,
 }
 
 /// Every agent with calls in `[from, to)` (whole minutes), most calls first.
@@ -59,6 +64,8 @@ pub struct AgentsPage {
     pub to: Timestamp,
     /// The bars' width: 60,000 (a minute) or 3,600,000 (an hour).
     pub bar_ms: i64,
+    /// The dimension each agent's calls are grouped by, if any.
+    pub by: Option<String>,
     pub agents: Vec<AgentSummary>,
 }
 
@@ -70,6 +77,8 @@ struct AgentCounts {
     duration: Vec<i64>,
     wait: Vec<i64>,
     bars: Vec<i64>,
+    /// By the value of the page's dimension ('' for none).
+    values: BTreeMap<String, Outcomes>,
 }
 
 /// The page's numbers as they are counted, then [`AgentsCounter::finish`]ed: SQLite counts
@@ -81,18 +90,23 @@ pub struct AgentsCounter {
     bar_ms: i64,
     first_bar: i64,
     bar_count: usize,
+    by: Option<String>,
     /// By agent id, '' for calls without one.
     agents: BTreeMap<String, AgentCounts>,
 }
 
 impl AgentsCounter {
-    /// For `[from, to)`, both rounded down to whole minutes; an empty range is refused.
-    pub fn new(from: Timestamp, to: Timestamp) -> Result<Self> {
+    /// For `[from, to)`, both rounded down to whole minutes; an empty range is refused. With
+    /// `by`, each agent's calls are grouped by that dimension's values too.
+    pub fn new(from: Timestamp, to: Timestamp, by: Option<&str>) -> Result<Self> {
         let (from, to) = minute_range(from, to, "the Agents page's range")?;
+        if let Some(by) = by {
+            check_dimension(by)?;
+        }
         let bar_ms = bar_ms_for(from, to);
         let first_bar = from.div_euclid(bar_ms) * bar_ms;
         let bar_count = ((to - first_bar + bar_ms - 1) / bar_ms) as usize;
-        Ok(Self { from, to, bar_ms, first_bar, bar_count, agents: BTreeMap::new() })
+        Ok(Self { from, to, bar_ms, first_bar, bar_count, by: by.map(str::to_owned), agents: BTreeMap::new() })
     }
 
     /// The range in Unix milliseconds, whole minutes: `[from, to)`.
@@ -114,6 +128,7 @@ impl AgentsCounter {
             duration: vec![0; Measure::Duration.edges().len()],
             wait: vec![0; Measure::Wait.edges().len()],
             bars: vec![0; bars],
+            values: BTreeMap::new(),
         })
     }
 
@@ -126,6 +141,10 @@ impl AgentsCounter {
             if let Some(value) = value {
                 self.count_spread(&c.agent_id, measure, measure.step(value), 1);
             }
+        }
+        if let Some(by) = &self.by {
+            let value = dimension_value(&call.record, by);
+            self.count_value(&c.agent_id, value, c.phase, 1);
         }
     }
 
@@ -159,6 +178,10 @@ impl AgentsCounter {
         }
     }
 
+    fn count_value(&mut self, agent: &str, value: String, phase: &str, calls: i64) {
+        self.agent(agent).values.entry(value).or_default().add(phase, calls);
+    }
+
     fn count_previous(&mut self, agent: &str, phase: &str, calls: i64) {
         self.agent(agent).previous.add(phase, calls);
     }
@@ -184,23 +207,34 @@ impl AgentsCounter {
                     wait: percentiles(Measure::Wait, &counts.wait),
                     reasons: by_calls(counts.reasons),
                     bars: counts.bars,
+                    values: by_value(counts.values),
                 }
             })
             .collect();
         agents.sort_by(|a, b| b.outcomes.calls.cmp(&a.outcomes.calls).then_with(|| a.agent_id.cmp(&b.agent_id)));
-        Ok(AgentsPage { from: timestamp(self.from)?, to: timestamp(self.to)?, bar_ms: self.bar_ms, agents })
+        Ok(AgentsPage {
+            from: timestamp(self.from)?,
+            to: timestamp(self.to)?,
+            bar_ms: self.bar_ms,
+            by: self.by,
+            agents,
+        })
     }
 }
 
 impl Store {
-    /// The Agents page for `[from, to)`, both rounded down to whole minutes.
-    pub fn agents_page(&self, from: Timestamp, to: Timestamp) -> Result<AgentsPage> {
-        let counter = AgentsCounter::new(from, to)?;
+    /// The Agents page for `[from, to)`, both rounded down to whole minutes, grouped `by` a
+    /// dimension too when given (a metadata field must be counted through).
+    pub fn agents_page(&self, from: Timestamp, to: Timestamp, by: Option<&str>) -> Result<AgentsPage> {
+        let counter = AgentsCounter::new(from, to, by)?;
         self.with_reader(|conn| read_agents_page(conn, counter))
     }
 }
 
 fn read_agents_page(conn: &Connection, mut counter: AgentsCounter) -> Result<AgentsPage> {
+    if let Some(by) = &counter.by {
+        crate::dimension_count::check_counted(conn, by)?;
+    }
     let (from, to) = counter.range_ms();
     for (span, start, end) in pieces_of(from, to, SPANS_WITH_DAYS) {
         let mut stmt = conn.prepare_cached(
@@ -219,6 +253,16 @@ fn read_agents_page(conn: &Connection, mut counter: AgentsCounter) -> Result<Age
         while let Some(r) = rows.next()? {
             let measure = if r.get::<_, i64>(1)? == Measure::Wait as i64 { Measure::Wait } else { Measure::Duration };
             counter.count_spread(&r.get::<_, String>(0)?, measure, r.get(2)?, r.get(3)?);
+        }
+        if let Some(by) = counter.by.clone() {
+            let mut stmt = conn.prepare_cached(
+                "SELECT agent_id, value, phase, sum(calls) FROM agent_dimensions
+                 WHERE span = ?1 AND dimension = ?2 AND at_ms >= ?3 AND at_ms < ?4 GROUP BY agent_id, value, phase",
+            )?;
+            let mut rows = stmt.query(params![span, by, start, end])?;
+            while let Some(r) = rows.next()? {
+                counter.count_value(&r.get::<_, String>(0)?, r.get(1)?, &r.get::<_, String>(2)?, r.get(3)?);
+            }
         }
     }
     // The bars: minute bars from minute rows throughout, hour bars from hours where they can.

@@ -3,6 +3,8 @@
 //! firing, and the firings and chat notices kept. SQLite ([`Store`]) and PostgreSQL
 //! (`calleague-store-pg`, team mode) both stand behind it, so one evaluator runs over either.
 
+use std::time::Duration;
+
 use calleague_events::CallRecord;
 
 use crate::alert_model::{FiringRecorded, FiringRow, NewFiring, NoticeAttempt, OwedNotice};
@@ -93,7 +95,8 @@ impl AlertLog for Store {
                 calleague_events::Timestamp::from_unix_millis(ms)
                     .map_err(|e| crate::StoreError::InvalidRange(e.to_string()))
             };
-            let overview = Store::overview(self, stamp(from_ms)?, stamp(to_ms)?)?;
+            // Only the tallies are used: no call is taken as in progress for the chart's peaks.
+            let overview = Store::overview(self, stamp(from_ms)?, stamp(to_ms)?, Duration::ZERO)?;
             Ok((overview.failures_by_agent, overview.reasons))
         })
     }

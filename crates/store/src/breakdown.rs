@@ -85,19 +85,24 @@ impl BreakdownCounter {
     }
 
     pub fn finish(self) -> Result<Breakdown> {
-        let mut values: Vec<ValueOutcomes> = self
-            .values
-            .into_iter()
-            .filter(|(_, outcomes)| outcomes.calls > 0)
-            .map(|(value, outcomes)| ValueOutcomes {
-                value: (!value.is_empty()).then_some(value),
-                failure_rate: outcomes.failure_rate(),
-                outcomes,
-            })
-            .collect();
-        values.sort_by(|a, b| b.outcomes.calls.cmp(&a.outcomes.calls).then_with(|| a.value.cmp(&b.value)));
+        let values = by_value(self.values);
         Ok(Breakdown { from: timestamp(self.from)?, to: timestamp(self.to)?, dimension: self.dimension, values })
     }
+}
+
+/// Values with calls, most calls first, then by value ('' is none).
+pub(crate) fn by_value(values: BTreeMap<String, Outcomes>) -> Vec<ValueOutcomes> {
+    let mut values: Vec<ValueOutcomes> = values
+        .into_iter()
+        .filter(|(_, outcomes)| outcomes.calls > 0)
+        .map(|(value, outcomes)| ValueOutcomes {
+            value: (!value.is_empty()).then_some(value),
+            failure_rate: outcomes.failure_rate(),
+            outcomes,
+        })
+        .collect();
+    values.sort_by(|a, b| b.outcomes.calls.cmp(&a.outcomes.calls).then_with(|| a.value.cmp(&b.value)));
+    values
 }
 
 impl Store {

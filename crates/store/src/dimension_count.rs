@@ -35,7 +35,9 @@ pub(crate) fn is_counting(conn: &Connection) -> Result<bool> {
 pub(crate) fn write_set(conn: &Connection, fields: &[String], now_ms: i64) -> Result<()> {
     for old in Tracked::load(conn)?.fields() {
         if !fields.iter().any(|f| f == old) {
-            conn.execute("DELETE FROM overview_dimensions WHERE dimension = ?1", [format!("{METADATA_PREFIX}{old}")])?;
+            let dimension = format!("{METADATA_PREFIX}{old}");
+            conn.execute("DELETE FROM overview_dimensions WHERE dimension = ?1", [&dimension])?;
+            conn.execute("DELETE FROM agent_dimensions WHERE dimension = ?1", [&dimension])?;
             conn.execute("DELETE FROM tracked_dimensions WHERE field = ?1", [old])?;
         }
     }

@@ -3,6 +3,7 @@
 //! week costs a few thousand rows however many calls it holds.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use calleague_events::Timestamp;
 use rusqlite::{params, Connection};
@@ -10,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use calleague_events::CallPhase;
 
+use crate::concurrency::{read_in_progress_edges, InProgressSpan, PeakCounter};
 use crate::model::{phase_text, CallRow};
 use crate::ranges::pieces;
 use crate::rollup::{Contribution, Measure, HOUR_MS, MINUTE_MS};
@@ -50,10 +52,15 @@ impl Outcomes {
 /// One bar of the chart: the calls whose place on the timeline is in `[at, at + span)`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(optional_fields = nullable)]
 pub struct OverviewBar {
     pub at: Timestamp,
     #[serde(flatten)]
     pub outcomes: Outcomes,
+    /// The most calls in progress at once during the bar, minute by minute (a call counts in
+    /// every minute it was in progress; stale ones do not: concurrency.rs); none for a bar
+    /// still to come.
+    pub peak_in_progress: Option<i64>,
 }
 
 /// Calls that share an endedReason or an agent. `key` is none for calls without one.
@@ -168,9 +175,10 @@ pub(crate) fn timestamp(ms: i64) -> Result<Timestamp> {
 }
 
 impl Store {
-    /// The overview of `[from, to)`, both rounded down to whole minutes.
-    pub fn overview(&self, from: Timestamp, to: Timestamp) -> Result<Overview> {
-        let counter = OverviewCounter::new(from, to)?;
+    /// The overview of `[from, to)`, both rounded down to whole minutes; a call not ended
+    /// after `longest_call` is stale.
+    pub fn overview(&self, from: Timestamp, to: Timestamp, longest_call: Duration) -> Result<Overview> {
+        let counter = OverviewCounter::new(from, to, longest_call)?;
         self.with_reader(|conn| read_overview(conn, counter))
     }
 }
@@ -191,18 +199,23 @@ pub struct OverviewCounter {
     /// Calls per histogram step, as in `Measure::edges`.
     duration: Vec<i64>,
     wait: Vec<i64>,
+    /// Calls in progress, for the bars' peaks.
+    in_progress: PeakCounter,
     /// Filled in by the store: deliveries in the range, refusals, quarantine, downtime.
     pub health: WebhookHealth,
 }
 
 impl OverviewCounter {
-    /// For `[from, to)`, both rounded down to whole minutes; an empty range is refused.
-    pub fn new(from: Timestamp, to: Timestamp) -> Result<Self> {
+    /// For `[from, to)`, both rounded down to whole minutes; an empty range is refused. A
+    /// call not ended after `longest_call` is stale, not in progress.
+    pub fn new(from: Timestamp, to: Timestamp, longest_call: Duration) -> Result<Self> {
         let (from, to) = minute_range(from, to, "the overview's range")?;
+        let bar_ms = bar_ms_for(from, to);
         Ok(Self {
             from,
             to,
-            bar_ms: bar_ms_for(from, to),
+            bar_ms,
+            in_progress: PeakCounter::new(from, to, bar_ms, longest_call.as_millis() as i64),
             bars: BTreeMap::new(),
             totals: Outcomes::default(),
             previous: Outcomes::default(),
@@ -222,6 +235,17 @@ impl OverviewCounter {
     /// The period of the same length just before, compared against.
     pub fn previous_range_ms(&self) -> (i64, i64) {
         (self.from - (self.to - self.from), self.from)
+    }
+
+    /// From when calls can have been in progress in the range: ended calls that ended in it
+    /// or after it, and calls not ended that started since this (older ones are stale).
+    pub fn in_progress_from_ms(&self) -> i64 {
+        self.in_progress.kept_from()
+    }
+
+    /// A call that may have been in progress in the range (see [`Self::in_progress_from_ms`]).
+    pub fn add_in_progress(&mut self, span: &InProgressSpan) {
+        self.in_progress.add_call(span);
     }
 
     /// A call whose place on the timeline is in the range.
@@ -268,8 +292,13 @@ impl OverviewCounter {
     pub fn finish(mut self) -> Result<Overview> {
         let mut bars = Vec::new();
         let mut at = self.from.div_euclid(self.bar_ms) * self.bar_ms;
+        let mut peaks = self.in_progress.finish(Timestamp::now().unix_millis()).into_iter();
         while at < self.to {
-            bars.push(OverviewBar { at: timestamp(at)?, outcomes: self.bars.remove(&at).unwrap_or_default() });
+            bars.push(OverviewBar {
+                at: timestamp(at)?,
+                outcomes: self.bars.remove(&at).unwrap_or_default(),
+                peak_in_progress: peaks.next().flatten(),
+            });
             at += self.bar_ms;
         }
         let reasons = by_calls(self.reasons);
@@ -355,6 +384,7 @@ fn read_overview(conn: &Connection, mut counter: OverviewCounter) -> Result<Over
             }
         }
     }
+    read_in_progress_edges(conn, &mut counter.in_progress)?;
     counter.health = read_health(conn, from, to)?;
     counter.finish()
 }

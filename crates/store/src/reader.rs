@@ -5,6 +5,7 @@
 //! both to the same answers.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use calleague_events::Timestamp;
 
@@ -31,10 +32,12 @@ pub trait TimelineReader: Send + Sync {
     fn counts(&self, since: Timestamp) -> StoreFuture<'_, StatusCounts>;
     /// Calls in progress now; those started before `stale_before` are stale.
     fn in_progress(&self, stale_before: Timestamp) -> StoreFuture<'_, InProgress>;
-    /// The overview of `[from, to)`, both rounded down to whole minutes.
-    fn overview(&self, from: Timestamp, to: Timestamp) -> StoreFuture<'_, Overview>;
-    /// The Agents page for `[from, to)`, both rounded down to whole minutes.
-    fn agents_page(&self, from: Timestamp, to: Timestamp) -> StoreFuture<'_, AgentsPage>;
+    /// The overview of `[from, to)`, both rounded down to whole minutes; a call not ended
+    /// after `longest_call` is stale, not in progress.
+    fn overview(&self, from: Timestamp, to: Timestamp, longest_call: Duration) -> StoreFuture<'_, Overview>;
+    /// The Agents page for `[from, to)`, both rounded down to whole minutes, each agent's
+    /// calls grouped `by` a dimension too when given.
+    fn agents_page(&self, from: Timestamp, to: Timestamp, by: Option<String>) -> StoreFuture<'_, AgentsPage>;
     /// The calls of `[from, to)` by the values of a dimension (`direction`, `language`,
     /// `metadata.<field>`).
     fn breakdown(&self, from: Timestamp, to: Timestamp, dimension: String) -> StoreFuture<'_, Breakdown>;
@@ -84,12 +87,12 @@ impl TimelineReader for Arc<Store> {
         blocking(self, move |store| store.in_progress(stale_before))
     }
 
-    fn overview(&self, from: Timestamp, to: Timestamp) -> StoreFuture<'_, Overview> {
-        blocking(self, move |store| store.overview(from, to))
+    fn overview(&self, from: Timestamp, to: Timestamp, longest_call: Duration) -> StoreFuture<'_, Overview> {
+        blocking(self, move |store| store.overview(from, to, longest_call))
     }
 
-    fn agents_page(&self, from: Timestamp, to: Timestamp) -> StoreFuture<'_, AgentsPage> {
-        blocking(self, move |store| store.agents_page(from, to))
+    fn agents_page(&self, from: Timestamp, to: Timestamp, by: Option<String>) -> StoreFuture<'_, AgentsPage> {
+        blocking(self, move |store| store.agents_page(from, to, by.as_deref()))
     }
 
     fn breakdown(&self, from: Timestamp, to: Timestamp, dimension: String) -> StoreFuture<'_, Breakdown> {

@@ -1,7 +1,9 @@
 //! The overview's rollups (migration 0010): each call counted once in the minute and the
 //! hour of its place on the timeline, by phase, endedReason and agent, with histograms of
 //! durations and waits; each delivery in the minute and hour it was received. And by
-//! dimension (migration 0016): each call once per dimension, by the value it has.
+//! dimension (migration 0016): each call once per dimension, by the value it has; by agent
+//! (0019, and by agent and dimension in 0020); and its start and end (`in_progress_edges`,
+//! 0020: concurrency.rs).
 //!
 //! The projection computes what a call contributed before and after each event, and the
 //! difference goes into a [`Rollup`] applied at the end of its transaction: a burst of
@@ -14,6 +16,7 @@ use std::collections::HashMap;
 use calleague_events::CallRecord;
 use rusqlite::{params, Connection, ToSql};
 
+use crate::concurrency::{Edges, InProgressSpan};
 use crate::model::phase_text;
 use crate::rows::{call_row, CALL_COLUMNS};
 use crate::tracked::Tracked;
@@ -74,6 +77,8 @@ pub(crate) struct Contribution {
     pub(crate) dimensions: Vec<(Cow<'static, str>, String)>,
     pub(crate) duration_ms: Option<i64>,
     pub(crate) wait_ms: Option<i64>,
+    /// When it was in progress (the overview chart's peaks).
+    pub(crate) span: Option<InProgressSpan>,
 }
 
 impl Contribution {
@@ -97,6 +102,7 @@ impl Contribution {
                 (Some(started), Some(connected)) => Some(connected.unix_millis() - started.unix_millis()),
                 _ => None,
             },
+            span: InProgressSpan::of(record, sort_ms),
         }
     }
 }
@@ -141,6 +147,8 @@ pub const DIMENSIONS: [&str; 2] = ["direction", "language"];
 type CallKey = (i64, &'static str, String, String);
 /// Minute, dimension, value, phase, endedReason.
 type DimensionKey = (i64, Cow<'static, str>, String, &'static str, String);
+/// Minute, dimension, agent, value, phase.
+type AgentDimensionKey = (i64, Cow<'static, str>, String, String, &'static str);
 
 /// Changes to the rollups, collected over a transaction and written by [`Rollup::apply`].
 #[derive(Debug, Default)]
@@ -152,6 +160,10 @@ pub(crate) struct Rollup {
     agent_spread: HashMap<(i64, String, Measure, i64), i64>,
     /// Minute, agent: each agent's calls (the Agents page's chart).
     agent_calls: HashMap<(i64, String), i64>,
+    /// Each agent's calls by a dimension's value (the Agents page grouped by it).
+    agent_dimensions: HashMap<AgentDimensionKey, i64>,
+    /// Calls starting and ending, by minute (the calls in progress over time).
+    edges: HashMap<i64, Edges>,
     deliveries: HashMap<i64, DeliveryCounts>,
 }
 
@@ -181,6 +193,11 @@ impl Rollup {
                 *self.agent_spread.entry((call.minute_ms, call.agent_id.clone(), measure, step)).or_default() += sign;
             }
         }
+        if let Some(span) = &call.span {
+            for (minute, edges) in Edges::of(span) {
+                self.edges.entry(minute).or_default().add(edges, sign);
+            }
+        }
     }
 
     /// The call counted by one dimension's value only (a background count, `dimensions.rs`).
@@ -191,6 +208,8 @@ impl Rollup {
         value: String,
         sign: i64,
     ) {
+        let key = (call.minute_ms, dimension.clone(), call.agent_id.clone(), value.clone(), call.phase);
+        *self.agent_dimensions.entry(key).or_default() += sign;
         let key = (call.minute_ms, dimension, value, call.phase, call.ended_reason.clone());
         *self.dimensions.entry(key).or_default() += sign;
     }
@@ -208,6 +227,8 @@ impl Rollup {
             && self.spread.is_empty()
             && self.agent_spread.is_empty()
             && self.agent_calls.is_empty()
+            && self.agent_dimensions.is_empty()
+            && self.edges.is_empty()
             && self.deliveries.is_empty()
     }
 
@@ -227,6 +248,32 @@ impl Rollup {
         }
         for ((minute, agent, measure, step), delta) in self.agent_spread.drain() {
             add_to_row(conn, &AGENT_SPREAD_ROW, minute, &[&agent, &(measure as i64), &step], delta)?;
+        }
+        for ((minute, dimension, agent, value, phase), delta) in self.agent_dimensions.drain() {
+            add_to_row(conn, &AGENT_DIMENSIONS_ROW, minute, &[&dimension, &agent, &value, &phase], delta)?;
+        }
+        for (minute, edges) in self.edges.drain() {
+            if edges.is_zero() {
+                continue;
+            }
+            for span in SPANS_WITH_DAYS {
+                let at = minute.div_euclid(*span) * span;
+                let args = params![span, at, edges.started, edges.ended, edges.open];
+                conn.prepare_cached(
+                    "INSERT INTO in_progress_edges (span, at_ms, started, ended, open) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT DO UPDATE SET started = started + excluded.started, ended = ended + excluded.ended,
+                        open = open + excluded.open",
+                )?
+                .execute(args)?;
+                if edges.started >= 0 && edges.ended >= 0 && edges.open >= 0 {
+                    continue;
+                }
+                conn.prepare_cached(
+                    "DELETE FROM in_progress_edges WHERE span = ?1 AND at_ms = ?2
+                       AND started = 0 AND ended = 0 AND open = 0",
+                )?
+                .execute(params![span, at])?;
+            }
         }
         for (minute, counts) in self.deliveries.drain() {
             if counts.is_zero() {
@@ -306,6 +353,14 @@ const AGENT_CALLS_ROW: CountingRow = CountingRow {
     drop_empty: "DELETE FROM agent_calls WHERE span = ?1 AND at_ms = ?2 AND agent_id = ?3 AND calls = 0",
 };
 
+const AGENT_DIMENSIONS_ROW: CountingRow = CountingRow {
+    spans: SPANS_WITH_DAYS,
+    add: "INSERT INTO agent_dimensions (span, at_ms, dimension, agent_id, value, phase, calls)
+          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO UPDATE SET calls = calls + excluded.calls",
+    drop_empty: "DELETE FROM agent_dimensions WHERE span = ?1 AND at_ms = ?2 AND dimension = ?3 AND agent_id = ?4
+                   AND value = ?5 AND phase = ?6 AND calls = 0",
+};
+
 /// Adds `delta` calls to a key's row at each of its levels (the minute's and the hour's).
 fn add_to_row(conn: &Connection, row: &CountingRow, minute: i64, key: &[&dyn ToSql], delta: i64) -> Result<()> {
     if delta == 0 {
@@ -370,8 +425,13 @@ pub(crate) fn build_if_needed(conn: &mut Connection) -> Result<()> {
     }
     let tx = conn.transaction()?;
     let started = std::time::Instant::now();
-    // Counted again here with everything else (migration 0016 counted what it found).
-    tx.execute("DELETE FROM overview_dimensions", [])?;
+    // Every rollup counted from nothing (a migration may have counted some of what it found,
+    // a field's background count some of its calls).
+    tx.execute_batch(
+        "DELETE FROM overview_calls; DELETE FROM overview_spread; DELETE FROM overview_deliveries;
+         DELETE FROM overview_dimensions; DELETE FROM agent_spread; DELETE FROM agent_calls;
+         DELETE FROM agent_dimensions; DELETE FROM in_progress_edges;",
+    )?;
     // The user's fields too: every call is counted here.
     let tracked = Tracked::load(&tx)?.all_counted();
     let mut rollup = Rollup::default();

@@ -23,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0017_tracked_dimensions.sql"),
     include_str!("../migrations/0018_agents.sql"),
     include_str!("../migrations/0019_agent_rollups.sql"),
+    include_str!("../migrations/0020_agent_dimensions_and_edges.sql"),
 ];
 
 /// Pragmas for every connection. `synchronous=FULL` because a delivery we acknowledged

@@ -132,12 +132,49 @@ struct CallFacts {
     agent: Option<String>,
     duration_ms: Option<i64>,
     wait_ms: Option<i64>,
+    ended_ms: Option<i64>,
+    direction: Option<String>,
+    language: Option<String>,
+    metadata: Option<Value>,
 }
+
+impl CallFacts {
+    /// Whether the call was in progress during `minute`: an ended call from its start to its
+    /// end (its endedAt, else its start plus its duration, else its start), one not ended
+    /// until it is older than `longest`; a call not known to have started never.
+    fn in_progress_during(&self, minute: i64, longest: i64) -> bool {
+        let floor = |ms: i64| ms.div_euclid(MINUTE) * MINUTE;
+        let start = floor(self.sort_ms);
+        match self.phase.as_str() {
+            "completed" | "failed" => {
+                let end = self.ended_ms.or(self.duration_ms.map(|d| self.sort_ms + d)).unwrap_or(self.sort_ms);
+                start <= minute && floor(end.max(self.sort_ms)) >= minute
+            }
+            "started" | "connected" => start <= minute && start >= minute - longest,
+            _ => false,
+        }
+    }
+
+    /// Its value of a dimension as the rollups count it ('' for none).
+    fn value_of(&self, dimension: &str) -> String {
+        match dimension {
+            "direction" => self.direction.clone().unwrap_or_default(),
+            "language" => self.language.clone().unwrap_or_default(),
+            field => calleague_store::metadata_value(self.metadata.as_ref(), field.trim_start_matches("metadata.")),
+        }
+    }
+}
+
+/// The longest a call lasts in these checks: calls never ended go stale inside the ranges.
+const LONGEST_CALL: std::time::Duration = std::time::Duration::from_secs(30 * 60);
 
 fn stored_calls(path: &std::path::Path) -> Vec<CallFacts> {
     let conn = Connection::open(path).unwrap();
     let mut stmt = conn
-        .prepare("SELECT sort_ms, phase, ended_reason, agent_id, duration_sec, started_at, connected_at FROM calls")
+        .prepare(
+            "SELECT sort_ms, phase, ended_reason, agent_id, duration_sec, started_at, connected_at, ended_at,
+                    direction, language, metadata FROM calls",
+        )
         .unwrap();
     let rows = stmt
         .query_map([], |r| {
@@ -151,6 +188,10 @@ fn stored_calls(path: &std::path::Path) -> Vec<CallFacts> {
                 agent: r.get(3)?,
                 duration_ms: r.get::<_, Option<f64>>(4)?.map(|d| (d * 1000.0).round() as i64),
                 wait_ms: ms(started).zip(ms(connected)).map(|(s, c)| c - s),
+                ended_ms: ms(r.get(7)?),
+                direction: r.get(8)?,
+                language: r.get(9)?,
+                metadata: r.get::<_, Option<String>>(10)?.and_then(|m| serde_json::from_str(&m).ok()),
             })
         })
         .unwrap();
@@ -200,7 +241,9 @@ fn assert_spread(spread: &Spread, edges: &[i64], values: Vec<i64>, what: &str) {
 
 /// Every number of the overview of `[from, to)` against the stored rows.
 fn check(store: &Store, from: i64, to: i64) -> Overview {
-    let overview = store.overview(at(from), at(to)).unwrap();
+    let asked = Timestamp::now().unix_millis();
+    let overview = store.overview(at(from), at(to), LONGEST_CALL).unwrap();
+    let answered = Timestamp::now().unix_millis();
     // The overview works in whole minutes: both ends rounded down.
     let (from, to) = (from.div_euclid(MINUTE) * MINUTE, to.div_euclid(MINUTE) * MINUTE);
     assert_eq!((overview.from, overview.to), (at(from), at(to)));
@@ -225,6 +268,20 @@ fn check(store: &Store, from: i64, to: i64) -> Overview {
         let start = b.at.unix_millis();
         let expected = outcomes(inside.iter().copied().filter(|c| c.sort_ms >= start && c.sort_ms < start + bar));
         assert_eq!(b.outcomes, expected, "{label}: bar at {}", b.at);
+        // The peak of calls in progress: the most during any of its minutes up to now; none
+        // for a bar still to come (either way for one that began while the overview was read).
+        let floor = |ms: i64| ms.div_euclid(MINUTE) * MINUTE;
+        if start > floor(answered) {
+            assert_eq!(b.peak_in_progress, None, "{label}: a bar to come at {}", b.at);
+        } else if start <= floor(asked) {
+            let longest = LONGEST_CALL.as_millis() as i64;
+            let minutes = (start.max(from)..(start + bar).min(to).min(floor(asked) + MINUTE)).step_by(MINUTE as usize);
+            let peak = minutes
+                .map(|m| calls.iter().filter(|c| c.in_progress_during(m, longest)).count() as i64)
+                .max()
+                .unwrap_or(0);
+            assert_eq!(b.peak_in_progress, Some(peak), "{label}: calls in progress in the bar at {}", b.at);
+        }
     }
 
     let mut reasons: BTreeMap<Option<String>, (i64, i64)> = BTreeMap::new();
@@ -277,7 +334,13 @@ fn check(store: &Store, from: i64, to: i64) -> Overview {
 
 /// Every number of the Agents page of `[from, to)` against the stored rows.
 fn check_agents(store: &Store, from: i64, to: i64) -> AgentsPage {
-    let page = store.agents_page(at(from), at(to)).unwrap();
+    check_agents_by(store, from, to, None)
+}
+
+/// The same, each agent's calls grouped `by` a dimension too.
+fn check_agents_by(store: &Store, from: i64, to: i64, by: Option<&str>) -> AgentsPage {
+    let page = store.agents_page(at(from), at(to), by).unwrap();
+    assert_eq!(page.by.as_deref(), by);
     let (from, to) = (from.div_euclid(MINUTE) * MINUTE, to.div_euclid(MINUTE) * MINUTE);
     assert_eq!((page.from, page.to), (at(from), at(to)));
     let label = format!("agents, range {} .. {}", at(from), at(to));
@@ -334,6 +397,18 @@ fn check_agents(store: &Store, from: i64, to: i64) -> AgentsPage {
             let expected = mine.iter().filter(|c| c.sort_ms >= start && c.sort_ms < start + bar).count() as i64;
             assert_eq!(*count, expected, "{what}: the bar at {}", at(start));
         }
+
+        let mut by_value: BTreeMap<Option<String>, Vec<&CallFacts>> = BTreeMap::new();
+        if let Some(by) = by {
+            for c in mine {
+                let value = c.value_of(by);
+                by_value.entry((!value.is_empty()).then_some(value)).or_default().push(c);
+            }
+        }
+        let values: BTreeMap<_, _> = by_value.into_iter().map(|(v, calls)| (v, outcomes(calls.into_iter()))).collect();
+        let found: BTreeMap<_, _> = agent.values.iter().map(|v| (v.value.clone(), v.outcomes)).collect();
+        assert_eq!(found, values, "{what}: by {by:?}");
+        assert!(agent.values.windows(2).all(|w| w[0].outcomes.calls >= w[1].outcomes.calls), "{what}: most first");
     }
     page
 }
@@ -418,8 +493,12 @@ fn assert_dimensions(path: &std::path::Path, fields: &[&str]) {
     let conn = Connection::open(path).unwrap();
     type Key = (i64, String, String, i64, String, String);
     let mut want: BTreeMap<Key, i64> = BTreeMap::new();
-    let mut stmt =
-        conn.prepare("SELECT sort_ms, phase, ended_reason, direction, language, metadata FROM calls").unwrap();
+    // And each agent's: span, dimension, bucket, agent, value, phase.
+    type AgentKey = (i64, String, i64, String, String, String);
+    let mut want_agents: BTreeMap<AgentKey, i64> = BTreeMap::new();
+    let mut stmt = conn
+        .prepare("SELECT sort_ms, phase, ended_reason, direction, language, metadata, agent_id FROM calls")
+        .unwrap();
     let calls = stmt
         .query_map([], |r| {
             Ok((
@@ -429,12 +508,13 @@ fn assert_dimensions(path: &std::path::Path, fields: &[&str]) {
                 r.get::<_, Option<String>>(3)?.unwrap_or_default(),
                 r.get::<_, Option<String>>(4)?.unwrap_or_default(),
                 r.get::<_, Option<String>>(5)?.map(|m| serde_json::from_str::<Value>(&m).unwrap()),
+                r.get::<_, Option<String>>(6)?.unwrap_or_default(),
             ))
         })
         .unwrap();
     let mut seen = 0;
     for call in calls {
-        let (sort_ms, phase, reason, direction, language, metadata) = call.unwrap();
+        let (sort_ms, phase, reason, direction, language, metadata, agent) = call.unwrap();
         seen += 1;
         let mut values = vec![("direction".to_owned(), direction), ("language".to_owned(), language)];
         for field in fields {
@@ -452,6 +532,13 @@ fn assert_dimensions(path: &std::path::Path, fields: &[&str]) {
                 *want.entry(key).or_default() += 1;
             }
         }
+        for span in [MINUTE, HOUR, 24 * HOUR] {
+            let bucket = sort_ms.div_euclid(span) * span;
+            for (dimension, value) in &values {
+                let key = (span, dimension.clone(), bucket, agent.clone(), value.clone(), phase.clone());
+                *want_agents.entry(key).or_default() += 1;
+            }
+        }
     }
     assert!(seen > 0, "no calls to count");
     let mut stmt = conn
@@ -464,6 +551,14 @@ fn assert_dimensions(path: &std::path::Path, fields: &[&str]) {
         .collect();
     assert!(want.keys().any(|k| k.1 == "direction" && k.2.is_empty()), "calls without a direction are counted");
     assert_eq!(got, want, "the calls by dimension");
+    let mut stmt =
+        conn.prepare("SELECT span, dimension, at_ms, agent_id, value, phase, calls FROM agent_dimensions").unwrap();
+    let got: BTreeMap<AgentKey, i64> = stmt
+        .query_map([], |r| Ok(((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?), r.get(6)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(got, want_agents, "each agent's calls by dimension");
 }
 
 fn open(path: &std::path::Path) -> Arc<Store> {
@@ -502,11 +597,17 @@ async fn every_aggregate_equals_a_direct_computation_over_the_stored_rows() {
         check_agents(&store, from, to);
     }
     for dimension in ["direction", "language"] {
+        // Each agent's calls by the dimension: a week (day rows), cut hours.
+        let week = check_agents_by(&store, b - 24 * HOUR, b + 6 * 24 * HOUR, Some(dimension));
+        assert!(week.agents.iter().all(|a| a.values.len() >= 3), "{:?}", week.agents[0].values);
+        check_agents_by(&store, b + 7 * MINUTE, b + 2 * HOUR + 13 * MINUTE, Some(dimension));
         let all = check_breakdown(&store, b, b + 10 * HOUR, dimension);
         assert!(all.values.len() >= 3 && all.values.iter().any(|v| v.value.is_none()), "{all:?}");
         check_breakdown(&store, b + 7 * MINUTE, b + 2 * HOUR + 13 * MINUTE, dimension);
     }
     let unknown = store.breakdown(at(b), at(b + HOUR), "colour").unwrap_err();
+    assert_eq!(unknown.code(), ErrorCode::SettingInvalid, "{unknown}");
+    let unknown = store.agents_page(at(b), at(b + HOUR), Some("colour")).unwrap_err();
     assert_eq!(unknown.code(), ErrorCode::SettingInvalid, "{unknown}");
     let week = check_agents(&store, b - 24 * HOUR, b + 6 * 24 * HOUR);
     assert_eq!(week.agents.len(), AGENTS.len(), "every agent has calls: {:?}", week.agents);
@@ -514,6 +615,8 @@ async fn every_aggregate_equals_a_direct_computation_over_the_stored_rows() {
     assert!(check_agents(&store, b + 30 * 24 * HOUR, b + 31 * 24 * HOUR).agents.is_empty());
     let all = check(&store, b, b + 10 * HOUR);
     assert_eq!(all.totals.calls, 600, "every call placed in the ten hours");
+    let peaks: Vec<i64> = all.bars.iter().filter_map(|bar| bar.peak_in_progress).collect();
+    assert!(peaks.len() == 10 && peaks.iter().all(|p| *p > 5), "calls overlap in every hour: {peaks:?}");
     assert!(all.totals.failed > 0 && all.totals.completed > 0 && all.totals.in_progress > 0);
     assert!(all.reasons.iter().any(|t| t.key.is_none()), "ended calls without a reason are counted");
     assert!(all.wait.count > 0 && all.wait.count < 600, "calls never connected have no wait");
@@ -527,7 +630,7 @@ async fn every_aggregate_equals_a_direct_computation_over_the_stored_rows() {
     assert!(received.health.caught_up > 50 && received.health.from_rest > 50, "{:?}", received.health);
 
     // A bare minute range is refused with a clear error rather than an empty page.
-    let error = store.overview(at(b + 30_000), at(b + 40_000)).unwrap_err();
+    let error = store.overview(at(b + 30_000), at(b + 40_000), LONGEST_CALL).unwrap_err();
     assert!(error.to_string().contains("must end after it starts"), "{error}");
 }
 
@@ -544,7 +647,7 @@ async fn pruning_and_counting_an_existing_database_keep_the_numbers_exact() {
     assert!(pruned.calls > 50, "{pruned:?}");
     let after = check(&store, b, b + 10 * HOUR);
     assert_eq!(after.totals.calls, 300 - pruned.calls as i64);
-    let agents_after = check_agents(&store, b - 2 * 24 * HOUR, b + 2 * 24 * HOUR);
+    let agents_after = check_agents_by(&store, b - 2 * 24 * HOUR, b + 2 * 24 * HOUR, Some("language"));
     check_agents(&store, b + 4 * HOUR + 10 * MINUTE, b + 6 * HOUR + 50 * MINUTE);
     assert_dimensions(&path, &[]);
     check(&store, b + 4 * HOUR + 10 * MINUTE, b + 6 * HOUR + 50 * MINUTE);
@@ -558,14 +661,15 @@ async fn pruning_and_counting_an_existing_database_keep_the_numbers_exact() {
         let conn = Connection::open(&path).unwrap();
         conn.execute_batch(
             "DELETE FROM overview_calls; DELETE FROM overview_spread; DELETE FROM overview_deliveries;
-             DELETE FROM agent_spread; DELETE FROM agent_calls; UPDATE overview_built SET built = 0;",
+             DELETE FROM agent_spread; DELETE FROM agent_calls; DELETE FROM agent_dimensions;
+             DELETE FROM in_progress_edges; UPDATE overview_built SET built = 0;",
         )
         .unwrap();
     }
     let store = open(&path);
     let rebuilt = check(&store, b, b + 10 * HOUR);
     assert_eq!(rebuilt, after);
-    assert_eq!(check_agents(&store, b - 2 * 24 * HOUR, b + 2 * 24 * HOUR), agents_after);
+    assert_eq!(check_agents_by(&store, b - 2 * 24 * HOUR, b + 2 * 24 * HOUR, Some("language")), agents_after);
     assert_dimensions(&path, &[]);
     store.close();
     drop(store);
@@ -575,7 +679,8 @@ async fn pruning_and_counting_an_existing_database_keep_the_numbers_exact() {
         .unwrap()
         .execute_batch(
             "DROP TABLE overview_dimensions; DROP TABLE tracked_dimensions; DROP TABLE agents; DROP TABLE agent_rounds;
-             DROP TABLE agent_spread; DROP TABLE agent_calls; PRAGMA user_version = 15;",
+             DROP TABLE agent_spread; DROP TABLE agent_calls; DROP TABLE agent_dimensions; DROP TABLE in_progress_edges;
+             PRAGMA user_version = 15;",
         )
         .unwrap();
     let store = open(&path);
@@ -644,6 +749,8 @@ async fn a_dimension_chosen_later_is_counted_in_the_background_exactly_once_per_
     assert!(store.facets().unwrap().dimensions.is_empty(), "no menu of a field still being counted");
     let error = store.breakdown(at(b), at(b + 10 * HOUR), "metadata.campaign").unwrap_err();
     assert_eq!(error.code(), ErrorCode::DimensionNotCounted, "never a partial breakdown: {error}");
+    let error = store.agents_page(at(b), at(b + 10 * HOUR), Some("metadata.campaign")).unwrap_err();
+    assert_eq!(error.code(), ErrorCode::DimensionNotCounted, "never a partial grouping: {error}");
 
     // Calls arriving, changing and pruned while the count runs.
     fill(&store, &mut dice, 200, "b_").await;
@@ -686,6 +793,10 @@ async fn a_dimension_chosen_later_is_counted_in_the_background_exactly_once_per_
         let by = check_breakdown(&store, b, b + 10 * HOUR, field);
         assert!(by.values.len() >= 3, "{by:?}");
         check_breakdown(&store, b + 3 * HOUR + 7 * MINUTE, b + 5 * HOUR, field);
+        // The Agents page grouped by it: each agent's calls by the field's values.
+        let page = check_agents_by(&store, b - 24 * HOUR, b + 2 * 24 * HOUR, Some(field));
+        assert!(page.agents.iter().all(|a| a.values.len() >= 3), "{field}: {:?}", page.agents);
+        check_agents_by(&store, b + 3 * HOUR + 7 * MINUTE, b + 5 * HOUR, Some(field));
     }
 
     // Dropped: its counts go at once; the other stays.
@@ -751,13 +862,13 @@ async fn webhook_health_counts_refusals_quarantine_and_downtime() {
         .unwrap();
     store.start_uptime(at(now - 5 * MINUTE)).await.unwrap();
 
-    let health = store.overview(at(now - HOUR), at(now + HOUR)).unwrap().health;
+    let health = store.overview(at(now - HOUR), at(now + HOUR), LONGEST_CALL).unwrap().health;
     assert_eq!(health.rejected, 3);
     assert_eq!(health.quarantined, 1);
     let gaps: Vec<_> =
         health.gaps.iter().map(|g| (g.to.unix_millis() - g.from.unix_millis(), g.caught_up_calls)).collect();
     assert_eq!(gaps, vec![(10 * MINUTE, Some(4)), (5 * MINUTE, None)]);
     // Outside the range: none of it.
-    let before = store.overview(at(now - 3 * HOUR), at(now - 2 * HOUR)).unwrap().health;
+    let before = store.overview(at(now - 3 * HOUR), at(now - 2 * HOUR), LONGEST_CALL).unwrap().health;
     assert_eq!((before.rejected, before.quarantined, before.gaps.len()), (0, 0, 0));
 }

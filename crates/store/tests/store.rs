@@ -666,6 +666,7 @@ async fn calls_that_failed_before_the_upgrade_are_never_notified_late() {
          DROP TABLE readiness; DROP TABLE forward_targets; DROP TABLE forward_retries; DROP TABLE forward_attempts;
          DROP TABLE alert_firings; DROP TABLE alert_notices; DROP TABLE overview_dimensions;
          DROP TABLE tracked_dimensions; DROP TABLE agents; DROP TABLE agent_rounds; DROP TABLE agent_spread; DROP TABLE agent_calls;
+         DROP TABLE agent_dimensions; DROP TABLE in_progress_edges;
          PRAGMA user_version = 6;",
     )
     .unwrap();
