@@ -195,7 +195,8 @@ async fn range_of(command: &'static str, from_ms: i64, to_ms: i64) -> AppResult<
 #[tauri::command]
 pub async fn overview(engine: EngineState<'_>, from_ms: i64, to_ms: i64) -> AppResult<Overview> {
     let (from, to) = range_of("overview", from_ms, to_ms).await?;
-    read("overview", &engine, move |store| store.overview(from, to)).await
+    let longest_call = engine.longest_call().await;
+    read("overview", &engine, move |store| store.overview(from, to, longest_call)).await
 }
 
 /// The calls of `[from_ms, to_ms)` by the values of `dimension` (`direction`, `language`,
@@ -206,11 +207,17 @@ pub async fn breakdown(engine: EngineState<'_>, from_ms: i64, to_ms: i64, dimens
     read("breakdown", &engine, move |store| store.breakdown(from, to, dimension)).await
 }
 
-/// The Agents page for `[from_ms, to_ms)`, rounded down to whole minutes.
+/// The Agents page for `[from_ms, to_ms)`, rounded down to whole minutes; each agent's calls
+/// grouped `by` a dimension too when given.
 #[tauri::command]
-pub async fn agents_page(engine: EngineState<'_>, from_ms: i64, to_ms: i64) -> AppResult<AgentsPage> {
+pub async fn agents_page(
+    engine: EngineState<'_>,
+    from_ms: i64,
+    to_ms: i64,
+    by: Option<String>,
+) -> AppResult<AgentsPage> {
     let (from, to) = range_of("agents_page", from_ms, to_ms).await?;
-    read("agents_page", &engine, move |store| store.agents_page(from, to)).await
+    read("agents_page", &engine, move |store| store.agents_page(from, to, by)).await
 }
 
 #[tauri::command]
