@@ -125,6 +125,39 @@ describe("the Agents page against the simulator", () => {
       if (JSON.stringify(ids) !== JSON.stringify(spring.map((c) => c.callId).sort())) throw new Error(`on the timeline: ${ids.join(", ")}`);
       return true;
     });
+
+    // The Agents page grouped by it: each agent's spring and autumn calls as the simulator
+    // made them; an agent's spring opens exactly its spring calls.
+    await app.click("[data-testid=page-agents]");
+    await app.waitFor("the grouping's menu", async () => (await app.exec("return [...(document.querySelector('[data-testid=agents-by]')?.options ?? [])].map((o) => o.value)")).includes("metadata.campaign"));
+    await app.set("[data-testid=agents-by]", "metadata.campaign");
+    const byAgent = {};
+    for (const c of fresh) {
+      const row = (byAgent[c.agentId] ??= {});
+      const value = (row[c.metadata.campaign] ??= [0, 0]);
+      value[0] += 1;
+      value[1] += c.status === "failed" ? 1 : 0;
+    }
+    const wantByAgent = JSON.stringify(Object.entries(byAgent).sort().map(([agent, values]) => [agent, Object.entries(values).sort()]));
+    await app.waitFor(`each agent by campaign, ${wantByAgent}`, async () => {
+      const seen = await app.exec(`
+        const rows = [...document.querySelectorAll('[data-testid=agent-values]')];
+        return rows.map((r) => [r.dataset.agent, [...r.querySelectorAll('[data-testid=agent-value]')]
+          .filter((v) => v.dataset.value).map((v) => [v.dataset.value, [Number(v.dataset.calls), Number(v.dataset.failed)]])]);
+      `);
+      const got = JSON.stringify(seen.filter(([agent]) => agent in byAgent).sort().map(([agent, values]) => [agent, values.sort()]));
+      if (got !== wantByAgent) throw new Error(`on the page: ${got}`);
+      return true;
+    }, 30000);
+    await app.screenshot(join(SHOTS, "agents-by-campaign.png"));
+    const [agent] = Object.entries(byAgent).find(([, values]) => values.spring);
+    await app.click(`[data-testid=agent-values][data-agent=${agent}] [data-testid=agent-value][data-value=spring]`);
+    const mine = spring.filter((c) => c.agentId === agent).map((c) => c.callId).sort();
+    await app.waitFor(`${agent}'s spring calls on the timeline`, async () => {
+      const ids = Object.keys(await rowsOnScreen(app)).sort();
+      if (JSON.stringify(ids) !== JSON.stringify(mine)) throw new Error(`on the timeline: ${ids.join(", ")}`);
+      return true;
+    });
   });
 });
 

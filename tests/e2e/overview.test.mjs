@@ -163,6 +163,22 @@ describe("the overview", () => {
     });
     assert.equal(chart.xs.length, 60);
     await app.waitFor("the last hour's total", async () => (await app.text("[data-testid=overview-total]")) === "50");
+    // The line over the bars: the most calls in progress at once in each minute, as the
+    // simulator's own start and end times say (a call counts in every minute it spans).
+    const floor = (ms) => Math.floor(ms / 60_000) * 60_000;
+    const spans = truth.map((c) => [floor(new Date(c.startedAt).getTime()), c.endedAt ? floor(new Date(c.endedAt).getTime()) : Infinity]);
+    const peaks = await app.waitFor("each minute's peak of calls in progress", async () => {
+      const drawn = await app.exec(`
+        const chart = document.querySelector('[data-testid=overview-chart]');
+        return { at: JSON.parse(chart.dataset.barAt ?? '[]'), peaks: JSON.parse(chart.dataset.barPeaks ?? '[]') };
+      `);
+      const expected = drawn.at.map((at) => (at > Date.now() ? null : spans.filter(([s, e]) => s <= at && e >= at).length));
+      const wrong = drawn.at.filter((at, i) => drawn.peaks[i] !== expected[i] && !(drawn.peaks[i] === null && at > Date.now() - 60_000));
+      if (drawn.at.length === 60 && wrong.length === 0) return { drawn, expected };
+      throw new Error(`peaks ${JSON.stringify(drawn.peaks)} vs ${JSON.stringify(expected)}`);
+    });
+    assert.ok(Math.max(...peaks.expected.filter((p) => p !== null)) > 1, `calls overlapped: ${JSON.stringify(peaks.expected)}`);
+    await app.screenshot(join(SHOTS, "overview-peaks.png"));
     // Every bar that holds calls (this app's data holds only the scenario's), each clicked
     // in turn: wherever the minutes fell, however long the tests before this one took.
     const positions = await app.exec(`

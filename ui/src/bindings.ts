@@ -594,7 +594,11 @@ export type AgentsPage = { from: string, to: string,
 /**
  * The bars' width: 60,000 (a minute) or 3,600,000 (an hour).
  */
-barMs: number, agents: Array<AgentSummary>, };
+barMs: number, 
+/**
+ * The dimension each agent's calls are grouped by, if any.
+ */
+by: string | null, agents: Array<AgentSummary>, };
 
 /**
  * One agent's calls in the range. `agent_id` is none for calls without an agent.
@@ -615,7 +619,12 @@ reasons: Array<Tally>,
 /**
  * Calls per bar of the page (`AgentsPage::bar_ms` wide, the first at `from`'s).
  */
-bars: Array<number>, calls: number, completed: number, failed: number, inProgress: number, };
+bars: Array<number>, 
+/**
+ * The agent's calls by the values of the page's dimension (`AgentsPage::by`), most
+ * calls first; empty when the page is not grouped.
+ */
+values: Array<ValueOutcomes>, calls: number, completed: number, failed: number, inProgress: number, };
 
 /**
  * A histogram's middle and its 90th percentile, each the step that holds it.
@@ -648,7 +657,13 @@ export type Outcomes = { calls: number, completed: number, failed: number, inPro
 /**
  * One bar of the chart: the calls whose place on the timeline is in `[at, at + span)`.
  */
-export type OverviewBar = { at: string, calls: number, completed: number, failed: number, inProgress: number, };
+export type OverviewBar = { at: string, 
+/**
+ * The most calls in progress at once during the bar, minute by minute (a call counts in
+ * every minute it was in progress; stale ones do not: concurrency.rs); none for a bar
+ * still to come.
+ */
+peakInProgress?: number | null, calls: number, completed: number, failed: number, inProgress: number, };
 
 /**
  * Calls that share an endedReason or an agent. `key` is none for calls without one.

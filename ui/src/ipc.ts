@@ -80,7 +80,7 @@ export const api = {
   resetReason: (reason: string) => invoke<ReasonsView>("reset_reason", { reason }),
   facets: () => invoke<Facets>("facets"),
   overview: (fromMs: number, toMs: number) => invoke<Overview>("overview", { fromMs, toMs }),
-  agentsPage: (fromMs: number, toMs: number) => invoke<AgentsPage>("agents_page", { fromMs, toMs }),
+  agentsPage: (fromMs: number, toMs: number, by: string | null = null) => invoke<AgentsPage>("agents_page", { fromMs, toMs, by }),
   breakdown: (fromMs: number, toMs: number, dimension: string) => invoke<Breakdown>("breakdown", { fromMs, toMs, dimension }),
   quarantine: (beforeId: number | null, limit: number) => invoke<QuarantineRow[]>("quarantine", { beforeId, limit }),
   securityLog: (beforeId: number | null, limit: number) => invoke<SecurityRow[]>("security_log", { beforeId, limit }),

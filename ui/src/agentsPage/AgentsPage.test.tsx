@@ -32,6 +32,7 @@ function agent(id: string | null, calls: number, failed: number, patch: Partial<
       { key: "customer-busy", calls: failed, failed },
     ],
     bars: Array.from({ length: 60 }, (_, i) => (i === 2 ? calls : 0)),
+    values: [],
     ...patch,
   };
 }
@@ -40,6 +41,7 @@ const PAGE: AgentsPage = {
   from: FROM,
   to: TO,
   barMs: 60_000,
+  by: null,
   agents: [
     agent("ag_support", 20, 2),
     agent("ag_sales", 12, 6, { reasons: [{ key: "x-trunk-dropped", calls: 6, failed: 6 }, { key: null, calls: 5, failed: 0 }] }),
@@ -53,12 +55,23 @@ const REASONS: ReasonsView = {
 };
 
 let calls: Call[] = [];
+
+/** The page grouped by a dimension: each agent's calls split between two values and none. */
+function grouped(page: AgentsPage, by: string): AgentsPage {
+  const values = (a: AgentSummary) => [
+    { value: "spring", calls: a.calls - 2, completed: a.completed - 1, failed: a.failed, inProgress: 0, failureRate: 0.5 },
+    { value: "autumn", calls: 1, completed: 1, failed: 0, inProgress: 0, failureRate: 0 },
+    { value: null, calls: 1, completed: 0, failed: 0, inProgress: 1, failureRate: null },
+  ];
+  return { ...page, by, agents: page.agents.map((a) => ({ ...a, values: values(a) })) };
+}
 const asked = (cmd: string) => calls.filter((c) => c.cmd === cmd);
 
 function engine(page: AgentsPage = PAGE) {
-  calls = mockCommands(({ cmd }) => {
+  calls = mockCommands(({ cmd, args }) => {
     if (cmd === "get_status") return statusWith();
-    if (cmd === "agents_page") return page;
+    if (cmd === "agents_page") return args.by ? grouped(page, args.by as string) : page;
+    if (cmd === "dimensions") return { chosen: [{ field: "campaign", ready: true, countedCalls: 10, calls: 10 }, { field: "tier", ready: false, countedCalls: 2, calls: 10 }], seen: [], most: 5 };
     if (cmd === "agents") return [{ agentId: "ag_sales", name: "Sales desk", language: null, known: true }];
     if (cmd === "reasons") return REASONS;
     if (cmd === "calls_page") return { items: [], next: null };
@@ -160,6 +173,44 @@ describe("Agents page", () => {
     engine();
     await openPage();
     expect(within(rowOf("")).queryAllByRole("button")).toEqual([]);
+  });
+
+  it("groups each agent's calls by a dimension chosen on the page, remembered, each value opening its calls", async () => {
+    engine();
+    await openPage();
+    expect(screen.queryAllByTestId("agent-values")).toEqual([]);
+    // The choices: direction, language and the fields counted through (not "tier", still counting).
+    await waitFor(() => expect(within(screen.getByTestId("agents-by")).queryByText("campaign")).not.toBeNull());
+    const options = [...screen.getByTestId("agents-by").querySelectorAll("option")].map((o) => o.value);
+    expect(options).toEqual(["", "direction", "language", "metadata.campaign"]);
+    fireEvent.change(screen.getByTestId("agents-by"), { target: { value: "metadata.campaign" } });
+    await waitFor(() => expect(screen.getAllByTestId("agent-values").length).toBe(3));
+    expect(asked("agents_page").at(-1)!.args.by).toBe("metadata.campaign");
+    expect(window.localStorage.getItem("calleague.agents.by")).toBe("metadata.campaign");
+    const sales = screen.getAllByTestId("agent-values").find((r) => r.getAttribute("data-agent") === "ag_sales")!;
+    expect(sales.textContent).toBe("by campaign:spring 10 · 6 failedautumn 1(none) 1");
+    // A value opens the agent's calls with it; "(none)" and the calls without an agent cannot.
+    expect(within(sales).getByText("(none)").closest("button")).toBeNull();
+    const none = screen.getAllByTestId("agent-values").find((r) => r.getAttribute("data-agent") === "")!;
+    expect(within(none).queryAllByRole("button")).toEqual([]);
+    fireEvent.click(within(sales).getByText("spring"));
+    await waitFor(() => expect(asked("calls_page").length).toBeGreaterThan(0));
+    expect([lastFilter().agents, lastFilter().metadata, lastFilter().range]).toEqual([["ag_sales"], { field: "campaign", value: "spring" }, { from: FROM, to: TO }]);
+    // Back to the page: still grouped; "—" ungroups.
+    fireEvent.click(await screen.findByTestId("page-agents"));
+    await waitFor(() => expect(screen.getAllByTestId("agent-values").length).toBe(3));
+    fireEvent.change(screen.getByTestId("agents-by"), { target: { value: "" } });
+    await waitFor(() => expect(screen.queryAllByTestId("agent-values")).toEqual([]));
+    expect(asked("agents_page").at(-1)!.args.by).toBeNull();
+  });
+
+  it("leaves the page ungrouped, and says so, when the remembered field is not counted here", async () => {
+    window.localStorage.setItem("calleague.agents.by", "metadata.region");
+    engine();
+    await openPage();
+    expect((await screen.findByTestId("agents-by-missing")).textContent).toContain("region is not counted here: choose it in Settings → Data");
+    expect(screen.queryAllByTestId("agent-values")).toEqual([]);
+    expect(asked("agents_page").every((c) => c.args.by === null)).toBe(true);
   });
 
   it("says when no call is in the range", async () => {

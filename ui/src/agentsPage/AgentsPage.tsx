@@ -1,6 +1,6 @@
 // The Agents page: one row per agent for the chosen range (the Overview's), live, sortable
 // by any column; every count opens the timeline at exactly the calls it counts.
-import { useMemo, useState } from "react";
+import { Fragment, useCallback, useMemo, useState } from "react";
 import { api } from "../ipc";
 import { Drill, OverviewRange } from "../overview/range";
 import { PageRange, RetryLine } from "../overview/PageRange";
@@ -8,6 +8,8 @@ import { useLiveRange } from "../overview/useLiveRange";
 import { useAgentLabels } from "../agents";
 import { useReasons } from "../reasons";
 import { AgentRow } from "./AgentRow";
+import { AgentValues } from "./AgentValues";
+import { remember, remembered, useDimensionChoices } from "../overview/dimensionChoices";
 import { DEFAULT_SORT, Sort, SortKey, sortRows } from "./columns";
 
 /** The sortable headers: a column's title and, under it, its other sort keys. */
@@ -42,8 +44,27 @@ const COLUMNS: { title: string; keys: { key: SortKey; label: string; hint?: stri
   },
 ];
 
+/** Where the page's grouping is remembered ('' for none). */
+const BY_STORAGE = "calleague.agents.by";
+
 export function AgentsPage({ range, onRange, onDrill }: { range: OverviewRange; onRange: (r: OverviewRange) => void; onDrill: (d: Drill) => void }) {
-  const { value: page, error, loading, reload } = useLiveRange(range, api.agentsPage);
+  const { choices, loaded } = useDimensionChoices();
+  const [by, setBy] = useState(() => remembered(BY_STORAGE, ""));
+  // A remembered field this store does not count (another data folder, a field dropped in
+  // Settings → Data) leaves the page ungrouped, with a word next to the choice.
+  const offered = choices.some(([d]) => d === by);
+  const missing = by !== "" && loaded && !offered;
+  const asked = offered ? by : null;
+  const read = useCallback((fromMs: number, toMs: number) => api.agentsPage(fromMs, toMs, asked), [asked]);
+  const { value: page, error, loading, reload } = useLiveRange(range, read);
+  const chooseBy = (next: string) => {
+    setBy(next);
+    remember(BY_STORAGE, next);
+  };
+  const labelOf = (d: string) => choices.find(([c]) => c === d)?.[1] ?? d.replace("metadata.", "");
+  const byLabel = labelOf(by);
+  // The rows' grouping as read (a page read before a new choice has the old one).
+  const groupedBy = page?.by ?? null;
   const labels = useAgentLabels();
   const reasons = useReasons();
   const [sort, setSort] = useState<Sort>(DEFAULT_SORT);
@@ -60,6 +81,24 @@ export function AgentsPage({ range, onRange, onDrill }: { range: OverviewRange; 
       <div className="overview-head">
         <h2>Agents</h2>
         <PageRange range={range} onRange={onRange} id="agents" label="Agents range" />
+        <label className="agents-by">
+          by{" "}
+          <select aria-label="Group each agent's calls by" data-testid="agents-by" value={by} onChange={(e) => chooseBy(e.target.value)}>
+            <option value="">—</option>
+            {!choices.some(([d]) => d === by) && by && <option value={by}>{byLabel}</option>}
+            {choices.map(([d, label]) => (
+              <option key={d} value={d}>
+                {label}
+              </option>
+            ))}
+          </select>
+          {missing && (
+            <span className="sub" data-testid="agents-by-missing">
+              {" "}
+              {byLabel} is not counted here: choose it in Settings → Data
+            </span>
+          )}
+        </label>
         {page && (
           <span className="sub" data-testid="agents-count">
             {page.agents.length.toLocaleString()} {page.agents.length === 1 ? "agent" : "agents"} with calls · calls per {per} · updated live
@@ -104,8 +143,8 @@ export function AgentsPage({ range, onRange, onDrill }: { range: OverviewRange; 
             </thead>
             <tbody>
               {rows.map((row) => (
+                <Fragment key={row.agentId ?? ""}>
                 <AgentRow
-                  key={row.agentId ?? ""}
                   row={row}
                   label={labels.label(row.agentId)}
                   name={labels.name(row.agentId)}
@@ -116,6 +155,8 @@ export function AgentsPage({ range, onRange, onDrill }: { range: OverviewRange; 
                   most={most}
                   onDrill={onDrill}
                 />
+                {groupedBy && <AgentValues row={row} by={groupedBy} byLabel={labelOf(groupedBy)} columns={COLUMNS.length + 2} range={whole!} onDrill={onDrill} />}
+                </Fragment>
               ))}
             </tbody>
           </table>

@@ -1,48 +1,22 @@
 // The Overview's calls by one dimension's values (direction, language, or a metadata field
 // chosen in Settings → Data): each value's calls and failures, live; a value opens its calls.
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useState } from "react";
 import { api } from "../ipc";
 import { ErrorLine } from "../Alert";
 import { Drill, OverviewRange, percent } from "./range";
 import { useLiveRange } from "./useLiveRange";
+import { METADATA, drillOf, remember, remembered, useDimensionChoices } from "./dimensionChoices";
 
-const BUILT_IN: [string, string][] = [
-  ["direction", "Direction"],
-  ["language", "Language"],
-];
-const METADATA = "metadata.";
 const STORAGE = "calleague.overview.by";
 
-/** The dimensions to choose from: the built-in ones and the metadata fields counted through. */
-function useDimensionChoices(): [string, string][] {
-  const [fields, setFields] = useState<string[]>([]);
-  useEffect(() => {
-    api.dimensions().then(
-      (view) => setFields((view?.chosen ?? []).filter((d) => d.ready).map((d) => d.field)),
-      () => setFields([]),
-    );
-  }, []);
-  return [...BUILT_IN, ...fields.map((f): [string, string] => [`${METADATA}${f}`, f])];
-}
-
-function drillOf(dimension: string, value: string): Partial<Drill> {
-  if (dimension === "direction") return { direction: value };
-  if (dimension === "language") return { language: value };
-  return { metadata: { field: dimension.slice(METADATA.length), value } };
-}
-
 export function ByDimension({ range, onDrill }: { range: OverviewRange; onDrill: (d: Drill) => void }) {
-  const choices = useDimensionChoices();
-  const [dimension, setDimension] = useState(() => window.localStorage.getItem(STORAGE) ?? "direction");
+  const { choices } = useDimensionChoices();
+  const [dimension, setDimension] = useState(() => remembered(STORAGE, "direction"));
   const read = useCallback((fromMs: number, toMs: number) => api.breakdown(fromMs, toMs, dimension), [dimension]);
   const { value: breakdown, error } = useLiveRange(range, read);
   const choose = (next: string) => {
     setDimension(next);
-    try {
-      window.localStorage.setItem(STORAGE, next);
-    } catch {
-      // A full or disabled storage only forgets the choice.
-    }
+    remember(STORAGE, next);
   };
   const known = choices.some(([d]) => d === dimension);
   const rows = breakdown?.dimension === dimension ? breakdown.values : [];

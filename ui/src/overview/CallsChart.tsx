@@ -1,6 +1,7 @@
 // Calls per minute (or hour), completed / failed / in progress stacked, drawn by uPlot on
-// a canvas. The count of each bar is written above it when there is room; a click on a
-// bar opens the timeline at that bar's calls.
+// a canvas, with the peak of calls in progress at once in each bar as a line on a scale of
+// its own (the right axis). The count of each bar is written above it when there is room;
+// a click on a bar opens the timeline at that bar's calls.
 import { KeyboardEvent, useEffect, useRef } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
@@ -16,13 +17,36 @@ function cssColor(name: string, fallback: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
 }
 
-/** The bars as uPlot's columns: the times, then cumulative heights drawn tallest first. */
-function columns(bars: OverviewBar[], barMs: number): uPlot.AlignedData {
+/** The bars as uPlot's columns: the times, then cumulative heights drawn tallest first,
+ *  then (the full chart only) each bar's peak in progress, none for a bar still to come. */
+function columns(bars: OverviewBar[], barMs: number, compact: boolean): uPlot.AlignedData {
   const x = bars.map((b) => (new Date(b.at).getTime() + barMs / 2) / 1000);
   const completed = bars.map((b) => b.completed);
   const ended = bars.map((b) => b.completed + b.failed);
   const all = bars.map((b) => b.calls);
-  return [x, all, ended, completed];
+  if (compact) return [x, all, ended, completed];
+  return [x, all, ended, completed, bars.map((b) => b.peakInProgress ?? null)];
+}
+
+/** The peak's line: the most calls in progress at once during each bar. */
+function peakSeries(latest: { current: { bars: OverviewBar[] } }): uPlot.Series {
+  const color = cssColor("--warn", "#d97706");
+  return {
+    label: "Peak in progress",
+    scale: "live",
+    stroke: color,
+    width: 2,
+    spanGaps: false,
+    // uPlot draws the points only where the bars are far enough apart.
+    points: { size: 5, fill: color, stroke: color },
+    // The bar's peak under the pointer, and the range's highest elsewhere.
+    value: (_u: uPlot, _v: number, _si: number, idx: number | null) => {
+      const bars = latest.current.bars;
+      if (idx !== null) return String(bars[idx]?.peakInProgress ?? "—");
+      const peaks = bars.map((b) => b.peakInProgress).filter((p): p is number => typeof p === "number");
+      return peaks.length ? `${Math.max(...peaks)} at most` : "—";
+    },
+  };
 }
 
 export function CallsChart({
@@ -57,9 +81,14 @@ export function CallsChart({
         ? [{ show: false }, { show: false }]
         : [
             { stroke: ink, grid: { show: false }, ticks: { show: false } },
-            { stroke: ink, grid: { stroke: cssColor("--line", "#e3e6ef") }, ticks: { show: false }, size: 40 },
+            { stroke: ink, grid: { stroke: cssColor("--line", "#e3e6ef") }, ticks: { show: false }, size: 40, label: "calls", labelSize: 14 },
+            { scale: "live", side: 1, stroke: cssColor("--warn", "#d97706"), grid: { show: false }, ticks: { show: false }, size: 40, label: "in progress at once", labelSize: 14 },
           ],
-      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+      scales: {
+        x: { time: true },
+        y: { range: (_u, _min, max) => [0, Math.max(1, max)] },
+        live: { range: (_u, _min, max) => [0, Math.max(1, max)] },
+      },
       series: [
         { label: "Time", value: (_u: uPlot, v: number | null) => (v === null ? "whole range" : new Date(v * 1000).toLocaleString()) },
         ...SERIES.map((s) => ({
@@ -76,6 +105,7 @@ export function CallsChart({
             return String(idx === null ? bars.reduce((sum, b) => sum + b[s.key], 0) : (bars[idx]?.[s.key] ?? "—"));
           },
         })),
+        ...(compact ? [] : [peakSeries(latest)]),
       ],
       hooks: {
         draw: [
@@ -85,6 +115,8 @@ export function CallsChart({
             // holds, for the end-to-end tests.
             el.dataset.barX = JSON.stringify(data.map((_, i) => Math.round(u.valToPos(u.data[0][i], "x"))));
             el.dataset.barCalls = JSON.stringify(data.map((b) => b.calls));
+            el.dataset.barPeaks = JSON.stringify(data.map((b) => b.peakInProgress ?? null));
+            el.dataset.barAt = JSON.stringify(data.map((b) => new Date(b.at).getTime()));
             // Counts above the bars, when each bar is wide enough to carry its number.
             const width = u.bbox.width / Math.max(1, data.length);
             if (compact || width < 16 * devicePixelRatio) return;
@@ -104,7 +136,7 @@ export function CallsChart({
         ],
       },
     };
-    const u = new uPlot(opts, columns(latest.current.bars, barMs), el);
+    const u = new uPlot(opts, columns(latest.current.bars, barMs, compact), el);
     plot.current = u;
     const click = () => {
       const idx = u.cursor.idx;
@@ -123,8 +155,8 @@ export function CallsChart({
   }, [barMs, height, compact]);
 
   useEffect(() => {
-    plot.current?.setData(columns(bars, barMs));
-  }, [bars, barMs]);
+    plot.current?.setData(columns(bars, barMs, compact));
+  }, [bars, barMs, compact]);
 
   // The keyboard: arrows (Home, End) move between bars as the pointer would, Enter opens one.
   function onKeyDown(e: KeyboardEvent) {

@@ -48,7 +48,7 @@ export function OverviewPage({ range, onRange, onDrill }: { range: OverviewRange
           <Totals overview={overview} />
           <section className="panel">
             <h3>
-              Calls {overview.barMs === 60_000 ? "per minute" : "per hour"} <span className="sub">completed, failed, in progress · click a bar for its calls</span>
+              Calls {overview.barMs === 60_000 ? "per minute" : "per hour"} <span className="sub">completed, failed, in progress · the line: most in progress at once · click a bar for its calls</span>
             </h3>
             <CallsChart bars={overview.bars} barMs={overview.barMs} height={200} onBar={(bar) => onDrill(barDrill(overview, bar))} />
           </section>
