@@ -55,9 +55,10 @@ impl PgStore {
             ExportWhat::Calls => self.agents().await?,
             ExportWhat::Events => Vec::new(),
         };
+        // The team's fields, each a column of calls.
+        let dimensions = self.dimension_fields().await?;
         let client = self.client().await?;
-        // The team chooses no dimensions (every field is read from the calls themselves).
-        let mut writer = ExportWriter::with_names(out, what, format, &agents, &[])?;
+        let mut writer = ExportWriter::with_names(out, what, format, &agents, &dimensions)?;
         let mut count = 0u64;
         match what {
             ExportWhat::Calls => {

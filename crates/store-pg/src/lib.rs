@@ -15,6 +15,7 @@ mod alert_log;
 mod announce;
 mod breakdown;
 mod config;
+mod dimensions;
 mod export;
 mod forwarding;
 mod ingest;
@@ -33,9 +34,10 @@ use std::time::Duration;
 
 use calleague_events::Timestamp;
 use calleague_store::{
-    AgentName, AgentsPage, Breakdown, CallCursor, CallDetail, CallFilter, CallRow, DeliverySink, Facets, FeedItem,
-    InProgress, IncomingDelivery, IngestOutcome, Overview, Page, PageRequest, QuarantineItem, QuarantineRow,
-    RejectionTally, Result, SecurityRow, StatusCounts, StoreError, StoreFuture, TimelineReader,
+    AgentName, AgentsPage, Breakdown, CallCursor, CallDetail, CallFilter, CallRow, DeliverySink, DimensionStatus,
+    Facets, FeedItem, InProgress, IncomingDelivery, IngestOutcome, Overview, Page, PageRequest, QuarantineItem,
+    QuarantineRow, RejectionTally, Result, SecurityRow, SeenField, StatusCounts, StoreError, StoreFuture,
+    TimelineReader,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio::sync::broadcast;
@@ -373,5 +375,13 @@ impl TimelineReader for PgStore {
 
     fn agents(&self) -> StoreFuture<'_, Vec<AgentName>> {
         Box::pin(PgStore::agents(self))
+    }
+
+    fn dimensions(&self) -> StoreFuture<'_, Vec<DimensionStatus>> {
+        Box::pin(PgStore::dimensions(self))
+    }
+
+    fn metadata_fields_seen(&self, sample: u32) -> StoreFuture<'_, Vec<SeenField>> {
+        Box::pin(PgStore::metadata_fields_seen(self, sample))
     }
 }

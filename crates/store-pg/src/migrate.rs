@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (5, include_str!("../migrations/0005_alert_rules.sql")),
     (6, include_str!("../migrations/0006_agents.sql")),
     (7, include_str!("../migrations/0007_call_ends.sql")),
+    (8, include_str!("../migrations/0008_dimensions.sql")),
 ];
 
 /// The schema version this program writes.

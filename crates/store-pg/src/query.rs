@@ -72,11 +72,7 @@ impl PgStore {
             // As SQLite's `metadata_value`: text as it is (cut to 200 characters), a number or
             // boolean as JSON writes it, nothing else.
             let (field, value) = (w.param(m.field.clone()), w.param(m.value.clone()));
-            w.clauses.push(format!(
-                "(CASE jsonb_typeof(metadata::jsonb -> {field}) WHEN 'string' THEN left(metadata::jsonb ->> {field}, 200)
-                   WHEN 'number' THEN metadata::jsonb ->> {field} WHEN 'boolean' THEN metadata::jsonb ->> {field}
-                   ELSE '' END) = {value}"
-            ));
+            w.clauses.push(format!("{} = {value}", crate::dimensions::metadata_value_sql(&field)));
         }
         if let Some(text) = filter.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             // The trigram indexes (migration 0004) answer it for three characters or more.
@@ -156,8 +152,10 @@ impl PgStore {
         }
         let [agents, directions, ended_reasons, languages]: [Vec<String>; 4] =
             lists.try_into().map_err(|_| StoreError::Corrupt("facets".into()))?;
-        // The team chooses no dimensions: every field is read from the calls themselves.
-        Ok(Facets { agents, directions, ended_reasons, languages, dimensions: Vec::new() })
+        drop(client);
+        // The team's fields, read from the calls themselves.
+        let dimensions = self.dimension_facets().await?;
+        Ok(Facets { agents, directions, ended_reasons, languages, dimensions })
     }
 
     /// The status bar's counts; `since` is the start of "today" (counted from its minute,

@@ -28,6 +28,21 @@ pub struct SeenField {
     pub calls: i64,
 }
 
+/// Whether `fields` can be the dimensions, in this order: at most five, each a valid name,
+/// none twice (the team's as this computer's).
+pub fn check_dimension_fields(fields: &[String]) -> Result<()> {
+    if fields.len() > MAX_DIMENSIONS {
+        return Err(StoreError::InvalidDimensions(format!("At most {MAX_DIMENSIONS} dimensions.")));
+    }
+    for (i, field) in fields.iter().enumerate() {
+        check_field(field).map_err(|e| StoreError::InvalidDimensions(format!("{field:?}: {e}")))?;
+        if fields[..i].contains(field) {
+            return Err(StoreError::InvalidDimensions(format!("{field} is chosen twice.")));
+        }
+    }
+    Ok(())
+}
+
 impl Store {
     /// Adds those of `fields` not chosen yet after the chosen ones (what alert rules narrowed
     /// by them need) and returns them; refused, changing nothing, when that would be more
@@ -61,15 +76,7 @@ impl Store {
     /// added is counted in the background ([`Store::dimensions`] says how far); a field
     /// removed loses its counts.
     pub async fn set_dimensions(&self, fields: Vec<String>) -> Result<()> {
-        if fields.len() > MAX_DIMENSIONS {
-            return Err(StoreError::InvalidDimensions(format!("At most {MAX_DIMENSIONS} dimensions.")));
-        }
-        for (i, field) in fields.iter().enumerate() {
-            check_field(field).map_err(StoreError::InvalidDimensions)?;
-            if fields[..i].contains(field) {
-                return Err(StoreError::InvalidDimensions(format!("{field} is chosen twice.")));
-            }
-        }
+        check_dimension_fields(&fields)?;
         self.submit(crate::writer::Write::SetDimensions(fields)).await.map(|_| ())
     }
 

@@ -60,7 +60,7 @@ pub use alert_log::AlertLog;
 pub use alert_model::{FiringRecorded, FiringRow, NewFiring, NoticeAttempt, OwedNotice};
 pub use breakdown::{Breakdown, BreakdownCounter, ValueOutcomes};
 pub use concurrency::{InProgressSpan, PeakCounter};
-pub use dimensions::{DimensionStatus, SeenField};
+pub use dimensions::{check_dimension_fields, DimensionStatus, SeenField};
 pub use error::{Result, StoreError};
 pub use export::{ExportFormat, ExportWhat, ExportWriter};
 pub use model::{

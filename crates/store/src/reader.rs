@@ -14,7 +14,7 @@ use crate::breakdown::Breakdown;
 use crate::model::{CallDetail, CallRow, Facets, InProgress, QuarantineRow, SecurityRow, StatusCounts};
 use crate::overview::Overview;
 use crate::query::{CallCursor, CallFilter, Page, PageRequest};
-use crate::{AgentName, Result, Store, StoreError, StoreFuture};
+use crate::{AgentName, DimensionStatus, Result, SeenField, Store, StoreError, StoreFuture};
 
 pub trait TimelineReader: Send + Sync {
     /// A page of the call timeline, ordered by each call's earliest `occurredAt`, ties by
@@ -47,6 +47,10 @@ pub trait TimelineReader: Send + Sync {
     fn security_page(&self, before_id: Option<i64>, limit: u32) -> StoreFuture<'_, Vec<SecurityRow>>;
     /// The account's agents by name, as the REST API described them.
     fn agents(&self) -> StoreFuture<'_, Vec<AgentName>>;
+    /// The chosen dimensions (metadata fields), in order, with how far each is counted.
+    fn dimensions(&self) -> StoreFuture<'_, Vec<DimensionStatus>>;
+    /// Top-level metadata fields of the newest `sample` calls, most common first.
+    fn metadata_fields_seen(&self, sample: u32) -> StoreFuture<'_, Vec<SeenField>>;
 }
 
 /// SQLite's reads block: each runs on tokio's blocking pool, off the async workers.
@@ -109,5 +113,13 @@ impl TimelineReader for Arc<Store> {
 
     fn agents(&self) -> StoreFuture<'_, Vec<AgentName>> {
         blocking(self, Store::agents)
+    }
+
+    fn dimensions(&self) -> StoreFuture<'_, Vec<DimensionStatus>> {
+        blocking(self, Store::dimensions)
+    }
+
+    fn metadata_fields_seen(&self, sample: u32) -> StoreFuture<'_, Vec<SeenField>> {
+        blocking(self, move |store| store.metadata_fields_seen(sample))
     }
 }
