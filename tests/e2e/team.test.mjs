@@ -304,4 +304,41 @@ describe("team mode", () => {
     await app.screenshot(join(SHOTS, "team-details-media.png"));
     assert.equal(await app.exec("return document.querySelector('[data-testid=media-unavailable]')"), null);
   });
+
+  test("the team's dimensions, chosen with the receiver's command, are the window's menus and groupings", async () => {
+    await deliver("call.started", "dl_team_dim_1", { callId: "cl_team_dim_1", agentId: "ag_dim", metadata: { campaign: "spring" } });
+    await deliver("call.started", "dl_team_dim_2", { callId: "cl_team_dim_2", agentId: "ag_dim", metadata: { campaign: "spring" } });
+    await deliver("call.failed", "dl_team_dim_3", { callId: "cl_team_dim_3", agentId: "ag_dim", metadata: { campaign: "autumn" } });
+    // Chosen once for the fleet, by the operator, with the writer's role.
+    const chosen = execFileSync(RECEIVER_BIN, ["dimensions", "--database", `postgres://calleague_writer@127.0.0.1:${pg.port}/calleague`, "campaign"], {
+      env: { ...process.env, PGPASSWORD: "change-me-writer" },
+      encoding: "utf8",
+    });
+    assert.equal(chosen, "campaign\tready\n");
+    // Settings → Data: the team's field, nothing to change here.
+    await app.click("[data-testid=page-calls]");
+    await app.click("[data-testid=page-settings]");
+    const listed = await app.waitFor("the team's dimension", () => app.text("[data-testid=dimension-campaign]").catch(() => null));
+    assert.equal(listed, "campaignread from the team's calls");
+    assert.equal(await app.exec("return document.querySelector('[data-testid=dimension-field]')"), null);
+    await app.exec("document.querySelector('[data-testid=dimensions]').scrollIntoView(); return true");
+    await app.screenshot(join(SHOTS, "team-dimensions.png"));
+    // The timeline's menu of the field, with each value's calls.
+    await app.click("[data-testid=page-calls]");
+    const menu = () => app.exec("const s = document.querySelector('[data-testid=facet-metadata-campaign]'); return s && [...s.options].map((o) => o.textContent);");
+    await app.waitFor("the campaign's menu", async () => JSON.stringify(await menu()) === JSON.stringify(["campaign: any", "campaign: spring (2)", "campaign: autumn (1)"]), 30000);
+    // The Agents page grouped by it: the agent's calls by campaign, from the team's calls.
+    await app.click("[data-testid=page-agents]");
+    await app.waitFor("campaign offered", async () => (await app.exec("return [...(document.querySelector('[data-testid=agents-by]')?.options ?? [])].map((o) => o.value)")).includes("metadata.campaign"));
+    await app.set("[data-testid=agents-by]", "metadata.campaign");
+    await app.waitFor("ag_dim by campaign", async () => {
+      const values = await app.exec(`
+        const row = document.querySelector('[data-testid=agent-values][data-agent=ag_dim]');
+        return row && [...row.querySelectorAll('[data-testid=agent-value]')].map((v) => [v.dataset.value, Number(v.dataset.calls), Number(v.dataset.failed)]);
+      `);
+      if (JSON.stringify(values) !== JSON.stringify([["spring", 2, 0], ["autumn", 1, 1]])) throw new Error(`ag_dim: ${JSON.stringify(values)}`);
+      return true;
+    });
+    await app.screenshot(join(SHOTS, "team-agents-by-campaign.png"));
+  });
 });

@@ -868,7 +868,12 @@ chosen: Array<DimensionStatus>,
 /**
  * Top-level metadata fields of the newest calls, most common first.
  */
-seen: Array<SeenField>, most: number, };
+seen: Array<SeenField>, most: number, 
+/**
+ * Team mode: the team's fields, chosen for the fleet by a receiver's operator; not
+ * chosen here.
+ */
+team: boolean, };
 
 /**
  * Calls in progress now (started, not ended): the status bar's and the overview's gauge.

@@ -2,7 +2,9 @@
 //! the fields seen in stored calls to choose from, and how far a new field's count has got.
 //! An alert rule narrowed by a metadata field needs its field counted: saving such a rule
 //! chooses the field (`alert_rules.rs`), and a field a rule uses cannot be dropped.
-//! In team mode nothing is chosen: PostgreSQL reads a field from the calls themselves.
+//! In team mode the team's fields are shown, read from its database: they are chosen there
+//! for the fleet by a receiver's operator (`calleague-receiver dimensions`), and PostgreSQL
+//! reads a field from the calls themselves, so each is ready at once.
 
 use calleague_alert_rules::{metadata_fields_of, AlertRule};
 use calleague_error_code::ErrorCode;
@@ -24,6 +26,9 @@ pub struct DimensionsView {
     /// Top-level metadata fields of the newest calls, most common first.
     pub seen: Vec<SeenField>,
     pub most: u32,
+    /// Team mode: the team's fields, chosen for the fleet by a receiver's operator; not
+    /// chosen here.
+    pub team: bool,
 }
 
 fn refused(field: impl Into<String>, message: impl Into<String>) -> AppError {
@@ -51,16 +56,13 @@ fn checked(fields: Vec<String>) -> AppResult<Vec<String>> {
 impl Engine {
     /// Settings → Data's dimensions.
     pub async fn dimensions_view(&self) -> AppResult<DimensionsView> {
-        let store = self.store().clone();
-        tokio::task::spawn_blocking(move || {
-            Ok(DimensionsView {
-                chosen: store.dimensions()?,
-                seen: store.metadata_fields_seen(SEEN_SAMPLE)?,
-                most: MAX_DIMENSIONS as u32,
-            })
+        let reader = self.reader();
+        Ok(DimensionsView {
+            chosen: reader.dimensions().await?,
+            seen: reader.metadata_fields_seen(SEEN_SAMPLE).await?,
+            most: MAX_DIMENSIONS as u32,
+            team: self.settings.lock().await.mode == Some(Mode::Team),
         })
-        .await
-        .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))?
     }
 
     /// Chooses the fields calls are counted by; a new one is counted in the background. A
@@ -106,7 +108,7 @@ impl Engine {
         if self.settings.lock().await.mode == Some(Mode::Team) {
             return Err(AppError::new(
                 ErrorCode::SettingInvalid,
-                "In team mode every metadata field is read from the team's database: there is nothing to choose.",
+                "In team mode the team's dimensions are chosen for every window by a receiver's operator: calleague-receiver dimensions --database … FIELD…",
             ));
         }
         Ok(())

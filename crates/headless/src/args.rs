@@ -47,6 +47,30 @@ pub enum Command {
     Trigger(TriggerArgs),
     /// Alert rules: try a rules file against the stored history, or print the starter rules.
     Alerts(AlertsArgs),
+    /// Show or choose the dimensions: the metadata fields (at most five) calls are filtered,
+    /// grouped and exported by. Fields given replace those chosen; --clear chooses none. In
+    /// team mode they are the fleet's, shown in every window.
+    Dimensions(DimensionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DimensionsArgs {
+    /// The SQLite database (not while a receiver runs on it).
+    #[arg(long, required_unless_present = "database", conflicts_with = "database")]
+    pub db: Option<PathBuf>,
+    /// Team mode: the PostgreSQL database the receivers write to (a writer's role to choose).
+    /// Its password from CALLEAGUE_DATABASE_URL or PGPASSWORD, never from this argument.
+    #[arg(long, env = "CALLEAGUE_DATABASE_URL", hide_env_values = true)]
+    pub database: Option<String>,
+    /// Team mode over an unencrypted link to another computer (with sslmode=disable): the
+    /// database password and every call cross the network in clear. Refused without this.
+    #[arg(long)]
+    pub database_allow_plaintext: bool,
+    /// The fields, in order: they replace those chosen.
+    pub fields: Vec<String>,
+    /// Choose none.
+    #[arg(long, conflicts_with = "fields")]
+    pub clear: bool,
 }
 
 #[derive(Debug, Args)]

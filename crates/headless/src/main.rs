@@ -8,6 +8,7 @@ mod alerts;
 mod args;
 mod catch_up;
 mod database;
+mod dimensions;
 mod export;
 mod key;
 mod replay;
@@ -42,6 +43,7 @@ fn main() -> ExitCode {
         Command::Replay(args) => replay::run(args),
         Command::Trigger(args) => trigger::run(args),
         Command::Alerts(args) => alerts::run(args),
+        Command::Dimensions(args) => dimensions::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

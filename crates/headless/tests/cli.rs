@@ -163,6 +163,46 @@ fn export_writes_calls_and_events_as_ndjson_and_csv_within_a_range() {
     assert!(text.lines().nth(1).unwrap().starts_with("d1,call.started,c1,2026-01-01T12:00:00.000Z,"));
 }
 
+#[test]
+fn a_dimension_chosen_on_the_command_line_is_counted_by_the_next_serve_and_exported() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("m.db");
+    let served = serve(&db, &[]);
+    let auth = format!("Bearer {KEY}");
+    post(&served.url, &auth, &delivery("d1", "c1", "call.started", "2026-01-01T12:00:00Z"));
+    post(&served.url, &auth, &delivery("d2", "c2", "call.started", "2026-01-02T12:00:00Z"));
+    signal(&served.child, "TERM");
+    assert!(wait(served.child).0.success());
+
+    let dimensions = |args: &[&str]| {
+        let out = Command::new(BIN).args(["dimensions", "--db"]).arg(&db).args(args).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(dimensions(&[]), "no dimensions chosen\n");
+    let chosen = dimensions(&["note"]);
+    assert!(chosen.starts_with("note\t"), "{chosen}");
+    // The next serve counts it in its idle moments; the export then has its column.
+    let served = serve(&db, &[]);
+    let mut ready = String::new();
+    for _ in 0..100 {
+        std::thread::sleep(Duration::from_millis(100));
+        let out = Command::new(BIN).args(["dimensions", "--db"]).arg(&db).output().unwrap();
+        ready = String::from_utf8(out.stdout).unwrap();
+        if ready == "note\tready\n" {
+            break;
+        }
+    }
+    assert_eq!(ready, "note\tready\n");
+    signal(&served.child, "TERM");
+    assert!(wait(served.child).0.success());
+    let csv = String::from_utf8(export(&db, &["--what", "calls", "--format", "csv"]).stdout).unwrap();
+    let header = csv.lines().next().unwrap();
+    assert!(header.ends_with(",metadata.note"), "{header}");
+    assert!(csv.lines().nth(1).unwrap().ends_with(r#","a,b ""quoted""""#), "{csv}");
+    assert_eq!(dimensions(&["--clear"]), "no dimensions chosen\n");
+}
+
 fn one_line_error(output: &Output) -> String {
     assert!(!output.status.success());
     let stderr = String::from_utf8(output.stderr.clone()).unwrap();

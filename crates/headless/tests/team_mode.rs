@@ -692,3 +692,72 @@ async fn one_receiver_of_the_fleet_evaluates_the_alert_rules_and_posts_once() {
     assert_eq!(store.notice_counts().await.unwrap(), (1, 0));
     drop(b);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_team_s_dimensions_are_chosen_once_and_read_by_every_window() {
+    let pg = TestPostgres::start().expect("a PostgreSQL server for the test");
+    let url = pg.create_database("dimensions").unwrap();
+    let receiver = receiver(&url);
+    let client = reqwest::Client::new();
+    for (n, campaign) in ["spring", "spring", "autumn"].iter().enumerate() {
+        let body = format!(
+            r#"{{"event":"call.started","deliveryId":"dl_dim_{n}","occurredAt":"2026-12-02T10:0{n}:00Z","data":{{"callId":"c_dim_{n}","agentId":"ag_team","metadata":{{"campaign":"{campaign}","tier":{n}}}}}}}"#
+        );
+        assert_eq!(post(&client, &receiver.url, body.as_bytes()).await, Some(200));
+    }
+    let cli = |args: &[&str]| {
+        let out =
+            Command::new(RECEIVER).arg("dimensions").args(args).env("CALLEAGUE_DATABASE_URL", &url).output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert_eq!(cli(&[]).1, "no dimensions chosen\n");
+    let (ok, out, stderr) = cli(&["campaign", "tier"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(out, "campaign\tready\ntier\tready\n");
+    assert_eq!(cli(&[]).1, out, "shown again as chosen");
+
+    // Every window of the fleet (a reader of the team's database): the fields as chosen, the
+    // timeline's menus of their values, and their columns in an export.
+    let viewer = PgStore::connect_reader(&url.parse().unwrap(), PgOptions::default()).await.unwrap();
+    let chosen: Vec<(String, bool)> =
+        viewer.dimensions().await.unwrap().into_iter().map(|d| (d.field, d.ready)).collect();
+    assert_eq!(chosen, [("campaign".into(), true), ("tier".into(), true)]);
+    let facets = viewer.facets().await.unwrap();
+    let menus: Vec<(String, Vec<(String, i64)>)> = facets
+        .dimensions
+        .into_iter()
+        .map(|d| (d.field, d.values.into_iter().map(|v| (v.value, v.calls)).collect()))
+        .collect();
+    assert_eq!(
+        menus,
+        [
+            ("campaign".into(), vec![("spring".into(), 2), ("autumn".into(), 1)]),
+            ("tier".into(), vec![("0".into(), 1), ("1".into(), 1), ("2".into(), 1)]),
+        ]
+    );
+    let mut csv = Vec::new();
+    let range = calleague_store::TimeRange::default();
+    viewer
+        .export(calleague_store::ExportWhat::Calls, calleague_store::ExportFormat::Csv, range, &mut csv)
+        .await
+        .unwrap();
+    let csv = String::from_utf8(csv).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    assert!(header.ends_with(&["metadata.campaign", "metadata.tier"]), "{header:?}");
+    assert!(csv.lines().nth(1).unwrap().ends_with(",spring,0"), "{csv}");
+    let seen: Vec<String> = viewer.metadata_fields_seen(100).await.unwrap().into_iter().map(|f| f.field).collect();
+    assert_eq!(seen, ["campaign", "tier"]);
+
+    // Refused with a reason, changing nothing; then none.
+    let (ok, _, stderr) = cli(&["a", "b", "c", "d", "e", "f"]);
+    assert!(!ok && stderr.contains("At most 5"), "{stderr}");
+    let (ok, _, stderr) = cli(&["campaign", "campaign"]);
+    assert!(!ok && stderr.contains("chosen twice"), "{stderr}");
+    assert_eq!(cli(&[]).1, "campaign\tready\ntier\tready\n");
+    assert_eq!(cli(&["--clear"]).1, "no dimensions chosen\n");
+    assert!(viewer.facets().await.unwrap().dimensions.is_empty());
+}

@@ -1,5 +1,6 @@
 // Settings → Data → Dimensions: the metadata fields calls are counted by (at most five), the
-// fields seen in stored calls offered, and each new field's count in the background.
+// fields seen in stored calls offered, and each new field's count in the background. In team
+// mode the team's fields, shown as chosen for the fleet (by a receiver's operator), not here.
 import { FormEvent, useCallback, useEffect, useState } from "react";
 import type { DimensionsView } from "../ipc";
 import { api, errorText, isAppError } from "../ipc";
@@ -49,6 +50,7 @@ export function DimensionsSettings() {
   }
 
   if (!view) return <ErrorLine error={error} />;
+  if (view.team) return <TeamDimensions view={view} />;
   const chosen = view.chosen.map((d) => d.field);
   const offered = view.seen.filter((s) => !chosen.includes(s.field));
   const full = chosen.length >= view.most;
@@ -118,6 +120,36 @@ export function DimensionsSettings() {
       <FieldMessage message={refusal?.message ?? null} testId="dimension-error" />
       <ErrorLine error={error} />
     </fieldset>
+    </div>
+  );
+}
+
+/** The team's fields: read from its database, chosen there for every window of the fleet. */
+function TeamDimensions({ view }: { view: DimensionsView }) {
+  return (
+    <div className="settings-form dimensions">
+      <fieldset data-testid="dimensions">
+        <legend>Dimensions</legend>
+        <p className="sub" data-testid="dimensions-team">
+          The team's metadata fields, the same in every window of the fleet: the timeline filters by them, the Overview and the Agents page group by
+          them, exports have them as columns. A receiver's operator chooses them:{" "}
+          <code>calleague-receiver dimensions --database … FIELD…</code>
+        </p>
+        {view.chosen.length === 0 ? (
+          <p className="sub" data-testid="dimensions-none">
+            The team has chosen none yet{view.seen.length > 0 ? `; fields in its newest calls: ${view.seen.map((s) => s.field).join(", ")}` : ""}.
+          </p>
+        ) : (
+          <ul className="dimension-list">
+            {view.chosen.map((d) => (
+              <li key={d.field} data-testid={`dimension-${d.field}`}>
+                <span className="mono">{d.field}</span>
+                <span className="ok-text">read from the team's calls</span>
+              </li>
+            ))}
+          </ul>
+        )}
+      </fieldset>
     </div>
   );
 }

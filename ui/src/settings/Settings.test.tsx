@@ -141,6 +141,19 @@ describe("data", () => {
     expect(calls.filter((c) => c.cmd === "set_dimensions").at(-1)?.args).toEqual({ fields: ["campaign"] });
   });
 
+  it("shows the team's dimensions in team mode, chosen for the fleet, with nothing to change here", async () => {
+    const calls = mock(({ cmd }) => {
+      if (cmd === "data_info") return data;
+      if (cmd === "dimensions") return { chosen: [{ field: "campaign", ready: true, countedCalls: 40, calls: 40 }], seen: [{ field: "campaign", calls: 40 }], most: 5, team: true };
+    });
+    render(<DataSettings />);
+    expect((await screen.findByTestId("dimension-campaign")).textContent).toBe("campaignread from the team's calls");
+    expect(screen.getByTestId("dimensions-team").textContent).toContain("calleague-receiver dimensions --database");
+    expect(screen.queryByTestId("dimension-field")).toBeNull();
+    expect(screen.queryByTestId("dimension-remove-campaign")).toBeNull();
+    expect(calls.some((c) => c.cmd === "set_dimensions")).toBe(false);
+  });
+
   it("exports with progress, and says so when cancelled", async () => {
     let finish: (v: unknown) => void = () => undefined;
     const calls = mock(({ cmd }) => {

@@ -8,16 +8,18 @@ import { SourceSettingsForm } from "./SourceSettingsForm";
 import { ForwardingSettingsForm } from "./ForwardingSettingsForm";
 import { ErrorLine } from "../Alert";
 import { ExportData } from "./ExportData";
+import { DimensionsSettings } from "./DimensionsSettings";
 import { ReasonsSettings } from "./ReasonsSettings";
 
-/** In team mode the data is the team's database: its calls and events can be exported;
- * its location and retention are the receivers' business. */
+/** In team mode the data is the team's database: its calls and events can be exported, its
+ * dimensions are shown; its location, retention and dimensions are the receivers' business. */
 function TeamData() {
   return (
     <section className="settings-section" aria-labelledby="data-title" data-testid="data-settings">
       <h2 id="data-title">Data</h2>
       <p className="sub">The team's database, read-only from here.</p>
       <ExportData />
+      <DimensionsSettings />
     </section>
   );
 }
