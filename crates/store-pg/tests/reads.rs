@@ -780,7 +780,11 @@ async fn postgresql_answers_as_planned_and_as_sqlite_does() {
 
     // A team database from before the calls' ends were kept (migration 7): each ended call's
     // end filled in from what the call holds, the same peaks read as before.
-    pg.psql("reads", "ALTER TABLE calls DROP COLUMN end_ms; DELETE FROM schema_migrations WHERE version = 7;").unwrap();
+    pg.psql(
+        "reads",
+        "ALTER TABLE calls DROP COLUMN end_ms; DROP TABLE dimensions; DELETE FROM schema_migrations WHERE version >= 7;",
+    )
+    .unwrap();
     let url: DatabaseUrl = pg.url("reads").parse().unwrap();
     let upgraded = PgStore::connect(&url, PgOptions::default()).await.unwrap();
     let minutes = upgraded.overview(at(T - HOUR), at(T + 3 * HOUR), LONGEST_CALL).await.unwrap();
