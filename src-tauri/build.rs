@@ -30,6 +30,7 @@ const COMMANDS: &[&str] = &[
     "set_source_settings",
     "pause_notifications",
     "set_start_at_login",
+    "set_theme",
     "subscribe_open_requests",
     "subscriptions",
     "create_subscription",

@@ -32,6 +32,7 @@ pub fn typescript() -> String {
     declare::<AppError>(&mut out, &cfg);
     declare::<calleague_engine::ErrorCode>(&mut out, &cfg);
     declare::<calleague_engine::Mode>(&mut out, &cfg);
+    declare::<calleague_engine::Theme>(&mut out, &cfg);
     declare::<calleague_catchup::Progress>(&mut out, &cfg);
     declare::<calleague_engine::SourceStatus>(&mut out, &cfg);
     declare::<calleague_engine::SourceMode>(&mut out, &cfg);

@@ -303,6 +303,21 @@ pub async fn set_start_at_login<R: tauri::Runtime>(
     act("set_start_at_login", &engine, work).await
 }
 
+/// Light, dark or the desktop's: kept, and the window's title bar follows at once.
+#[tauri::command]
+pub async fn set_theme<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    engine: EngineState<'_>,
+    theme: calleague_engine::Theme,
+) -> AppResult<AppStatus> {
+    let work = async {
+        engine.set_theme(theme).await?;
+        crate::apply_window_theme(&app, theme);
+        Ok(())
+    };
+    act("set_theme", &engine, work).await
+}
+
 /// Opens the window's channel for "show this call" requests from notifications.
 #[tauri::command]
 pub async fn subscribe_open_requests(

@@ -73,6 +73,7 @@ pub fn commands<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool +
         commands::set_source_settings,
         commands::pause_notifications,
         commands::set_start_at_login,
+        commands::set_theme,
         commands::subscribe_open_requests,
         commands::subscriptions,
         commands::create_subscription,
@@ -180,6 +181,7 @@ pub fn run() {
             app.manage(engine.clone());
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
+                apply_window_theme(&handle, engine.theme().await);
                 notifications::start(&handle, &engine).await;
                 engine.resume().await;
                 // A resume from sleep or the network coming back catches up at once; with no
@@ -203,6 +205,21 @@ pub fn run() {
         Err(e) => {
             eprintln!("error: Calleague Monitor could not start: {e}");
             std::process::exit(1);
+        }
+    }
+}
+
+/// The window's own theme (its title bar, and what the page is told the desktop prefers):
+/// none follows the desktop.
+pub(crate) fn apply_window_theme<R: tauri::Runtime>(app: &tauri::AppHandle<R>, theme: calleague_engine::Theme) {
+    let theme = match theme {
+        calleague_engine::Theme::System => None,
+        calleague_engine::Theme::Light => Some(tauri::Theme::Light),
+        calleague_engine::Theme::Dark => Some(tauri::Theme::Dark),
+    };
+    if let Some(window) = app.get_webview_window("main") {
+        if let Err(e) = window.set_theme(theme) {
+            tracing::info!(error = %e, "the window's theme was not set");
         }
     }
 }

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState } from "react";
+import { setThemeChoice } from "./theme";
 import { api, errorText } from "./ipc";
 import type { AppStatus } from "./bindings";
 import { CallDetails } from "./CallDetails";
@@ -39,6 +40,10 @@ export function App() {
     const timer = window.setInterval(refresh, 2000);
     return () => window.clearInterval(timer);
   }, [refresh]);
+
+  // Light or dark as chosen in Settings (the desktop's by default), on every screen.
+  const theme = status?.theme ?? "system";
+  useEffect(() => setThemeChoice(theme), [theme]);
 
   if (error) return <div className="fatal">Could not reach the app's engine: {error}</div>;
   if (!status) return <div className="loading">Starting…</div>;

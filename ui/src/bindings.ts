@@ -17,6 +17,10 @@ catchUp: Progress | null, catchUpError: AppError | null, notifications: AlertSet
  */
 alerts: AlertStatus, startAtLogin: boolean, 
 /**
+ * Light, dark, or the desktop's.
+ */
+theme: Theme, 
+/**
  * What the last look at the subscriptions found wrong for this computer.
  */
 subscriptionProblem: SubscriptionProblem | null, 
@@ -65,6 +69,11 @@ export type ErrorCode = "store_open" | "store_too_new" | "store_unavailable" | "
  * How the user came in.
  */
 export type Mode = "account" | "demo" | "team";
+
+/**
+ * Light or dark, or as the desktop says (the default).
+ */
+export type Theme = "system" | "light" | "dark";
 
 /**
  * Where a catch-up is, for a progress display.

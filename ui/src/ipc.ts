@@ -7,6 +7,7 @@ import type {
   AlertSettings,
   AppError,
   AppStatus,
+  Theme,
   ErrorCode,
   CallCursor,
   CallDetail,
@@ -94,6 +95,7 @@ export const api = {
   /** Minutes to pause; null pauses until resumed, 0 resumes. */
   pauseNotifications: (minutes: number | null) => invoke<AppStatus>("pause_notifications", { minutes }),
   setStartAtLogin: (on: boolean) => invoke<AppStatus>("set_start_at_login", { on }),
+  setTheme: (theme: Theme) => invoke<AppStatus>("set_theme", { theme }),
   /** A notification was clicked: show its call (or the timeline, for a summary). */
   subscribeOpenRequests: (onOpen: (request: OpenRequest) => void) => {
     const channel = new Channel<OpenRequest>();

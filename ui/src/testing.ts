@@ -19,6 +19,7 @@ export function statusWith(patch: Partial<AppStatus> = {}): AppStatus {
     notifications: { enabled: true, events: ["call.failed"], endedReasons: [], metadataField: null, pause: null },
     alerts: { unseen: 0, unavailable: null },
     startAtLogin: false,
+    theme: "system",
     subscriptionProblem: null,
     teamDatabase: null,
     teamError: null,

@@ -43,6 +43,8 @@ pub struct AppStatus {
     /// Unseen failures, and whether notifications can be shown.
     pub alerts: AlertStatus,
     pub start_at_login: bool,
+    /// Light, dark, or the desktop's.
+    pub theme: crate::settings::Theme,
     /// What the last look at the subscriptions found wrong for this computer.
     pub subscription_problem: Option<SubscriptionProblem>,
     /// Team mode: the database watched, without its password, once connected.
@@ -179,6 +181,7 @@ impl Engine {
             notifications: settings.notifications,
             alerts: self.alerts.get().map(Alerts::status).unwrap_or_default(),
             start_at_login: settings.start_at_login,
+            theme: settings.theme,
             subscription_problem: running.subscription_problem.clone(),
             team_database: self.team_address(),
             team_error: running.team_error.clone().or_else(|| self.team_link_down()),

@@ -75,6 +75,6 @@ pub use reasons::{ReasonRow, ReasonsView};
 pub use receiver_settings::ReceiverSettings;
 pub use retention::{DataInfo, PruneReport, Retention};
 pub use service::{close_store, public_address, ReceiverService};
-pub use settings::{own_private_dir, AlertRulesSettings, Mode, Settings, SourceSettings, TlsChoice};
+pub use settings::{own_private_dir, AlertRulesSettings, Mode, Settings, SourceSettings, Theme, TlsChoice};
 pub use subscriptions::{webhook_url, Subscription, SubscriptionDraft, SubscriptionProblem, Subscriptions};
 pub use wake::{watch_wakes, Wake};

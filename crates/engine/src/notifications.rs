@@ -81,6 +81,15 @@ impl Engine {
         self.update_settings(|s| s.start_at_login = on).await
     }
 
+    /// Keeps the window's theme (the window applies it).
+    pub async fn set_theme(&self, theme: crate::settings::Theme) -> AppResult<()> {
+        self.update_settings(|s| s.theme = theme).await
+    }
+
+    pub async fn theme(&self) -> crate::settings::Theme {
+        self.settings.lock().await.theme
+    }
+
     /// The first time the window is closed while receiving goes on, says so in a note.
     /// Once per install: the flag is saved.
     pub async fn note_running_in_background(&self) {

@@ -9,6 +9,16 @@ use calleague_alerts::AlertSettings;
 use crate::retention::Retention;
 use serde::{Deserialize, Serialize};
 
+/// Light or dark, or as the desktop says (the default).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub enum Theme {
+    #[default]
+    System,
+    Light,
+    Dark,
+}
+
 /// How the user came in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
@@ -37,6 +47,8 @@ pub struct Settings {
     pub notifications: AlertSettings,
     /// Start the app (in the background) when the user logs in. Off by default.
     pub start_at_login: bool,
+    /// The window's colours (Settings → Appearance).
+    pub theme: Theme,
     /// The "still receiving in the background" note was shown once, the first time the
     /// window was closed.
     pub background_notice_shown: bool,
@@ -105,6 +117,7 @@ impl Default for Settings {
             longest_call_hours: calleague_catchup::DEFAULT_LONGEST_CALL.as_secs_f64() / 3600.0,
             notifications: AlertSettings::default(),
             start_at_login: false,
+            theme: Theme::System,
             background_notice_shown: false,
             receiver_path: calleague_receiver::DEFAULT_PATH.into(),
             body_limit_kb: (calleague_receiver::DEFAULT_BODY_LIMIT / 1024) as u32,

@@ -6,6 +6,7 @@ import { KeyboardEvent, useEffect, useRef } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import type { OverviewBar } from "../bindings";
+import { useResolvedTheme } from "../theme";
 
 const SERIES = [
   { label: "In progress", key: "inProgress", color: "--live" },
@@ -66,6 +67,8 @@ export function CallsChart({
   const plot = useRef<uPlot | null>(null);
   const latest = useRef({ bars, onBar });
   latest.current = { bars, onBar };
+  // The canvas takes its colours from the palette when drawn: drawn anew when it changes.
+  const theme = useResolvedTheme();
 
   useEffect(() => {
     const el = box.current;
@@ -152,7 +155,7 @@ export function CallsChart({
       u.destroy();
       plot.current = null;
     };
-  }, [barMs, height, compact]);
+  }, [barMs, height, compact, theme]);
 
   useEffect(() => {
     plot.current?.setData(columns(bars, barMs, compact));

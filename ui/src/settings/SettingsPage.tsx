@@ -10,6 +10,7 @@ import { ErrorLine } from "../Alert";
 import { ExportData } from "./ExportData";
 import { DimensionsSettings } from "./DimensionsSettings";
 import { ReasonsSettings } from "./ReasonsSettings";
+import { AppearanceSettings } from "./AppearanceSettings";
 
 /** In team mode the data is the team's database: its calls and events can be exported, its
  * dimensions are shown; its location, retention and dimensions are the receivers' business. */
@@ -38,6 +39,7 @@ export function SettingsPage({ status, onStatus }: { status: AppStatus; onStatus
       {status.mode !== "team" ? <DataSettings /> : <TeamData />}
       <ReasonsSettings />
       <NotificationSettings status={status} onStatus={onStatus} />
+      <AppearanceSettings status={status} onStatus={onStatus} />
       <StartUp status={status} onStatus={onStatus} />
     </main>
   );
