@@ -92,7 +92,11 @@ async fn names_are_listed_new_ids_looked_up_once_and_renames_followed() {
     let x = [requests_to(&sim, "/api/core/voice/agent/ag_x1"), requests_to(&sim, "/api/core/voice/agent/ag_x3")];
     assert_eq!((night.len(), x[0].len(), x[1].len()), (1, 1, 1));
     let apart_ms = x[0][0].unix_millis() - night[0].unix_millis();
-    assert!(apart_ms >= 1_400, "look-ups at most once per period: {apart_ms} ms apart");
+    // Rounds are claimed a period (1.5 s) apart; each request reaches the simulator after
+    // its claim's write and the HTTP exchange, which a loaded machine stretches by a few
+    // hundred milliseconds (1,370 ms was seen in a full run). Taken together, with no wait,
+    // the look-ups would be milliseconds apart.
+    assert!(apart_ms >= 1_000, "look-ups at most once per period: {apart_ms} ms apart");
     assert_eq!(requests_to(&sim, "/api/core/voice/agent/ag_ghost").len(), 1, "an unknown id is asked for once");
 
     // A rename reaches the store with the next listing.
