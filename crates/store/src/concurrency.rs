@@ -22,8 +22,7 @@ use std::collections::BTreeMap;
 use calleague_events::{CallPhase, CallRecord};
 use rusqlite::{params, Connection};
 
-use crate::ranges::pieces_of;
-use crate::rollup::{MINUTE_MS, SPANS_WITH_DAYS};
+use crate::ranges::{pieces_of, MINUTE_MS, SPANS_WITH_DAYS};
 use crate::Result;
 
 /// When a call was in progress, in Unix milliseconds: from `start` to `end` (none while it

@@ -455,7 +455,7 @@ impl Store {
                 seek(
                     "SELECT min(value) FROM overview_dimensions WHERE span = ?1 AND dimension = ?2 AND value > ''",
                     "SELECT min(value) FROM overview_dimensions WHERE span = ?1 AND dimension = ?2 AND value > v.value",
-                    &[&crate::rollup::HOUR_MS, &dimension],
+                    &[&crate::ranges::HOUR_MS, &dimension],
                 )
             };
             Ok(Facets {

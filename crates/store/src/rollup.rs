@@ -18,20 +18,14 @@ use rusqlite::{params, Connection, ToSql};
 
 use crate::concurrency::{Edges, InProgressSpan};
 use crate::model::phase_text;
+use crate::ranges::{HOUR_MS, MINUTE_MS, SPANS_WITH_DAYS};
 use crate::rows::{call_row, CALL_COLUMNS};
 use crate::tracked::Tracked;
 use crate::Result;
 
-pub(crate) const MINUTE_MS: i64 = 60_000;
-pub(crate) const HOUR_MS: i64 = 3_600_000;
-/// A day, in UTC.
-pub(crate) const DAY_MS: i64 = 86_400_000;
 /// Both levels are kept: a range reads whole hours from the hour rows and its partial
 /// hours at either end from the minute rows.
 const SPANS: &[i64] = &[MINUTE_MS, HOUR_MS];
-/// The Agents page's tables add days (migration 0019): a week of 200 agents' reasons and
-/// histograms is then a few thousand rows, not a hundred thousand.
-pub(crate) const SPANS_WITH_DAYS: &[i64] = &[MINUTE_MS, HOUR_MS, DAY_MS];
 
 /// The histograms' bucket edges, in milliseconds. A value `v` is in step `i` when
 /// `edges[i] <= v < edges[i + 1]`; the last step is open-ended, negative values go to 0.

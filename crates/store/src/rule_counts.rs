@@ -10,7 +10,8 @@ use rusqlite::{params, Connection, ToSql};
 use serde::{Deserialize, Serialize};
 
 use crate::ranges::pieces;
-use crate::rollup::{Measure, MINUTE_MS};
+use crate::ranges::MINUTE_MS;
+use crate::rollup::Measure;
 use crate::{Result, Store};
 
 /// The histograms the rollups keep.

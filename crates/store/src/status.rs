@@ -7,7 +7,7 @@ use rusqlite::{params, Connection};
 
 use crate::model::{InProgress, StatusCounts};
 use crate::ranges::pieces;
-use crate::rollup::{HOUR_MS, MINUTE_MS};
+use crate::ranges::{HOUR_MS, MINUTE_MS};
 use crate::{Result, Store};
 
 impl Store {
