@@ -1,6 +1,8 @@
-import { ReactNode } from "react";
+import { ReactNode, useEffect, useRef } from "react";
 
-/** The panel that slides over the page from the right: a call's details, the rejections. */
+/** The panel that slides over the page from the right: a call's details, the rejections.
+ *  Closed (Escape, its button, the page changing), it gives the keyboard back to what had it
+ *  before it opened, when that is still on the page and nothing else took the keyboard. */
 export function Drawer({
   title,
   sub,
@@ -16,8 +18,18 @@ export function Drawer({
   onClose: () => void;
   children: ReactNode;
 }) {
+  const box = useRef<HTMLElement>(null);
+  useEffect(() => {
+    const before = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    const drawer = box.current;
+    return () => {
+      const now = document.activeElement;
+      const lost = now === null || now === document.body || (drawer !== null && drawer.contains(now));
+      if (lost && before && before !== document.body && before.isConnected) before.focus();
+    };
+  }, []);
   return (
-    <aside className="drawer" data-testid={testId} aria-label={label}>
+    <aside className="drawer" data-testid={testId} aria-label={label} ref={box}>
       <header className="drawer-head">
         <div>
           <div className="drawer-title">{title}</div>
