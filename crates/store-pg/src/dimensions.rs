@@ -40,19 +40,20 @@ impl PgStore {
 
     /// The team's fields, in order: each ready (read from the calls), every call counted.
     pub async fn dimensions(&self) -> Result<Vec<DimensionStatus>> {
-        let client = self.client().await?;
-        let fields = client.query("SELECT field FROM dimensions ORDER BY position", &[]).await.map_err(unavailable)?;
+        let fields = self.dimension_fields().await?;
         if fields.is_empty() {
             return Ok(Vec::new());
         }
-        let calls: i64 = client
+        let calls: i64 = self
+            .client()
+            .await?
             .query_one("SELECT count(*) FROM calls WHERE event_count > 0", &[])
             .await
             .map_err(unavailable)?
             .get(0);
         Ok(fields
-            .iter()
-            .map(|row| DimensionStatus { field: row.get(0), ready: true, counted_calls: calls, calls })
+            .into_iter()
+            .map(|field| DimensionStatus { field, ready: true, counted_calls: calls, calls })
             .collect())
     }
 
@@ -77,11 +78,10 @@ impl PgStore {
     /// Each of the team's fields with its values and their calls, most first, at most 200
     /// (the timeline's menus); calls without the field are not a value. Read from the calls.
     pub(crate) async fn dimension_facets(&self) -> Result<Vec<DimensionFacet>> {
+        let fields = self.dimension_fields().await?;
         let client = self.client().await?;
-        let fields = client.query("SELECT field FROM dimensions ORDER BY position", &[]).await.map_err(unavailable)?;
         let mut facets = Vec::with_capacity(fields.len());
-        for row in fields {
-            let field: String = row.get(0);
+        for field in fields {
             let values = client
                 .query(
                     &format!(

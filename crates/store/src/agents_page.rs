@@ -16,8 +16,7 @@ use crate::model::{phase_text, CallRow};
 use crate::overview::{
     bar_ms_for, by_calls, minute_range, spread, tally_reason, timestamp, Outcomes, SpreadStep, Tally,
 };
-use crate::ranges::{pieces, pieces_of};
-use crate::ranges::{MINUTE_MS, SPANS_WITH_DAYS};
+use crate::ranges::{pieces, pieces_of, MINUTE_MS, SPANS_WITH_DAYS};
 use crate::rollup::{Contribution, Measure};
 use crate::tracked::dimension_value;
 use crate::{Result, Store};

@@ -13,8 +13,7 @@ use calleague_events::CallPhase;
 
 use crate::concurrency::{read_in_progress_edges, InProgressSpan, PeakCounter};
 use crate::model::{phase_text, CallRow};
-use crate::ranges::pieces;
-use crate::ranges::{HOUR_MS, MINUTE_MS};
+use crate::ranges::{pieces, HOUR_MS, MINUTE_MS};
 use crate::rollup::{Contribution, Measure};
 use crate::{Result, Store, StoreError};
 
