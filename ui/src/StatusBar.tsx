@@ -6,6 +6,7 @@ import { useFeedTick } from "./feed";
 import { problemShort } from "./subscriptions/subscriptionDraft";
 import { SourceState } from "./SourceState";
 import { useInProgress } from "./inProgress";
+import { BarItem, OneLineBar } from "./OneLineBar";
 
 export function StatusBar({
   status,
@@ -32,47 +33,73 @@ export function StatusBar({
   const team = status.mode === "team";
   // Watching a team's database that stopped answering is not up: the error says so.
   const up = team ? Boolean(status.teamDatabase) && !status.teamError : Boolean(status.receiverUrl);
-  return (
-    <footer className="statusbar" data-testid="statusbar">
-      <span className={`led ${up ? "up" : "down"}`} />
-      {team ? (
-        <span data-testid="receiver-state" title={status.teamError?.message}>
-          {up ? `Watching ${status.teamDatabase}` : status.teamError ? "Team database unreachable: retrying" : "Connecting to the team database…"}
-        </span>
-      ) : (
-        <span data-testid="receiver-state" title={status.receiverError?.message}>
-          {up ? `Receiving on ${status.receiverUrl}` : status.receiverError ? `Receiver down (port ${status.port})` : "Receiver stopped"}
-        </span>
-      )}
-      {!team && <PublicUrl status={status} onStatus={onStatus} />}
-      {status.subscriptionProblem && status.subscriptionProblem.kind !== "noPublicUrl" && (
+  // What stays on the line when the window is narrow: the receiver's state and what needs
+  // attention first; counts and news move behind "more" before them.
+  const items: BarItem[] = [
+    {
+      key: "receiver",
+      priority: 100,
+      node: (
+        <>
+          <span className={`led ${up ? "up" : "down"}`} />
+          {team ? (
+            <span className="receiver-state" data-testid="receiver-state" title={status.teamError?.message ?? status.teamDatabase ?? undefined}>
+              {up ? `Watching ${status.teamDatabase}` : status.teamError ? "Team database unreachable: retrying" : "Connecting to the team database…"}
+            </span>
+          ) : (
+            <span className="receiver-state" data-testid="receiver-state" title={status.receiverError?.message ?? status.receiverUrl ?? undefined}>
+              {up ? `Receiving on ${status.receiverUrl}` : status.receiverError ? `Receiver down (port ${status.port})` : "Receiver stopped"}
+            </span>
+          )}
+        </>
+      ),
+    },
+    { key: "public-url", priority: 40, node: !team && <PublicUrl status={status} onStatus={onStatus} /> },
+    {
+      key: "subscription-problem",
+      priority: 90,
+      node: status.subscriptionProblem && status.subscriptionProblem.kind !== "noPublicUrl" && (
         <button className="count warn" onClick={onSubscriptions} data-testid="subscription-problem-status" title="Open Subscriptions to fix it">
           {problemShort(status.subscriptionProblem)}
         </button>
-      )}
-      <SourceState status={status} onSubscriptions={onSubscriptions} />
-      <AlertsState status={status} onAlerts={onAlerts} />
-      <ForwardingState status={status} onForwarding={onForwarding} />
-      <CatchUpState status={status} />
-      <NotificationState status={status} />
-      <span className="spacer" />
-      {counts && (
-        <>
-          <span data-testid="deliveries-today">{n(counts.deliveriesSince)} deliveries today</span>
-          {inProgress && <InProgressGauge gauge={inProgress} />}
-          <span>{n(counts.calls)} calls</span>
-          <span className={counts.callsFailed ? "warn" : ""}>{n(counts.callsFailed)} failed</span>
+      ),
+    },
+    { key: "source", priority: status.source?.notArriving ? 88 : 20, node: <SourceState status={status} onSubscriptions={onSubscriptions} /> },
+    { key: "alerts", priority: 95, node: <AlertsState status={status} onAlerts={onAlerts} /> },
+    { key: "forwarding", priority: 85, node: <ForwardingState status={status} onForwarding={onForwarding} /> },
+    { key: "catch-up", priority: 30, node: <CatchUpState status={status} /> },
+    { key: "notifications", priority: 80, node: <NotificationState status={status} /> },
+  ];
+  if (counts) {
+    items.push(
+      { key: "deliveries-today", priority: 10, end: true, node: <span data-testid="deliveries-today">{n(counts.deliveriesSince)} deliveries today</span> },
+      { key: "in-progress", priority: 50, end: true, node: inProgress && <InProgressGauge gauge={inProgress} /> },
+      { key: "calls", priority: 15, end: true, node: <span>{n(counts.calls)} calls</span> },
+      { key: "failed", priority: counts.callsFailed ? 75 : 45, end: true, node: <span className={counts.callsFailed ? "warn" : ""}>{n(counts.callsFailed)} failed</span> },
+      {
+        key: "rejected",
+        priority: counts.rejected ? 70 : 25,
+        end: true,
+        node: (
           <button className={`count ${counts.rejected ? "warn" : ""}`} onClick={() => onShow("rejected")} data-testid="show-rejected">
             {n(counts.rejected)} rejected
           </button>
+        ),
+      },
+      {
+        key: "quarantined",
+        priority: counts.quarantined ? 70 : 25,
+        end: true,
+        node: (
           <button className={`count ${counts.quarantined ? "warn" : ""}`} onClick={() => onShow("quarantined")} data-testid="show-quarantined">
             {n(counts.quarantined)} quarantined
           </button>
-          <span>last {clock(counts.lastDeliveryAt)}</span>
-        </>
-      )}
-    </footer>
-  );
+        ),
+      },
+      { key: "last", priority: 35, end: true, node: <span data-testid="last-delivery">last {clock(counts.lastDeliveryAt)}</span> },
+    );
+  }
+  return <OneLineBar className="statusbar" testId="statusbar" items={items} />;
 }
 
 /**
