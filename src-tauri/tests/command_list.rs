@@ -35,6 +35,10 @@ fn build_commands() -> BTreeSet<String> {
     quoted_between(&read(&root().join("src-tauri/build.rs")), "const COMMANDS: &[&str] = &[", "];")
 }
 
+/// Tauri's own permissions the window has, each for a reason: zooming the page with Ctrl+=,
+/// Ctrl+- and Ctrl+0 (Tauri's zoom keys call this one).
+const CORE_PERMISSIONS: &[&str] = &["core:webview:allow-set-webview-zoom"];
+
 fn capability_commands() -> BTreeSet<String> {
     let text = read(&root().join("src-tauri/capabilities/default.json"));
     let json: serde_json::Value = serde_json::from_str(&text).expect("the capability is JSON");
@@ -42,6 +46,7 @@ fn capability_commands() -> BTreeSet<String> {
         .as_array()
         .expect("a permissions list")
         .iter()
+        .filter(|p| !CORE_PERMISSIONS.contains(&p.as_str().unwrap_or_default()))
         .map(|p| {
             let p = p.as_str().expect("permissions by name");
             p.strip_prefix("allow-")

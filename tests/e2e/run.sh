@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end tests of the real app window. Run inside a virtual display and a private
 # D-Bus session, as `cargo xtask test` does:
-#   xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- bash tests/e2e/run.sh
+#   xvfb-run -a -s "-screen 0 1920x1080x24" dbus-run-session -- bash tests/e2e/run.sh
 # Needs CALLEAGUE_APP (the app binary), CALLEAGUE_SIM (the simulator binary) and
 # SCREENSHOT_DIR. Starts a keyring, a notification server, tauri-driver and a simulator,
 # runs the tests (or the benchmark named by E2E_BENCH), and stops what it started.

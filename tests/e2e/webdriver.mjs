@@ -103,7 +103,11 @@ export class Session {
 
   async text(css) {
     const el = await this.find(css);
-    return this.cmd("GET", `/element/${el}/text`);
+    const text = await this.cmd("GET", `/element/${el}/text`);
+    if (text !== "") return text;
+    // WebKitWebDriver reads no text at all from an element cut with "…" (overflow: hidden,
+    // as long values are): what the page renders, then, from innerText.
+    return this.exec("return document.querySelector(arguments[0])?.innerText ?? ''", [css]);
   }
 
   async attr(el, name) {

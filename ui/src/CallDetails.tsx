@@ -1,3 +1,4 @@
+import { LongText } from "./LongText";
 import { useEffect, useState } from "react";
 import { api, CallDetail, errorText } from "./ipc";
 import { clock, duration, metadataEntries } from "./format";
@@ -107,8 +108,15 @@ export function CallDetails({
               <dl className="meta-table" data-testid="metadata">
                 {metadataEntries(call.metadata).map(([k, v]) => (
                   <div key={k}>
-                    <dt>{k}</dt>
-                    <dd>{v}</dd>
+                    <dt>
+                      <LongText text={k} />
+                    </dt>
+                    <dd>
+                      <LongText text={v} />
+                      <button className="link copy-value" onClick={() => copy(v).then(() => flash(`meta:${k}`))} aria-label={`Copy ${k}`} data-testid="copy-metadata">
+                        {copied === `meta:${k}` ? "Copied" : "Copy"}
+                      </button>
+                    </dd>
                   </div>
                 ))}
               </dl>

@@ -72,9 +72,9 @@ export function StatusBar({
   ];
   if (counts) {
     items.push(
-      { key: "deliveries-today", priority: 10, end: true, node: <span data-testid="deliveries-today">{n(counts.deliveriesSince)} deliveries today</span> },
+      { key: "deliveries-today", priority: 10, end: true, node: <span data-testid="deliveries-today">{counted(counts.deliveriesSince, "delivery", "deliveries")} today</span> },
       { key: "in-progress", priority: 50, end: true, node: inProgress && <InProgressGauge gauge={inProgress} /> },
-      { key: "calls", priority: 15, end: true, node: <span>{n(counts.calls)} calls</span> },
+      { key: "calls", priority: 15, end: true, node: <span>{counted(counts.calls, "call", "calls")}</span> },
       { key: "failed", priority: counts.callsFailed ? 75 : 45, end: true, node: <span className={counts.callsFailed ? "warn" : ""}>{n(counts.callsFailed)} failed</span> },
       {
         key: "rejected",
@@ -131,6 +131,8 @@ function NotificationState({ status }: { status: AppStatus }) {
 
 /** Counts with the reader's digit grouping: 600,040 rather than 600040. */
 const n = (count: number) => count.toLocaleString();
+/** "1 call", "2 calls". */
+const counted = (count: number, one: string, many: string) => `${n(count)} ${count === 1 ? one : many}`;
 
 function CatchUpState({ status }: { status: AppStatus }) {
   const c = status.catchUp;

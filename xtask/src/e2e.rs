@@ -40,7 +40,7 @@ pub fn headless(profile: &str, shots: &Path, seconds: u32) -> Command {
     let mut command = Command::new("timeout");
     command
         .arg(seconds.to_string())
-        .args(["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", "dbus-run-session"])
+        .args(["xvfb-run", "-a", "-s", "-screen 0 1920x1080x24", "dbus-run-session"])
         // A session of the tests' own: nothing installed can be started by activation.
         .arg(format!("--config-file={}", workspace_root().join("tests/e2e/session-bus.conf").display()))
         .args(["--", "bash"])

@@ -1,3 +1,4 @@
+import { LongText } from "../LongText";
 import { useState } from "react";
 import type { ReplayProgressView, TargetOverview } from "../ipc";
 import { api, errorText } from "../ipc";
@@ -46,7 +47,7 @@ export function TargetRow({ target: t, onChanged }: { target: TargetOverview; on
     <>
       <tr data-testid="forward-target" data-url={t.url}>
         <td className="url-cell">
-          <span className={`led ${t.down ? "down" : t.last && !succeeded(t.last) ? "warn" : "up"}`} /> <span className="mono">{t.url}</span>
+          <span className={`led ${t.down ? "down" : t.last && !succeeded(t.last) ? "warn" : "up"}`} /> <LongText className="mono" text={t.url} />
           <div className="sub">
             {t.events.length ? t.events.join(", ") : "every event"}
             {!t.enabled && " · off"}

@@ -1,3 +1,4 @@
+import { LongText } from "../LongText";
 import { useCallback, useEffect, useState } from "react";
 import type { AppStatus, Subscription, Subscriptions } from "../ipc";
 import { api, errorCode, errorText } from "../ipc";
@@ -95,9 +96,9 @@ export function SubscriptionsPage({ status, onChanged }: { status: AppStatus; on
               {data.webhooks.map((w) => (
                 <tr key={w.webhookId} data-testid="subscription-row" data-id={w.webhookId}>
                   <td className="url-cell">
-                    <span className="mono">{w.url}</span>
+                    <LongText className="mono" text={w.url} />
                     {w.pointsHere && <span className="here-badge">this computer</span>}
-                    <div className="sub mono">{w.webhookId}</div>
+                    <LongText className="sub mono block" text={w.webhookId} />
                   </td>
                   <td className="events-cell">{w.events.join(", ")}</td>
                   <td className="sub">{when(w.createdAt)}</td>
