@@ -9,6 +9,7 @@ import { ReceiverProblem } from "./ReceiverProblem";
 import { Rejections } from "./Rejections";
 import { SettingsPage } from "./settings/SettingsPage";
 import { StatusBar } from "./StatusBar";
+import { Announcer } from "./Announcer";
 import { SubscriptionsPage } from "./subscriptions/SubscriptionsPage";
 import { PageId, TopBar } from "./TopBar";
 import { isField } from "./keys";
@@ -163,6 +164,7 @@ function Frame({ status, onStatus }: { status: AppStatus; onStatus: (s: AppStatu
         onForwarding={() => setPage("forwarding")}
         onAlerts={() => setPage("alerts")}
       />
+      <Announcer status={status} />
     </div>
   );
 }

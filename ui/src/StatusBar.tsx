@@ -136,18 +136,18 @@ const counted = (count: number, one: string, many: string) => `${n(count)} ${cou
 
 function CatchUpState({ status }: { status: AppStatus }) {
   const c = status.catchUp;
-  if (status.catchUpError) return <span className="warn" data-testid="catch-up" title={status.catchUpError.message}>Catch-up failed</span>;
+  if (status.catchUpError) return <span className="warn" role="status" data-testid="catch-up" title={status.catchUpError.message}>Catch-up failed</span>;
   if (!c) return null;
   if (!c.done) {
     const pages = c.pages ? `/${c.pages}` : "";
     return (
-      <span data-testid="catch-up">
+      <span role="status" data-testid="catch-up">
         Catching up: window {c.window}/{c.windows}, page {c.page}
         {pages}, {c.callsMerged} calls merged
       </span>
     );
   }
-  return c.windows > 0 ? <span data-testid="catch-up">Caught up {c.callsMerged} missed calls</span> : null;
+  return c.windows > 0 ? <span role="status" data-testid="catch-up">Caught up {c.callsMerged} missed calls</span> : null;
 }
 
 /** Alert rules firing now: one line, the rules in its title; a click opens the Alerts page. */

@@ -7,7 +7,7 @@ export function ReplayProgress({ progress, testId }: { progress: ReplayProgressV
       {progress.done
         ? `${progress.cancelled ? "Cancelled after" : "Sent"} ${progress.sent} of ${progress.total}: ${progress.answered} answered 2xx, ${progress.failed} not`
         : `Replaying ${progress.sent} of ${progress.total}…`}
-      {!progress.done && progress.total > 0 && <progress max={progress.total} value={progress.sent} />}
+      {!progress.done && progress.total > 0 && <progress max={progress.total} value={progress.sent} aria-label="Deliveries replayed" />}
     </span>
   );
 }

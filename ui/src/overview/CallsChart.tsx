@@ -7,6 +7,7 @@ import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import type { OverviewBar } from "../bindings";
 import { useResolvedTheme } from "../theme";
+import { ChartTable } from "./ChartTable";
 
 const SERIES = [
   { label: "In progress", key: "inProgress", color: "--live" },
@@ -179,15 +180,18 @@ export function CallsChart({
   }
 
   return (
-    <div
-      className={`calls-chart ${compact ? "compact" : ""}`}
-      ref={box}
-      data-testid={compact ? "strip-chart" : "overview-chart"}
-      data-bars={bars.length}
-      tabIndex={0}
-      role="group"
-      aria-label="Calls per bar: arrow keys choose a bar, Enter opens its calls"
-      onKeyDown={onKeyDown}
-    />
+    <>
+      <div
+        className={`calls-chart ${compact ? "compact" : ""}`}
+        ref={box}
+        data-testid={compact ? "strip-chart" : "overview-chart"}
+        data-bars={bars.length}
+        tabIndex={0}
+        role="group"
+        aria-label="Calls per bar: arrow keys choose a bar, Enter opens its calls"
+        onKeyDown={onKeyDown}
+      />
+      {!compact && <ChartTable bars={bars} />}
+    </>
   );
 }

@@ -8,6 +8,7 @@ import type { Overview } from "../bindings";
 import { Call, mockCommands, statusWith } from "../testing";
 import { rangeMs } from "./range";
 import { rateChange } from "./Totals";
+import { ChartTable } from "./ChartTable";
 
 const FROM = "2026-11-27T16:00:00.000Z";
 const TO = "2026-11-27T17:00:00.000Z";
@@ -214,5 +215,20 @@ describe("rangeMs", () => {
       toMs: Date.parse("2026-11-27T17:00:00.000Z"),
     });
     expect(rangeMs({ preset: "custom", custom: { from: "", to: "2026-11-27T10:00" } }, now)).toHaveProperty("problem");
+  });
+});
+
+describe("the chart's text alternative", () => {
+  it("lists each bar with calls as a row of its numbers, for screen readers", () => {
+    const bars = overview().bars.map((b, i) => ({ ...b, peakInProgress: i === 2 ? 4 : null }));
+    render(<ChartTable bars={bars} />);
+    const table = screen.getByTestId("overview-chart-table");
+    expect(table.className).toBe("visually-hidden");
+    expect(within(table).getByText(/^Calls per bar/).textContent).toBe("Calls per bar: the 2 of 3 bars with calls");
+    const rows = within(table).getAllByRole("row").slice(1).map((r) => [...r.children].slice(1).map((c) => c.textContent));
+    expect(rows).toEqual([
+      ["3", "2", "1", "0", "—"],
+      ["7", "3", "2", "2", "4"],
+    ]);
   });
 });

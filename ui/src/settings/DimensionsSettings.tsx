@@ -74,7 +74,7 @@ export function DimensionsSettings() {
               {d.ready ? (
                 <span className="ok-text">counted</span>
               ) : (
-                <span className="counting">
+                <span className="counting" role="status">
                   <progress max={Math.max(d.calls, 1)} value={d.countedCalls} aria-label={`Counting calls by ${d.field}`} />
                   counting… {d.countedCalls.toLocaleString()} of {d.calls.toLocaleString()} calls
                 </span>

@@ -60,13 +60,13 @@ export function ExportData() {
       <p className="sub">Empty ends are open: from the first, or to the last. Times are this computer's; rows are ordered by occurredAt.</p>
       <FieldMessage message={rangeError} />
       {running && (
-        <div className="progress-line" data-testid="export-progress">
-          <progress max={p?.total || 1} value={p?.written ?? 0} />
+        <div className="progress-line" role="status" data-testid="export-progress">
+          <progress max={p?.total || 1} value={p?.written ?? 0} aria-label="Rows exported" />
           <span>{p ? `${p.written.toLocaleString()} of ${p.total.toLocaleString()} rows` : "Choose where to save…"}</span>
         </div>
       )}
       {state.kind === "done" && (
-        <p className="ok-text" data-testid="export-done">
+        <p className="ok-text" role="status" data-testid="export-done">
           Exported {state.rows.toLocaleString()} rows to {state.path}
         </p>
       )}
