@@ -4,6 +4,9 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
+/** WebDriver's codes of the keys the tests press. */
+const KEYS = { Tab: "\uE004", Enter: "\uE007", Escape: "\uE00C", Shift: "\uE008", Control: "\uE009", Space: " ", ArrowUp: "\uE013", ArrowDown: "\uE015", ArrowLeft: "\uE012", ArrowRight: "\uE014", Home: "\uE011", End: "\uE010" };
+
 export class Session {
   constructor(base, id) {
     this.base = base;
@@ -38,6 +41,20 @@ export class Session {
   async click(css) {
     const el = await this.find(css);
     await this.cmd("POST", `/element/${el}/click`, {});
+  }
+
+  /** Presses keys as the keyboard would (WebDriver actions: real key events, so Tab moves
+   *  the focus): names from KEYS ("Tab", "Enter", "Escape", "ArrowDown", …) or characters;
+   *  ["Shift", "Tab"] as one entry presses them together. */
+  async keys(...presses) {
+    const actions = [];
+    for (const press of presses) {
+      const held = (Array.isArray(press) ? press : [press]).map((k) => KEYS[k] ?? k);
+      for (const k of held) actions.push({ type: "keyDown", value: k });
+      for (const k of [...held].reverse()) actions.push({ type: "keyUp", value: k });
+    }
+    await this.cmd("POST", "/actions", { actions: [{ type: "key", id: "keyboard", actions }] });
+    await this.cmd("DELETE", "/actions");
   }
 
   /** Replaces the field's text: typed as key presses, so the page's own handlers run. */

@@ -1,4 +1,5 @@
-import { FormEvent, useState } from "react";
+import { FormEvent, useEffect, useRef, useState } from "react";
+import { focusFirst, onMenuKeys } from "./keys";
 import { api, AppStatus } from "./ipc";
 import { useAction } from "./useAction";
 
@@ -8,6 +9,11 @@ export function KeyMenu({ status, onStatus }: { status: AppStatus; onStatus: (s:
   const [replacing, setReplacing] = useState(false);
   const [key, setKey] = useState("");
   const { busy, error, run } = useAction<"replace" | "remove">();
+  const badge = useRef<HTMLButtonElement>(null);
+  const menu = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (open) focusFirst(menu.current);
+  }, [open, replacing]);
 
   function replace(e: FormEvent) {
     e.preventDefault();
@@ -26,11 +32,19 @@ export function KeyMenu({ status, onStatus }: { status: AppStatus; onStatus: (s:
 
   return (
     <div className="key-menu">
-      <button className="key-badge" onClick={() => setOpen(!open)} title="Your API key, kept in the system keychain" data-testid="key-badge">
+      <button
+        ref={badge}
+        className="key-badge"
+        onClick={() => setOpen(!open)}
+        title="Your API key, kept in the system keychain"
+        aria-haspopup="true"
+        aria-expanded={open}
+        data-testid="key-badge"
+      >
         Key {status.keyMasked} ▾
       </button>
       {open && (
-        <div className="popover" data-testid="key-popover">
+        <div className="popover" ref={menu} role="group" aria-label="API key" onKeyDown={(e) => onMenuKeys(e, () => setOpen(false), badge)} data-testid="key-popover">
           <p className="sub">Kept only in your system keychain; shown masked.</p>
           {replacing ? (
             <form onSubmit={replace}>

@@ -1,4 +1,5 @@
 import { ReactNode, useEffect, useLayoutEffect, useRef, useState } from "react";
+import { focusFirst, onMenuKeys } from "./keys";
 
 /** One thing the bar shows: higher `priority` stays on the line longer when space runs out. */
 export type BarItem = { key: string; priority: number; node: ReactNode; end?: boolean };
@@ -49,6 +50,10 @@ export function OneLineBar({ items, className, testId, gap = 16 }: { items: BarI
   const [shownKeys, setShownKeys] = useState<Set<string> | null>(null);
   const [barWidth, setBarWidth] = useState(0);
   const [open, setOpen] = useState(false);
+  const list = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (open) focusFirst(list.current);
+  }, [open]);
 
   useEffect(() => {
     const element = bar.current;
@@ -108,7 +113,11 @@ export function OneLineBar({ items, className, testId, gap = 16 }: { items: BarI
             {hidden.length} more…
           </button>
           {open && (
-            <div className="popover up bar-more-list" role="group" aria-label="More of the status bar" data-testid={`${testId}-more-list`}>
+            <div
+              ref={list}
+              className="popover up bar-more-list"
+              role="group"
+              onKeyDown={(e) => onMenuKeys(e, () => setOpen(false), more)} aria-label="More of the status bar" data-testid={`${testId}-more-list`}>
               {hidden.map((item) => (
                 <span key={item.key} data-bar-hidden={item.key}>
                   {item.node}

@@ -1,4 +1,4 @@
-import { FormEvent, useState } from "react";
+import { FormEvent, useRef, useState } from "react";
 import { api, AppStatus } from "./ipc";
 import { useAction } from "./useAction";
 import { ErrorLine } from "./Alert";
@@ -11,6 +11,7 @@ export function PublicUrl({ status, onStatus }: { status: AppStatus; onStatus: (
   const [open, setOpen] = useState(false);
   const [url, setUrl] = useState(status.publicUrl ?? "");
   const { busy, error, setError, run } = useAction<"save">();
+  const button = useRef<HTMLButtonElement>(null);
 
   function save(e: FormEvent) {
     e.preventDefault();
@@ -23,7 +24,9 @@ export function PublicUrl({ status, onStatus }: { status: AppStatus; onStatus: (
   return (
     <span className="public-url">
       <button
+        ref={button}
         className="count"
+        aria-expanded={open}
         onClick={() => {
           setUrl(status.publicUrl ?? "");
           setError(null);
@@ -35,7 +38,17 @@ export function PublicUrl({ status, onStatus }: { status: AppStatus; onStatus: (
         {status.publicUrl ? `Public: ${status.publicUrl}` : "Set public URL…"}
       </button>
       {open && (
-        <form className="popover up" onSubmit={save} data-testid="public-url-form">
+        <form
+          className="popover up"
+          onSubmit={save}
+          onKeyDown={(e) => {
+            if (e.key !== "Escape") return;
+            e.stopPropagation();
+            setOpen(false);
+            button.current?.focus();
+          }}
+          data-testid="public-url-form"
+        >
           <label className="sub" htmlFor="public-url-input">
             Your tunnel's HTTPS address (cloudflared, ngrok, Tailscale Funnel) that forwards to {status.receiverUrl ?? "the receiver"}
           </label>

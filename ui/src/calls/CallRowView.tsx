@@ -18,8 +18,14 @@ export function CallRowView({ call, selected, onOpen }: { call: CallRow; selecte
       data-call-id={call.callId}
       data-phase={phase}
       onClick={onOpen}
+      onKeyDown={(e) => {
+        if (e.key !== " ") return;
+        e.preventDefault();
+        onOpen?.();
+      }}
       role="button"
-      tabIndex={-1}
+      // One stop for the whole list (the selected row); ↑/↓ move it, Enter or Space opens.
+      tabIndex={selected ? 0 : -1}
     >
       <div className="when">
         <span className="time">{clock(call.firstOccurredAt)}</span>

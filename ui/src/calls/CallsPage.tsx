@@ -54,6 +54,13 @@ export function CallsPage({
       }),
     [rows.length, virtualizer],
   );
+  // When a row has the keyboard, it follows the selection (the row may be drawn a frame later).
+  useEffect(() => {
+    const list = scroller.current;
+    if (!list || !list.contains(document.activeElement) || !rows[selected]) return;
+    const frame = requestAnimationFrame(() => list.querySelector<HTMLElement>(`[data-call-id="${CSS.escape(rows[selected].callId)}"]`)?.focus());
+    return () => cancelAnimationFrame(frame);
+  }, [selected, rows]);
   const openSelected = useCallback(() => rows[selected] && onOpenCall(rows[selected].callId), [rows, selected, onOpenCall]);
   useShortcuts({ search, drawerOpen, rowCount: rows.length, resetFilters: reset, move, openSelected });
 
