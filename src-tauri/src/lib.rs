@@ -6,6 +6,7 @@ pub mod commands;
 pub mod notifications;
 pub mod save_dialog;
 mod tray;
+mod webview;
 
 use std::sync::Arc;
 
@@ -160,6 +161,9 @@ pub fn run() {
         .manage(notifications::OpenRequests::default())
         .manage(save_dialog::RunningExport::default())
         .setup(|app| {
+            if let Some(window) = app.get_webview_window("main") {
+                webview::keep_memory_low(&window);
+            }
             let tray_present = tray::install(app);
             app.manage(tray::TrayPresent(tray_present));
             if tray_present && std::env::args().any(|a| a == BACKGROUND_FLAG) {

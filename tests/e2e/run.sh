@@ -16,7 +16,7 @@ mkdir -p "$SCREENSHOT_DIR"
 work=$(mktemp -d)
 # How long the helpers may live: the tests take minutes, the benchmark longer.
 life=600
-[ -n "${E2E_BENCH:-}" ] && life=2700
+[ -n "${E2E_BENCH:-}" ] && life=3600
 # A fresh keyring every run: a stale one would open an invisible password prompt and hang.
 export XDG_DATA_HOME="$work/data" XDG_CONFIG_HOME="$work/config" XDG_CACHE_HOME="$work/cache"
 mkdir -p "$XDG_DATA_HOME" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME" "$work/home"
@@ -85,7 +85,7 @@ export SIM_URL=$(sed -n 's/^listening on //p' "$work/sim.out")
 status=0
 if [ -n "${E2E_BENCH:-}" ]; then
   # A benchmark script (cargo xtask bench ui) instead of the tests.
-  timeout 2700 node "$E2E_BENCH" || status=$?
+  timeout 3600 node "$E2E_BENCH" || status=$?
 else
   timeout 900 node --test --test-concurrency=1 ${E2E_ONLY:-./*.test.mjs} || status=$?
 fi

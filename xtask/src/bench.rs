@@ -40,7 +40,7 @@ fn ui() -> Result<(), String> {
     let shots = crate::target_dir().join("bench-screenshots");
     step(
         "UI benchmark (the app under Xvfb over WebDriver)",
-        crate::e2e::headless("release", &shots, 3000)
+        crate::e2e::headless("release", &shots, 4000)
             .env("E2E_BENCH", "./ui.bench.mjs")
             .env("CALLEAGUE_BENCH", release.join("calleague-bench")),
     )

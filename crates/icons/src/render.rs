@@ -26,7 +26,8 @@ pub fn tray_svg(app_svg: &str, unseen: bool) -> Result<String, String> {
     let start = app_svg.find("<path").ok_or("icons/icon.svg has no <path> for the tray to use")?;
     let end = app_svg[start..].find("/>").ok_or("an unclosed <path> in icons/icon.svg")? + start + 2;
     let line = &app_svg[start..end];
-    let edge = line.replace("stroke-width=\"56\"", "stroke-width=\"180\"").replace("stroke=\"#ffffff\"", "stroke=\"#262626\"");
+    let edge =
+        line.replace("stroke-width=\"56\"", "stroke-width=\"180\"").replace("stroke=\"#ffffff\"", "stroke=\"#262626\"");
     let path = format!("{edge}{}", line.replace("stroke-width=\"56\"", "stroke-width=\"96\""));
     let dot = if unseen {
         r##"<circle cx="800" cy="800" r="200" fill="#e53e3e" stroke="#262626" stroke-width="48"/>"##
@@ -64,7 +65,11 @@ mod tests {
     fn standing_out(png: &[u8], panel: u8) -> usize {
         let luminance = |c: f64| {
             let c = c / 255.0;
-            if c <= 0.03928 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
+            if c <= 0.03928 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
         };
         let back = luminance(panel as f64);
         pixels(png)
@@ -74,7 +79,9 @@ mod tests {
                 let a = p.alpha() as f64 / 255.0;
                 // Premultiplied: the colour over the panel is c + (1 - a) * panel.
                 let over = |c: u8| c as f64 + (1.0 - a) * panel as f64;
-                let lum = 0.2126 * luminance(over(p.red())) + 0.7152 * luminance(over(p.green())) + 0.0722 * luminance(over(p.blue()));
+                let lum = 0.2126 * luminance(over(p.red()))
+                    + 0.7152 * luminance(over(p.green()))
+                    + 0.0722 * luminance(over(p.blue()));
                 let (hi, lo) = if lum > back { (lum, back) } else { (back, lum) };
                 (hi + 0.05) / (lo + 0.05) >= 3.0
             })
@@ -85,13 +92,17 @@ mod tests {
     fn the_tray_mark_reads_on_light_and_dark_panels() {
         let mark = Svg::parse(&tray_svg(SOURCE, false).unwrap()).unwrap().png(22).unwrap();
         let (light, dark) = (standing_out(&mark, 0xf0), standing_out(&mark, 0x2b));
-        assert!(light >= 40 && dark >= 40, "pixels standing out at 22 px: {light} on a light panel, {dark} on a dark one");
+        assert!(
+            light >= 40 && dark >= 40,
+            "pixels standing out at 22 px: {light} on a light panel, {dark} on a dark one"
+        );
         // The check tells: a white line alone is all but invisible on the light panel.
         let white_only = SOURCE.replace("stroke-width=\"56\"", "stroke-width=\"96\"");
-        let white = Svg::parse(&white_only.replace("<rect", "<rect opacity=\"0\"").replace("<circle", "<circle opacity=\"0\""))
-            .unwrap()
-            .png(22)
-            .unwrap();
+        let white =
+            Svg::parse(&white_only.replace("<rect", "<rect opacity=\"0\"").replace("<circle", "<circle opacity=\"0\""))
+                .unwrap()
+                .png(22)
+                .unwrap();
         assert!(standing_out(&white, 0xf0) < 10 && standing_out(&white, 0x2b) >= 40);
     }
 

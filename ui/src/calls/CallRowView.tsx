@@ -1,11 +1,13 @@
+import { memo } from "react";
 import { CallRow } from "../ipc";
 import { clock, day, duration, metadataEntries } from "../format";
 import { useAgentLabels } from "../agents";
 
 const STEPS = ["started", "connected", "completed"] as const;
 
-/** One call: everything from the payload is rendered as text, never as HTML. */
-export function CallRowView({ call, selected, onOpen }: { call: CallRow; selected: boolean; onOpen?: () => void }) {
+/** One call: everything from the payload is rendered as text, never as HTML. Drawn again
+ * only when its call or its selection changes (a scroll moves rows without redrawing them). */
+export const CallRowView = memo(function CallRowView({ call, selected, onOpen }: { call: CallRow; selected: boolean; onOpen?: (call: CallRow) => void }) {
   const phase = call.phase ?? "started";
   // How far along the lifecycle the call got; a failed call may never have connected.
   const reached = phase === "failed" ? (call.connectedAt ? 1 : 0) : STEPS.indexOf(phase as (typeof STEPS)[number]);
@@ -17,11 +19,11 @@ export function CallRowView({ call, selected, onOpen }: { call: CallRow; selecte
       data-testid="call-row"
       data-call-id={call.callId}
       data-phase={phase}
-      onClick={onOpen}
+      onClick={() => onOpen?.(call)}
       onKeyDown={(e) => {
         if (e.key !== " ") return;
         e.preventDefault();
-        onOpen?.();
+        onOpen?.(call);
       }}
       role="button"
       // One stop for the whole list (the selected row); ↑/↓ move it, Enter or Space opens.
@@ -63,4 +65,4 @@ export function CallRowView({ call, selected, onOpen }: { call: CallRow; selecte
       <div className="id" title={call.callId}>{call.callId}</div>
     </div>
   );
-}
+});

@@ -1,6 +1,6 @@
 import { ReactNode, useCallback, useEffect, useRef, useState } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
-import type { Mode } from "../bindings";
+import type { CallRow, Mode } from "../bindings";
 import { CallRowView } from "./CallRowView";
 import { FilterBar } from "./FilterBar";
 import { Filters, toCallFilter, useCallFilters } from "./useCallFilters";
@@ -35,7 +35,9 @@ export function CallsPage({
     count: rows.length,
     getScrollElement: () => scroller.current,
     estimateSize: () => ROW_HEIGHT,
-    overscan: 12,
+    // A few rows beyond the screen: enough for a wheel's step; each one more is drawn anew
+    // on every frame of a fast scroll.
+    overscan: 4,
     // jsdom has no layout; real sizes replace this at once.
     initialRect: { width: 1200, height: 800 },
   });
@@ -61,6 +63,14 @@ export function CallsPage({
     const frame = requestAnimationFrame(() => list.querySelector<HTMLElement>(`[data-call-id="${CSS.escape(rows[selected].callId)}"]`)?.focus());
     return () => cancelAnimationFrame(frame);
   }, [selected, rows]);
+  // One function for every row (rows are memoized): it finds the row's place when clicked.
+  const latest = useRef({ rows, onOpenCall });
+  latest.current = { rows, onOpenCall };
+  const openRow = useCallback((call: CallRow) => {
+    const index = latest.current.rows.indexOf(call);
+    if (index >= 0) setSelected(index);
+    latest.current.onOpenCall(call.callId);
+  }, []);
   const openSelected = useCallback(() => rows[selected] && onOpenCall(rows[selected].callId), [rows, selected, onOpenCall]);
   useShortcuts({ search, drawerOpen, rowCount: rows.length, resetFilters: reset, move, openSelected });
 
@@ -90,10 +100,7 @@ export function CallsPage({
                   <CallRowView
                     call={rows[item.index]}
                     selected={item.index === selected}
-                    onOpen={() => {
-                      setSelected(item.index);
-                      onOpenCall(rows[item.index].callId);
-                    }}
+                    onOpen={openRow}
                   />
                 </div>
               ))}
