@@ -9,6 +9,9 @@ import type { OverviewBar } from "../bindings";
 import { useResolvedTheme } from "../theme";
 import { ChartTable } from "./ChartTable";
 
+/** Calls come whole: the counts' axes step by 1, 2, 5, 10… and never show 0.25. */
+const WHOLE_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000];
+
 const SERIES = [
   { label: "In progress", key: "inProgress", color: "--live" },
   { label: "Failed", key: "failed", color: "--bad" },
@@ -85,8 +88,8 @@ export function CallsChart({
         ? [{ show: false }, { show: false }]
         : [
             { stroke: ink, grid: { show: false }, ticks: { show: false } },
-            { stroke: ink, grid: { stroke: cssColor("--line", "#e3e6ef") }, ticks: { show: false }, size: 40, label: "calls", labelSize: 14 },
-            { scale: "live", side: 1, stroke: cssColor("--warn", "#d97706"), grid: { show: false }, ticks: { show: false }, size: 40, label: "in progress at once", labelSize: 14 },
+            { stroke: ink, grid: { stroke: cssColor("--line", "#e3e6ef") }, ticks: { show: false }, size: 40, label: "calls", labelSize: 14, incrs: WHOLE_STEPS },
+            { scale: "live", side: 1, stroke: cssColor("--warn", "#d97706"), grid: { show: false }, ticks: { show: false }, size: 40, label: "in progress at once", labelSize: 14, incrs: WHOLE_STEPS },
           ],
       scales: {
         x: { time: true },
