@@ -15,7 +15,7 @@ mkdir -p "$SCREENSHOT_DIR"
 
 work=$(mktemp -d)
 # How long the helpers may live: the tests take minutes, the benchmark longer.
-life=600
+life=1800
 [ -n "${E2E_BENCH:-}" ] && life=3600
 # A fresh keyring every run: a stale one would open an invisible password prompt and hang.
 export XDG_DATA_HOME="$work/data" XDG_CONFIG_HOME="$work/config" XDG_CACHE_HOME="$work/cache"
@@ -87,7 +87,7 @@ if [ -n "${E2E_BENCH:-}" ]; then
   # A benchmark script (cargo xtask bench ui) instead of the tests.
   timeout 3600 node "$E2E_BENCH" || status=$?
 else
-  timeout 900 node --test --test-concurrency=1 ${E2E_ONLY:-./*.test.mjs} || status=$?
+  timeout 1700 node --test --test-concurrency=1 ${E2E_ONLY:-./*.test.mjs} || status=$?
 fi
 if [ "$status" -ne 0 ]; then
   echo "e2e: logs in $work" >&2

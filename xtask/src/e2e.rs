@@ -25,7 +25,7 @@ pub fn run(tally: &mut Tally) -> Result<(), String> {
     )?;
     let shots = target_dir().join("e2e-screenshots");
     let _ = std::fs::remove_dir_all(&shots);
-    let mut command = headless("debug", &shots, 1200);
+    let mut command = headless("debug", &shots, 2000);
     command.env("NODE_TEST_REPORTER", "spec");
     let result = tally.run("end-to-end tests (the app under Xvfb over WebDriver)", &mut command);
     eprintln!("\n==> screenshots of the screens the end-to-end tests checked: {}", shots.display());
