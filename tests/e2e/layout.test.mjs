@@ -54,7 +54,7 @@ async function faults(app) {
         if (r.top - top > r.height / 2) found.push(name + ': ' + label + ' on a second line');
         if (r.right > box.right + 1 || r.left < box.left - 1) found.push(name + ': ' + label + ' past its edge');
       }
-      const line = kids.filter((e) => !e.contains(document.activeElement) || true).sort((a, b) => a.getBoundingClientRect().left - b.getBoundingClientRect().left);
+      const line = [...kids].sort((a, b) => a.getBoundingClientRect().left - b.getBoundingClientRect().left);
       for (let i = 1; i < line.length; i++) {
         const [a, b] = [line[i - 1].getBoundingClientRect(), line[i].getBoundingClientRect()];
         if (a.right > b.left + 1 && !line[i - 1].contains(line[i]) && !line[i].contains(line[i - 1])) found.push(name + ': ' + (line[i - 1].dataset.barItem || line[i - 1].textContent.slice(0, 20)) + ' overlaps ' + (line[i].dataset.barItem || line[i].textContent.slice(0, 20)));

@@ -88,7 +88,7 @@ export function CallDetails({
         call && (
           <>
             <span className={`phase-label ${call.phase}`}>{call.phase}</span> ·{" "}
-            <span data-testid="details-agent" title={call.agentId ?? undefined}>
+            <span className="details-agent long-text" data-testid="details-agent" title={call.agentId ?? undefined}>
               {agents.name(call.agentId) ? `${agents.name(call.agentId)} (${call.agentId})` : agents.label(call.agentId)}
             </span>{" "}
             · {call.direction ?? "—"} ·{" "}

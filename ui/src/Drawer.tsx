@@ -32,7 +32,9 @@ export function Drawer({
     <aside className="drawer" data-testid={testId} aria-label={label} ref={box}>
       <header className="drawer-head">
         <div>
-          <div className="drawer-title">{title}</div>
+          <div className="drawer-title long-text block" title={typeof title === "string" ? title : undefined}>
+            {title}
+          </div>
           {sub && <div className="sub">{sub}</div>}
         </div>
         <button className="close" onClick={onClose} aria-label="Close (Esc)">

@@ -7,8 +7,8 @@ export type BarItem = { key: string; priority: number; node: ReactNode; end?: bo
 /**
  * Which items fit on one line of `available` pixels, keeping the most important: items are
  * taken by priority (ties by their place), each while its width still fits. When not all fit,
- * room for the "more" button (with its gap) is kept too. Items never measured count as fitting: they are
- * shown once so that their width can be read.
+ * room for the "more" button (with its gap) is kept too. Items never measured count as
+ * fitting: they are shown once so that their width can be read.
  */
 export function fitOnOneLine(
   items: { key: string; priority: number }[],
@@ -117,7 +117,10 @@ export function OneLineBar({ items, className, testId, gap = 16 }: { items: BarI
               ref={list}
               className="popover up bar-more-list"
               role="group"
-              onKeyDown={(e) => onMenuKeys(e, () => setOpen(false), more)} aria-label="More of the status bar" data-testid={`${testId}-more-list`}>
+              aria-label="More of the status bar"
+              onKeyDown={(e) => onMenuKeys(e, () => setOpen(false), more)}
+              data-testid={`${testId}-more-list`}
+            >
               {hidden.map((item) => (
                 <span key={item.key} data-bar-hidden={item.key}>
                   {item.node}

@@ -2,6 +2,7 @@ import { FormEvent, useRef, useState } from "react";
 import { api, AppStatus } from "./ipc";
 import { useAction } from "./useAction";
 import { ErrorLine } from "./Alert";
+import { closeOnEscape } from "./keys";
 
 /**
  * The public HTTPS address Calleague posts to (a tunnel to this receiver), shown in the
@@ -41,12 +42,7 @@ export function PublicUrl({ status, onStatus }: { status: AppStatus; onStatus: (
         <form
           className="popover up"
           onSubmit={save}
-          onKeyDown={(e) => {
-            if (e.key !== "Escape") return;
-            e.stopPropagation();
-            setOpen(false);
-            button.current?.focus();
-          }}
+          onKeyDown={(e) => closeOnEscape(e, () => setOpen(false), button)}
           data-testid="public-url-form"
         >
           <label className="sub" htmlFor="public-url-input">

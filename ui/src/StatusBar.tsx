@@ -43,11 +43,11 @@ export function StatusBar({
         <>
           <span className={`led ${up ? "up" : "down"}`} />
           {team ? (
-            <span className="receiver-state" data-testid="receiver-state" title={status.teamError?.message ?? status.teamDatabase ?? undefined}>
+            <span className="receiver-state long-text" data-testid="receiver-state" title={status.teamError?.message ?? status.teamDatabase ?? undefined}>
               {up ? `Watching ${status.teamDatabase}` : status.teamError ? "Team database unreachable: retrying" : "Connecting to the team database…"}
             </span>
           ) : (
-            <span className="receiver-state" data-testid="receiver-state" title={status.receiverError?.message ?? status.receiverUrl ?? undefined}>
+            <span className="receiver-state long-text" data-testid="receiver-state" title={status.receiverError?.message ?? status.receiverUrl ?? undefined}>
               {up ? `Receiving on ${status.receiverUrl}` : status.receiverError ? `Receiver down (port ${status.port})` : "Receiver stopped"}
             </span>
           )}

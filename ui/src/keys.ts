@@ -18,14 +18,18 @@ export function isField(element: Element | null): boolean {
 
 const CONTROLS = "button:not(:disabled), input:not(:disabled), select:not(:disabled), a[href]";
 
+/** Escape closes a popover (menu or small form) and gives the keyboard back to its opener. */
+export function closeOnEscape(e: KeyboardEvent<HTMLElement>, close: () => void, opener: RefObject<HTMLElement | null>): boolean {
+  if (e.key !== "Escape") return false;
+  e.preventDefault();
+  e.stopPropagation();
+  close();
+  opener.current?.focus();
+  return true;
+}
+
 export function onMenuKeys(e: KeyboardEvent<HTMLElement>, close: () => void, opener: RefObject<HTMLElement | null>) {
-  if (e.key === "Escape") {
-    e.preventDefault();
-    e.stopPropagation();
-    close();
-    opener.current?.focus();
-    return;
-  }
+  if (closeOnEscape(e, close, opener)) return;
   // In a text field the arrows move the caret.
   if (isField(document.activeElement) && (document.activeElement as HTMLInputElement).type !== "radio") return;
   const items = [...e.currentTarget.querySelectorAll<HTMLElement>(CONTROLS)];
