@@ -362,6 +362,59 @@ describe("live feed", () => {
   });
 });
 
+describe("a long timeline", () => {
+  it("keeps every call's place but only the rows near the view, and reads rows scrolled back to again", async () => {
+    // 3,000 calls a second apart, newest first, paged by the store's keyset cursor.
+    const store = Array.from({ length: 3000 }, (_, i) =>
+      call(`cl_${String(3000 - i).padStart(4, "0")}`, "completed", { firstOccurredAt: new Date(Date.UTC(2026, 0, 1, 12) - i * 1000).toISOString() }),
+    );
+    const asked: Array<string | null> = [];
+    mockIPC((cmd, args) => {
+      if (cmd === "get_status") return { ...base, mode: "demo", receiverUrl: "http://127.0.0.1:8787/hooks/calleague" };
+      if (cmd === "calls_page") {
+        const { after, limit } = (args as { page: { after?: { callId: string } | null; limit: number } }).page;
+        asked.push(after?.callId ?? null);
+        const from = after ? store.findIndex((c) => c.callId === after.callId) + 1 : 0;
+        const items = store.slice(from, from + limit);
+        const last = items[items.length - 1];
+        return { items, next: from + limit < store.length ? { sortMs: last.sortMs, callId: last.callId } : null, prev: null };
+      }
+      if (cmd === "counts") return counts;
+      if (cmd === "subscribe_feed") return null;
+    });
+    render(<App />);
+    await screen.findAllByTestId("call-row");
+    const list = screen.getByTestId("timeline");
+    // Down to the oldest call, a screen at a time past each page's end.
+    for (let loaded = 200; list.getAttribute("data-complete") !== "true"; ) {
+      list.scrollTop = loaded * 64;
+      fireEvent.scroll(list);
+      await waitFor(() => expect(Number(list.getAttribute("data-loaded"))).toBeGreaterThan(loaded));
+      loaded = Number(list.getAttribute("data-loaded"));
+    }
+    expect(list.getAttribute("data-loaded")).toBe("3000");
+    expect(Number(list.getAttribute("data-kept"))).toBeLessThanOrEqual(2000);
+    list.scrollTop = 3000 * 64 - 800;
+    fireEvent.scroll(list);
+    await waitFor(() => expect(screen.getAllByTestId("call-row").map((r) => r.getAttribute("data-call-id"))).toContain("cl_0001"));
+    // The newest rows were let go; back at the top they are read again, after no cursor.
+    const pagesBefore = asked.length;
+    list.scrollTop = 0;
+    fireEvent.scroll(list);
+    await waitFor(() => expect(screen.getAllByTestId("call-row")[0].getAttribute("data-call-id")).toBe("cl_3000"));
+    expect(asked.slice(pagesBefore)).toEqual([null]);
+    expect(screen.queryAllByTestId("call-row-being-read")).toEqual([]);
+    // Far down again (those rows were let go for the top's): the page read again starts after
+    // the key of the row before the first missing one (half a page above the view, which
+    // the list draws from four rows above the screen).
+    list.scrollTop = 2500 * 64;
+    fireEvent.scroll(list);
+    await waitFor(() => expect(screen.getAllByTestId("call-row").map((r) => r.getAttribute("data-call-id"))).toContain("cl_0500"));
+    expect(asked[pagesBefore + 1]).toBe(store[2500 - 4 - 100 - 1].callId);
+    expect(Number(list.getAttribute("data-kept"))).toBeLessThanOrEqual(2000);
+  });
+});
+
 describe("call details", () => {
   it("shows events, raw JSON as text, and a transcript that filters", async () => {
     const hostile = "<img src=x onerror=alert(1)>";

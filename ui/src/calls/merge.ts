@@ -9,6 +9,8 @@
 import type { CallCursor, CallRow, Order } from "../bindings";
 
 type Key = { sortMs: number; callId: string };
+/** What the merge needs of a call: its place, and how many events it has (the newer version has more). */
+export type Versioned = Key & { eventCount: number };
 
 /** The store's order of two keys: negative when `a` comes first. */
 export function compareKeys(a: Key, b: Key, order: Order): number {
@@ -17,8 +19,8 @@ export function compareKeys(a: Key, b: Key, order: Order): number {
   return order === "newestFirst" ? -byKey : byKey;
 }
 
-export type Merged = {
-  rows: CallRow[];
+export type Merged<T extends Versioned = CallRow> = {
+  rows: T[];
   /** Calls new to the rows that land before the row that was at `firstVisible`. */
   insertedAbove: number;
   /** Where the row that was at `firstVisible` is now (-1 when it left the rows). */
@@ -29,22 +31,22 @@ export type Merged = {
  * Merges `updates` (the newest version of each call wins) into `rows`, the store's calls up to
  * `boundary` in `order`; `boundary` null means every call is loaded.
  */
-export function mergeCalls(
-  rows: readonly CallRow[],
-  updates: Iterable<CallRow>,
+export function mergeCalls<T extends Versioned>(
+  rows: readonly T[],
+  updates: Iterable<T>,
   order: Order,
   boundary: CallCursor | null,
   firstVisible = 0,
-): Merged {
+): Merged<T> {
   // The newest version of each updated call. A call's event count only grows: the version
   // with more events is the newer one, so a page read before a feed batch (or a batch
   // queued before a reload) never turns back time.
-  const latest = new Map<string, CallRow>();
+  const latest = new Map<string, T>();
   for (const call of updates) {
     const seen = latest.get(call.callId);
     if (!seen || call.eventCount >= seen.eventCount) latest.set(call.callId, call);
   }
-  if (latest.size === 0) return { rows: rows as CallRow[], insertedAbove: 0, anchorIndex: rows.length ? firstVisible : -1 };
+  if (latest.size === 0) return { rows: rows as T[], insertedAbove: 0, anchorIndex: rows.length ? firstVisible : -1 };
   const anchor = rows[Math.min(firstVisible, rows.length - 1)]?.callId;
   // Only the updates are indexed, and the rows walked once: they can be 100,000 long, and
   // while scrolling a page of them arrives every few frames.
@@ -55,11 +57,11 @@ export function mergeCalls(
     if (row.eventCount > update.eventCount) latest.delete(row.callId);
     else wasLoaded.add(row.callId);
   }
-  if (latest.size === 0) return { rows: rows as CallRow[], insertedAbove: 0, anchorIndex: rows.length ? firstVisible : -1 };
-  const kept = wasLoaded.size ? rows.filter((r) => !wasLoaded.has(r.callId)) : (rows as CallRow[]);
-  const within = (c: CallRow) => boundary === null || compareKeys(c, boundary, order) <= 0;
+  if (latest.size === 0) return { rows: rows as T[], insertedAbove: 0, anchorIndex: rows.length ? firstVisible : -1 };
+  const kept = wasLoaded.size ? rows.filter((r) => !wasLoaded.has(r.callId)) : (rows as T[]);
+  const within = (c: T) => boundary === null || compareKeys(c, boundary, order) <= 0;
   const incoming = [...latest.values()].filter(within).sort((a, b) => compareKeys(a, b, order));
-  let merged: CallRow[];
+  let merged: T[];
   if (incoming.length === 0 || kept.length === 0 || compareKeys(kept[kept.length - 1], incoming[0], order) < 0) {
     // A page: every call after the loaded ones.
     merged = kept.concat(incoming);
