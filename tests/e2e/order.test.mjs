@@ -36,7 +36,7 @@ function rowsInView(app) {
   return app.exec(`
     const list = document.querySelector('[data-testid=timeline]');
     return [...list.querySelectorAll('.row-slot')]
-      .map((slot) => [Math.round(new DOMMatrix(getComputedStyle(slot).transform).m42 / ${ROW}), slot.querySelector('[data-testid=call-row]').dataset.callId])
+      .map((slot) => [Math.round(new DOMMatrix(getComputedStyle(slot).transform).m42 / ${ROW}), slot.querySelector('[data-call-id]').dataset.callId])
       .sort((a, b) => a[0] - b[0]);`);
 }
 
@@ -67,6 +67,34 @@ async function wholeList(app) {
   return [...byPlace.entries()].sort((a, b) => a[0] - b[0]).map(([, id]) => id);
 }
 
+/** Every call's id in the store's order, page after page through calls_page. */
+async function wholeStoreOrder(app) {
+  const ids = [];
+  let after = null;
+  do {
+    const page = await app.execAsync(
+      `const done = arguments[arguments.length - 1];
+       const filter = { phases: [], agents: [], directions: [], endedReasons: [], languages: [], range: {}, text: null };
+       window.__TAURI_INTERNALS__.invoke("calls_page", { filter, page: { order: "newestFirst", after: arguments[0], limit: 1000 } })
+         .then((p) => done({ ids: p.items.map((c) => c.callId), next: p.next }), (e) => done({ error: String(e && e.message || e) }));`,
+      [after],
+    );
+    assert.ok(page.ids, `calls_page: ${JSON.stringify(page)}`);
+    ids.push(...page.ids);
+    after = page.next;
+  } while (after);
+  return ids;
+}
+
+/** Scrolls the list to the row at `place`; the rows then drawn whole there, by place. */
+async function wholeRowsAt(app, place) {
+  await app.exec(`document.querySelector('[data-testid=timeline]').scrollTop = ${place * ROW}; return true`);
+  return app.waitFor(`the rows at ${place} read`, async () => {
+    const rows = await rowsInView(app);
+    const reading = await app.exec("return document.querySelectorAll('[data-testid=call-row-being-read]').length");
+    return reading === 0 && rows.some(([p]) => p === place) ? rows : null;
+  });
+}
 
 /** Checks the top of the list against the store several times while `busy` says traffic goes on. */
 async function checkDuringTraffic(app, order) {
@@ -149,5 +177,42 @@ describe("the live timeline's order", () => {
     assert.match(await app.text("[data-testid=rejected-list]"), new RegExp(`×${counts[0].toLocaleString("en-US")}`));
     assert.ok(!(await app.text("[data-testid=rejected-list]")).includes("sk_not_the_key"), "never the token");
     await app.screenshot(join(SHOTS, "rejected-list.png"));
+  });
+
+  test("scrolled through 2,400 calls and back, keeps the rows near the view and reads the others again, in the store's order", async () => {
+    // The rejected list of the test before closes first: the whole list in sight.
+    if (await app.exec("return document.querySelector('.drawer .close') !== null")) await app.click(".drawer .close");
+    // 2,400 more calls straight to the receiver, twenty at a time.
+    const started = Date.now();
+    for (let i = 0; i < 2400; i += 20) {
+      await Promise.all(Array.from({ length: 20 }, (_, k) => fetch(RECEIVER, {
+        method: "POST",
+        headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({ event: "call.started", deliveryId: `dl_long_${i + k}`, occurredAt: new Date(started - (i + k) * 1000).toISOString(), data: { callId: `cl_long_${String(i + k).padStart(4, "0")}`, agentId: "ag_long" } }),
+      }).then((r) => assert.equal(r.status, 200))));
+    }
+    const store = await app.waitFor("every call stored", async () => {
+      const ids = await wholeStoreOrder(app);
+      return ids.length >= 2400 ? ids : null;
+    });
+    // Down to the oldest call, paging the store as it goes.
+    await app.waitFor("every call paged in", async () => {
+      const { complete, loaded } = await app.exec(`const l = document.querySelector('[data-testid=timeline]');
+        l.scrollTop = l.scrollHeight; return { complete: l.dataset.complete, loaded: Number(l.dataset.loaded) };`);
+      return complete === "true" && loaded === store.length;
+    }, 60000);
+    const kept = Number(await app.exec("return document.querySelector('[data-testid=timeline]').dataset.kept"));
+    assert.ok(kept > 0 && kept <= 2000, `rows kept whole: ${kept} of ${store.length}`);
+    // Back at the top (those rows were let go), then far down again (let go for the top's):
+    // each time the rows drawn are the store's, at their places.
+    for (const place of [0, store.length - 30, 0, Math.floor(store.length / 2)]) {
+      const rows = await wholeRowsAt(app, place);
+      // The top, read again after the rows at the bottom had taken its place (a look, not a check).
+      if (place === 0) await app.screenshot(join(SHOTS, "timeline-long-top-read-again.png"));
+      for (const [at, id] of rows) assert.equal(id, store[at], `the row at ${at}`);
+      const kept = Number(await app.exec("return document.querySelector('[data-testid=timeline]').dataset.kept"));
+      assert.ok(kept <= 2000, `rows kept whole at ${place}: ${kept}`);
+    }
+    await app.screenshot(join(SHOTS, "timeline-long-middle.png"));
   });
 });
