@@ -11,7 +11,8 @@
 //     1.5x of the 1,000-call store under the same load);
 //   - memory: the proportional set size (PSS) of the app and its WebKit processes together,
 //     on the 100,000-call store after UI_BENCH_SOAK_MINUTES (10) of scrolling with the
-//     overview open at the end (target: under 250 MB).
+//     overview open at the end (target: under 250 MB); and after each step of both runs,
+//     to show which step it grows in.
 // Machines are noisy: the 100,000-call numbers are judged as ratios to the 1,000-call
 // ones measured in the same run, not against fixed times.
 import { execFileSync } from "node:child_process";
@@ -278,19 +279,27 @@ async function overviewUnderLoad(app, tag, seconds) {
 async function measure(calls, passes) {
   const dir = seed(calls);
   const app = await Session.start(DRIVER, process.env.CALLEAGUE_APP, {}, ["--data-dir", dir]);
+  // The memory after each step, to show which one it grows in.
+  const steps = [];
+  const step = (name) => steps.push([name, memory()]);
   try {
     await connectAccount(app, KEY, process.env.SIM_URL);
     await app.waitFor("the first page of calls", async () => Number(await app.exec("return document.querySelector('[data-testid=timeline]').dataset.loaded")) > 0);
     await sleep(1000);
+    step("the first page shown");
     const { shown, acks } = await latency(app, `cl_bench_${calls}_`);
     const { shown: busyShown, load: busyLoad } = await latencyUnderLoad(app, `cl_busy_${calls}_`);
+    step("new calls timed, idle and under load");
     await app.exec("document.querySelector('[data-testid=timeline]').scrollTop = 0; return true");
     await sleep(2000);
     const scroll = await scrollToOldest(app, calls + SAMPLES * 2 + busyLoad.sent, passes);
+    step(`scrolled to the oldest, ${passes} time${passes === 1 ? "" : "s"}`);
     if (process.env.SCREENSHOT_DIR) await app.screenshot(join(process.env.SCREENSHOT_DIR, `bench-${calls}-calls-oldest.png`));
     const overview = await overviewUnderLoad(app, `cl_ov_${calls}_`, 10);
+    step("the overview under load");
     const memoryAfter = calls >= 100_000 ? await soak(app, SOAK_MINUTES) : { passes: 0, sizes: memory() };
-    return { calls, shown, acks, busyShown, busyLoad, scroll, overview, memoryAfter };
+    if (calls >= 100_000) step(`${SOAK_MINUTES} min of scrolling, the overview open`);
+    return { calls, shown, acks, busyShown, busyLoad, scroll, overview, memoryAfter, steps };
   } finally {
     await app.close();
   }
@@ -364,3 +373,15 @@ console.log(`| process | 1,000 calls, after the run | 100,000 calls, after ${SOA
 console.log("|---|---|---|---|");
 for (const name of names) console.log(`| ${name} | ${(base.memoryAfter.sizes[name] ?? 0).toFixed(0)} | ${(big.memoryAfter.sizes[name] ?? 0).toFixed(0)} | |`);
 console.log(`| all together | ${total(base).toFixed(0)} | ${total(big).toFixed(0)} | under 250 MB -> ${total(big) < 250 ? "met" : "MISSED"} |`);
+
+// Where it grows: the memory after each step of each run.
+console.log("\nMemory after each step (MB: the app / WebKit's web process / its network process = all together)\n");
+console.log("| store | step | app | web | network | all together |");
+console.log("|---|---|---|---|---|---|");
+for (const r of [base, big]) {
+  for (const [name, sizes] of r.steps) {
+    const mb = (p) => (sizes[p] ?? 0).toFixed(0);
+    const all = Object.values(sizes).reduce((a, b) => a + b, 0);
+    console.log(`| ${r.calls.toLocaleString("en")} calls | ${name} | ${mb("calleague-monit")} | ${mb("WebKitWebProces")} | ${mb("WebKitNetworkPr")} | ${all.toFixed(0)} |`);
+  }
+}
