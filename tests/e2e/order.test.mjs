@@ -214,5 +214,26 @@ describe("the live timeline's order", () => {
       assert.ok(kept <= 2000, `rows kept whole at ${place}: ${kept}`);
     }
     await app.screenshot(join(SHOTS, "timeline-long-middle.png"));
+    // While a page is read again (a few milliseconds), its rows say "Reading…" with their
+    // ids, each at its place: every such row the list draws is recorded as it appears. The
+    // rows at 350 were let go at the bottom's visit, and the top's read brought back 200 only.
+    await app.exec(`window.__reading = [];
+      const list = document.querySelector('[data-testid=timeline]');
+      window.__readingSeen = new MutationObserver(() => {
+        for (const row of list.querySelectorAll('[data-testid=call-row-being-read][aria-busy=true]')) {
+          const place = Math.round(new DOMMatrix(getComputedStyle(row.parentElement).transform).m42 / ${ROW});
+          window.__reading.push([place, row.dataset.callId, row.textContent]);
+        }
+      });
+      window.__readingSeen.observe(list, { childList: true, subtree: true });
+      list.scrollTop = ${350 * ROW};
+      return true;`);
+    await wholeRowsAt(app, 350);
+    const reading = await app.exec("window.__readingSeen.disconnect(); return window.__reading");
+    assert.ok(reading.length > 0, "rows let go are drawn as being read until their page comes");
+    for (const [at, id, text] of reading) {
+      assert.equal(id, store[at], `the row being read at ${at}`);
+      assert.match(text, /^Reading…/);
+    }
   });
 });

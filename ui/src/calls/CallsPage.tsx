@@ -70,7 +70,8 @@ export function CallsPage({
   useEffect(() => {
     if (next && lastIndex >= keys.length - 30) loadMore();
   }, [lastIndex, next, keys.length, loadMore]);
-  // Rows scrolled back to after they were let go: read again, a little ahead of the view.
+  // Rows scrolled back to after they were let go: read again, a little ahead of the view,
+  // and looked for again whenever the kept rows change (`rowAt`): one page at a time.
   useEffect(() => fill(firstIndex - FILL_AHEAD, lastIndex + FILL_AHEAD), [firstIndex, lastIndex, rowAt, fill]);
 
   const move = useCallback(
